@@ -1,0 +1,35 @@
+//! openkms-core: the domain of a key management service, with no I/O.
+//!
+//! This crate owns keys, key versions and their states, aliases, access keys, the ciphertext
+//! format, the AEAD constructions, root-key wrapping and the use cases ([`KeyService`]). It
+//! defines the [`Store`] trait that storage backends implement, and the [`Clock`] and
+//! [`SecureRandom`] traits through which time and randomness come in.
+//!
+//! It does not own: sockets, files, HTTP, query strings, JSON response shapes or any wire
+//! format of the Alibaba API. Those belong to the `api` crate and the binary.
+#![deny(missing_docs)]
+
+pub mod ciphertext;
+pub mod clock;
+pub mod context;
+pub mod crypto;
+pub mod error;
+pub mod model;
+pub mod random;
+pub mod rootkey;
+pub mod secret;
+pub mod service;
+pub mod store;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use context::EncryptionContext;
+pub use error::{InvalidReason, KmsError};
+pub use model::{
+    AccessKeyRecord, AliasRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, ProtectionLevel,
+    Tag, VersionRecord,
+};
+pub use random::{OsRandom, SecureRandom};
+pub use rootkey::RootKey;
+pub use secret::SecretBytes;
+pub use service::{KeyRef, KeyService, ServiceConfig};
+pub use store::{Store, StoreError};

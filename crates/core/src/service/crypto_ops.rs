@@ -1,0 +1,127 @@
+//! Encrypt and Decrypt: the hot path.
+//!
+//! Encrypt seals the exact bytes of the `Plaintext` string under the key's primary version;
+//! Decrypt finds the version from the blob's prefix and returns the same bytes. Once a key is
+//! cached neither touches the store. Every way a blob can fail to open is the one error
+//! [`KmsError::InvalidCiphertext`]. Base64 and JSON are the api crate's concern.
+
+use super::{KeyRef, KeyService};
+use crate::ciphertext;
+use crate::context::EncryptionContext;
+use crate::crypto::{NONCE_LEN, SALT_LEN, open_message, seal_message};
+use crate::error::{InvalidReason, KmsError};
+use crate::model::KeyState;
+use crate::secret::SecretBytes;
+
+/// Largest plaintext Encrypt accepts, in bytes ("6 KB" in the documentation).
+pub const MAX_PLAINTEXT_BYTES: usize = 6144;
+
+/// The result of Encrypt.
+#[derive(Debug)]
+pub struct EncryptOutput {
+    /// The real key id (even when an alias or ARN was given).
+    pub key_id: String,
+    /// The version used (the primary).
+    pub version_id: String,
+    /// The ciphertext blob, before base64.
+    pub blob: Vec<u8>,
+}
+
+/// The result of Decrypt.
+#[derive(Debug)]
+pub struct DecryptOutput {
+    /// The key that sealed the blob.
+    pub key_id: String,
+    /// The version that sealed the blob.
+    pub version_id: String,
+    /// The plaintext bytes, exactly as given to Encrypt.
+    pub plaintext: SecretBytes,
+}
+
+impl KeyService {
+    /// Seals `plaintext` under the primary version of `key`, bound to `context`.
+    pub async fn encrypt(
+        &self,
+        key: &KeyRef,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<EncryptOutput, KmsError> {
+        if plaintext.len() > MAX_PLAINTEXT_BYTES {
+            let reason = InvalidReason::TooLong {
+                max: MAX_PLAINTEXT_BYTES,
+            };
+            return Err(KmsError::invalid("Plaintext", reason));
+        }
+        let key_id = self.resolve(key).await?;
+        let cached = self.load_key(&key_id).await?;
+        usable(cached.record.state)?;
+        let primary = &cached.primary;
+        let blob = self.seal(primary, plaintext, context)?;
+        Ok(EncryptOutput {
+            key_id,
+            version_id: primary.version_id.clone(),
+            blob,
+        })
+    }
+
+    /// Opens a blob made by [`KeyService::encrypt`] with an equal `context`.
+    pub async fn decrypt(
+        &self,
+        blob: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<DecryptOutput, KmsError> {
+        let parsed = ciphertext::parse(blob)?;
+        let version = self
+            .load_version(parsed.version_id)
+            .await?
+            .ok_or(KmsError::InvalidCiphertext)?;
+        let key = self.load_key(&version.key_id).await?;
+        usable(key.record.state)?;
+        let aad = ciphertext::associated_data(parsed.header, &context.canonical_bytes());
+        let plaintext = open_message(
+            version.spec,
+            &version.material,
+            parsed.salt,
+            parsed.nonce,
+            &aad,
+            parsed.sealed,
+        )?;
+        Ok(DecryptOutput {
+            key_id: version.key_id.clone(),
+            version_id: version.version_id.clone(),
+            plaintext,
+        })
+    }
+
+    fn seal(
+        &self,
+        version: &super::cache::VersionKey,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<Vec<u8>, KmsError> {
+        let mut salt = [0u8; SALT_LEN];
+        let mut nonce = [0u8; NONCE_LEN];
+        self.rng.fill(&mut salt);
+        self.rng.fill(&mut nonce);
+        let mut blob = ciphertext::header(&version.version_id, &salt, &nonce, plaintext.len());
+        let aad = ciphertext::associated_data(&blob, &context.canonical_bytes());
+        let sealed = seal_message(
+            version.spec,
+            &version.material,
+            &salt,
+            &nonce,
+            &aad,
+            plaintext,
+        )?;
+        blob.extend_from_slice(&sealed);
+        Ok(blob)
+    }
+}
+
+/// Whether a key in `state` may encrypt and decrypt (§4.4).
+fn usable(state: KeyState) -> Result<(), KmsError> {
+    match state {
+        KeyState::Enabled => Ok(()),
+        KeyState::Disabled | KeyState::PendingDeletion => Err(KmsError::KeyStateRejected(state)),
+    }
+}

@@ -1,0 +1,241 @@
+//! CreateKey and reading keys: validation, material generation, loading into the cache.
+//!
+//! A new key gets a random UUID id, a first version with fresh random material wrapped under
+//! the root key (bound to key id and version id), and is written durably with its tags before
+//! it is returned. Rendering `KeyMetadata` is the api crate's job.
+
+use std::sync::Arc;
+
+use super::KeyService;
+use super::cache::{CachedKey, VersionKey};
+use crate::error::{InvalidReason, KmsError};
+use crate::model::{
+    KeyRecord, KeySpec, KeyState, KeyUsage, Origin, ProtectionLevel, Tag, VersionRecord,
+};
+use crate::random::uuid_v4;
+use crate::secret::SecretBytes;
+
+/// Longest description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 8192;
+/// Largest key policy, in bytes.
+pub const MAX_POLICY_BYTES: usize = 32768;
+/// Most tags on one key.
+pub const MAX_TAGS: usize = 20;
+/// Longest tag key or value, in characters.
+const MAX_TAG_CHARS: usize = 128;
+/// Shortest and longest automatic rotation interval, in seconds (7 and 365 days).
+const ROTATION_BOUNDS: (i64, i64) = (7 * 86_400, 365 * 86_400);
+/// Wrap label of key version material.
+pub(crate) const WRAP_LABEL_VERSION: &str = "key-version";
+
+/// What CreateKey needs, already parsed from the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateKeyInput {
+    /// Free text, up to 8192 characters.
+    pub description: String,
+    /// The key spec.
+    pub spec: KeySpec,
+    /// The usage.
+    pub usage: KeyUsage,
+    /// The origin.
+    pub origin: Origin,
+    /// The protection level.
+    pub protection_level: ProtectionLevel,
+    /// Automatic rotation interval in seconds, when rotation is enabled.
+    pub rotation_interval: Option<i64>,
+    /// Tags to attach.
+    pub tags: Vec<Tag>,
+    /// A key policy document (a JSON object), if given.
+    pub policy: Option<String>,
+}
+
+impl KeyService {
+    /// Creates a key and its first version; returns the durable record.
+    pub async fn create_key(&self, input: CreateKeyInput) -> Result<KeyRecord, KmsError> {
+        validate_create(&input)?;
+        let now = self.clock.now();
+        let key_id = uuid_v4(self.rng.as_ref());
+        let version_id = uuid_v4(self.rng.as_ref());
+        let mut material = SecretBytes::zeroed(input.spec.material_len());
+        self.rng.fill(material.expose_secret_mut());
+        let wrapped = self.root.wrap(
+            self.rng.as_ref(),
+            WRAP_LABEL_VERSION,
+            &version_wrap_id(&key_id, &version_id),
+            material.expose_secret(),
+        );
+        let record = new_record(&input, &key_id, &version_id, &self.account_id, now);
+        let version = VersionRecord {
+            version_id: version_id.clone(),
+            key_id: key_id.clone(),
+            created_at: now,
+            wrapped_material: wrapped,
+        };
+        self.store
+            .create_key(&record, &version, &input.tags)
+            .await?;
+        let primary = Arc::new(VersionKey {
+            version_id,
+            key_id,
+            spec: input.spec,
+            material,
+        });
+        self.cache.put_key(Arc::new(CachedKey {
+            record: record.clone(),
+            primary,
+        }));
+        Ok(record)
+    }
+
+    /// The key with its primary version unwrapped, from the cache or the store.
+    pub(crate) async fn load_key(&self, key_id: &str) -> Result<Arc<CachedKey>, KmsError> {
+        if let Some(key) = self.cache.key(key_id) {
+            return Ok(key);
+        }
+        let record = self
+            .store
+            .get_key(key_id)
+            .await?
+            .ok_or(KmsError::KeyNotFound)?;
+        let primary = self
+            .load_version(&record.primary_version)
+            .await?
+            .ok_or(KmsError::Corrupt)?;
+        let key = Arc::new(CachedKey { record, primary });
+        self.cache.put_key(key.clone());
+        Ok(key)
+    }
+
+    /// A version's unwrapped material, from the cache or the store; `None` if unknown.
+    pub(crate) async fn load_version(
+        &self,
+        version_id: &str,
+    ) -> Result<Option<Arc<VersionKey>>, KmsError> {
+        if let Some(v) = self.cache.version(version_id) {
+            return Ok(Some(v));
+        }
+        let Some(rec) = self.store.get_version(version_id).await? else {
+            return Ok(None);
+        };
+        let key = self
+            .store
+            .get_key(&rec.key_id)
+            .await?
+            .ok_or(KmsError::Corrupt)?;
+        let wrap_id = version_wrap_id(&rec.key_id, &rec.version_id);
+        let material = self
+            .root
+            .unwrap(WRAP_LABEL_VERSION, &wrap_id, &rec.wrapped_material)?;
+        let v = Arc::new(VersionKey {
+            version_id: rec.version_id,
+            key_id: rec.key_id,
+            spec: key.spec,
+            material,
+        });
+        self.cache.put_version(v.clone());
+        Ok(Some(v))
+    }
+
+    /// The key id a [`super::KeyRef`] names, resolving aliases.
+    pub async fn resolve(&self, key: &super::KeyRef) -> Result<String, KmsError> {
+        match key {
+            super::KeyRef::Id(id) => Ok(id.clone()),
+            super::KeyRef::Alias(name) => self.resolve_alias(name).await,
+        }
+    }
+}
+
+/// The wrap binding of a version: both ids, so material cannot be moved between keys.
+pub(crate) fn version_wrap_id(key_id: &str, version_id: &str) -> String {
+    format!("{key_id}/{version_id}")
+}
+
+fn new_record(
+    input: &CreateKeyInput,
+    key_id: &str,
+    version_id: &str,
+    account: &str,
+    now: i64,
+) -> KeyRecord {
+    KeyRecord {
+        key_id: key_id.to_owned(),
+        description: input.description.clone(),
+        spec: input.spec,
+        usage: input.usage,
+        origin: input.origin,
+        protection_level: input.protection_level,
+        state: KeyState::Enabled,
+        creator: account.to_owned(),
+        created_at: now,
+        delete_at: None,
+        primary_version: version_id.to_owned(),
+        last_rotation_at: now,
+        rotation_interval: input.rotation_interval,
+        next_rotation_at: input.rotation_interval.map(|i| now + i),
+        deletion_protection: None,
+        policy: input.policy.clone(),
+    }
+}
+
+fn validate_create(input: &CreateKeyInput) -> Result<(), KmsError> {
+    if input.description.chars().count() > MAX_DESCRIPTION_CHARS {
+        let reason = InvalidReason::TooLong {
+            max: MAX_DESCRIPTION_CHARS,
+        };
+        return Err(KmsError::invalid("Description", reason));
+    }
+    if let Some(i) = input.rotation_interval
+        && !(ROTATION_BOUNDS.0..=ROTATION_BOUNDS.1).contains(&i)
+    {
+        return Err(KmsError::invalid(
+            "RotationInterval",
+            InvalidReason::OutOfRange,
+        ));
+    }
+    validate_tags(&input.tags)?;
+    if let Some(policy) = &input.policy {
+        validate_policy(policy)?;
+    }
+    Ok(())
+}
+
+fn validate_policy(policy: &str) -> Result<(), KmsError> {
+    if policy.len() > MAX_POLICY_BYTES {
+        return Err(KmsError::invalid(
+            "Policy",
+            InvalidReason::TooLong {
+                max: MAX_POLICY_BYTES,
+            },
+        ));
+    }
+    match serde_json::from_str::<serde_json::Value>(policy) {
+        Ok(v) if v.is_object() => Ok(()),
+        _ => Err(KmsError::invalid("Policy", InvalidReason::BadFormat)),
+    }
+}
+
+/// Tag rules of §5: at most 20; key and value 1-128 characters of `[A-Za-z0-9/\_-.+=:@]`
+/// (values may be empty); keys must not start with `aliyun` or `acs:`; no duplicate keys.
+pub(crate) fn validate_tags(tags: &[Tag]) -> Result<(), KmsError> {
+    if tags.len() > MAX_TAGS {
+        return Err(KmsError::invalid(
+            "Tags",
+            InvalidReason::TooLong { max: MAX_TAGS },
+        ));
+    }
+    let allowed = |s: &str| {
+        s.chars().count() <= MAX_TAG_CHARS
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/\\_-.+=:@".contains(c))
+    };
+    for (i, tag) in tags.iter().enumerate() {
+        let reserved = tag.key.starts_with("aliyun") || tag.key.starts_with("acs:");
+        if tag.key.is_empty() || reserved || !allowed(&tag.key) || !allowed(&tag.value) {
+            return Err(KmsError::invalid("Tags", InvalidReason::BadFormat));
+        }
+        if tags[..i].iter().any(|t| t.key == tag.key) {
+            return Err(KmsError::invalid("Tags", InvalidReason::BadFormat));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! Opening the service over a store: root-key check and account identity.
+//!
+//! At the first start of a data directory the root key's check value and the account id are
+//! recorded; at every later start the root key must open the check value, or the service
+//! refuses to start (a wrong root key must never silently create a second world of keys).
+//! Reading the root key file is not done here.
+
+use std::sync::Arc;
+
+use super::{KeyService, ServiceConfig, cache::KeyCache};
+use crate::clock::Clock;
+use crate::random::{SecureRandom, random_string};
+use crate::rootkey::RootKey;
+use crate::store::{Store, StoreError};
+
+/// Meta name of the root key check value.
+const META_ROOT_CHECK: &str = "root_key_check";
+/// Meta name of the account id.
+const META_ACCOUNT: &str = "account_id";
+
+/// Why the service could not open.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The root key does not open the data (wrong key, or the data belong to another key).
+    #[error("the root key does not match this data directory")]
+    WrongRootKey,
+    /// The configured account id differs from the one the data were created with.
+    #[error(
+        "account id {configured} differs from {stored}, which this data directory was created with"
+    )]
+    AccountMismatch {
+        /// The configured value.
+        configured: String,
+        /// The stored value.
+        stored: String,
+    },
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl KeyService {
+    /// Opens the service, checking the root key and settling the account id.
+    pub async fn open(
+        store: Arc<dyn Store>,
+        root: RootKey,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn SecureRandom>,
+        config: ServiceConfig,
+    ) -> Result<Self, StartupError> {
+        check_root_key(store.as_ref(), &root, rng.as_ref()).await?;
+        let account_id = settle_account(store.as_ref(), rng.as_ref(), config.account_id).await?;
+        Ok(Self {
+            store,
+            root,
+            clock,
+            rng,
+            region_id: config.region_id,
+            account_id,
+            cache: KeyCache::default(),
+        })
+    }
+}
+
+async fn check_root_key(
+    store: &dyn Store,
+    root: &RootKey,
+    rng: &dyn SecureRandom,
+) -> Result<(), StartupError> {
+    if let Some(check) = store.get_meta(META_ROOT_CHECK).await? {
+        return match root.verify_check(&check) {
+            true => Ok(()),
+            false => Err(StartupError::WrongRootKey),
+        };
+    }
+    if !store.is_empty().await? {
+        return Err(StartupError::WrongRootKey);
+    }
+    if !store
+        .put_meta_if_absent(META_ROOT_CHECK, &root.check_value(rng))
+        .await?
+    {
+        // Another node initialised the store at the same moment: check against its value.
+        return Box::pin(check_root_key(store, root, rng)).await;
+    }
+    Ok(())
+}
+
+async fn settle_account(
+    store: &dyn Store,
+    rng: &dyn SecureRandom,
+    configured: Option<String>,
+) -> Result<String, StartupError> {
+    let candidate = configured
+        .clone()
+        .unwrap_or_else(|| generate_account_id(rng));
+    store
+        .put_meta_if_absent(META_ACCOUNT, candidate.as_bytes())
+        .await?;
+    let stored = store.get_meta(META_ACCOUNT).await?.unwrap_or_default();
+    let stored = String::from_utf8(stored).map_err(|_| StoreError::Corrupt("account id".into()))?;
+    match configured {
+        Some(c) if c != stored => Err(StartupError::AccountMismatch {
+            configured: c,
+            stored,
+        }),
+        _ => Ok(stored),
+    }
+}
+
+/// A 16-digit account id like Alibaba's account UIDs, not starting with 0.
+fn generate_account_id(rng: &dyn SecureRandom) -> String {
+    let first = random_string(rng, b"123456789", 1);
+    first + &random_string(rng, b"0123456789", 15)
+}
