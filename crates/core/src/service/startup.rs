@@ -113,3 +113,11 @@ fn generate_account_id(rng: &dyn SecureRandom) -> String {
     let first = random_string(rng, b"123456789", 1);
     first + &random_string(rng, b"0123456789", 15)
 }
+
+impl KeyService {
+    /// Whether `store` already holds data of some root key (so a missing root key is an
+    /// error, not a first start).
+    pub async fn data_exists(store: &dyn Store) -> Result<bool, StoreError> {
+        Ok(store.get_meta(META_ROOT_CHECK).await?.is_some() || !store.is_empty().await?)
+    }
+}

@@ -1,0 +1,68 @@
+//! The API actions, one module each, dispatched by name.
+//!
+//! Every action module has the same three steps: parse its parameters into typed input,
+//! apply them through the [`KeyService`], and build the reply fields. [`Action`] names the
+//! actions this server serves; an unknown name is `InvalidAction.NotFound`. Shared pieces of
+//! several actions (KeyMetadata, EncryptionContext, base64) live in [`common`].
+
+pub mod common;
+pub mod create_alias;
+pub mod create_key;
+pub mod decrypt;
+pub mod encrypt;
+
+use openkms_core::KeyService;
+use serde_json::{Map, Value};
+
+use crate::rpc::{Params, RpcError};
+
+/// The reply fields of a successful action (the renderer adds `RequestId`).
+pub type Fields = Map<String, Value>;
+
+/// The actions this server serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// CreateKey (§6.1).
+    CreateKey,
+    /// CreateAlias (§6.2).
+    CreateAlias,
+    /// Encrypt (§6.3).
+    Encrypt,
+    /// Decrypt (§6.4).
+    Decrypt,
+}
+
+impl Action {
+    /// Every action, for listings (the CLI's table, documentation checks).
+    pub const ALL: &'static [Action] = &[
+        Self::CreateKey,
+        Self::CreateAlias,
+        Self::Encrypt,
+        Self::Decrypt,
+    ];
+
+    /// Looks an action up by its API name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|a| a.name() == name)
+    }
+
+    /// The API name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::CreateKey => "CreateKey",
+            Self::CreateAlias => "CreateAlias",
+            Self::Encrypt => "Encrypt",
+            Self::Decrypt => "Decrypt",
+        }
+    }
+
+    /// Runs the action.
+    pub async fn run(self, service: &KeyService, params: &Params) -> Result<Fields, RpcError> {
+        match self {
+            Self::CreateKey => create_key::run(service, params).await,
+            Self::CreateAlias => create_alias::run(service, params).await,
+            Self::Encrypt => encrypt::run(service, params).await,
+            Self::Decrypt => decrypt::run(service, params).await,
+        }
+    }
+}

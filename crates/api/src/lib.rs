@@ -1,0 +1,17 @@
+//! openkms-api: the HTTP(S) front-end that speaks Alibaba Cloud KMS OpenAPI 2016-01-20.
+//!
+//! It owns the transport ([`server`]: TLS, limits, graceful shutdown), request
+//! authentication ([`auth`]: signatures, clock window, nonce replay), the RPC envelope
+//! ([`rpc`]: parameters, replies, the one error mapping) and one module per API action
+//! ([`action`]). It never names a storage backend: the binary builds a
+//! [`openkms_core::KeyService`] over whichever store it chose and hands it in.
+#![deny(missing_docs)]
+
+pub mod action;
+pub mod auth;
+mod handler;
+pub mod rpc;
+pub mod server;
+
+pub use handler::App;
+pub use server::{ServerOptions, serve};

@@ -1,0 +1,247 @@
+//! Every error a request can end in, and the one mapping to the wire.
+//!
+//! [`RpcError`] covers the gateway layer (signatures, timestamps, nonces, parameters,
+//! actions) and wraps the core's [`KmsError`]. [`RpcError::wire`] is the single exhaustive
+//! `match` that decides the HTTP status, the Alibaba `Code` and the message (§4.3); nothing
+//! else in the code base chooses a status or a code. A 5xx says nothing about its cause.
+
+use openkms_core::error::{InvalidReason, KmsError};
+use openkms_core::model::KeyState;
+
+/// What a failed request reports.
+#[derive(Debug, thiserror::Error)]
+pub enum RpcError {
+    /// A required parameter is absent or empty.
+    #[error("missing parameter {0}")]
+    MissingParameter(&'static str),
+    /// A parameter's value is malformed on the wire (not a number, not JSON, ...).
+    #[error("invalid parameter {0}")]
+    InvalidParameter(&'static str),
+    /// The Action names no operation this server serves.
+    #[error("unknown action")]
+    UnknownAction,
+    /// The Version is not 2016-01-20.
+    #[error("unsupported version")]
+    InvalidVersion,
+    /// The request is not signed in a form this server checks.
+    #[error("incomplete signature")]
+    IncompleteSignature,
+    /// The signature does not match; carries the server's string-to-sign (§2.4).
+    #[error("signature mismatch")]
+    SignatureMismatch(String),
+    /// The Timestamp cannot be read.
+    #[error("bad timestamp format")]
+    TimestampFormat,
+    /// The Timestamp is outside the ±15 minute window.
+    #[error("timestamp expired")]
+    TimestampExpired,
+    /// The SignatureNonce was seen before inside the window.
+    #[error("nonce used")]
+    NonceUsed,
+    /// No AccessKey has that id.
+    #[error("access key not found")]
+    AccessKeyNotFound,
+    /// The AccessKey is inactive.
+    #[error("access key disabled")]
+    AccessKeyDisabled,
+    /// The body is larger than the server accepts.
+    #[error("body too large")]
+    BodyTooLarge,
+    /// The path or method names nothing this server serves.
+    #[error("no such resource")]
+    NotFound,
+    /// The request body could not be read (the connection failed mid-body).
+    #[error("request body unreadable")]
+    BodyUnreadable,
+    /// An error from the key service.
+    #[error(transparent)]
+    Kms(#[from] KmsError),
+}
+
+/// An error as it goes on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireError {
+    /// HTTP status.
+    pub status: u16,
+    /// The Alibaba error code.
+    pub code: &'static str,
+    /// The human message.
+    pub message: String,
+}
+
+impl RpcError {
+    /// Shorthand for [`RpcError::InvalidParameter`].
+    pub fn invalid(name: &'static str) -> Self {
+        Self::InvalidParameter(name)
+    }
+
+    /// The status, code and message of this error. The one mapping.
+    pub fn wire(&self) -> WireError {
+        let (status, code, message) = match self {
+            Self::MissingParameter(n) => (400, "MissingParameter", missing(n)),
+            Self::InvalidParameter(n) => (400, "InvalidParameter", invalid(n, None)),
+            Self::UnknownAction => (404, "InvalidAction.NotFound", s(MSG_ACTION)),
+            Self::InvalidVersion => (400, "InvalidVersion", s(MSG_VERSION)),
+            Self::IncompleteSignature => (400, "IncompleteSignature", s(MSG_INCOMPLETE)),
+            Self::SignatureMismatch(sts) => (400, "SignatureDoesNotMatch", mismatch(sts)),
+            Self::TimestampFormat => (400, "InvalidTimeStamp.Format", s(MSG_TS_FORMAT)),
+            Self::TimestampExpired => (400, "InvalidTimeStamp.Expired", s(MSG_TS_EXPIRED)),
+            Self::NonceUsed => (400, "SignatureNonceUsed", s(MSG_NONCE)),
+            Self::AccessKeyNotFound => (404, "InvalidAccessKeyId.NotFound", s(MSG_AK_NOT_FOUND)),
+            Self::AccessKeyDisabled => (403, "Forbidden.AccessKeyDisabled", s(MSG_AK_DISABLED)),
+            Self::BodyTooLarge => (413, "InvalidParameter", s(MSG_BODY_TOO_LARGE)),
+            Self::NotFound => (404, "InvalidAction.NotFound", s(MSG_ACTION)),
+            Self::BodyUnreadable => (400, "InvalidParameter", s(MSG_BODY_UNREADABLE)),
+            Self::Kms(e) => return kms_wire(e),
+        };
+        WireError {
+            status,
+            code,
+            message,
+        }
+    }
+}
+
+/// The mapping of the core's errors (§4.3, §6).
+fn kms_wire(e: &KmsError) -> WireError {
+    let (status, code, message) = match e {
+        KmsError::InvalidParameter { name, reason } => {
+            (400, "InvalidParameter", invalid(name, Some(*reason)))
+        }
+        KmsError::KeyNotFound => (404, "Forbidden.KeyNotFound", s(MSG_KEY_NOT_FOUND)),
+        KmsError::AliasNotFound => (404, "Forbidden.AliasNotFound", s(MSG_ALIAS_NOT_FOUND)),
+        KmsError::AliasAlreadyExists => (400, "AliasAlreadyExists", s(MSG_ALIAS_EXISTS)),
+        KmsError::KeyStateRejected(state) => state_rejected(*state),
+        KmsError::StateModifiedFailed => (409, "Rejected.StateModifiedFailed", s(MSG_STATE)),
+        KmsError::UnsupportedOperation => (400, "UnsupportedOperation", s(MSG_UNSUPPORTED)),
+        KmsError::UnsupportedProtectionLevel => {
+            (400, "Unsupported.ProtectionLevel", s(MSG_PROTECTION))
+        }
+        KmsError::DkmsInstanceNotFound => (403, "Forbidden.DKMSInstanceNotFound", s(MSG_DKMS)),
+        KmsError::InvalidCiphertext => (400, "InvalidParameter", invalid("CiphertextBlob", None)),
+        KmsError::Store(_) | KmsError::Corrupt => (500, "InternalFailure", s(MSG_INTERNAL)),
+    };
+    WireError {
+        status,
+        code,
+        message,
+    }
+}
+
+fn state_rejected(state: KeyState) -> (u16, &'static str, String) {
+    match state {
+        KeyState::Disabled => (409, "Rejected.Disabled", s(MSG_DISABLED)),
+        KeyState::PendingDeletion => (409, "Rejected.PendingDeletion", s(MSG_PENDING_DELETION)),
+        // An Enabled key is never rejected for its state; answer as an illegal transition.
+        KeyState::Enabled => (409, "Rejected.StateModifiedFailed", s(MSG_STATE)),
+    }
+}
+
+fn s(text: &str) -> String {
+    text.to_owned()
+}
+
+fn missing(name: &str) -> String {
+    format!(
+        "The input parameter \"{name}\" that is mandatory for processing this request is not supplied."
+    )
+}
+
+fn invalid(name: &str, reason: Option<InvalidReason>) -> String {
+    let detail = match reason {
+        None | Some(InvalidReason::BadFormat) => String::new(),
+        Some(InvalidReason::TooLong { max }) => format!(" It exceeds the limit of {max}."),
+        Some(InvalidReason::Empty) => " It must not be empty.".to_owned(),
+        Some(InvalidReason::NotAccepted) => " The value is not supported.".to_owned(),
+        Some(InvalidReason::ReservedPrefix) => " The prefix alias/acs is reserved.".to_owned(),
+        Some(InvalidReason::NotAJsonObjectOfStrings) => {
+            " It must be a JSON object whose values are strings.".to_owned()
+        }
+        Some(InvalidReason::OutOfRange) => " It is out of range.".to_owned(),
+    };
+    format!("The specified parameter \"{name}\" is not valid.{detail}")
+}
+
+fn mismatch(string_to_sign: &str) -> String {
+    // The colon matters: aliyunsdkcore splits the message on ':' and compares the rest with
+    // its own string-to-sign (§2.4).
+    format!("{MSG_MISMATCH}{string_to_sign}")
+}
+
+const MSG_ACTION: &str = "Specified api is not found, please check your url and method.";
+const MSG_VERSION: &str = "Specified parameter Version is not valid.";
+const MSG_INCOMPLETE: &str = "The request signature does not conform to Aliyun standards.";
+const MSG_MISMATCH: &str =
+    "Specified signature is not matched with our calculation. server string to sign is:";
+const MSG_TS_FORMAT: &str = "Specified time stamp or date value is not well formatted.";
+const MSG_TS_EXPIRED: &str = "Specified time stamp or date value is expired.";
+const MSG_NONCE: &str = "Specified signature nonce was used already.";
+const MSG_AK_NOT_FOUND: &str = "Specified access key is not found.";
+const MSG_AK_DISABLED: &str = "This AccessKey is not enabled.";
+const MSG_BODY_TOO_LARGE: &str = "The request body is larger than this server accepts.";
+const MSG_BODY_UNREADABLE: &str = "The request body could not be read.";
+const MSG_KEY_NOT_FOUND: &str = "The specified Key is not found.";
+const MSG_ALIAS_NOT_FOUND: &str = "The specified Alias is not found.";
+const MSG_ALIAS_EXISTS: &str = "AliasName Already Exists.";
+const MSG_STATE: &str = "Keystate modified failed.";
+const MSG_UNSUPPORTED: &str = "This action is not supported.";
+const MSG_PROTECTION: &str = "This protection level is not valid for this region";
+const MSG_DKMS: &str = "The specified DKMS instance is not found.";
+const MSG_DISABLED: &str = "The request was rejected because the key state is Disabled.";
+const MSG_PENDING_DELETION: &str =
+    "The request was rejected because the key state is PendingDeletion.";
+const MSG_INTERNAL: &str = "Internal Failure.";
+
+/// A short hint on what to do about `code`, where there is an obvious one.
+pub fn remedy(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "SignatureDoesNotMatch" => "Check the AccessKeySecret that signs the request.",
+        "InvalidAccessKeyId.NotFound" => "Check the AccessKeyId; it is unknown to this server.",
+        "InvalidTimeStamp.Expired" => {
+            "The client clock differs from the server by over 15 minutes; sync it."
+        }
+        "Forbidden.KeyNotFound" => "Check the KeyId; no key with that id or ARN exists.",
+        "Forbidden.AliasNotFound" => "Check the alias name, or create it with CreateAlias.",
+        "Rejected.Disabled" => "The key is disabled; enable it with EnableKey.",
+        "SignatureNonceUsed" => "Send a fresh SignatureNonce with every request.",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_mismatch_message_has_the_colon() {
+        let w = RpcError::SignatureMismatch("POST&%2F&a%3D1".into()).wire();
+        assert_eq!(w.status, 400);
+        assert_eq!(w.code, "SignatureDoesNotMatch");
+        assert_eq!(w.message.split(':').nth(1), Some("POST&%2F&a%3D1"));
+    }
+
+    #[test]
+    fn decrypt_failures_say_nothing_specific() {
+        let w = RpcError::Kms(KmsError::InvalidCiphertext).wire();
+        assert_eq!((w.status, w.code), (400, "InvalidParameter"));
+        assert_eq!(
+            w.message,
+            "The specified parameter \"CiphertextBlob\" is not valid."
+        );
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let e = openkms_core::StoreError::Unavailable("disk /secret/path failed".into());
+        let w = RpcError::Kms(KmsError::Store(e)).wire();
+        assert_eq!((w.status, w.code), (500, "InternalFailure"));
+        assert!(!w.message.contains("secret"));
+    }
+
+    #[test]
+    fn plaintext_limit_is_named() {
+        let e = KmsError::invalid("Plaintext", InvalidReason::TooLong { max: 6144 });
+        let w = RpcError::Kms(e).wire();
+        assert!(w.message.contains("Plaintext") && w.message.contains("6144"));
+    }
+}

@@ -1,0 +1,174 @@
+//! Rendering replies: JSON by default, XML when `Format=XML` (§4.1, §4.2).
+//!
+//! A success is HTTP 200 with the action's fields plus `RequestId`. An error is the status
+//! from [`super::error`] with `RequestId`, `HostId`, `Code`, `Message` and `Recommend`. XML
+//! wraps a success in `<{Action}Response>` and an error in `<Error>`, turning list wrappers
+//! such as `{"Keys":{"Key":[…]}}` into repeated elements. Choosing the status is not done here.
+
+use bytes::Bytes;
+use serde_json::{Map, Value};
+
+use super::error::WireError;
+
+/// The reply format a request asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `application/json;charset=utf-8` (the default).
+    Json,
+    /// `text/xml;charset=utf-8`.
+    Xml,
+}
+
+impl Format {
+    /// Reads the `Format` parameter case-insensitively; anything but XML is JSON.
+    pub fn from_param(value: Option<&str>) -> Self {
+        match value {
+            Some(v) if v.eq_ignore_ascii_case("xml") => Self::Xml,
+            _ => Self::Json,
+        }
+    }
+
+    /// The Content-Type header value.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json;charset=utf-8",
+            Self::Xml => "text/xml;charset=utf-8",
+        }
+    }
+}
+
+/// A rendered reply: status, content type and body.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// HTTP status.
+    pub status: u16,
+    /// Content-Type value.
+    pub content_type: &'static str,
+    /// The body bytes.
+    pub body: Bytes,
+}
+
+/// Renders a success: `fields` plus `RequestId`.
+pub fn success(
+    format: Format,
+    action: &str,
+    mut fields: Map<String, Value>,
+    request_id: &str,
+) -> Rendered {
+    fields.insert("RequestId".to_owned(), Value::String(request_id.to_owned()));
+    let body = match format {
+        Format::Json => serde_json::to_vec(&fields).unwrap_or_default(),
+        Format::Xml => xml_document(&format!("{action}Response"), &fields).into_bytes(),
+    };
+    Rendered {
+        status: 200,
+        content_type: format.content_type(),
+        body: body.into(),
+    }
+}
+
+/// Renders an error body with its status.
+pub fn error(format: Format, err: &WireError, request_id: &str, host_id: &str) -> Rendered {
+    let mut fields = Map::new();
+    fields.insert("RequestId".into(), request_id.into());
+    fields.insert("HostId".into(), host_id.into());
+    fields.insert("Code".into(), err.code.into());
+    fields.insert("Message".into(), err.message.clone().into());
+    let recommend = super::error::remedy(err.code).unwrap_or_default();
+    fields.insert("Recommend".into(), recommend.into());
+    let body = match format {
+        Format::Json => serde_json::to_vec(&fields).unwrap_or_default(),
+        Format::Xml => xml_document("Error", &fields).into_bytes(),
+    };
+    Rendered {
+        status: err.status,
+        content_type: format.content_type(),
+        body: body.into(),
+    }
+}
+
+fn xml_document(root: &str, fields: &Map<String, Value>) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+    xml_element(&mut out, root, &Value::Object(fields.clone()));
+    out
+}
+
+/// Writes `value` as `<name>…</name>`; an array becomes one element per item.
+fn xml_element(out: &mut String, name: &str, value: &Value) {
+    if let Value::Array(items) = value {
+        for item in items {
+            xml_element(out, name, item);
+        }
+        return;
+    }
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+    match value {
+        Value::Object(map) => map.iter().for_each(|(k, v)| xml_element(out, k, v)),
+        Value::String(s) => xml_escape(out, s),
+        Value::Null => {}
+        other => out.push_str(&other.to_string()),
+    }
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
+fn xml_escape(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_success_has_request_id() {
+        let Value::Object(fields) = json!({"KeyId": "k"}) else {
+            unreachable!()
+        };
+        let r = success(Format::Json, "Encrypt", fields, "rid");
+        let v: Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(v, json!({"KeyId": "k", "RequestId": "rid"}));
+        assert_eq!(r.status, 200);
+    }
+
+    #[test]
+    fn xml_lists_and_escaping() {
+        let Value::Object(fields) =
+            json!({"Keys": {"Key": [{"KeyId": "a"}, {"KeyId": "b<"}]}, "TotalCount": 2})
+        else {
+            unreachable!()
+        };
+        let r = success(Format::Xml, "ListKeys", fields, "rid");
+        let text = String::from_utf8(r.body.to_vec()).unwrap();
+        assert!(text.contains("<ListKeysResponse><Keys><Key><KeyId>a</KeyId></Key><Key><KeyId>b&lt;</KeyId></Key></Keys><TotalCount>2</TotalCount><RequestId>rid</RequestId></ListKeysResponse>"));
+        assert_eq!(r.content_type, "text/xml;charset=utf-8");
+    }
+
+    #[test]
+    fn error_body_fields() {
+        let w = WireError {
+            status: 404,
+            code: "Forbidden.KeyNotFound",
+            message: "m".into(),
+        };
+        let r = error(Format::Json, &w, "rid", "host");
+        let v: Value = serde_json::from_slice(&r.body).unwrap();
+        for f in ["RequestId", "HostId", "Code", "Message", "Recommend"] {
+            assert!(v.get(f).is_some(), "{f}");
+        }
+        assert_eq!(r.status, 404);
+    }
+}

@@ -1,0 +1,142 @@
+//! The listener loop: TLS, HTTP/1.1, limits and graceful shutdown.
+//!
+//! [`serve`] takes an already bound listener and a shutdown future (so tests bind
+//! `127.0.0.1:0` and stop the server when they are done). Each connection gets a TLS
+//! handshake deadline, a header-read timeout and a bounded buffer; bodies are bounded by the
+//! handler. On shutdown the listener closes, in-flight requests finish, then `serve` returns.
+//! Building the TLS configuration from files is the binary's job.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+
+use crate::handler::App;
+
+/// Transport settings.
+#[derive(Clone)]
+pub struct ServerOptions {
+    /// TLS configuration; `None` serves plain HTTP.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Time allowed for the TLS handshake.
+    pub handshake_timeout: Duration,
+    /// Time allowed to receive a request's headers, and to wait on an idle connection.
+    pub header_timeout: Duration,
+    /// Most bytes buffered for a request head.
+    pub max_head_bytes: usize,
+    /// How long shutdown waits for in-flight requests.
+    pub drain_timeout: Duration,
+}
+
+impl std::fmt::Debug for ServerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerOptions")
+            .field("tls", &self.tls.is_some())
+            .field("header_timeout", &self.header_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            tls: None,
+            handshake_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(30),
+            max_head_bytes: 128 * 1024,
+            drain_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then drains connections.
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let graceful = GracefulShutdown::new();
+    let acceptor = options.tls.clone().map(TlsAcceptor::from);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => spawn_connection(stream, acceptor.clone(), app.clone(), &options, &graceful),
+                Err(e) => accept_error(e).await,
+            },
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(options.drain_timeout, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("shutdown: connections still open after the drain timeout");
+    }
+    Ok(())
+}
+
+fn spawn_connection(
+    stream: TcpStream,
+    acceptor: Option<TlsAcceptor>,
+    app: Arc<App>,
+    options: &ServerOptions,
+    graceful: &GracefulShutdown,
+) {
+    let _ = stream.set_nodelay(true);
+    let watcher = graceful.watcher();
+    let options = options.clone();
+    tokio::spawn(async move {
+        match acceptor {
+            None => serve_connection(stream, app, &options, watcher).await,
+            Some(acceptor) => {
+                let handshake =
+                    tokio::time::timeout(options.handshake_timeout, acceptor.accept(stream));
+                match handshake.await {
+                    Ok(Ok(tls)) => serve_connection(tls, app, &options, watcher).await,
+                    Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                    Err(_) => tracing::debug!("TLS handshake timed out"),
+                }
+            }
+        }
+    });
+}
+
+async fn serve_connection<S>(
+    stream: S,
+    app: Arc<App>,
+    options: &ServerOptions,
+    watcher: hyper_util::server::graceful::Watcher,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| {
+        let app = app.clone();
+        async move { Ok::<_, std::convert::Infallible>(app.handle(req).await) }
+    });
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(options.header_timeout)
+        .max_buf_size(options.max_head_bytes)
+        .keep_alive(true);
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    if let Err(e) = watcher.watch(conn).await {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
+}
+
+/// Accept errors (for example too many open files) are transient: log and back off briefly.
+async fn accept_error(e: std::io::Error) {
+    tracing::warn!(error = %e, "accept failed");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}

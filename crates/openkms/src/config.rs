@@ -1,0 +1,250 @@
+//! Server configuration: flags, `OPENKMS_*` environment variables and a TOML file, validated
+//! once at start.
+//!
+//! Precedence: a flag (or its environment variable) over the file over the default. The raw
+//! layers are merged into [`ServerConfig`], whose every field has been checked; a bad value is
+//! one line naming the setting. Secrets (the root key from `OPENKMS_ROOT_KEY`) are never part
+//! of this struct's `Debug`. The meaning of each setting is documented in
+//! `docs/configuration.md`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// Default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8443";
+/// Default data directory.
+pub const DEFAULT_DATA_DIR: &str = "./openkms-data";
+/// Default region in ARNs.
+pub const DEFAULT_REGION: &str = "cn-hangzhou";
+
+/// `openkms server` flags; each may also come from its environment variable.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServerArgs {
+    /// A TOML configuration file.
+    #[arg(long, env = "OPENKMS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Where keys, the root key and TLS files live [default: ./openkms-data].
+    #[arg(long, env = "OPENKMS_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8443]; port 0 picks a free port.
+    #[arg(long, env = "OPENKMS_LISTEN")]
+    pub listen: Option<String>,
+    /// PEM certificate chain to serve (with --tls-key); otherwise one is generated.
+    #[arg(long, env = "OPENKMS_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "OPENKMS_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP instead of TLS (for tests behind a TLS-terminating proxy only).
+    #[arg(long, env = "OPENKMS_INSECURE_HTTP")]
+    pub insecure_http: bool,
+    /// Region id shown in ARNs [default: cn-hangzhou].
+    #[arg(long, env = "OPENKMS_REGION_ID")]
+    pub region_id: Option<String>,
+    /// Account id shown in ARNs and as Creator [default: generated at first start].
+    #[arg(long, env = "OPENKMS_ACCOUNT_ID")]
+    pub account_id: Option<String>,
+}
+
+/// The configuration file's shape; every field optional, unknown fields refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    listen: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    insecure_http: Option<bool>,
+    region_id: Option<String>,
+    account_id: Option<String>,
+}
+
+/// How the server speaks on its socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    /// TLS with a certificate generated under the data directory.
+    GeneratedTls,
+    /// TLS with the operator's certificate and key.
+    Tls {
+        /// Certificate chain file.
+        cert: PathBuf,
+        /// Private key file.
+        key: PathBuf,
+    },
+    /// Plain HTTP.
+    InsecureHttp,
+}
+
+/// The validated server configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// The listen address.
+    pub listen: SocketAddr,
+    /// TLS or not.
+    pub transport: Transport,
+    /// Region in ARNs.
+    pub region_id: String,
+    /// Account in ARNs, when configured.
+    pub account_id: Option<String>,
+}
+
+impl ServerConfig {
+    /// Merges flags, environment and file, and validates the result.
+    pub fn load(args: ServerArgs) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let listen = args
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let insecure = args.insecure_http || file.insecure_http.unwrap_or(false);
+        let transport = transport(
+            insecure,
+            args.tls_cert.or(file.tls_cert),
+            args.tls_key.or(file.tls_key),
+        )?;
+        let region_id = args
+            .region_id
+            .or(file.region_id)
+            .unwrap_or_else(|| DEFAULT_REGION.to_owned());
+        let account_id = args.account_id.or(file.account_id);
+        validate_region(&region_id)?;
+        if let Some(a) = &account_id {
+            validate_account(a)?;
+        }
+        Ok(Self {
+            data_dir: args
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+            listen: listen.parse().with_context(|| {
+                format!("listen: {listen:?} is not an address such as 127.0.0.1:8443")
+            })?,
+            transport,
+            region_id,
+            account_id,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("config: cannot read {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("config: {} is not valid", path.display()))
+}
+
+fn transport(
+    insecure: bool,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+) -> anyhow::Result<Transport> {
+    match (insecure, cert, key) {
+        (true, None, None) => Ok(Transport::InsecureHttp),
+        (true, _, _) => bail!("insecure_http: cannot be combined with tls_cert/tls_key"),
+        (false, Some(cert), Some(key)) => Ok(Transport::Tls { cert, key }),
+        (false, None, None) => Ok(Transport::GeneratedTls),
+        (false, Some(_), None) => bail!("tls_key: required with tls_cert"),
+        (false, None, Some(_)) => bail!("tls_cert: required with tls_key"),
+    }
+}
+
+fn validate_region(region: &str) -> anyhow::Result<()> {
+    let ok = !region.is_empty()
+        && region.len() <= 64
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !ok {
+        bail!("region_id: {region:?} must be lowercase letters, digits and '-', like cn-hangzhou");
+    }
+    Ok(())
+}
+
+fn validate_account(account: &str) -> anyhow::Result<()> {
+    if account.is_empty() || account.len() > 32 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        bail!("account_id: {account:?} must be 1 to 32 digits");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let c = ServerConfig::load(ServerArgs::default()).unwrap();
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.transport, Transport::GeneratedTls);
+        assert_eq!(c.region_id, DEFAULT_REGION);
+    }
+
+    #[test]
+    fn flag_beats_file_and_file_beats_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\nregion_id = \"eu-central-1\"\n",
+        )
+        .unwrap();
+        let args = ServerArgs {
+            config: Some(path),
+            region_id: Some("us-west-1".into()),
+            ..Default::default()
+        };
+        let c = ServerConfig::load(args).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(c.region_id, "us-west-1");
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let e = |args: ServerArgs| ServerConfig::load(args).unwrap_err().to_string();
+        assert!(
+            e(ServerArgs {
+                listen: Some("nope".into()),
+                ..Default::default()
+            })
+            .starts_with("listen")
+        );
+        assert!(
+            e(ServerArgs {
+                region_id: Some("CN HZ".into()),
+                ..Default::default()
+            })
+            .starts_with("region_id")
+        );
+        assert!(
+            e(ServerArgs {
+                account_id: Some("12ab".into()),
+                ..Default::default()
+            })
+            .starts_with("account_id")
+        );
+        assert!(
+            e(ServerArgs {
+                tls_cert: Some("c".into()),
+                ..Default::default()
+            })
+            .starts_with("tls_key")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "lisen = \"x\"\n").unwrap();
+        assert!(
+            e(ServerArgs {
+                config: Some(path),
+                ..Default::default()
+            })
+            .starts_with("config")
+        );
+    }
+}

@@ -1,0 +1,191 @@
+//! `openkms server`: start-up as a sequence of named steps, then serve until a signal.
+//!
+//! load_config → prepare_data_dir → open_store → unlock_root_key → open_service →
+//! ensure_root_credentials → tls_config → bind → serve. Each step fails with one line that
+//! says what is wrong and what to do. The request handling itself is the api crate's.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use openkms_api::{App, ServerOptions};
+use openkms_core::service::RootAccessKey;
+use openkms_core::{KeyService, OsRandom, RootKey, SecretBytes, ServiceConfig, Store, SystemClock};
+use openkms_store_sqlite::SqliteStore;
+use tokio::net::TcpListener;
+
+use crate::config::{ServerArgs, ServerConfig, Transport};
+use crate::{files, tls};
+
+/// Largest request body accepted, in bytes (a 6 KB plaintext percent-encoded fits easily).
+const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Environment variable that may carry the root key (base64) instead of the file.
+const ENV_ROOT_KEY: &str = "OPENKMS_ROOT_KEY";
+/// Environment variables that name the root AccessKey at first start.
+const ENV_ROOT_AK_ID: &str = "OPENKMS_ROOT_ACCESS_KEY_ID";
+const ENV_ROOT_AK_SECRET: &str = "OPENKMS_ROOT_ACCESS_KEY_SECRET";
+
+/// Runs the server until SIGINT or SIGTERM.
+pub fn run(args: ServerArgs) -> anyhow::Result<()> {
+    let config = ServerConfig::load(args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: ServerConfig) -> anyhow::Result<()> {
+    files::ensure_dir(&config.data_dir)?;
+    let store = open_store(&config.data_dir)?;
+    let root = unlock_root_key(&config.data_dir, store.as_ref()).await?;
+    let service = Arc::new(open_service(store, root, &config).await?);
+    ensure_root_credentials(&service, &config.data_dir).await?;
+    let tls = tls::server_config(&config)?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listen: cannot bind {}", config.listen))?;
+    announce(&listener, &config)?;
+    let app = Arc::new(App::new(service, MAX_BODY_BYTES));
+    let options = ServerOptions {
+        tls,
+        ..ServerOptions::default()
+    };
+    openkms_api::serve(listener, app, options, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn open_store(data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
+    let path = data_dir.join("openkms.db");
+    let store = SqliteStore::open(&path)
+        .with_context(|| format!("store: cannot open {}", path.display()))?;
+    Ok(Arc::new(store))
+}
+
+/// The root key from `OPENKMS_ROOT_KEY`, or `root.key`, or — only over an empty store — a
+/// new one written to `root.key` before anything is stored under it.
+async fn unlock_root_key(data_dir: &Path, store: &dyn Store) -> anyhow::Result<RootKey> {
+    if let Ok(text) = std::env::var(ENV_ROOT_KEY) {
+        return RootKey::from_base64(&text)
+            .with_context(|| format!("{ENV_ROOT_KEY}: not the base64 of 32 bytes"));
+    }
+    let path = data_dir.join(files::ROOT_KEY_FILE);
+    if path.exists() {
+        let bytes = SecretBytes::new(files::read_private(&path)?);
+        let text = std::str::from_utf8(bytes.expose_secret()).unwrap_or("");
+        return RootKey::from_base64(text).with_context(|| {
+            format!("root key: {} is not the base64 of 32 bytes", path.display())
+        });
+    }
+    if KeyService::data_exists(store).await? {
+        bail!(
+            "root key: {} is missing but {} holds keys; restore root.key from your backup (or set {ENV_ROOT_KEY}). \
+             Without it the stored keys cannot be opened.",
+            path.display(),
+            data_dir.display()
+        );
+    }
+    let root = RootKey::generate(&OsRandom::new());
+    files::write_private(
+        &path,
+        &[root.to_base64().expose_secret(), b"\n"].concat(),
+        true,
+    )?;
+    tracing::info!(path = %path.display(), "generated a new root key; back it up");
+    Ok(root)
+}
+
+async fn open_service(
+    store: Arc<dyn Store>,
+    root: RootKey,
+    config: &ServerConfig,
+) -> anyhow::Result<KeyService> {
+    let settings = ServiceConfig {
+        region_id: config.region_id.clone(),
+        account_id: config.account_id.clone(),
+    };
+    KeyService::open(store, root, Arc::new(SystemClock), Arc::new(OsRandom::new()), settings)
+        .await
+        .map_err(|e| match e {
+            openkms_core::service::StartupError::WrongRootKey => anyhow::anyhow!(
+                "root key: it does not match the data in {}; use the root.key this data directory was created with",
+                config.data_dir.display()
+            ),
+            other => anyhow::anyhow!("start-up: {other}"),
+        })
+}
+
+/// At first start, makes the root AccessKey from the environment or generates one into
+/// `root-credentials.json` (written before it is stored, so it is never lost).
+async fn ensure_root_credentials(service: &KeyService, data_dir: &Path) -> anyhow::Result<()> {
+    let from_env = (
+        std::env::var(ENV_ROOT_AK_ID),
+        std::env::var(ENV_ROOT_AK_SECRET),
+    );
+    if let Some(existing) = service.root_access_key_id().await? {
+        if let Ok(id) = &from_env.0
+            && *id != existing
+        {
+            tracing::warn!(
+                "{ENV_ROOT_AK_ID} is ignored: this data directory's root AccessKey was set at its first start"
+            );
+        }
+        return Ok(());
+    }
+    let candidate = match from_env {
+        (Ok(id), Ok(secret)) if !id.is_empty() && !secret.is_empty() => RootAccessKey {
+            access_key_id: id,
+            secret: SecretBytes::new(secret.into_bytes()),
+        },
+        _ => {
+            let generated = RootAccessKey::generate(service);
+            write_credentials(data_dir, &generated)?;
+            generated
+        }
+    };
+    service.ensure_root_access_key(&candidate).await?;
+    Ok(())
+}
+
+fn write_credentials(data_dir: &Path, ak: &RootAccessKey) -> anyhow::Result<()> {
+    let path = data_dir.join(files::CREDENTIALS_FILE);
+    let secret = std::str::from_utf8(ak.secret.expose_secret()).unwrap_or_default();
+    let json = serde_json::json!({ "AccessKeyId": ak.access_key_id, "AccessKeySecret": secret });
+    let text = SecretBytes::new(format!("{json:#}\n").into_bytes());
+    files::write_private(&path, text.expose_secret(), false)?;
+    tracing::info!(path = %path.display(), "root AccessKey generated; its credentials are in this file");
+    Ok(())
+}
+
+/// Prints the one ready line on stdout (tests and scripts read it), logs the rest.
+fn announce(listener: &TcpListener, config: &ServerConfig) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    let scheme = match config.transport {
+        Transport::InsecureHttp => {
+            tracing::warn!("serving plain HTTP: requests and keys travel unencrypted");
+            "http"
+        }
+        _ => "https",
+    };
+    #[allow(clippy::print_stdout)]
+    {
+        println!("openkms: ready on {scheme}://{addr}");
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = ctrl_c.await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term.recv() => {},
+    }
+    tracing::info!("shutting down");
+}
