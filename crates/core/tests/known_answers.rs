@@ -32,8 +32,15 @@ fn every_vector_opens_and_reseals_identically() {
         let parsed = ciphertext::parse(&blob).unwrap();
         assert_eq!(parsed.version_id, v["version_id"].as_str().unwrap());
         let aad = ciphertext::associated_data(parsed.header, &context(v).canonical_bytes());
-        let plain =
-            open_message(spec, &material, parsed.salt, parsed.nonce, &aad, parsed.sealed).unwrap();
+        let plain = open_message(
+            spec,
+            &material,
+            parsed.salt,
+            parsed.nonce,
+            &aad,
+            parsed.sealed,
+        )
+        .unwrap();
         assert_eq!(plain.expose_secret(), hex(v, "plaintext_hex").as_slice());
 
         let salt: [u8; 12] = hex(v, "salt_hex").try_into().unwrap();

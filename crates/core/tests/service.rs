@@ -32,7 +32,12 @@ impl Store for MemStore {
         let mut m = self.0.lock().unwrap();
         Ok(m.meta.insert(n.into(), v.into()).is_none())
     }
-    async fn create_key(&self, k: &KeyRecord, v: &VersionRecord, t: &[Tag]) -> Result<(), StoreError> {
+    async fn create_key(
+        &self,
+        k: &KeyRecord,
+        v: &VersionRecord,
+        t: &[Tag],
+    ) -> Result<(), StoreError> {
         let mut m = self.0.lock().unwrap();
         m.keys.insert(k.key_id.clone(), k.clone());
         m.versions.insert(v.version_id.clone(), v.clone());
@@ -46,7 +51,14 @@ impl Store for MemStore {
         Ok(self.0.lock().unwrap().versions.get(id).cloned())
     }
     async fn list_tags(&self, id: &str) -> Result<Vec<Tag>, StoreError> {
-        Ok(self.0.lock().unwrap().tags.get(id).cloned().unwrap_or_default())
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .tags
+            .get(id)
+            .cloned()
+            .unwrap_or_default())
     }
     async fn create_alias(&self, a: &AliasRecord) -> Result<(), StoreError> {
         let mut m = self.0.lock().unwrap();
@@ -60,7 +72,11 @@ impl Store for MemStore {
         Ok(self.0.lock().unwrap().aliases.get(n).cloned())
     }
     async fn create_access_key(&self, k: &AccessKeyRecord) -> Result<(), StoreError> {
-        self.0.lock().unwrap().access.insert(k.access_key_id.clone(), k.clone());
+        self.0
+            .lock()
+            .unwrap()
+            .access
+            .insert(k.access_key_id.clone(), k.clone());
         Ok(())
     }
     async fn get_access_key(&self, id: &str) -> Result<Option<AccessKeyRecord>, StoreError> {
@@ -73,11 +89,21 @@ impl Store for MemStore {
 }
 
 fn config() -> ServiceConfig {
-    ServiceConfig { region_id: "cn-hangzhou".into(), account_id: Some("1234567890123456".into()) }
+    ServiceConfig {
+        region_id: "cn-hangzhou".into(),
+        account_id: Some("1234567890123456".into()),
+    }
 }
 
 async fn open(store: Arc<MemStore>, root: RootKey) -> Result<KeyService, StartupError> {
-    KeyService::open(store, root, Arc::new(ManualClock::new(1_700_000_000)), Arc::new(OsRandom::new()), config()).await
+    KeyService::open(
+        store,
+        root,
+        Arc::new(ManualClock::new(1_700_000_000)),
+        Arc::new(OsRandom::new()),
+        config(),
+    )
+    .await
 }
 
 fn root_from(text: &str) -> RootKey {
@@ -103,16 +129,25 @@ fn input(spec: KeySpec) -> CreateKeyInput {
 async fn encrypt_decrypt_through_id_alias_and_arn() {
     let svc = open(Arc::default(), root_from(ROOT)).await.unwrap();
     let key = svc.create_key(input(KeySpec::AliyunAes256)).await.unwrap();
-    svc.create_alias("alias/Apollo/WorkKey", &KeyRef::Id(key.key_id.clone())).await.unwrap();
+    svc.create_alias("alias/Apollo/WorkKey", &KeyRef::Id(key.key_id.clone()))
+        .await
+        .unwrap();
     let ctx = EncryptionContext::from_json(r#"{"a":"b"}"#).unwrap();
-    for name in [key.key_id.clone(), "alias/Apollo/WorkKey".into(), svc.key_arn(&key.key_id)] {
+    for name in [
+        key.key_id.clone(),
+        "alias/Apollo/WorkKey".into(),
+        svc.key_arn(&key.key_id),
+    ] {
         let r = svc.parse_key_ref(&name).unwrap();
         let out = svc.encrypt(&r, b"secret", &ctx).await.unwrap();
         assert_eq!(out.key_id, key.key_id);
         assert_eq!(&out.blob[..36], key.primary_version.as_bytes());
         let back = svc.decrypt(&out.blob, &ctx).await.unwrap();
         assert_eq!(back.plaintext.expose_secret(), b"secret");
-        assert!(matches!(svc.decrypt(&out.blob, &EncryptionContext::empty()).await, Err(KmsError::InvalidCiphertext)));
+        assert!(matches!(
+            svc.decrypt(&out.blob, &EncryptionContext::empty()).await,
+            Err(KmsError::InvalidCiphertext)
+        ));
     }
 }
 
@@ -122,15 +157,34 @@ async fn errors_of_the_seed_operations() {
     let key = svc.create_key(input(KeySpec::AliyunSm4)).await.unwrap();
     let id = KeyRef::Id(key.key_id.clone());
     svc.create_alias("alias/x", &id).await.unwrap();
-    assert!(matches!(svc.create_alias("alias/x", &id).await, Err(KmsError::AliasAlreadyExists)));
-    assert!(matches!(svc.create_alias("alias/y", &KeyRef::Id("nope".into())).await, Err(KmsError::KeyNotFound)));
+    assert!(matches!(
+        svc.create_alias("alias/x", &id).await,
+        Err(KmsError::AliasAlreadyExists)
+    ));
+    assert!(matches!(
+        svc.create_alias("alias/y", &KeyRef::Id("nope".into()))
+            .await,
+        Err(KmsError::KeyNotFound)
+    ));
     let none = EncryptionContext::empty();
     let missing = KeyRef::Alias("alias/missing".into());
-    assert!(matches!(svc.encrypt(&missing, b"x", &none).await, Err(KmsError::AliasNotFound)));
+    assert!(matches!(
+        svc.encrypt(&missing, b"x", &none).await,
+        Err(KmsError::AliasNotFound)
+    ));
     let big = vec![b'a'; 6145];
-    assert!(matches!(svc.encrypt(&id, &big, &none).await, Err(KmsError::InvalidParameter { name: "Plaintext", .. })));
+    assert!(matches!(
+        svc.encrypt(&id, &big, &none).await,
+        Err(KmsError::InvalidParameter {
+            name: "Plaintext",
+            ..
+        })
+    ));
     assert!(svc.encrypt(&id, &big[..6144], &none).await.is_ok());
-    assert!(matches!(svc.parse_key_ref("acs:kms:cn-hangzhou:999:key/x"), Err(KmsError::KeyNotFound)));
+    assert!(matches!(
+        svc.parse_key_ref("acs:kms:cn-hangzhou:999:key/x"),
+        Err(KmsError::KeyNotFound)
+    ));
 }
 
 #[tokio::test]
@@ -138,15 +192,26 @@ async fn a_second_service_on_the_same_store_reads_keys_and_refuses_a_wrong_root_
     let store: Arc<MemStore> = Arc::default();
     let svc = open(store.clone(), root_from(ROOT)).await.unwrap();
     let key = svc.create_key(input(KeySpec::AliyunAes256)).await.unwrap();
-    let out = svc.encrypt(&KeyRef::Id(key.key_id), b"p", &EncryptionContext::empty()).await.unwrap();
-    svc.ensure_root_access_key(&RootAccessKey::generate(&svc)).await.unwrap();
+    let out = svc
+        .encrypt(&KeyRef::Id(key.key_id), b"p", &EncryptionContext::empty())
+        .await
+        .unwrap();
+    svc.ensure_root_access_key(&RootAccessKey::generate(&svc))
+        .await
+        .unwrap();
     let again = open(store.clone(), root_from(ROOT)).await.unwrap();
-    let back = again.decrypt(&out.blob, &EncryptionContext::empty()).await.unwrap();
+    let back = again
+        .decrypt(&out.blob, &EncryptionContext::empty())
+        .await
+        .unwrap();
     assert_eq!(back.plaintext.expose_secret(), b"p");
     let ak = again.root_access_key_id().await.unwrap().unwrap();
     assert!(again.credential(&ak).await.unwrap().is_some());
     let other = RootKey::generate(&OsRandom::new());
-    assert!(matches!(open(store, other).await, Err(StartupError::WrongRootKey)));
+    assert!(matches!(
+        open(store, other).await,
+        Err(StartupError::WrongRootKey)
+    ));
 }
 
 proptest! {
@@ -169,5 +234,32 @@ proptest! {
             prop_assert!(svc.decrypt(&bad, &ctx).await.is_err());
             Ok(())
         })?;
+    }
+}
+
+#[tokio::test]
+async fn data_keys_decrypt_to_their_base64_text() {
+    use base64::Engine as _;
+    let svc = open(Arc::default(), root_from(ROOT)).await.unwrap();
+    let key = svc.create_key(input(KeySpec::AliyunAes256)).await.unwrap();
+    let id = KeyRef::Id(key.key_id);
+    let ctx = EncryptionContext::from_json(r#"{"file":"a"}"#).unwrap();
+    for len in [1, 16, 32, 1024] {
+        let dk = svc.generate_data_key(&id, len, &ctx).await.unwrap();
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(dk.plaintext_base64.expose_secret())
+            .unwrap();
+        assert_eq!(raw.len(), len);
+        let back = svc.decrypt(&dk.blob, &ctx).await.unwrap();
+        assert!(back.plaintext.ct_eq(dk.plaintext_base64.expose_secret()));
+    }
+    for bad in [0, 1025] {
+        assert!(matches!(
+            svc.generate_data_key(&id, bad, &ctx).await,
+            Err(KmsError::InvalidParameter {
+                name: "NumberOfBytes",
+                ..
+            })
+        ));
     }
 }

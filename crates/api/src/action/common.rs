@@ -1,9 +1,11 @@
-//! Pieces several actions share: KeyMetadata, EncryptionContext from either wire form, base64.
+//! Pieces several actions share: KeyMetadata, EncryptionContext from either wire form, base64,
+//! the data-key parameters.
 //!
 //! Nothing here applies a use case; these are wire-to-domain and domain-to-wire helpers.
 
 use base64::Engine as _;
-use openkms_core::{EncryptionContext, KeyRecord, KeyService, KmsError};
+use openkms_core::service::DataKeyOutput;
+use openkms_core::{EncryptionContext, InvalidReason, KeyRecord, KeyService, KmsError};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -26,6 +28,30 @@ pub fn encryption_context(params: &Params) -> Result<EncryptionContext, RpcError
         .collect();
     map.extend(flat.map(|(k, v)| (k.to_owned(), v.to_owned())));
     Ok(EncryptionContext::from_map(map)?)
+}
+
+/// Parses the GenerateDataKey parameters and applies them (shared by both data-key actions).
+pub async fn generate_data_key(
+    service: &KeyService,
+    params: &Params,
+) -> Result<DataKeyOutput, RpcError> {
+    let key = service.parse_key_ref(params.required("KeyId")?)?;
+    let len = data_key_len(params)?;
+    let context = encryption_context(params)?;
+    Ok(service.generate_data_key(&key, len, &context).await?)
+}
+
+/// `NumberOfBytes` (1-1024) if given, else `KeySpec` (`AES_256` = 32, `AES_128` = 16), else 32.
+fn data_key_len(params: &Params) -> Result<usize, RpcError> {
+    if let Some(n) = params.optional("NumberOfBytes") {
+        // The range is the service's rule; here only the number is read.
+        return n.parse().map_err(|_| RpcError::invalid("NumberOfBytes"));
+    }
+    match params.optional("KeySpec") {
+        None | Some("AES_256") => Ok(32),
+        Some("AES_128") => Ok(16),
+        Some(_) => Err(KmsError::invalid("KeySpec", InvalidReason::NotAccepted).into()),
+    }
 }
 
 /// Decodes a CiphertextBlob; bad base64 is the same error as a bad blob.

@@ -10,6 +10,8 @@ pub mod create_alias;
 pub mod create_key;
 pub mod decrypt;
 pub mod encrypt;
+pub mod generate_data_key;
+pub mod generate_data_key_without_plaintext;
 
 use openkms_core::KeyService;
 use serde_json::{Map, Value};
@@ -30,6 +32,10 @@ pub enum Action {
     Encrypt,
     /// Decrypt (§6.4).
     Decrypt,
+    /// GenerateDataKey (Appendix A).
+    GenerateDataKey,
+    /// GenerateDataKeyWithoutPlaintext (Appendix A).
+    GenerateDataKeyWithoutPlaintext,
 }
 
 impl Action {
@@ -53,6 +59,8 @@ impl Action {
             Self::CreateAlias => "CreateAlias",
             Self::Encrypt => "Encrypt",
             Self::Decrypt => "Decrypt",
+            Self::GenerateDataKey => "GenerateDataKey",
+            Self::GenerateDataKeyWithoutPlaintext => "GenerateDataKeyWithoutPlaintext",
         }
     }
 
@@ -63,6 +71,10 @@ impl Action {
             Self::CreateAlias => create_alias::run(service, params).await,
             Self::Encrypt => encrypt::run(service, params).await,
             Self::Decrypt => decrypt::run(service, params).await,
+            Self::GenerateDataKey => generate_data_key::run(service, params).await,
+            Self::GenerateDataKeyWithoutPlaintext => {
+                generate_data_key_without_plaintext::run(service, params).await
+            }
         }
     }
 }

@@ -1,9 +1,12 @@
-//! Encrypt and Decrypt: the hot path.
+//! Encrypt, GenerateDataKey and Decrypt: the hot path.
 //!
 //! Encrypt seals the exact bytes of the `Plaintext` string under the key's primary version;
 //! Decrypt finds the version from the blob's prefix and returns the same bytes. Once a key is
 //! cached neither touches the store. Every way a blob can fail to open is the one error
 //! [`KmsError::InvalidCiphertext`]. Base64 and JSON are the api crate's concern.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 
 use super::{KeyRef, KeyService};
 use crate::ciphertext;
@@ -15,6 +18,8 @@ use crate::secret::SecretBytes;
 
 /// Largest plaintext Encrypt accepts, in bytes ("6 KB" in the documentation).
 pub const MAX_PLAINTEXT_BYTES: usize = 6144;
+/// Largest data key GenerateDataKey makes, in bytes.
+pub const MAX_DATA_KEY_BYTES: usize = 1024;
 
 /// The result of Encrypt.
 #[derive(Debug)]
@@ -25,6 +30,19 @@ pub struct EncryptOutput {
     pub version_id: String,
     /// The ciphertext blob, before base64.
     pub blob: Vec<u8>,
+}
+
+/// The result of GenerateDataKey: a fresh data key, in the clear and sealed.
+#[derive(Debug)]
+pub struct DataKeyOutput {
+    /// The real key id.
+    pub key_id: String,
+    /// The version that sealed the data key (the primary).
+    pub version_id: String,
+    /// The blob; Decrypt of it returns [`DataKeyOutput::plaintext_base64`].
+    pub blob: Vec<u8>,
+    /// Standard base64 of the raw data key bytes, as the API returns it.
+    pub plaintext_base64: SecretBytes,
 }
 
 /// The result of Decrypt.
@@ -61,6 +79,36 @@ impl KeyService {
             key_id,
             version_id: primary.version_id.clone(),
             blob,
+        })
+    }
+
+    /// Makes a random data key of `len` bytes (1..=1024) and seals its base64 text under the
+    /// primary version of `key`, so that Decrypt of the blob returns that same text.
+    pub async fn generate_data_key(
+        &self,
+        key: &KeyRef,
+        len: usize,
+        context: &EncryptionContext,
+    ) -> Result<DataKeyOutput, KmsError> {
+        if !(1..=MAX_DATA_KEY_BYTES).contains(&len) {
+            return Err(KmsError::invalid(
+                "NumberOfBytes",
+                InvalidReason::OutOfRange,
+            ));
+        }
+        let key_id = self.resolve(key).await?;
+        let cached = self.load_key(&key_id).await?;
+        usable(cached.record.state)?;
+        let mut raw = SecretBytes::zeroed(len);
+        self.rng.fill(raw.expose_secret_mut());
+        let text = SecretBytes::new(B64.encode(raw.expose_secret()).into_bytes());
+        let blob = self.seal(&cached.primary, text.expose_secret(), context)?;
+        let version_id = cached.primary.version_id.clone();
+        Ok(DataKeyOutput {
+            key_id,
+            version_id,
+            blob,
+            plaintext_base64: text,
         })
     }
 

@@ -16,7 +16,9 @@ mod startup;
 use std::sync::Arc;
 
 pub use access::{Credential, RootAccessKey};
-pub use crypto_ops::{DecryptOutput, EncryptOutput, MAX_PLAINTEXT_BYTES};
+pub use crypto_ops::{
+    DataKeyOutput, DecryptOutput, EncryptOutput, MAX_DATA_KEY_BYTES, MAX_PLAINTEXT_BYTES,
+};
 pub use keys::{CreateKeyInput, MAX_DESCRIPTION_CHARS, MAX_POLICY_BYTES, MAX_TAGS};
 pub use startup::StartupError;
 
