@@ -36,7 +36,9 @@ pub trait Store: Send + Sync + 'static {
     /// Writes a named metadata value if none exists; returns whether it was written.
     async fn put_meta_if_absent(&self, name: &str, value: &[u8]) -> Result<bool, StoreError>;
 
-    /// Creates a key with its first version and tags, atomically.
+    /// Creates a key with its first version and tags, atomically: all or nothing.
+    /// `version.key_id` must equal `key.key_id` (otherwise `ReferenceNotFound`); tag keys must
+    /// be distinct (the service checks; a duplicate is `AlreadyExists`).
     async fn create_key(
         &self,
         key: &KeyRecord,
@@ -50,7 +52,7 @@ pub trait Store: Send + Sync + 'static {
     /// Reads a key version by version id.
     async fn get_version(&self, version_id: &str) -> Result<Option<VersionRecord>, StoreError>;
 
-    /// Lists a key's tags, sorted by tag key.
+    /// Lists a key's tags, sorted by tag key in byte order (not by locale).
     async fn list_tags(&self, key_id: &str) -> Result<Vec<Tag>, StoreError>;
 
     /// Creates an alias. `AlreadyExists` if the name is taken, `ReferenceNotFound` if the key

@@ -1,0 +1,147 @@
+//! openkms-store-sqlite: the embedded default storage backend, on SQLite.
+//!
+//! [`SqliteStore`] implements [`openkms_core::Store`] over one database file (the binary uses
+//! `<data-dir>/openkms.db`). Writes go to one writer thread that commits them in groups, so a
+//! burst of writes shares one fsync and a write returns `Ok` only after its commit. Reads use
+//! a small pool of read-only connections, which WAL lets run beside the writer.
+//!
+//! This crate owns the schema, its migrations, the group commit and the mapping of SQLite
+//! errors to [`StoreError`]. It does not own the records or their rules (the core does), it
+//! does not create the data directory or set its permissions (the binary does), and it logs
+//! nothing, so no record content can reach a log through it.
+#![deny(missing_docs)]
+
+mod error;
+mod ops;
+mod pool;
+mod reads;
+mod schema;
+mod writer;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use openkms_core::{
+    AccessKeyRecord, AliasRecord, KeyRecord, Store, StoreError, Tag, VersionRecord,
+};
+
+use crate::ops::WriteOp;
+use crate::pool::ReadPool;
+use crate::writer::Writer;
+
+/// A [`Store`] in one SQLite database file.
+///
+/// Dropping it finishes the writes already queued, then stops the writer thread (the drop
+/// waits for that, which is at most one batch of work).
+pub struct SqliteStore {
+    /// The writer thread that owns the only read-write connection.
+    writer: Writer,
+    /// Read-only connections for the lookups.
+    readers: Arc<ReadPool>,
+}
+
+impl SqliteStore {
+    /// Opens the database at `path`, creating it if absent, and brings its schema up to date.
+    ///
+    /// The parent directory must exist. Opening is synchronous (a few milliseconds); call it
+    /// once at startup. Fails with `Unavailable` if the file cannot be opened as SQLite in
+    /// WAL mode, or if it was written by a newer schema version.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let mut conn = schema::open_writer(path)?;
+        schema::migrate(&mut conn)?;
+        let writer = Writer::start(conn)?;
+        Ok(Self {
+            writer,
+            readers: ReadPool::new(path.to_owned()),
+        })
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn get_meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let name = name.to_owned();
+        self.readers
+            .run(move |conn| reads::get_meta(conn, &name))
+            .await
+    }
+
+    async fn put_meta_if_absent(&self, name: &str, value: &[u8]) -> Result<bool, StoreError> {
+        let op = WriteOp::PutMetaIfAbsent {
+            name: name.to_owned(),
+            value: value.to_vec(),
+        };
+        self.writer.submit(op).await
+    }
+
+    async fn create_key(
+        &self,
+        key: &KeyRecord,
+        version: &VersionRecord,
+        tags: &[Tag],
+    ) -> Result<(), StoreError> {
+        let op = WriteOp::CreateKey {
+            key: Box::new(key.clone()),
+            version: version.clone(),
+            tags: tags.to_vec(),
+        };
+        self.writer.submit(op).await.map(|_| ())
+    }
+
+    async fn get_key(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
+        let key_id = key_id.to_owned();
+        self.readers
+            .run(move |conn| reads::get_key(conn, &key_id))
+            .await
+    }
+
+    async fn get_version(&self, version_id: &str) -> Result<Option<VersionRecord>, StoreError> {
+        let version_id = version_id.to_owned();
+        self.readers
+            .run(move |conn| reads::get_version(conn, &version_id))
+            .await
+    }
+
+    async fn list_tags(&self, key_id: &str) -> Result<Vec<Tag>, StoreError> {
+        let key_id = key_id.to_owned();
+        self.readers
+            .run(move |conn| reads::list_tags(conn, &key_id))
+            .await
+    }
+
+    async fn create_alias(&self, alias: &AliasRecord) -> Result<(), StoreError> {
+        self.writer
+            .submit(WriteOp::CreateAlias(alias.clone()))
+            .await
+            .map(|_| ())
+    }
+
+    async fn get_alias(&self, name: &str) -> Result<Option<AliasRecord>, StoreError> {
+        let name = name.to_owned();
+        self.readers
+            .run(move |conn| reads::get_alias(conn, &name))
+            .await
+    }
+
+    async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError> {
+        self.writer
+            .submit(WriteOp::CreateAccessKey(key.clone()))
+            .await
+            .map(|_| ())
+    }
+
+    async fn get_access_key(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<AccessKeyRecord>, StoreError> {
+        let access_key_id = access_key_id.to_owned();
+        self.readers
+            .run(move |conn| reads::get_access_key(conn, &access_key_id))
+            .await
+    }
+
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        self.readers.run(reads::is_empty).await
+    }
+}

@@ -1,0 +1,241 @@
+//! The read queries and how rows become records again.
+//!
+//! Owns parsing stored values back into records: enums must be a name this build knows and
+//! booleans 0 or 1, or the row is `Corrupt`. Runs on any connection it is handed; does not
+//! choose connections (see `pool`) or write (see `ops`).
+
+use openkms_core::{
+    AccessKeyRecord, AliasRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, ProtectionLevel,
+    StoreError, Tag, VersionRecord,
+};
+use rusqlite::types::FromSql;
+use rusqlite::{Connection, Row};
+
+use crate::error::{corrupt, map_error};
+
+/// Runs `sql` with one text parameter and parses the first row, if any.
+fn query_one<T>(
+    conn: &Connection,
+    sql: &str,
+    param: &str,
+    parse: impl FnOnce(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(|e| map_error(&e))?;
+    let mut rows = stmt.query([param]).map_err(|e| map_error(&e))?;
+    match rows.next().map_err(|e| map_error(&e))? {
+        Some(row) => parse(row).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Reads column `index` as `T`; a value of another type is `Corrupt`, naming `column`.
+fn column<T: FromSql>(row: &Row<'_>, index: usize, column: &'static str) -> Result<T, StoreError> {
+    row.get(index).map_err(|_| corrupt(column))
+}
+
+/// Reads a metadata value.
+pub(crate) fn get_meta(conn: &Connection, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    let sql = "SELECT value FROM meta WHERE name = ?1";
+    query_one(conn, sql, name, |row| column(row, 0, "meta.value"))
+}
+
+/// Reads a key.
+pub(crate) fn get_key(conn: &Connection, key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
+    let sql = "SELECT key_id, description, spec, usage, origin, protection_level, state, \
+               creator, created_at, delete_at, primary_version, last_rotation_at, \
+               rotation_interval, next_rotation_at, deletion_protection, policy \
+               FROM keys WHERE key_id = ?1";
+    query_one(conn, sql, key_id, parse_key)
+}
+
+fn parse_key(row: &Row<'_>) -> Result<KeyRecord, StoreError> {
+    Ok(KeyRecord {
+        key_id: column(row, 0, "keys.key_id")?,
+        description: column(row, 1, "keys.description")?,
+        spec: parse_spec(&column::<String>(row, 2, "keys.spec")?)?,
+        usage: parse_usage(&column::<String>(row, 3, "keys.usage")?)?,
+        origin: parse_origin(&column::<String>(row, 4, "keys.origin")?)?,
+        protection_level: parse_protection(&column::<String>(row, 5, "keys.protection_level")?)?,
+        state: parse_state(&column::<String>(row, 6, "keys.state")?)?,
+        creator: column(row, 7, "keys.creator")?,
+        created_at: column(row, 8, "keys.created_at")?,
+        delete_at: column(row, 9, "keys.delete_at")?,
+        primary_version: column(row, 10, "keys.primary_version")?,
+        last_rotation_at: column(row, 11, "keys.last_rotation_at")?,
+        rotation_interval: column(row, 12, "keys.rotation_interval")?,
+        next_rotation_at: column(row, 13, "keys.next_rotation_at")?,
+        deletion_protection: column(row, 14, "keys.deletion_protection")?,
+        policy: column(row, 15, "keys.policy")?,
+    })
+}
+
+fn parse_spec(name: &str) -> Result<KeySpec, StoreError> {
+    KeySpec::parse(name).ok_or_else(|| corrupt("keys.spec"))
+}
+
+fn parse_state(name: &str) -> Result<KeyState, StoreError> {
+    KeyState::parse(name).ok_or_else(|| corrupt("keys.state"))
+}
+
+/// Every usage this build knows; a variant added to the core must be added here.
+const USAGES: [KeyUsage; 1] = [KeyUsage::EncryptDecrypt];
+/// Every origin this build knows.
+const ORIGINS: [Origin; 1] = [Origin::AliyunKms];
+/// Every protection level this build knows.
+const PROTECTIONS: [ProtectionLevel; 1] = [ProtectionLevel::Software];
+
+fn parse_usage(name: &str) -> Result<KeyUsage, StoreError> {
+    USAGES
+        .into_iter()
+        .find(|u| u.as_str() == name)
+        .ok_or_else(|| corrupt("keys.usage"))
+}
+
+fn parse_origin(name: &str) -> Result<Origin, StoreError> {
+    ORIGINS
+        .into_iter()
+        .find(|o| o.as_str() == name)
+        .ok_or_else(|| corrupt("keys.origin"))
+}
+
+fn parse_protection(name: &str) -> Result<ProtectionLevel, StoreError> {
+    let found = PROTECTIONS.into_iter().find(|p| p.as_str() == name);
+    found.ok_or_else(|| corrupt("keys.protection_level"))
+}
+
+/// Reads a key version.
+pub(crate) fn get_version(
+    conn: &Connection,
+    version_id: &str,
+) -> Result<Option<VersionRecord>, StoreError> {
+    let sql = "SELECT version_id, key_id, created_at, wrapped_material \
+               FROM key_versions WHERE version_id = ?1";
+    query_one(conn, sql, version_id, |row| {
+        Ok(VersionRecord {
+            version_id: column(row, 0, "key_versions.version_id")?,
+            key_id: column(row, 1, "key_versions.key_id")?,
+            created_at: column(row, 2, "key_versions.created_at")?,
+            wrapped_material: column(row, 3, "key_versions.wrapped_material")?,
+        })
+    })
+}
+
+/// Lists a key's tags, sorted by tag key (byte order).
+pub(crate) fn list_tags(conn: &Connection, key_id: &str) -> Result<Vec<Tag>, StoreError> {
+    let sql = "SELECT tag_key, tag_value FROM key_tags WHERE key_id = ?1 ORDER BY tag_key";
+    let mut stmt = conn.prepare_cached(sql).map_err(|e| map_error(&e))?;
+    let mut rows = stmt.query([key_id]).map_err(|e| map_error(&e))?;
+    let mut tags = Vec::new();
+    while let Some(row) = rows.next().map_err(|e| map_error(&e))? {
+        tags.push(Tag {
+            key: column(row, 0, "key_tags.tag_key")?,
+            value: column(row, 1, "key_tags.tag_value")?,
+        });
+    }
+    Ok(tags)
+}
+
+/// Reads an alias.
+pub(crate) fn get_alias(conn: &Connection, name: &str) -> Result<Option<AliasRecord>, StoreError> {
+    let sql = "SELECT name, key_id, created_at FROM aliases WHERE name = ?1";
+    query_one(conn, sql, name, |row| {
+        Ok(AliasRecord {
+            name: column(row, 0, "aliases.name")?,
+            key_id: column(row, 1, "aliases.key_id")?,
+            created_at: column(row, 2, "aliases.created_at")?,
+        })
+    })
+}
+
+/// Reads an AccessKey.
+pub(crate) fn get_access_key(
+    conn: &Connection,
+    access_key_id: &str,
+) -> Result<Option<AccessKeyRecord>, StoreError> {
+    let sql = "SELECT access_key_id, user, wrapped_secret, active, created_at \
+               FROM access_keys WHERE access_key_id = ?1";
+    query_one(conn, sql, access_key_id, |row| {
+        Ok(AccessKeyRecord {
+            access_key_id: column(row, 0, "access_keys.access_key_id")?,
+            user: column(row, 1, "access_keys.user")?,
+            wrapped_secret: column(row, 2, "access_keys.wrapped_secret")?,
+            active: parse_bool(column(row, 3, "access_keys.active")?)?,
+            created_at: column(row, 4, "access_keys.created_at")?,
+        })
+    })
+}
+
+fn parse_bool(value: i64) -> Result<bool, StoreError> {
+    match value {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(corrupt("access_keys.active")),
+    }
+}
+
+/// Whether there are no keys and no AccessKeys.
+pub(crate) fn is_empty(conn: &Connection) -> Result<bool, StoreError> {
+    let sql = "SELECT NOT EXISTS (SELECT 1 FROM keys) AND NOT EXISTS (SELECT 1 FROM access_keys)";
+    let mut stmt = conn.prepare_cached(sql).map_err(|e| map_error(&e))?;
+    let empty: i64 = stmt
+        .query_row([], |row| row.get(0))
+        .map_err(|e| map_error(&e))?;
+    Ok(empty == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{migrate, open_writer};
+
+    fn fresh() -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open_writer(&dir.path().join("openkms.db")).unwrap();
+        migrate(&mut conn).unwrap();
+        (dir, conn)
+    }
+
+    fn insert_key_row(conn: &Connection, spec: &str, usage: &str, state: &str) {
+        conn.execute(
+            "INSERT INTO keys VALUES ('k', '', ?1, ?2, 'Aliyun_KMS', 'SOFTWARE', ?3, 'c', 0, \
+             NULL, 'v', 0, NULL, NULL, NULL, NULL)",
+            [spec, usage, state],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn well_formed_row_parses() {
+        let (_dir, conn) = fresh();
+        insert_key_row(&conn, "Aliyun_AES_256", "ENCRYPT/DECRYPT", "Enabled");
+        let key = get_key(&conn, "k").unwrap().unwrap();
+        assert_eq!(key.spec, KeySpec::AliyunAes256);
+    }
+
+    #[test]
+    fn unknown_enum_names_are_corrupt() {
+        for (spec, usage, state) in [
+            ("AES", "ENCRYPT/DECRYPT", "Enabled"),
+            ("Aliyun_AES_256", "SIGN/VERIFY", "Enabled"),
+            ("Aliyun_AES_256", "ENCRYPT/DECRYPT", "enabled"),
+        ] {
+            let (_dir, conn) = fresh();
+            insert_key_row(&conn, spec, usage, state);
+            assert!(matches!(get_key(&conn, "k"), Err(StoreError::Corrupt(_))));
+        }
+    }
+
+    #[test]
+    fn bad_flag_is_corrupt() {
+        let (_dir, conn) = fresh();
+        conn.execute_batch(
+            "PRAGMA ignore_check_constraints = ON; \
+             INSERT INTO access_keys VALUES ('a', 'u', x'00', 2, 0);",
+        )
+        .unwrap();
+        assert!(matches!(
+            get_access_key(&conn, "a"),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+}

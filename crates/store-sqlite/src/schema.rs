@@ -1,0 +1,173 @@
+//! Opening connections, their PRAGMAs, and the versioned schema.
+//!
+//! Owns the table layout and the migration list: migration `i` (0-based) takes the database
+//! from `PRAGMA user_version` `i` to `i + 1`, and all pending migrations run in one
+//! transaction at open. Also owns how writer and reader connections are configured. Does not
+//! own what is written or read (see `ops` and `reads`).
+
+use std::path::Path;
+use std::time::Duration;
+
+use openkms_core::StoreError;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use crate::error::map_error;
+
+/// How long a connection waits for a lock held by another connection before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Version 1: every table the key service needs.
+const V1: &str = "
+CREATE TABLE meta (
+    name  TEXT PRIMARY KEY NOT NULL,
+    value BLOB NOT NULL
+) STRICT;
+CREATE TABLE keys (
+    key_id              TEXT PRIMARY KEY NOT NULL,
+    description         TEXT NOT NULL,
+    spec                TEXT NOT NULL,
+    usage               TEXT NOT NULL,
+    origin              TEXT NOT NULL,
+    protection_level    TEXT NOT NULL,
+    state               TEXT NOT NULL,
+    creator             TEXT NOT NULL,
+    created_at          INTEGER NOT NULL,
+    delete_at           INTEGER,
+    primary_version     TEXT NOT NULL,
+    last_rotation_at    INTEGER NOT NULL,
+    rotation_interval   INTEGER,
+    next_rotation_at    INTEGER,
+    deletion_protection TEXT,
+    policy              TEXT
+) STRICT;
+CREATE TABLE key_versions (
+    version_id       TEXT PRIMARY KEY NOT NULL,
+    key_id           TEXT NOT NULL REFERENCES keys (key_id),
+    created_at       INTEGER NOT NULL,
+    wrapped_material BLOB NOT NULL
+) STRICT;
+CREATE INDEX key_versions_key_id ON key_versions (key_id);
+CREATE TABLE key_tags (
+    key_id    TEXT NOT NULL REFERENCES keys (key_id),
+    tag_key   TEXT NOT NULL,
+    tag_value TEXT NOT NULL,
+    PRIMARY KEY (key_id, tag_key)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE aliases (
+    name       TEXT PRIMARY KEY NOT NULL,
+    key_id     TEXT NOT NULL REFERENCES keys (key_id),
+    created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX aliases_key_id ON aliases (key_id);
+CREATE TABLE access_keys (
+    access_key_id  TEXT PRIMARY KEY NOT NULL,
+    user           TEXT NOT NULL,
+    wrapped_secret BLOB NOT NULL,
+    active         INTEGER NOT NULL CHECK (active IN (0, 1)),
+    created_at     INTEGER NOT NULL
+) STRICT;
+";
+
+/// The migrations, in order; the schema version is the number applied.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// Opens (creating if needed) the one read-write connection, in WAL mode with full fsync and
+/// foreign keys enforced.
+pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(|e| map_error(&e))?;
+    configure_writer(&conn).map_err(|e| map_error(&e))?;
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |row| row.get(0))
+        .map_err(|e| map_error(&e))?;
+    let foreign_keys: i64 = conn
+        .pragma_query_value(None, "foreign_keys", |row| row.get(0))
+        .map_err(|e| map_error(&e))?;
+    if !mode.eq_ignore_ascii_case("wal") || foreign_keys != 1 {
+        return Err(StoreError::Unavailable(
+            "sqlite refused WAL journaling or foreign keys".to_owned(),
+        ));
+    }
+    Ok(conn)
+}
+
+/// Sets the writer's PRAGMAs. `synchronous=FULL` makes every COMMIT fsync the WAL.
+fn configure_writer(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+}
+
+/// Opens a read-only connection to an existing database.
+pub(crate) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| map_error(&e))?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| map_error(&e))?;
+    Ok(conn)
+}
+
+/// Brings the schema up to date in one transaction. Refuses a database made by a newer build.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| map_error(&e))?;
+    let current: i64 = tx
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(|e| map_error(&e))?;
+    let known = MIGRATIONS.len();
+    let applied = usize::try_from(current)
+        .ok()
+        .filter(|&v| v <= known)
+        .ok_or_else(|| {
+            StoreError::Unavailable(format!(
+                "database schema version {current} is not one this build knows (0..={known})"
+            ))
+        })?;
+    for migration in &MIGRATIONS[applied..] {
+        tx.execute_batch(migration).map_err(|e| map_error(&e))?;
+    }
+    tx.pragma_update(None, "user_version", known as i64)
+        .map_err(|e| map_error(&e))?;
+    tx.commit().map_err(|e| map_error(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user_version(conn: &Connection) -> i64 {
+        conn.pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn migrate_is_idempotent_and_sets_user_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open_writer(&dir.path().join("openkms.db")).unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(user_version(&conn), MIGRATIONS.len() as i64);
+        migrate(&mut conn).unwrap();
+        assert_eq!(user_version(&conn), MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open_writer(&dir.path().join("openkms.db")).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        assert!(matches!(
+            migrate(&mut conn),
+            Err(StoreError::Unavailable(_))
+        ));
+    }
+
+    #[test]
+    fn writer_pragmas_are_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open_writer(&dir.path().join("openkms.db")).unwrap();
+        let sync: i64 = conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap();
+        assert_eq!(sync, 2, "synchronous=FULL");
+    }
+}

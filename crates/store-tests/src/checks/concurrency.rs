@@ -1,0 +1,163 @@
+//! Checks that hold under many concurrent writers.
+//!
+//! Owns the rules a batching or pooled backend is most likely to break: one winner per unique
+//! name, no write lost or merged with another, and one write's failure not spilling onto the
+//! writes that ran beside it. Does not measure speed.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use openkms_core::{Store, StoreError};
+use tokio::sync::Barrier;
+use tokio::task::JoinSet;
+
+use super::{assert_already_exists, assert_key_stored, assert_reference_not_found, create};
+use crate::StoreFactory;
+use crate::fixtures::{alias, disabled_key, key_id, minimal_key};
+
+/// Runs `work(store, i)` for `i` in `0..count` as tasks released together; results by `i`.
+async fn race<S, W, Fut, T>(store: &Arc<S>, count: u32, work: W) -> Vec<(u32, T)>
+where
+    S: Store,
+    W: Fn(Arc<S>, u32) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let barrier = Arc::new(Barrier::new(count as usize));
+    let mut tasks = JoinSet::new();
+    for i in 0..count {
+        let work = work(Arc::clone(store), i);
+        let barrier = Arc::clone(&barrier);
+        tasks.spawn(async move {
+            barrier.wait().await;
+            (i, work.await)
+        });
+    }
+    let mut results = Vec::with_capacity(count as usize);
+    while let Some(joined) = tasks.join_next().await {
+        results.push(joined.expect("a racing task panicked"));
+    }
+    results.sort_by_key(|(i, _)| *i);
+    results
+}
+
+/// 64 concurrent `create_alias` of one name: exactly one `Ok`, 63 `AlreadyExists`.
+pub async fn concurrent_alias_has_one_winner<F: StoreFactory>(factory: F) {
+    let store = Arc::new(factory.open().await);
+    for n in 0..4 {
+        create(&*store, &minimal_key(n)).await;
+    }
+    let results = race(&store, 64, |store, i| async move {
+        store
+            .create_alias(&alias("alias/contended", &key_id(i % 4)))
+            .await
+    })
+    .await;
+    let mut winners = Vec::new();
+    for (i, result) in results {
+        match result {
+            Ok(()) => winners.push(i),
+            Err(StoreError::AlreadyExists) => {}
+            Err(other) => panic!("racing create_alias {i}: unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        winners.len(),
+        1,
+        "exactly one racing create_alias wins: {winners:?}"
+    );
+    let stored = store.get_alias("alias/contended").await.expect("get_alias");
+    let winner_key = key_id(winners[0] % 4);
+    assert_eq!(
+        stored.map(|a| a.key_id),
+        Some(winner_key),
+        "the alias is the winner's"
+    );
+}
+
+/// 200 concurrent `create_key` of distinct keys all succeed and all read back exactly.
+pub async fn concurrent_create_key_all_succeed<F: StoreFactory>(factory: F) {
+    let store = Arc::new(factory.open().await);
+    let results = race(&store, 200, |store, i| async move {
+        let new = disabled_key(i);
+        store.create_key(&new.key, &new.version, &new.tags).await
+    })
+    .await;
+    for (i, result) in results {
+        assert!(result.is_ok(), "racing create_key {i}: {result:?}");
+    }
+    let reads = race(&store, 200, |store, i| async move {
+        assert_key_stored(&*store, &disabled_key(i)).await;
+    })
+    .await;
+    assert_eq!(reads.len(), 200, "every key was read back");
+}
+
+/// One write of four kinds, chosen by `i % 4`; kinds 1 and 2 must fail.
+async fn mixed_write(store: &impl Store, i: u32) -> Result<(), StoreError> {
+    match i % 4 {
+        0 => {
+            let new = disabled_key(i + 1);
+            store.create_key(&new.key, &new.version, &new.tags).await
+        }
+        1 => store.create_alias(&alias("alias/taken", &key_id(0))).await,
+        2 => {
+            let missing = key_id(1_000_000 + i);
+            store
+                .create_alias(&alias(&format!("alias/dangling-{i}"), &missing))
+                .await
+        }
+        _ => {
+            store
+                .create_alias(&alias(&format!("alias/ok-{i}"), &key_id(0)))
+                .await
+        }
+    }
+}
+
+/// Failing writes racing with good ones fail alone: every good write is kept, no bad one is.
+pub async fn concurrent_failures_are_isolated<F: StoreFactory>(factory: F) {
+    let store = Arc::new(factory.open().await);
+    create(&*store, &minimal_key(0)).await;
+    store
+        .create_alias(&alias("alias/taken", &key_id(0)))
+        .await
+        .expect("create_alias");
+    let results = race(&store, 160, |store, i| async move {
+        mixed_write(&*store, i).await
+    })
+    .await;
+    for (i, result) in results {
+        let what = format!("racing write {i} of kind {}", i % 4);
+        match i % 4 {
+            1 => assert_already_exists(result, &what),
+            2 => assert_reference_not_found(result, &what),
+            _ => assert!(result.is_ok(), "{what}: {result:?}"),
+        }
+    }
+    for i in 0..160 {
+        match i % 4 {
+            0 => assert_key_stored(&*store, &disabled_key(i + 1)).await,
+            1 => {}
+            2 => {
+                let kept = store.get_alias(&format!("alias/dangling-{i}")).await;
+                assert_eq!(
+                    kept.expect("get_alias"),
+                    None,
+                    "refused alias {i} was not kept"
+                );
+            }
+            _ => {
+                let kept = store
+                    .get_alias(&format!("alias/ok-{i}"))
+                    .await
+                    .expect("get_alias");
+                assert_eq!(
+                    kept.map(|a| a.key_id),
+                    Some(key_id(0)),
+                    "alias {i} was kept"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! Sample records for the conformance checks.
+//!
+//! Every builder is deterministic in its number `n`, so a check can rebuild the record it
+//! expects to read back. The records exercise what a backend might get wrong: every `Option`
+//! set and unset, both specs, every state, non-ASCII and quoting in text, large integers and
+//! every byte value in blobs. This module does not touch a store.
+
+use openkms_core::{
+    AccessKeyRecord, AliasRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, ProtectionLevel,
+    Tag, VersionRecord,
+};
+
+/// A key with its first version and tags, as `create_key` takes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewKey {
+    /// The key record.
+    pub key: KeyRecord,
+    /// Its first (primary) version.
+    pub version: VersionRecord,
+    /// Its tags, deliberately not sorted by tag key.
+    pub tags: Vec<Tag>,
+}
+
+/// The key id of sample number `n` (a lowercase UUID).
+pub fn key_id(n: u32) -> String {
+    format!("{n:08x}-0000-4000-8000-000000000001")
+}
+
+/// The version id of sample number `n` (a lowercase UUID, distinct from every key id).
+pub fn version_id(n: u32) -> String {
+    format!("{n:08x}-0000-4000-9000-000000000002")
+}
+
+/// 60 bytes of "wrapped material" that differ per `n` and include `0x00` and `0xff`.
+pub fn blob(n: u32) -> Vec<u8> {
+    let mut bytes: Vec<u8> = (0u32..58).map(|i| ((i * 37 + n) % 256) as u8).collect();
+    bytes.extend_from_slice(&[0x00, 0xff]);
+    bytes
+}
+
+/// A key with every optional field set, SM4, pending deletion, and three tags.
+pub fn full_key(n: u32) -> NewKey {
+    let key = KeyRecord {
+        key_id: key_id(n),
+        description: format!("key {n}: \u{e9}t\u{e9} \u{5bc6}\u{94a5} 'single' \"double\" \\ %_\n"),
+        spec: KeySpec::AliyunSm4,
+        usage: KeyUsage::EncryptDecrypt,
+        origin: Origin::AliyunKms,
+        protection_level: ProtectionLevel::Software,
+        state: KeyState::PendingDeletion,
+        creator: "1234567890123456".to_owned(),
+        created_at: 1_700_000_000 + i64::from(n),
+        delete_at: Some(4_102_444_800),
+        primary_version: version_id(n),
+        last_rotation_at: 1_700_000_500,
+        rotation_interval: Some(i64::from(u32::MAX) * 8),
+        next_rotation_at: Some(i64::MAX),
+        deletion_protection: Some("do not delete: \u{1f512}".to_owned()),
+        policy: Some(r#"{"Version":"1","Statement":[{"Effect":"Allow"}]}"#.to_owned()),
+    };
+    let tags = vec![
+        tag("zeta", "last"),
+        tag("Alpha", ""),
+        tag("mid", "\u{4e2d}"),
+    ];
+    NewKey {
+        version: version_for(&key, n),
+        key,
+        tags,
+    }
+}
+
+/// A key with every optional field unset, AES-256, enabled, and no tags.
+pub fn minimal_key(n: u32) -> NewKey {
+    let key = KeyRecord {
+        key_id: key_id(n),
+        description: String::new(),
+        spec: KeySpec::AliyunAes256,
+        usage: KeyUsage::EncryptDecrypt,
+        origin: Origin::AliyunKms,
+        protection_level: ProtectionLevel::Software,
+        state: KeyState::Enabled,
+        creator: "root".to_owned(),
+        created_at: 0,
+        delete_at: None,
+        primary_version: version_id(n),
+        last_rotation_at: -1,
+        rotation_interval: None,
+        next_rotation_at: None,
+        deletion_protection: None,
+        policy: None,
+    };
+    NewKey {
+        version: version_for(&key, n),
+        key,
+        tags: Vec::new(),
+    }
+}
+
+/// A disabled key with one tag, for bulk checks.
+pub fn disabled_key(n: u32) -> NewKey {
+    let mut new = minimal_key(n);
+    new.key.state = KeyState::Disabled;
+    new.key.description = format!("bulk key {n}");
+    new.tags = vec![tag("n", &n.to_string())];
+    new
+}
+
+/// The first version of `key`.
+fn version_for(key: &KeyRecord, n: u32) -> VersionRecord {
+    VersionRecord {
+        version_id: key.primary_version.clone(),
+        key_id: key.key_id.clone(),
+        created_at: key.created_at,
+        wrapped_material: blob(n),
+    }
+}
+
+/// A tag.
+pub fn tag(key: &str, value: &str) -> Tag {
+    Tag {
+        key: key.to_owned(),
+        value: value.to_owned(),
+    }
+}
+
+/// The tags of `new`, sorted by tag key as `list_tags` returns them.
+pub fn sorted_tags(new: &NewKey) -> Vec<Tag> {
+    let mut tags = new.tags.clone();
+    tags.sort_by(|a, b| a.key.cmp(&b.key));
+    tags
+}
+
+/// An alias record.
+pub fn alias(name: &str, key_id: &str) -> AliasRecord {
+    AliasRecord {
+        name: name.to_owned(),
+        key_id: key_id.to_owned(),
+        created_at: 1_700_000_123,
+    }
+}
+
+/// An AccessKey record; `n` picks the id, the user and the wrapped secret.
+pub fn access_key(n: u32, active: bool) -> AccessKeyRecord {
+    AccessKeyRecord {
+        access_key_id: format!("LTAI{n:020}"),
+        user: if n == 0 {
+            "root".to_owned()
+        } else {
+            format!("user-{n}")
+        },
+        wrapped_secret: blob(n + 1000),
+        active,
+        created_at: 1_700_000_000 - i64::from(n),
+    }
+}

@@ -1,0 +1,98 @@
+//! openkms-store-tests: the one conformance suite every storage backend runs.
+//!
+//! A backend's integration test implements [`StoreFactory`] (how to open its store, and how to
+//! open it again over the same data) and invokes [`conformance_tests!`], which expands to one
+//! named `#[test]` per check in [`checks`]. The checks pin down the [`Store`] contract: exact
+//! round trips, put-if-absent, atomic key creation, typed errors, behaviour under concurrent
+//! writers, and durability across a reopen.
+//!
+//! This crate owns the checks and the sample records ([`fixtures`]). It knows no backend, no
+//! SQL and no files: everything it does goes through the [`Store`] trait.
+#![deny(missing_docs)]
+
+use std::future::Future;
+
+use openkms_core::Store;
+
+pub mod checks;
+pub mod fixtures;
+
+/// How the suite gets a store to test.
+///
+/// One factory value is made per check, so each check starts from empty storage. `open` may be
+/// called more than once on the same factory; every call must give a store over the same data
+/// (that is how durability is checked). The suite drops the previous store before reopening.
+pub trait StoreFactory {
+    /// The backend under test.
+    type Store: Store;
+
+    /// Opens the store over this factory's data. Panics if the store cannot be opened.
+    fn open(&self) -> impl Future<Output = Self::Store>;
+}
+
+/// Runs one check on a fresh factory inside its own multi-threaded runtime.
+///
+/// [`conformance_tests!`] calls this; a backend rarely needs it directly. `make` builds the
+/// factory (asynchronously, so a backend can create a database first).
+pub fn run_check<M, MF, F, C, CF>(make: M, check: C)
+where
+    M: FnOnce() -> MF,
+    MF: Future<Output = F>,
+    F: StoreFactory,
+    C: FnOnce(F) -> CF,
+    CF: Future<Output = ()>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("build a tokio runtime for the check");
+    runtime.block_on(async move {
+        let factory = make().await;
+        check(factory).await;
+    });
+}
+
+/// Expands to one `#[test]` per conformance check, each named after its check.
+///
+/// The argument is an expression callable with no arguments that returns a future resolving
+/// to a fresh [`StoreFactory`], for example the path of an `async fn`:
+///
+/// ```ignore
+/// async fn factory() -> MyFactory { MyFactory::new_empty().await }
+/// openkms_store_tests::conformance_tests!(factory);
+/// ```
+///
+/// The calling crate needs no tokio dependency of its own: each test builds its runtime
+/// through [`run_check`].
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make;
+            meta_put_if_absent,
+            get_unknown_returns_none,
+            create_key_round_trips_every_field,
+            create_key_round_trips_empty_options,
+            create_key_duplicate_key_id,
+            create_key_is_atomic,
+            create_key_missing_version_key,
+            alias_round_trip_and_duplicate,
+            alias_to_missing_key,
+            access_key_round_trip_and_duplicate,
+            is_empty_tracks_keys,
+            is_empty_tracks_access_keys,
+            concurrent_alias_has_one_winner,
+            concurrent_create_key_all_succeed,
+            concurrent_failures_are_isolated,
+            reopen_keeps_everything,
+        );
+    };
+    (@each $make:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                $crate::run_check($make, $crate::checks::$check);
+            }
+        )*
+    };
+}
