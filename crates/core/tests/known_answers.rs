@@ -2,6 +2,8 @@
 //! independent implementation (`testdata/ciphertext/generate.py`, Python `cryptography`)
 //! produced. Opening each vector and re-sealing it must give the same bytes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use base64::Engine as _;
 use openkms_core::ciphertext;
 use openkms_core::crypto::{open_message, seal_message};

@@ -1,6 +1,8 @@
 //! The key service over a minimal in-memory store: the use cases and their rules, without any
 //! backend. Backends have their own conformance suite; this file tests the service.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
