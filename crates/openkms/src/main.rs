@@ -3,6 +3,7 @@
 //! Thin by design: parse arguments, set up logging, hand over to the command's module.
 //! Nothing here decides how the server or the key service behave.
 
+mod cli;
 mod config;
 mod files;
 mod server;

@@ -9,6 +9,7 @@ use openkms_core::{EncryptionContext, InvalidReason, KeyRecord, KeyService, KmsE
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
+use super::spec::{self, ParamSpec};
 use crate::rpc::{Params, RpcError, dates};
 
 /// Standard base64 with padding, as the API uses for blobs and binary values.
@@ -29,6 +30,14 @@ pub fn encryption_context(params: &Params) -> Result<EncryptionContext, RpcError
     map.extend(flat.map(|(k, v)| (k.to_owned(), v.to_owned())));
     Ok(EncryptionContext::from_map(map)?)
 }
+
+/// The parameters of both data-key actions.
+pub const DATA_KEY_PARAMS: [ParamSpec; 4] = [
+    spec::KEY_ID,
+    spec::optional("KeySpec", "AES_256 (default) or AES_128"),
+    spec::optional("NumberOfBytes", "key length 1-1024, overrides KeySpec"),
+    spec::ENCRYPTION_CONTEXT,
+];
 
 /// Parses the GenerateDataKey parameters and applies them (shared by both data-key actions).
 pub async fn generate_data_key(

@@ -4,8 +4,19 @@
 
 use openkms_core::KeyService;
 
+use super::spec::{ActionSpec, required};
 use super::{Fields, common};
+
 use crate::rpc::{Params, RpcError};
+
+/// What CreateAlias accepts.
+pub const SPEC: ActionSpec = ActionSpec {
+    about: "Give a key an alias such as alias/Apollo/WorkKey",
+    params: &[
+        required("AliasName", "alias/ followed by 1-255 of A-Za-z0-9_/-"),
+        required("KeyId", "the key id or ARN the alias points at"),
+    ],
+};
 
 /// Parses, applies and replies.
 pub async fn run(service: &KeyService, params: &Params) -> Result<Fields, RpcError> {

@@ -12,13 +12,41 @@ use openkms_core::{
 };
 use serde_json::json;
 
+use super::spec::{ActionSpec, optional};
 use super::{Fields, common};
+
 use crate::rpc::{Params, RpcError};
 
 /// Asymmetric specs Alibaba offers that this server does not (yet): refused by name.
 const ASYMMETRIC_SPECS: &[&str] = &[
     "RSA_2048", "RSA_3072", "RSA_4096", "EC_P256", "EC_P256K", "EC_SM2",
 ];
+
+/// What CreateKey accepts.
+pub const SPEC: ActionSpec = ActionSpec {
+    about: "Create a customer master key (CMK)",
+    params: &[
+        optional("Description", "free text, up to 8192 characters"),
+        optional("KeySpec", "Aliyun_AES_256 (default) or Aliyun_SM4"),
+        optional("KeyUsage", "ENCRYPT/DECRYPT"),
+        optional("Origin", "Aliyun_KMS"),
+        optional("ProtectionLevel", "SOFTWARE"),
+        optional("EnableAutomaticRotation", "true or false"),
+        optional(
+            "RotationInterval",
+            "rotation period such as 365d, 7 to 365 days",
+        ),
+        optional(
+            "Tags",
+            "JSON array such as [{\"TagKey\":\"k\",\"TagValue\":\"v\"}]",
+        ),
+        optional("Policy", "key policy, a JSON object"),
+        optional(
+            "DKMSInstanceId",
+            "dedicated KMS instance (none exist on openkms)",
+        ),
+    ],
+};
 
 /// Parses, applies and replies.
 pub async fn run(service: &KeyService, params: &Params) -> Result<Fields, RpcError> {

@@ -7,8 +7,22 @@
 use openkms_core::{KeyService, KmsError};
 use serde_json::json;
 
+use super::spec::{self, ActionSpec, required};
 use super::{Fields, common};
+
 use crate::rpc::{Params, RpcError};
+
+/// What Decrypt accepts.
+pub const SPEC: ActionSpec = ActionSpec {
+    about: "Decrypt a CiphertextBlob (the key is found from the blob)",
+    params: &[
+        required(
+            "CiphertextBlob",
+            "the base64 blob Encrypt or GenerateDataKey returned",
+        ),
+        spec::ENCRYPTION_CONTEXT,
+    ],
+};
 
 /// Parses, applies and replies.
 pub async fn run(service: &KeyService, params: &Params) -> Result<Fields, RpcError> {

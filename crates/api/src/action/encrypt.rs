@@ -8,8 +8,23 @@ use base64::Engine as _;
 use openkms_core::KeyService;
 use serde_json::json;
 
+use super::spec::{self, ActionSpec, required};
 use super::{Fields, common};
+
 use crate::rpc::{Params, RpcError};
+
+/// What Encrypt accepts.
+pub const SPEC: ActionSpec = ActionSpec {
+    about: "Encrypt up to 6 KB of data under a key",
+    params: &[
+        spec::KEY_ID,
+        required(
+            "Plaintext",
+            "the data, up to 6144 bytes; Decrypt returns it unchanged",
+        ),
+        spec::ENCRYPTION_CONTEXT,
+    ],
+};
 
 /// Parses, applies and replies.
 pub async fn run(service: &KeyService, params: &Params) -> Result<Fields, RpcError> {

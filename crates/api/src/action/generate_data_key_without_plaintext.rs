@@ -7,8 +7,16 @@ use base64::Engine as _;
 use openkms_core::KeyService;
 use serde_json::json;
 
+use super::spec::ActionSpec;
 use super::{Fields, common};
+
 use crate::rpc::{Params, RpcError};
+
+/// What GenerateDataKeyWithoutPlaintext accepts.
+pub const SPEC: ActionSpec = ActionSpec {
+    about: "Generate a data key, returned only encrypted under a key",
+    params: &common::DATA_KEY_PARAMS,
+};
 
 /// Parses, applies and replies.
 pub async fn run(service: &KeyService, params: &Params) -> Result<Fields, RpcError> {

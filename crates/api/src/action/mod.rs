@@ -12,6 +12,7 @@ pub mod decrypt;
 pub mod encrypt;
 pub mod generate_data_key;
 pub mod generate_data_key_without_plaintext;
+pub mod spec;
 
 use openkms_core::KeyService;
 use serde_json::{Map, Value};
@@ -61,6 +62,18 @@ impl Action {
             Self::Decrypt => "Decrypt",
             Self::GenerateDataKey => "GenerateDataKey",
             Self::GenerateDataKeyWithoutPlaintext => "GenerateDataKeyWithoutPlaintext",
+        }
+    }
+
+    /// What the action accepts (the CLI's table).
+    pub fn spec(self) -> &'static spec::ActionSpec {
+        match self {
+            Self::CreateKey => &create_key::SPEC,
+            Self::CreateAlias => &create_alias::SPEC,
+            Self::Encrypt => &encrypt::SPEC,
+            Self::Decrypt => &decrypt::SPEC,
+            Self::GenerateDataKey => &generate_data_key::SPEC,
+            Self::GenerateDataKeyWithoutPlaintext => &generate_data_key_without_plaintext::SPEC,
         }
     }
 
