@@ -1,7 +1,8 @@
-//! The `openkms` binary: `openkms server` runs the KMS; CLI commands join it here.
+//! The `openkms` binary: `openkms server` runs the KMS; every API action, `configure`,
+//! `encrypt-file`, `decrypt-file` and `completions` are CLI commands of the same binary.
 //!
 //! Thin by design: parse arguments, set up logging, hand over to the command's module.
-//! Nothing here decides how the server or the key service behave.
+//! Nothing here decides how the server, the key service or a command behaves.
 
 mod cli;
 mod config;
@@ -11,12 +12,18 @@ mod tls;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use cli::profile::ConnectionArgs;
 
 /// A self-hosted key management service that serves Alibaba Cloud KMS's API.
+///
+/// Every API action is a command: `openkms Encrypt --KeyId alias/x --Plaintext aGk=`.
 #[derive(Debug, Parser)]
 #[command(name = "openkms", version, about)]
 struct Cli {
+    #[command(flatten)]
+    connection: ConnectionArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -25,14 +32,72 @@ struct Cli {
 enum Command {
     /// Run the KMS server.
     Server(config::ServerArgs),
+    /// Store credentials and an endpoint in a profile (~/.config/openkms/config.toml).
+    Configure(cli::profile::ConfigureArgs),
+    /// Encrypt a file of any size (envelope encryption with one GenerateDataKey call).
+    EncryptFile(cli::files::EncryptFileArgs),
+    /// Decrypt a file written by encrypt-file, or a file holding a bare CiphertextBlob.
+    DecryptFile(cli::files::DecryptFileArgs),
+    /// Print shell completions.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_tracing();
-    let result = match cli.command {
-        Command::Server(args) => server::run(args),
+    let matches = full_command().get_matches();
+    if let Some((name, sub)) = matches.subcommand() {
+        let connection = ConnectionArgs::from_arg_matches(&matches).unwrap_or_default();
+        if let Some(code) = cli::actions::run(name, sub, &connection) {
+            return code;
+        }
+    }
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
     };
+    run(cli)
+}
+
+/// The derived commands plus one command per API action.
+fn full_command() -> clap::Command {
+    Cli::command().subcommands(cli::actions::commands())
+}
+
+fn run(cli: Cli) -> ExitCode {
+    let conn = cli.connection;
+    match cli.command {
+        Command::Server(args) => {
+            init_tracing();
+            report(server::run(args))
+        }
+        Command::Configure(args) => report(cli::profile::configure(args, &conn)),
+        Command::EncryptFile(args) => {
+            cli::run_file_command(
+                &conn,
+                |c| async move { cli::files::encrypt(&c, &args).await },
+            )
+        }
+        Command::DecryptFile(args) => {
+            cli::run_file_command(
+                &conn,
+                |c| async move { cli::files::decrypt(&c, &args).await },
+            )
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut full_command(),
+                "openkms",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -46,6 +46,8 @@ impl Action {
         Self::CreateAlias,
         Self::Encrypt,
         Self::Decrypt,
+        Self::GenerateDataKey,
+        Self::GenerateDataKeyWithoutPlaintext,
     ];
 
     /// Looks an action up by its API name.
@@ -88,6 +90,34 @@ impl Action {
             Self::GenerateDataKeyWithoutPlaintext => {
                 generate_data_key_without_plaintext::run(service, params).await
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Action;
+
+    /// Exhaustive, so a new variant cannot compile without a place here; the test then
+    /// checks that `ALL` lists it in that place.
+    fn position(action: Action) -> usize {
+        match action {
+            Action::CreateKey => 0,
+            Action::CreateAlias => 1,
+            Action::Encrypt => 2,
+            Action::Decrypt => 3,
+            Action::GenerateDataKey => 4,
+            Action::GenerateDataKeyWithoutPlaintext => 5,
+        }
+    }
+
+    #[test]
+    fn all_lists_every_action_once_and_names_round_trip() {
+        assert_eq!(Action::ALL.len(), 6);
+        for (i, a) in Action::ALL.iter().enumerate() {
+            assert_eq!(position(*a), i);
+            assert_eq!(Action::from_name(a.name()), Some(*a));
+            assert!(a.spec().params.iter().all(|p| !p.help.is_empty()));
         }
     }
 }

@@ -68,8 +68,8 @@ pub fn is_envelope(prefix: &[u8]) -> bool {
 pub fn seal(
     key: &SecretBytes,
     header: &Header,
-    input: &mut impl Read,
-    output: &mut impl Write,
+    input: &mut dyn Read,
+    output: &mut dyn Write,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(), EnvelopeError> {
     let head = encode_header(header)?;
@@ -95,7 +95,7 @@ pub fn seal(
 }
 
 /// Reads an envelope's header, leaving `input` at the first chunk.
-pub fn read_header(input: &mut impl Read) -> Result<(Header, Vec<u8>), EnvelopeError> {
+pub fn read_header(input: &mut dyn Read) -> Result<(Header, Vec<u8>), EnvelopeError> {
     let mut fixed = [0u8; 13];
     input
         .read_exact(&mut fixed)
@@ -125,8 +125,8 @@ pub fn open(
     key: &SecretBytes,
     header: &Header,
     head: &[u8],
-    input: &mut impl BufRead,
-    output: &mut impl Write,
+    input: &mut dyn BufRead,
+    output: &mut dyn Write,
 ) -> Result<(), EnvelopeError> {
     let chunks = ChunkKey::new(key, header, head)?;
     let mut buf = vec![0u8; CHUNK_SIZE + TAG_LEN];
@@ -218,7 +218,7 @@ impl ChunkKey {
 }
 
 /// Reads until `buf` is full or the input ends; returns the count read.
-fn read_full(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+fn read_full(input: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match input.read(&mut buf[n..]) {
