@@ -1,0 +1,159 @@
+//! openkms-store-postgres: the storage backend for several stateless nodes, on PostgreSQL.
+//!
+//! [`PostgresStore`] implements [`openkms_core::Store`] over one PostgreSQL database (or one
+//! schema of it) through a pool of tokio-postgres connections. Every node can write: unique
+//! names and references are enforced by the database's constraints, so nodes need no
+//! coordination of their own, and an `Ok` from a write means the commit was acknowledged.
+//!
+//! This crate owns the schema, its migrations, the transactions, the mapping of SQLSTATEs to
+//! [`StoreError`], and the connection settings (including TLS). It does not own the records
+//! or their rules (the core does) or where the URL comes from (the binary does), and it logs
+//! nothing: no record content and no password can reach a log through it, and its `Debug`
+//! output shows the database's address but never the password.
+#![deny(missing_docs)]
+
+mod config;
+mod error;
+mod reads;
+mod schema;
+mod writes;
+
+use std::fmt;
+
+use async_trait::async_trait;
+use deadpool_postgres::Pool;
+use openkms_core::{
+    AccessKeyRecord, AliasRecord, KeyRecord, Store, StoreError, Tag, VersionRecord,
+};
+
+use crate::error::pool_error;
+use crate::writes::Write;
+
+/// A [`Store`] in a PostgreSQL database.
+///
+/// Cheap to share behind an `Arc`; dropping it closes the pooled connections.
+pub struct PostgresStore {
+    /// The connections; each one starts with the schema's `search_path` when there is one.
+    pool: Pool,
+    /// `user@host:port/dbname (tls)`: where the store points, without the password.
+    target: String,
+    /// The schema holding the tables, when one was chosen.
+    schema: Option<String>,
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` with a pool of at most `pool_size` connections and
+    /// brings its schema up to date; the tables live in the connection's default schema
+    /// (normally `public`).
+    ///
+    /// `url` is a `postgres://` URL or a libpq `key=value` string. `sslmode=require` connects
+    /// over TLS (rustls, aws-lc-rs) and verifies the server's certificate and name against
+    /// the platform's roots; other modes connect in plaintext. Fails with `Unavailable` if
+    /// the URL is invalid, the database cannot be reached, the server does not make commits
+    /// durable (`synchronous_commit = off`), or the schema was written by a newer build.
+    pub async fn connect(url: &str, pool_size: usize) -> Result<Self, StoreError> {
+        Self::open(url, pool_size, None).await
+    }
+
+    /// Like [`PostgresStore::connect`], but keeps the tables in `schema`, creating it if
+    /// missing; every pooled connection has `search_path` set to it.
+    ///
+    /// Lets several independent stores share one database (tests use a fresh schema each).
+    /// `schema` must match `[a-z_][a-z0-9_]*` and be at most 63 bytes.
+    pub async fn connect_with_schema(
+        url: &str,
+        pool_size: usize,
+        schema: &str,
+    ) -> Result<Self, StoreError> {
+        Self::open(url, pool_size, Some(schema)).await
+    }
+
+    /// The steps of both constructors: parse, build the pool, migrate.
+    async fn open(url: &str, pool_size: usize, schema: Option<&str>) -> Result<Self, StoreError> {
+        let pg_config = config::parse(url, schema)?;
+        let target = config::describe(&pg_config);
+        let pool = config::build_pool(pg_config, pool_size)?;
+        let mut client = pool.get().await.map_err(pool_error)?;
+        schema::migrate(&mut client, schema).await?;
+        drop(client);
+        Ok(Self {
+            pool,
+            target,
+            schema: schema.map(str::to_owned),
+        })
+    }
+
+    async fn write(&self, write: Write<'_>) -> Result<bool, StoreError> {
+        writes::run(&self.pool, &write).await
+    }
+}
+
+impl fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("target", &self.target)
+            .field("schema", &self.schema)
+            .field("pool_size", &self.pool.status().max_size)
+            .finish()
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn get_meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        reads::get_meta(&self.pool, name).await
+    }
+
+    async fn put_meta_if_absent(&self, name: &str, value: &[u8]) -> Result<bool, StoreError> {
+        self.write(Write::PutMetaIfAbsent { name, value }).await
+    }
+
+    async fn create_key(
+        &self,
+        key: &KeyRecord,
+        version: &VersionRecord,
+        tags: &[Tag],
+    ) -> Result<(), StoreError> {
+        // The contract: a version of another key is refused even when that key exists.
+        if version.key_id != key.key_id {
+            return Err(StoreError::ReferenceNotFound);
+        }
+        let write = Write::CreateKey { key, version, tags };
+        self.write(write).await.map(|_| ())
+    }
+
+    async fn get_key(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
+        reads::get_key(&self.pool, key_id).await
+    }
+
+    async fn get_version(&self, version_id: &str) -> Result<Option<VersionRecord>, StoreError> {
+        reads::get_version(&self.pool, version_id).await
+    }
+
+    async fn list_tags(&self, key_id: &str) -> Result<Vec<Tag>, StoreError> {
+        reads::list_tags(&self.pool, key_id).await
+    }
+
+    async fn create_alias(&self, alias: &AliasRecord) -> Result<(), StoreError> {
+        self.write(Write::CreateAlias(alias)).await.map(|_| ())
+    }
+
+    async fn get_alias(&self, name: &str) -> Result<Option<AliasRecord>, StoreError> {
+        reads::get_alias(&self.pool, name).await
+    }
+
+    async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError> {
+        self.write(Write::CreateAccessKey(key)).await.map(|_| ())
+    }
+
+    async fn get_access_key(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<AccessKeyRecord>, StoreError> {
+        reads::get_access_key(&self.pool, access_key_id).await
+    }
+
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        reads::is_empty(&self.pool).await
+    }
+}

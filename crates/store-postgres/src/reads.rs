@@ -1,0 +1,191 @@
+//! The read queries and how rows become records again.
+//!
+//! Owns parsing stored values back into records: enums must be a name this build knows, or
+//! the row is `Corrupt` (as in the SQLite backend). Each read is one statement on a pooled
+//! connection, outside any explicit transaction, so it sees every commit acknowledged before
+//! it started. Does not write (see `writes`) or build the pool (see `config`).
+
+use deadpool_postgres::{GenericClient, Pool};
+use openkms_core::{
+    AccessKeyRecord, AliasRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, ProtectionLevel,
+    StoreError, Tag, VersionRecord,
+};
+use tokio_postgres::Row;
+use tokio_postgres::types::FromSqlOwned;
+
+use crate::error::{corrupt, map_error, pool_error};
+
+/// Runs `sql` with one text parameter on a pooled connection; every row it returns.
+async fn query(pool: &Pool, sql: &str, param: &str) -> Result<Vec<Row>, StoreError> {
+    let client = pool.get().await.map_err(pool_error)?;
+    let statement = client
+        .prepare_cached(sql)
+        .await
+        .map_err(|e| map_error(&e))?;
+    client
+        .query(&statement, &[&param])
+        .await
+        .map_err(|e| map_error(&e))
+}
+
+/// Runs `sql` with one text parameter and parses the first row, if any.
+async fn query_one<T>(
+    pool: &Pool,
+    sql: &str,
+    param: &str,
+    parse: impl FnOnce(&Row) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let rows = query(pool, sql, param).await?;
+    rows.first().map(parse).transpose()
+}
+
+/// Reads column `index` as `T`; a value of another type is `Corrupt`, naming `column`.
+fn column<T: FromSqlOwned>(row: &Row, index: usize, column: &'static str) -> Result<T, StoreError> {
+    row.try_get(index).map_err(|_| corrupt(column))
+}
+
+/// Reads a metadata value.
+pub(crate) async fn get_meta(pool: &Pool, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    let sql = "SELECT value FROM meta WHERE name = $1";
+    query_one(pool, sql, name, |row| column(row, 0, "meta.value")).await
+}
+
+/// Reads a key.
+pub(crate) async fn get_key(pool: &Pool, key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
+    let sql = "SELECT key_id, description, spec, usage, origin, protection_level, state, \
+               creator, created_at, delete_at, primary_version, last_rotation_at, \
+               rotation_interval, next_rotation_at, deletion_protection, policy \
+               FROM keys WHERE key_id = $1";
+    query_one(pool, sql, key_id, parse_key).await
+}
+
+fn parse_key(row: &Row) -> Result<KeyRecord, StoreError> {
+    Ok(KeyRecord {
+        key_id: column(row, 0, "keys.key_id")?,
+        description: column(row, 1, "keys.description")?,
+        spec: parse_spec(&column::<String>(row, 2, "keys.spec")?)?,
+        usage: parse_usage(&column::<String>(row, 3, "keys.usage")?)?,
+        origin: parse_origin(&column::<String>(row, 4, "keys.origin")?)?,
+        protection_level: parse_protection(&column::<String>(row, 5, "keys.protection_level")?)?,
+        state: parse_state(&column::<String>(row, 6, "keys.state")?)?,
+        creator: column(row, 7, "keys.creator")?,
+        created_at: column(row, 8, "keys.created_at")?,
+        delete_at: column(row, 9, "keys.delete_at")?,
+        primary_version: column(row, 10, "keys.primary_version")?,
+        last_rotation_at: column(row, 11, "keys.last_rotation_at")?,
+        rotation_interval: column(row, 12, "keys.rotation_interval")?,
+        next_rotation_at: column(row, 13, "keys.next_rotation_at")?,
+        deletion_protection: column(row, 14, "keys.deletion_protection")?,
+        policy: column(row, 15, "keys.policy")?,
+    })
+}
+
+fn parse_spec(name: &str) -> Result<KeySpec, StoreError> {
+    KeySpec::parse(name).ok_or_else(|| corrupt("keys.spec"))
+}
+
+fn parse_state(name: &str) -> Result<KeyState, StoreError> {
+    KeyState::parse(name).ok_or_else(|| corrupt("keys.state"))
+}
+
+/// Every usage this build knows; a variant added to the core must be added here.
+const USAGES: [KeyUsage; 1] = [KeyUsage::EncryptDecrypt];
+/// Every origin this build knows.
+const ORIGINS: [Origin; 1] = [Origin::AliyunKms];
+/// Every protection level this build knows.
+const PROTECTIONS: [ProtectionLevel; 1] = [ProtectionLevel::Software];
+
+fn parse_usage(name: &str) -> Result<KeyUsage, StoreError> {
+    let found = USAGES.into_iter().find(|u| u.as_str() == name);
+    found.ok_or_else(|| corrupt("keys.usage"))
+}
+
+fn parse_origin(name: &str) -> Result<Origin, StoreError> {
+    let found = ORIGINS.into_iter().find(|o| o.as_str() == name);
+    found.ok_or_else(|| corrupt("keys.origin"))
+}
+
+fn parse_protection(name: &str) -> Result<ProtectionLevel, StoreError> {
+    let found = PROTECTIONS.into_iter().find(|p| p.as_str() == name);
+    found.ok_or_else(|| corrupt("keys.protection_level"))
+}
+
+/// Reads a key version.
+pub(crate) async fn get_version(
+    pool: &Pool,
+    version_id: &str,
+) -> Result<Option<VersionRecord>, StoreError> {
+    let sql = "SELECT version_id, key_id, created_at, wrapped_material \
+               FROM key_versions WHERE version_id = $1";
+    query_one(pool, sql, version_id, |row| {
+        Ok(VersionRecord {
+            version_id: column(row, 0, "key_versions.version_id")?,
+            key_id: column(row, 1, "key_versions.key_id")?,
+            created_at: column(row, 2, "key_versions.created_at")?,
+            wrapped_material: column(row, 3, "key_versions.wrapped_material")?,
+        })
+    })
+    .await
+}
+
+/// Lists a key's tags in byte order of the tag key (`COLLATE "C"`, not the locale's).
+pub(crate) async fn list_tags(pool: &Pool, key_id: &str) -> Result<Vec<Tag>, StoreError> {
+    let sql = "SELECT tag_key, tag_value FROM key_tags WHERE key_id = $1 \
+               ORDER BY tag_key COLLATE \"C\"";
+    let rows = query(pool, sql, key_id).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Tag {
+                key: column(row, 0, "key_tags.tag_key")?,
+                value: column(row, 1, "key_tags.tag_value")?,
+            })
+        })
+        .collect()
+}
+
+/// Reads an alias.
+pub(crate) async fn get_alias(pool: &Pool, name: &str) -> Result<Option<AliasRecord>, StoreError> {
+    let sql = "SELECT name, key_id, created_at FROM aliases WHERE name = $1";
+    query_one(pool, sql, name, |row| {
+        Ok(AliasRecord {
+            name: column(row, 0, "aliases.name")?,
+            key_id: column(row, 1, "aliases.key_id")?,
+            created_at: column(row, 2, "aliases.created_at")?,
+        })
+    })
+    .await
+}
+
+/// Reads an AccessKey.
+pub(crate) async fn get_access_key(
+    pool: &Pool,
+    access_key_id: &str,
+) -> Result<Option<AccessKeyRecord>, StoreError> {
+    let sql = "SELECT access_key_id, \"user\", wrapped_secret, active, created_at \
+               FROM access_keys WHERE access_key_id = $1";
+    query_one(pool, sql, access_key_id, |row| {
+        Ok(AccessKeyRecord {
+            access_key_id: column(row, 0, "access_keys.access_key_id")?,
+            user: column(row, 1, "access_keys.user")?,
+            wrapped_secret: column(row, 2, "access_keys.wrapped_secret")?,
+            active: column(row, 3, "access_keys.active")?,
+            created_at: column(row, 4, "access_keys.created_at")?,
+        })
+    })
+    .await
+}
+
+/// Whether there are no keys and no AccessKeys.
+pub(crate) async fn is_empty(pool: &Pool) -> Result<bool, StoreError> {
+    let sql = "SELECT NOT EXISTS (SELECT 1 FROM keys) AND NOT EXISTS (SELECT 1 FROM access_keys)";
+    let client = pool.get().await.map_err(pool_error)?;
+    let statement = client
+        .prepare_cached(sql)
+        .await
+        .map_err(|e| map_error(&e))?;
+    let row = client
+        .query_one(&statement, &[])
+        .await
+        .map_err(|e| map_error(&e))?;
+    column(&row, 0, "is_empty")
+}

@@ -1,0 +1,173 @@
+//! The versioned schema and how it is brought up to date at connect.
+//!
+//! Owns the table layout (the same tables and columns as the SQLite backend, with BYTEA
+//! blobs, BIGINT times and BOOLEAN flags) and the migration list. Migration `i` (0-based)
+//! takes the schema from version `i` to `i + 1`; the versions applied are rows of
+//! `openkms_schema_migrations`. Each migration runs in its own transaction that first takes
+//! a transaction-scoped advisory lock with a fixed key, so nodes starting at once apply each
+//! migration exactly once. Also refuses a server whose commits are not durable. Does not own
+//! what is written or read (see `writes` and `reads`).
+
+use deadpool_postgres::Client;
+use openkms_core::StoreError;
+
+use crate::error::unavailable;
+
+/// The `pg_advisory_xact_lock` key every openkms node takes around a migration
+/// (the ASCII bytes of "openkms" followed by 0x01).
+const MIGRATION_LOCK: i64 = 0x6f70_656e_6b6d_7301;
+
+/// Version 1: every table the key service needs.
+const V1: &str = r#"
+CREATE TABLE meta (
+    name  TEXT PRIMARY KEY,
+    value BYTEA NOT NULL
+);
+CREATE TABLE keys (
+    key_id              TEXT PRIMARY KEY,
+    description         TEXT NOT NULL,
+    spec                TEXT NOT NULL,
+    usage               TEXT NOT NULL,
+    origin              TEXT NOT NULL,
+    protection_level    TEXT NOT NULL,
+    state               TEXT NOT NULL,
+    creator             TEXT NOT NULL,
+    created_at          BIGINT NOT NULL,
+    delete_at           BIGINT,
+    primary_version     TEXT NOT NULL,
+    last_rotation_at    BIGINT NOT NULL,
+    rotation_interval   BIGINT,
+    next_rotation_at    BIGINT,
+    deletion_protection TEXT,
+    policy              TEXT
+);
+CREATE TABLE key_versions (
+    version_id       TEXT PRIMARY KEY,
+    key_id           TEXT NOT NULL REFERENCES keys (key_id),
+    created_at       BIGINT NOT NULL,
+    wrapped_material BYTEA NOT NULL
+);
+CREATE INDEX key_versions_key_id ON key_versions (key_id);
+CREATE TABLE key_tags (
+    key_id    TEXT NOT NULL REFERENCES keys (key_id),
+    tag_key   TEXT COLLATE "C" NOT NULL,
+    tag_value TEXT NOT NULL,
+    PRIMARY KEY (key_id, tag_key)
+);
+CREATE TABLE aliases (
+    name       TEXT PRIMARY KEY,
+    key_id     TEXT NOT NULL REFERENCES keys (key_id),
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX aliases_key_id ON aliases (key_id);
+CREATE TABLE access_keys (
+    access_key_id  TEXT PRIMARY KEY,
+    "user"         TEXT NOT NULL,
+    wrapped_secret BYTEA NOT NULL,
+    active         BOOLEAN NOT NULL,
+    created_at     BIGINT NOT NULL
+);
+"#;
+
+/// The migrations, in order; the schema version is the number applied.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// The table recording which versions have been applied.
+const CREATE_VERSIONS: &str = "CREATE TABLE IF NOT EXISTS openkms_schema_migrations (\
+     version BIGINT PRIMARY KEY, \
+     applied_at BIGINT NOT NULL)";
+
+/// Brings the schema (`schema`, or the connection's default) up to date.
+///
+/// Fails with `Unavailable` if the server does not make commits durable, if the schema was
+/// written by a newer build, or if any statement fails.
+pub(crate) async fn migrate(client: &mut Client, schema: Option<&str>) -> Result<(), StoreError> {
+    check_durable_commits(client).await?;
+    for (index, sql) in MIGRATIONS.iter().enumerate() {
+        let version = i64::try_from(index + 1)
+            .map_err(|_| StoreError::Unavailable("too many migrations".to_owned()))?;
+        apply(client, schema, version, sql).await?;
+    }
+    Ok(())
+}
+
+/// Refuses `synchronous_commit = off`, under which an acknowledged commit can be lost.
+async fn check_durable_commits(client: &Client) -> Result<(), StoreError> {
+    let row = client
+        .query_one("SELECT current_setting('synchronous_commit')", &[])
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let setting: String = row.try_get(0).map_err(|e| unavailable(&e))?;
+    if setting.eq_ignore_ascii_case("off") {
+        return Err(StoreError::Unavailable(
+            "the server has synchronous_commit = off, so acknowledged writes could be lost; \
+             set it to on (or local, remote_write, remote_apply) for the openkms role"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// Applies migration `version` in one transaction under the migration lock, unless another
+/// node already did.
+async fn apply(
+    client: &mut Client,
+    schema: Option<&str>,
+    version: i64,
+    sql: &str,
+) -> Result<(), StoreError> {
+    let tx = client.transaction().await.map_err(|e| unavailable(&e))?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(|e| unavailable(&e))?;
+    if let Some(schema) = schema {
+        // The name was checked by `config::check_schema_name`: it needs no escaping.
+        let create = format!(
+            "CREATE SCHEMA IF NOT EXISTS \"{schema}\"; SET LOCAL search_path TO \"{schema}\""
+        );
+        tx.batch_execute(&create)
+            .await
+            .map_err(|e| unavailable(&e))?;
+    }
+    tx.batch_execute(CREATE_VERSIONS)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let current = current_version(&tx).await?;
+    if current < version {
+        tx.batch_execute(sql).await.map_err(|e| unavailable(&e))?;
+        record_version(&tx, version).await?;
+    }
+    tx.commit().await.map_err(|e| unavailable(&e))
+}
+
+/// The highest version applied; an error if it is newer than this build knows.
+async fn current_version(tx: &deadpool_postgres::Transaction<'_>) -> Result<i64, StoreError> {
+    let row = tx
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM openkms_schema_migrations",
+            &[],
+        )
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let current: i64 = row.try_get(0).map_err(|e| unavailable(&e))?;
+    let known = MIGRATIONS.len();
+    if usize::try_from(current).is_ok_and(|v| v <= known) {
+        return Ok(current);
+    }
+    Err(StoreError::Unavailable(format!(
+        "database schema version {current} is not one this build knows (0..={known})"
+    )))
+}
+
+/// Records that `version` has been applied, with the server's clock.
+async fn record_version(
+    tx: &deadpool_postgres::Transaction<'_>,
+    version: i64,
+) -> Result<(), StoreError> {
+    let sql = "INSERT INTO openkms_schema_migrations (version, applied_at) \
+               VALUES ($1, EXTRACT(EPOCH FROM now())::BIGINT)";
+    tx.execute(sql, &[&version])
+        .await
+        .map_err(|e| unavailable(&e))?;
+    Ok(())
+}

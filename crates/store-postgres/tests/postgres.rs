@@ -1,0 +1,187 @@
+//! PostgreSQL-specific behaviour the shared suite cannot see.
+//!
+//! Owns the checks of this backend's own promises: migrations run once when nodes start
+//! together, a newer schema and a non-durable server are refused, unreadable rows are
+//! `Corrupt`, `sslmode=require` never falls back to plaintext, and `Debug` hides the
+//! password. Each check uses its own schema (see `common`) and is skipped, or fails under
+//! CI, when the database is absent. The `Store` contract itself is the suite's
+//! (`conformance.rs`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use openkms_core::{Store, StoreError};
+use openkms_store_postgres::PostgresStore;
+use openkms_store_tests::fixtures::{full_key, minimal_key};
+
+use crate::common::{POOL_SIZE, TestSchema, database_available, database_url, raw_client};
+
+async fn open(schema: &TestSchema) -> Result<PostgresStore, StoreError> {
+    PostgresStore::connect_with_schema(&database_url(), POOL_SIZE, &schema.name).await
+}
+
+/// `url` with one more query parameter.
+fn with_param(url: &str, param: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{param}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_starting_together_migrate_once() {
+    if !database_available() {
+        return;
+    }
+    let schema = TestSchema::new();
+    let mut nodes = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let name = schema.name.clone();
+        nodes.spawn(
+            async move { PostgresStore::connect_with_schema(&database_url(), 2, &name).await },
+        );
+    }
+    let mut stores = Vec::new();
+    while let Some(joined) = nodes.join_next().await {
+        stores.push(joined.unwrap().expect("every node connects"));
+    }
+    let client = raw_client(Some(&schema.name)).await.unwrap();
+    let row = client
+        .query_one(
+            "SELECT count(*), max(version) FROM openkms_schema_migrations",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 1, "the migration was recorded once");
+    assert_eq!(row.get::<_, i64>(1), 1);
+    let new = minimal_key(1);
+    stores[0]
+        .create_key(&new.key, &new.version, &new.tags)
+        .await
+        .unwrap();
+    let read = stores[5].get_key(&new.key.key_id).await.unwrap();
+    assert_eq!(read, Some(new.key), "one node reads what another wrote");
+}
+
+#[tokio::test]
+async fn newer_schema_is_refused() {
+    if !database_available() {
+        return;
+    }
+    let schema = TestSchema::new();
+    drop(open(&schema).await.unwrap());
+    let client = raw_client(Some(&schema.name)).await.unwrap();
+    client
+        .batch_execute("INSERT INTO openkms_schema_migrations VALUES (99, 0)")
+        .await
+        .unwrap();
+    let result = open(&schema).await;
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn non_durable_server_is_refused() {
+    if !database_available() {
+        return;
+    }
+    let schema = TestSchema::new();
+    let url = with_param(&database_url(), "options=-c%20synchronous_commit%3Doff");
+    let result = PostgresStore::connect_with_schema(&url, 1, &schema.name).await;
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_enum_names_are_corrupt() {
+    if !database_available() {
+        return;
+    }
+    let schema = TestSchema::new();
+    let store = open(&schema).await.unwrap();
+    let client = raw_client(Some(&schema.name)).await.unwrap();
+    for (id, spec, state) in [("a", "AES", "Enabled"), ("b", "Aliyun_AES_256", "enabled")] {
+        let sql = "INSERT INTO keys VALUES ($1, '', $2, 'ENCRYPT/DECRYPT', 'Aliyun_KMS', \
+                   'SOFTWARE', $3, 'c', 0, NULL, 'v', 0, NULL, NULL, NULL, NULL)";
+        client.execute(sql, &[&id, &spec, &state]).await.unwrap();
+        let read = store.get_key(id).await;
+        assert!(
+            matches!(read, Err(StoreError::Corrupt(_))),
+            "{id}: {read:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn version_of_another_existing_key_is_refused() {
+    if !database_available() {
+        return;
+    }
+    let schema = TestSchema::new();
+    let store = open(&schema).await.unwrap();
+    let first = full_key(1);
+    store
+        .create_key(&first.key, &first.version, &first.tags)
+        .await
+        .unwrap();
+    let mut second = full_key(2);
+    second.version.key_id = first.key.key_id.clone();
+    let result = store
+        .create_key(&second.key, &second.version, &second.tags)
+        .await;
+    assert!(
+        matches!(result, Err(StoreError::ReferenceNotFound)),
+        "{result:?}"
+    );
+    assert_eq!(store.get_key(&second.key.key_id).await.unwrap(), None);
+    assert_eq!(
+        store.get_version(&second.version.version_id).await.unwrap(),
+        None
+    );
+}
+
+/// Assumes the server's certificate is not in the platform's roots (a Debian snakeoil
+/// certificate, or no TLS at all): then `require` must refuse, never connect in plaintext.
+#[tokio::test]
+async fn sslmode_require_does_not_fall_back_to_plaintext() {
+    if !database_available() {
+        return;
+    }
+    let schema = TestSchema::new();
+    let url = with_param(&database_url(), "sslmode=require");
+    let result = PostgresStore::connect_with_schema(&url, 1, &schema.name).await;
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn unreachable_database_is_unavailable() {
+    let url = "postgres://openkms:secret-pw@127.0.0.1:1/none?connect_timeout=5";
+    let result = PostgresStore::connect(url, 1).await;
+    let Err(StoreError::Unavailable(message)) = result else {
+        panic!("expected Unavailable, got {result:?}");
+    };
+    assert!(!message.contains("secret-pw"), "{message}");
+}
+
+#[tokio::test]
+async fn debug_shows_the_target_but_not_the_password() {
+    if !database_available() {
+        return;
+    }
+    let schema = TestSchema::new();
+    // Trust authentication ignores a password, so one can be added to the URL for the check.
+    let url = database_url().replacen("://postgres@", "://postgres:secret-pw@", 1);
+    let store = PostgresStore::connect_with_schema(&url, 3, &schema.name)
+        .await
+        .unwrap();
+    let debug = format!("{store:?}");
+    assert!(!debug.contains("secret-pw"), "{debug}");
+    assert!(debug.contains(&schema.name), "{debug}");
+    assert!(debug.contains("pool_size: 3"), "{debug}");
+}

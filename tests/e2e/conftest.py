@@ -1,0 +1,62 @@
+"""Fixtures: openkms servers on 127.0.0.1:0 in temporary data dirs, and SDK clients for them.
+
+* ``server``: one TLS server for the whole session (root AccessKey from env, --account-id set).
+  Tests that share it create their own keys and unique aliases, so they do not interfere.
+* ``kms``: the old Python SDK (``e2ehelp.Kms``) pointed at ``server``.
+* ``start_server``: a factory for tests that need their own server (restarts, plain HTTP,
+  generated credentials); everything it started is stopped at the end of the test.
+"""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+import e2ehelp
+from e2ehelp import ACCOUNT_ID, Kms, OpenKms, server_env
+
+
+def _new_server(tmp_path_factory, name: str, args=(), env=None, data_dir=None) -> OpenKms:
+    base = tmp_path_factory.mktemp(name)
+    return OpenKms(data_dir=data_dir or base / "data", log_path=base / "server.log",
+                   args=list(args), env=env if env is not None else server_env())
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    srv = _new_server(tmp_path_factory, "shared", args=["--account-id", ACCOUNT_ID])
+    srv.start()
+    yield srv
+    died = not srv.running()
+    srv.stop()
+    if died:
+        pytest.fail(f"the shared openkms server died during the run (exit {srv.proc.returncode}); "
+                    f"stderr:\n{e2ehelp.tail(srv.log_path)}")
+
+
+@pytest.fixture
+def kms(server) -> Kms:
+    return Kms(server)
+
+
+@pytest.fixture
+def start_server(tmp_path_factory):
+    """start_server(args=(), env=None, data_dir=None) -> a started OpenKms."""
+    started: list[OpenKms] = []
+
+    def start(args=(), env=None, data_dir=None) -> OpenKms:
+        srv = _new_server(tmp_path_factory, "own", args, env, data_dir)
+        started.append(srv)
+        return srv.start()
+
+    yield start
+    for srv in started:
+        if srv.running():
+            srv.stop(signal.SIGTERM)
+
+
+@pytest.fixture(scope="session")
+def rsa_pem() -> str:
+    """A real, freshly generated RSA-4096 private key in PEM (about 3.2 KB)."""
+    return e2ehelp.make_rsa_pem(4096)

@@ -1,0 +1,513 @@
+"""Helpers for the openkms end-to-end suite.
+
+What lives here:
+  * ``OpenKms``: one ``openkms server`` process on 127.0.0.1:0 (start, wait for the ready
+    line, stop gracefully, SIGKILL);
+  * a small RPC V1 (HMAC-SHA1) signer, spec section 2.2, for requests the SDK cannot make
+    (stale timestamps, replayed nonces, form bodies, '+' for space);
+  * ``Kms``: the official old Python SDK (aliyunsdkcore + aliyunsdkkms) pointed at a server,
+    with the seed operations and an error helper that checks the whole error envelope.
+
+Every wait here is bounded; nothing sleeps to make an assertion true.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import threading
+import urllib.parse
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+from aliyunsdkcore.acs_exception.exceptions import ClientException, ServerException
+from aliyunsdkcore.client import AcsClient
+from aliyunsdkcore.http import protocol_type as PT
+from aliyunsdkkms.request.v20160120 import (
+    CreateAliasRequest,
+    CreateKeyRequest,
+    DecryptRequest,
+    EncryptRequest,
+)
+
+# ---------------------------------------------------------------------------------------
+# constants
+
+ROOT_AK_ENV = "OPENKMS_ROOT_ACCESS_KEY_ID"
+ROOT_SECRET_ENV = "OPENKMS_ROOT_ACCESS_KEY_SECRET"
+
+# The root AccessKey the suite hands to every server it starts with credentials from env.
+ACCESS_KEY_ID = "LTAI5tOpenkmsE2eRoot0001"
+ACCESS_KEY_SECRET = "E2eSecretE2eSecretE2eSecret012"
+ACCOUNT_ID = "1234567890123456"
+REGION_ID = "cn-hangzhou"
+API_VERSION = "2016-01-20"
+
+READY_TIMEOUT = 60.0  # debug build, first start generates a CA and a root key
+STOP_TIMEOUT = 20.0
+HTTP_TIMEOUT = 20.0
+
+READY_RE = re.compile(r"^openkms: ready on (https?)://127\.0\.0\.1:(\d+)$")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+B64_RE = re.compile(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
+ERROR_ENVELOPE = ("RequestId", "HostId", "Code", "Message", "Recommend")
+
+
+# ---------------------------------------------------------------------------------------
+# the server process
+
+
+class ServerStartError(AssertionError):
+    """openkms did not print its ready line."""
+
+
+def openkms_binary() -> Path:
+    """The binary under test: $OPENKMS_BIN, else target/debug/openkms of this checkout."""
+    env = os.environ.get("OPENKMS_BIN")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "target" / "debug" / "openkms"
+
+
+def server_env(credentials: bool = True, extra: dict | None = None) -> dict:
+    """The environment for a server: the suite's root AccessKey, or none (generated)."""
+    # hermetic: no OPENKMS_* setting of the caller's (data dir, listen, TLS, ...) leaks in
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENKMS_")}
+    env.setdefault("RUST_BACKTRACE", "1")
+    if credentials:
+        env[ROOT_AK_ENV] = ACCESS_KEY_ID
+        env[ROOT_SECRET_ENV] = ACCESS_KEY_SECRET
+    env.update(extra or {})
+    return env
+
+
+def tail(path: Path, limit: int = 4000) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "<no log>"
+    return text[-limit:]
+
+
+@dataclass
+class OpenKms:
+    """One ``openkms server`` process. Stdout carries the ready line; stderr goes to a log."""
+
+    data_dir: Path
+    log_path: Path
+    args: list = field(default_factory=list)
+    env: dict = field(default_factory=server_env)
+    binary: Path = field(default_factory=openkms_binary)
+    proc: subprocess.Popen | None = None
+    scheme: str = ""
+    port: int = 0
+    _lines: queue.Queue = field(default_factory=queue.Queue)
+
+    def command(self) -> list:
+        return [str(self.binary), "server", "--data-dir", str(self.data_dir),
+                "--listen", "127.0.0.1:0", *self.args]
+
+    def start(self, timeout: float = READY_TIMEOUT) -> "OpenKms":
+        if not self.binary.is_file():
+            raise ServerStartError(f"openkms binary not found at {self.binary}; "
+                                   "build it (cargo build --locked -p openkms) or set OPENKMS_BIN")
+        self._lines = queue.Queue()
+        log = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.PIPE, stderr=log, env=self.env)
+        finally:
+            log.close()
+        threading.Thread(target=self._drain_stdout, args=(self.proc,), daemon=True).start()
+        try:
+            line = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            self.kill()
+            raise ServerStartError(f"no ready line within {timeout}s; stderr:\n{tail(self.log_path)}")
+        if line is None:
+            code = self.proc.wait(timeout=STOP_TIMEOUT)
+            raise ServerStartError(f"openkms exited with {code} before its ready line; "
+                                   f"stderr:\n{tail(self.log_path)}")
+        match = READY_RE.match(line)
+        if not match:
+            self.kill()
+            raise ServerStartError(f"first stdout line is not the ready line: {line!r}")
+        self.scheme, self.port = match.group(1), int(match.group(2))
+        return self
+
+    def _drain_stdout(self, proc: subprocess.Popen) -> None:
+        for raw in proc.stdout:
+            self._lines.put(raw.decode("utf-8", "replace").rstrip("\r\n"))
+        self._lines.put(None)
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    @property
+    def protocol(self) -> str:
+        """The SDK's own protocol constant: aliyunsdkcore tests it with `is`, so a "https"
+        that is merely equal (say, from a regex match) would silently send plain HTTP."""
+        return PT.HTTPS if self.scheme == "https" else PT.HTTP
+
+    @property
+    def ca_path(self) -> Path:
+        return self.data_dir / "tls" / "ca.pem"
+
+    @property
+    def verify(self):
+        """What to hand to an HTTP client as ``verify``."""
+        return str(self.ca_path) if self.scheme == "https" else None
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = STOP_TIMEOUT) -> int | None:
+        """Send ``sig`` and wait for the exit code; SIGKILL if it does not exit in time."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=timeout)
+                raise AssertionError(f"openkms ignored signal {sig} for {timeout}s; "
+                                     f"stderr:\n{tail(self.log_path)}")
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=STOP_TIMEOUT)
+
+
+def dropped_connection(server: "OpenKms", what: str, err: Exception) -> AssertionError:
+    """A request that got no HTTP response at all: say so, with the server's last panic."""
+    state = "running" if server.running() else f"exited {server.proc.returncode}"
+    log = server.log_path.read_text(errors="replace") if server.log_path.exists() else ""
+    panics = [line for line in log.splitlines() if "panicked at" in line]
+    detail = ""
+    if panics:
+        idx = log.splitlines().index(panics[-1])
+        detail = "\n".join(log.splitlines()[idx:idx + 2])
+    return AssertionError(f"{what}: no HTTP response ({err}); server {state}; "
+                          f"last panic in {server.log_path}:\n{detail or '<none>'}")
+
+
+def run_expecting_failure(binary: Path, data_dir: Path, env: dict, timeout: float = 30.0):
+    """Start ``openkms server`` that is expected to refuse to start. Returns (code, stdout, stderr)."""
+    cmd = [str(binary), "server", "--data-dir", str(data_dir), "--listen", "127.0.0.1:0"]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate(timeout=STOP_TIMEOUT)
+        raise AssertionError(f"openkms kept running for {timeout}s instead of refusing to start; "
+                             f"stdout={out.decode(errors='replace')!r}")
+    return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+
+# ---------------------------------------------------------------------------------------
+# RPC signature V1 (spec section 2.2)
+
+
+def percent_encode(value: str) -> str:
+    """RFC 3986: keep A-Z a-z 0-9 - _ . ~, every other UTF-8 byte as %XX (uppercase)."""
+    return urllib.parse.quote(value.encode("utf-8"), safe="-_.~")
+
+
+def canonical_query(params: dict) -> str:
+    pairs = sorted((percent_encode(k), percent_encode(v)) for k, v in params.items()
+                   if k != "Signature")
+    return "&".join(f"{k}={v}" for k, v in pairs)
+
+
+def v1_string_to_sign(method: str, params: dict) -> str:
+    return method.upper() + "&" + percent_encode("/") + "&" + percent_encode(canonical_query(params))
+
+
+def v1_signature(string_to_sign: str, secret: str) -> str:
+    mac = hmac.new((secret + "&").encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha1)
+    return base64.b64encode(mac.digest()).decode("ascii")
+
+
+def utc_timestamp(offset: dt.timedelta = dt.timedelta(0)) -> str:
+    now = dt.datetime.now(dt.timezone.utc) + offset
+    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def common_params(action: str, access_key_id: str = ACCESS_KEY_ID, *, timestamp: str | None = None,
+                  nonce: str | None = None) -> dict:
+    """The common parameters the old Python SDK sends (spec section 2.1)."""
+    return {
+        "Action": action,
+        "Version": API_VERSION,
+        "Format": "JSON",
+        "AccessKeyId": access_key_id,
+        "SignatureMethod": "HMAC-SHA1",
+        "SignatureVersion": "1.0",
+        "SignatureNonce": nonce or uuid.uuid4().hex,
+        "Timestamp": timestamp or utc_timestamp(),
+        "SignatureType": "",
+        "RegionId": REGION_ID,
+    }
+
+
+def encode_query(params: dict, plus_for_space: bool = False) -> str:
+    if plus_for_space:
+        return urllib.parse.urlencode(params, quote_via=urllib.parse.quote_plus)
+    return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in params.items())
+
+
+@dataclass
+class RawReply:
+    status: int
+    body: bytes
+    string_to_sign: str
+
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+def signed_request(server: OpenKms, action: str, params: dict | None = None, *,
+                   form: dict | None = None, method: str = "POST",
+                   access_key_id: str = ACCESS_KEY_ID, secret: str = ACCESS_KEY_SECRET,
+                   timestamp: str | None = None, nonce: str | None = None,
+                   plus_for_space: bool = False) -> RawReply:
+    """Sign with V1 over query + form body, send with ``requests``."""
+    query = common_params(action, access_key_id, timestamp=timestamp, nonce=nonce)
+    query.update(params or {})
+    sts = v1_string_to_sign(method, {**query, **(form or {})})
+    query["Signature"] = v1_signature(sts, secret)
+    return send_raw(server, method, query, form=form, plus_for_space=plus_for_space,
+                    string_to_sign=sts)
+
+
+def send_raw(server: OpenKms, method: str, query: dict, *, form: dict | None = None,
+             plus_for_space: bool = False, string_to_sign: str = "") -> RawReply:
+    url = f"{server.url}/?{encode_query(query, plus_for_space)}" if query else f"{server.url}/"
+    headers = {"x-acs-action": query.get("Action", ""), "x-acs-version": API_VERSION}
+    data = None
+    if form is not None:
+        data = urllib.parse.urlencode(form).encode("ascii")  # quote_plus: space -> '+'
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    verify = server.verify if server.verify else True
+    try:
+        resp = requests.request(method, url, data=data, headers=headers, verify=verify,
+                                timeout=HTTP_TIMEOUT, allow_redirects=False)
+    except requests.ConnectionError as err:
+        raise dropped_connection(server, f"{method} {query.get('Action', '/')}", err) from None
+    return RawReply(resp.status_code, resp.content, string_to_sign)
+
+
+# ---------------------------------------------------------------------------------------
+# error envelope
+
+
+def assert_error_envelope(status: int, body: bytes) -> dict:
+    """Every error: 4xx (never 5xx), JSON with RequestId, HostId, Code, Message, Recommend."""
+    assert 400 <= status < 500, f"expected a 4xx error, got HTTP {status}: {body[:500]!r}"
+    try:
+        obj = json.loads(body)
+    except ValueError:
+        raise AssertionError(f"error body is not JSON (HTTP {status}): {body[:500]!r}") from None
+    assert isinstance(obj, dict), f"error body is not a JSON object: {obj!r}"
+    missing = [k for k in ERROR_ENVELOPE if k not in obj]
+    assert not missing, f"error body lacks {missing}: {obj!r}"
+    for k in ERROR_ENVELOPE:
+        assert isinstance(obj[k], str), f"error member {k} is not a string: {obj!r}"
+    for k in ("RequestId", "Code", "Message"):
+        assert obj[k], f"error member {k} is empty: {obj!r}"
+    return obj
+
+
+def assert_raw_error(reply: RawReply, status: int, code: str) -> dict:
+    obj = assert_error_envelope(reply.status, reply.body)
+    assert (reply.status, obj["Code"]) == (status, code), \
+        f"expected HTTP {status} {code}, got HTTP {reply.status} {obj['Code']}: {obj['Message']!r}"
+    return obj
+
+
+@dataclass
+class ErrorReply:
+    """What the SDK raised (``exc``) and the raw body the server sent (``body``)."""
+
+    exc: ServerException
+    status: int
+    body: dict
+
+    @property
+    def code(self) -> str:
+        return self.exc.get_error_code()
+
+    @property
+    def message(self) -> str:
+        return self.exc.get_error_msg()
+
+
+# ---------------------------------------------------------------------------------------
+# the official SDK
+
+
+def sdk_client(server: OpenKms, ak: str = ACCESS_KEY_ID, secret: str = ACCESS_KEY_SECRET,
+               *, port: int | None = None, region: str = REGION_ID,
+               verify: str | None = None) -> AcsClient:
+    """An AcsClient for ``server``: its port, its private CA, no automatic retries."""
+    return AcsClient(ak, secret, region, port=server.port if port is None else port,
+                     verify=verify or server.verify, auto_retry=False)
+
+
+def expect_sdk_error(client: AcsClient, req, status: int, code: str,
+                     server: OpenKms | None = None) -> ErrorReply:
+    """Send ``req`` as do_action_with_exception does; expect ServerException(code, status)
+    and check the raw body's envelope too."""
+    req.set_accept_format("JSON")
+    try:
+        http_status, _headers, body, exc = client._implementation_of_do_action(req)
+    except IndexError as e:  # aliyunsdkcore's message.split(':')[1] on SignatureDoesNotMatch
+        raise AssertionError(f"the SDK crashed with IndexError ({e}): a SignatureDoesNotMatch "
+                             "message must contain 'server string to sign is:<sts>'") from None
+    except ClientException as e:
+        if server is None:
+            raise
+        raise dropped_connection(server, req.get_action_name(), e) from None
+    assert exc is not None, f"expected HTTP {status} {code}, got HTTP {http_status}: {body[:500]!r}"
+    assert isinstance(exc, ServerException), f"expected ServerException, got {exc!r}"
+    obj = assert_error_envelope(http_status, body)
+    got = (exc.get_http_status(), exc.get_error_code())
+    assert got == (status, code), \
+        f"expected HTTP {status} {code}, got HTTP {got[0]} {got[1]}: {exc.get_error_msg()!r}"
+    assert exc.get_request_id(), "ServerException without RequestId"
+    return ErrorReply(exc, http_status, obj)
+
+
+class Kms:
+    """The old SDK pointed at one server; the seed operations plus an error helper."""
+
+    def __init__(self, server: OpenKms, client: AcsClient | None = None):
+        self.server = server
+        self.client = client or sdk_client(server)
+
+    def prepare(self, req):
+        req.set_endpoint("127.0.0.1")
+        req.set_protocol_type(self.server.protocol)
+        req.set_accept_format("JSON")
+        return req
+
+    def call(self, req) -> dict:
+        self.prepare(req)
+        try:
+            body = self.client.do_action_with_exception(req)
+        except ServerException as exc:
+            raise AssertionError(f"{req.get_action_name()} failed: HTTP {exc.get_http_status()} "
+                                 f"{exc.get_error_code()}: {exc.get_error_msg()}") from None
+        except ClientException as exc:
+            raise dropped_connection(self.server, req.get_action_name(), exc) from None
+        obj = json.loads(body)
+        assert isinstance(obj, dict) and obj.get("RequestId"), f"no RequestId in {obj!r}"
+        return obj
+
+    def error(self, req, status: int, code: str) -> ErrorReply:
+        """Send ``req``, expect the SDK to raise ServerException(code, status)."""
+        return expect_sdk_error(self.client, self.prepare(req), status, code, self.server)
+
+    # -- the seed operations ------------------------------------------------------------
+
+    def create_key_request(self, **params) -> CreateKeyRequest.CreateKeyRequest:
+        req = CreateKeyRequest.CreateKeyRequest()
+        for name, value in params.items():
+            getattr(req, f"set_{name}")(value)
+        return req
+
+    def create_key(self, **params) -> dict:
+        return self.call(self.create_key_request(**params))["KeyMetadata"]
+
+    def create_alias_request(self, alias: str, key_id: str):
+        req = CreateAliasRequest.CreateAliasRequest()
+        req.set_AliasName(alias)
+        req.set_KeyId(key_id)
+        return req
+
+    def create_alias(self, alias: str, key_id: str) -> dict:
+        return self.call(self.create_alias_request(alias, key_id))
+
+    def encrypt_request(self, key_id: str | None, plaintext: str | None,
+                        context: str | None = None, method: str | None = None):
+        req = EncryptRequest.EncryptRequest()
+        if key_id is not None:
+            req.set_KeyId(key_id)
+        if plaintext is not None:
+            req.set_Plaintext(plaintext)
+        if context is not None:
+            req.set_EncryptionContext(context)
+        if method:
+            req.set_method(method)
+        return req
+
+    def encrypt(self, key_id: str, plaintext: str, context: str | None = None,
+                method: str | None = None) -> dict:
+        return self.call(self.encrypt_request(key_id, plaintext, context, method))
+
+    def decrypt_request(self, blob: str | None, context: str | None = None,
+                        method: str | None = None):
+        req = DecryptRequest.DecryptRequest()
+        if blob is not None:
+            req.set_CiphertextBlob(blob)
+        if context is not None:
+            req.set_EncryptionContext(context)
+        if method:
+            req.set_method(method)
+        return req
+
+    def decrypt(self, blob: str, context: str | None = None, method: str | None = None) -> dict:
+        return self.call(self.decrypt_request(blob, context, method))
+
+
+# ---------------------------------------------------------------------------------------
+# small utilities
+
+
+def unique_alias(prefix: str = "alias/e2e") -> str:
+    return f"{prefix}/{uuid.uuid4().hex}"
+
+
+def decode_blob(blob: str) -> bytes:
+    """CiphertextBlob must be standard base64 with padding."""
+    assert isinstance(blob, str) and blob, f"CiphertextBlob is not a non-empty string: {blob!r}"
+    assert B64_RE.match(blob), f"CiphertextBlob is not standard padded base64: {blob!r}"
+    return base64.b64decode(blob, validate=True)
+
+
+def encode_blob(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def make_rsa_pem(bits: int = 4096) -> str:
+    """A fresh RSA private key in PEM (PKCS#8, as `openssl genrsa` writes it). Never committed."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    return pem.decode("ascii")
+
+
+def file_mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
