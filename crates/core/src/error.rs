@@ -56,6 +56,12 @@ pub enum KmsError {
     /// The key's state does not allow this change.
     #[error("key state does not allow this change")]
     StateModifiedFailed,
+    /// The key is protected against deletion.
+    #[error("the key is protected against deletion")]
+    DeletionProtected,
+    /// No version with that id belongs to the key.
+    #[error("key version not found")]
+    KeyVersionNotFound,
     /// The operation does not apply to this kind of key or request.
     #[error("unsupported operation")]
     UnsupportedOperation,

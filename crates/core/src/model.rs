@@ -177,6 +177,10 @@ pub struct KeyRecord {
     pub deletion_protection: Option<String>,
     /// The key policy document (JSON), if one was given.
     pub policy: Option<String>,
+    /// Optimistic-concurrency counter: 1 at creation, +1 on every update. A store applies an
+    /// update only over the revision before it, so concurrent writers (or nodes) never lose
+    /// each other's changes silently.
+    pub revision: i64,
 }
 
 /// One version of a key's material, wrapped under the root key.

@@ -19,6 +19,12 @@ pub enum StoreError {
     /// A record the write depends on does not exist (for example the key of a new alias).
     #[error("referenced record not found")]
     ReferenceNotFound,
+    /// The record to update or delete does not exist.
+    #[error("record not found")]
+    NotFound,
+    /// The record changed since it was read (its revision moved on); read again and retry.
+    #[error("concurrent update")]
+    Conflict,
     /// The backend cannot be reached or failed; the write may not have happened.
     #[error("backend unavailable: {0}")]
     Unavailable(String),
@@ -73,4 +79,48 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether the store holds no keys and no AccessKeys (a fresh data directory).
     async fn is_empty(&self) -> Result<bool, StoreError>;
+
+    /// Replaces a key's record if the stored revision is `key.revision - 1`: `Conflict` if it
+    /// is not, `NotFound` if there is no such key.
+    async fn update_key(&self, key: &KeyRecord) -> Result<(), StoreError>;
+
+    /// Adds a version and replaces the key's record (its new primary, rotation dates) in one
+    /// transaction, under the same revision rule as [`Store::update_key`].
+    async fn add_version(&self, key: &KeyRecord, version: &VersionRecord)
+    -> Result<(), StoreError>;
+
+    /// A key's versions, oldest first (by creation time, then version id).
+    async fn list_versions(&self, key_id: &str) -> Result<Vec<VersionRecord>, StoreError>;
+
+    /// Every key, oldest first (by creation time, then key id).
+    async fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError>;
+
+    /// Keys with work due at `now`: PendingDeletion keys whose `delete_at <= now`, and Enabled
+    /// keys whose `next_rotation_at <= now`.
+    async fn due_keys(&self, now: i64) -> Result<Vec<KeyRecord>, StoreError>;
+
+    /// Aliases sorted by name (byte order): all, or those of one key.
+    async fn list_aliases(&self, key_id: Option<&str>) -> Result<Vec<AliasRecord>, StoreError>;
+
+    /// Points an existing alias at another key: `NotFound` if the alias does not exist,
+    /// `ReferenceNotFound` if the key does not.
+    async fn update_alias(&self, alias: &AliasRecord) -> Result<(), StoreError>;
+
+    /// Deletes an alias; returns whether it existed.
+    async fn delete_alias(&self, name: &str) -> Result<bool, StoreError>;
+
+    /// Sets tags on a key, replacing the value of keys already present. `ReferenceNotFound`
+    /// if the key does not exist.
+    async fn put_tags(&self, key_id: &str, tags: &[Tag]) -> Result<(), StoreError>;
+
+    /// Removes the tags with these tag keys (absent ones are ignored).
+    async fn delete_tags(&self, key_id: &str, tag_keys: &[String]) -> Result<(), StoreError>;
+
+    /// Destroys a key: deletes its record, every version's material, its aliases and tags, in
+    /// one transaction, and remembers the destroyed version ids (see
+    /// [`Store::is_destroyed_version`]). `NotFound` if there is no such key.
+    async fn destroy_key(&self, key_id: &str) -> Result<(), StoreError>;
+
+    /// Whether `version_id` belonged to a key that was destroyed (its material is gone).
+    async fn is_destroyed_version(&self, version_id: &str) -> Result<bool, StoreError>;
 }

@@ -88,6 +88,116 @@ impl Store for MemStore {
         let m = self.0.lock().unwrap();
         Ok(m.keys.is_empty() && m.access.is_empty())
     }
+    async fn update_key(&self, k: &KeyRecord) -> Result<(), StoreError> {
+        let mut m = self.0.lock().unwrap();
+        match m.keys.get(&k.key_id) {
+            None => Err(StoreError::NotFound),
+            Some(old) if old.revision != k.revision - 1 => Err(StoreError::Conflict),
+            Some(_) => {
+                m.keys.insert(k.key_id.clone(), k.clone());
+                Ok(())
+            }
+        }
+    }
+    async fn add_version(&self, k: &KeyRecord, v: &VersionRecord) -> Result<(), StoreError> {
+        self.update_key(k).await?;
+        self.0
+            .lock()
+            .unwrap()
+            .versions
+            .insert(v.version_id.clone(), v.clone());
+        Ok(())
+    }
+    async fn list_versions(&self, id: &str) -> Result<Vec<VersionRecord>, StoreError> {
+        let m = self.0.lock().unwrap();
+        let mut v: Vec<_> = m
+            .versions
+            .values()
+            .filter(|v| v.key_id == id)
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| (a.created_at, &a.version_id).cmp(&(b.created_at, &b.version_id)));
+        Ok(v)
+    }
+    async fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
+        let mut v: Vec<_> = self.0.lock().unwrap().keys.values().cloned().collect();
+        v.sort_by(|a, b| (a.created_at, &a.key_id).cmp(&(b.created_at, &b.key_id)));
+        Ok(v)
+    }
+    async fn due_keys(&self, now: i64) -> Result<Vec<KeyRecord>, StoreError> {
+        let keys = self.list_keys().await?;
+        Ok(keys
+            .into_iter()
+            .filter(|k| {
+                (k.state == KeyState::PendingDeletion && k.delete_at.is_some_and(|d| d <= now))
+                    || (k.state == KeyState::Enabled
+                        && k.next_rotation_at.is_some_and(|n| n <= now))
+            })
+            .collect())
+    }
+    async fn list_aliases(&self, key: Option<&str>) -> Result<Vec<AliasRecord>, StoreError> {
+        let m = self.0.lock().unwrap();
+        let mut v: Vec<_> = m
+            .aliases
+            .values()
+            .filter(|a| key.is_none_or(|k| a.key_id == k))
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(v)
+    }
+    async fn update_alias(&self, a: &AliasRecord) -> Result<(), StoreError> {
+        let mut m = self.0.lock().unwrap();
+        if !m.aliases.contains_key(&a.name) {
+            return Err(StoreError::NotFound);
+        }
+        m.aliases.insert(a.name.clone(), a.clone());
+        Ok(())
+    }
+    async fn delete_alias(&self, n: &str) -> Result<bool, StoreError> {
+        Ok(self.0.lock().unwrap().aliases.remove(n).is_some())
+    }
+    async fn put_tags(&self, id: &str, t: &[Tag]) -> Result<(), StoreError> {
+        let mut m = self.0.lock().unwrap();
+        let tags = m.tags.entry(id.into()).or_default();
+        for tag in t {
+            tags.retain(|x| x.key != tag.key);
+            tags.push(tag.clone());
+        }
+        tags.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(())
+    }
+    async fn delete_tags(&self, id: &str, keys: &[String]) -> Result<(), StoreError> {
+        if let Some(tags) = self.0.lock().unwrap().tags.get_mut(id) {
+            tags.retain(|t| !keys.contains(&t.key));
+        }
+        Ok(())
+    }
+    async fn destroy_key(&self, id: &str) -> Result<(), StoreError> {
+        let mut m = self.0.lock().unwrap();
+        m.keys.remove(id).ok_or(StoreError::NotFound)?;
+        let gone: Vec<String> = m
+            .versions
+            .values()
+            .filter(|v| v.key_id == id)
+            .map(|v| v.version_id.clone())
+            .collect();
+        for v in &gone {
+            m.versions.remove(v);
+            m.meta.insert(format!("destroyed/{v}"), vec![]);
+        }
+        m.aliases.retain(|_, a| a.key_id != id);
+        m.tags.remove(id);
+        Ok(())
+    }
+    async fn is_destroyed_version(&self, v: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .meta
+            .contains_key(&format!("destroyed/{v}")))
+    }
 }
 
 fn config() -> ServiceConfig {
@@ -97,15 +207,18 @@ fn config() -> ServiceConfig {
     }
 }
 
+const T0: i64 = 1_700_000_000;
+
 async fn open(store: Arc<MemStore>, root: RootKey) -> Result<KeyService, StartupError> {
-    KeyService::open(
-        store,
-        root,
-        Arc::new(ManualClock::new(1_700_000_000)),
-        Arc::new(OsRandom::new()),
-        config(),
-    )
-    .await
+    open_at(store, root, Arc::new(ManualClock::new(T0))).await
+}
+
+async fn open_at(
+    store: Arc<MemStore>,
+    root: RootKey,
+    clock: Arc<ManualClock>,
+) -> Result<KeyService, StartupError> {
+    KeyService::open(store, root, clock, Arc::new(OsRandom::new()), config()).await
 }
 
 fn root_from(text: &str) -> RootKey {
@@ -263,5 +376,204 @@ async fn data_keys_decrypt_to_their_base64_text() {
                 ..
             })
         ));
+    }
+}
+
+#[tokio::test]
+async fn state_changes_take_effect_on_the_next_request() {
+    let svc = open(Arc::default(), root_from(ROOT)).await.unwrap();
+    let key = svc.create_key(input(KeySpec::AliyunAes256)).await.unwrap();
+    let id = KeyRef::Id(key.key_id.clone());
+    let none = EncryptionContext::empty();
+    let blob = svc.encrypt(&id, b"x", &none).await.unwrap().blob;
+    svc.disable_key(&key.key_id).await.unwrap();
+    assert!(matches!(
+        svc.encrypt(&id, b"x", &none).await,
+        Err(KmsError::KeyStateRejected(KeyState::Disabled))
+    ));
+    assert!(matches!(
+        svc.decrypt(&blob, &none).await,
+        Err(KmsError::KeyStateRejected(KeyState::Disabled))
+    ));
+    svc.enable_key(&key.key_id).await.unwrap();
+    assert!(svc.decrypt(&blob, &none).await.is_ok());
+    svc.set_deletion_protection(&key.key_id, Some("prod".into()))
+        .await
+        .unwrap();
+    assert!(matches!(
+        svc.schedule_key_deletion(&key.key_id, 7).await,
+        Err(KmsError::DeletionProtected)
+    ));
+    svc.set_deletion_protection(&key.key_id, None)
+        .await
+        .unwrap();
+    assert!(svc.schedule_key_deletion(&key.key_id, 6).await.is_err());
+    svc.schedule_key_deletion(&key.key_id, 7).await.unwrap();
+    assert!(matches!(
+        svc.encrypt(&id, b"x", &none).await,
+        Err(KmsError::KeyStateRejected(KeyState::PendingDeletion))
+    ));
+    assert!(matches!(
+        svc.enable_key(&key.key_id).await,
+        Err(KmsError::StateModifiedFailed)
+    ));
+    svc.cancel_key_deletion(&key.key_id).await.unwrap();
+    assert!(svc.encrypt(&id, b"x", &none).await.is_ok());
+    assert!(matches!(
+        svc.cancel_key_deletion(&key.key_id).await,
+        Err(KmsError::StateModifiedFailed)
+    ));
+}
+
+#[tokio::test]
+async fn rotation_and_deletion_follow_the_clock_across_a_restart() {
+    let store: Arc<MemStore> = Arc::default();
+    let clock = Arc::new(ManualClock::new(T0));
+    let svc = open_at(store.clone(), root_from(ROOT), clock.clone())
+        .await
+        .unwrap();
+    let mut inp = input(KeySpec::AliyunAes256);
+    inp.rotation_interval = Some(7 * 86_400);
+    let key = svc.create_key(inp).await.unwrap();
+    let id = KeyRef::Id(key.key_id.clone());
+    let none = EncryptionContext::empty();
+    let old = svc.encrypt(&id, b"old", &none).await.unwrap();
+    drop(svc);
+    clock.advance(8 * 86_400); // the server was down when the rotation fell due
+    let svc = open_at(store.clone(), root_from(ROOT), clock.clone())
+        .await
+        .unwrap();
+    assert_eq!(svc.run_due().await.unwrap().rotated, 1);
+    let new = svc.encrypt(&id, b"new", &none).await.unwrap();
+    assert_ne!(new.version_id, old.version_id);
+    assert_eq!(
+        svc.decrypt(&old.blob, &none)
+            .await
+            .unwrap()
+            .plaintext
+            .expose_secret(),
+        b"old"
+    );
+    let described = svc.describe_key(&id).await.unwrap();
+    assert_eq!(described.primary_version, new.version_id);
+    assert_eq!(
+        described.next_rotation_at,
+        Some(T0 + 8 * 86_400 + 7 * 86_400)
+    );
+    assert_eq!(svc.list_key_versions(&key.key_id).await.unwrap().len(), 2);
+    svc.create_alias("alias/doomed", &id).await.unwrap();
+    svc.schedule_key_deletion(&key.key_id, 7).await.unwrap();
+    drop(svc);
+    clock.advance(7 * 86_400);
+    let svc = open_at(store.clone(), root_from(ROOT), clock)
+        .await
+        .unwrap();
+    assert_eq!(svc.run_due().await.unwrap().destroyed, 1);
+    assert!(matches!(
+        svc.encrypt(&id, b"x", &none).await,
+        Err(KmsError::KeyNotFound)
+    ));
+    assert!(matches!(
+        svc.decrypt(&old.blob, &none).await,
+        Err(KmsError::KeyNotFound)
+    ));
+    assert!(matches!(
+        svc.resolve(&KeyRef::Alias("alias/doomed".into())).await,
+        Err(KmsError::AliasNotFound)
+    ));
+    assert!(store.list_versions(&key.key_id).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn re_encrypt_moves_ciphertext_between_keys() {
+    let svc = open(Arc::default(), root_from(ROOT)).await.unwrap();
+    let a = svc.create_key(input(KeySpec::AliyunAes256)).await.unwrap();
+    let b = svc.create_key(input(KeySpec::AliyunSm4)).await.unwrap();
+    let ca = EncryptionContext::from_json(r#"{"from":"a"}"#).unwrap();
+    let cb = EncryptionContext::from_json(r#"{"to":"b"}"#).unwrap();
+    let blob = svc
+        .encrypt(&KeyRef::Id(a.key_id), b"moved", &ca)
+        .await
+        .unwrap()
+        .blob;
+    let out = svc
+        .re_encrypt(&blob, &ca, &KeyRef::Id(b.key_id.clone()), &cb)
+        .await
+        .unwrap();
+    assert_eq!(out.key_id, b.key_id);
+    assert_eq!(
+        svc.decrypt(&out.blob, &cb)
+            .await
+            .unwrap()
+            .plaintext
+            .expose_secret(),
+        b"moved"
+    );
+    assert!(
+        svc.re_encrypt(&blob, &cb, &KeyRef::Id(b.key_id), &cb)
+            .await
+            .is_err()
+    );
+}
+
+/// One lifecycle step of the property test.
+#[derive(Debug, Clone)]
+enum Step {
+    Encrypt(u8),
+    Disable,
+    Enable,
+    Rotate,
+    Schedule,
+    Cancel,
+    Advance(i64),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        3 => any::<u8>().prop_map(Step::Encrypt),
+        1 => Just(Step::Disable),
+        1 => Just(Step::Enable),
+        1 => Just(Step::Rotate),
+        1 => Just(Step::Schedule),
+        1 => Just(Step::Cancel),
+        1 => (0i64..10).prop_map(|d| Step::Advance(d * 86_400)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+    /// Whatever lifecycle sequence runs, an earlier ciphertext never decrypts to anything
+    /// else, and it decrypts exactly while its key exists and is Enabled.
+    #[test]
+    fn lifecycle_never_corrupts_ciphertexts(steps in proptest::collection::vec(step(), 1..25)) {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            let clock = Arc::new(ManualClock::new(T0));
+            let svc = open_at(Arc::default(), root_from(ROOT), clock.clone()).await.unwrap();
+            let mut inp = input(KeySpec::AliyunAes256);
+            inp.rotation_interval = Some(7 * 86_400);
+            let key = svc.create_key(inp).await.unwrap();
+            let (id, none) = (KeyRef::Id(key.key_id.clone()), EncryptionContext::empty());
+            let mut sealed: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+            for s in steps {
+                match s {
+                    Step::Encrypt(b) => if let Ok(o) = svc.encrypt(&id, &[b; 3], &none).await { sealed.push((o.blob, vec![b; 3])) },
+                    Step::Disable => { let _ = svc.disable_key(&key.key_id).await; }
+                    Step::Enable => { let _ = svc.enable_key(&key.key_id).await; }
+                    Step::Rotate => { let _ = svc.create_key_version(&key.key_id).await; }
+                    Step::Schedule => { let _ = svc.schedule_key_deletion(&key.key_id, 7).await; }
+                    Step::Cancel => { let _ = svc.cancel_key_deletion(&key.key_id).await; }
+                    Step::Advance(d) => { clock.advance(d); svc.run_due().await.unwrap(); }
+                }
+                let usable = matches!(svc.describe_key(&id).await, Ok(k) if k.state == KeyState::Enabled);
+                for (blob, plain) in &sealed {
+                    match svc.decrypt(blob, &none).await {
+                        Ok(p) => { prop_assert!(usable); prop_assert_eq!(p.plaintext.expose_secret(), plain.as_slice()); }
+                        Err(_) => prop_assert!(!usable),
+                    }
+                }
+            }
+            Ok(())
+        })?;
     }
 }

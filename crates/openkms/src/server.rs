@@ -19,6 +19,8 @@ use crate::{files, tls};
 
 /// Largest request body accepted, in bytes (a 6 KB plaintext percent-encoded fits easily).
 const MAX_BODY_BYTES: usize = 64 * 1024;
+/// How often due deletions and rotations are looked for.
+const DUE_WORK_PERIOD: std::time::Duration = std::time::Duration::from_secs(30);
 /// Environment variable that may carry the root key (base64) instead of the file.
 const ENV_ROOT_KEY: &str = "OPENKMS_ROOT_KEY";
 /// Environment variables that name the root AccessKey at first start.
@@ -45,6 +47,7 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listen: cannot bind {}", config.listen))?;
     announce(&listener, &config)?;
+    tokio::spawn(run_due_work(service.clone()));
     let app = Arc::new(App::new(service, MAX_BODY_BYTES));
     let options = ServerOptions {
         tls,
@@ -172,6 +175,22 @@ fn announce(listener: &TcpListener, config: &ServerConfig) -> anyhow::Result<()>
         println!("openkms: ready on {scheme}://{addr}");
     }
     Ok(())
+}
+
+/// Destroys keys whose pending window ended and rotates keys that are due, at start (catching
+/// up on whatever fell due while the server was down) and then every `DUE_WORK_PERIOD`.
+async fn run_due_work(service: Arc<KeyService>) {
+    let mut tick = tokio::time::interval(DUE_WORK_PERIOD);
+    loop {
+        tick.tick().await;
+        match service.run_due().await {
+            Ok(w) if w.destroyed + w.rotated > 0 => {
+                tracing::info!(destroyed = w.destroyed, rotated = w.rotated, "due key work done");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "due key work failed; will retry"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

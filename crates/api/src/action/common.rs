@@ -18,8 +18,14 @@ pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose:
 /// The `EncryptionContext` of a request: the JSON form, the flattened `EncryptionContext.k=v`
 /// form of the npm SDK, or both merged; empty when absent.
 pub fn encryption_context(params: &Params) -> Result<EncryptionContext, RpcError> {
-    let json = params.optional("EncryptionContext").unwrap_or("");
-    let mut flat = params.with_prefix("EncryptionContext.").peekable();
+    json_context(params, "EncryptionContext")
+}
+
+/// A context parameter named `name`, in either wire form (see [`encryption_context`]).
+pub fn json_context(params: &Params, name: &str) -> Result<EncryptionContext, RpcError> {
+    let json = params.optional(name).unwrap_or("");
+    let prefix = format!("{name}.");
+    let mut flat = params.with_prefix(&prefix).peekable();
     if flat.peek().is_none() {
         return Ok(EncryptionContext::from_json(json)?);
     }
@@ -29,6 +35,20 @@ pub fn encryption_context(params: &Params) -> Result<EncryptionContext, RpcError
         .collect();
     map.extend(flat.map(|(k, v)| (k.to_owned(), v.to_owned())));
     Ok(EncryptionContext::from_map(map)?)
+}
+
+/// Values of a repeat-list parameter (`Name.1`, `Name.2`, …) in index order.
+pub fn repeat_list<'a>(params: &'a Params, name: &str) -> Vec<(u32, &'a str, &'a str)> {
+    let prefix = format!("{name}.");
+    let mut items: Vec<(u32, &str, &str)> = params
+        .with_prefix(&prefix)
+        .filter_map(|(rest, v)| {
+            let (index, field) = rest.split_once('.').unwrap_or((rest, ""));
+            index.parse().ok().map(|i| (i, field, v))
+        })
+        .collect();
+    items.sort_by_key(|(i, _, _)| *i);
+    items
 }
 
 /// The parameters of both data-key actions.
@@ -69,7 +89,7 @@ pub fn decode_blob(text: &str) -> Result<Vec<u8>, RpcError> {
         .map_err(|_| RpcError::Kms(KmsError::InvalidCiphertext))
 }
 
-/// The `KeyMetadata` object of CreateKey and DescribeKey (§6.1).
+/// The `KeyMetadata` object of CreateKey (§6.1); DescribeKey adds [`deletion_protection`].
 pub fn key_metadata(service: &KeyService, key: &KeyRecord) -> Value {
     let mut m = Map::new();
     m.insert("KeyId".into(), key.key_id.clone().into());
@@ -124,4 +144,87 @@ pub fn fields(value: Value) -> Map<String, Value> {
 /// A one-field reply with just the `RequestId` (added by the renderer).
 pub fn empty() -> Map<String, Value> {
     fields(json!({}))
+}
+
+/// The key id named by the `KeyId` parameter (id, alias or ARN), resolved.
+pub async fn key_id(service: &KeyService, params: &Params) -> Result<String, RpcError> {
+    let key = service.parse_key_ref(params.required("KeyId")?)?;
+    Ok(service.resolve(&key).await?)
+}
+
+/// `PageNumber` (from 1, default 1) and `PageSize` (1-100, default 10).
+pub fn paging(params: &Params) -> Result<(usize, usize), RpcError> {
+    let number = int_or(params, "PageNumber", 1)?;
+    let size = int_or(params, "PageSize", 10)?;
+    if number < 1 {
+        return Err(KmsError::invalid("PageNumber", InvalidReason::OutOfRange).into());
+    }
+    if !(1..=100).contains(&size) {
+        return Err(KmsError::invalid("PageSize", InvalidReason::OutOfRange).into());
+    }
+    Ok((number, size))
+}
+
+fn int_or(params: &Params, name: &'static str, default: usize) -> Result<usize, RpcError> {
+    params.optional(name).map_or(Ok(default), |v| {
+        v.parse().map_err(|_| RpcError::invalid(name))
+    })
+}
+
+/// One page of `items` in the list-wrapper shape `{Outer:{Inner:[…]}}` with the paging
+/// fields as JSON integers (§4.1).
+pub fn page<T>(
+    items: &[T],
+    (number, size): (usize, usize),
+    (outer, inner): (&str, &str),
+    render: impl Fn(&T) -> Value,
+) -> Map<String, Value> {
+    let shown: Vec<Value> = items
+        .iter()
+        .skip((number - 1) * size)
+        .take(size)
+        .map(render)
+        .collect();
+    let mut m = Map::new();
+    m.insert(outer.into(), json!({ inner: shown }));
+    m.insert("PageNumber".into(), number.into());
+    m.insert("PageSize".into(), size.into());
+    m.insert("TotalCount".into(), items.len().into());
+    m
+}
+
+/// The paging parameters as the CLI table lists them.
+pub const PAGE_PARAMS: [ParamSpec; 2] = [
+    spec::optional("PageNumber", "page to show, from 1 (default 1)"),
+    spec::optional("PageSize", "entries per page, 1-100 (default 10)"),
+];
+
+/// The JSON form of a key version.
+pub fn key_version(version: &openkms_core::VersionRecord) -> Value {
+    json!({
+        "KeyId": version.key_id,
+        "KeyVersionId": version.version_id,
+        "CreationDate": dates::format(version.created_at),
+    })
+}
+
+/// The JSON form of an alias.
+pub fn alias(service: &KeyService, alias: &openkms_core::AliasRecord) -> Value {
+    json!({
+        "AliasName": alias.name,
+        "AliasArn": service.alias_arn(&alias.name),
+        "KeyId": alias.key_id,
+    })
+}
+
+/// DescribeKey's extra `KeyMetadata` fields: `DeletionProtection` and its description.
+pub fn deletion_protection(metadata: &mut Value, key: &KeyRecord) {
+    if let Value::Object(m) = metadata {
+        let (state, description) = match &key.deletion_protection {
+            Some(d) => ("Enabled", d.as_str()),
+            None => ("Disabled", ""),
+        };
+        m.insert("DeletionProtection".into(), state.into());
+        m.insert("DeletionProtectionDescription".into(), description.into());
+    }
 }

@@ -112,10 +112,13 @@ fn rotation(params: &Params) -> Result<Option<i64>, RpcError> {
     if !params.bool_or("EnableAutomaticRotation", false)? {
         return Ok(None);
     }
+    rotation_interval(params).map(Some)
+}
+
+/// The required `RotationInterval` parameter, in seconds.
+pub fn rotation_interval(params: &Params) -> Result<i64, RpcError> {
     let text = params.required("RotationInterval")?;
-    parse_interval(text)
-        .map(Some)
-        .ok_or(RpcError::invalid("RotationInterval"))
+    parse_interval(text).ok_or(RpcError::invalid("RotationInterval"))
 }
 
 /// Parses `<integer><unit>` with unit `d`, `h`, `m` or `s` into seconds.
@@ -132,8 +135,8 @@ pub fn parse_interval(text: &str) -> Option<i64> {
     n.checked_mul(scale)
 }
 
-/// `Tags`: `[{"TagKey":"k","TagValue":"v"}, …]`.
-fn tags(value: Option<&str>) -> Result<Vec<Tag>, RpcError> {
+/// `Tags`: `[{"TagKey":"k","TagValue":"v"}, …]` (also TagResource's).
+pub fn tags(value: Option<&str>) -> Result<Vec<Tag>, RpcError> {
     let Some(text) = value else {
         return Ok(Vec::new());
     };

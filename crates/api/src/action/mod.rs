@@ -3,16 +3,42 @@
 //! Every action module has the same three steps: parse its parameters into typed input,
 //! apply them through the [`KeyService`], and build the reply fields. [`Action`] names the
 //! actions this server serves; an unknown name is `InvalidAction.NotFound`. Shared pieces of
-//! several actions (KeyMetadata, EncryptionContext, base64) live in [`common`].
+//! several actions (KeyMetadata, EncryptionContext, paging, base64) live in [`common`]; the
+//! table the CLI is built from is each module's `SPEC` ([`spec`]).
 
+pub mod cancel_key_deletion;
 pub mod common;
 pub mod create_alias;
 pub mod create_key;
+pub mod create_key_version;
 pub mod decrypt;
+pub mod delete_alias;
+pub mod describe_key;
+pub mod describe_key_version;
+pub mod describe_regions;
+pub mod disable_key;
+pub mod enable_key;
 pub mod encrypt;
 pub mod generate_data_key;
 pub mod generate_data_key_without_plaintext;
+pub mod list_aliases;
+pub mod list_aliases_by_key_id;
+pub mod list_key_versions;
+pub mod list_keys;
+pub mod list_resource_tags;
+pub mod list_tag_resources;
+pub mod re_encrypt;
+pub mod schedule_key_deletion;
+pub mod set_deletion_protection;
 pub mod spec;
+pub mod tag_lists;
+pub mod tag_resource;
+pub mod tag_resources;
+pub mod untag_resource;
+pub mod untag_resources;
+pub mod update_alias;
+pub mod update_key_description;
+pub mod update_rotation_policy;
 
 use openkms_core::KeyService;
 use serde_json::{Map, Value};
@@ -25,18 +51,66 @@ pub type Fields = Map<String, Value>;
 /// The actions this server serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    /// CreateKey (§6.1).
+    /// CreateKey.
     CreateKey,
-    /// CreateAlias (§6.2).
+    /// CreateAlias.
     CreateAlias,
-    /// Encrypt (§6.3).
+    /// Encrypt.
     Encrypt,
-    /// Decrypt (§6.4).
+    /// Decrypt.
     Decrypt,
-    /// GenerateDataKey (Appendix A).
+    /// GenerateDataKey.
     GenerateDataKey,
-    /// GenerateDataKeyWithoutPlaintext (Appendix A).
+    /// GenerateDataKeyWithoutPlaintext.
     GenerateDataKeyWithoutPlaintext,
+    /// DescribeKey.
+    DescribeKey,
+    /// ListKeys.
+    ListKeys,
+    /// ListAliases.
+    ListAliases,
+    /// ListAliasesByKeyId.
+    ListAliasesByKeyId,
+    /// DescribeRegions.
+    DescribeRegions,
+    /// UpdateAlias.
+    UpdateAlias,
+    /// DeleteAlias.
+    DeleteAlias,
+    /// EnableKey.
+    EnableKey,
+    /// DisableKey.
+    DisableKey,
+    /// ScheduleKeyDeletion.
+    ScheduleKeyDeletion,
+    /// CancelKeyDeletion.
+    CancelKeyDeletion,
+    /// SetDeletionProtection.
+    SetDeletionProtection,
+    /// UpdateKeyDescription.
+    UpdateKeyDescription,
+    /// CreateKeyVersion.
+    CreateKeyVersion,
+    /// ListKeyVersions.
+    ListKeyVersions,
+    /// DescribeKeyVersion.
+    DescribeKeyVersion,
+    /// UpdateRotationPolicy.
+    UpdateRotationPolicy,
+    /// ReEncrypt.
+    ReEncrypt,
+    /// TagResource.
+    TagResource,
+    /// UntagResource.
+    UntagResource,
+    /// ListResourceTags.
+    ListResourceTags,
+    /// TagResources.
+    TagResources,
+    /// UntagResources.
+    UntagResources,
+    /// ListTagResources.
+    ListTagResources,
 }
 
 impl Action {
@@ -48,6 +122,30 @@ impl Action {
         Self::Decrypt,
         Self::GenerateDataKey,
         Self::GenerateDataKeyWithoutPlaintext,
+        Self::DescribeKey,
+        Self::ListKeys,
+        Self::ListAliases,
+        Self::ListAliasesByKeyId,
+        Self::DescribeRegions,
+        Self::UpdateAlias,
+        Self::DeleteAlias,
+        Self::EnableKey,
+        Self::DisableKey,
+        Self::ScheduleKeyDeletion,
+        Self::CancelKeyDeletion,
+        Self::SetDeletionProtection,
+        Self::UpdateKeyDescription,
+        Self::CreateKeyVersion,
+        Self::ListKeyVersions,
+        Self::DescribeKeyVersion,
+        Self::UpdateRotationPolicy,
+        Self::ReEncrypt,
+        Self::TagResource,
+        Self::UntagResource,
+        Self::ListResourceTags,
+        Self::TagResources,
+        Self::UntagResources,
+        Self::ListTagResources,
     ];
 
     /// Looks an action up by its API name.
@@ -64,6 +162,30 @@ impl Action {
             Self::Decrypt => "Decrypt",
             Self::GenerateDataKey => "GenerateDataKey",
             Self::GenerateDataKeyWithoutPlaintext => "GenerateDataKeyWithoutPlaintext",
+            Self::DescribeKey => "DescribeKey",
+            Self::ListKeys => "ListKeys",
+            Self::ListAliases => "ListAliases",
+            Self::ListAliasesByKeyId => "ListAliasesByKeyId",
+            Self::DescribeRegions => "DescribeRegions",
+            Self::UpdateAlias => "UpdateAlias",
+            Self::DeleteAlias => "DeleteAlias",
+            Self::EnableKey => "EnableKey",
+            Self::DisableKey => "DisableKey",
+            Self::ScheduleKeyDeletion => "ScheduleKeyDeletion",
+            Self::CancelKeyDeletion => "CancelKeyDeletion",
+            Self::SetDeletionProtection => "SetDeletionProtection",
+            Self::UpdateKeyDescription => "UpdateKeyDescription",
+            Self::CreateKeyVersion => "CreateKeyVersion",
+            Self::ListKeyVersions => "ListKeyVersions",
+            Self::DescribeKeyVersion => "DescribeKeyVersion",
+            Self::UpdateRotationPolicy => "UpdateRotationPolicy",
+            Self::ReEncrypt => "ReEncrypt",
+            Self::TagResource => "TagResource",
+            Self::UntagResource => "UntagResource",
+            Self::ListResourceTags => "ListResourceTags",
+            Self::TagResources => "TagResources",
+            Self::UntagResources => "UntagResources",
+            Self::ListTagResources => "ListTagResources",
         }
     }
 
@@ -76,6 +198,30 @@ impl Action {
             Self::Decrypt => &decrypt::SPEC,
             Self::GenerateDataKey => &generate_data_key::SPEC,
             Self::GenerateDataKeyWithoutPlaintext => &generate_data_key_without_plaintext::SPEC,
+            Self::DescribeKey => &describe_key::SPEC,
+            Self::ListKeys => &list_keys::SPEC,
+            Self::ListAliases => &list_aliases::SPEC,
+            Self::ListAliasesByKeyId => &list_aliases_by_key_id::SPEC,
+            Self::DescribeRegions => &describe_regions::SPEC,
+            Self::UpdateAlias => &update_alias::SPEC,
+            Self::DeleteAlias => &delete_alias::SPEC,
+            Self::EnableKey => &enable_key::SPEC,
+            Self::DisableKey => &disable_key::SPEC,
+            Self::ScheduleKeyDeletion => &schedule_key_deletion::SPEC,
+            Self::CancelKeyDeletion => &cancel_key_deletion::SPEC,
+            Self::SetDeletionProtection => &set_deletion_protection::SPEC,
+            Self::UpdateKeyDescription => &update_key_description::SPEC,
+            Self::CreateKeyVersion => &create_key_version::SPEC,
+            Self::ListKeyVersions => &list_key_versions::SPEC,
+            Self::DescribeKeyVersion => &describe_key_version::SPEC,
+            Self::UpdateRotationPolicy => &update_rotation_policy::SPEC,
+            Self::ReEncrypt => &re_encrypt::SPEC,
+            Self::TagResource => &tag_resource::SPEC,
+            Self::UntagResource => &untag_resource::SPEC,
+            Self::ListResourceTags => &list_resource_tags::SPEC,
+            Self::TagResources => &tag_resources::SPEC,
+            Self::UntagResources => &untag_resources::SPEC,
+            Self::ListTagResources => &list_tag_resources::SPEC,
         }
     }
 
@@ -90,6 +236,30 @@ impl Action {
             Self::GenerateDataKeyWithoutPlaintext => {
                 generate_data_key_without_plaintext::run(service, params).await
             }
+            Self::DescribeKey => describe_key::run(service, params).await,
+            Self::ListKeys => list_keys::run(service, params).await,
+            Self::ListAliases => list_aliases::run(service, params).await,
+            Self::ListAliasesByKeyId => list_aliases_by_key_id::run(service, params).await,
+            Self::DescribeRegions => describe_regions::run(service, params).await,
+            Self::UpdateAlias => update_alias::run(service, params).await,
+            Self::DeleteAlias => delete_alias::run(service, params).await,
+            Self::EnableKey => enable_key::run(service, params).await,
+            Self::DisableKey => disable_key::run(service, params).await,
+            Self::ScheduleKeyDeletion => schedule_key_deletion::run(service, params).await,
+            Self::CancelKeyDeletion => cancel_key_deletion::run(service, params).await,
+            Self::SetDeletionProtection => set_deletion_protection::run(service, params).await,
+            Self::UpdateKeyDescription => update_key_description::run(service, params).await,
+            Self::CreateKeyVersion => create_key_version::run(service, params).await,
+            Self::ListKeyVersions => list_key_versions::run(service, params).await,
+            Self::DescribeKeyVersion => describe_key_version::run(service, params).await,
+            Self::UpdateRotationPolicy => update_rotation_policy::run(service, params).await,
+            Self::ReEncrypt => re_encrypt::run(service, params).await,
+            Self::TagResource => tag_resource::run(service, params).await,
+            Self::UntagResource => untag_resource::run(service, params).await,
+            Self::ListResourceTags => list_resource_tags::run(service, params).await,
+            Self::TagResources => tag_resources::run(service, params).await,
+            Self::UntagResources => untag_resources::run(service, params).await,
+            Self::ListTagResources => list_tag_resources::run(service, params).await,
         }
     }
 }
@@ -108,12 +278,36 @@ mod tests {
             Action::Decrypt => 3,
             Action::GenerateDataKey => 4,
             Action::GenerateDataKeyWithoutPlaintext => 5,
+            Action::DescribeKey => 6,
+            Action::ListKeys => 7,
+            Action::ListAliases => 8,
+            Action::ListAliasesByKeyId => 9,
+            Action::DescribeRegions => 10,
+            Action::UpdateAlias => 11,
+            Action::DeleteAlias => 12,
+            Action::EnableKey => 13,
+            Action::DisableKey => 14,
+            Action::ScheduleKeyDeletion => 15,
+            Action::CancelKeyDeletion => 16,
+            Action::SetDeletionProtection => 17,
+            Action::UpdateKeyDescription => 18,
+            Action::CreateKeyVersion => 19,
+            Action::ListKeyVersions => 20,
+            Action::DescribeKeyVersion => 21,
+            Action::UpdateRotationPolicy => 22,
+            Action::ReEncrypt => 23,
+            Action::TagResource => 24,
+            Action::UntagResource => 25,
+            Action::ListResourceTags => 26,
+            Action::TagResources => 27,
+            Action::UntagResources => 28,
+            Action::ListTagResources => 29,
         }
     }
 
     #[test]
     fn all_lists_every_action_once_and_names_round_trip() {
-        assert_eq!(Action::ALL.len(), 6);
+        assert_eq!(Action::ALL.len(), 30);
         for (i, a) in Action::ALL.iter().enumerate() {
             assert_eq!(position(*a), i);
             assert_eq!(Action::from_name(a.name()), Some(*a));

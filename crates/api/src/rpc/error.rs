@@ -53,6 +53,12 @@ pub enum RpcError {
     /// The request body could not be read (the connection failed mid-body).
     #[error("request body unreadable")]
     BodyUnreadable,
+    /// A `ResourceId.N` names no key.
+    #[error("resource not found")]
+    ResourceNotFound,
+    /// A tag key appears twice in one request.
+    #[error("duplicate tag key")]
+    DuplicateTagKey,
     /// An error from the key service.
     #[error(transparent)]
     Kms(#[from] KmsError),
@@ -92,6 +98,8 @@ impl RpcError {
             Self::BodyTooLarge => (413, "InvalidParameter", s(MSG_BODY_TOO_LARGE)),
             Self::NotFound => (404, "InvalidAction.NotFound", s(MSG_ACTION)),
             Self::BodyUnreadable => (400, "InvalidParameter", s(MSG_BODY_UNREADABLE)),
+            Self::ResourceNotFound => (404, "InvalidResourceId.NotFound", s(MSG_RESOURCE)),
+            Self::DuplicateTagKey => (400, "Duplicate.TagKey", s(MSG_DUPLICATE_TAG)),
             Self::Kms(e) => return kms_wire(e),
         };
         WireError {
@@ -111,6 +119,13 @@ fn kms_wire(e: &KmsError) -> WireError {
         KmsError::KeyNotFound => (404, "Forbidden.KeyNotFound", s(MSG_KEY_NOT_FOUND)),
         KmsError::AliasNotFound => (404, "Forbidden.AliasNotFound", s(MSG_ALIAS_NOT_FOUND)),
         KmsError::AliasAlreadyExists => (400, "AliasAlreadyExists", s(MSG_ALIAS_EXISTS)),
+        KmsError::KeyVersionNotFound => (
+            404,
+            "Forbidden.KeyVersionNotFound",
+            s(MSG_VERSION_NOT_FOUND),
+        ),
+        // Not in Alibaba's published tables (unverified); any 4xx is what the SDKs need.
+        KmsError::DeletionProtected => (403, "Forbidden.DeletionProtection", s(MSG_PROTECTED)),
         KmsError::KeyStateRejected(state) => state_rejected(*state),
         KmsError::StateModifiedFailed => (409, "Rejected.StateModifiedFailed", s(MSG_STATE)),
         KmsError::UnsupportedOperation => (400, "UnsupportedOperation", s(MSG_UNSUPPORTED)),
@@ -182,6 +197,11 @@ const MSG_BODY_TOO_LARGE: &str = "The request body is larger than this server ac
 const MSG_BODY_UNREADABLE: &str = "The request body could not be read.";
 const MSG_KEY_NOT_FOUND: &str = "The specified Key is not found.";
 const MSG_ALIAS_NOT_FOUND: &str = "The specified Alias is not found.";
+const MSG_RESOURCE: &str = "The specified ResourceId is not found.";
+const MSG_DUPLICATE_TAG: &str = "The tag key is duplicated.";
+const MSG_VERSION_NOT_FOUND: &str = "The specified Key version is not found.";
+const MSG_PROTECTED: &str =
+    "The key is protected against deletion; disable its deletion protection first.";
 const MSG_ALIAS_EXISTS: &str = "AliasName Already Exists.";
 const MSG_STATE: &str = "Keystate modified failed.";
 const MSG_UNSUPPORTED: &str = "This action is not supported.";

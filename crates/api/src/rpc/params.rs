@@ -69,7 +69,10 @@ impl Params {
 
     /// Pairs whose name starts with `prefix`, with the prefix removed (for `Name.key=value`
     /// flattened maps, as the npm SDK sends EncryptionContext).
-    pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> {
+    pub fn with_prefix<'a, 'p>(
+        &'a self,
+        prefix: &'p str,
+    ) -> impl Iterator<Item = (&'a str, &'a str)> + use<'a, 'p> {
         self.pairs
             .iter()
             .filter_map(move |(k, v)| k.strip_prefix(prefix).map(|rest| (rest, v.as_str())))

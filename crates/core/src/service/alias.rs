@@ -28,7 +28,7 @@ impl KeyService {
         };
         match self.store.create_alias(&record).await {
             Ok(()) => {
-                self.cache.put_alias(name, &key_id);
+                self.cache.changed_alias(name, Some(&key_id));
                 Ok(())
             }
             Err(StoreError::AlreadyExists) => Err(KmsError::AliasAlreadyExists),
@@ -37,17 +37,58 @@ impl KeyService {
         }
     }
 
+    /// UpdateAlias: points an existing alias at another key (which must not be pending
+    /// deletion).
+    pub async fn update_alias(&self, name: &str, key: &KeyRef) -> Result<(), KmsError> {
+        validate_alias_name(name)?;
+        let key_id = self.resolve(key).await?;
+        let target = self
+            .store
+            .get_key(&key_id)
+            .await?
+            .ok_or(KmsError::KeyNotFound)?;
+        if target.state == KeyState::PendingDeletion {
+            return Err(KmsError::KeyStateRejected(KeyState::PendingDeletion));
+        }
+        let record = AliasRecord {
+            name: name.to_owned(),
+            key_id: key_id.clone(),
+            created_at: self.clock.now(),
+        };
+        match self.store.update_alias(&record).await {
+            Ok(()) => {
+                self.cache.changed_alias(name, Some(&key_id));
+                Ok(())
+            }
+            Err(StoreError::NotFound) => Err(KmsError::AliasNotFound),
+            Err(StoreError::ReferenceNotFound) => Err(KmsError::KeyNotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// DeleteAlias.
+    pub async fn delete_alias(&self, name: &str) -> Result<(), KmsError> {
+        let existed = self.store.delete_alias(name).await?;
+        self.cache.changed_alias(name, None);
+        match existed {
+            true => Ok(()),
+            false => Err(KmsError::AliasNotFound),
+        }
+    }
+
     /// The key id an alias points at.
     pub(crate) async fn resolve_alias(&self, name: &str) -> Result<String, KmsError> {
         if let Some(key_id) = self.cache.alias(name) {
             return Ok(key_id);
         }
+        let generation = self.cache.alias_generation();
         let alias = self
             .store
             .get_alias(name)
             .await?
             .ok_or(KmsError::AliasNotFound)?;
-        self.cache.put_alias(&alias.name, &alias.key_id);
+        self.cache
+            .put_loaded_alias(&alias.name, &alias.key_id, generation);
         Ok(alias.key_id)
     }
 }

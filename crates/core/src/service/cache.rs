@@ -5,8 +5,14 @@
 //! the last reference goes. Entries are inserted after a durable write or a store read, and
 //! replaced by the service whenever it changes a key, so a state change is seen by the very
 //! next request. Loading from the store is the service's job, not the cache's.
+//!
+//! A load that read the store before a concurrent change must not put its stale result in the
+//! cache after the change did. So every change bumps a generation counter (one for keys and
+//! versions, one for aliases) before it updates the cache, and a loader caches what it read only
+//! if the generation it saw before reading is still current.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use super::access::Credential;
@@ -42,16 +48,78 @@ pub(crate) struct KeyCache {
     versions: RwLock<HashMap<String, Arc<VersionKey>>>,
     aliases: RwLock<HashMap<String, String>>,
     credentials: RwLock<HashMap<String, Arc<Credential>>>,
+    key_generation: AtomicU64,
+    alias_generation: AtomicU64,
 }
 
 impl KeyCache {
-    pub fn key(&self, key_id: &str) -> Option<Arc<CachedKey>> {
-        read(&self.keys).get(key_id).cloned()
+    /// The key generation, read before a store read whose result may be cached.
+    pub fn key_generation(&self) -> u64 {
+        self.key_generation.load(Ordering::SeqCst)
     }
 
-    pub fn put_key(&self, key: Arc<CachedKey>) {
+    /// The alias generation, likewise.
+    pub fn alias_generation(&self) -> u64 {
+        self.alias_generation.load(Ordering::SeqCst)
+    }
+
+    /// Caches a key read from the store, unless a change happened since `generation`.
+    pub fn put_loaded_key(&self, key: Arc<CachedKey>, generation: u64) {
+        let mut keys = write(&self.keys);
+        if self.key_generation() == generation {
+            self.put_version(key.primary.clone());
+            keys.insert(key.record.key_id.clone(), key);
+        }
+    }
+
+    /// Caches a version read from the store, unless a change happened since `generation`.
+    pub fn put_loaded_version(&self, version: Arc<VersionKey>, generation: u64) {
+        let mut versions = write(&self.versions);
+        if self.key_generation() == generation {
+            versions.insert(version.version_id.clone(), version);
+        }
+    }
+
+    /// Caches an alias read from the store, unless an alias changed since `generation`.
+    pub fn put_loaded_alias(&self, name: &str, key_id: &str, generation: u64) {
+        let mut aliases = write(&self.aliases);
+        if self.alias_generation() == generation {
+            aliases.insert(name.to_owned(), key_id.to_owned());
+        }
+    }
+
+    /// Records a durable change to a key: bumps the generation, then caches the new state.
+    pub fn changed_key(&self, key: Arc<CachedKey>) {
+        let mut keys = write(&self.keys);
+        self.key_generation.fetch_add(1, Ordering::SeqCst);
         self.put_version(key.primary.clone());
-        write(&self.keys).insert(key.record.key_id.clone(), key);
+        keys.insert(key.record.key_id.clone(), key);
+    }
+
+    /// Records that a key was destroyed: forgets it, its versions and its aliases.
+    pub fn destroyed_key(&self, key_id: &str) {
+        let mut keys = write(&self.keys);
+        self.key_generation.fetch_add(1, Ordering::SeqCst);
+        keys.remove(key_id);
+        write(&self.versions).retain(|_, v| v.key_id != key_id);
+        drop(keys);
+        let mut aliases = write(&self.aliases);
+        self.alias_generation.fetch_add(1, Ordering::SeqCst);
+        aliases.retain(|_, k| k != key_id);
+    }
+
+    /// Records a durable change to an alias (`None`: deleted).
+    pub fn changed_alias(&self, name: &str, key_id: Option<&str>) {
+        let mut aliases = write(&self.aliases);
+        self.alias_generation.fetch_add(1, Ordering::SeqCst);
+        match key_id {
+            Some(k) => aliases.insert(name.to_owned(), k.to_owned()),
+            None => aliases.remove(name),
+        };
+    }
+
+    pub fn key(&self, key_id: &str) -> Option<Arc<CachedKey>> {
+        read(&self.keys).get(key_id).cloned()
     }
 
     pub fn version(&self, version_id: &str) -> Option<Arc<VersionKey>> {
@@ -64,10 +132,6 @@ impl KeyCache {
 
     pub fn alias(&self, name: &str) -> Option<String> {
         read(&self.aliases).get(name).cloned()
-    }
-
-    pub fn put_alias(&self, name: &str, key_id: &str) {
-        write(&self.aliases).insert(name.to_owned(), key_id.to_owned());
     }
 
     pub fn credential(&self, access_key_id: &str) -> Option<Arc<Credential>> {

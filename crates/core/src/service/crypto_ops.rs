@@ -119,10 +119,7 @@ impl KeyService {
         context: &EncryptionContext,
     ) -> Result<DecryptOutput, KmsError> {
         let parsed = ciphertext::parse(blob)?;
-        let version = self
-            .load_version(parsed.version_id)
-            .await?
-            .ok_or(KmsError::InvalidCiphertext)?;
+        let version = self.version_of_blob(parsed.version_id).await?;
         let key = self.load_key(&version.key_id).await?;
         usable(key.record.state)?;
         let aad = ciphertext::associated_data(parsed.header, &context.canonical_bytes());
@@ -139,6 +136,46 @@ impl KeyService {
             version_id: version.version_id.clone(),
             plaintext,
         })
+    }
+
+    /// ReEncrypt: opens `blob` under `source_context` and seals the plaintext under `target`
+    /// with `target_context`, without the plaintext leaving the service.
+    pub async fn re_encrypt(
+        &self,
+        blob: &[u8],
+        source_context: &EncryptionContext,
+        target: &KeyRef,
+        target_context: &EncryptionContext,
+    ) -> Result<EncryptOutput, KmsError> {
+        let opened = self.decrypt(blob, source_context).await?;
+        let key_id = self.resolve(target).await?;
+        let cached = self.load_key(&key_id).await?;
+        usable(cached.record.state)?;
+        let blob = self.seal(
+            &cached.primary,
+            opened.plaintext.expose_secret(),
+            target_context,
+        )?;
+        Ok(EncryptOutput {
+            key_id,
+            version_id: cached.primary.version_id.clone(),
+            blob,
+        })
+    }
+
+    /// The version a blob names: `KeyNotFound` if its key was destroyed, the blob error if it
+    /// never existed here.
+    async fn version_of_blob(
+        &self,
+        version_id: &str,
+    ) -> Result<std::sync::Arc<super::cache::VersionKey>, KmsError> {
+        if let Some(v) = self.load_version(version_id).await? {
+            return Ok(v);
+        }
+        match self.store.is_destroyed_version(version_id).await? {
+            true => Err(KmsError::KeyNotFound),
+            false => Err(KmsError::InvalidCiphertext),
+        }
     }
 
     fn seal(

@@ -23,8 +23,6 @@ pub const MAX_POLICY_BYTES: usize = 32768;
 pub const MAX_TAGS: usize = 20;
 /// Longest tag key or value, in characters.
 const MAX_TAG_CHARS: usize = 128;
-/// Shortest and longest automatic rotation interval, in seconds (7 and 365 days).
-const ROTATION_BOUNDS: (i64, i64) = (7 * 86_400, 365 * 86_400);
 /// Wrap label of key version material.
 pub(crate) const WRAP_LABEL_VERSION: &str = "key-version";
 
@@ -80,7 +78,7 @@ impl KeyService {
             spec: input.spec,
             material,
         });
-        self.cache.put_key(Arc::new(CachedKey {
+        self.cache.changed_key(Arc::new(CachedKey {
             record: record.clone(),
             primary,
         }));
@@ -92,6 +90,7 @@ impl KeyService {
         if let Some(key) = self.cache.key(key_id) {
             return Ok(key);
         }
+        let generation = self.cache.key_generation();
         let record = self
             .store
             .get_key(key_id)
@@ -102,7 +101,7 @@ impl KeyService {
             .await?
             .ok_or(KmsError::Corrupt)?;
         let key = Arc::new(CachedKey { record, primary });
-        self.cache.put_key(key.clone());
+        self.cache.put_loaded_key(key.clone(), generation);
         Ok(key)
     }
 
@@ -114,6 +113,7 @@ impl KeyService {
         if let Some(v) = self.cache.version(version_id) {
             return Ok(Some(v));
         }
+        let generation = self.cache.key_generation();
         let Some(rec) = self.store.get_version(version_id).await? else {
             return Ok(None);
         };
@@ -132,7 +132,7 @@ impl KeyService {
             spec: key.spec,
             material,
         });
-        self.cache.put_version(v.clone());
+        self.cache.put_loaded_version(v.clone(), generation);
         Ok(Some(v))
     }
 
@@ -174,6 +174,7 @@ fn new_record(
         next_rotation_at: input.rotation_interval.map(|i| now + i),
         deletion_protection: None,
         policy: input.policy.clone(),
+        revision: 1,
     }
 }
 
@@ -185,7 +186,7 @@ fn validate_create(input: &CreateKeyInput) -> Result<(), KmsError> {
         return Err(KmsError::invalid("Description", reason));
     }
     if let Some(i) = input.rotation_interval
-        && !(ROTATION_BOUNDS.0..=ROTATION_BOUNDS.1).contains(&i)
+        && !super::lifecycle::ROTATION_BOUNDS.contains(&i)
     {
         return Err(KmsError::invalid(
             "RotationInterval",

@@ -10,8 +10,13 @@ mod access;
 mod alias;
 mod cache;
 mod crypto_ops;
+mod jobs;
 mod keys;
+mod lifecycle;
+mod listing;
 mod startup;
+mod tags;
+mod versions;
 
 use std::sync::Arc;
 
@@ -19,7 +24,10 @@ pub use access::{Credential, RootAccessKey};
 pub use crypto_ops::{
     DataKeyOutput, DecryptOutput, EncryptOutput, MAX_DATA_KEY_BYTES, MAX_PLAINTEXT_BYTES,
 };
+pub use jobs::DueWork;
 pub use keys::{CreateKeyInput, MAX_DESCRIPTION_CHARS, MAX_POLICY_BYTES, MAX_TAGS};
+pub use lifecycle::{PENDING_WINDOW_DAYS, ROTATION_BOUNDS};
+pub use listing::KeyFilter;
 pub use startup::StartupError;
 
 use crate::clock::Clock;
