@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
+use futures_util::FutureExt as _;
 use http::{HeaderMap, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -49,8 +50,31 @@ impl App {
 
     /// Handles one HTTP request.
     pub async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
-        let started = Instant::now();
         let request_id = uuid::Uuid::new_v4().hyphenated().to_string().to_uppercase();
+        let handled = std::panic::AssertUnwindSafe(self.handle_request(req, &request_id));
+        match handled.catch_unwind().await {
+            Ok(response) => response,
+            Err(_) => {
+                // A bug, not bad input: answer in the API's error format instead of dropping
+                // the connection, and say nothing about the cause to the client.
+                tracing::error!(request_id, "request handler panicked");
+                let internal = RpcError::Kms(openkms_core::KmsError::Corrupt).wire();
+                respond(reply::error(
+                    Format::Json,
+                    &internal,
+                    &request_id,
+                    &self.host_id,
+                ))
+            }
+        }
+    }
+
+    async fn handle_request(
+        &self,
+        req: Request<Incoming>,
+        request_id: &str,
+    ) -> Response<Full<Bytes>> {
+        let started = Instant::now();
         if req.uri().path() == "/healthz" && req.method() == Method::GET {
             return respond(health());
         }
@@ -67,10 +91,10 @@ impl App {
             )
             .await;
         let (action, rendered) = match result {
-            Ok((action, fields)) => (action, reply::success(format, action, fields, &request_id)),
-            Err((action, e)) => (action, self.render_error(format, &e, &request_id)),
+            Ok((action, fields)) => (action, reply::success(format, action, fields, request_id)),
+            Err((action, e)) => (action, self.render_error(format, &e, request_id)),
         };
-        log_outcome(action, &rendered, &request_id, started);
+        log_outcome(action, &rendered, request_id, started);
         respond(rendered)
     }
 
@@ -91,6 +115,7 @@ impl App {
             method: method.as_str(),
             params: &params,
             headers,
+            body: &body,
         };
         self.auth
             .authenticate(&self.service, view)

@@ -1,8 +1,9 @@
 //! Mapping SQLite errors onto [`StoreError`].
 //!
 //! Owns the one decision of which SQLite failures mean what to the key service, made on
-//! extended result codes only, never on message text. Does not log: the caller decides what
-//! to do with the error, and no record content ever reaches this module.
+//! extended result codes only, never on message text, and the error a write command returns
+//! ([`WriteError`]). Does not log: the caller decides what to do with the error, and no record
+//! content ever reaches this module.
 
 use openkms_core::StoreError;
 use rusqlite::ffi;
@@ -16,6 +17,31 @@ pub(crate) fn map_error(error: &rusqlite::Error) -> StoreError {
         }
         Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => StoreError::ReferenceNotFound,
         _ => StoreError::Unavailable(format!("sqlite: {error}")),
+    }
+}
+
+/// Why a write command failed.
+#[derive(Debug)]
+pub(crate) enum WriteError {
+    /// SQLite refused a statement (a constraint, I/O, ...); mapped by [`map_error`].
+    Sqlite(rusqlite::Error),
+    /// The command found the stored state its contract refuses (`NotFound`, `Conflict`, ...).
+    Refused(StoreError),
+}
+
+impl From<rusqlite::Error> for WriteError {
+    fn from(error: rusqlite::Error) -> Self {
+        Self::Sqlite(error)
+    }
+}
+
+impl WriteError {
+    /// The error the caller of the store sees.
+    pub(crate) fn into_store_error(self) -> StoreError {
+        match self {
+            Self::Sqlite(error) => map_error(&error),
+            Self::Refused(error) => error,
+        }
     }
 }
 

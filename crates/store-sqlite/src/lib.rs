@@ -5,6 +5,9 @@
 //! burst of writes shares one fsync and a write returns `Ok` only after its commit. Reads use
 //! a small pool of read-only connections, which WAL lets run beside the writer.
 //!
+//! Destroying a key deletes its rows (with `secure_delete`, their bytes are overwritten too)
+//! and keeps only tombstones of its version ids.
+//!
 //! This crate owns the schema, its migrations, the group commit and the mapping of SQLite
 //! errors to [`StoreError`]. It does not own the records or their rules (the core does), it
 //! does not create the data directory or set its permissions (the binary does), and it logs
@@ -143,5 +146,89 @@ impl Store for SqliteStore {
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
         self.readers.run(reads::is_empty).await
+    }
+
+    async fn update_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
+        let op = WriteOp::UpdateKey(Box::new(key.clone()));
+        self.writer.submit(op).await.map(|_| ())
+    }
+
+    async fn add_version(
+        &self,
+        key: &KeyRecord,
+        version: &VersionRecord,
+    ) -> Result<(), StoreError> {
+        let op = WriteOp::AddVersion {
+            key: Box::new(key.clone()),
+            version: version.clone(),
+        };
+        self.writer.submit(op).await.map(|_| ())
+    }
+
+    async fn list_versions(&self, key_id: &str) -> Result<Vec<VersionRecord>, StoreError> {
+        let key_id = key_id.to_owned();
+        self.readers
+            .run(move |conn| reads::list_versions(conn, &key_id))
+            .await
+    }
+
+    async fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
+        self.readers.run(reads::list_keys).await
+    }
+
+    async fn due_keys(&self, now: i64) -> Result<Vec<KeyRecord>, StoreError> {
+        self.readers
+            .run(move |conn| reads::due_keys(conn, now))
+            .await
+    }
+
+    async fn list_aliases(&self, key_id: Option<&str>) -> Result<Vec<AliasRecord>, StoreError> {
+        let key_id = key_id.map(str::to_owned);
+        self.readers
+            .run(move |conn| reads::list_aliases(conn, key_id.as_deref()))
+            .await
+    }
+
+    async fn update_alias(&self, alias: &AliasRecord) -> Result<(), StoreError> {
+        self.writer
+            .submit(WriteOp::UpdateAlias(alias.clone()))
+            .await
+            .map(|_| ())
+    }
+
+    async fn delete_alias(&self, name: &str) -> Result<bool, StoreError> {
+        self.writer
+            .submit(WriteOp::DeleteAlias(name.to_owned()))
+            .await
+    }
+
+    async fn put_tags(&self, key_id: &str, tags: &[Tag]) -> Result<(), StoreError> {
+        let op = WriteOp::PutTags {
+            key_id: key_id.to_owned(),
+            tags: tags.to_vec(),
+        };
+        self.writer.submit(op).await.map(|_| ())
+    }
+
+    async fn delete_tags(&self, key_id: &str, tag_keys: &[String]) -> Result<(), StoreError> {
+        let op = WriteOp::DeleteTags {
+            key_id: key_id.to_owned(),
+            tag_keys: tag_keys.to_vec(),
+        };
+        self.writer.submit(op).await.map(|_| ())
+    }
+
+    async fn destroy_key(&self, key_id: &str) -> Result<(), StoreError> {
+        self.writer
+            .submit(WriteOp::DestroyKey(key_id.to_owned()))
+            .await
+            .map(|_| ())
+    }
+
+    async fn is_destroyed_version(&self, version_id: &str) -> Result<bool, StoreError> {
+        let version_id = version_id.to_owned();
+        self.readers
+            .run(move |conn| reads::is_destroyed_version(conn, &version_id))
+            .await
     }
 }

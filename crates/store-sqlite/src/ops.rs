@@ -1,12 +1,15 @@
 //! The write commands and the SQL each one runs.
 //!
 //! Owns how a record becomes rows: enums as their API names, `Option`s as NULL, booleans as
-//! 0/1. Each command runs inside whatever transaction or savepoint the caller opened; this
-//! module does not begin, commit or batch (see `writer`), and does not read records back (see
-//! `reads`).
+//! 0/1; and the rules a write checks against the stored state (the revision of a key, the
+//! existence of what it updates or deletes). Each command runs inside whatever transaction or
+//! savepoint the caller opened; this module does not begin, commit or batch (see `writer`),
+//! and does not read records back (see `reads`).
 
-use openkms_core::{AccessKeyRecord, AliasRecord, KeyRecord, Tag, VersionRecord};
-use rusqlite::{Connection, params};
+use openkms_core::{AccessKeyRecord, AliasRecord, KeyRecord, StoreError, Tag, VersionRecord};
+use rusqlite::{Connection, Statement, ToSql, params};
+
+use crate::error::WriteError;
 
 /// One write, owned so it can cross to the writer thread.
 pub(crate) enum WriteOp {
@@ -30,25 +33,84 @@ pub(crate) enum WriteOp {
     CreateAlias(AliasRecord),
     /// Insert an AccessKey.
     CreateAccessKey(AccessKeyRecord),
+    /// Replace a key row over the revision before the new one.
+    UpdateKey(Box<KeyRecord>),
+    /// Replace a key row as `UpdateKey` does and insert a new version of it.
+    AddVersion {
+        /// The new key row.
+        key: Box<KeyRecord>,
+        /// The new version.
+        version: VersionRecord,
+    },
+    /// Point an existing alias at another key.
+    UpdateAlias(AliasRecord),
+    /// Delete an alias by name.
+    DeleteAlias(String),
+    /// Insert or replace tags of a key.
+    PutTags {
+        /// The key.
+        key_id: String,
+        /// The tags to set.
+        tags: Vec<Tag>,
+    },
+    /// Delete tags of a key by tag key.
+    DeleteTags {
+        /// The key.
+        key_id: String,
+        /// The tag keys to remove.
+        tag_keys: Vec<String>,
+    },
+    /// Delete a key with its versions, aliases and tags, keeping tombstones of the versions.
+    DestroyKey(String),
 }
 
 impl WriteOp {
-    /// Runs the command's SQL; `Ok(false)` only when a put-if-absent found the name taken.
+    /// Whether the command destroys key material (the writer scrubs the WAL after it).
+    pub(crate) fn destroys(&self) -> bool {
+        matches!(self, Self::DestroyKey(_))
+    }
+
+    /// Runs the command's SQL; `Ok(false)` only when a put-if-absent found the name taken or
+    /// a delete found nothing to delete.
     ///
     /// On `Err` the command may have written part of its rows: the caller must roll back to a
     /// savepoint taken before it.
-    pub(crate) fn apply(&self, conn: &Connection) -> rusqlite::Result<bool> {
+    pub(crate) fn apply(&self, conn: &Connection) -> Result<bool, WriteError> {
         match self {
-            Self::PutMetaIfAbsent { name, value } => put_meta_if_absent(conn, name, value),
+            Self::PutMetaIfAbsent { name, value } => Ok(put_meta_if_absent(conn, name, value)?),
             Self::CreateKey { key, version, tags } => {
+                check_version_key(key, version)?;
                 insert_key(conn, key)?;
                 insert_version(conn, version)?;
                 insert_tags(conn, &key.key_id, tags)?;
                 Ok(true)
             }
-            Self::CreateAlias(alias) => insert_alias(conn, alias).map(|()| true),
-            Self::CreateAccessKey(key) => insert_access_key(conn, key).map(|()| true),
+            Self::CreateAlias(alias) => Ok(insert_alias(conn, alias).map(|()| true)?),
+            Self::CreateAccessKey(key) => Ok(insert_access_key(conn, key).map(|()| true)?),
+            Self::UpdateKey(key) => update_key(conn, key).map(|()| true),
+            Self::AddVersion { key, version } => {
+                check_version_key(key, version)?;
+                update_key(conn, key)?;
+                insert_version(conn, version)?;
+                Ok(true)
+            }
+            Self::UpdateAlias(alias) => update_alias(conn, alias).map(|()| true),
+            Self::DeleteAlias(name) => Ok(delete_alias(conn, name)?),
+            Self::PutTags { key_id, tags } => put_tags(conn, key_id, tags).map(|()| true),
+            Self::DeleteTags { key_id, tag_keys } => {
+                Ok(delete_tags(conn, key_id, tag_keys).map(|()| true)?)
+            }
+            Self::DestroyKey(key_id) => destroy_key(conn, key_id).map(|()| true),
         }
+    }
+}
+
+/// A version must belong to the key it is written with (`ReferenceNotFound` otherwise).
+fn check_version_key(key: &KeyRecord, version: &VersionRecord) -> Result<(), WriteError> {
+    if version.key_id == key.key_id {
+        Ok(())
+    } else {
+        Err(WriteError::Refused(StoreError::ReferenceNotFound))
     }
 }
 
@@ -58,30 +120,83 @@ fn put_meta_if_absent(conn: &Connection, name: &str, value: &[u8]) -> rusqlite::
     Ok(inserted == 1)
 }
 
-fn insert_key(conn: &Connection, key: &KeyRecord) -> rusqlite::Result<()> {
-    let sql = "INSERT INTO keys (key_id, description, spec, usage, origin, protection_level, \
-               state, creator, created_at, delete_at, primary_version, last_rotation_at, \
-               rotation_interval, next_rotation_at, deletion_protection, policy) \
-               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
-    conn.prepare_cached(sql)?.execute(params![
-        key.key_id,
-        key.description,
+/// Binds every column of `key` as `?1`..`?17`, in the order `insert_key` names them.
+fn bind_key(stmt: &mut Statement<'_>, key: &KeyRecord) -> rusqlite::Result<()> {
+    let names = [
         key.spec.as_str(),
         key.usage.as_str(),
         key.origin.as_str(),
         key.protection_level.as_str(),
         key.state.as_str(),
-        key.creator,
-        key.created_at,
-        key.delete_at,
-        key.primary_version,
-        key.last_rotation_at,
-        key.rotation_interval,
-        key.next_rotation_at,
-        key.deletion_protection,
-        key.policy,
-    ])?;
+    ];
+    let values: [&dyn ToSql; 17] = [
+        &key.key_id,
+        &key.description,
+        &names[0],
+        &names[1],
+        &names[2],
+        &names[3],
+        &names[4],
+        &key.creator,
+        &key.created_at,
+        &key.delete_at,
+        &key.primary_version,
+        &key.last_rotation_at,
+        &key.rotation_interval,
+        &key.next_rotation_at,
+        &key.deletion_protection,
+        &key.policy,
+        &key.revision,
+    ];
+    for (index, value) in values.into_iter().enumerate() {
+        stmt.raw_bind_parameter(index + 1, value)?;
+    }
     Ok(())
+}
+
+fn insert_key(conn: &Connection, key: &KeyRecord) -> rusqlite::Result<()> {
+    let sql = "INSERT INTO keys (key_id, description, spec, usage, origin, protection_level, \
+               state, creator, created_at, delete_at, primary_version, last_rotation_at, \
+               rotation_interval, next_rotation_at, deletion_protection, policy, revision) \
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+               ?17)";
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind_key(&mut stmt, key)?;
+    stmt.raw_execute()?;
+    Ok(())
+}
+
+/// Replaces the key row if its stored revision is `key.revision - 1`; otherwise `Conflict`
+/// (the key exists at another revision) or `NotFound` (it does not exist).
+fn update_key(conn: &Connection, key: &KeyRecord) -> Result<(), WriteError> {
+    let sql = "UPDATE keys SET description = ?2, spec = ?3, usage = ?4, origin = ?5, \
+               protection_level = ?6, state = ?7, creator = ?8, created_at = ?9, \
+               delete_at = ?10, primary_version = ?11, last_rotation_at = ?12, \
+               rotation_interval = ?13, next_rotation_at = ?14, deletion_protection = ?15, \
+               policy = ?16, revision = ?17 \
+               WHERE key_id = ?1 AND revision = ?18";
+    let updated = match key.revision.checked_sub(1) {
+        Some(expected) => {
+            let mut stmt = conn.prepare_cached(sql)?;
+            bind_key(&mut stmt, key)?;
+            stmt.raw_bind_parameter(18, expected)?;
+            stmt.raw_execute()?
+        }
+        None => 0,
+    };
+    if updated == 1 {
+        Ok(())
+    } else if key_exists(conn, &key.key_id)? {
+        Err(WriteError::Refused(StoreError::Conflict))
+    } else {
+        Err(WriteError::Refused(StoreError::NotFound))
+    }
+}
+
+fn key_exists(conn: &Connection, key_id: &str) -> rusqlite::Result<bool> {
+    let sql = "SELECT EXISTS (SELECT 1 FROM keys WHERE key_id = ?1)";
+    conn.prepare_cached(sql)?
+        .query_row([key_id], |row| row.get(0))
 }
 
 fn insert_version(conn: &Connection, version: &VersionRecord) -> rusqlite::Result<()> {
@@ -106,11 +221,80 @@ fn insert_tags(conn: &Connection, key_id: &str, tags: &[Tag]) -> rusqlite::Resul
     Ok(())
 }
 
+/// Inserts or replaces the tags of an existing key (`ReferenceNotFound` if there is none,
+/// even when `tags` is empty). A tag key given twice keeps its last value.
+fn put_tags(conn: &Connection, key_id: &str, tags: &[Tag]) -> Result<(), WriteError> {
+    if !key_exists(conn, key_id)? {
+        return Err(WriteError::Refused(StoreError::ReferenceNotFound));
+    }
+    let sql = "INSERT INTO key_tags (key_id, tag_key, tag_value) VALUES (?1, ?2, ?3) \
+               ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value";
+    let mut stmt = conn.prepare_cached(sql)?;
+    for tag in tags {
+        stmt.execute(params![key_id, tag.key, tag.value])?;
+    }
+    Ok(())
+}
+
+fn delete_tags(conn: &Connection, key_id: &str, tag_keys: &[String]) -> rusqlite::Result<()> {
+    let sql = "DELETE FROM key_tags WHERE key_id = ?1 AND tag_key = ?2";
+    let mut stmt = conn.prepare_cached(sql)?;
+    for tag_key in tag_keys {
+        stmt.execute(params![key_id, tag_key])?;
+    }
+    Ok(())
+}
+
 fn insert_alias(conn: &Connection, alias: &AliasRecord) -> rusqlite::Result<()> {
     let sql = "INSERT INTO aliases (name, key_id, created_at) VALUES (?1, ?2, ?3)";
     conn.prepare_cached(sql)?
         .execute(params![alias.name, alias.key_id, alias.created_at])?;
     Ok(())
+}
+
+/// Points an existing alias at `alias.key_id`, keeping its creation time: `NotFound` if no
+/// alias has the name, `ReferenceNotFound` (a foreign-key violation) if the key is missing.
+fn update_alias(conn: &Connection, alias: &AliasRecord) -> Result<(), WriteError> {
+    let sql = "UPDATE aliases SET key_id = ?2 WHERE name = ?1";
+    let updated = conn
+        .prepare_cached(sql)?
+        .execute(params![alias.name, alias.key_id])?;
+    if updated == 1 {
+        Ok(())
+    } else {
+        Err(WriteError::Refused(StoreError::NotFound))
+    }
+}
+
+fn delete_alias(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    let deleted = conn
+        .prepare_cached("DELETE FROM aliases WHERE name = ?1")?
+        .execute([name])?;
+    Ok(deleted == 1)
+}
+
+/// Tombstones the key's versions, then deletes its aliases, tags, versions (the material)
+/// and finally its row: `NotFound` if there was no row, which the savepoint rolls back.
+fn destroy_key(conn: &Connection, key_id: &str) -> Result<(), WriteError> {
+    let statements = [
+        "INSERT INTO destroyed_versions (version_id, key_id, destroyed_at) \
+         SELECT version_id, key_id, unixepoch() FROM key_versions WHERE key_id = ?1 \
+         ON CONFLICT (version_id) DO NOTHING",
+        "DELETE FROM aliases WHERE key_id = ?1",
+        "DELETE FROM key_tags WHERE key_id = ?1",
+        "DELETE FROM key_versions WHERE key_id = ?1",
+    ];
+    for sql in statements {
+        conn.prepare_cached(sql)?.execute([key_id])?;
+    }
+    let deleted = conn
+        .prepare_cached("DELETE FROM keys WHERE key_id = ?1")?
+        .execute([key_id])?;
+    if deleted == 1 {
+        Ok(())
+    } else {
+        Err(WriteError::Refused(StoreError::NotFound))
+    }
 }
 
 fn insert_access_key(conn: &Connection, key: &AccessKeyRecord) -> rusqlite::Result<()> {

@@ -1,7 +1,8 @@
 //! The read queries and how rows become records again.
 //!
 //! Owns parsing stored values back into records: enums must be a name this build knows and
-//! booleans 0 or 1, or the row is `Corrupt`. Runs on any connection it is handed; does not
+//! booleans 0 or 1, or the row is `Corrupt`; and the orderings of the lists (SQLite's default
+//! `BINARY` collation compares text byte by byte, which is the order the contract asks for). Runs on any connection it is handed; does not
 //! choose connections (see `pool`) or write (see `ops`).
 
 use openkms_core::{
@@ -9,7 +10,7 @@ use openkms_core::{
     StoreError, Tag, VersionRecord,
 };
 use rusqlite::types::FromSql;
-use rusqlite::{Connection, Row};
+use rusqlite::{Connection, Params, Row, params};
 
 use crate::error::{corrupt, map_error};
 
@@ -28,9 +29,38 @@ fn query_one<T>(
     }
 }
 
+/// Runs `sql` with `params` and parses every row, in the order the query returns them.
+fn query_all<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    mut parse: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(|e| map_error(&e))?;
+    let mut rows = stmt.query(params).map_err(|e| map_error(&e))?;
+    let mut parsed = Vec::new();
+    while let Some(row) = rows.next().map_err(|e| map_error(&e))? {
+        parsed.push(parse(row)?);
+    }
+    Ok(parsed)
+}
+
 /// Reads column `index` as `T`; a value of another type is `Corrupt`, naming `column`.
 fn column<T: FromSql>(row: &Row<'_>, index: usize, column: &'static str) -> Result<T, StoreError> {
     row.get(index).map_err(|_| corrupt(column))
+}
+
+/// A `SELECT` of every key column, in the order [`parse_key`] reads them, then `$rest`.
+macro_rules! select_keys {
+    ($rest:literal) => {
+        concat!(
+            "SELECT key_id, description, spec, usage, origin, protection_level, state, ",
+            "creator, created_at, delete_at, primary_version, last_rotation_at, ",
+            "rotation_interval, next_rotation_at, deletion_protection, policy, revision ",
+            "FROM keys ",
+            $rest
+        )
+    };
 }
 
 /// Reads a metadata value.
@@ -41,12 +71,30 @@ pub(crate) fn get_meta(conn: &Connection, name: &str) -> Result<Option<Vec<u8>>,
 
 /// Reads a key.
 pub(crate) fn get_key(conn: &Connection, key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
-    let sql = "SELECT key_id, description, spec, usage, origin, protection_level, state, \
-               creator, created_at, delete_at, primary_version, last_rotation_at, \
-               rotation_interval, next_rotation_at, deletion_protection, policy \
-               FROM keys WHERE key_id = ?1";
-    query_one(conn, sql, key_id, parse_key)
+    query_one(conn, select_keys!("WHERE key_id = ?1"), key_id, parse_key)
 }
+
+/// Lists every key, oldest first (creation time, then key id in byte order).
+pub(crate) fn list_keys(conn: &Connection) -> Result<Vec<KeyRecord>, StoreError> {
+    let sql = select_keys!("ORDER BY created_at, key_id");
+    query_all(conn, sql, [], parse_key)
+}
+
+/// Lists the keys with work due at `now`: pending deletions whose `delete_at <= now` and
+/// enabled keys whose `next_rotation_at <= now`, oldest first as [`list_keys`].
+pub(crate) fn due_keys(conn: &Connection, now: i64) -> Result<Vec<KeyRecord>, StoreError> {
+    let pending = KeyState::PendingDeletion.as_str();
+    let enabled = KeyState::Enabled.as_str();
+    query_all(conn, DUE_KEYS, params![now, pending, enabled], parse_key)
+}
+
+/// The query of [`due_keys`]: `?1` is now, `?2` the pending-deletion state, `?3` enabled.
+/// Each side of the `OR` is a search of its own index (`keys_due_deletion`,
+/// `keys_due_rotation`), so it does not scan every key.
+const DUE_KEYS: &str = select_keys!(
+    "WHERE (state = ?2 AND delete_at <= ?1) OR (state = ?3 AND next_rotation_at <= ?1) \
+     ORDER BY created_at, key_id"
+);
 
 fn parse_key(row: &Row<'_>) -> Result<KeyRecord, StoreError> {
     Ok(KeyRecord {
@@ -66,6 +114,7 @@ fn parse_key(row: &Row<'_>) -> Result<KeyRecord, StoreError> {
         next_rotation_at: column(row, 13, "keys.next_rotation_at")?,
         deletion_protection: column(row, 14, "keys.deletion_protection")?,
         policy: column(row, 15, "keys.policy")?,
+        revision: column(row, 16, "keys.revision")?,
     })
 }
 
@@ -110,40 +159,78 @@ pub(crate) fn get_version(
 ) -> Result<Option<VersionRecord>, StoreError> {
     let sql = "SELECT version_id, key_id, created_at, wrapped_material \
                FROM key_versions WHERE version_id = ?1";
-    query_one(conn, sql, version_id, |row| {
-        Ok(VersionRecord {
-            version_id: column(row, 0, "key_versions.version_id")?,
-            key_id: column(row, 1, "key_versions.key_id")?,
-            created_at: column(row, 2, "key_versions.created_at")?,
-            wrapped_material: column(row, 3, "key_versions.wrapped_material")?,
-        })
+    query_one(conn, sql, version_id, parse_version)
+}
+
+/// Lists a key's versions, oldest first (creation time, then version id in byte order).
+pub(crate) fn list_versions(
+    conn: &Connection,
+    key_id: &str,
+) -> Result<Vec<VersionRecord>, StoreError> {
+    let sql = "SELECT version_id, key_id, created_at, wrapped_material \
+               FROM key_versions WHERE key_id = ?1 ORDER BY created_at, version_id";
+    query_all(conn, sql, [key_id], parse_version)
+}
+
+fn parse_version(row: &Row<'_>) -> Result<VersionRecord, StoreError> {
+    Ok(VersionRecord {
+        version_id: column(row, 0, "key_versions.version_id")?,
+        key_id: column(row, 1, "key_versions.key_id")?,
+        created_at: column(row, 2, "key_versions.created_at")?,
+        wrapped_material: column(row, 3, "key_versions.wrapped_material")?,
     })
+}
+
+/// Whether `version_id` is the id of a destroyed version.
+pub(crate) fn is_destroyed_version(
+    conn: &Connection,
+    version_id: &str,
+) -> Result<bool, StoreError> {
+    let sql = "SELECT 1 FROM destroyed_versions WHERE version_id = ?1";
+    let found = query_one(conn, sql, version_id, |_| Ok(()))?;
+    Ok(found.is_some())
 }
 
 /// Lists a key's tags, sorted by tag key (byte order).
 pub(crate) fn list_tags(conn: &Connection, key_id: &str) -> Result<Vec<Tag>, StoreError> {
     let sql = "SELECT tag_key, tag_value FROM key_tags WHERE key_id = ?1 ORDER BY tag_key";
-    let mut stmt = conn.prepare_cached(sql).map_err(|e| map_error(&e))?;
-    let mut rows = stmt.query([key_id]).map_err(|e| map_error(&e))?;
-    let mut tags = Vec::new();
-    while let Some(row) = rows.next().map_err(|e| map_error(&e))? {
-        tags.push(Tag {
+    query_all(conn, sql, [key_id], |row| {
+        Ok(Tag {
             key: column(row, 0, "key_tags.tag_key")?,
             value: column(row, 1, "key_tags.tag_value")?,
-        });
-    }
-    Ok(tags)
+        })
+    })
 }
 
 /// Reads an alias.
 pub(crate) fn get_alias(conn: &Connection, name: &str) -> Result<Option<AliasRecord>, StoreError> {
     let sql = "SELECT name, key_id, created_at FROM aliases WHERE name = ?1";
-    query_one(conn, sql, name, |row| {
-        Ok(AliasRecord {
-            name: column(row, 0, "aliases.name")?,
-            key_id: column(row, 1, "aliases.key_id")?,
-            created_at: column(row, 2, "aliases.created_at")?,
-        })
+    query_one(conn, sql, name, parse_alias)
+}
+
+/// Lists aliases sorted by name (byte order): every alias, or those of `key_id`.
+pub(crate) fn list_aliases(
+    conn: &Connection,
+    key_id: Option<&str>,
+) -> Result<Vec<AliasRecord>, StoreError> {
+    match key_id {
+        Some(key_id) => {
+            let sql = "SELECT name, key_id, created_at FROM aliases WHERE key_id = ?1 \
+                       ORDER BY name";
+            query_all(conn, sql, [key_id], parse_alias)
+        }
+        None => {
+            let sql = "SELECT name, key_id, created_at FROM aliases ORDER BY name";
+            query_all(conn, sql, [], parse_alias)
+        }
+    }
+}
+
+fn parse_alias(row: &Row<'_>) -> Result<AliasRecord, StoreError> {
+    Ok(AliasRecord {
+        name: column(row, 0, "aliases.name")?,
+        key_id: column(row, 1, "aliases.key_id")?,
+        created_at: column(row, 2, "aliases.created_at")?,
     })
 }
 
@@ -198,7 +285,7 @@ mod tests {
     fn insert_key_row(conn: &Connection, spec: &str, usage: &str, state: &str) {
         conn.execute(
             "INSERT INTO keys VALUES ('k', '', ?1, ?2, 'Aliyun_KMS', 'SOFTWARE', ?3, 'c', 0, \
-             NULL, 'v', 0, NULL, NULL, NULL, NULL)",
+             NULL, 'v', 0, NULL, NULL, NULL, NULL, 1)",
             [spec, usage, state],
         )
         .unwrap();
@@ -223,6 +310,21 @@ mod tests {
             insert_key_row(&conn, spec, usage, state);
             assert!(matches!(get_key(&conn, "k"), Err(StoreError::Corrupt(_))));
         }
+    }
+
+    #[test]
+    fn due_keys_searches_the_due_indexes() {
+        let (_dir, conn) = fresh();
+        let explain = format!("EXPLAIN QUERY PLAN {DUE_KEYS}");
+        let mut stmt = conn.prepare(&explain).unwrap();
+        let plan: Vec<String> = stmt
+            .query_map(params![0, "PendingDeletion", "Enabled"], |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let plan = plan.join("\n");
+        assert!(plan.contains("keys_due_deletion"), "{plan}");
+        assert!(plan.contains("keys_due_rotation"), "{plan}");
     }
 
     #[test]

@@ -68,8 +68,23 @@ CREATE TABLE access_keys (
 ) STRICT;
 ";
 
+/// Version 2: the key lifecycle. `revision` is the optimistic-concurrency counter of a key
+/// (existing keys start at 1, as new ones do); `destroyed_versions` remembers the ids of
+/// versions whose material was destroyed; the two indexes let `due_keys` find pending
+/// deletions and rotations without scanning every key.
+const V2: &str = "
+ALTER TABLE keys ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE destroyed_versions (
+    version_id   TEXT PRIMARY KEY NOT NULL,
+    key_id       TEXT NOT NULL,
+    destroyed_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX keys_due_deletion ON keys (state, delete_at);
+CREATE INDEX keys_due_rotation ON keys (state, next_rotation_at);
+";
+
 /// The migrations, in order; the schema version is the number applied.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Opens (creating if needed) the one read-write connection, in WAL mode with full fsync and
 /// foreign keys enforced.
@@ -90,11 +105,14 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-/// Sets the writer's PRAGMAs. `synchronous=FULL` makes every COMMIT fsync the WAL.
+/// Sets the writer's PRAGMAs. `synchronous=FULL` makes every COMMIT fsync the WAL;
+/// `secure_delete` overwrites deleted rows (destroyed key material) with zeros instead of
+/// leaving them in free space.
 fn configure_writer(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
     conn.pragma_update(None, "foreign_keys", "ON")
 }
 
@@ -169,5 +187,38 @@ mod tests {
             .pragma_query_value(None, "synchronous", |r| r.get(0))
             .unwrap();
         assert_eq!(sync, 2, "synchronous=FULL");
+        let secure: i64 = conn
+            .pragma_query_value(None, "secure_delete", |r| r.get(0))
+            .unwrap();
+        assert_eq!(secure, 1, "secure_delete=ON");
+    }
+
+    #[test]
+    fn version_1_database_is_upgraded_keeping_its_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open_writer(&dir.path().join("openkms.db")).unwrap();
+        conn.execute_batch(V1).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO keys VALUES ('k', '', 'Aliyun_AES_256', 'ENCRYPT/DECRYPT', \
+             'Aliyun_KMS', 'SOFTWARE', 'Enabled', 'c', 0, NULL, 'v', 0, NULL, NULL, NULL, NULL)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(user_version(&conn), 2);
+        let revision: i64 = conn
+            .query_row("SELECT revision FROM keys WHERE key_id = 'k'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(
+            revision, 1,
+            "keys from before revisions start at revision 1"
+        );
+        let tombstones: i64 = conn
+            .query_row("SELECT count(*) FROM destroyed_versions", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(tombstones, 0);
     }
 }

@@ -91,10 +91,27 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Command>) {
         Ok(answers) => answers,
         Err(error) => batch.iter().map(|_| Err(map_error(&error))).collect(),
     };
+    let mut done = batch.iter().zip(&answers);
+    if done.any(|(command, answer)| command.op.destroys() && answer.is_ok()) {
+        scrub_wal(conn);
+    }
     for (command, answer) in batch.into_iter().zip(answers) {
         // The caller may have stopped waiting; the write stands either way.
         let _ = command.reply.send(answer);
     }
+}
+
+/// After a key was destroyed: copies the WAL into the database file and truncates it, so the
+/// destroyed material does not linger in WAL frames written before its rows were deleted
+/// (`secure_delete` zeroes the rows in the pages themselves).
+///
+/// Best effort: the destruction is committed either way, and a checkpoint that cannot finish
+/// (a reader held its snapshot past the busy timeout) leaves the frames to be overwritten by
+/// later ones. Runs before the callers are answered, so the material is gone when
+/// `destroy_key` returns.
+fn scrub_wal(conn: &Connection) {
+    // The result row only says how far the checkpoint got; there is no one to report it to.
+    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
 }
 
 /// One transaction over the batch; `Err` if the batch as a whole failed (nothing written).
@@ -120,7 +137,7 @@ fn apply_isolated(tx: &mut Transaction<'_>, op: &WriteOp) -> rusqlite::Result<An
         }
         Err(error) => {
             savepoint.finish()?;
-            Ok(Err(map_error(&error)))
+            Ok(Err(error.into_store_error()))
         }
     }
 }

@@ -8,26 +8,45 @@
 mod access_keys;
 mod aliases;
 mod concurrency;
+mod destroy;
 mod durability;
 mod keys;
+mod listing;
 mod meta;
+mod revisions;
+mod tags;
 
 pub use access_keys::access_key_round_trip_and_duplicate;
-pub use aliases::{alias_round_trip_and_duplicate, alias_to_missing_key};
-pub use concurrency::{
-    concurrent_alias_has_one_winner, concurrent_create_key_all_succeed,
-    concurrent_failures_are_isolated,
+pub use aliases::{
+    alias_round_trip_and_duplicate, alias_to_missing_key, delete_alias_reports_existence,
+    list_aliases_sorted_by_name, update_alias_missing_alias_or_key, update_alias_repoints,
 };
-pub use durability::reopen_keeps_everything;
+pub use concurrency::{
+    concurrent_add_version_has_one_winner, concurrent_alias_has_one_winner,
+    concurrent_create_key_all_succeed, concurrent_failures_are_isolated,
+    concurrent_retried_updates_lose_nothing, concurrent_update_key_has_one_winner,
+};
+pub use destroy::{
+    destroy_key_missing_is_not_found, destroy_key_removes_everything,
+    is_destroyed_version_false_for_others,
+};
+pub use durability::{reopen_keeps_everything, reopen_keeps_lifecycle_changes};
 pub use keys::{
     create_key_duplicate_key_id, create_key_is_atomic, create_key_missing_version_key,
     create_key_round_trips_empty_options, create_key_round_trips_every_field,
 };
+pub use listing::{due_keys_at_boundaries, list_keys_oldest_first, list_versions_oldest_first};
 pub use meta::{
     get_unknown_returns_none, is_empty_tracks_access_keys, is_empty_tracks_keys, meta_put_if_absent,
 };
+pub use revisions::{
+    add_version_is_atomic, add_version_rotates_the_key, create_key_stores_the_given_revision,
+    update_key_missing_is_not_found, update_key_replaces_the_record,
+    update_key_stale_revision_is_conflict, version_of_another_key_is_refused,
+};
+pub use tags::{delete_tags_removes_listed, put_tags_missing_key, put_tags_upserts};
 
-use openkms_core::{Store, StoreError};
+use openkms_core::{KeyRecord, Store, StoreError, VersionRecord};
 
 use crate::fixtures::{NewKey, sorted_tags};
 
@@ -76,6 +95,35 @@ pub(crate) fn assert_already_exists<T: std::fmt::Debug>(result: Result<T, StoreE
         matches!(result, Err(StoreError::AlreadyExists)),
         "{what}: expected Err(AlreadyExists), got {result:?}"
     );
+}
+
+/// Asserts that `result` is `Err(StoreError::NotFound)`, naming `what` on failure.
+pub(crate) fn assert_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) {
+    assert!(
+        matches!(result, Err(StoreError::NotFound)),
+        "{what}: expected Err(NotFound), got {result:?}"
+    );
+}
+
+/// Asserts that `result` is `Err(StoreError::Conflict)`, naming `what` on failure.
+pub(crate) fn assert_conflict<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) {
+    assert!(
+        matches!(result, Err(StoreError::Conflict)),
+        "{what}: expected Err(Conflict), got {result:?}"
+    );
+}
+
+/// Reads key `key_id`, panicking if the read fails.
+pub(crate) async fn read_key(store: &impl Store, key_id: &str) -> Option<KeyRecord> {
+    store.get_key(key_id).await.expect("get_key succeeds")
+}
+
+/// Lists the versions of `key_id`, panicking if the read fails.
+pub(crate) async fn versions(store: &impl Store, key_id: &str) -> Vec<VersionRecord> {
+    store
+        .list_versions(key_id)
+        .await
+        .expect("list_versions succeeds")
 }
 
 /// Asserts that `result` is `Err(StoreError::ReferenceNotFound)`, naming `what` on failure.

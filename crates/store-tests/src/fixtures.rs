@@ -57,6 +57,7 @@ pub fn full_key(n: u32) -> NewKey {
         next_rotation_at: Some(i64::MAX),
         deletion_protection: Some("do not delete: \u{1f512}".to_owned()),
         policy: Some(r#"{"Version":"1","Statement":[{"Effect":"Allow"}]}"#.to_owned()),
+        revision: 1,
     };
     let tags = vec![
         tag("zeta", "last"),
@@ -89,6 +90,7 @@ pub fn minimal_key(n: u32) -> NewKey {
         next_rotation_at: None,
         deletion_protection: None,
         policy: None,
+        revision: 1,
     };
     NewKey {
         version: version_for(&key, n),
@@ -113,6 +115,39 @@ fn version_for(key: &KeyRecord, n: u32) -> VersionRecord {
         key_id: key.key_id.clone(),
         created_at: key.created_at,
         wrapped_material: blob(n),
+    }
+}
+
+/// The id of extra version `i` of sample key `n` (distinct from every [`version_id`]).
+pub fn extra_version_id(n: u32, i: u32) -> String {
+    format!("{n:08x}-{i:04x}-4000-9000-000000000003")
+}
+
+/// Extra version `i` of sample key `n`, made at `created_at`, with its own material.
+pub fn extra_version(n: u32, i: u32, created_at: i64) -> VersionRecord {
+    VersionRecord {
+        version_id: extra_version_id(n, i),
+        key_id: key_id(n),
+        created_at,
+        wrapped_material: blob(n * 1000 + i),
+    }
+}
+
+/// `key` as the next write of it: the same fields, one revision on.
+pub fn next_revision(key: &KeyRecord) -> KeyRecord {
+    KeyRecord {
+        revision: key.revision + 1,
+        ..key.clone()
+    }
+}
+
+/// `key` after rotating to `version`: the new primary, its rotation dates, one revision on.
+pub fn rotated(key: &KeyRecord, version: &VersionRecord) -> KeyRecord {
+    KeyRecord {
+        primary_version: version.version_id.clone(),
+        last_rotation_at: version.created_at,
+        next_rotation_at: key.rotation_interval.map(|i| version.created_at + i),
+        ..next_revision(key)
     }
 }
 

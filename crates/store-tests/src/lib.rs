@@ -3,7 +3,8 @@
 //! A backend's integration test implements [`StoreFactory`] (how to open its store, and how to
 //! open it again over the same data) and invokes [`conformance_tests!`], which expands to one
 //! named `#[test]` per check in [`checks`]. The checks pin down the [`Store`] contract: exact
-//! round trips, put-if-absent, atomic key creation, typed errors, behaviour under concurrent
+//! round trips, put-if-absent, atomic key creation, typed errors, the revision rule of
+//! updates, list orderings, which keys are due, destruction, behaviour under concurrent
 //! writers, and durability across a reopen.
 //!
 //! This crate owns the checks and the sample records ([`fixtures`]). It knows no backend, no
@@ -85,6 +86,30 @@ macro_rules! conformance_tests {
             concurrent_create_key_all_succeed,
             concurrent_failures_are_isolated,
             reopen_keeps_everything,
+            create_key_stores_the_given_revision,
+            update_key_replaces_the_record,
+            update_key_stale_revision_is_conflict,
+            update_key_missing_is_not_found,
+            add_version_rotates_the_key,
+            add_version_is_atomic,
+            version_of_another_key_is_refused,
+            list_versions_oldest_first,
+            list_keys_oldest_first,
+            due_keys_at_boundaries,
+            list_aliases_sorted_by_name,
+            update_alias_repoints,
+            update_alias_missing_alias_or_key,
+            delete_alias_reports_existence,
+            put_tags_upserts,
+            put_tags_missing_key,
+            delete_tags_removes_listed,
+            destroy_key_removes_everything,
+            destroy_key_missing_is_not_found,
+            is_destroyed_version_false_for_others,
+            concurrent_update_key_has_one_winner,
+            concurrent_add_version_has_one_winner,
+            concurrent_retried_updates_lose_nothing,
+            reopen_keeps_lifecycle_changes,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {

@@ -8,19 +8,8 @@
 use openkms_core::KeyService;
 use openkms_sign::{v1_string_to_sign, v1_verify};
 
-use super::{Caller, RequestView, window};
+use super::{Caller, RequestView, Signed, window};
 use crate::rpc::RpcError;
-
-/// A request whose V1 signature verified.
-#[derive(Debug)]
-pub struct Signed<'a> {
-    /// Who signed it.
-    pub caller: Caller,
-    /// Its timestamp, seconds since the epoch.
-    pub timestamp: i64,
-    /// Its SignatureNonce.
-    pub nonce: &'a str,
-}
 
 /// Verifies a V1-signed request at time `now`.
 pub async fn verify<'a>(
@@ -38,13 +27,7 @@ pub async fn verify<'a>(
         p.required("SignatureVersion")?,
     )?;
     let timestamp = window::check(p.required("Timestamp")?, now, window_secs)?;
-    let credential = service
-        .credential(access_key_id)
-        .await?
-        .ok_or(RpcError::AccessKeyNotFound)?;
-    if !credential.active {
-        return Err(RpcError::AccessKeyDisabled);
-    }
+    let credential = super::active_credential(service, access_key_id).await?;
     let pairs = p.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str()));
     let string_to_sign = v1_string_to_sign(request.method, pairs);
     if !v1_verify(
@@ -54,12 +37,8 @@ pub async fn verify<'a>(
     ) {
         return Err(RpcError::SignatureMismatch(string_to_sign));
     }
-    let caller = Caller {
-        access_key_id: credential.access_key_id.clone(),
-        user: credential.user.clone(),
-    };
     Ok(Signed {
-        caller,
+        caller: Caller::of(&credential),
         timestamp,
         nonce,
     })

@@ -44,6 +44,9 @@ pub enum RpcError {
     /// The AccessKey is inactive.
     #[error("access key disabled")]
     AccessKeyDisabled,
+    /// A security token was sent; this server issues none.
+    #[error("invalid security token")]
+    InvalidSecurityToken,
     /// The body is larger than the server accepts.
     #[error("body too large")]
     BodyTooLarge,
@@ -95,6 +98,9 @@ impl RpcError {
             Self::NonceUsed => (400, "SignatureNonceUsed", s(MSG_NONCE)),
             Self::AccessKeyNotFound => (404, "InvalidAccessKeyId.NotFound", s(MSG_AK_NOT_FOUND)),
             Self::AccessKeyDisabled => (403, "Forbidden.AccessKeyDisabled", s(MSG_AK_DISABLED)),
+            Self::InvalidSecurityToken => {
+                (400, "InvalidSecurityToken.Malformed", s(MSG_SECURITY_TOKEN))
+            }
             Self::BodyTooLarge => (413, "InvalidParameter", s(MSG_BODY_TOO_LARGE)),
             Self::NotFound => (404, "InvalidAction.NotFound", s(MSG_ACTION)),
             Self::BodyUnreadable => (400, "InvalidParameter", s(MSG_BODY_UNREADABLE)),
@@ -197,6 +203,8 @@ const MSG_BODY_TOO_LARGE: &str = "The request body is larger than this server ac
 const MSG_BODY_UNREADABLE: &str = "The request body could not be read.";
 const MSG_KEY_NOT_FOUND: &str = "The specified Key is not found.";
 const MSG_ALIAS_NOT_FOUND: &str = "The specified Alias is not found.";
+const MSG_SECURITY_TOKEN: &str =
+    "The security token is not valid: this server issues no STS tokens; sign with an AccessKey.";
 const MSG_RESOURCE: &str = "The specified ResourceId is not found.";
 const MSG_DUPLICATE_TAG: &str = "The tag key is duplicated.";
 const MSG_VERSION_NOT_FOUND: &str = "The specified Key version is not found.";

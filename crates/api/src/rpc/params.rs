@@ -11,6 +11,8 @@ use super::error::RpcError;
 #[derive(Debug, Default, Clone)]
 pub struct Params {
     pairs: Vec<(String, String)>,
+    /// How many of `pairs` came from the query string (they come first); V3 signs only those.
+    query_len: usize,
 }
 
 impl Params {
@@ -20,15 +22,22 @@ impl Params {
         if let Some(q) = query {
             pairs.extend(url::form_urlencoded::parse(q.as_bytes()).into_owned());
         }
+        let query_len = pairs.len();
         if let Some(body) = form_body {
             pairs.extend(url::form_urlencoded::parse(body).into_owned());
         }
-        Self { pairs }
+        Self { pairs, query_len }
+    }
+
+    /// The pairs that came from the query string.
+    pub fn query_pairs(&self) -> &[(String, String)] {
+        &self.pairs[..self.query_len]
     }
 
     /// Builds parameters from pairs (for tests and internal callers).
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
-        Self { pairs }
+        let query_len = pairs.len();
+        Self { pairs, query_len }
     }
 
     /// Every pair, in arrival order.

@@ -1,8 +1,8 @@
 //! Checks that hold under many concurrent writers.
 //!
 //! Owns the rules a batching or pooled backend is most likely to break: one winner per unique
-//! name, no write lost or merged with another, and one write's failure not spilling onto the
-//! writes that ran beside it. Does not measure speed.
+//! name or revision, no write lost or merged with another, and one write's failure not
+//! spilling onto the writes that ran beside it. Does not measure speed.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -11,9 +11,14 @@ use openkms_core::{Store, StoreError};
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
-use super::{assert_already_exists, assert_key_stored, assert_reference_not_found, create};
+use super::{
+    assert_already_exists, assert_conflict, assert_key_stored, assert_reference_not_found, create,
+    read_key, versions,
+};
 use crate::StoreFactory;
-use crate::fixtures::{alias, disabled_key, key_id, minimal_key};
+use crate::fixtures::{
+    alias, disabled_key, extra_version, full_key, key_id, minimal_key, next_revision, rotated,
+};
 
 /// Runs `work(store, i)` for `i` in `0..count` as tasks released together; results by `i`.
 async fn race<S, W, Fut, T>(store: &Arc<S>, count: u32, work: W) -> Vec<(u32, T)>
@@ -159,5 +164,104 @@ pub async fn concurrent_failures_are_isolated<F: StoreFactory>(factory: F) {
                 );
             }
         }
+    }
+}
+
+/// The one `Ok` among `results`; every other result must be `Conflict`.
+fn one_winner(results: Vec<(u32, Result<(), StoreError>)>, what: &str) -> u32 {
+    let mut winners = Vec::new();
+    for (i, result) in results {
+        match result {
+            Ok(()) => winners.push(i),
+            other => assert_conflict(other, &format!("{what} {i}")),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one {what} wins: {winners:?}");
+    winners[0]
+}
+
+/// 32 concurrent `update_key` made from the same read: one `Ok`, 31 `Conflict`, and the
+/// stored key is the winner's.
+pub async fn concurrent_update_key_has_one_winner<F: StoreFactory>(factory: F) {
+    let store = Arc::new(factory.open().await);
+    create(&*store, &full_key(1)).await;
+    let read = read_key(&*store, &key_id(1)).await.expect("the key exists");
+    let change = |i: u32| {
+        let mut key = next_revision(&read);
+        key.description = format!("writer {i}");
+        key
+    };
+    let results = race(&store, 32, |store, i| {
+        let key = change(i);
+        async move { store.update_key(&key).await }
+    })
+    .await;
+    let winner = one_winner(results, "racing update_key");
+    let stored = read_key(&*store, &key_id(1)).await;
+    assert_eq!(stored, Some(change(winner)), "the key is the winner's");
+}
+
+/// 32 concurrent `add_version` made from the same read: one `Ok`, 31 `Conflict`, and only
+/// the winner's version exists beside the first.
+pub async fn concurrent_add_version_has_one_winner<F: StoreFactory>(factory: F) {
+    let store = Arc::new(factory.open().await);
+    let first = minimal_key(1);
+    create(&*store, &first).await;
+    let results = race(&store, 32, |store, i| {
+        let version = extra_version(1, i, 1_000 + i64::from(i));
+        let key = rotated(&first.key, &version);
+        async move { store.add_version(&key, &version).await }
+    })
+    .await;
+    let winner = one_winner(results, "racing add_version");
+    let won = extra_version(1, winner, 1_000 + i64::from(winner));
+    let stored = read_key(&*store, &key_id(1)).await;
+    assert_eq!(
+        stored,
+        Some(rotated(&first.key, &won)),
+        "the key is the winner's"
+    );
+    let listed = versions(&*store, &key_id(1)).await;
+    assert_eq!(
+        listed,
+        vec![first.version, won],
+        "no loser's version was kept"
+    );
+}
+
+/// Read, change, `update_key`, and on `Conflict` read again: appends `[i]` to the
+/// description.
+async fn append_with_retry(store: &impl Store, i: u32) {
+    for _ in 0..1_000 {
+        let read = read_key(store, &key_id(1)).await.expect("the key exists");
+        let mut key = next_revision(&read);
+        key.description.push_str(&format!("[{i}]"));
+        match store.update_key(&key).await {
+            Ok(()) => return,
+            Err(StoreError::Conflict) => continue,
+            Err(other) => panic!("read-modify-write {i}: unexpected {other:?}"),
+        }
+    }
+    panic!("read-modify-write {i} never won over 1000 attempts");
+}
+
+/// 16 concurrent read-modify-write loops retrying on `Conflict`: no change is lost, and the
+/// revision counts every one.
+pub async fn concurrent_retried_updates_lose_nothing<F: StoreFactory>(factory: F) {
+    let store = Arc::new(factory.open().await);
+    create(&*store, &minimal_key(1)).await;
+    race(&store, 16, |store, i| async move {
+        append_with_retry(&*store, i).await;
+    })
+    .await;
+    let key = read_key(&*store, &key_id(1)).await.expect("the key exists");
+    assert_eq!(key.revision, 17, "16 updates over revision 1");
+    for i in 0..16 {
+        let mark = format!("[{i}]");
+        assert_eq!(
+            key.description.matches(&mark).count(),
+            1,
+            "{mark} kept once"
+        );
     }
 }
