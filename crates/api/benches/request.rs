@@ -155,6 +155,7 @@ fn authentication_and_action(c: &mut Criterion) {
                     method: "POST",
                     params: &p,
                     headers: &headers,
+                    body: b"",
                 };
                 rt.block_on(auth.authenticate(&svc, view)).map(|_| ())
             },

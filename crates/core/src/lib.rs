@@ -15,6 +15,7 @@ pub mod context;
 pub mod crypto;
 pub mod error;
 pub mod model;
+pub mod policy;
 pub mod random;
 pub mod rootkey;
 pub mod secret;

@@ -4,6 +4,7 @@
 //! Thin by design: parse arguments, set up logging, hand over to the command's module.
 //! Nothing here decides how the server, the key service or a command behaves.
 
+mod bench;
 mod cli;
 mod config;
 mod files;
@@ -38,6 +39,9 @@ enum Command {
     EncryptFile(cli::files::EncryptFileArgs),
     /// Decrypt a file written by encrypt-file, or a file holding a bare CiphertextBlob.
     DecryptFile(cli::files::DecryptFileArgs),
+    /// Load-test a server over its real interface; prints throughput, latency and the
+    /// ratio to the ceiling (GET /healthz over the same connections).
+    Bench(bench::BenchArgs),
     /// Print shell completions.
     Completions {
         /// The shell: bash, zsh, fish, elvish or powershell.
@@ -47,6 +51,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let matches = full_command().get_matches();
+    init_tracing(match matches.subcommand_name() {
+        Some("server") => "info",
+        _ => "warn",
+    });
     if let Some((name, sub)) = matches.subcommand() {
         let connection = ConnectionArgs::from_arg_matches(&matches).unwrap_or_default();
         if let Some(code) = cli::actions::run(name, sub, &connection) {
@@ -68,10 +76,7 @@ fn full_command() -> clap::Command {
 fn run(cli: Cli) -> ExitCode {
     let conn = cli.connection;
     match cli.command {
-        Command::Server(args) => {
-            init_tracing();
-            report(server::run(args))
-        }
+        Command::Server(args) => report(server::run(args)),
         Command::Configure(args) => report(cli::profile::configure(args, &conn)),
         Command::EncryptFile(args) => {
             cli::run_file_command(
@@ -85,13 +90,12 @@ fn run(cli: Cli) -> ExitCode {
                 |c| async move { cli::files::decrypt(&c, &args).await },
             )
         }
+        Command::Bench(args) => bench::run(args, &conn),
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut full_command(),
-                "openkms",
-                &mut std::io::stdout(),
-            );
+            // Written to a buffer first, so a closed pipe (`| head`) is not a panic.
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut full_command(), "openkms", &mut out);
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), &out);
             ExitCode::SUCCESS
         }
     }
@@ -107,11 +111,11 @@ fn report(result: anyhow::Result<()>) -> ExitCode {
     }
 }
 
-/// Logs to stderr; `OPENKMS_LOG` (or `RUST_LOG`) sets the filter, `info` by default.
-fn init_tracing() {
+/// Logs to stderr; `OPENKMS_LOG` (or `RUST_LOG`) sets the filter, else `default_level`.
+fn init_tracing(default_level: &str) {
     let filter = std::env::var("OPENKMS_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info".to_owned());
+        .unwrap_or_else(|_| default_level.to_owned());
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))

@@ -185,7 +185,11 @@ async fn run_due_work(service: Arc<KeyService>) {
         tick.tick().await;
         match service.run_due().await {
             Ok(w) if w.destroyed + w.rotated > 0 => {
-                tracing::info!(destroyed = w.destroyed, rotated = w.rotated, "due key work done");
+                tracing::info!(
+                    destroyed = w.destroyed,
+                    rotated = w.rotated,
+                    "due key work done"
+                );
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "due key work failed; will retry"),

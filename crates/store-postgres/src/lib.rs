@@ -5,6 +5,11 @@
 //! names and references are enforced by the database's constraints, so nodes need no
 //! coordination of their own, and an `Ok` from a write means the commit was acknowledged.
 //!
+//! Destroying a key deletes its rows and keeps only tombstones of its version ids. PostgreSQL
+//! has no equivalent of SQLite's `secure_delete`: the deleted rows (wrapped material, useless
+//! without the root key) stay in the table files until VACUUM reuses their space, and in the
+//! WAL and its archives.
+//!
 //! This crate owns the schema, its migrations, the transactions, the mapping of SQLSTATEs to
 //! [`StoreError`], and the connection settings (including TLS). It does not own the records
 //! or their rules (the core does) or where the URL comes from (the binary does), and it logs
@@ -114,10 +119,6 @@ impl Store for PostgresStore {
         version: &VersionRecord,
         tags: &[Tag],
     ) -> Result<(), StoreError> {
-        // The contract: a version of another key is refused even when that key exists.
-        if version.key_id != key.key_id {
-            return Err(StoreError::ReferenceNotFound);
-        }
         let write = Write::CreateKey { key, version, tags };
         self.write(write).await.map(|_| ())
     }
@@ -155,5 +156,60 @@ impl Store for PostgresStore {
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
         reads::is_empty(&self.pool).await
+    }
+
+    async fn update_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
+        self.write(Write::UpdateKey(key)).await.map(|_| ())
+    }
+
+    async fn add_version(
+        &self,
+        key: &KeyRecord,
+        version: &VersionRecord,
+    ) -> Result<(), StoreError> {
+        let write = Write::AddVersion { key, version };
+        self.write(write).await.map(|_| ())
+    }
+
+    async fn list_versions(&self, key_id: &str) -> Result<Vec<VersionRecord>, StoreError> {
+        reads::list_versions(&self.pool, key_id).await
+    }
+
+    async fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
+        reads::list_keys(&self.pool).await
+    }
+
+    async fn due_keys(&self, now: i64) -> Result<Vec<KeyRecord>, StoreError> {
+        reads::due_keys(&self.pool, now).await
+    }
+
+    async fn list_aliases(&self, key_id: Option<&str>) -> Result<Vec<AliasRecord>, StoreError> {
+        reads::list_aliases(&self.pool, key_id).await
+    }
+
+    async fn update_alias(&self, alias: &AliasRecord) -> Result<(), StoreError> {
+        self.write(Write::UpdateAlias(alias)).await.map(|_| ())
+    }
+
+    async fn delete_alias(&self, name: &str) -> Result<bool, StoreError> {
+        self.write(Write::DeleteAlias(name)).await
+    }
+
+    async fn put_tags(&self, key_id: &str, tags: &[Tag]) -> Result<(), StoreError> {
+        let write = Write::PutTags { key_id, tags };
+        self.write(write).await.map(|_| ())
+    }
+
+    async fn delete_tags(&self, key_id: &str, tag_keys: &[String]) -> Result<(), StoreError> {
+        let write = Write::DeleteTags { key_id, tag_keys };
+        self.write(write).await.map(|_| ())
+    }
+
+    async fn destroy_key(&self, key_id: &str) -> Result<(), StoreError> {
+        self.write(Write::DestroyKey(key_id)).await.map(|_| ())
+    }
+
+    async fn is_destroyed_version(&self, version_id: &str) -> Result<bool, StoreError> {
+        reads::is_destroyed_version(&self.pool, version_id).await
     }
 }

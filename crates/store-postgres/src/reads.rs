@@ -11,19 +11,22 @@ use openkms_core::{
     StoreError, Tag, VersionRecord,
 };
 use tokio_postgres::Row;
-use tokio_postgres::types::FromSqlOwned;
+use tokio_postgres::types::{FromSqlOwned, ToSql};
 
 use crate::error::{corrupt, map_error, pool_error};
 
-/// Runs `sql` with one text parameter on a pooled connection; every row it returns.
-async fn query(pool: &Pool, sql: &str, param: &str) -> Result<Vec<Row>, StoreError> {
+/// One parameter of a statement.
+type Param<'a> = &'a (dyn ToSql + Sync);
+
+/// Runs `sql` with `params` on a pooled connection; every row it returns, in its order.
+async fn query(pool: &Pool, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, StoreError> {
     let client = pool.get().await.map_err(pool_error)?;
     let statement = client
         .prepare_cached(sql)
         .await
         .map_err(|e| map_error(&e))?;
     client
-        .query(&statement, &[&param])
+        .query(&statement, params)
         .await
         .map_err(|e| map_error(&e))
 }
@@ -35,8 +38,19 @@ async fn query_one<T>(
     param: &str,
     parse: impl FnOnce(&Row) -> Result<T, StoreError>,
 ) -> Result<Option<T>, StoreError> {
-    let rows = query(pool, sql, param).await?;
+    let rows = query(pool, sql, &[&param]).await?;
     rows.first().map(parse).transpose()
+}
+
+/// Runs `sql` with `params` and parses every row, in the order the query returns them.
+async fn query_all<T>(
+    pool: &Pool,
+    sql: &str,
+    params: &[Param<'_>],
+    parse: impl FnMut(&Row) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let rows = query(pool, sql, params).await?;
+    rows.iter().map(parse).collect()
 }
 
 /// Reads column `index` as `T`; a value of another type is `Corrupt`, naming `column`.
@@ -50,13 +64,42 @@ pub(crate) async fn get_meta(pool: &Pool, name: &str) -> Result<Option<Vec<u8>>,
     query_one(pool, sql, name, |row| column(row, 0, "meta.value")).await
 }
 
+/// A `SELECT` of every key column, in the order [`parse_key`] reads them, then `$rest`.
+macro_rules! select_keys {
+    ($rest:literal) => {
+        concat!(
+            "SELECT key_id, description, spec, usage, origin, protection_level, state, ",
+            "creator, created_at, delete_at, primary_version, last_rotation_at, ",
+            "rotation_interval, next_rotation_at, deletion_protection, policy, revision ",
+            "FROM keys ",
+            $rest
+        )
+    };
+}
+
 /// Reads a key.
 pub(crate) async fn get_key(pool: &Pool, key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
-    let sql = "SELECT key_id, description, spec, usage, origin, protection_level, state, \
-               creator, created_at, delete_at, primary_version, last_rotation_at, \
-               rotation_interval, next_rotation_at, deletion_protection, policy \
-               FROM keys WHERE key_id = $1";
+    let sql = select_keys!("WHERE key_id = $1");
     query_one(pool, sql, key_id, parse_key).await
+}
+
+/// Lists every key, oldest first (by creation time, then key id in byte order).
+pub(crate) async fn list_keys(pool: &Pool) -> Result<Vec<KeyRecord>, StoreError> {
+    let sql = select_keys!("ORDER BY created_at, key_id COLLATE \"C\"");
+    query_all(pool, sql, &[], parse_key).await
+}
+
+/// Lists the keys with work due at `now`: pending deletions whose `delete_at <= now` and
+/// enabled keys whose `next_rotation_at <= now`, oldest first as [`list_keys`]. Each side of
+/// the `OR` can use its own index (`keys_due_deletion`, `keys_due_rotation`).
+pub(crate) async fn due_keys(pool: &Pool, now: i64) -> Result<Vec<KeyRecord>, StoreError> {
+    let sql = select_keys!(
+        "WHERE (state = $2 AND delete_at <= $1) OR (state = $3 AND next_rotation_at <= $1) \
+         ORDER BY created_at, key_id COLLATE \"C\""
+    );
+    let pending = KeyState::PendingDeletion.as_str();
+    let enabled = KeyState::Enabled.as_str();
+    query_all(pool, sql, &[&now, &pending, &enabled], parse_key).await
 }
 
 fn parse_key(row: &Row) -> Result<KeyRecord, StoreError> {
@@ -77,6 +120,7 @@ fn parse_key(row: &Row) -> Result<KeyRecord, StoreError> {
         next_rotation_at: column(row, 13, "keys.next_rotation_at")?,
         deletion_protection: column(row, 14, "keys.deletion_protection")?,
         policy: column(row, 15, "keys.policy")?,
+        revision: column(row, 16, "keys.revision")?,
     })
 }
 
@@ -117,43 +161,82 @@ pub(crate) async fn get_version(
 ) -> Result<Option<VersionRecord>, StoreError> {
     let sql = "SELECT version_id, key_id, created_at, wrapped_material \
                FROM key_versions WHERE version_id = $1";
-    query_one(pool, sql, version_id, |row| {
-        Ok(VersionRecord {
-            version_id: column(row, 0, "key_versions.version_id")?,
-            key_id: column(row, 1, "key_versions.key_id")?,
-            created_at: column(row, 2, "key_versions.created_at")?,
-            wrapped_material: column(row, 3, "key_versions.wrapped_material")?,
-        })
+    query_one(pool, sql, version_id, parse_version).await
+}
+
+/// Lists a key's versions, oldest first (by creation time, then version id in byte order).
+pub(crate) async fn list_versions(
+    pool: &Pool,
+    key_id: &str,
+) -> Result<Vec<VersionRecord>, StoreError> {
+    let sql = "SELECT version_id, key_id, created_at, wrapped_material \
+               FROM key_versions WHERE key_id = $1 \
+               ORDER BY created_at, version_id COLLATE \"C\"";
+    query_all(pool, sql, &[&key_id], parse_version).await
+}
+
+fn parse_version(row: &Row) -> Result<VersionRecord, StoreError> {
+    Ok(VersionRecord {
+        version_id: column(row, 0, "key_versions.version_id")?,
+        key_id: column(row, 1, "key_versions.key_id")?,
+        created_at: column(row, 2, "key_versions.created_at")?,
+        wrapped_material: column(row, 3, "key_versions.wrapped_material")?,
     })
-    .await
+}
+
+/// Whether `version_id` was a version of a destroyed key.
+pub(crate) async fn is_destroyed_version(
+    pool: &Pool,
+    version_id: &str,
+) -> Result<bool, StoreError> {
+    let sql = "SELECT 1 FROM destroyed_versions WHERE version_id = $1";
+    let found = query_one(pool, sql, version_id, |_| Ok(())).await?;
+    Ok(found.is_some())
 }
 
 /// Lists a key's tags in byte order of the tag key (`COLLATE "C"`, not the locale's).
 pub(crate) async fn list_tags(pool: &Pool, key_id: &str) -> Result<Vec<Tag>, StoreError> {
     let sql = "SELECT tag_key, tag_value FROM key_tags WHERE key_id = $1 \
                ORDER BY tag_key COLLATE \"C\"";
-    let rows = query(pool, sql, key_id).await?;
-    rows.iter()
-        .map(|row| {
-            Ok(Tag {
-                key: column(row, 0, "key_tags.tag_key")?,
-                value: column(row, 1, "key_tags.tag_value")?,
-            })
+    query_all(pool, sql, &[&key_id], |row| {
+        Ok(Tag {
+            key: column(row, 0, "key_tags.tag_key")?,
+            value: column(row, 1, "key_tags.tag_value")?,
         })
-        .collect()
+    })
+    .await
 }
 
 /// Reads an alias.
 pub(crate) async fn get_alias(pool: &Pool, name: &str) -> Result<Option<AliasRecord>, StoreError> {
     let sql = "SELECT name, key_id, created_at FROM aliases WHERE name = $1";
-    query_one(pool, sql, name, |row| {
-        Ok(AliasRecord {
-            name: column(row, 0, "aliases.name")?,
-            key_id: column(row, 1, "aliases.key_id")?,
-            created_at: column(row, 2, "aliases.created_at")?,
-        })
+    query_one(pool, sql, name, parse_alias).await
+}
+
+/// Lists aliases sorted by name in byte order: every alias, or those of `key_id`.
+pub(crate) async fn list_aliases(
+    pool: &Pool,
+    key_id: Option<&str>,
+) -> Result<Vec<AliasRecord>, StoreError> {
+    match key_id {
+        Some(key_id) => {
+            let sql = "SELECT name, key_id, created_at FROM aliases WHERE key_id = $1 \
+                       ORDER BY name COLLATE \"C\"";
+            query_all(pool, sql, &[&key_id], parse_alias).await
+        }
+        None => {
+            let sql = "SELECT name, key_id, created_at FROM aliases ORDER BY name COLLATE \"C\"";
+            query_all(pool, sql, &[], parse_alias).await
+        }
+    }
+}
+
+fn parse_alias(row: &Row) -> Result<AliasRecord, StoreError> {
+    Ok(AliasRecord {
+        name: column(row, 0, "aliases.name")?,
+        key_id: column(row, 1, "aliases.key_id")?,
+        created_at: column(row, 2, "aliases.created_at")?,
     })
-    .await
 }
 
 /// Reads an AccessKey.
@@ -178,14 +261,7 @@ pub(crate) async fn get_access_key(
 /// Whether there are no keys and no AccessKeys.
 pub(crate) async fn is_empty(pool: &Pool) -> Result<bool, StoreError> {
     let sql = "SELECT NOT EXISTS (SELECT 1 FROM keys) AND NOT EXISTS (SELECT 1 FROM access_keys)";
-    let client = pool.get().await.map_err(pool_error)?;
-    let statement = client
-        .prepare_cached(sql)
-        .await
-        .map_err(|e| map_error(&e))?;
-    let row = client
-        .query_one(&statement, &[])
-        .await
-        .map_err(|e| map_error(&e))?;
-    column(&row, 0, "is_empty")
+    let rows = query(pool, sql, &[]).await?;
+    let row = rows.first().ok_or_else(|| corrupt("is_empty"))?;
+    column(row, 0, "is_empty")
 }

@@ -1,14 +1,15 @@
 //! The versioned schema and how it is brought up to date at connect.
 //!
 //! Owns the table layout (the same tables and columns as the SQLite backend, with BYTEA
-//! blobs, BIGINT times and BOOLEAN flags) and the migration list. Migration `i` (0-based)
+//! blobs, BIGINT times and BOOLEAN flags; text that must sort in byte order is sorted with
+//! `COLLATE "C"`) and the migration list. Migration `i` (0-based)
 //! takes the schema from version `i` to `i + 1`; the versions applied are rows of
 //! `openkms_schema_migrations`. Each migration runs in its own transaction that first takes
 //! a transaction-scoped advisory lock with a fixed key, so nodes starting at once apply each
 //! migration exactly once. Also refuses a server whose commits are not durable. Does not own
 //! what is written or read (see `writes` and `reads`).
 
-use deadpool_postgres::Client;
+use deadpool_postgres::{Client, Transaction};
 use openkms_core::StoreError;
 
 use crate::error::unavailable;
@@ -16,6 +17,9 @@ use crate::error::unavailable;
 /// The `pg_advisory_xact_lock` key every openkms node takes around a migration
 /// (the ASCII bytes of "openkms" followed by 0x01).
 const MIGRATION_LOCK: i64 = 0x6f70_656e_6b6d_7301;
+
+/// How long a migration waits for the migration lock or a table lock before giving up.
+const LOCK_TIMEOUT: &str = "SET LOCAL lock_timeout = '60s'";
 
 /// Version 1: every table the key service needs.
 const V1: &str = r#"
@@ -69,8 +73,24 @@ CREATE TABLE access_keys (
 );
 "#;
 
-/// The migrations, in order; the schema version is the number applied.
-const MIGRATIONS: &[&str] = &[V1];
+/// Version 2: the key lifecycle. `revision` is the optimistic-concurrency counter of a key
+/// (existing keys start at 1, as new ones do); `destroyed_versions` remembers the ids of
+/// versions whose material was destroyed; the two indexes let `due_keys` find pending
+/// deletions and rotations without scanning every key.
+const V2: &str = r#"
+ALTER TABLE keys ADD COLUMN revision BIGINT NOT NULL DEFAULT 1;
+CREATE TABLE destroyed_versions (
+    version_id   TEXT PRIMARY KEY,
+    key_id       TEXT NOT NULL,
+    destroyed_at BIGINT NOT NULL
+);
+CREATE INDEX keys_due_deletion ON keys (state, delete_at);
+CREATE INDEX keys_due_rotation ON keys (state, next_rotation_at);
+"#;
+
+/// The migrations, in order; the schema version is the number applied. A migration, once
+/// released, never changes: a change to the schema is a new one.
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The table recording which versions have been applied.
 const CREATE_VERSIONS: &str = "CREATE TABLE IF NOT EXISTS openkms_schema_migrations (\
@@ -109,7 +129,7 @@ async fn check_durable_commits(client: &Client) -> Result<(), StoreError> {
 }
 
 /// Applies migration `version` in one transaction under the migration lock, unless another
-/// node already did.
+/// node already did. On failure the rollback is awaited, so the lock is free on return.
 async fn apply(
     client: &mut Client,
     schema: Option<&str>,
@@ -117,6 +137,27 @@ async fn apply(
     sql: &str,
 ) -> Result<(), StoreError> {
     let tx = client.transaction().await.map_err(|e| unavailable(&e))?;
+    match apply_in(&tx, schema, version, sql).await {
+        Ok(()) => tx.commit().await.map_err(|e| unavailable(&e)),
+        Err(error) => {
+            // The first error is the one worth reporting; a failed rollback ends the session.
+            let _ = tx.rollback().await;
+            Err(error)
+        }
+    }
+}
+
+/// The statements of [`apply`], inside its transaction.
+async fn apply_in(
+    tx: &Transaction<'_>,
+    schema: Option<&str>,
+    version: i64,
+    sql: &str,
+) -> Result<(), StoreError> {
+    // Fail (and let the operator see why) rather than wait forever behind a stuck node.
+    tx.batch_execute(LOCK_TIMEOUT)
+        .await
+        .map_err(|e| unavailable(&e))?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await
         .map_err(|e| unavailable(&e))?;
@@ -132,16 +173,15 @@ async fn apply(
     tx.batch_execute(CREATE_VERSIONS)
         .await
         .map_err(|e| unavailable(&e))?;
-    let current = current_version(&tx).await?;
-    if current < version {
+    if current_version(tx).await? < version {
         tx.batch_execute(sql).await.map_err(|e| unavailable(&e))?;
-        record_version(&tx, version).await?;
+        record_version(tx, version).await?;
     }
-    tx.commit().await.map_err(|e| unavailable(&e))
+    Ok(())
 }
 
 /// The highest version applied; an error if it is newer than this build knows.
-async fn current_version(tx: &deadpool_postgres::Transaction<'_>) -> Result<i64, StoreError> {
+async fn current_version(tx: &Transaction<'_>) -> Result<i64, StoreError> {
     let row = tx
         .query_one(
             "SELECT COALESCE(MAX(version), 0) FROM openkms_schema_migrations",
@@ -160,10 +200,7 @@ async fn current_version(tx: &deadpool_postgres::Transaction<'_>) -> Result<i64,
 }
 
 /// Records that `version` has been applied, with the server's clock.
-async fn record_version(
-    tx: &deadpool_postgres::Transaction<'_>,
-    version: i64,
-) -> Result<(), StoreError> {
+async fn record_version(tx: &Transaction<'_>, version: i64) -> Result<(), StoreError> {
     let sql = "INSERT INTO openkms_schema_migrations (version, applied_at) \
                VALUES ($1, EXTRACT(EPOCH FROM now())::BIGINT)";
     tx.execute(sql, &[&version])

@@ -1,16 +1,18 @@
 //! The writes, the SQL each one runs, and their retry.
 //!
-//! Owns how a record becomes rows (enums as their API names, `Option`s as NULL) and the
-//! transaction boundaries: `create_key` is one transaction, every other write is a single
-//! statement (its own transaction). Returning `Ok` means PostgreSQL acknowledged the commit,
-//! which with `synchronous_commit` on (checked at connect, see `schema`) means it is durable.
-//! A write that PostgreSQL rolled back as a serialization failure or deadlock is run again,
-//! a few times. Does not read records back (see `reads`).
+//! Owns how a record becomes rows (enums as their API names, `Option`s as NULL), the rules a
+//! write checks against the stored state (a key's revision, the existence of what it updates
+//! or deletes), and the transaction boundaries: a write of several statements is one
+//! transaction, a single statement is its own. Returning `Ok` means PostgreSQL acknowledged
+//! the commit, which with `synchronous_commit` on (checked at connect, see `schema`) means it
+//! is durable. A write PostgreSQL rolled back as a serialization failure or deadlock is run
+//! again, a few times. Does not read records back (see `reads`).
 
 use std::time::Duration;
 
 use deadpool_postgres::{Client, GenericClient, Pool};
 use openkms_core::{AccessKeyRecord, AliasRecord, KeyRecord, StoreError, Tag, VersionRecord};
+use tokio_postgres::types::ToSql;
 
 use crate::error::{is_retryable, map_error, pool_error};
 
@@ -19,6 +21,9 @@ const MAX_ATTEMPTS: u32 = 4;
 
 /// The pause before retry `n` is `n` times this.
 const RETRY_PAUSE: Duration = Duration::from_millis(20);
+
+/// One parameter of a statement.
+type Param<'a> = &'a (dyn ToSql + Sync);
 
 /// One write, borrowing the caller's records.
 pub(crate) enum Write<'a> {
@@ -42,43 +47,138 @@ pub(crate) enum Write<'a> {
     CreateAlias(&'a AliasRecord),
     /// Insert an AccessKey.
     CreateAccessKey(&'a AccessKeyRecord),
+    /// Replace a key row over the revision before the new one.
+    UpdateKey(&'a KeyRecord),
+    /// Replace a key row as `UpdateKey` does and insert a new version of it.
+    AddVersion {
+        /// The new key row.
+        key: &'a KeyRecord,
+        /// The new version.
+        version: &'a VersionRecord,
+    },
+    /// Point an existing alias at another key.
+    UpdateAlias(&'a AliasRecord),
+    /// Delete an alias by name.
+    DeleteAlias(&'a str),
+    /// Insert or replace tags of an existing key.
+    PutTags {
+        /// The key.
+        key_id: &'a str,
+        /// The tags to set.
+        tags: &'a [Tag],
+    },
+    /// Delete tags of a key by tag key.
+    DeleteTags {
+        /// The key.
+        key_id: &'a str,
+        /// The tag keys to remove.
+        tag_keys: &'a [String],
+    },
+    /// Delete a key with its versions, aliases and tags, keeping tombstones of the versions.
+    DestroyKey(&'a str),
 }
 
-/// Runs `write` until it commits, fails for good, or runs out of attempts.
-///
-/// `Ok(false)` only when a put-if-absent found the name taken.
-pub(crate) async fn run(pool: &Pool, write: &Write<'_>) -> Result<bool, StoreError> {
-    let mut client = pool.get().await.map_err(pool_error)?;
-    let mut attempt = 1;
-    loop {
-        match attempt_write(&mut client, write).await {
-            Err(error) if attempt < MAX_ATTEMPTS && is_retryable(&error) => {
-                tokio::time::sleep(RETRY_PAUSE * attempt).await;
-                attempt += 1;
+impl Write<'_> {
+    /// Whether the write runs several statements, and so needs a transaction of its own.
+    fn needs_transaction(&self) -> bool {
+        matches!(
+            self,
+            Self::CreateKey { .. }
+                | Self::AddVersion { .. }
+                | Self::PutTags { .. }
+                | Self::DestroyKey(_)
+        )
+    }
+
+    /// Refuses what no stored state could make valid: a version of another key.
+    fn check(&self) -> Result<(), StoreError> {
+        match self {
+            Self::CreateKey { key, version, .. } | Self::AddVersion { key, version }
+                if version.key_id != key.key_id =>
+            {
+                Err(StoreError::ReferenceNotFound)
             }
-            result => return result.map_err(|e| map_error(&e)),
+            _ => Ok(()),
         }
     }
 }
 
-/// One attempt. On `Err` nothing of the write is kept: a failed statement outside a
-/// transaction changes nothing, and dropping an uncommitted transaction rolls it back.
-async fn attempt_write(
-    client: &mut Client,
-    write: &Write<'_>,
-) -> Result<bool, tokio_postgres::Error> {
-    match write {
-        Write::PutMetaIfAbsent { name, value } => put_meta_if_absent(&*client, name, value).await,
-        Write::CreateKey { key, version, tags } => {
-            let tx = client.transaction().await?;
-            insert_key(&tx, key).await?;
-            insert_version(&tx, version).await?;
-            insert_tags(&tx, &key.key_id, tags).await?;
-            tx.commit().await?;
-            Ok(true)
+/// Why one attempt at a write failed.
+enum Failure {
+    /// PostgreSQL refused a statement (a constraint, a lost connection, ...).
+    Postgres(tokio_postgres::Error),
+    /// The write found a stored state its contract refuses (`NotFound`, `Conflict`, ...).
+    Refused(StoreError),
+}
+
+impl From<tokio_postgres::Error> for Failure {
+    fn from(error: tokio_postgres::Error) -> Self {
+        Self::Postgres(error)
+    }
+}
+
+/// Runs `write` until it commits, fails for good, or runs out of attempts.
+///
+/// `Ok(false)` only when a put-if-absent found the name taken or a delete found nothing.
+pub(crate) async fn run(pool: &Pool, write: &Write<'_>) -> Result<bool, StoreError> {
+    write.check()?;
+    let mut client = pool.get().await.map_err(pool_error)?;
+    let mut attempt = 1;
+    loop {
+        match attempt_write(&mut client, write).await {
+            Ok(written) => return Ok(written),
+            Err(Failure::Refused(error)) => return Err(error),
+            Err(Failure::Postgres(error)) if attempt < MAX_ATTEMPTS && is_retryable(&error) => {
+                tokio::time::sleep(RETRY_PAUSE * attempt).await;
+                attempt += 1;
+            }
+            Err(Failure::Postgres(error)) => return Err(map_error(&error)),
         }
-        Write::CreateAlias(alias) => insert_alias(&*client, alias).await.map(|()| true),
-        Write::CreateAccessKey(key) => insert_access_key(&*client, key).await.map(|()| true),
+    }
+}
+
+/// One attempt. On `Err` nothing of the write is kept: a failed single statement changes
+/// nothing, and a failed transaction is rolled back (awaited, so the connection goes back to
+/// the pool idle and holding no locks).
+async fn attempt_write(client: &mut Client, write: &Write<'_>) -> Result<bool, Failure> {
+    if !write.needs_transaction() {
+        return apply(&*client, write).await;
+    }
+    let tx = client.transaction().await?;
+    match apply(&tx, write).await {
+        Ok(written) => {
+            tx.commit().await?;
+            Ok(written)
+        }
+        Err(failure) => {
+            // The statement's error is the one to report; a failed rollback ends the session.
+            let _ = tx.rollback().await;
+            Err(failure)
+        }
+    }
+}
+
+/// Runs the write's statements on `client` (a transaction when it needs one).
+async fn apply(client: &impl GenericClient, write: &Write<'_>) -> Result<bool, Failure> {
+    match *write {
+        Write::PutMetaIfAbsent { name, value } => put_meta_if_absent(client, name, value).await,
+        Write::CreateKey { key, version, tags } => {
+            insert_key(client, key).await?;
+            insert_version(client, version).await?;
+            insert_tags(client, &key.key_id, tags).await.map(|()| true)
+        }
+        Write::CreateAlias(alias) => insert_alias(client, alias).await,
+        Write::CreateAccessKey(key) => insert_access_key(client, key).await,
+        Write::UpdateKey(key) => update_key(client, key).await,
+        Write::AddVersion { key, version } => {
+            update_key(client, key).await?;
+            insert_version(client, version).await
+        }
+        Write::UpdateAlias(alias) => update_alias(client, alias).await,
+        Write::DeleteAlias(name) => delete_alias(client, name).await,
+        Write::PutTags { key_id, tags } => put_tags(client, key_id, tags).await,
+        Write::DeleteTags { key_id, tag_keys } => delete_tags(client, key_id, tag_keys).await,
+        Write::DestroyKey(key_id) => destroy_key(client, key_id).await,
     }
 }
 
@@ -86,38 +186,52 @@ async fn attempt_write(
 async fn execute(
     client: &impl GenericClient,
     sql: &str,
-    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    params: &[Param<'_>],
 ) -> Result<u64, tokio_postgres::Error> {
     let statement = client.prepare_cached(sql).await?;
     client.execute(&statement, params).await
+}
+
+/// Runs `sql` and answers `Ok(true)` if it changed exactly one row.
+async fn execute_one(
+    client: &impl GenericClient,
+    sql: &str,
+    params: &[Param<'_>],
+) -> Result<bool, Failure> {
+    Ok(execute(client, sql, params).await? == 1)
 }
 
 async fn put_meta_if_absent(
     client: &impl GenericClient,
     name: &str,
     value: &[u8],
-) -> Result<bool, tokio_postgres::Error> {
+) -> Result<bool, Failure> {
     let sql = "INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
-    let inserted = execute(client, sql, &[&name, &value]).await?;
-    Ok(inserted == 1)
+    execute_one(client, sql, &[&name, &value]).await
 }
 
-async fn insert_key(
-    client: &impl GenericClient,
-    key: &KeyRecord,
-) -> Result<(), tokio_postgres::Error> {
-    let sql = "INSERT INTO keys (key_id, description, spec, usage, origin, protection_level, \
-               state, creator, created_at, delete_at, primary_version, last_rotation_at, \
-               rotation_interval, next_rotation_at, deletion_protection, policy) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 16] = [
+/// The API names of the key's enums, in column order: spec, usage, origin, protection
+/// level, state.
+fn enum_names(key: &KeyRecord) -> [&'static str; 5] {
+    [
+        key.spec.as_str(),
+        key.usage.as_str(),
+        key.origin.as_str(),
+        key.protection_level.as_str(),
+        key.state.as_str(),
+    ]
+}
+
+/// Every column of `key` as `$1`..`$17`, in the order `insert_key` names them.
+fn key_params<'a>(key: &'a KeyRecord, names: &'a [&'static str; 5]) -> [Param<'a>; 17] {
+    [
         &key.key_id,
         &key.description,
-        &key.spec.as_str(),
-        &key.usage.as_str(),
-        &key.origin.as_str(),
-        &key.protection_level.as_str(),
-        &key.state.as_str(),
+        &names[0],
+        &names[1],
+        &names[2],
+        &names[3],
+        &names[4],
         &key.creator,
         &key.created_at,
         &key.delete_at,
@@ -127,31 +241,75 @@ async fn insert_key(
         &key.next_rotation_at,
         &key.deletion_protection,
         &key.policy,
-    ];
-    execute(client, sql, &params).await.map(|_| ())
+        &key.revision,
+    ]
+}
+
+async fn insert_key(client: &impl GenericClient, key: &KeyRecord) -> Result<bool, Failure> {
+    let sql = "INSERT INTO keys (key_id, description, spec, usage, origin, protection_level, \
+               state, creator, created_at, delete_at, primary_version, last_rotation_at, \
+               rotation_interval, next_rotation_at, deletion_protection, policy, revision) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+               $17)";
+    let names = enum_names(key);
+    execute_one(client, sql, &key_params(key, &names)).await
+}
+
+/// Replaces the key row if its stored revision is `key.revision - 1`; otherwise `Conflict`
+/// (the key exists at another revision) or `NotFound` (it does not exist).
+async fn update_key(client: &impl GenericClient, key: &KeyRecord) -> Result<bool, Failure> {
+    let sql = "UPDATE keys SET description = $2, spec = $3, usage = $4, origin = $5, \
+               protection_level = $6, state = $7, creator = $8, created_at = $9, \
+               delete_at = $10, primary_version = $11, last_rotation_at = $12, \
+               rotation_interval = $13, next_rotation_at = $14, deletion_protection = $15, \
+               policy = $16, revision = $17 \
+               WHERE key_id = $1 AND revision = $18";
+    let updated = match key.revision.checked_sub(1) {
+        Some(expected) => {
+            let names = enum_names(key);
+            let mut params = key_params(key, &names).to_vec();
+            params.push(&expected);
+            execute_one(client, sql, &params).await?
+        }
+        None => false,
+    };
+    if updated {
+        Ok(true)
+    } else if key_exists(client, &key.key_id).await? {
+        Err(Failure::Refused(StoreError::Conflict))
+    } else {
+        Err(Failure::Refused(StoreError::NotFound))
+    }
+}
+
+async fn key_exists(client: &impl GenericClient, key_id: &str) -> Result<bool, Failure> {
+    let sql = "SELECT EXISTS (SELECT 1 FROM keys WHERE key_id = $1)";
+    let statement = client.prepare_cached(sql).await?;
+    let row = client.query_one(&statement, &[&key_id]).await?;
+    Ok(row.try_get(0)?)
 }
 
 async fn insert_version(
     client: &impl GenericClient,
     version: &VersionRecord,
-) -> Result<(), tokio_postgres::Error> {
+) -> Result<bool, Failure> {
     let sql = "INSERT INTO key_versions (version_id, key_id, created_at, wrapped_material) \
                VALUES ($1, $2, $3, $4)";
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [
+    let params: [Param<'_>; 4] = [
         &version.version_id,
         &version.key_id,
         &version.created_at,
         &version.wrapped_material,
     ];
-    execute(client, sql, &params).await.map(|_| ())
+    execute_one(client, sql, &params).await
 }
 
-/// Inserts the tags; a tag key given twice is a primary-key violation.
+/// Inserts the tags of a new key; a tag key given twice is a primary-key violation.
 async fn insert_tags(
     client: &impl GenericClient,
     key_id: &str,
     tags: &[Tag],
-) -> Result<(), tokio_postgres::Error> {
+) -> Result<(), Failure> {
     let sql = "INSERT INTO key_tags (key_id, tag_key, tag_value) VALUES ($1, $2, $3)";
     for tag in tags {
         execute(client, sql, &[&key_id, &tag.key, &tag.value]).await?;
@@ -159,29 +317,95 @@ async fn insert_tags(
     Ok(())
 }
 
-async fn insert_alias(
+/// Inserts or replaces the tags of an existing key (`ReferenceNotFound` if there is none,
+/// even when `tags` is empty). A tag key given twice keeps its last value.
+async fn put_tags(
     client: &impl GenericClient,
-    alias: &AliasRecord,
-) -> Result<(), tokio_postgres::Error> {
+    key_id: &str,
+    tags: &[Tag],
+) -> Result<bool, Failure> {
+    if !key_exists(client, key_id).await? {
+        return Err(Failure::Refused(StoreError::ReferenceNotFound));
+    }
+    // One statement per tag: a single multi-row upsert refuses a tag key given twice.
+    let sql = "INSERT INTO key_tags (key_id, tag_key, tag_value) VALUES ($1, $2, $3) \
+               ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = EXCLUDED.tag_value";
+    for tag in tags {
+        execute(client, sql, &[&key_id, &tag.key, &tag.value]).await?;
+    }
+    Ok(true)
+}
+
+async fn delete_tags(
+    client: &impl GenericClient,
+    key_id: &str,
+    tag_keys: &[String],
+) -> Result<bool, Failure> {
+    let sql = "DELETE FROM key_tags WHERE key_id = $1 AND tag_key = ANY ($2)";
+    execute(client, sql, &[&key_id, &tag_keys]).await?;
+    Ok(true)
+}
+
+async fn insert_alias(client: &impl GenericClient, alias: &AliasRecord) -> Result<bool, Failure> {
     let sql = "INSERT INTO aliases (name, key_id, created_at) VALUES ($1, $2, $3)";
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
-        [&alias.name, &alias.key_id, &alias.created_at];
-    execute(client, sql, &params).await.map(|_| ())
+    let params: [Param<'_>; 3] = [&alias.name, &alias.key_id, &alias.created_at];
+    execute_one(client, sql, &params).await
+}
+
+/// Points an existing alias at `alias.key_id`, keeping its creation time: `NotFound` if no
+/// alias has the name, `ReferenceNotFound` (a foreign-key violation) if the key is missing.
+async fn update_alias(client: &impl GenericClient, alias: &AliasRecord) -> Result<bool, Failure> {
+    let sql = "UPDATE aliases SET key_id = $2 WHERE name = $1";
+    if execute_one(client, sql, &[&alias.name, &alias.key_id]).await? {
+        Ok(true)
+    } else {
+        Err(Failure::Refused(StoreError::NotFound))
+    }
+}
+
+async fn delete_alias(client: &impl GenericClient, name: &str) -> Result<bool, Failure> {
+    execute_one(client, "DELETE FROM aliases WHERE name = $1", &[&name]).await
+}
+
+/// Locks the key row (so no alias, tag or version can be added to it meanwhile), tombstones
+/// its versions, then deletes its aliases, tags, versions (the material) and its row:
+/// `NotFound` if there was no row.
+async fn destroy_key(client: &impl GenericClient, key_id: &str) -> Result<bool, Failure> {
+    let lock = client
+        .prepare_cached("SELECT 1 FROM keys WHERE key_id = $1 FOR UPDATE")
+        .await?;
+    if client.query_opt(&lock, &[&key_id]).await?.is_none() {
+        return Err(Failure::Refused(StoreError::NotFound));
+    }
+    let statements = [
+        "INSERT INTO destroyed_versions (version_id, key_id, destroyed_at) \
+         SELECT version_id, key_id, EXTRACT(EPOCH FROM now())::BIGINT \
+         FROM key_versions WHERE key_id = $1 \
+         ON CONFLICT (version_id) DO NOTHING",
+        "DELETE FROM aliases WHERE key_id = $1",
+        "DELETE FROM key_tags WHERE key_id = $1",
+        "DELETE FROM key_versions WHERE key_id = $1",
+        "DELETE FROM keys WHERE key_id = $1",
+    ];
+    for sql in statements {
+        execute(client, sql, &[&key_id]).await?;
+    }
+    Ok(true)
 }
 
 async fn insert_access_key(
     client: &impl GenericClient,
     key: &AccessKeyRecord,
-) -> Result<(), tokio_postgres::Error> {
+) -> Result<bool, Failure> {
     let sql = "INSERT INTO access_keys \
                (access_key_id, \"user\", wrapped_secret, active, created_at) \
                VALUES ($1, $2, $3, $4, $5)";
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] = [
+    let params: [Param<'_>; 5] = [
         &key.access_key_id,
         &key.user,
         &key.wrapped_secret,
         &key.active,
         &key.created_at,
     ];
-    execute(client, sql, &params).await.map(|_| ())
+    execute_one(client, sql, &params).await
 }

@@ -1,8 +1,8 @@
 //! PostgreSQL-specific behaviour the shared suite cannot see.
 //!
 //! Owns the checks of this backend's own promises: migrations run once when nodes start
-//! together, a newer schema and a non-durable server are refused, unreadable rows are
-//! `Corrupt`, `sslmode=require` never falls back to plaintext, and `Debug` hides the
+//! together, an older schema is upgraded and a newer one refused, a non-durable server is
+//! refused, unreadable rows are `Corrupt`, `sslmode=require` never falls back to plaintext, and `Debug` hides the
 //! password. Each check uses its own schema (see `common`) and is skipped, or fails under
 //! CI, when the database is absent. The `Store` contract itself is the suite's
 //! (`conformance.rs`).
@@ -12,7 +12,7 @@ mod common;
 
 use openkms_core::{Store, StoreError};
 use openkms_store_postgres::PostgresStore;
-use openkms_store_tests::fixtures::{full_key, minimal_key};
+use openkms_store_tests::fixtures::minimal_key;
 
 use crate::common::{POOL_SIZE, TestSchema, database_available, database_url, raw_client};
 
@@ -51,8 +51,8 @@ async fn nodes_starting_together_migrate_once() {
         )
         .await
         .unwrap();
-    assert_eq!(row.get::<_, i64>(0), 1, "the migration was recorded once");
-    assert_eq!(row.get::<_, i64>(1), 1);
+    assert_eq!(row.get::<_, i64>(0), 2, "each migration was recorded once");
+    assert_eq!(row.get::<_, i64>(1), 2);
     let new = minimal_key(1);
     stores[0]
         .create_key(&new.key, &new.version, &new.tags)
@@ -62,7 +62,7 @@ async fn nodes_starting_together_migrate_once() {
     assert_eq!(read, Some(new.key), "one node reads what another wrote");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn newer_schema_is_refused() {
     if !database_available() {
         return;
@@ -81,7 +81,7 @@ async fn newer_schema_is_refused() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn non_durable_server_is_refused() {
     if !database_available() {
         return;
@@ -95,7 +95,7 @@ async fn non_durable_server_is_refused() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_enum_names_are_corrupt() {
     if !database_available() {
         return;
@@ -115,37 +115,48 @@ async fn unknown_enum_names_are_corrupt() {
     }
 }
 
-#[tokio::test]
-async fn version_of_another_existing_key_is_refused() {
+/// Turns a current schema back into version 1 (as a database made before the key
+/// lifecycle), with one key row in it.
+const BACK_TO_V1: &str = "
+DROP INDEX keys_due_deletion;
+DROP INDEX keys_due_rotation;
+DROP TABLE destroyed_versions;
+ALTER TABLE keys DROP COLUMN revision;
+DELETE FROM openkms_schema_migrations WHERE version > 1;
+INSERT INTO keys VALUES ('k', '', 'Aliyun_AES_256', 'ENCRYPT/DECRYPT', 'Aliyun_KMS',
+    'SOFTWARE', 'Enabled', 'c', 0, NULL, 'v', 0, NULL, NULL, NULL, NULL);
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn version_1_schema_is_upgraded_keeping_its_keys() {
     if !database_available() {
         return;
     }
     let schema = TestSchema::new();
+    drop(open(&schema).await.unwrap());
+    let client = raw_client(Some(&schema.name)).await.unwrap();
+    client.batch_execute(BACK_TO_V1).await.unwrap();
     let store = open(&schema).await.unwrap();
-    let first = full_key(1);
-    store
-        .create_key(&first.key, &first.version, &first.tags)
+    let key = store
+        .get_key("k")
+        .await
+        .unwrap()
+        .expect("the old key is kept");
+    assert_eq!(
+        key.revision, 1,
+        "keys from before revisions start at revision 1"
+    );
+    assert!(!store.is_destroyed_version("v").await.unwrap());
+    let row = client
+        .query_one("SELECT max(version) FROM openkms_schema_migrations", &[])
         .await
         .unwrap();
-    let mut second = full_key(2);
-    second.version.key_id = first.key.key_id.clone();
-    let result = store
-        .create_key(&second.key, &second.version, &second.tags)
-        .await;
-    assert!(
-        matches!(result, Err(StoreError::ReferenceNotFound)),
-        "{result:?}"
-    );
-    assert_eq!(store.get_key(&second.key.key_id).await.unwrap(), None);
-    assert_eq!(
-        store.get_version(&second.version.version_id).await.unwrap(),
-        None
-    );
+    assert_eq!(row.get::<_, i64>(0), 2);
 }
 
 /// Assumes the server's certificate is not in the platform's roots (a Debian snakeoil
 /// certificate, or no TLS at all): then `require` must refuse, never connect in plaintext.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sslmode_require_does_not_fall_back_to_plaintext() {
     if !database_available() {
         return;
@@ -159,7 +170,7 @@ async fn sslmode_require_does_not_fall_back_to_plaintext() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_database_is_unavailable() {
     let url = "postgres://openkms:secret-pw@127.0.0.1:1/none?connect_timeout=5";
     let result = PostgresStore::connect(url, 1).await;
@@ -169,7 +180,7 @@ async fn unreachable_database_is_unavailable() {
     assert!(!message.contains("secret-pw"), "{message}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debug_shows_the_target_but_not_the_password() {
     if !database_available() {
         return;

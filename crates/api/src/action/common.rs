@@ -181,7 +181,7 @@ pub fn page<T>(
 ) -> Map<String, Value> {
     let shown: Vec<Value> = items
         .iter()
-        .skip((number - 1) * size)
+        .skip((number - 1).saturating_mul(size))
         .take(size)
         .map(render)
         .collect();

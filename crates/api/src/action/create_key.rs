@@ -123,13 +123,14 @@ pub fn rotation_interval(params: &Params) -> Result<i64, RpcError> {
 
 /// Parses `<integer><unit>` with unit `d`, `h`, `m` or `s` into seconds.
 pub fn parse_interval(text: &str) -> Option<i64> {
-    let (number, unit) = text.split_at(text.len().checked_sub(1)?);
+    let unit = text.chars().last()?;
+    let number = &text[..text.len() - unit.len_utf8()];
     let n: i64 = number.parse().ok().filter(|n| *n > 0)?;
     let scale = match unit {
-        "d" => 86_400,
-        "h" => 3_600,
-        "m" => 60,
-        "s" => 1,
+        'd' => 86_400,
+        'h' => 3_600,
+        'm' => 60,
+        's' => 1,
         _ => return None,
     };
     n.checked_mul(scale)
@@ -171,6 +172,8 @@ mod tests {
         assert_eq!(parse_interval("7"), None);
         assert_eq!(parse_interval("-7d"), None);
         assert_eq!(parse_interval(""), None);
+        assert_eq!(parse_interval("30dé"), None);
+        assert_eq!(parse_interval("é"), None);
         assert_eq!(parse_interval("99999999999999999d"), None);
     }
 

@@ -41,6 +41,18 @@ fn not_found(e: KmsError) -> RpcError {
     }
 }
 
+/// The repeat-list actions' codes for a refused tag (Appendix A): `InvalidParameter.TagKey`
+/// and `InvalidParameter.TagValue` instead of the generic `InvalidParameter`.
+pub fn tag_error(e: KmsError) -> RpcError {
+    match e {
+        KmsError::InvalidParameter { name: "TagKey", .. } => RpcError::InvalidTagKey,
+        KmsError::InvalidParameter {
+            name: "TagValue", ..
+        } => RpcError::InvalidTagValue,
+        other => other.into(),
+    }
+}
+
 /// The tags of `Tag.N.Key` / `Tag.N.Value`; a key given twice is `Duplicate.TagKey`.
 pub fn tags(params: &Params) -> Result<Vec<Tag>, RpcError> {
     let items = common::repeat_list(params, "Tag");

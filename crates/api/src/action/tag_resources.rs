@@ -26,7 +26,10 @@ pub async fn run(service: &KeyService, params: &Params) -> Result<Fields, RpcErr
         return Err(RpcError::MissingParameter("Tag.1.Key"));
     }
     for key_id in &keys {
-        service.tag_key(key_id, &tags).await?;
+        service
+            .tag_key(key_id, &tags)
+            .await
+            .map_err(tag_lists::tag_error)?;
     }
     Ok(common::empty())
 }

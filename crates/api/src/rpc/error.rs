@@ -59,6 +59,12 @@ pub enum RpcError {
     /// A `ResourceId.N` names no key.
     #[error("resource not found")]
     ResourceNotFound,
+    /// A tag key breaks the tag rules (repeat-list tagging actions).
+    #[error("invalid tag key")]
+    InvalidTagKey,
+    /// A tag value breaks the tag rules (repeat-list tagging actions).
+    #[error("invalid tag value")]
+    InvalidTagValue,
     /// A tag key appears twice in one request.
     #[error("duplicate tag key")]
     DuplicateTagKey,
@@ -105,6 +111,8 @@ impl RpcError {
             Self::NotFound => (404, "InvalidAction.NotFound", s(MSG_ACTION)),
             Self::BodyUnreadable => (400, "InvalidParameter", s(MSG_BODY_UNREADABLE)),
             Self::ResourceNotFound => (404, "InvalidResourceId.NotFound", s(MSG_RESOURCE)),
+            Self::InvalidTagKey => (400, "InvalidParameter.TagKey", invalid("TagKey", None)),
+            Self::InvalidTagValue => (400, "InvalidParameter.TagValue", invalid("TagValue", None)),
             Self::DuplicateTagKey => (400, "Duplicate.TagKey", s(MSG_DUPLICATE_TAG)),
             Self::Kms(e) => return kms_wire(e),
         };

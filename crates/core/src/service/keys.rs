@@ -179,12 +179,7 @@ fn new_record(
 }
 
 fn validate_create(input: &CreateKeyInput) -> Result<(), KmsError> {
-    if input.description.chars().count() > MAX_DESCRIPTION_CHARS {
-        let reason = InvalidReason::TooLong {
-            max: MAX_DESCRIPTION_CHARS,
-        };
-        return Err(KmsError::invalid("Description", reason));
-    }
+    validate_description(&input.description)?;
     if let Some(i) = input.rotation_interval
         && !super::lifecycle::ROTATION_BOUNDS.contains(&i)
     {
@@ -215,6 +210,20 @@ fn validate_policy(policy: &str) -> Result<(), KmsError> {
     }
 }
 
+/// At most 8192 characters, and no NUL (which not every store can keep).
+pub(crate) fn validate_description(description: &str) -> Result<(), KmsError> {
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        let reason = InvalidReason::TooLong {
+            max: MAX_DESCRIPTION_CHARS,
+        };
+        return Err(KmsError::invalid("Description", reason));
+    }
+    if description.contains('\0') {
+        return Err(KmsError::invalid("Description", InvalidReason::BadFormat));
+    }
+    Ok(())
+}
+
 /// Tag rules of §5: at most 20; key and value 1-128 characters of `[A-Za-z0-9/\_-.+=:@]`
 /// (values may be empty); keys must not start with `aliyun` or `acs:`; no duplicate keys.
 pub(crate) fn validate_tags(tags: &[Tag]) -> Result<(), KmsError> {
@@ -231,11 +240,14 @@ pub(crate) fn validate_tags(tags: &[Tag]) -> Result<(), KmsError> {
     };
     for (i, tag) in tags.iter().enumerate() {
         let reserved = tag.key.starts_with("aliyun") || tag.key.starts_with("acs:");
-        if tag.key.is_empty() || reserved || !allowed(&tag.key) || !allowed(&tag.value) {
-            return Err(KmsError::invalid("Tags", InvalidReason::BadFormat));
+        if tag.key.is_empty() || reserved || !allowed(&tag.key) {
+            return Err(KmsError::invalid("TagKey", InvalidReason::BadFormat));
+        }
+        if !allowed(&tag.value) {
+            return Err(KmsError::invalid("TagValue", InvalidReason::BadFormat));
         }
         if tags[..i].iter().any(|t| t.key == tag.key) {
-            return Err(KmsError::invalid("Tags", InvalidReason::BadFormat));
+            return Err(KmsError::invalid("TagKey", InvalidReason::BadFormat));
         }
     }
     Ok(())

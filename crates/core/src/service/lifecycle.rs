@@ -104,12 +104,7 @@ impl KeyService {
         key_id: &str,
         description: &str,
     ) -> Result<KeyRecord, KmsError> {
-        if description.chars().count() > super::MAX_DESCRIPTION_CHARS {
-            let reason = InvalidReason::TooLong {
-                max: super::MAX_DESCRIPTION_CHARS,
-            };
-            return Err(KmsError::invalid("Description", reason));
-        }
+        super::keys::validate_description(description)?;
         self.modify_key(key_id, |k| {
             Ok(KeyRecord {
                 description: description.to_owned(),

@@ -19,6 +19,8 @@ use serde_json::Value;
 
 use super::envelope::{self, Header};
 
+/// A bare CiphertextBlob file is never larger than this (a 6 KB plaintext's blob is ~8 KB).
+const MAX_BARE_BLOB_BYTES: u64 = 64 * 1024;
 /// Files larger than this get a progress bar.
 const PROGRESS_THRESHOLD: u64 = 64 * 1024 * 1024;
 
@@ -116,16 +118,18 @@ pub async fn decrypt(client: &Client, args: &DecryptFileArgs) -> Result<(), CliF
 
 async fn decrypt_bare(
     client: &Client,
-    mut file: File,
+    file: File,
     args: &DecryptFileArgs,
 ) -> Result<(), CliFailure> {
     let mut text = String::new();
-    file.read_to_string(&mut text).map_err(|_| {
-        anyhow!(
-            "{} is neither an openkms envelope file nor a CiphertextBlob",
-            args.input.display()
-        )
-    })?;
+    file.take(MAX_BARE_BLOB_BYTES)
+        .read_to_string(&mut text)
+        .map_err(|_| {
+            anyhow!(
+                "{} is neither an openkms envelope file nor a CiphertextBlob",
+                args.input.display()
+            )
+        })?;
     let mut params = vec![("CiphertextBlob", text.trim().to_owned())];
     if let Some(ctx) = &args.context {
         params.push(("EncryptionContext", ctx.clone()));

@@ -60,7 +60,7 @@ where
         Err(files::CliFailure::Api(e)) => output::failure(&e),
         Err(files::CliFailure::Other(e)) => {
             eprintln!("ERROR: {e:#}");
-            ExitCode::from(output::EXIT_CONNECTION)
+            ExitCode::from(output::EXIT_API)
         }
     }
 }

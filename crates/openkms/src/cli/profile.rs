@@ -124,19 +124,28 @@ pub fn resolve(args: &ConnectionArgs) -> anyhow::Result<Connection> {
         .or(profile.ca_file)
         .or_else(|| local_ca(&endpoint));
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let (id, secret) = match (
+    let from_env = match (
         env("ALIBABA_CLOUD_ACCESS_KEY_ID"),
         env("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
     ) {
-        (Some(id), Some(secret)) => (id, secret),
-        _ => match (profile.access_key_id, profile.access_key_secret) {
-            (Some(id), Some(secret)) => (id, secret),
-            _ => bail!(
-                "no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, \
-                 or run `openkms configure` to store a profile in {}",
-                path.display()
-            ),
-        },
+        (Some(id), Some(secret)) => Some((id, secret)),
+        _ => None,
+    };
+    let from_profile = match (profile.access_key_id, profile.access_key_secret) {
+        (Some(id), Some(secret)) => Some((id, secret)),
+        _ => None,
+    };
+    // A profile named on the command line wins; otherwise the environment, as in the seeds.
+    let chosen = match args.profile.is_some() {
+        true => from_profile.or(from_env),
+        false => from_env.or(from_profile),
+    };
+    let Some((id, secret)) = chosen else {
+        bail!(
+            "no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, \
+             or run `openkms configure` to store a profile in {}",
+            path.display()
+        );
     };
     let region_id = env("ALIBABA_CLOUD_REGION_ID")
         .or(profile.region_id)
