@@ -73,6 +73,7 @@ fn warm_service(rt: &Runtime, keys: usize) -> (KeyService, Vec<KeyRef>) {
         let config = ServiceConfig {
             region_id: "cn-hangzhou".into(),
             account_id: Some("1234567890123456".into()),
+            cache_ttl_ms: None,
         };
         let clock = Arc::new(ManualClock::new(1_700_000_000));
         let svc = KeyService::open(

@@ -204,6 +204,7 @@ fn config() -> ServiceConfig {
     ServiceConfig {
         region_id: "cn-hangzhou".into(),
         account_id: Some("1234567890123456".into()),
+        cache_ttl_ms: None,
     }
 }
 
@@ -576,4 +577,42 @@ proptest! {
             Ok(())
         })?;
     }
+}
+
+#[tokio::test]
+async fn a_second_node_sees_a_change_once_its_cache_lifetime_passes() {
+    let store: Arc<MemStore> = Arc::default();
+    let clock = Arc::new(ManualClock::new(T0));
+    let node = |ttl| {
+        let (store, clock) = (store.clone(), clock.clone());
+        async move {
+            let config = ServiceConfig {
+                cache_ttl_ms: ttl,
+                ..config()
+            };
+            KeyService::open(
+                store,
+                root_from(ROOT),
+                clock,
+                Arc::new(OsRandom::new()),
+                config,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let (a, b) = (node(Some(1000)).await, node(Some(1000)).await);
+    let key = a.create_key(input(KeySpec::AliyunAes256)).await.unwrap();
+    let id = KeyRef::Id(key.key_id.clone());
+    let none = EncryptionContext::empty();
+    assert!(
+        b.encrypt(&id, b"x", &none).await.is_ok(),
+        "a key made on A is usable on B at once"
+    );
+    a.disable_key(&key.key_id).await.unwrap();
+    clock.advance(1);
+    assert!(matches!(
+        b.encrypt(&id, b"x", &none).await,
+        Err(KmsError::KeyStateRejected(KeyState::Disabled))
+    ));
 }

@@ -47,6 +47,41 @@ pub struct ServerArgs {
     /// Account id shown in ARNs and as Creator [default: generated at first start].
     #[arg(long, env = "OPENKMS_ACCOUNT_ID")]
     pub account_id: Option<String>,
+    /// PostgreSQL URL (postgres://user:password@host/db) instead of the embedded SQLite store;
+    /// several nodes may share one database. The password is never logged.
+    #[arg(long, env = "OPENKMS_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Connections in the PostgreSQL pool [default: 16].
+    #[arg(long, env = "OPENKMS_DATABASE_POOL_SIZE")]
+    pub database_pool_size: Option<usize>,
+    /// How long a node trusts its cached keys before re-reading them, in milliseconds, when
+    /// nodes share a database [default: 1000 with --database-url].
+    #[arg(long, env = "OPENKMS_CACHE_TTL_MS")]
+    pub cache_ttl_ms: Option<i64>,
+}
+
+/// A database URL; its `Debug` hides the whole value, since it may hold a password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(pub String);
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DatabaseUrl(<redacted>)")
+    }
+}
+
+/// Where keys are stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    /// SQLite in the data directory (the embedded default).
+    Sqlite,
+    /// A PostgreSQL database shared by the nodes.
+    Postgres {
+        /// The connection URL.
+        url: DatabaseUrl,
+        /// Pool size.
+        pool_size: usize,
+    },
 }
 
 /// The configuration file's shape; every field optional, unknown fields refused.
@@ -60,6 +95,9 @@ struct FileConfig {
     insecure_http: Option<bool>,
     region_id: Option<String>,
     account_id: Option<String>,
+    database_url: Option<String>,
+    database_pool_size: Option<usize>,
+    cache_ttl_ms: Option<i64>,
 }
 
 /// How the server speaks on its socket.
@@ -91,6 +129,10 @@ pub struct ServerConfig {
     pub region_id: String,
     /// Account in ARNs, when configured.
     pub account_id: Option<String>,
+    /// The store.
+    pub storage: Storage,
+    /// Cache lifetime in milliseconds (`None`: entries live until changed).
+    pub cache_ttl_ms: Option<i64>,
 }
 
 impl ServerConfig {
@@ -105,20 +147,14 @@ impl ServerConfig {
             .or(file.listen)
             .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
         let insecure = args.insecure_http || file.insecure_http.unwrap_or(false);
-        let transport = transport(
-            insecure,
+        let tls = (
             args.tls_cert.or(file.tls_cert),
             args.tls_key.or(file.tls_key),
+        );
+        let storage = storage(
+            args.database_url.or(file.database_url),
+            args.database_pool_size.or(file.database_pool_size),
         )?;
-        let region_id = args
-            .region_id
-            .or(file.region_id)
-            .unwrap_or_else(|| DEFAULT_REGION.to_owned());
-        let account_id = args.account_id.or(file.account_id);
-        validate_region(&region_id)?;
-        if let Some(a) = &account_id {
-            validate_account(a)?;
-        }
         Ok(Self {
             data_dir: args
                 .data_dir
@@ -127,11 +163,26 @@ impl ServerConfig {
             listen: listen.parse().with_context(|| {
                 format!("listen: {listen:?} is not an address such as 127.0.0.1:8443")
             })?,
-            transport,
-            region_id,
-            account_id,
+            transport: transport(insecure, tls.0, tls.1)?,
+            region_id: region(args.region_id.or(file.region_id))?,
+            account_id: account(args.account_id.or(file.account_id))?,
+            cache_ttl_ms: cache_ttl(&storage, args.cache_ttl_ms.or(file.cache_ttl_ms))?,
+            storage,
         })
     }
+}
+
+fn region(value: Option<String>) -> anyhow::Result<String> {
+    let region = value.unwrap_or_else(|| DEFAULT_REGION.to_owned());
+    validate_region(&region)?;
+    Ok(region)
+}
+
+fn account(value: Option<String>) -> anyhow::Result<Option<String>> {
+    if let Some(a) = &value {
+        validate_account(a)?;
+    }
+    Ok(value)
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
@@ -152,6 +203,37 @@ fn transport(
         (false, None, None) => Ok(Transport::GeneratedTls),
         (false, Some(_), None) => bail!("tls_key: required with tls_cert"),
         (false, None, Some(_)) => bail!("tls_cert: required with tls_key"),
+    }
+}
+
+fn storage(url: Option<String>, pool_size: Option<usize>) -> anyhow::Result<Storage> {
+    let Some(url) = url else {
+        if pool_size.is_some() {
+            bail!("database_pool_size: only meaningful with database_url");
+        }
+        return Ok(Storage::Sqlite);
+    };
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        bail!("database_url: must start with postgres:// or postgresql://");
+    }
+    let pool_size = pool_size.unwrap_or(16);
+    if !(1..=1024).contains(&pool_size) {
+        bail!("database_pool_size: {pool_size} must be between 1 and 1024");
+    }
+    Ok(Storage::Postgres {
+        url: DatabaseUrl(url),
+        pool_size,
+    })
+}
+
+fn cache_ttl(storage: &Storage, ttl: Option<i64>) -> anyhow::Result<Option<i64>> {
+    match (storage, ttl) {
+        (_, Some(ms)) if !(1..=3_600_000).contains(&ms) => {
+            bail!("cache_ttl_ms: {ms} must be between 1 and 3600000")
+        }
+        (_, Some(ms)) => Ok(Some(ms)),
+        (Storage::Postgres { .. }, None) => Ok(Some(1000)),
+        (Storage::Sqlite, None) => Ok(None),
     }
 }
 
@@ -184,6 +266,26 @@ mod tests {
         assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(c.transport, Transport::GeneratedTls);
         assert_eq!(c.region_id, DEFAULT_REGION);
+        assert_eq!(c.storage, Storage::Sqlite);
+        assert_eq!(c.cache_ttl_ms, None);
+    }
+
+    #[test]
+    fn database_url_is_validated_and_never_shown() {
+        let url = "postgres://kms:s3cret@db/kms".to_owned();
+        let c = ServerConfig::load(ServerArgs {
+            database_url: Some(url),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(!format!("{c:?}").contains("s3cret"));
+        assert_eq!(c.cache_ttl_ms, Some(1000));
+        let bad = ServerArgs {
+            database_url: Some("mysql://x:s3cret@h".into()),
+            ..Default::default()
+        };
+        let e = ServerConfig::load(bad).unwrap_err().to_string();
+        assert!(e.starts_with("database_url") && !e.contains("s3cret"));
     }
 
     #[test]

@@ -11,10 +11,11 @@ use anyhow::{Context, bail};
 use openkms_api::{App, ServerOptions};
 use openkms_core::service::RootAccessKey;
 use openkms_core::{KeyService, OsRandom, RootKey, SecretBytes, ServiceConfig, Store, SystemClock};
+use openkms_store_postgres::PostgresStore;
 use openkms_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 
-use crate::config::{ServerArgs, ServerConfig, Transport};
+use crate::config::{ServerArgs, ServerConfig, Storage, Transport};
 use crate::{files, tls};
 
 /// Largest request body accepted, in bytes (a 6 KB plaintext percent-encoded fits easily).
@@ -38,7 +39,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
 
 async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     files::ensure_dir(&config.data_dir)?;
-    let store = open_store(&config.data_dir)?;
+    let store = open_store(&config).await?;
     let root = unlock_root_key(&config.data_dir, store.as_ref()).await?;
     let service = Arc::new(open_service(store, root, &config).await?);
     ensure_root_credentials(&service, &config.data_dir).await?;
@@ -58,11 +59,22 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn open_store(data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
-    let path = data_dir.join("openkms.db");
-    let store = SqliteStore::open(&path)
-        .with_context(|| format!("store: cannot open {}", path.display()))?;
-    Ok(Arc::new(store))
+async fn open_store(config: &ServerConfig) -> anyhow::Result<Arc<dyn Store>> {
+    match &config.storage {
+        Storage::Sqlite => {
+            let path = config.data_dir.join("openkms.db");
+            let store = SqliteStore::open(&path)
+                .with_context(|| format!("store: cannot open {}", path.display()))?;
+            Ok(Arc::new(store))
+        }
+        Storage::Postgres { url, pool_size } => {
+            let store = PostgresStore::connect(&url.0, *pool_size)
+                .await
+                .context("database_url: cannot use the PostgreSQL database")?;
+            tracing::info!(store = ?store, "using PostgreSQL");
+            Ok(Arc::new(store))
+        }
+    }
 }
 
 /// The root key from `OPENKMS_ROOT_KEY`, or `root.key`, or — only over an empty store — a
@@ -106,6 +118,7 @@ async fn open_service(
     let settings = ServiceConfig {
         region_id: config.region_id.clone(),
         account_id: config.account_id.clone(),
+        cache_ttl_ms: config.cache_ttl_ms,
     };
     KeyService::open(store, root, Arc::new(SystemClock), Arc::new(OsRandom::new()), settings)
         .await

@@ -10,12 +10,17 @@
 //! cache after the change did. So every change bumps a generation counter (one for keys and
 //! versions, one for aliases) before it updates the cache, and a loader caches what it read only
 //! if the generation it saw before reading is still current.
+//!
+//! When several nodes share one store, a change made by another node is not seen here; a
+//! bounded lifetime (`ttl_ms`) then makes key, alias and AccessKey entries expire so they are
+//! read again. A single node needs no lifetime: every change passes through its own cache.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use super::access::Credential;
+use crate::clock::Clock;
 use crate::model::{KeyRecord, KeySpec};
 use crate::secret::SecretBytes;
 
@@ -42,17 +47,56 @@ pub(crate) struct CachedKey {
 }
 
 /// The cache maps; each behind its own lock so readers rarely contend.
-#[derive(Debug, Default)]
 pub(crate) struct KeyCache {
-    keys: RwLock<HashMap<String, Arc<CachedKey>>>,
+    clock: Arc<dyn Clock>,
+    /// How long key, alias and AccessKey entries stay valid, in milliseconds; `None`: forever.
+    ttl_ms: Option<i64>,
+    keys: RwLock<HashMap<String, Stamped<Arc<CachedKey>>>>,
     versions: RwLock<HashMap<String, Arc<VersionKey>>>,
-    aliases: RwLock<HashMap<String, String>>,
-    credentials: RwLock<HashMap<String, Arc<Credential>>>,
+    aliases: RwLock<HashMap<String, Stamped<String>>>,
+    credentials: RwLock<HashMap<String, Stamped<Arc<Credential>>>>,
     key_generation: AtomicU64,
     alias_generation: AtomicU64,
 }
 
+/// A cached value with the time it was stored, in milliseconds.
+type Stamped<T> = (T, i64);
+
+impl std::fmt::Debug for KeyCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyCache")
+            .field("ttl_ms", &self.ttl_ms)
+            .finish_non_exhaustive()
+    }
+}
+
 impl KeyCache {
+    /// An empty cache whose entries live `ttl_ms` milliseconds (`None`: until changed).
+    pub fn new(clock: Arc<dyn Clock>, ttl_ms: Option<i64>) -> Self {
+        Self {
+            clock,
+            ttl_ms,
+            keys: RwLock::default(),
+            versions: RwLock::default(),
+            aliases: RwLock::default(),
+            credentials: RwLock::default(),
+            key_generation: AtomicU64::new(0),
+            alias_generation: AtomicU64::new(0),
+        }
+    }
+
+    fn stamp<T>(&self, value: T) -> Stamped<T> {
+        (value, self.clock.now_millis())
+    }
+
+    fn fresh<T: Clone>(&self, entry: Option<&Stamped<T>>) -> Option<T> {
+        let (value, at) = entry?;
+        let live = self
+            .ttl_ms
+            .is_none_or(|ttl| self.clock.now_millis() - at < ttl);
+        live.then(|| value.clone())
+    }
+
     /// The key generation, read before a store read whose result may be cached.
     pub fn key_generation(&self) -> u64 {
         self.key_generation.load(Ordering::SeqCst)
@@ -68,7 +112,7 @@ impl KeyCache {
         let mut keys = write(&self.keys);
         if self.key_generation() == generation {
             self.put_version(key.primary.clone());
-            keys.insert(key.record.key_id.clone(), key);
+            keys.insert(key.record.key_id.clone(), self.stamp(key));
         }
     }
 
@@ -84,7 +128,7 @@ impl KeyCache {
     pub fn put_loaded_alias(&self, name: &str, key_id: &str, generation: u64) {
         let mut aliases = write(&self.aliases);
         if self.alias_generation() == generation {
-            aliases.insert(name.to_owned(), key_id.to_owned());
+            aliases.insert(name.to_owned(), self.stamp(key_id.to_owned()));
         }
     }
 
@@ -93,7 +137,7 @@ impl KeyCache {
         let mut keys = write(&self.keys);
         self.key_generation.fetch_add(1, Ordering::SeqCst);
         self.put_version(key.primary.clone());
-        keys.insert(key.record.key_id.clone(), key);
+        keys.insert(key.record.key_id.clone(), self.stamp(key));
     }
 
     /// Records that a key was destroyed: forgets it, its versions and its aliases.
@@ -105,7 +149,7 @@ impl KeyCache {
         drop(keys);
         let mut aliases = write(&self.aliases);
         self.alias_generation.fetch_add(1, Ordering::SeqCst);
-        aliases.retain(|_, k| k != key_id);
+        aliases.retain(|_, (k, _)| k != key_id);
     }
 
     /// Records a durable change to an alias (`None`: deleted).
@@ -113,13 +157,13 @@ impl KeyCache {
         let mut aliases = write(&self.aliases);
         self.alias_generation.fetch_add(1, Ordering::SeqCst);
         match key_id {
-            Some(k) => aliases.insert(name.to_owned(), k.to_owned()),
+            Some(k) => aliases.insert(name.to_owned(), self.stamp(k.to_owned())),
             None => aliases.remove(name),
         };
     }
 
     pub fn key(&self, key_id: &str) -> Option<Arc<CachedKey>> {
-        read(&self.keys).get(key_id).cloned()
+        self.fresh(read(&self.keys).get(key_id))
     }
 
     pub fn version(&self, version_id: &str) -> Option<Arc<VersionKey>> {
@@ -131,15 +175,16 @@ impl KeyCache {
     }
 
     pub fn alias(&self, name: &str) -> Option<String> {
-        read(&self.aliases).get(name).cloned()
+        self.fresh(read(&self.aliases).get(name))
     }
 
     pub fn credential(&self, access_key_id: &str) -> Option<Arc<Credential>> {
-        read(&self.credentials).get(access_key_id).cloned()
+        self.fresh(read(&self.credentials).get(access_key_id))
     }
 
     pub fn put_credential(&self, credential: Arc<Credential>) {
-        write(&self.credentials).insert(credential.access_key_id.clone(), credential);
+        let stamped = self.stamp(credential);
+        write(&self.credentials).insert(stamped.0.access_key_id.clone(), stamped);
     }
 }
 

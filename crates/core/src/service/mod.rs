@@ -45,6 +45,9 @@ pub struct ServiceConfig {
     /// The account id shown in ARNs and as `Creator`; `None` to keep (or at first start,
     /// generate) the one the data directory was created with.
     pub account_id: Option<String>,
+    /// How long cached keys, aliases and AccessKeys are trusted before being read again, in
+    /// milliseconds: needed when other nodes share the store; `None` for a single node.
+    pub cache_ttl_ms: Option<i64>,
 }
 
 /// The KMS use cases. Cheap to share behind an `Arc`.

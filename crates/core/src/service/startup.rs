@@ -53,11 +53,11 @@ impl KeyService {
         Ok(Self {
             store,
             root,
-            clock,
+            clock: clock.clone(),
             rng,
             region_id: config.region_id,
             account_id,
-            cache: KeyCache::default(),
+            cache: KeyCache::new(clock.clone(), config.cache_ttl_ms),
         })
     }
 }
