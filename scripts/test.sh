@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The test command of openkms: Rust build + unit/integration tests, then the end-to-end suite
-# that drives `openkms server` with the official Alibaba Cloud Python SDK.
+# that drives `openkms server` with the official Alibaba Cloud SDKs (Python old and Tea, npm).
 #
 #   ./scripts/test.sh            everything
 #   ./scripts/test.sh -k seed    extra arguments go to pytest (e.g. one e2e test)
 #
-# Needs: cargo, python3 with the venv module. The e2e venv lives in target/e2e-venv.
+# Needs: cargo, python3 with the venv module, node >= 20 with npm. The e2e venv lives in
+# target/e2e-venv; the npm suite installs into tests/e2e-npm/node_modules (npm ci).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,5 +42,5 @@ fi
 step "pytest tests/e2e (OPENKMS_BIN=$bin)"
 OPENKMS_BIN="$bin" "$venv/bin/python" -m pytest "$root/tests/e2e" -q "$@"
 
-# Later: the npm SDK suite (@alicloud/kms20160120) goes here, e.g.
-#   (cd tests/e2e-npm && npm ci && OPENKMS_BIN="$bin" npm test)
+step "node --test tests/e2e-npm (npm SDK @alicloud/kms20160120, OPENKMS_BIN=$bin)"
+(cd tests/e2e-npm && npm ci --no-audit --no-fund && OPENKMS_BIN="$bin" node --test)
