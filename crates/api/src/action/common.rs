@@ -52,11 +52,12 @@ pub fn repeat_list<'a>(params: &'a Params, name: &str) -> Vec<(u32, &'a str, &'a
 }
 
 /// The parameters of both data-key actions.
-pub const DATA_KEY_PARAMS: [ParamSpec; 4] = [
+pub const DATA_KEY_PARAMS: [ParamSpec; 5] = [
     spec::KEY_ID,
     spec::optional("KeySpec", "AES_256 (default) or AES_128"),
     spec::optional("NumberOfBytes", "key length 1-1024, overrides KeySpec"),
     spec::ENCRYPTION_CONTEXT,
+    spec::DRY_RUN,
 ];
 
 /// Parses the GenerateDataKey parameters and applies them (shared by both data-key actions).

@@ -21,6 +21,7 @@ pub const SPEC: ActionSpec = ActionSpec {
             "the base64 blob Encrypt or GenerateDataKey returned",
         ),
         spec::ENCRYPTION_CONTEXT,
+        spec::DRY_RUN,
     ],
 };
 

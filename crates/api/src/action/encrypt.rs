@@ -23,6 +23,7 @@ pub const SPEC: ActionSpec = ActionSpec {
             "the data, up to 6144 bytes; Decrypt returns it unchanged",
         ),
         spec::ENCRYPTION_CONTEXT,
+        spec::DRY_RUN,
     ],
 };
 

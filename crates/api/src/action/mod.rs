@@ -227,6 +227,18 @@ impl Action {
 
     /// Runs the action.
     pub async fn run(self, service: &KeyService, params: &Params) -> Result<Fields, RpcError> {
+        let dry_run =
+            self.spec().params.contains(&spec::DRY_RUN) && params.bool_or("DryRun", false)?;
+        let fields = self.apply(service, params).await?;
+        match dry_run {
+            // The crypto actions have no side effects, so checking everything and then
+            // withholding the result is exactly "would have succeeded" (§6.3).
+            true => Err(RpcError::DryRunOperation),
+            false => Ok(fields),
+        }
+    }
+
+    async fn apply(self, service: &KeyService, params: &Params) -> Result<Fields, RpcError> {
         match self {
             Self::CreateKey => create_key::run(service, params).await,
             Self::CreateAlias => create_alias::run(service, params).await,

@@ -31,6 +31,7 @@ pub const SPEC: ActionSpec = ActionSpec {
             "DestinationEncryptionContext",
             "the context to bind the new blob to",
         ),
+        super::spec::DRY_RUN,
     ],
 };
 

@@ -49,3 +49,9 @@ pub const ENCRYPTION_CONTEXT: ParamSpec = optional(
     "EncryptionContext",
     "JSON object of strings bound to the ciphertext",
 );
+
+/// `DryRun` as the cryptographic actions take it.
+pub const DRY_RUN: ParamSpec = optional(
+    "DryRun",
+    "true to check the request without performing it (answers DryRunOperationError)",
+);

@@ -59,6 +59,9 @@ pub enum RpcError {
     /// A `ResourceId.N` names no key.
     #[error("resource not found")]
     ResourceNotFound,
+    /// `DryRun=true`: everything checked, nothing done (§6.3: "KMS always returns an error").
+    #[error("dry run")]
+    DryRunOperation,
     /// A tag key breaks the tag rules (repeat-list tagging actions).
     #[error("invalid tag key")]
     InvalidTagKey,
@@ -68,6 +71,9 @@ pub enum RpcError {
     /// A tag key appears twice in one request.
     #[error("duplicate tag key")]
     DuplicateTagKey,
+    /// The request's audit line could not be written (and the log is not fail-open).
+    #[error("audit log unavailable")]
+    AuditUnavailable,
     /// An error from the key service.
     #[error(transparent)]
     Kms(#[from] KmsError),
@@ -111,9 +117,12 @@ impl RpcError {
             Self::NotFound => (404, "InvalidAction.NotFound", s(MSG_ACTION)),
             Self::BodyUnreadable => (400, "InvalidParameter", s(MSG_BODY_UNREADABLE)),
             Self::ResourceNotFound => (404, "InvalidResourceId.NotFound", s(MSG_RESOURCE)),
+            // The code is the documented one (§6.3); the status is unverified (AWS uses 412).
+            Self::DryRunOperation => (412, "DryRunOperationError", s(MSG_DRY_RUN)),
             Self::InvalidTagKey => (400, "InvalidParameter.TagKey", invalid("TagKey", None)),
             Self::InvalidTagValue => (400, "InvalidParameter.TagValue", invalid("TagValue", None)),
             Self::DuplicateTagKey => (400, "Duplicate.TagKey", s(MSG_DUPLICATE_TAG)),
+            Self::AuditUnavailable => (500, "InternalFailure", s(MSG_INTERNAL)),
             Self::Kms(e) => return kms_wire(e),
         };
         WireError {
@@ -213,6 +222,7 @@ const MSG_KEY_NOT_FOUND: &str = "The specified Key is not found.";
 const MSG_ALIAS_NOT_FOUND: &str = "The specified Alias is not found.";
 const MSG_SECURITY_TOKEN: &str =
     "The security token is not valid: this server issues no STS tokens; sign with an AccessKey.";
+const MSG_DRY_RUN: &str = "The request would have succeeded, but DryRun was set.";
 const MSG_RESOURCE: &str = "The specified ResourceId is not found.";
 const MSG_DUPLICATE_TAG: &str = "The tag key is duplicated.";
 const MSG_VERSION_NOT_FOUND: &str = "The specified Key version is not found.";
