@@ -3,6 +3,7 @@
 * ``server``: one TLS server for the whole session (root AccessKey from env, --account-id set).
   Tests that share it create their own keys and unique aliases, so they do not interfere.
 * ``kms``: the old Python SDK (``e2ehelp.Kms``) pointed at ``server``.
+* ``key``: a fresh key on ``server`` (its KeyMetadata).
 * ``start_server``: a factory for tests that need their own server (restarts, plain HTTP,
   generated credentials); everything it started is stopped at the end of the test.
 """
@@ -14,25 +15,15 @@ import signal
 import pytest
 
 import e2ehelp
-from e2ehelp import ACCOUNT_ID, Kms, OpenKms, server_env
-
-
-def _new_server(tmp_path_factory, name: str, args=(), env=None, data_dir=None) -> OpenKms:
-    base = tmp_path_factory.mktemp(name)
-    return OpenKms(data_dir=data_dir or base / "data", log_path=base / "server.log",
-                   args=list(args), env=env if env is not None else server_env())
+from e2ehelp import ACCOUNT_ID, Kms, OpenKms, new_server, stop_or_fail
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    srv = _new_server(tmp_path_factory, "shared", args=["--account-id", ACCOUNT_ID])
+    srv = new_server(tmp_path_factory, "shared", args=["--account-id", ACCOUNT_ID])
     srv.start()
     yield srv
-    died = not srv.running()
-    srv.stop()
-    if died:
-        pytest.fail(f"the shared openkms server died during the run (exit {srv.proc.returncode}); "
-                    f"stderr:\n{e2ehelp.tail(srv.log_path)}")
+    stop_or_fail(srv, "the shared openkms server died during the run")
 
 
 @pytest.fixture
@@ -41,12 +32,18 @@ def kms(server) -> Kms:
 
 
 @pytest.fixture
+def key(kms) -> dict:
+    """A fresh key on the shared server (CreateKey's KeyMetadata)."""
+    return kms.create_key()
+
+
+@pytest.fixture
 def start_server(tmp_path_factory):
     """start_server(args=(), env=None, data_dir=None) -> a started OpenKms."""
     started: list[OpenKms] = []
 
     def start(args=(), env=None, data_dir=None) -> OpenKms:
-        srv = _new_server(tmp_path_factory, "own", args, env, data_dir)
+        srv = new_server(tmp_path_factory, "own", args, env, data_dir)
         started.append(srv)
         return srv.start()
 

@@ -6,7 +6,9 @@ What lives here:
   * a small RPC V1 (HMAC-SHA1) signer, spec section 2.2, for requests the SDK cannot make
     (stale timestamps, replayed nonces, form bodies, '+' for space);
   * ``Kms``: the official old Python SDK (aliyunsdkcore + aliyunsdkkms) pointed at a server,
-    with the seed operations and an error helper that checks the whole error envelope.
+    with the seed operations and an error helper that checks the whole error envelope;
+    ``sdk_request`` builds the SDK's own request class for any other operation;
+  * the seed's own scripts (shared/seeds/000_*), as written, for the seed-workflow tests.
 
 Every wait here is bounded; nothing sleeps to make an assertion true.
 """
@@ -14,9 +16,11 @@ Every wait here is bounded; nothing sleeps to make an assertion true.
 from __future__ import annotations
 
 import base64
+import calendar
 import datetime as dt
 import hashlib
 import hmac
+import importlib
 import json
 import os
 import queue
@@ -24,21 +28,19 @@ import re
 import signal
 import subprocess
 import threading
+import time
 import urllib.parse
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 import requests
 from aliyunsdkcore.acs_exception.exceptions import ClientException, ServerException
 from aliyunsdkcore.client import AcsClient
 from aliyunsdkcore.http import protocol_type as PT
-from aliyunsdkkms.request.v20160120 import (
-    CreateAliasRequest,
-    CreateKeyRequest,
-    DecryptRequest,
-    EncryptRequest,
-)
+from aliyunsdkkms.request.v20160120 import DecryptRequest, EncryptRequest
 
 # ---------------------------------------------------------------------------------------
 # constants
@@ -193,6 +195,30 @@ class OpenKms:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=STOP_TIMEOUT)
+
+
+def new_server(tmp_path_factory, name: str, args=(), env=None, data_dir=None) -> OpenKms:
+    """An OpenKms (not started) in a fresh tmp dir ``name``: data dir and server.log there."""
+    base = tmp_path_factory.mktemp(name)
+    return OpenKms(data_dir=data_dir or base / "data", log_path=base / "server.log",
+                   args=list(args), env=env if env is not None else server_env())
+
+
+def own_kms(tmp_path_factory, name: str):
+    """For a module-scoped fixture (``yield from own_kms(...)``): a ``Kms`` on a server of the
+    module's own (--account-id set), so listings, counts and pages are exact; stopped after."""
+    srv = new_server(tmp_path_factory, name, args=["--account-id", ACCOUNT_ID]).start()
+    yield Kms(srv)
+    srv.stop()
+
+
+def stop_or_fail(srv: OpenKms, died_message: str) -> None:
+    """Stop a fixture's server; fail the run if it had died before (with its stderr)."""
+    died = not srv.running()
+    srv.stop()
+    if died:
+        pytest.fail(f"{died_message} (exit {srv.proc.returncode}); "
+                    f"stderr:\n{tail(srv.log_path)}")
 
 
 def dropped_connection(server: "OpenKms", what: str, err: Exception) -> AssertionError:
@@ -429,36 +455,22 @@ class Kms:
 
     # -- the seed operations ------------------------------------------------------------
 
-    def create_key_request(self, **params) -> CreateKeyRequest.CreateKeyRequest:
-        req = CreateKeyRequest.CreateKeyRequest()
-        for name, value in params.items():
-            getattr(req, f"set_{name}")(value)
-        return req
+    def create_key_request(self, **params):
+        return sdk_request("CreateKey", **params)
 
     def create_key(self, **params) -> dict:
         return self.call(self.create_key_request(**params))["KeyMetadata"]
 
     def create_alias_request(self, alias: str, key_id: str):
-        req = CreateAliasRequest.CreateAliasRequest()
-        req.set_AliasName(alias)
-        req.set_KeyId(key_id)
-        return req
+        return sdk_request("CreateAlias", AliasName=alias, KeyId=key_id)
 
     def create_alias(self, alias: str, key_id: str) -> dict:
         return self.call(self.create_alias_request(alias, key_id))
 
     def encrypt_request(self, key_id: str | None, plaintext: str | None,
                         context: str | None = None, method: str | None = None):
-        req = EncryptRequest.EncryptRequest()
-        if key_id is not None:
-            req.set_KeyId(key_id)
-        if plaintext is not None:
-            req.set_Plaintext(plaintext)
-        if context is not None:
-            req.set_EncryptionContext(context)
-        if method:
-            req.set_method(method)
-        return req
+        return _set_given(EncryptRequest.EncryptRequest(), method, KeyId=key_id,
+                          Plaintext=plaintext, EncryptionContext=context)
 
     def encrypt(self, key_id: str, plaintext: str, context: str | None = None,
                 method: str | None = None) -> dict:
@@ -466,21 +478,110 @@ class Kms:
 
     def decrypt_request(self, blob: str | None, context: str | None = None,
                         method: str | None = None):
-        req = DecryptRequest.DecryptRequest()
-        if blob is not None:
-            req.set_CiphertextBlob(blob)
-        if context is not None:
-            req.set_EncryptionContext(context)
-        if method:
-            req.set_method(method)
-        return req
+        return _set_given(DecryptRequest.DecryptRequest(), method, CiphertextBlob=blob,
+                          EncryptionContext=context)
 
     def decrypt(self, blob: str, context: str | None = None, method: str | None = None) -> dict:
         return self.call(self.decrypt_request(blob, context, method))
 
 
+def sdk_request(action: str, **params):
+    """The SDK's own request class for ``action`` with ``set_<Name>(value)`` for each param."""
+    mod = importlib.import_module(f"aliyunsdkkms.request.v20160120.{action}Request")
+    req = getattr(mod, f"{action}Request")()
+    for name, value in params.items():
+        getattr(req, f"set_{name}")(value)
+    return req
+
+
+def _set_given(req, method: str | None = None, **params):
+    """``set_<Name>(value)`` for each param that is not None; the HTTP method if given."""
+    for name, value in params.items():
+        if value is not None:
+            getattr(req, f"set_{name}")(value)
+    if method:
+        req.set_method(method)
+    return req
+
+
+def describe(kms: Kms, key_id: str) -> dict:
+    """DescribeKey's KeyMetadata."""
+    return kms.call(sdk_request("DescribeKey", KeyId=key_id))["KeyMetadata"]
+
+
+def paged(reply: dict) -> dict:
+    """A List* reply whose PageNumber, PageSize and TotalCount are JSON integers."""
+    for name in ("PageNumber", "PageSize", "TotalCount"):
+        assert type(reply[name]) is int, f"{name} is not a JSON integer: {reply[name]!r}"
+    return reply
+
+
+# ---------------------------------------------------------------------------------------
+# the seed's own scripts (shared/seeds/000_*)
+
+
+def seed_certs(server: OpenKms, tmp_path: Path, monkeypatch, pem: str) -> None:
+    """The seed's working directory: ./certs/key.pem in ``tmp_path`` (the cwd from now on),
+    and the server's private CA through the SDK's documented ALIBABA_CLOUD_CA_BUNDLE."""
+    monkeypatch.setenv("ALIBABA_CLOUD_CA_BUNDLE", str(server.ca_path))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "certs").mkdir()
+    with open("./certs/key.pem", "w") as f:
+        f.write(pem)
+
+
+def seed_script(clt: AcsClient, endpoint: str) -> SimpleNamespace:
+    """The seed's functions as written (the client is the script's global ``clt``); the
+    endpoint (``https://127.0.0.1:<port>``) is the only change."""
+
+    def KmsEncrypt(client, plaintext, key_alias):
+        request = EncryptRequest.EncryptRequest()
+        request.set_accept_format('JSON')
+        request.set_endpoint(endpoint)
+        request.set_KeyId(key_alias)
+        request.set_Plaintext(plaintext)
+        response = json.loads(clt.do_action(request))
+        return response.get("CiphertextBlob")
+
+    def KmsDecrypt(client, ciphertext):
+        request = DecryptRequest.DecryptRequest()
+        request.set_accept_format('JSON')
+        request.set_endpoint(endpoint)
+        request.set_CiphertextBlob(ciphertext)
+        response = json.loads(clt.do_action(request))
+        return response.get("Plaintext")
+
+    def ReadTextFile(in_file):
+        file = open(in_file, 'r')
+        content = file.read()
+        file.close()
+        return content
+
+    def WriteTextFile(out_file, content):
+        file = open(out_file, 'w')
+        file.write(content)
+        file.close()
+
+    return SimpleNamespace(KmsEncrypt=KmsEncrypt, KmsDecrypt=KmsDecrypt,
+                           ReadTextFile=ReadTextFile, WriteTextFile=WriteTextFile)
+
+
 # ---------------------------------------------------------------------------------------
 # small utilities
+
+
+def epoch(date: str) -> int:
+    """Seconds since the epoch of a ``YYYY-MM-DDTHH:MM:SSZ`` date (and it must be one)."""
+    assert DATE_RE.match(date), f"not a YYYY-MM-DDTHH:MM:SSZ date: {date!r}"
+    return calendar.timegm(time.strptime(date, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def key_arn(key_id: str) -> str:
+    return f"acs:kms:{REGION_ID}:{ACCOUNT_ID}:key/{key_id}"
+
+
+def alias_arn(name: str) -> str:
+    return f"acs:kms:{REGION_ID}:{ACCOUNT_ID}:{name}"
 
 
 def unique_alias(prefix: str = "alias/e2e") -> str:

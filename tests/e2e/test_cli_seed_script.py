@@ -15,7 +15,6 @@ import subprocess
 
 import pytest
 from aliyunsdkcore import client
-from aliyunsdkkms.request.v20160120 import EncryptRequest
 
 from e2ehelp import (
     ACCESS_KEY_ID,
@@ -24,6 +23,8 @@ from e2ehelp import (
     decode_blob,
     file_mode,
     openkms_binary,
+    seed_certs,
+    seed_script,
 )
 
 KEY_ALIAS = "alias/Apollo/WorkKey"
@@ -67,11 +68,7 @@ def test_cli_decrypts_the_cipher_file_of_the_seed_script(own_server, tmp_path, m
                                                          rsa_pem):
     server = own_server
     env = cli_env(server, tmp_path / "xdg")
-    monkeypatch.setenv("ALIBABA_CLOUD_CA_BUNDLE", str(server.ca_path))
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "certs").mkdir()
-    with open("./certs/key.pem", "w") as f:
-        f.write(rsa_pem)
+    seed_certs(server, tmp_path, monkeypatch, rsa_pem)
 
     # -- steps 1 and 2 with the CLI; every step prints the API's JSON --
     created = json.loads(openkms_ok(env, "CreateKey"))
@@ -83,26 +80,8 @@ def test_cli_decrypts_the_cipher_file_of_the_seed_script(own_server, tmp_path, m
     # -- step 3: the seed's encryption script, as written (endpoint aside) --
     endpoint = server.url
     clt = client.AcsClient(ACCESS_KEY_ID, ACCESS_KEY_SECRET, "cn-hangzhou")
-
-    def KmsEncrypt(client, plaintext, key_alias):
-        request = EncryptRequest.EncryptRequest()
-        request.set_accept_format('JSON')
-        request.set_endpoint(endpoint)
-        request.set_KeyId(key_alias)
-        request.set_Plaintext(plaintext)
-        response = json.loads(clt.do_action(request))
-        return response.get("CiphertextBlob")
-
-    def ReadTextFile(in_file):
-        file = open(in_file, 'r')
-        content = file.read()
-        file.close()
-        return content
-
-    def WriteTextFile(out_file, content):
-        file = open(out_file, 'w')
-        file.write(content)
-        file.close()
+    seed = seed_script(clt, endpoint)
+    KmsEncrypt, ReadTextFile, WriteTextFile = seed.KmsEncrypt, seed.ReadTextFile, seed.WriteTextFile
 
     in_content = ReadTextFile('./certs/key.pem')
     ciphertext = KmsEncrypt(clt, in_content, KEY_ALIAS)

@@ -9,11 +9,6 @@ import pytest
 from e2ehelp import UUID_RE, decode_blob, unique_alias
 
 
-@pytest.fixture
-def key(kms):
-    return kms.create_key()
-
-
 def test_encrypt_response_and_blob_layout(kms, key):
     enc = kms.encrypt(key["KeyId"], "aGVsbG8gd29ybGQ=")
     assert set(enc) >= {"KeyId", "KeyVersionId", "CiphertextBlob", "RequestId"}

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from e2ehelp import ACCOUNT_ID, REGION_ID, unique_alias
+from e2ehelp import key_arn, unique_alias
 
 
 def test_unknown_key_id(kms):
@@ -14,7 +14,7 @@ def test_unknown_key_id(kms):
 
 
 def test_unknown_key_arn(kms):
-    arn = f"acs:kms:{REGION_ID}:{ACCOUNT_ID}:key/{uuid.uuid4()}"
+    arn = key_arn(str(uuid.uuid4()))
     kms.error(kms.encrypt_request(arn, "x"), 404, "Forbidden.KeyNotFound")
 
 

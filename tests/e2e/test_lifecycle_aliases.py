@@ -5,31 +5,12 @@ ListAliases is checked on a server of this module's own, so its order and pages 
 
 from __future__ import annotations
 
-import importlib
 import uuid
 
 import pytest
 
-from e2ehelp import ACCOUNT_ID, REGION_ID, Kms, OpenKms, server_env, unique_alias
-
-
-def make(action: str, **params):
-    """The SDK's own request class for ``action`` with ``set_<Name>(value)`` for each param."""
-    mod = importlib.import_module(f"aliyunsdkkms.request.v20160120.{action}Request")
-    req = getattr(mod, f"{action}Request")()
-    for name, value in params.items():
-        getattr(req, f"set_{name}")(value)
-    return req
-
-
-def alias_arn(name: str) -> str:
-    return f"acs:kms:{REGION_ID}:{ACCOUNT_ID}:{name}"
-
-
-def paged(reply: dict) -> dict:
-    for name in ("PageNumber", "PageSize", "TotalCount"):
-        assert type(reply[name]) is int, f"{name} is not a JSON integer: {reply[name]!r}"
-    return reply
+from e2ehelp import Kms, alias_arn, own_kms, paged, unique_alias
+from e2ehelp import sdk_request as make
 
 
 def names(reply: dict) -> list:
@@ -217,11 +198,7 @@ def test_list_aliases_by_key_id_errors(kms):
 
 @pytest.fixture(scope="module")
 def own(tmp_path_factory):
-    base = tmp_path_factory.mktemp("lifecycle-aliases")
-    srv = OpenKms(data_dir=base / "data", log_path=base / "server.log",
-                  args=["--account-id", ACCOUNT_ID], env=server_env()).start()
-    yield Kms(srv)
-    srv.stop()
+    yield from own_kms(tmp_path_factory, "lifecycle-aliases")
 
 
 @pytest.fixture(scope="module")

@@ -6,38 +6,15 @@ DescribeKey uses the shared server.
 
 from __future__ import annotations
 
-import calendar
-import importlib
 import json
 import time
 import uuid
 
 import pytest
 
-from e2ehelp import (ACCOUNT_ID, DATE_RE, REGION_ID, UUID_RE, Kms, OpenKms, server_env,
-                     unique_alias)
-
-
-def make(action: str, **params):
-    """The SDK's own request class for ``action`` with ``set_<Name>(value)`` for each param."""
-    mod = importlib.import_module(f"aliyunsdkkms.request.v20160120.{action}Request")
-    req = getattr(mod, f"{action}Request")()
-    for name, value in params.items():
-        getattr(req, f"set_{name}")(value)
-    return req
-
-
-def epoch(date: str) -> int:
-    assert DATE_RE.match(date), f"not a YYYY-MM-DDTHH:MM:SSZ date: {date!r}"
-    return calendar.timegm(time.strptime(date, "%Y-%m-%dT%H:%M:%SZ"))
-
-
-def describe(kms: Kms, key_id: str) -> dict:
-    return kms.call(make("DescribeKey", KeyId=key_id))["KeyMetadata"]
-
-
-def key_arn(key_id: str) -> str:
-    return f"acs:kms:{REGION_ID}:{ACCOUNT_ID}:key/{key_id}"
+from e2ehelp import (ACCOUNT_ID, REGION_ID, UUID_RE, Kms, alias_arn, describe, epoch, key_arn,
+                     own_kms, paged, unique_alias)
+from e2ehelp import sdk_request as make
 
 
 # ---------------------------------------------------------------------------------------
@@ -96,7 +73,7 @@ def test_describe_key_by_id_alias_and_arn_agree(kms):
     by_id = describe(kms, key["KeyId"])
     assert describe(kms, alias) == by_id
     assert describe(kms, key_arn(key["KeyId"])) == by_id
-    assert describe(kms, f"acs:kms:{REGION_ID}:{ACCOUNT_ID}:{alias}") == by_id
+    assert describe(kms, alias_arn(alias)) == by_id
 
 
 def test_describe_key_reply_shape(kms):
@@ -135,11 +112,7 @@ def test_describe_regions(kms):
 
 @pytest.fixture(scope="module")
 def own(tmp_path_factory):
-    base = tmp_path_factory.mktemp("lifecycle-listkeys")
-    srv = OpenKms(data_dir=base / "data", log_path=base / "server.log",
-                  args=["--account-id", ACCOUNT_ID], env=server_env()).start()
-    yield Kms(srv)
-    srv.stop()
+    yield from own_kms(tmp_path_factory, "lifecycle-listkeys")
 
 
 @pytest.fixture(scope="module")
@@ -158,10 +131,7 @@ def fleet(own):
 
 
 def list_keys(kms: Kms, **params) -> dict:
-    reply = kms.call(make("ListKeys", **params))
-    for name in ("PageNumber", "PageSize", "TotalCount"):
-        assert type(reply[name]) is int, f"{name} is not a JSON integer: {reply[name]!r}"
-    return reply
+    return paged(kms.call(make("ListKeys", **params)))
 
 
 def ids(reply: dict) -> list:

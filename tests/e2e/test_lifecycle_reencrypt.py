@@ -3,22 +3,13 @@ without the plaintext leaving the server."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import uuid
 
 import pytest
 
 from e2ehelp import Kms, decode_blob, encode_blob, unique_alias
-
-
-def make(action: str, **params):
-    """The SDK's own request class for ``action`` with ``set_<Name>(value)`` for each param."""
-    mod = importlib.import_module(f"aliyunsdkkms.request.v20160120.{action}Request")
-    req = getattr(mod, f"{action}Request")()
-    for name, value in params.items():
-        getattr(req, f"set_{name}")(value)
-    return req
+from e2ehelp import sdk_request as make
 
 
 SRC_CTX = json.dumps({"purpose": "source", "tenant": "t1"})

@@ -7,32 +7,13 @@ Rust tests with a fake clock. Here only the PendingDeletion state and its Delete
 
 from __future__ import annotations
 
-import calendar
-import importlib
 import time
 import uuid
 
 import pytest
 
-from e2ehelp import DATE_RE, Kms, assert_error_envelope, unique_alias
-
-
-def make(action: str, **params):
-    """The SDK's own request class for ``action`` with ``set_<Name>(value)`` for each param."""
-    mod = importlib.import_module(f"aliyunsdkkms.request.v20160120.{action}Request")
-    req = getattr(mod, f"{action}Request")()
-    for name, value in params.items():
-        getattr(req, f"set_{name}")(value)
-    return req
-
-
-def epoch(date: str) -> int:
-    assert DATE_RE.match(date), f"not a YYYY-MM-DDTHH:MM:SSZ date: {date!r}"
-    return calendar.timegm(time.strptime(date, "%Y-%m-%dT%H:%M:%SZ"))
-
-
-def describe(kms: Kms, key_id: str) -> dict:
-    return kms.call(make("DescribeKey", KeyId=key_id))["KeyMetadata"]
+from e2ehelp import Kms, assert_error_envelope, describe, epoch, unique_alias
+from e2ehelp import sdk_request as make
 
 
 def state(kms: Kms, key_id: str) -> str:
@@ -57,11 +38,6 @@ def crypto_requests(kms: Kms, key_id: str, blob: str) -> dict:
         "GenerateDataKey": make("GenerateDataKey", KeyId=key_id),
         "GenerateDataKeyWithoutPlaintext": make("GenerateDataKeyWithoutPlaintext", KeyId=key_id),
     }
-
-
-@pytest.fixture
-def key(kms):
-    return kms.create_key()
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,22 +8,13 @@ client adds ``RegionId`` itself.
 
 from __future__ import annotations
 
-import importlib
 import json
 import uuid
 
 import pytest
 
 from e2ehelp import REGION_ID, Kms, unique_alias
-
-
-def make(action: str, **params):
-    """The SDK's own request class for ``action`` with ``set_<Name>(value)`` for each param."""
-    mod = importlib.import_module(f"aliyunsdkkms.request.v20160120.{action}Request")
-    req = getattr(mod, f"{action}Request")()
-    for name, value in params.items():
-        getattr(req, f"set_{name}")(value)
-    return req
+from e2ehelp import sdk_request as make
 
 
 def tags_json(pairs: dict) -> str:
@@ -40,11 +31,6 @@ def listed(kms: Kms, key_id: str) -> dict:
     for row in rows:
         assert set(row) == {"KeyId", "TagKey", "TagValue"}, row
     return {row["TagKey"]: row["TagValue"] for row in rows}
-
-
-@pytest.fixture
-def key(kms):
-    return kms.create_key()
 
 
 # ---------------------------------------------------------------------------------------

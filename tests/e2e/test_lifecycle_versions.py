@@ -7,32 +7,13 @@ only the policy and what DescribeKey shows of it.
 
 from __future__ import annotations
 
-import calendar
-import importlib
 import time
 import uuid
 
 import pytest
 
-from e2ehelp import DATE_RE, UUID_RE, Kms, decode_blob, unique_alias
-
-
-def make(action: str, **params):
-    """The SDK's own request class for ``action`` with ``set_<Name>(value)`` for each param."""
-    mod = importlib.import_module(f"aliyunsdkkms.request.v20160120.{action}Request")
-    req = getattr(mod, f"{action}Request")()
-    for name, value in params.items():
-        getattr(req, f"set_{name}")(value)
-    return req
-
-
-def epoch(date: str) -> int:
-    assert DATE_RE.match(date), f"not a YYYY-MM-DDTHH:MM:SSZ date: {date!r}"
-    return calendar.timegm(time.strptime(date, "%Y-%m-%dT%H:%M:%SZ"))
-
-
-def describe(kms: Kms, key_id: str) -> dict:
-    return kms.call(make("DescribeKey", KeyId=key_id))["KeyMetadata"]
+from e2ehelp import DATE_RE, UUID_RE, Kms, decode_blob, describe, epoch, paged, unique_alias
+from e2ehelp import sdk_request as make
 
 
 def new_version(kms: Kms, key_id: str) -> dict:
@@ -42,19 +23,11 @@ def new_version(kms: Kms, key_id: str) -> dict:
 
 
 def list_versions(kms: Kms, key_id: str, **paging) -> dict:
-    reply = kms.call(make("ListKeyVersions", KeyId=key_id, **paging))
-    for name in ("PageNumber", "PageSize", "TotalCount"):
-        assert type(reply[name]) is int, f"{name} is not a JSON integer: {reply[name]!r}"
-    return reply
+    return paged(kms.call(make("ListKeyVersions", KeyId=key_id, **paging)))
 
 
 def version_ids(reply: dict) -> list:
     return [v["KeyVersionId"] for v in reply["KeyVersions"]["KeyVersion"]]
-
-
-@pytest.fixture
-def key(kms):
-    return kms.create_key()
 
 
 # ---------------------------------------------------------------------------------------

@@ -36,11 +36,6 @@ def raw_key(plaintext: str) -> bytes:
     return base64.b64decode(plaintext, validate=True)
 
 
-@pytest.fixture
-def key(kms):
-    return kms.create_key()
-
-
 def test_generate_data_key_decrypts_to_its_plaintext(kms, key):
     got = kms.call(data_key_request(key["KeyId"]))
     assert set(got) >= {"KeyId", "KeyVersionId", "CiphertextBlob", "Plaintext", "RequestId"}

@@ -1,23 +1,18 @@
 """The user's workflow (shared/seeds/000_*): CreateKey, CreateAlias alias/Apollo/WorkKey,
 Encrypt ./certs/key.pem -> ./certs/key.pem.cipher, Decrypt it back, byte for byte.
 
-The seed's own functions are kept as written (text-mode files, raw PEM text as Plaintext,
-``clt.do_action`` + ``json.loads``). The client is constructed exactly as in the seed; the
-only changes are the endpoint (``https://127.0.0.1:<port>``) and the private CA (through the
-SDK's documented ALIBABA_CLOUD_CA_BUNDLE variable).
+The seed's own functions are kept as written (``e2ehelp.seed_script``: text-mode files, raw
+PEM text as Plaintext, ``clt.do_action`` + ``json.loads``). The client is constructed exactly as
+in the seed; the only changes are the endpoint (``https://127.0.0.1:<port>``) and the private CA
+(through the SDK's documented ALIBABA_CLOUD_CA_BUNDLE variable).
 """
 
 import json
 
 from aliyunsdkcore import client
-from aliyunsdkkms.request.v20160120 import (
-    CreateAliasRequest,
-    CreateKeyRequest,
-    DecryptRequest,
-    EncryptRequest,
-)
+from aliyunsdkkms.request.v20160120 import CreateAliasRequest, CreateKeyRequest
 
-from e2ehelp import ACCESS_KEY_ID, ACCESS_KEY_SECRET, decode_blob
+from e2ehelp import ACCESS_KEY_ID, ACCESS_KEY_SECRET, decode_blob, seed_certs, seed_script
 
 KEY_ALIAS = "alias/Apollo/WorkKey"
 
@@ -25,11 +20,7 @@ KEY_ALIAS = "alias/Apollo/WorkKey"
 def test_seed_workflow_encrypts_and_decrypts_a_pem_private_key(server, tmp_path, monkeypatch,
                                                                 rsa_pem):
     endpoint = server.url  # "https://127.0.0.1:<port>": the only change to the seed's code
-    monkeypatch.setenv("ALIBABA_CLOUD_CA_BUNDLE", str(server.ca_path))
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "certs").mkdir()
-    with open("./certs/key.pem", "w") as f:
-        f.write(rsa_pem)
+    seed_certs(server, tmp_path, monkeypatch, rsa_pem)
 
     clt = client.AcsClient(ACCESS_KEY_ID, ACCESS_KEY_SECRET, "cn-hangzhou")
 
@@ -48,33 +39,9 @@ def test_seed_workflow_encrypts_and_decrypts_a_pem_private_key(server, tmp_path,
     assert json.loads(clt.do_action_with_exception(request))["RequestId"]
 
     # -- step 3: the seed's encryption script --
-    def KmsEncrypt(client, plaintext, key_alias):
-        request = EncryptRequest.EncryptRequest()
-        request.set_accept_format('JSON')
-        request.set_endpoint(endpoint)
-        request.set_KeyId(key_alias)
-        request.set_Plaintext(plaintext)
-        response = json.loads(clt.do_action(request))
-        return response.get("CiphertextBlob")
-
-    def KmsDecrypt(client, ciphertext):
-        request = DecryptRequest.DecryptRequest()
-        request.set_accept_format('JSON')
-        request.set_endpoint(endpoint)
-        request.set_CiphertextBlob(ciphertext)
-        response = json.loads(clt.do_action(request))
-        return response.get("Plaintext")
-
-    def ReadTextFile(in_file):
-        file = open(in_file, 'r')
-        content = file.read()
-        file.close()
-        return content
-
-    def WriteTextFile(out_file, content):
-        file = open(out_file, 'w')
-        file.write(content)
-        file.close()
+    seed = seed_script(clt, endpoint)
+    KmsEncrypt, KmsDecrypt = seed.KmsEncrypt, seed.KmsDecrypt
+    ReadTextFile, WriteTextFile = seed.ReadTextFile, seed.WriteTextFile
 
     in_content = ReadTextFile('./certs/key.pem')
     assert 3000 < len(in_content) <= 6144

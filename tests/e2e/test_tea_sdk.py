@@ -21,7 +21,6 @@ from alibabacloud_kms20160120.client import Client
 from alibabacloud_tea_openapi.exceptions import ClientException
 from alibabacloud_tea_openapi.models import Config
 
-import e2ehelp
 from e2ehelp import (
     ACCESS_KEY_ID,
     ACCESS_KEY_SECRET,
@@ -30,7 +29,8 @@ from e2ehelp import (
     REGION_ID,
     OpenKms,
     decode_blob,
-    server_env,
+    new_server,
+    stop_or_fail,
     unique_alias,
 )
 
@@ -48,18 +48,12 @@ def signing(request) -> str:
 @pytest.fixture(scope="module")
 def tea_server(signing, tmp_path_factory) -> OpenKms:
     """A TLS server of its own for each signing path."""
-    base = tmp_path_factory.mktemp(f"tea-{signing}")
-    srv = OpenKms(data_dir=base / "data", log_path=base / "server.log",
-                  args=["--account-id", ACCOUNT_ID], env=server_env())
+    srv = new_server(tmp_path_factory, f"tea-{signing}", args=["--account-id", ACCOUNT_ID])
     srv.start()
     assert srv.scheme == "https", f"the server did not serve TLS: {srv.url}"
     assert srv.ca_path.is_file(), f"no generated CA at {srv.ca_path}"
     yield srv
-    died = not srv.running()
-    srv.stop()
-    if died:
-        pytest.fail(f"openkms died during the Tea SDK tests (exit {srv.proc.returncode}); "
-                    f"stderr:\n{e2ehelp.tail(srv.log_path)}")
+    stop_or_fail(srv, "openkms died during the Tea SDK tests")
 
 
 def tea_client(server: OpenKms, signing: str, secret: str = ACCESS_KEY_SECRET) -> Client:
