@@ -71,6 +71,11 @@ impl KeyUsage {
     pub fn as_str(self) -> &'static str {
         "ENCRYPT/DECRYPT"
     }
+
+    /// Parses an API or stored name; `None` for values this server does not offer.
+    pub fn parse(s: &str) -> Option<Self> {
+        (s == "ENCRYPT/DECRYPT").then_some(Self::EncryptDecrypt)
+    }
 }
 
 /// Where a key's material came from.
@@ -85,6 +90,11 @@ impl Origin {
     pub fn as_str(self) -> &'static str {
         "Aliyun_KMS"
     }
+
+    /// Parses an API or stored name; `None` for values this server does not offer.
+    pub fn parse(s: &str) -> Option<Self> {
+        (s == "Aliyun_KMS").then_some(Self::AliyunKms)
+    }
 }
 
 /// How the key material is protected.
@@ -98,6 +108,11 @@ impl ProtectionLevel {
     /// The API name.
     pub fn as_str(self) -> &'static str {
         "SOFTWARE"
+    }
+
+    /// Parses an API or stored name; `None` for values this server does not offer.
+    pub fn parse(s: &str) -> Option<Self> {
+        (s == "SOFTWARE").then_some(Self::Software)
     }
 }
 

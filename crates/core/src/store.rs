@@ -123,4 +123,20 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether `version_id` belonged to a key that was destroyed (its material is gone).
     async fn is_destroyed_version(&self, version_id: &str) -> Result<bool, StoreError>;
+
+    /// Records that `nonce` was used by `access_key_id`, valid until `expires_at` (seconds since
+    /// the epoch). Returns false if the same (access_key_id, nonce) is already recorded with an
+    /// expiry >= `now` (a replay); an expired record is replaced. Durable like other writes, and
+    /// atomic across every node sharing the store: of concurrent calls with one nonce, exactly
+    /// one returns true.
+    async fn use_nonce(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes nonce records that expired before `now`; returns how many.
+    async fn purge_nonces(&self, now: i64) -> Result<u64, StoreError>;
 }

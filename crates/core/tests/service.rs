@@ -23,6 +23,7 @@ struct Maps {
     tags: HashMap<String, Vec<Tag>>,
     aliases: HashMap<String, AliasRecord>,
     access: HashMap<String, AccessKeyRecord>,
+    nonces: HashMap<(String, String), i64>,
 }
 
 #[async_trait]
@@ -197,6 +198,21 @@ impl Store for MemStore {
             .unwrap()
             .meta
             .contains_key(&format!("destroyed/{v}")))
+    }
+    async fn use_nonce(&self, ak: &str, n: &str, exp: i64, now: i64) -> Result<bool, StoreError> {
+        let mut m = self.0.lock().unwrap();
+        let slot = m.nonces.entry((ak.into(), n.into())).or_insert(i64::MIN);
+        if *slot >= now {
+            return Ok(false);
+        }
+        *slot = exp;
+        Ok(true)
+    }
+    async fn purge_nonces(&self, now: i64) -> Result<u64, StoreError> {
+        let mut m = self.0.lock().unwrap();
+        let before = m.nonces.len();
+        m.nonces.retain(|_, exp| *exp >= now);
+        Ok((before - m.nonces.len()) as u64)
     }
 }
 
@@ -615,4 +631,35 @@ async fn a_second_node_sees_a_change_once_its_cache_lifetime_passes() {
         b.encrypt(&id, b"x", &none).await,
         Err(KmsError::KeyStateRejected(KeyState::Disabled))
     ));
+}
+
+#[tokio::test]
+async fn a_nonce_used_at_one_node_is_refused_at_another() {
+    let store: Arc<MemStore> = Arc::default();
+    let shared = ServiceConfig {
+        cache_ttl_ms: Some(1000),
+        ..config()
+    };
+    let a = KeyService::open(
+        store.clone(),
+        root_from(ROOT),
+        Arc::new(ManualClock::new(T0)),
+        Arc::new(OsRandom::new()),
+        shared.clone(),
+    )
+    .await
+    .unwrap();
+    let b = KeyService::open(
+        store,
+        root_from(ROOT),
+        Arc::new(ManualClock::new(T0)),
+        Arc::new(OsRandom::new()),
+        shared,
+    )
+    .await
+    .unwrap();
+    assert!(a.shares_store() && b.shares_store());
+    assert!(a.use_shared_nonce("ak", "n1", T0 + 900).await.unwrap());
+    assert!(!b.use_shared_nonce("ak", "n1", T0 + 900).await.unwrap());
+    assert!(b.use_shared_nonce("ak", "n2", T0 + 900).await.unwrap());
 }

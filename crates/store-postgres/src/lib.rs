@@ -5,6 +5,9 @@
 //! names and references are enforced by the database's constraints, so nodes need no
 //! coordination of their own, and an `Ok` from a write means the commit was acknowledged.
 //!
+//! A used SignatureNonce is a row every node sees, so a request signed once is refused at
+//! every node after the first.
+//!
 //! Destroying a key deletes its rows and keeps only tombstones of its version ids. PostgreSQL
 //! has no equivalent of SQLite's `secure_delete`: the deleted rows (wrapped material, useless
 //! without the root key) stay in the table files until VACUUM reuses their space, and in the
@@ -88,8 +91,9 @@ impl PostgresStore {
         })
     }
 
+    /// Runs a write that succeeds or not: whether it wrote (see [`writes::run`]).
     async fn write(&self, write: Write<'_>) -> Result<bool, StoreError> {
-        writes::run(&self.pool, &write).await
+        writes::run(&self.pool, &write).await.map(|n| n == 1)
     }
 }
 
@@ -211,5 +215,25 @@ impl Store for PostgresStore {
 
     async fn is_destroyed_version(&self, version_id: &str) -> Result<bool, StoreError> {
         reads::is_destroyed_version(&self.pool, version_id).await
+    }
+
+    async fn use_nonce(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let write = Write::UseNonce {
+            access_key_id,
+            nonce,
+            expires_at,
+            now,
+        };
+        self.write(write).await
+    }
+
+    async fn purge_nonces(&self, now: i64) -> Result<u64, StoreError> {
+        writes::run(&self.pool, &Write::PurgeNonces(now)).await
     }
 }

@@ -88,9 +88,23 @@ CREATE INDEX keys_due_deletion ON keys (state, delete_at);
 CREATE INDEX keys_due_rotation ON keys (state, next_rotation_at);
 "#;
 
+/// Version 3: the SignatureNonces seen, shared by every node so a signed request cannot be
+/// replayed at another one. A row lives until its `expires_at` (after which the request's
+/// timestamp is refused anyway); the index lets `purge_nonces` find the expired rows without
+/// scanning every one.
+const V3: &str = r#"
+CREATE TABLE nonces (
+    access_key_id TEXT NOT NULL,
+    nonce         TEXT NOT NULL,
+    expires_at    BIGINT NOT NULL,
+    PRIMARY KEY (access_key_id, nonce)
+);
+CREATE INDEX nonces_expires_at ON nonces (expires_at);
+"#;
+
 /// The migrations, in order; the schema version is the number applied. A migration, once
 /// released, never changes: a change to the schema is a new one.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The table recording which versions have been applied.
 const CREATE_VERSIONS: &str = "CREATE TABLE IF NOT EXISTS openkms_schema_migrations (\

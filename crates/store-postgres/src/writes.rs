@@ -76,6 +76,19 @@ pub(crate) enum Write<'a> {
     },
     /// Delete a key with its versions, aliases and tags, keeping tombstones of the versions.
     DestroyKey(&'a str),
+    /// Record a SignatureNonce unless an unexpired record of it exists.
+    UseNonce {
+        /// The AccessKey that signed with the nonce.
+        access_key_id: &'a str,
+        /// The nonce.
+        nonce: &'a str,
+        /// Until when the record refuses the nonce (seconds since the epoch).
+        expires_at: i64,
+        /// The current time: a record expiring before it is replaced.
+        now: i64,
+    },
+    /// Delete the nonce records that expired before this time.
+    PurgeNonces(i64),
 }
 
 impl Write<'_> {
@@ -119,8 +132,10 @@ impl From<tokio_postgres::Error> for Failure {
 
 /// Runs `write` until it commits, fails for good, or runs out of attempts.
 ///
-/// `Ok(false)` only when a put-if-absent found the name taken or a delete found nothing.
-pub(crate) async fn run(pool: &Pool, write: &Write<'_>) -> Result<bool, StoreError> {
+/// Answers a count: 1 or 0 for a write that may find nothing to do (0 when a put-if-absent
+/// found the name taken, a delete found nothing, or a nonce was already recorded), and the
+/// rows deleted for a purge.
+pub(crate) async fn run(pool: &Pool, write: &Write<'_>) -> Result<u64, StoreError> {
     write.check()?;
     let mut client = pool.get().await.map_err(pool_error)?;
     let mut attempt = 1;
@@ -140,7 +155,7 @@ pub(crate) async fn run(pool: &Pool, write: &Write<'_>) -> Result<bool, StoreErr
 /// One attempt. On `Err` nothing of the write is kept: a failed single statement changes
 /// nothing, and a failed transaction is rolled back (awaited, so the connection goes back to
 /// the pool idle and holding no locks).
-async fn attempt_write(client: &mut Client, write: &Write<'_>) -> Result<bool, Failure> {
+async fn attempt_write(client: &mut Client, write: &Write<'_>) -> Result<u64, Failure> {
     if !write.needs_transaction() {
         return apply(&*client, write).await;
     }
@@ -158,9 +173,10 @@ async fn attempt_write(client: &mut Client, write: &Write<'_>) -> Result<bool, F
     }
 }
 
-/// Runs the write's statements on `client` (a transaction when it needs one).
-async fn apply(client: &impl GenericClient, write: &Write<'_>) -> Result<bool, Failure> {
-    match *write {
+/// Runs the write's statements on `client` (a transaction when it needs one); the count
+/// [`run`] answers.
+async fn apply(client: &impl GenericClient, write: &Write<'_>) -> Result<u64, Failure> {
+    let written = match *write {
         Write::PutMetaIfAbsent { name, value } => put_meta_if_absent(client, name, value).await,
         Write::CreateKey { key, version, tags } => {
             insert_key(client, key).await?;
@@ -179,7 +195,15 @@ async fn apply(client: &impl GenericClient, write: &Write<'_>) -> Result<bool, F
         Write::PutTags { key_id, tags } => put_tags(client, key_id, tags).await,
         Write::DeleteTags { key_id, tag_keys } => delete_tags(client, key_id, tag_keys).await,
         Write::DestroyKey(key_id) => destroy_key(client, key_id).await,
-    }
+        Write::UseNonce {
+            access_key_id,
+            nonce,
+            expires_at,
+            now,
+        } => use_nonce(client, access_key_id, nonce, expires_at, now).await,
+        Write::PurgeNonces(now) => return purge_nonces(client, now).await,
+    };
+    written.map(u64::from)
 }
 
 /// Prepares `sql` (cached per connection) and runs it; the number of rows changed.
@@ -408,4 +432,30 @@ async fn insert_access_key(
         &key.created_at,
     ];
     execute_one(client, sql, &params).await
+}
+
+/// Records the nonce in one statement (one round trip): inserts it, or replaces a record
+/// that expired before `now`; a row comes back only then. `false` if an unexpired record
+/// exists (a replay). Concurrent calls with one nonce serialize on its primary-key entry:
+/// the waiting ones re-check the committed row, which no longer expires before `now`.
+async fn use_nonce(
+    client: &impl GenericClient,
+    access_key_id: &str,
+    nonce: &str,
+    expires_at: i64,
+    now: i64,
+) -> Result<bool, Failure> {
+    let sql = "INSERT INTO nonces (access_key_id, nonce, expires_at) VALUES ($1, $2, $3) \
+               ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at \
+               WHERE nonces.expires_at < $4 \
+               RETURNING 1";
+    let statement = client.prepare_cached(sql).await?;
+    let params: [Param<'_>; 4] = [&access_key_id, &nonce, &expires_at, &now];
+    Ok(client.query_opt(&statement, &params).await?.is_some())
+}
+
+/// Deletes the nonce records that expired before `now`; how many.
+async fn purge_nonces(client: &impl GenericClient, now: i64) -> Result<u64, Failure> {
+    let sql = "DELETE FROM nonces WHERE expires_at < $1";
+    Ok(execute(client, sql, &[&now]).await?)
 }

@@ -2,13 +2,15 @@
 //!
 //! Owns the checks of this backend's own promises: migrations run once when nodes start
 //! together, an older schema is upgraded and a newer one refused, a non-durable server is
-//! refused, unreadable rows are `Corrupt`, `sslmode=require` never falls back to plaintext, and `Debug` hides the
-//! password. Each check uses its own schema (see `common`) and is skipped, or fails under
+//! refused, unreadable rows are `Corrupt`, `sslmode=require` never falls back to plaintext, a
+//! nonce used at one node is refused at another, and `Debug` hides the password. Each check uses its own schema (see `common`) and is skipped, or fails under
 //! CI, when the database is absent. The `Store` contract itself is the suite's
 //! (`conformance.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+
+use std::sync::Arc;
 
 use openkms_core::{Store, StoreError};
 use openkms_store_postgres::PostgresStore;
@@ -51,8 +53,8 @@ async fn nodes_starting_together_migrate_once() {
         )
         .await
         .unwrap();
-    assert_eq!(row.get::<_, i64>(0), 2, "each migration was recorded once");
-    assert_eq!(row.get::<_, i64>(1), 2);
+    assert_eq!(row.get::<_, i64>(0), 3, "each migration was recorded once");
+    assert_eq!(row.get::<_, i64>(1), 3);
     let new = minimal_key(1);
     stores[0]
         .create_key(&new.key, &new.version, &new.tags)
@@ -118,6 +120,7 @@ async fn unknown_enum_names_are_corrupt() {
 /// Turns a current schema back into version 1 (as a database made before the key
 /// lifecycle), with one key row in it.
 const BACK_TO_V1: &str = "
+DROP TABLE nonces;
 DROP INDEX keys_due_deletion;
 DROP INDEX keys_due_rotation;
 DROP TABLE destroyed_versions;
@@ -151,7 +154,38 @@ async fn version_1_schema_is_upgraded_keeping_its_keys() {
         .query_one("SELECT max(version) FROM openkms_schema_migrations", &[])
         .await
         .unwrap();
-    assert_eq!(row.get::<_, i64>(0), 2);
+    assert_eq!(row.get::<_, i64>(0), 3);
+    assert!(
+        store.use_nonce("ak", "n", 100, 0).await.unwrap(),
+        "the nonce table exists after the upgrade"
+    );
+}
+
+/// The issue-7 promise: a nonce used at one node is refused at every other, even when the
+/// nodes race for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nonce_used_at_one_node_is_refused_at_another() {
+    if !database_available() {
+        return;
+    }
+    let schema = TestSchema::new();
+    let a = Arc::new(open(&schema).await.unwrap());
+    let b = Arc::new(open(&schema).await.unwrap());
+    assert!(a.use_nonce("ak", "first", 1_000, 500).await.unwrap());
+    assert!(
+        !b.use_nonce("ak", "first", 1_000, 500).await.unwrap(),
+        "node B refuses the nonce node A used"
+    );
+    let mut racers = tokio::task::JoinSet::new();
+    for i in 0..32 {
+        let node = Arc::clone(if i % 2 == 0 { &a } else { &b });
+        racers.spawn(async move { node.use_nonce("ak", "raced", 1_000, 500).await.unwrap() });
+    }
+    let mut winners = 0;
+    while let Some(joined) = racers.join_next().await {
+        winners += u32::from(joined.unwrap());
+    }
+    assert_eq!(winners, 1, "exactly one node records a raced nonce");
 }
 
 /// Assumes the server's certificate is not in the platform's roots (a Debian snakeoil

@@ -6,7 +6,8 @@
 //! a small pool of read-only connections, which WAL lets run beside the writer.
 //!
 //! Destroying a key deletes its rows (with `secure_delete`, their bytes are overwritten too)
-//! and keeps only tombstones of its version ids.
+//! and keeps only tombstones of its version ids. A used SignatureNonce is a write like any
+//! other, so it shares the group commit (and its fsync) with the writes queued beside it.
 //!
 //! This crate owns the schema, its migrations, the group commit and the mapping of SQLite
 //! errors to [`StoreError`]. It does not own the records or their rules (the core does), it
@@ -75,7 +76,7 @@ impl Store for SqliteStore {
             name: name.to_owned(),
             value: value.to_vec(),
         };
-        self.writer.submit(op).await
+        self.writer.submit(op).await.map(|n| n == 1)
     }
 
     async fn create_key(
@@ -200,6 +201,7 @@ impl Store for SqliteStore {
         self.writer
             .submit(WriteOp::DeleteAlias(name.to_owned()))
             .await
+            .map(|n| n == 1)
     }
 
     async fn put_tags(&self, key_id: &str, tags: &[Tag]) -> Result<(), StoreError> {
@@ -230,5 +232,25 @@ impl Store for SqliteStore {
         self.readers
             .run(move |conn| reads::is_destroyed_version(conn, &version_id))
             .await
+    }
+
+    async fn use_nonce(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let op = WriteOp::UseNonce {
+            access_key_id: access_key_id.to_owned(),
+            nonce: nonce.to_owned(),
+            expires_at,
+            now,
+        };
+        self.writer.submit(op).await.map(|n| n == 1)
+    }
+
+    async fn purge_nonces(&self, now: i64) -> Result<u64, StoreError> {
+        self.writer.submit(WriteOp::PurgeNonces(now)).await
     }
 }

@@ -62,6 +62,19 @@ pub(crate) enum WriteOp {
     },
     /// Delete a key with its versions, aliases and tags, keeping tombstones of the versions.
     DestroyKey(String),
+    /// Record a SignatureNonce unless an unexpired record of it exists.
+    UseNonce {
+        /// The AccessKey that signed with the nonce.
+        access_key_id: String,
+        /// The nonce.
+        nonce: String,
+        /// Until when the record refuses the nonce (seconds since the epoch).
+        expires_at: i64,
+        /// The current time: a record expiring before it is replaced.
+        now: i64,
+    },
+    /// Delete the nonce records that expired before this time.
+    PurgeNonces(i64),
 }
 
 impl WriteOp {
@@ -70,12 +83,13 @@ impl WriteOp {
         matches!(self, Self::DestroyKey(_))
     }
 
-    /// Runs the command's SQL; `Ok(false)` only when a put-if-absent found the name taken or
-    /// a delete found nothing to delete.
+    /// Runs the command's SQL; the count it answers is 1 or 0 for a command that may find
+    /// nothing to do (0 when a put-if-absent found the name taken, a delete found nothing to
+    /// delete, or a nonce was already recorded) and the rows deleted for a purge.
     ///
     /// On `Err` the command may have written part of its rows: the caller must roll back to a
     /// savepoint taken before it.
-    pub(crate) fn apply(&self, conn: &Connection) -> Result<bool, WriteError> {
+    pub(crate) fn apply(&self, conn: &Connection) -> Result<u64, WriteError> {
         match self {
             Self::PutMetaIfAbsent { name, value } => Ok(put_meta_if_absent(conn, name, value)?),
             Self::CreateKey { key, version, tags } => {
@@ -83,24 +97,31 @@ impl WriteOp {
                 insert_key(conn, key)?;
                 insert_version(conn, version)?;
                 insert_tags(conn, &key.key_id, tags)?;
-                Ok(true)
+                Ok(1)
             }
-            Self::CreateAlias(alias) => Ok(insert_alias(conn, alias).map(|()| true)?),
-            Self::CreateAccessKey(key) => Ok(insert_access_key(conn, key).map(|()| true)?),
-            Self::UpdateKey(key) => update_key(conn, key).map(|()| true),
+            Self::CreateAlias(alias) => Ok(insert_alias(conn, alias).map(|()| 1)?),
+            Self::CreateAccessKey(key) => Ok(insert_access_key(conn, key).map(|()| 1)?),
+            Self::UpdateKey(key) => update_key(conn, key).map(|()| 1),
             Self::AddVersion { key, version } => {
                 check_version_key(key, version)?;
                 update_key(conn, key)?;
                 insert_version(conn, version)?;
-                Ok(true)
+                Ok(1)
             }
-            Self::UpdateAlias(alias) => update_alias(conn, alias).map(|()| true),
+            Self::UpdateAlias(alias) => update_alias(conn, alias).map(|()| 1),
             Self::DeleteAlias(name) => Ok(delete_alias(conn, name)?),
-            Self::PutTags { key_id, tags } => put_tags(conn, key_id, tags).map(|()| true),
+            Self::PutTags { key_id, tags } => put_tags(conn, key_id, tags).map(|()| 1),
             Self::DeleteTags { key_id, tag_keys } => {
-                Ok(delete_tags(conn, key_id, tag_keys).map(|()| true)?)
+                Ok(delete_tags(conn, key_id, tag_keys).map(|()| 1)?)
             }
-            Self::DestroyKey(key_id) => destroy_key(conn, key_id).map(|()| true),
+            Self::DestroyKey(key_id) => destroy_key(conn, key_id).map(|()| 1),
+            Self::UseNonce {
+                access_key_id,
+                nonce,
+                expires_at,
+                now,
+            } => Ok(use_nonce(conn, access_key_id, nonce, *expires_at, *now)?),
+            Self::PurgeNonces(now) => Ok(purge_nonces(conn, *now)?),
         }
     }
 }
@@ -114,10 +135,11 @@ fn check_version_key(key: &KeyRecord, version: &VersionRecord) -> Result<(), Wri
     }
 }
 
-fn put_meta_if_absent(conn: &Connection, name: &str, value: &[u8]) -> rusqlite::Result<bool> {
+/// 1 if the value was inserted, 0 if the name was taken.
+fn put_meta_if_absent(conn: &Connection, name: &str, value: &[u8]) -> rusqlite::Result<u64> {
     let sql = "INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING";
     let inserted = conn.prepare_cached(sql)?.execute(params![name, value])?;
-    Ok(inserted == 1)
+    Ok(inserted as u64)
 }
 
 /// Binds every column of `key` as `?1`..`?17`, in the order `insert_key` names them.
@@ -266,11 +288,12 @@ fn update_alias(conn: &Connection, alias: &AliasRecord) -> Result<(), WriteError
     }
 }
 
-fn delete_alias(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+/// 1 if the alias existed, 0 if not.
+fn delete_alias(conn: &Connection, name: &str) -> rusqlite::Result<u64> {
     let deleted = conn
         .prepare_cached("DELETE FROM aliases WHERE name = ?1")?
         .execute([name])?;
-    Ok(deleted == 1)
+    Ok(deleted as u64)
 }
 
 /// Tombstones the key's versions, then deletes its aliases, tags, versions (the material)
@@ -308,4 +331,30 @@ fn insert_access_key(conn: &Connection, key: &AccessKeyRecord) -> rusqlite::Resu
         key.created_at,
     ])?;
     Ok(())
+}
+
+/// Records the nonce in one statement: inserts it, or replaces a record that expired before
+/// `now`. 1 if it was recorded, 0 if an unexpired record exists (a replay).
+fn use_nonce(
+    conn: &Connection,
+    access_key_id: &str,
+    nonce: &str,
+    expires_at: i64,
+    now: i64,
+) -> rusqlite::Result<u64> {
+    let sql = "INSERT INTO nonces (access_key_id, nonce, expires_at) VALUES (?1, ?2, ?3) \
+               ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at \
+               WHERE nonces.expires_at < ?4";
+    let changed =
+        conn.prepare_cached(sql)?
+            .execute(params![access_key_id, nonce, expires_at, now])?;
+    Ok(changed as u64)
+}
+
+/// Deletes the nonce records that expired before `now`; how many.
+fn purge_nonces(conn: &Connection, now: i64) -> rusqlite::Result<u64> {
+    let deleted = conn
+        .prepare_cached("DELETE FROM nonces WHERE expires_at < ?1")?
+        .execute([now])?;
+    Ok(deleted as u64)
 }

@@ -83,8 +83,21 @@ CREATE INDEX keys_due_deletion ON keys (state, delete_at);
 CREATE INDEX keys_due_rotation ON keys (state, next_rotation_at);
 ";
 
+/// Version 3: the SignatureNonces seen, so a signed request cannot be replayed. A row lives
+/// until its `expires_at` (after which the request's timestamp is refused anyway); the index
+/// lets `purge_nonces` find the expired rows without scanning every one.
+const V3: &str = "
+CREATE TABLE nonces (
+    access_key_id TEXT NOT NULL,
+    nonce         TEXT NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    PRIMARY KEY (access_key_id, nonce)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX nonces_expires_at ON nonces (expires_at);
+";
+
 /// The migrations, in order; the schema version is the number applied.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Opens (creating if needed) the one read-write connection, in WAL mode with full fsync and
 /// foreign keys enforced.
@@ -206,7 +219,7 @@ mod tests {
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        assert_eq!(user_version(&conn), 2);
+        assert_eq!(user_version(&conn), MIGRATIONS.len() as i64);
         let revision: i64 = conn
             .query_row("SELECT revision FROM keys WHERE key_id = 'k'", [], |r| {
                 r.get(0)
@@ -220,5 +233,9 @@ mod tests {
             .query_row("SELECT count(*) FROM destroyed_versions", [], |r| r.get(0))
             .unwrap();
         assert_eq!(tombstones, 0);
+        let nonces: i64 = conn
+            .query_row("SELECT count(*) FROM nonces", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(nonces, 0, "the nonce table exists after the upgrade");
     }
 }

@@ -20,8 +20,9 @@ use crate::ops::WriteOp;
 /// The most commands committed together.
 const MAX_BATCH: usize = 256;
 
-/// What a command answers: `Ok(false)` only for a put-if-absent that found the name taken.
-type Answer = Result<bool, StoreError>;
+/// What a command answers: the count of [`WriteOp::apply`] (1 or 0 for a yes-or-no command,
+/// the rows deleted for a purge).
+type Answer = Result<u64, StoreError>;
 
 /// A queued write and where to send its answer.
 struct Command {

@@ -13,6 +13,7 @@ mod durability;
 mod keys;
 mod listing;
 mod meta;
+mod nonces;
 mod revisions;
 mod tags;
 
@@ -25,6 +26,7 @@ pub use concurrency::{
     concurrent_add_version_has_one_winner, concurrent_alias_has_one_winner,
     concurrent_create_key_all_succeed, concurrent_failures_are_isolated,
     concurrent_retried_updates_lose_nothing, concurrent_update_key_has_one_winner,
+    concurrent_use_nonce_has_one_winner,
 };
 pub use destroy::{
     destroy_key_missing_is_not_found, destroy_key_removes_everything,
@@ -38,6 +40,10 @@ pub use keys::{
 pub use listing::{due_keys_at_boundaries, list_keys_oldest_first, list_versions_oldest_first};
 pub use meta::{
     get_unknown_returns_none, is_empty_tracks_access_keys, is_empty_tracks_keys, meta_put_if_absent,
+};
+pub use nonces::{
+    purge_nonces_removes_only_expired, reopen_keeps_nonces, use_nonce_expired_record_is_reusable,
+    use_nonce_first_use_then_replay, use_nonce_is_per_access_key,
 };
 pub use revisions::{
     add_version_is_atomic, add_version_rotates_the_key, create_key_stores_the_given_revision,

@@ -4,8 +4,9 @@
 //! open it again over the same data) and invokes [`conformance_tests!`], which expands to one
 //! named `#[test]` per check in [`checks`]. The checks pin down the [`Store`] contract: exact
 //! round trips, put-if-absent, atomic key creation, typed errors, the revision rule of
-//! updates, list orderings, which keys are due, destruction, behaviour under concurrent
-//! writers, and durability across a reopen.
+//! updates, list orderings, which keys are due, destruction, SignatureNonce records (one
+//! winner per nonce, expiry, purge), behaviour under concurrent writers, and durability
+//! across a reopen.
 //!
 //! This crate owns the checks and the sample records ([`fixtures`]). It knows no backend, no
 //! SQL and no files: everything it does goes through the [`Store`] trait.
@@ -110,6 +111,12 @@ macro_rules! conformance_tests {
             concurrent_add_version_has_one_winner,
             concurrent_retried_updates_lose_nothing,
             reopen_keeps_lifecycle_changes,
+            use_nonce_first_use_then_replay,
+            use_nonce_is_per_access_key,
+            use_nonce_expired_record_is_reusable,
+            concurrent_use_nonce_has_one_winner,
+            purge_nonces_removes_only_expired,
+            reopen_keeps_nonces,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {

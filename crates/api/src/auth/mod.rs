@@ -119,9 +119,18 @@ impl Authenticator {
             (None, None) => return Err(RpcError::MissingParameter("Signature")),
         };
         let expires = signed.timestamp + self.window_secs;
+        let access_key_id = &signed.caller.access_key_id;
         if !self
             .nonces
-            .insert(&signed.caller.access_key_id, signed.nonce, expires, now)
+            .insert(access_key_id, signed.nonce, expires, now)
+        {
+            return Err(RpcError::NonceUsed);
+        }
+        // With nodes sharing a database the replay window is shared through it as well.
+        if service.shares_store()
+            && !service
+                .use_shared_nonce(access_key_id, signed.nonce, expires)
+                .await?
         {
             return Err(RpcError::NonceUsed);
         }

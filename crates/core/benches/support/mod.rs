@@ -22,6 +22,8 @@ struct Maps {
     versions: HashMap<String, VersionRecord>,
     aliases: HashMap<String, AliasRecord>,
     access: HashMap<String, AccessKeyRecord>,
+    /// Used nonces and their expiry, in case a benchmark signs requests.
+    nonces: HashMap<(String, String), i64>,
 }
 
 impl MemStore {
@@ -125,5 +127,20 @@ impl Store for MemStore {
     }
     async fn is_destroyed_version(&self, _: &str) -> Result<bool, StoreError> {
         Ok(false)
+    }
+    async fn use_nonce(&self, ak: &str, n: &str, exp: i64, now: i64) -> Result<bool, StoreError> {
+        let mut m = self.maps();
+        let slot = m.nonces.entry((ak.into(), n.into())).or_insert(i64::MIN);
+        if *slot >= now {
+            return Ok(false);
+        }
+        *slot = exp;
+        Ok(true)
+    }
+    async fn purge_nonces(&self, now: i64) -> Result<u64, StoreError> {
+        let mut m = self.maps();
+        let before = m.nonces.len();
+        m.nonces.retain(|_, exp| *exp >= now);
+        Ok((before - m.nonces.len()) as u64)
     }
 }

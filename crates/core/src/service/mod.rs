@@ -59,6 +59,8 @@ pub struct KeyService {
     region_id: String,
     account_id: String,
     cache: KeyCache,
+    /// Whether other nodes share the store (then nonces are recorded there too).
+    shared_store: bool,
 }
 
 /// How a request names a key: by id (or key ARN) or by alias (or alias ARN).
@@ -79,6 +81,25 @@ impl KeyService {
     /// The account id in ARNs.
     pub fn account_id(&self) -> &str {
         &self.account_id
+    }
+
+    /// Whether other nodes share the store (a cache lifetime was configured).
+    pub fn shares_store(&self) -> bool {
+        self.shared_store
+    }
+
+    /// Records a request nonce in the shared store; false if another node (or this one) used
+    /// it already inside its validity.
+    pub async fn use_shared_nonce(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        expires_at: i64,
+    ) -> Result<bool, KmsError> {
+        Ok(self
+            .store
+            .use_nonce(access_key_id, nonce, expires_at, self.clock.now())
+            .await?)
     }
 
     /// The clock the service uses.

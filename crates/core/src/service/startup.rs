@@ -58,6 +58,7 @@ impl KeyService {
             region_id: config.region_id,
             account_id,
             cache: KeyCache::new(clock.clone(), config.cache_ttl_ms),
+            shared_store: config.cache_ttl_ms.is_some(),
         })
     }
 }
