@@ -234,9 +234,11 @@ def dropped_connection(server: "OpenKms", what: str, err: Exception) -> Assertio
                           f"last panic in {server.log_path}:\n{detail or '<none>'}")
 
 
-def run_expecting_failure(binary: Path, data_dir: Path, env: dict, timeout: float = 30.0):
-    """Start ``openkms server`` that is expected to refuse to start. Returns (code, stdout, stderr)."""
-    cmd = [str(binary), "server", "--data-dir", str(data_dir), "--listen", "127.0.0.1:0"]
+def run_expecting_failure(binary: Path, data_dir: Path, env: dict, timeout: float = 30.0,
+                          args=()):
+    """Start ``openkms server`` (with extra ``args``) that is expected to refuse to start.
+    Returns (code, stdout, stderr)."""
+    cmd = [str(binary), "server", "--data-dir", str(data_dir), "--listen", "127.0.0.1:0", *args]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env)
     try:

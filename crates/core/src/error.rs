@@ -74,6 +74,9 @@ pub enum KmsError {
     /// The ciphertext cannot be decrypted with this context. Deliberately without detail.
     #[error("the ciphertext cannot be decrypted")]
     InvalidCiphertext,
+    /// Too many concurrent changes to one key; the request may be retried.
+    #[error("the key is being changed by too many requests at once")]
+    Contended,
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] StoreError),

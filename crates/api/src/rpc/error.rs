@@ -157,6 +157,8 @@ fn kms_wire(e: &KmsError) -> WireError {
         }
         KmsError::DkmsInstanceNotFound => (403, "Forbidden.DKMSInstanceNotFound", s(MSG_DKMS)),
         KmsError::InvalidCiphertext => (400, "InvalidParameter", invalid("CiphertextBlob", None)),
+        // Retryable, like the gateway's own overload answer (spelled as in the older docs).
+        KmsError::Contended => (503, "ServiceUnavailableTemporary", s(MSG_CONTENDED)),
         KmsError::Store(_) | KmsError::Corrupt => (500, "InternalFailure", s(MSG_INTERNAL)),
     };
     WireError {
@@ -236,6 +238,7 @@ const MSG_DKMS: &str = "The specified DKMS instance is not found.";
 const MSG_DISABLED: &str = "The request was rejected because the key state is Disabled.";
 const MSG_PENDING_DELETION: &str =
     "The request was rejected because the key state is PendingDeletion.";
+const MSG_CONTENDED: &str = "The key is being changed by many requests at once; retry the request.";
 const MSG_INTERNAL: &str = "Internal Failure.";
 
 /// A short hint on what to do about `code`, where there is an obvious one.

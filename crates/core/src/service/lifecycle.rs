@@ -15,8 +15,12 @@ use crate::error::{InvalidReason, KmsError};
 use crate::model::{KeyRecord, KeyState};
 use crate::store::StoreError;
 
-/// How often a change is re-applied after a concurrent update before giving up.
-const MAX_ATTEMPTS: usize = 8;
+/// How often a change is re-applied after a concurrent update before giving up. Every
+/// conflict means another writer succeeded, so this bounds the concurrent writers of one key
+/// a request can outlast.
+pub(crate) const MAX_CONFLICT_RETRIES: usize = 64;
+/// Attempts of one change.
+const MAX_ATTEMPTS: usize = MAX_CONFLICT_RETRIES;
 /// Accepted pending windows for ScheduleKeyDeletion, in days.
 pub const PENDING_WINDOW_DAYS: std::ops::RangeInclusive<i64> = 7..=366;
 /// Shortest and longest automatic rotation interval, in seconds (7 and 365 days).
@@ -160,7 +164,7 @@ impl KeyService {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(StoreError::Conflict.into())
+        Err(KmsError::Contended)
     }
 
     /// Puts a durably changed record into the cache with its primary version.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::KeyService;
 use super::cache::{CachedKey, VersionKey};
 use super::keys::{WRAP_LABEL_VERSION, version_wrap_id};
+use super::lifecycle::MAX_CONFLICT_RETRIES;
 use crate::error::KmsError;
 use crate::model::{KeyRecord, KeyState, VersionRecord};
 use crate::random::uuid_v4;
@@ -16,7 +17,7 @@ use crate::secret::SecretBytes;
 use crate::store::StoreError;
 
 /// How often a rotation is retried after a concurrent update.
-const MAX_ATTEMPTS: usize = 8;
+const MAX_ATTEMPTS: usize = MAX_CONFLICT_RETRIES;
 
 impl KeyService {
     /// CreateKeyVersion: a new primary version for an Enabled key.
@@ -62,7 +63,7 @@ impl KeyService {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(StoreError::Conflict.into())
+        Err(KmsError::Contended)
     }
 
     fn next_version(&self, current: &KeyRecord) -> (KeyRecord, VersionRecord, SecretBytes) {
