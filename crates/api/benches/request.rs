@@ -99,7 +99,9 @@ fn service(rt: &Runtime, dir: &tempfile::TempDir) -> (Arc<KeyService>, String) {
             Arc::new(SqliteStore::open(&dir.path().join("bench.db")).expect("sqlite opens"));
         let config = ServiceConfig {
             region_id: "cn-hangzhou".into(),
-            account_id: None, cache_ttl_ms: None };
+            account_id: None,
+            cache_ttl_ms: None,
+        };
         let root = RootKey::generate(&OsRandom::new());
         let svc = KeyService::open(
             store,

@@ -2,9 +2,12 @@
 //!
 //! [`App`] holds what every request needs. [`App::handle`] assigns the `RequestId`, reads the
 //! body within its limit, merges parameters, authenticates, checks `Version` and `Action`,
-//! runs the action and renders the reply — success or error — in the format asked for. It
-//! logs the action, outcome code, status and latency, never parameters or bodies.
+//! runs the action and renders the reply — success or error — in the format asked for. Then
+//! it writes the request's audit line and waits for it: a request whose line cannot be
+//! written fails with `InternalFailure` unless the audit log is fail-open. It logs the action,
+//! outcome code, status and latency, never parameters or bodies.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -14,8 +17,10 @@ use http::{HeaderMap, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use openkms_core::KeyService;
+use time::OffsetDateTime;
 
 use crate::action::Action;
+use crate::audit::{AuditLog, Facts, Record};
 use crate::auth::{Authenticator, RequestView};
 use crate::rpc::reply::{self, Rendered};
 use crate::rpc::{Format, Params, RpcError};
@@ -29,6 +34,8 @@ pub struct App {
     auth: Authenticator,
     host_id: String,
     max_body: usize,
+    /// Where every request is recorded; `None` records nothing.
+    audit: Option<AuditLog>,
 }
 
 impl App {
@@ -40,7 +47,15 @@ impl App {
             auth: Authenticator::default(),
             host_id,
             max_body,
+            audit: None,
         }
+    }
+
+    /// Records every request (except `GET /healthz`) in `log`.
+    #[must_use]
+    pub fn with_audit(mut self, log: AuditLog) -> Self {
+        self.audit = Some(log);
+        self
     }
 
     /// The key service behind the handler.
@@ -48,39 +63,58 @@ impl App {
         &self.service
     }
 
-    /// Handles one HTTP request.
-    pub async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
-        let request_id = uuid::Uuid::new_v4().hyphenated().to_string().to_uppercase();
-        let handled = std::panic::AssertUnwindSafe(self.handle_request(req, &request_id));
-        match handled.catch_unwind().await {
-            Ok(response) => response,
-            Err(_) => {
-                // A bug, not bad input: answer in the API's error format instead of dropping
-                // the connection, and say nothing about the cause to the client.
-                tracing::error!(request_id, "request handler panicked");
-                let internal = RpcError::Kms(openkms_core::KmsError::Corrupt).wire();
-                respond(reply::error(
-                    Format::Json,
-                    &internal,
-                    &request_id,
-                    &self.host_id,
-                ))
-            }
+    /// Handles one HTTP request from `peer` (the client's address, when known).
+    pub async fn handle(
+        &self,
+        req: Request<Incoming>,
+        peer: Option<SocketAddr>,
+    ) -> Response<Full<Bytes>> {
+        if req.uri().path() == "/healthz" && req.method() == Method::GET {
+            // Not audited: unauthenticated, and it touches no key.
+            return respond(health());
         }
+        let arrived = OffsetDateTime::now_utc();
+        let started = Instant::now();
+        let request_id = uuid::Uuid::new_v4().hyphenated().to_string().to_uppercase();
+        let format = Format::from_param(req.uri().query().and_then(format_param).as_deref());
+        let mut facts = Facts::default();
+        let handled =
+            std::panic::AssertUnwindSafe(self.handle_request(req, format, &request_id, &mut facts));
+        let rendered = match handled.catch_unwind().await {
+            Ok(rendered) => rendered,
+            Err(_) => self.panicked(&request_id, &mut facts),
+        };
+        let record = Record {
+            time: arrived,
+            request_id: &request_id,
+            source: peer,
+            facts: &facts,
+            status: rendered.status,
+            latency_us: micros(started),
+        };
+        let rendered = self.audit(rendered, format, &record).await;
+        log_outcome(facts.action.unwrap_or("-"), &rendered, &request_id, started);
+        respond(rendered)
+    }
+
+    /// A bug, not bad input: answer in the API's error format instead of dropping the
+    /// connection, and say nothing about the cause to the client.
+    fn panicked(&self, request_id: &str, facts: &mut Facts) -> Rendered {
+        tracing::error!(request_id, "request handler panicked");
+        let internal = RpcError::Kms(openkms_core::KmsError::Corrupt).wire();
+        facts.outcome = Some(internal.code);
+        reply::error(Format::Json, &internal, request_id, &self.host_id)
     }
 
     async fn handle_request(
         &self,
         req: Request<Incoming>,
+        format: Format,
         request_id: &str,
-    ) -> Response<Full<Bytes>> {
-        let started = Instant::now();
-        if req.uri().path() == "/healthz" && req.method() == Method::GET {
-            return respond(health());
-        }
+        facts: &mut Facts,
+    ) -> Rendered {
         let (parts, body) = req.into_parts();
         let query = parts.uri.query().map(str::to_owned);
-        let format = Format::from_param(query.as_deref().and_then(format_param).as_deref());
         let result = self
             .api_call(
                 &parts.method,
@@ -88,14 +122,33 @@ impl App {
                 query.as_deref(),
                 &parts.headers,
                 body,
+                facts,
             )
             .await;
-        let (action, rendered) = match result {
-            Ok((action, fields)) => (action, reply::success(format, action, fields, request_id)),
-            Err((action, e)) => (action, self.render_error(format, &e, request_id)),
+        match result {
+            Ok((action, fields)) => {
+                facts.saw_reply(&fields);
+                facts.outcome = Some("OK");
+                reply::success(format, action, fields, request_id)
+            }
+            Err((_, e)) => {
+                facts.outcome = Some(e.wire().code);
+                self.render_error(format, &e, request_id)
+            }
+        }
+    }
+
+    /// Writes the request's audit line and waits for it. When it cannot be written the reply
+    /// becomes `InternalFailure`, unless the log is fail-open.
+    async fn audit(&self, rendered: Rendered, format: Format, record: &Record<'_>) -> Rendered {
+        let Some(log) = &self.audit else {
+            return rendered;
         };
-        log_outcome(action, &rendered, request_id, started);
-        respond(rendered)
+        match log.append(record).await {
+            Ok(()) => rendered,
+            Err(_) if log.fail_open() => rendered,
+            Err(_) => self.render_error(format, &RpcError::AuditUnavailable, record.request_id),
+        }
     }
 
     async fn api_call(
@@ -105,22 +158,26 @@ impl App {
         query: Option<&str>,
         headers: &HeaderMap,
         body: Incoming,
+        facts: &mut Facts,
     ) -> Result<(&'static str, crate::action::Fields), (&'static str, RpcError)> {
         if path != "/" || (method != Method::POST && method != Method::GET) {
             return Err(("-", RpcError::NotFound));
         }
         let body = self.read_body(body).await.map_err(|e| ("-", e))?;
         let params = Params::parse(query, is_form(headers).then_some(&body[..]));
+        facts.saw_params(&params, headers);
         let view = RequestView {
             method: method.as_str(),
             params: &params,
             headers,
             body: &body,
         };
-        self.auth
+        let caller = self
+            .auth
             .authenticate(&self.service, view)
             .await
             .map_err(|e| ("-", e))?;
+        facts.saw_caller(&caller);
         let action = resolve_action(&params, headers).map_err(|e| ("-", e))?;
         let fields = action
             .run(&self.service, &params)
@@ -196,13 +253,16 @@ fn respond(r: Rendered) -> Response<Full<Bytes>> {
     resp
 }
 
+fn micros(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)
+}
+
 fn log_outcome(action: &str, r: &Rendered, request_id: &str, started: Instant) {
-    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     tracing::debug!(
         request_id,
         action,
         status = r.status,
-        latency_us = micros,
+        latency_us = micros(started),
         "request"
     );
 }

@@ -2,12 +2,14 @@
 //!
 //! It owns the transport ([`server`]: TLS, limits, graceful shutdown), request
 //! authentication ([`auth`]: signatures, clock window, nonce replay), the RPC envelope
-//! ([`rpc`]: parameters, replies, the one error mapping) and one module per API action
-//! ([`action`]). It never names a storage backend: the binary builds a
-//! [`openkms_core::KeyService`] over whichever store it chose and hands it in.
+//! ([`rpc`]: parameters, replies, the one error mapping), one module per API action
+//! ([`action`]) and the audit log ([`audit`]: one chained line per request). It never names
+//! a storage backend: the binary builds a [`openkms_core::KeyService`] over whichever store
+//! it chose and hands it in.
 #![deny(missing_docs)]
 
 pub mod action;
+pub mod audit;
 pub mod auth;
 mod handler;
 pub mod rpc;

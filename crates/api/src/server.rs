@@ -3,10 +3,13 @@
 //! [`serve`] takes an already bound listener and a shutdown future (so tests bind
 //! `127.0.0.1:0` and stop the server when they are done). Each connection gets a TLS
 //! handshake deadline, a header-read timeout and a bounded buffer; bodies are bounded by the
-//! handler. On shutdown the listener closes, in-flight requests finish, then `serve` returns.
-//! Building the TLS configuration from files is the binary's job.
+//! handler. A request runs to completion even if its client hangs up, so its action and its
+//! audit line are never cut in half. On shutdown the listener closes, in-flight requests
+//! finish, then `serve` returns. Building the TLS configuration from files is the binary's
+//! job.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -70,7 +73,7 @@ pub async fn serve(
         tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => spawn_connection(stream, acceptor.clone(), app.clone(), &options, &graceful),
+                Ok((stream, peer)) => spawn_connection(stream, peer, acceptor.clone(), app.clone(), &options, &graceful),
                 Err(e) => accept_error(e).await,
             },
         }
@@ -87,6 +90,7 @@ pub async fn serve(
 
 fn spawn_connection(
     stream: TcpStream,
+    peer: SocketAddr,
     acceptor: Option<TlsAcceptor>,
     app: Arc<App>,
     options: &ServerOptions,
@@ -97,12 +101,12 @@ fn spawn_connection(
     let options = options.clone();
     tokio::spawn(async move {
         match acceptor {
-            None => serve_connection(stream, app, &options, watcher).await,
+            None => serve_connection(stream, peer, app, &options, watcher).await,
             Some(acceptor) => {
                 let handshake =
                     tokio::time::timeout(options.handshake_timeout, acceptor.accept(stream));
                 match handshake.await {
-                    Ok(Ok(tls)) => serve_connection(tls, app, &options, watcher).await,
+                    Ok(Ok(tls)) => serve_connection(tls, peer, app, &options, watcher).await,
                     Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
                     Err(_) => tracing::debug!("TLS handshake timed out"),
                 }
@@ -113,6 +117,7 @@ fn spawn_connection(
 
 async fn serve_connection<S>(
     stream: S,
+    peer: SocketAddr,
     app: Arc<App>,
     options: &ServerOptions,
     watcher: hyper_util::server::graceful::Watcher,
@@ -121,13 +126,16 @@ async fn serve_connection<S>(
 {
     let service = service_fn(move |req| {
         let app = app.clone();
-        async move { Ok::<_, std::convert::Infallible>(app.handle(req).await) }
+        async move { Ok::<_, std::convert::Infallible>(app.handle(req, Some(peer)).await) }
     });
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(options.header_timeout)
         .max_buf_size(options.max_head_bytes)
+        // A client closing its side mid-request does not cancel the handler: the action and
+        // its audit line always complete (the reply then just cannot be delivered).
+        .half_close(true)
         .keep_alive(true);
     let conn = builder.serve_connection(TokioIo::new(stream), service);
     if let Err(e) = watcher.watch(conn).await {

@@ -22,7 +22,9 @@ async fn service(dir: &tempfile::TempDir, clock: Arc<ManualClock>) -> KeyService
     let root = RootKey::generate(rng.as_ref());
     let config = ServiceConfig {
         region_id: "cn-hangzhou".into(),
-        account_id: None, cache_ttl_ms: None };
+        account_id: None,
+        cache_ttl_ms: None,
+    };
     let svc = KeyService::open(store, root, clock, rng, config)
         .await
         .unwrap();

@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use openkms_api::audit::{self, AuditConfig};
 use serde::Deserialize;
 
 /// Default listen address.
@@ -58,6 +59,16 @@ pub struct ServerArgs {
     /// nodes share a database [default: 1000 with --database-url].
     #[arg(long, env = "OPENKMS_CACHE_TTL_MS")]
     pub cache_ttl_ms: Option<i64>,
+    /// The audit log's active file, or `off` [default: <data-dir>/audit/audit.log].
+    #[arg(long, env = "OPENKMS_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
+    /// Rotate the audit log before it would exceed this many bytes; 0 never rotates
+    /// [default: 104857600].
+    #[arg(long, env = "OPENKMS_AUDIT_MAX_BYTES")]
+    pub audit_max_bytes: Option<u64>,
+    /// Serve requests even when their audit line cannot be written (test setups only).
+    #[arg(long, env = "OPENKMS_AUDIT_FAIL_OPEN")]
+    pub audit_fail_open: bool,
 }
 
 /// A database URL; its `Debug` hides the whole value, since it may hold a password.
@@ -98,6 +109,9 @@ struct FileConfig {
     database_url: Option<String>,
     database_pool_size: Option<usize>,
     cache_ttl_ms: Option<i64>,
+    audit_log: Option<PathBuf>,
+    audit_max_bytes: Option<u64>,
+    audit_fail_open: Option<bool>,
 }
 
 /// How the server speaks on its socket.
@@ -133,6 +147,8 @@ pub struct ServerConfig {
     pub storage: Storage,
     /// Cache lifetime in milliseconds (`None`: entries live until changed).
     pub cache_ttl_ms: Option<i64>,
+    /// The audit log; `None` when turned off.
+    pub audit: Option<AuditConfig>,
 }
 
 impl ServerConfig {
@@ -155,6 +171,12 @@ impl ServerConfig {
             args.database_url.or(file.database_url),
             args.database_pool_size.or(file.database_pool_size),
         )?;
+        let audit = audit(
+            args.audit_log.or(file.audit_log),
+            args.audit_max_bytes.or(file.audit_max_bytes),
+            args.audit_fail_open || file.audit_fail_open.unwrap_or(false),
+            args.data_dir.as_deref().or(file.data_dir.as_deref()),
+        )?;
         Ok(Self {
             data_dir: args
                 .data_dir
@@ -167,6 +189,7 @@ impl ServerConfig {
             region_id: region(args.region_id.or(file.region_id))?,
             account_id: account(args.account_id.or(file.account_id))?,
             cache_ttl_ms: cache_ttl(&storage, args.cache_ttl_ms.or(file.cache_ttl_ms))?,
+            audit,
             storage,
         })
     }
@@ -247,6 +270,35 @@ fn validate_region(region: &str) -> anyhow::Result<()> {
         bail!("region_id: {region:?} must be lowercase letters, digits and '-', like cn-hangzhou");
     }
     Ok(())
+}
+
+/// The audit log settings: `off`, or a path (default under the data directory) with its
+/// rotation size (0: never) and failure mode.
+fn audit(
+    path: Option<PathBuf>,
+    max_bytes: Option<u64>,
+    fail_open: bool,
+    data_dir: Option<&Path>,
+) -> anyhow::Result<Option<AuditConfig>> {
+    let path = match path {
+        Some(p) if p.as_os_str() == "off" => return Ok(None),
+        Some(p) if p.as_os_str().is_empty() || p.file_name().is_none() => {
+            bail!("audit_log: {p:?} must name a file (or be off)")
+        }
+        Some(p) => p,
+        None => data_dir
+            .unwrap_or(Path::new(DEFAULT_DATA_DIR))
+            .join("audit")
+            .join("audit.log"),
+    };
+    Ok(Some(AuditConfig {
+        max_bytes: match max_bytes.unwrap_or(audit::DEFAULT_MAX_BYTES) {
+            0 => None,
+            n => Some(n),
+        },
+        fail_open,
+        ..AuditConfig::new(path)
+    }))
 }
 
 fn validate_account(account: &str) -> anyhow::Result<()> {
@@ -348,5 +400,44 @@ mod tests {
             })
             .starts_with("config")
         );
+    }
+
+    #[test]
+    fn audit_log_defaults_under_the_data_dir_and_can_be_off() {
+        let c = ServerConfig::load(ServerArgs {
+            data_dir: Some("/srv/kms".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let audit = c.audit.unwrap();
+        assert_eq!(audit.path, Path::new("/srv/kms/audit/audit.log"));
+        assert_eq!(audit.max_bytes, Some(audit::DEFAULT_MAX_BYTES));
+        assert!(!audit.fail_open);
+        let off = ServerArgs {
+            audit_log: Some("off".into()),
+            ..Default::default()
+        };
+        assert_eq!(ServerConfig::load(off).unwrap().audit, None);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "audit_log = \"/var/log/kms.jsonl\"\naudit_max_bytes = 0\naudit_fail_open = true\n",
+        )
+        .unwrap();
+        let c = ServerConfig::load(ServerArgs {
+            config: Some(path),
+            ..Default::default()
+        })
+        .unwrap();
+        let audit = c.audit.unwrap();
+        assert_eq!(audit.path, Path::new("/var/log/kms.jsonl"));
+        assert_eq!((audit.max_bytes, audit.fail_open), (None, true));
+        let e = ServerConfig::load(ServerArgs {
+            audit_log: Some("/".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().starts_with("audit_log"));
     }
 }

@@ -4,6 +4,7 @@
 //! Thin by design: parse arguments, set up logging, hand over to the command's module.
 //! Nothing here decides how the server, the key service or a command behaves.
 
+mod audit;
 mod bench;
 mod cli;
 mod config;
@@ -42,6 +43,8 @@ enum Command {
     /// Load-test a server over its real interface; prints throughput, latency and the
     /// ratio to the ceiling (GET /healthz over the same connections).
     Bench(bench::BenchArgs),
+    /// Audit log tools: `openkms audit verify <file|dir>…` checks the hash chain.
+    Audit(audit::AuditArgs),
     /// Print shell completions.
     Completions {
         /// The shell: bash, zsh, fish, elvish or powershell.
@@ -91,6 +94,7 @@ fn run(cli: Cli) -> ExitCode {
             )
         }
         Command::Bench(args) => bench::run(args, &conn),
+        Command::Audit(args) => audit::run(args),
         Command::Completions { shell } => {
             // Written to a buffer first, so a closed pipe (`| head`) is not a panic.
             let mut out = Vec::new();

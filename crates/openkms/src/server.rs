@@ -1,13 +1,14 @@
 //! `openkms server`: start-up as a sequence of named steps, then serve until a signal.
 //!
 //! load_config → prepare_data_dir → open_store → unlock_root_key → open_service →
-//! ensure_root_credentials → tls_config → bind → serve. Each step fails with one line that
+//! ensure_root_credentials → open_audit → tls_config → bind → serve → close the audit log. Each step fails with one line that
 //! says what is wrong and what to do. The request handling itself is the api crate's.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use openkms_api::audit::AuditLog;
 use openkms_api::{App, ServerOptions};
 use openkms_core::service::RootAccessKey;
 use openkms_core::{KeyService, OsRandom, RootKey, SecretBytes, ServiceConfig, Store, SystemClock};
@@ -40,23 +41,39 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
 async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     files::ensure_dir(&config.data_dir)?;
     let store = open_store(&config).await?;
-    let root = unlock_root_key(&config.data_dir, store.as_ref()).await?;
+    let root = unlock_root_key(&config, store.as_ref()).await?;
     let service = Arc::new(open_service(store, root, &config).await?);
     ensure_root_credentials(&service, &config.data_dir).await?;
+    let audit = open_audit(&config)?;
     let tls = tls::server_config(&config)?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listen: cannot bind {}", config.listen))?;
     announce(&listener, &config)?;
     tokio::spawn(run_due_work(service.clone()));
-    let app = Arc::new(App::new(service, MAX_BODY_BYTES));
+    let app = App::new(service, MAX_BODY_BYTES);
+    let app = Arc::new(match &audit {
+        Some(log) => app.with_audit(log.clone()),
+        None => app,
+    });
     let options = ServerOptions {
         tls,
         ..ServerOptions::default()
     };
     openkms_api::serve(listener, app, options, shutdown_signal()).await?;
+    if let Some(log) = audit {
+        log.close();
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Where the keys live, for messages.
+fn store_location(config: &ServerConfig) -> String {
+    match config.storage {
+        Storage::Sqlite => config.data_dir.display().to_string(),
+        Storage::Postgres { .. } => "the PostgreSQL database".to_owned(),
+    }
 }
 
 async fn open_store(config: &ServerConfig) -> anyhow::Result<Arc<dyn Store>> {
@@ -77,9 +94,28 @@ async fn open_store(config: &ServerConfig) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
+/// Opens the audit log before the socket, so a server that cannot record requests never
+/// serves them.
+fn open_audit(config: &ServerConfig) -> anyhow::Result<Option<AuditLog>> {
+    let Some(audit) = &config.audit else {
+        tracing::warn!("audit log off: requests are not recorded");
+        return Ok(None);
+    };
+    if audit.fail_open {
+        tracing::warn!(
+            "audit log fail-open: requests are served even when they cannot be recorded"
+        );
+    }
+    let log = AuditLog::open(audit).map_err(|e| {
+        anyhow::anyhow!("audit_log: {e}; set --audit-log to a writable file (or off)")
+    })?;
+    Ok(Some(log))
+}
+
 /// The root key from `OPENKMS_ROOT_KEY`, or `root.key`, or — only over an empty store — a
 /// new one written to `root.key` before anything is stored under it.
-async fn unlock_root_key(data_dir: &Path, store: &dyn Store) -> anyhow::Result<RootKey> {
+async fn unlock_root_key(config: &ServerConfig, store: &dyn Store) -> anyhow::Result<RootKey> {
+    let data_dir = &config.data_dir;
     if let Ok(text) = std::env::var(ENV_ROOT_KEY) {
         return RootKey::from_base64(&text)
             .with_context(|| format!("{ENV_ROOT_KEY}: not the base64 of 32 bytes"));
@@ -97,7 +133,7 @@ async fn unlock_root_key(data_dir: &Path, store: &dyn Store) -> anyhow::Result<R
             "root key: {} is missing but {} holds keys; restore root.key from your backup (or set {ENV_ROOT_KEY}). \
              Without it the stored keys cannot be opened.",
             path.display(),
-            data_dir.display()
+            store_location(config)
         );
     }
     let root = RootKey::generate(&OsRandom::new());
@@ -124,8 +160,8 @@ async fn open_service(
         .await
         .map_err(|e| match e {
             openkms_core::service::StartupError::WrongRootKey => anyhow::anyhow!(
-                "root key: it does not match the data in {}; use the root.key this data directory was created with",
-                config.data_dir.display()
+                "root key: the root key does not match the keys stored in {}; use the root key they were created with",
+                store_location(config)
             ),
             other => anyhow::anyhow!("start-up: {other}"),
         })

@@ -16,6 +16,7 @@
 //! (`--endpoint`, `--ca-file`, `ALIBABA_CLOUD_ACCESS_KEY_ID`/`_SECRET`, profiles).
 
 mod load;
+mod probe;
 mod report;
 mod signer;
 mod spawn;
@@ -34,8 +35,9 @@ use openkms_sign::V1SigningKey;
 
 use crate::cli::profile::{self, ConnectionArgs};
 use load::{Limit, Phase};
+use probe::Probe;
 use report::{Outcome, ServerFacts};
-use spawn::{Memory, Spawned};
+use spawn::Spawned;
 use stats::PhaseStats;
 use transport::Dialer;
 use workload::{Identity, OpArg, Workload};
@@ -89,7 +91,7 @@ pub struct BenchArgs {
     /// With --spawn-server: use (and keep) this data directory instead of a temporary one.
     #[arg(long, requires = "spawn_server")]
     pub server_data_dir: Option<PathBuf>,
-    /// The pid of a server started elsewhere, to report its memory (/proc/<pid>/status).
+    /// The pid of a server started elsewhere, to report its memory and CPU time (/proc).
     #[arg(long, conflicts_with = "spawn_server")]
     pub server_pid: Option<u32>,
     /// Run only this phase (for profiling the server; the ratio needs both).
@@ -162,11 +164,11 @@ async fn execute(plan: Plan, conn: &ConnectionArgs) -> anyhow::Result<Outcome> {
         Some(s) => s.target(),
         None => resolve_target(conn)?,
     };
-    let memory = Memory::new(spawned.as_ref().map(Spawned::pid).or(plan.args.server_pid));
-    let result = measure(&plan, target, &memory).await;
+    let probe = Probe::new(spawned.as_ref().map(Spawned::pid).or(plan.args.server_pid));
+    let result = measure(&plan, target, &probe).await;
     let facts = ServerFacts {
         ready_after: spawned.as_ref().map(Spawned::ready_after),
-        memory: memory.samples(),
+        memory: probe.samples(),
     };
     if let Some(s) = spawned {
         s.stop();
@@ -188,7 +190,7 @@ fn resolve_target(conn: &ConnectionArgs) -> anyhow::Result<Target> {
 }
 
 /// Setup, connections, warm-up, the ceiling phase and the operation phase.
-async fn measure(plan: &Plan, target: Target, memory: &Memory) -> anyhow::Result<Outcome> {
+async fn measure(plan: &Plan, target: Target, probe: &Probe) -> anyhow::Result<Outcome> {
     let args = &plan.args;
     let dialer = Dialer::new(
         &target.endpoint,
@@ -196,23 +198,29 @@ async fn measure(plan: &Plan, target: Target, memory: &Memory) -> anyhow::Result
         args.insecure_http_ok,
     )?;
     let dialer = Arc::new(dialer);
-    memory.sample("idle, before the bench connects");
+    probe.sample("idle, before the bench connects");
     let workload = Arc::new(prepare(target, &dialer, args).await?);
     let mut conns = load::connect_all(&dialer, args.concurrency).await?;
-    memory.sample(&format!("{} connections open, setup done", conns.len()));
+    probe.sample(&format!("{} connections open, setup done", conns.len()));
     if !args.warmup.is_zero() && args.op != OpArg::CreateKey {
         let warm = Limit::Duration(args.warmup);
         (conns, _) =
             load::run_phase(conns, &dialer, &workload, Phase::Operation, warm, false).await;
-        memory.sample(&format!("{} connections open, after warm-up", conns.len()));
+        probe.sample(&format!("{} connections open, after warm-up", conns.len()));
     }
-    let phase = async |conns, phase, keep| match args.only.is_none_or(|only| only == phase) {
-        true => load::run_phase(conns, &dialer, &workload, phase, plan.limit, keep).await,
-        false => (conns, PhaseStats::default()),
+    let phase = async |conns, phase, keep| {
+        if args.only.is_some_and(|only| only != phase) {
+            return (conns, PhaseStats::default());
+        }
+        let before = probe.cpu();
+        let (conns, mut stats) =
+            load::run_phase(conns, &dialer, &workload, phase, plan.limit, keep).await;
+        stats.cpu = probe.cpu().since(before);
+        (conns, stats)
     };
     let (conns, ceiling) = phase(conns, Phase::Ceiling, false).await;
     let (conns, operation) = phase(conns, Phase::Operation, args.save_key_ids.is_some()).await;
-    memory.sample(&format!("{} connections open, after the run", conns.len()));
+    probe.sample(&format!("{} connections open, after the run", conns.len()));
     drop(conns);
     if let Some(path) = &args.save_key_ids {
         workload::save_key_ids(path, &operation.key_ids)?;

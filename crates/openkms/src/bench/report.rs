@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::BenchArgs;
-use super::spawn::MemSample;
+use super::probe::{CpuMark, MemSample};
 use super::stats::{PhaseStats, Summary};
 use super::transport::Dialer;
 use super::workload::{Op, OpArg};
@@ -39,6 +39,7 @@ struct PhaseFigures {
     elapsed: Duration,
     requests: u64,
     signing: Duration,
+    cpu: CpuMark,
 }
 
 impl PhaseFigures {
@@ -56,6 +57,7 @@ impl PhaseFigures {
             elapsed: stats.elapsed,
             requests,
             signing: stats.signing,
+            cpu: stats.cpu,
         }
     }
 
@@ -193,6 +195,7 @@ fn row(out: &mut String, phase: &str, op: &str, s: &Summary, elapsed: Duration) 
 fn ratio_lines(out: &mut String, o: &Outcome) {
     if o.ceiling.requests == 0 || o.operation.requests == 0 {
         let _ = writeln!(out, "RATIO operation/ceiling: n/a (only one phase ran)");
+        cpu_lines(out, o);
         return;
     }
     let _ = writeln!(
@@ -205,11 +208,44 @@ fn ratio_lines(out: &mut String, o: &Outcome) {
     for verdict in verdicts(o) {
         let _ = writeln!(out, "  {verdict}");
     }
+    cpu_lines(out, o);
     let signing = o.operation.signing.as_secs_f64() * 1e6 / o.operation.requests.max(1) as f64;
     let _ = writeln!(
         out,
         "client: {signing:.1} µs per request to build and sign (not in the latencies; the ceiling requests are unsigned)"
     );
+}
+
+/// CPU per request on each side, where it was measured: it says whose cost the ratio is.
+fn cpu_lines(out: &mut String, o: &Outcome) {
+    let per_request = |cpu: Option<Duration>, p: &PhaseFigures| match p.requests {
+        0 => None,
+        n => cpu.map(|c| c.as_secs_f64() * 1e6 / n as f64),
+    };
+    let show = |v: Option<f64>| v.map_or("-".to_owned(), |us| format!("{us:.1} µs"));
+    let sides = [
+        ("server", o.ceiling.cpu.server, o.operation.cpu.server),
+        ("bench", o.ceiling.cpu.bench, o.operation.cpu.bench),
+    ];
+    for (side, ceiling, operation) in sides {
+        let (c, op) = (
+            per_request(ceiling, &o.ceiling),
+            per_request(operation, &o.operation),
+        );
+        if c.is_none() && op.is_none() {
+            continue;
+        }
+        let factor = match (c, op) {
+            (Some(c), Some(op)) if c > 0.0 => format!(" (x{:.2})", op / c),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "CPU per request, {side:<6}: ceiling {:>9}, operation {:>9}{factor}",
+            show(c),
+            show(op)
+        );
+    }
 }
 
 /// Verdicts against the targets of issue 6, where the run matches a target's conditions.

@@ -4,14 +4,12 @@
 //! temporary (or the given) data directory, with the root AccessKey passed in
 //! `OPENKMS_ROOT_ACCESS_KEY_ID`/`_SECRET` (the caller's `ALIBABA_CLOUD_*` credentials when
 //! set, otherwise fresh random ones), and times it from spawn to its ready line on stdout.
-//! The server's log goes to a file beside the temporary directory, shown if it fails.
-//! [`Memory`] reads `VmRSS` and `VmHWM` of a pid from `/proc/<pid>/status`.
-//! What is measured over the server is not decided here.
+//! The server's log goes to a file in the temporary directory, shown if it fails. What is
+//! measured over the server is not decided here.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -182,78 +180,4 @@ fn wait_ready(child: &mut Child) -> anyhow::Result<String> {
             Ok(Some(status)) => anyhow::anyhow!("--spawn-server: the server exited ({status})"),
             _ => anyhow::anyhow!("--spawn-server: no ready line within {READY_TIMEOUT:?}"),
         })
-}
-
-/// Resident memory of a process at one moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MemSample {
-    /// `VmRSS`, KiB.
-    pub rss_kib: u64,
-    /// `VmHWM` (peak resident so far), KiB.
-    pub peak_kib: u64,
-}
-
-/// Samples a server's memory at named moments (nothing when the pid is unknown).
-pub struct Memory {
-    pid: Option<u32>,
-    samples: Mutex<Vec<(String, MemSample)>>,
-}
-
-impl Memory {
-    /// A sampler for `pid`.
-    pub fn new(pid: Option<u32>) -> Self {
-        Self {
-            pid,
-            samples: Mutex::new(Vec::new()),
-        }
-    }
-
-    /// Records the memory now, under `moment`.
-    pub fn sample(&self, moment: &str) {
-        let Some(sample) = self.pid.and_then(read_status) else {
-            return;
-        };
-        let mut samples = self
-            .samples
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        samples.push((moment.to_owned(), sample));
-    }
-
-    /// Every sample taken, in order.
-    pub fn samples(&self) -> Vec<(String, MemSample)> {
-        self.samples
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-}
-
-fn read_status(pid: u32) -> Option<MemSample> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    Some(MemSample {
-        rss_kib: status_field(&text, "VmRSS:")?,
-        peak_kib: status_field(&text, "VmHWM:")?,
-    })
-}
-
-/// The number of a `Name:   1234 kB` line.
-fn status_field(text: &str, name: &str) -> Option<u64> {
-    let line = text.lines().find(|l| l.starts_with(name))?;
-    line[name.len()..].split_whitespace().next()?.parse().ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_status_fields() {
-        let text = "Name:\topenkms\nVmHWM:\t   20480 kB\nVmRSS:\t   10240 kB\n";
-        assert_eq!(status_field(text, "VmRSS:"), Some(10240));
-        assert_eq!(status_field(text, "VmHWM:"), Some(20480));
-        assert_eq!(status_field(text, "VmSwap:"), None);
-        let me = read_status(std::process::id()).unwrap();
-        assert!(me.rss_kib > 0 && me.peak_kib >= me.rss_kib);
-    }
 }

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::probe::CpuMark;
 use super::workload::Op;
 
 /// What one operation did in one phase.
@@ -99,6 +100,8 @@ pub struct PhaseStats {
     pub key_ids: Vec<String>,
     /// Wall time of the phase (set once, after merging).
     pub elapsed: Duration,
+    /// CPU used by the server and the bench during the phase (set once, after merging).
+    pub cpu: CpuMark,
 }
 
 impl PhaseStats {

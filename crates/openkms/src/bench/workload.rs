@@ -40,7 +40,7 @@ pub enum OpArg {
     GenerateDataKey,
     /// CreateKey (durable writes).
     CreateKey,
-    /// DescribeKey (not served by the server yet: every request fails with InvalidAction).
+    /// DescribeKey (a server without it answers InvalidAction: counted as errors).
     DescribeKey,
     /// 45% Decrypt, 45% Encrypt, 10% GenerateDataKey.
     Mixed,

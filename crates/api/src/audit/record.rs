@@ -1,0 +1,247 @@
+//! What one audit line says about one request, and what it may never say.
+//!
+//! The handler fills [`Facts`] as it learns them (the claimed or authenticated caller, the
+//! action, the key), then [`Record`] adds the request's identity, outcome and timing and
+//! renders the JSON object the writer chains. Only identifiers go in: never a parameter value
+//! other than `KeyId`, never a body, plaintext, ciphertext, key material or secret. Values a
+//! client chose (a claimed AccessKeyId, a KeyId) are bounded in length; JSON escaping keeps
+//! them on one line. Chaining and writing are done elsewhere.
+
+use std::net::SocketAddr;
+
+use http::HeaderMap;
+use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+use crate::action::{Action, Fields};
+use crate::auth::Caller;
+use crate::rpc::Params;
+
+/// Longest client-chosen value kept (an alias ARN is about 330 bytes).
+const MAX_ID_BYTES: usize = 512;
+
+/// What the handler learned about a request that goes into its audit line.
+#[derive(Debug, Default, Clone)]
+pub struct Facts {
+    /// The action, once it names one this server serves (even if the request was refused).
+    pub action: Option<&'static str>,
+    /// The AccessKeyId: authenticated, or as claimed by a request that failed authentication.
+    pub access_key_id: Option<String>,
+    /// The user owning the AccessKey; set only once the request authenticated.
+    pub user: Option<String>,
+    /// The key: the reply's `KeyId` on success, else the `KeyId` parameter as given.
+    pub key_id: Option<String>,
+    /// The key version from the reply, when it names one.
+    pub key_version_id: Option<String>,
+    /// `OK`, or the Alibaba error `Code` the request ended in.
+    pub outcome: Option<&'static str>,
+}
+
+impl Facts {
+    /// Notes what the parameters claim: the action (if known), the AccessKeyId (V1 parameter
+    /// or V3 `Authorization` credential) and the `KeyId`.
+    pub fn saw_params(&mut self, params: &Params, headers: &HeaderMap) {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let action = params.optional("Action").or_else(|| header("x-acs-action"));
+        self.action = action.and_then(Action::from_name).map(Action::name);
+        let v3_credential = header(http::header::AUTHORIZATION.as_str())
+            .and_then(|a| openkms_sign::parse_authorization(a).ok())
+            .map(|a| a.credential);
+        let claimed = params.optional("AccessKeyId").or(v3_credential);
+        self.access_key_id = claimed.map(bounded);
+        self.key_id = params.optional("KeyId").map(bounded);
+    }
+
+    /// Notes the authenticated caller.
+    pub fn saw_caller(&mut self, caller: &Caller) {
+        self.access_key_id = Some(caller.access_key_id.clone());
+        self.user = Some(caller.user.clone());
+    }
+
+    /// Notes the key named by a successful reply: `KeyId` (or `KeyMetadata.KeyId`) and
+    /// `KeyVersionId`.
+    pub fn saw_reply(&mut self, fields: &Fields) {
+        let key_id = fields
+            .get("KeyId")
+            .or_else(|| fields.get("KeyMetadata").and_then(|m| m.get("KeyId")))
+            .and_then(Value::as_str);
+        if let Some(id) = key_id {
+            self.key_id = Some(bounded(id));
+        }
+        if let Some(version) = fields.get("KeyVersionId").and_then(Value::as_str) {
+            self.key_version_id = Some(bounded(version));
+        }
+    }
+}
+
+/// One request's audit record, before it is chained.
+#[derive(Debug, Clone)]
+pub struct Record<'a> {
+    /// When the request arrived.
+    pub time: OffsetDateTime,
+    /// The `RequestId` the reply carried.
+    pub request_id: &'a str,
+    /// The client's address (the peer of the TCP connection).
+    pub source: Option<SocketAddr>,
+    /// Caller, action, key and outcome.
+    pub facts: &'a Facts,
+    /// The HTTP status of the reply.
+    pub status: u16,
+    /// Time from arrival to the reply being ready (the audit write excluded), microseconds.
+    pub latency_us: u64,
+}
+
+/// The members of a line after `seq` and `prev`, in this order.
+#[derive(Serialize)]
+struct Members<'a> {
+    time: &'a str,
+    request_id: &'a str,
+    access_key_id: Option<&'a str>,
+    user: Option<&'a str>,
+    source: Option<SocketAddr>,
+    action: Option<&'a str>,
+    key_id: Option<&'a str>,
+    key_version_id: Option<&'a str>,
+    outcome: Option<&'a str>,
+    status: u16,
+    latency_us: u64,
+}
+
+impl Record<'_> {
+    /// The record as a JSON object on one line, members in a fixed order.
+    pub fn to_json(&self) -> String {
+        let f = self.facts;
+        let members = Members {
+            time: &timestamp(self.time),
+            request_id: self.request_id,
+            access_key_id: f.access_key_id.as_deref(),
+            user: f.user.as_deref(),
+            source: self.source,
+            action: f.action,
+            key_id: f.key_id.as_deref(),
+            key_version_id: f.key_version_id.as_deref(),
+            outcome: f.outcome,
+            status: self.status,
+            latency_us: self.latency_us,
+        };
+        // Serializing strings, numbers and an address cannot fail.
+        serde_json::to_string(&members).unwrap_or_default()
+    }
+}
+
+/// UTC with milliseconds: `2025-01-31T08:09:10.123Z`.
+fn timestamp(t: OffsetDateTime) -> String {
+    let format =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
+}
+
+/// `value`, cut to at most [`MAX_ID_BYTES`] on a character boundary.
+fn bounded(value: &str) -> String {
+    let mut end = value.len().min(MAX_ID_BYTES);
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    value[..end].to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use serde_json::json;
+
+    fn params(pairs: &[(&str, &str)]) -> Params {
+        Params::from_pairs(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn record_has_only_identifiers() {
+        let p = params(&[
+            ("Action", "Encrypt"),
+            ("AccessKeyId", "LTAIclaimed"),
+            ("KeyId", "alias/app"),
+            ("Plaintext", "c2VjcmV0IHBsYWludGV4dA=="),
+            ("Signature", "sig/sig="),
+        ]);
+        let mut facts = Facts::default();
+        facts.saw_params(&p, &HeaderMap::new());
+        facts.saw_caller(&Caller {
+            access_key_id: "LTAIclaimed".into(),
+            user: "root".into(),
+        });
+        let Value::Object(reply) = json!({"KeyId": "k-1", "KeyVersionId": "v-1",
+            "CiphertextBlob": "Y2lwaGVy"})
+        else {
+            unreachable!()
+        };
+        facts.saw_reply(&reply);
+        facts.outcome = Some("OK");
+        let record = Record {
+            time: OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap(),
+            request_id: "RID",
+            source: Some("10.0.0.1:5555".parse().unwrap()),
+            facts: &facts,
+            status: 200,
+            latency_us: 42,
+        };
+        let text = record.to_json();
+        assert_eq!(
+            text,
+            "{\"time\":\"2023-11-14T22:13:20.000Z\",\"request_id\":\"RID\",\
+             \"access_key_id\":\"LTAIclaimed\",\"user\":\"root\",\"source\":\"10.0.0.1:5555\",\
+             \"action\":\"Encrypt\",\"key_id\":\"k-1\",\"key_version_id\":\"v-1\",\
+             \"outcome\":\"OK\",\"status\":200,\"latency_us\":42}"
+        );
+        for secret in ["c2VjcmV0", "Y2lwaGVy", "sig/sig"] {
+            assert!(!text.contains(secret), "{secret}");
+        }
+    }
+
+    #[test]
+    fn refused_request_keeps_the_claims_bounded() {
+        let long = format!("{}\n\"é", "k".repeat(600));
+        let p = params(&[("Action", "NoSuchAction"), ("KeyId", &long)]);
+        let mut headers = HeaderMap::new();
+        let auth = format!(
+            "ACS3-HMAC-SHA256 Credential=LTAIv3,SignedHeaders=host,Signature={}",
+            "a".repeat(64)
+        );
+        headers.insert(http::header::AUTHORIZATION, auth.parse().unwrap());
+        let mut facts = Facts::default();
+        facts.saw_params(&p, &headers);
+        assert_eq!(facts.action, None);
+        assert_eq!(facts.access_key_id.as_deref(), Some("LTAIv3"));
+        assert_eq!(facts.user, None);
+        assert_eq!(facts.key_id.as_ref().unwrap().len(), MAX_ID_BYTES);
+        let record = Record {
+            time: OffsetDateTime::UNIX_EPOCH,
+            request_id: "R",
+            source: None,
+            facts: &facts,
+            status: 400,
+            latency_us: 0,
+        };
+        assert!(!record.to_json().contains('\n'));
+    }
+
+    #[test]
+    fn create_key_names_its_key() {
+        let mut facts = Facts::default();
+        let Value::Object(reply) = json!({"KeyMetadata": {"KeyId": "new"}}) else {
+            unreachable!()
+        };
+        facts.saw_reply(&reply);
+        assert_eq!(facts.key_id.as_deref(), Some("new"));
+    }
+}

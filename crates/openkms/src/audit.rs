@@ -1,0 +1,89 @@
+//! `openkms audit verify`: check an audit log's hash chain from the command line.
+//!
+//! Takes files in order, or a directory holding one log (ordered `<name>.1`, `<name>.2`, …,
+//! then `<name>`), and prints whether the chain is intact. Exit status: 0 intact, 1 broken
+//! (the first bad line, with its file and line number, on stderr), 2 when the files could not
+//! be read. The chain rules and the reading are the api crate's (`openkms_api::audit`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use openkms_api::audit::{Break, Problem, Start, Verified, verify_paths};
+
+/// `openkms audit …`
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    command: AuditCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; report the first line altered, removed or reordered.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct VerifyArgs {
+    /// Log files, oldest first, or a directory holding one log's files.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Older files were deleted on purpose: accept the first line given as the start.
+    #[arg(long)]
+    pruned: bool,
+}
+
+/// Runs an `audit` command.
+pub fn run(args: AuditArgs) -> ExitCode {
+    let AuditCommand::Verify(args) = args.command;
+    let start = match args.pruned {
+        true => Start::Pruned,
+        false => Start::Genesis,
+    };
+    match verify_paths(&args.paths, start) {
+        Ok(verified) => report(&verified),
+        Err(e) => {
+            eprintln!("openkms: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[allow(clippy::print_stdout, clippy::print_stderr)]
+fn report(verified: &Verified) -> ExitCode {
+    let files = verified.files.len();
+    match &verified.outcome {
+        Ok(Some(head)) => {
+            println!(
+                "intact: {} lines in {files} file(s); last line seq {}, hash {}",
+                verified.lines, head.seq, head.hash
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(None) => {
+            println!("intact: the log is empty ({files} file(s))");
+            ExitCode::SUCCESS
+        }
+        Err(broken) => {
+            eprintln!("openkms: audit log broken: {}", describe(verified, broken));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `<file> line <n>: <problem>`, naming the following line for an alteration.
+fn describe(verified: &Verified, broken: &Break) -> String {
+    let place = |file: usize, line: u64| {
+        let name = verified.files.get(file).map(|p| p.display().to_string());
+        format!("{} line {line}", name.unwrap_or_default())
+    };
+    let mut text = format!(
+        "{}: {}",
+        place(broken.at.file, broken.at.line),
+        broken.problem
+    );
+    if let Problem::Altered { next } = broken.problem {
+        text.push_str(&format!(" ({})", place(next.file, next.line)));
+    }
+    text
+}
