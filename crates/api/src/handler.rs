@@ -69,9 +69,13 @@ impl App {
         req: Request<Incoming>,
         peer: Option<SocketAddr>,
     ) -> Response<Full<Bytes>> {
-        if req.uri().path() == "/healthz" && req.method() == Method::GET {
-            // Not audited: unauthenticated, and it touches no key.
-            return respond(health());
+        if req.method() == Method::GET {
+            // Not audited: unauthenticated, and they touch no key.
+            match req.uri().path() {
+                "/healthz" => return respond(health()),
+                "/readyz" => return respond(readiness(self.service.ready().await)),
+                _ => {}
+            }
         }
         let arrived = OffsetDateTime::now_utc();
         let started = Instant::now();
@@ -239,6 +243,20 @@ fn health() -> Rendered {
         status: 200,
         content_type: "application/json;charset=utf-8",
         body: Bytes::from_static(b"{\"Status\":\"ok\"}"),
+    }
+}
+
+/// `/readyz`: 200 when the store answers (and so the root key, checked at start, is in use),
+/// 503 otherwise, so a load balancer stops sending requests to a node that cannot serve them.
+fn readiness(ready: bool) -> Rendered {
+    let (status, body): (u16, &'static [u8]) = match ready {
+        true => (200, b"{\"Status\":\"ready\"}"),
+        false => (503, b"{\"Status\":\"unavailable\"}"),
+    };
+    Rendered {
+        status,
+        content_type: "application/json;charset=utf-8",
+        body: Bytes::from_static(body),
     }
 }
 

@@ -116,6 +116,11 @@ fn generate_account_id(rng: &dyn SecureRandom) -> String {
 }
 
 impl KeyService {
+    /// Whether the service can serve: the store answers and holds this root key's check value.
+    pub async fn ready(&self) -> bool {
+        matches!(self.store.get_meta(META_ROOT_CHECK).await, Ok(Some(_)))
+    }
+
     /// Whether `store` already holds data of some root key (so a missing root key is an
     /// error, not a first start).
     pub async fn data_exists(store: &dyn Store) -> Result<bool, StoreError> {
