@@ -15,3 +15,17 @@ def test_other_paths_are_not_found_in_the_api_error_format(server):
     r = requests.get(server.url + "/metrics", verify=str(server.ca_path), timeout=10)
     assert r.status_code == 404
     assert r.json()["Code"] == "InvalidAction.NotFound" and r.json()["RequestId"]
+
+
+def test_prometheus_metrics_count_requests_by_action_and_code(start_server):
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    node = start_server(args=("--metrics-listen", f"127.0.0.1:{port}"))
+    requests.get(node.url + "/readyz", verify=str(node.ca_path), timeout=10)
+    r = requests.post(node.url + "/?Action=Encrypt&Version=2016-01-20", verify=str(node.ca_path), timeout=10)
+    assert r.status_code == 400
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    assert 'openkms_requests_total{action="Encrypt",code="MissingParameter"} 1' in text
+    assert "openkms_request_duration_seconds_bucket" in text

@@ -97,7 +97,7 @@ impl App {
             latency_us: micros(started),
         };
         let rendered = self.audit(rendered, format, &record).await;
-        log_outcome(facts.action.unwrap_or("-"), &rendered, &request_id, started);
+        log_outcome(&facts, &rendered, &request_id, started);
         respond(rendered)
     }
 
@@ -275,7 +275,9 @@ fn micros(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)
 }
 
-fn log_outcome(action: &str, r: &Rendered, request_id: &str, started: Instant) {
+fn log_outcome(facts: &Facts, r: &Rendered, request_id: &str, started: Instant) {
+    let action = facts.action.unwrap_or("-");
+    let elapsed = started.elapsed();
     tracing::debug!(
         request_id,
         action,
@@ -283,4 +285,9 @@ fn log_outcome(action: &str, r: &Rendered, request_id: &str, started: Instant) {
         latency_us = micros(started),
         "request"
     );
+    // Recorded whether or not an exporter is installed (without one these are no-ops).
+    let code = facts.outcome.unwrap_or("-");
+    metrics::counter!("openkms_requests_total", "action" => action, "code" => code).increment(1);
+    metrics::histogram!("openkms_request_duration_seconds", "action" => action)
+        .record(elapsed.as_secs_f64());
 }

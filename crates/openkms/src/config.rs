@@ -55,6 +55,9 @@ pub struct ServerArgs {
     /// Connections in the PostgreSQL pool [default: 16].
     #[arg(long, env = "OPENKMS_DATABASE_POOL_SIZE")]
     pub database_pool_size: Option<usize>,
+    /// Serve Prometheus metrics on this address (plain HTTP, path /metrics) [default: off].
+    #[arg(long, env = "OPENKMS_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
     /// How long a node trusts its cached keys before re-reading them, in milliseconds, when
     /// nodes share a database [default: 1000 with --database-url].
     #[arg(long, env = "OPENKMS_CACHE_TTL_MS")]
@@ -109,6 +112,7 @@ struct FileConfig {
     database_url: Option<String>,
     database_pool_size: Option<usize>,
     cache_ttl_ms: Option<i64>,
+    metrics_listen: Option<String>,
     audit_log: Option<PathBuf>,
     audit_max_bytes: Option<u64>,
     audit_fail_open: Option<bool>,
@@ -145,6 +149,8 @@ pub struct ServerConfig {
     pub account_id: Option<String>,
     /// The store.
     pub storage: Storage,
+    /// Where Prometheus metrics are served, if anywhere.
+    pub metrics_listen: Option<SocketAddr>,
     /// Cache lifetime in milliseconds (`None`: entries live until changed).
     pub cache_ttl_ms: Option<i64>,
     /// The audit log; `None` when turned off.
@@ -189,10 +195,21 @@ impl ServerConfig {
             region_id: region(args.region_id.or(file.region_id))?,
             account_id: account(args.account_id.or(file.account_id))?,
             cache_ttl_ms: cache_ttl(&storage, args.cache_ttl_ms.or(file.cache_ttl_ms))?,
+            metrics_listen: metrics_listen(args.metrics_listen.or(file.metrics_listen))?,
             audit,
             storage,
         })
     }
+}
+
+fn metrics_listen(value: Option<String>) -> anyhow::Result<Option<SocketAddr>> {
+    value
+        .map(|v| {
+            v.parse().with_context(|| {
+                format!("metrics_listen: {v:?} is not an address such as 127.0.0.1:9464")
+            })
+        })
+        .transpose()
 }
 
 fn region(value: Option<String>) -> anyhow::Result<String> {

@@ -45,6 +45,18 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     let service = Arc::new(open_service(store, root, &config).await?);
     ensure_root_credentials(&service, &config.data_dir).await?;
     let audit = open_audit(&config)?;
+    if let Some(addr) = config.metrics_listen {
+        let buckets = [
+            0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+        ];
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .set_buckets(&buckets)
+            .context("metrics buckets")?
+            .with_http_listener(addr)
+            .install()
+            .with_context(|| format!("metrics_listen: cannot serve metrics on {addr}"))?;
+        tracing::info!(%addr, "Prometheus metrics on /metrics");
+    }
     let tls = tls::server_config(&config)?;
     let listener = TcpListener::bind(config.listen)
         .await
