@@ -126,30 +126,16 @@ fn parse_state(name: &str) -> Result<KeyState, StoreError> {
     KeyState::parse(name).ok_or_else(|| corrupt("keys.state"))
 }
 
-/// Every usage this build knows; a variant added to the core must be added here.
-const USAGES: [KeyUsage; 1] = [KeyUsage::EncryptDecrypt];
-/// Every origin this build knows.
-const ORIGINS: [Origin; 1] = [Origin::AliyunKms];
-/// Every protection level this build knows.
-const PROTECTIONS: [ProtectionLevel; 1] = [ProtectionLevel::Software];
-
 fn parse_usage(name: &str) -> Result<KeyUsage, StoreError> {
-    USAGES
-        .into_iter()
-        .find(|u| u.as_str() == name)
-        .ok_or_else(|| corrupt("keys.usage"))
+    KeyUsage::parse(name).ok_or_else(|| corrupt("keys.usage"))
 }
 
 fn parse_origin(name: &str) -> Result<Origin, StoreError> {
-    ORIGINS
-        .into_iter()
-        .find(|o| o.as_str() == name)
-        .ok_or_else(|| corrupt("keys.origin"))
+    Origin::parse(name).ok_or_else(|| corrupt("keys.origin"))
 }
 
 fn parse_protection(name: &str) -> Result<ProtectionLevel, StoreError> {
-    let found = PROTECTIONS.into_iter().find(|p| p.as_str() == name);
-    found.ok_or_else(|| corrupt("keys.protection_level"))
+    ProtectionLevel::parse(name).ok_or_else(|| corrupt("keys.protection_level"))
 }
 
 /// Reads a key version.
