@@ -6,6 +6,9 @@
 * ``key``: a fresh key on ``server`` (its KeyMetadata).
 * ``start_server``: a factory for tests that need their own server (restarts, plain HTTP,
   generated credentials); everything it started is stopped at the end of the test.
+
+With $OPENKMS_E2E_DATABASE_URL set, every server runs on a fresh PostgreSQL database of its
+own (one per data dir, so restarts keep their data); see e2ehelp's "the store".
 """
 
 from __future__ import annotations
@@ -15,7 +18,15 @@ import signal
 import pytest
 
 import e2ehelp
-from e2ehelp import ACCOUNT_ID, Kms, OpenKms, new_server, stop_or_fail
+from e2ehelp import (ACCOUNT_ID, E2E_DATABASE_ENV, Kms, OpenKms, new_server, postgres_admin_url,
+                     redact, release_database, stop_or_fail)
+
+
+def pytest_report_header(config):
+    admin = postgres_admin_url()
+    if admin is None:
+        return "openkms store: embedded SQLite (set OPENKMS_E2E_DATABASE_URL for PostgreSQL)"
+    return f"openkms store: PostgreSQL, one fresh database per server at {redact(admin)} ({E2E_DATABASE_ENV})"
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +62,9 @@ def start_server(tmp_path_factory):
     for srv in started:
         if srv.running():
             srv.stop(signal.SIGTERM)
+    # every server of the test is stopped for good now: drop their databases (PostgreSQL)
+    for data_dir in {srv.data_dir for srv in started}:
+        release_database(data_dir)
 
 
 @pytest.fixture(scope="session")

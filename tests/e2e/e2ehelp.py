@@ -3,6 +3,10 @@
 What lives here:
   * ``OpenKms``: one ``openkms server`` process on 127.0.0.1:0 (start, wait for the ready
     line, stop gracefully, SIGKILL);
+  * the store: embedded SQLite in the data dir, or, when $OPENKMS_E2E_DATABASE_URL is set (an
+    admin URL such as postgres://postgres@127.0.0.1:5432/test), a fresh PostgreSQL database
+    per data dir (``CREATE DATABASE openkms_e2e_<random>`` through ``psql``), passed as
+    ``--database-url`` and dropped when the fixture that owns the server is done with it;
   * a small RPC V1 (HMAC-SHA1) signer, spec section 2.2, for requests the SDK cannot make
     (stale timestamps, replayed nonces, form bodies, '+' for space);
   * ``Kms``: the official old Python SDK (aliyunsdkcore + aliyunsdkkms) pointed at a server,
@@ -20,17 +24,20 @@ import calendar
 import datetime as dt
 import hashlib
 import hmac
+import atexit
 import importlib
 import json
 import os
 import queue
 import re
+import secrets
 import signal
 import subprocess
 import threading
 import time
 import urllib.parse
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -64,6 +71,108 @@ UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 B64_RE = re.compile(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
 ERROR_ENVELOPE = ("RequestId", "HostId", "Code", "Message", "Recommend")
+
+
+# ---------------------------------------------------------------------------------------
+# the store: SQLite in the data dir, or one fresh PostgreSQL database per data dir
+
+E2E_DATABASE_ENV = "OPENKMS_E2E_DATABASE_URL"
+PSQL_TIMEOUT = 30.0
+
+
+def postgres_admin_url() -> str | None:
+    """$OPENKMS_E2E_DATABASE_URL: every server of the suite gets a database there."""
+    return os.environ.get(E2E_DATABASE_ENV) or None
+
+
+def on_postgres() -> bool:
+    return postgres_admin_url() is not None
+
+
+def skip_on_postgres(reason: str) -> None:
+    """For the few tests that mean nothing on PostgreSQL (say why)."""
+    if on_postgres():
+        pytest.skip(f"not run on PostgreSQL ({E2E_DATABASE_ENV} is set): {reason}")
+
+
+def redact(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def with_database(url: str, name: str) -> str:
+    return urllib.parse.urlunsplit(urllib.parse.urlsplit(url)._replace(path="/" + name))
+
+
+def psql(url: str, sql: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PGCONNECT_TIMEOUT": "5"}
+    return subprocess.run(["psql", url, "-X", "-v", "ON_ERROR_STOP=1", "-Atc", sql],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=PSQL_TIMEOUT, env=env)
+
+
+_databases: dict[str, str] = {}  # resolved data dir -> database name
+_databases_lock = threading.Lock()
+
+
+def _data_dir_key(data_dir) -> str:
+    return str(Path(data_dir).resolve())
+
+
+def database_url_for(data_dir) -> str | None:
+    """The --database-url for a server on ``data_dir``: None on SQLite; on PostgreSQL the
+    data dir's own database, created on first use (a restart on the same data dir reuses it,
+    as a restart of a real deployment keeps its database)."""
+    admin = postgres_admin_url()
+    if admin is None:
+        return None
+    key = _data_dir_key(data_dir)
+    with _databases_lock:
+        name = _databases.get(key)
+        if name is None:
+            name = f"openkms_e2e_{secrets.token_hex(6)}"
+            made = psql(admin, f"CREATE DATABASE {name}")
+            if made.returncode != 0:
+                raise AssertionError(f"{E2E_DATABASE_ENV}={redact(admin)}: CREATE DATABASE {name} "
+                                     f"failed: {made.stderr.strip()}")
+            _databases[key] = name
+    return with_database(admin, name)
+
+
+def release_database(data_dir) -> None:
+    """Drop the data dir's database (if it has one); call once its server is stopped for
+    the last time."""
+    admin = postgres_admin_url()
+    with _databases_lock:
+        name = _databases.pop(_data_dir_key(data_dir), None)
+    if admin is None or name is None:
+        return
+    try:
+        dropped = psql(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    except subprocess.TimeoutExpired:
+        warnings.warn(f"DROP DATABASE {name} did not finish within {PSQL_TIMEOUT}s")
+        return
+    if dropped.returncode != 0:
+        warnings.warn(f"could not drop the test database {name}: {dropped.stderr.strip()}")
+
+
+@atexit.register
+def _release_all_databases() -> None:
+    """Whatever a fixture did not release (an interrupted run) goes at exit."""
+    for key in list(_databases):
+        release_database(key)
+
+
+def with_database_url(args, data_dir) -> list:
+    """``args`` plus the data dir's --database-url on PostgreSQL (unless given already)."""
+    args = list(args)
+    if "--database-url" in args or any(str(a).startswith("--database-url=") for a in args):
+        return args
+    url = database_url_for(data_dir)
+    return args + ["--database-url", url] if url else args
 
 
 # ---------------------------------------------------------------------------------------
@@ -118,7 +227,7 @@ class OpenKms:
 
     def command(self) -> list:
         return [str(self.binary), "server", "--data-dir", str(self.data_dir),
-                "--listen", "127.0.0.1:0", *self.args]
+                "--listen", "127.0.0.1:0", *with_database_url(self.args, self.data_dir)]
 
     def start(self, timeout: float = READY_TIMEOUT) -> "OpenKms":
         if not self.binary.is_file():
@@ -210,12 +319,14 @@ def own_kms(tmp_path_factory, name: str):
     srv = new_server(tmp_path_factory, name, args=["--account-id", ACCOUNT_ID]).start()
     yield Kms(srv)
     srv.stop()
+    release_database(srv.data_dir)
 
 
 def stop_or_fail(srv: OpenKms, died_message: str) -> None:
     """Stop a fixture's server; fail the run if it had died before (with its stderr)."""
     died = not srv.running()
     srv.stop()
+    release_database(srv.data_dir)
     if died:
         pytest.fail(f"{died_message} (exit {srv.proc.returncode}); "
                     f"stderr:\n{tail(srv.log_path)}")
@@ -238,7 +349,8 @@ def run_expecting_failure(binary: Path, data_dir: Path, env: dict, timeout: floa
                           args=()):
     """Start ``openkms server`` (with extra ``args``) that is expected to refuse to start.
     Returns (code, stdout, stderr)."""
-    cmd = [str(binary), "server", "--data-dir", str(data_dir), "--listen", "127.0.0.1:0", *args]
+    cmd = [str(binary), "server", "--data-dir", str(data_dir), "--listen", "127.0.0.1:0",
+           *with_database_url(args, data_dir)]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env)
     try:
