@@ -29,3 +29,16 @@ def test_prometheus_metrics_count_requests_by_action_and_code(start_server):
     text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
     assert 'openkms_requests_total{action="Encrypt",code="MissingParameter"} 1' in text
     assert "openkms_request_duration_seconds_bucket" in text
+
+
+def test_metrics_count_open_connections(start_server):
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    node = start_server(args=("--metrics-listen", f"127.0.0.1:{port}"))
+    with requests.Session() as session:
+        session.get(node.url + "/healthz", verify=str(node.ca_path), timeout=10)
+        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        assert "openkms_open_connections 1" in text, text
+        assert "openkms_connections_total 1" in text, text

@@ -88,6 +88,23 @@ pub async fn serve(
     Ok(())
 }
 
+/// Counts an open connection in the `openkms_open_connections` gauge while it lives.
+struct OpenConnection;
+
+impl OpenConnection {
+    fn count() -> Self {
+        metrics::gauge!("openkms_open_connections").increment(1.0);
+        metrics::counter!("openkms_connections_total").increment(1);
+        Self
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        metrics::gauge!("openkms_open_connections").decrement(1.0);
+    }
+}
+
 fn spawn_connection(
     stream: TcpStream,
     peer: SocketAddr,
@@ -100,6 +117,7 @@ fn spawn_connection(
     let watcher = graceful.watcher();
     let options = options.clone();
     tokio::spawn(async move {
+        let _open = OpenConnection::count();
         match acceptor {
             None => serve_connection(stream, peer, app, &options, watcher).await,
             Some(acceptor) => {

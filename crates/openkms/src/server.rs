@@ -21,8 +21,8 @@ use crate::{files, tls};
 
 /// Largest request body accepted, in bytes (a 6 KB plaintext percent-encoded fits easily).
 const MAX_BODY_BYTES: usize = 64 * 1024;
-/// How often due deletions and rotations are looked for.
-const DUE_WORK_PERIOD: std::time::Duration = std::time::Duration::from_secs(30);
+/// How often due deletions and rotations are looked for (and cache counters exported).
+const DUE_WORK_PERIOD: std::time::Duration = std::time::Duration::from_secs(10);
 /// Environment variable that may carry the root key (base64) instead of the file.
 const ENV_ROOT_KEY: &str = "OPENKMS_ROOT_KEY";
 /// Environment variables that name the root AccessKey at first start.
@@ -244,6 +244,9 @@ async fn run_due_work(service: Arc<KeyService>) {
     let mut tick = tokio::time::interval(DUE_WORK_PERIOD);
     loop {
         tick.tick().await;
+        let (hits, misses) = service.cache_stats();
+        metrics::counter!("openkms_key_cache_hits_total").absolute(hits);
+        metrics::counter!("openkms_key_cache_misses_total").absolute(misses);
         match service.run_due().await {
             Ok(w) if w.destroyed + w.rotated > 0 => {
                 tracing::info!(

@@ -57,6 +57,10 @@ pub(crate) struct KeyCache {
     credentials: RwLock<HashMap<String, Stamped<Arc<Credential>>>>,
     key_generation: AtomicU64,
     alias_generation: AtomicU64,
+    /// Key lookups answered from the cache, for metrics.
+    hits: AtomicU64,
+    /// Key lookups that had to read the store, for metrics.
+    misses: AtomicU64,
 }
 
 /// A cached value with the time it was stored, in milliseconds.
@@ -82,6 +86,8 @@ impl KeyCache {
             credentials: RwLock::default(),
             key_generation: AtomicU64::new(0),
             alias_generation: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
@@ -163,7 +169,22 @@ impl KeyCache {
     }
 
     pub fn key(&self, key_id: &str) -> Option<Arc<CachedKey>> {
-        self.fresh(read(&self.keys).get(key_id))
+        let found = self.fresh(read(&self.keys).get(key_id));
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    /// Key lookups answered from the cache and from the store since start.
+    pub fn stats(&self) -> (u64, u64) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
     }
 
     pub fn version(&self, version_id: &str) -> Option<Arc<VersionKey>> {

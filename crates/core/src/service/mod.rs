@@ -83,6 +83,11 @@ impl KeyService {
         &self.account_id
     }
 
+    /// Key lookups answered from the cache (hits) and from the store (misses) since start.
+    pub fn cache_stats(&self) -> (u64, u64) {
+        self.cache.stats()
+    }
+
     /// Whether other nodes share the store (a cache lifetime was configured).
     pub fn shares_store(&self) -> bool {
         self.shared_store
