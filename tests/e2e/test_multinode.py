@@ -28,7 +28,6 @@ import signal
 import subprocess
 import threading
 import time
-import urllib.parse
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from aliyunsdkcore.acs_exception.exceptions import ServerException
 from e2ehelp import (
     ACCESS_KEY_SECRET,
     ACCOUNT_ID,
+    PSQL_TIMEOUT,
     Kms,
     OpenKms,
     assert_raw_error,
@@ -48,6 +48,8 @@ from e2ehelp import (
     describe,
     epoch,
     paged,
+    psql,
+    redact,
     run_expecting_failure,
     send_raw,
     server_env,
@@ -56,12 +58,12 @@ from e2ehelp import (
     unique_alias,
     v1_signature,
     v1_string_to_sign,
+    with_database,
 )
 from e2ehelp import sdk_request as make
 
 ADMIN_URL_ENV = "OPENKMS_TEST_DATABASE_URL"
 DEFAULT_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
-PSQL_TIMEOUT = 30.0
 
 HONOUR_WITHIN = 1.0   # seconds: a change through one node is honoured by the others
 POLL_LIMIT = 1.5      # seconds: how long the other nodes are watched (bounded)
@@ -78,25 +80,6 @@ ROOT_KEY_MENTION = re.compile(r"root[\s._-]*key", re.IGNORECASE)
 def in_ci() -> bool:
     value = os.environ.get("CI", "")
     return bool(value) and value != "0" and value.lower() != "false"
-
-
-def redact(url: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-
-
-def with_database(url: str, name: str) -> str:
-    return urllib.parse.urlunsplit(urllib.parse.urlsplit(url)._replace(path="/" + name))
-
-
-def psql(url: str, sql: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PGCONNECT_TIMEOUT": "5"}
-    return subprocess.run(["psql", url, "-X", "-v", "ON_ERROR_STOP=1", "-Atc", sql],
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          timeout=PSQL_TIMEOUT, env=env)
 
 
 def postgres_unavailable(admin_url: str) -> str | None:

@@ -9,89 +9,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+mod common;
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine as _;
-use openkms_client::{AccessKeySecret, Client, ClientConfig, ClientError, RawRequest};
+use common::{ACCESS_KEY_ID as AK_ID, ACCESS_KEY_SECRET as AK_SECRET, BIN, Server, run};
+use openkms_client::{ClientError, RawRequest};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_openkms");
-const AK_ID: &str = "LTAI5tOpenkmsAuditTest01";
-const AK_SECRET: &str = "AuditTestSecretAuditTestSecret0";
-const READY_PREFIX: &str = "openkms: ready on ";
-
-/// One `openkms server` in its own temporary directory; killed on drop.
-struct Server {
-    child: Child,
-    dir: tempfile::TempDir,
-    url: String,
-}
-
-impl Server {
-    fn start(extra: &[&str]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let log = File::create(dir.path().join("server.log")).unwrap();
-        let mut child = Command::new(BIN)
-            .arg("server")
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .args(["--listen", "127.0.0.1:0"])
-            .args(extra)
-            .env_clear()
-            .env("OPENKMS_ROOT_ACCESS_KEY_ID", AK_ID)
-            .env("OPENKMS_ROOT_ACCESS_KEY_SECRET", AK_SECRET)
-            .env("OPENKMS_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            let mut line = String::new();
-            let _ = reader.read_line(&mut line);
-            let _ = tx.send(line);
-            let _ = std::io::copy(&mut reader, &mut std::io::sink());
-        });
-        let line = rx.recv_timeout(Duration::from_secs(90)).unwrap_or_default();
-        let Some(url) = line.trim_end().strip_prefix(READY_PREFIX) else {
-            let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
-            panic!("no ready line (got {line:?}); log:\n{log}");
-        };
-        let url = url.to_owned();
-        Self { child, dir, url }
-    }
-
-    fn audit_dir(&self) -> PathBuf {
-        self.dir.path().join("data").join("audit")
-    }
-
-    fn client(&self, secret: &str) -> Client {
-        let tls = self.url.starts_with("https:");
-        Client::new(ClientConfig {
-            endpoint: self.url.clone(),
-            ca_file: tls.then(|| self.dir.path().join("data").join("tls").join("ca.pem")),
-            access_key_id: AK_ID.into(),
-            access_key_secret: AccessKeySecret::new(secret),
-            region_id: "cn-hangzhou".into(),
-        })
-        .unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Every line of the log's files, in order, parsed.
 fn records(dir: &Path) -> Vec<Value> {
@@ -109,22 +37,16 @@ fn records(dir: &Path) -> Vec<Value> {
 
 /// `openkms audit verify <paths>`: exit code, stdout, stderr.
 fn verify(paths: &[&Path]) -> (i32, String, String) {
-    let out = Command::new(BIN)
+    let out = run(Command::new(BIN)
         .args(["audit", "verify"])
         .args(paths)
-        .env_clear()
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+        .env_clear());
+    (out.code, out.stdout, out.stderr)
 }
 
 #[tokio::test]
 async fn requests_are_recorded_without_secrets_and_the_log_verifies() {
-    let server = Server::start(&[]);
+    let server = Server::start();
     let client = server.client(AK_SECRET);
     let created = client.call("CreateKey", &[]).await.unwrap();
     let key_id = created["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
@@ -203,7 +125,7 @@ async fn requests_are_recorded_without_secrets_and_the_log_verifies() {
 
 #[tokio::test]
 async fn rotation_keeps_the_chain_across_files() {
-    let server = Server::start(&["--audit-max-bytes", "1"]);
+    let server = Server::start_with(&["--audit-max-bytes", "1"]);
     let client = server.client(AK_SECRET);
     for _ in 0..4 {
         client.call("DescribeRegions", &[]).await.unwrap();
@@ -240,7 +162,7 @@ fn break_the_log(server: &Server) {
 
 #[tokio::test]
 async fn an_unwritable_log_fails_requests() {
-    let server = Server::start(&["--audit-max-bytes", "1"]);
+    let server = Server::start_with(&["--audit-max-bytes", "1"]);
     let client = server.client(AK_SECRET);
     client.call("DescribeRegions", &[]).await.unwrap();
     break_the_log(&server);
@@ -253,7 +175,7 @@ async fn an_unwritable_log_fails_requests() {
 
 #[tokio::test]
 async fn fail_open_serves_requests_it_cannot_record() {
-    let server = Server::start(&["--audit-max-bytes", "1", "--audit-fail-open"]);
+    let server = Server::start_with(&["--audit-max-bytes", "1", "--audit-fail-open"]);
     let client = server.client(AK_SECRET);
     client.call("DescribeRegions", &[]).await.unwrap();
     break_the_log(&server);
@@ -262,7 +184,7 @@ async fn fail_open_serves_requests_it_cannot_record() {
 
 #[tokio::test]
 async fn a_request_whose_client_hangs_up_is_still_recorded() {
-    let server = Server::start(&["--insecure-http"]);
+    let server = Server::start_with(&["--insecure-http"]);
     let client = server.client(AK_SECRET);
     let addr = server.url.trim_start_matches("http://").to_owned();
     const ABANDONED: usize = 8;

@@ -18,7 +18,7 @@ mod common;
 use std::fs;
 use std::io::Write;
 use std::path::Path;
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 
 use common::{Noise, Run, Server, bare_cli, mode, rsa_private_key_pem, run, run_ok};
 
@@ -69,6 +69,35 @@ fn transcript(out: &Run) -> String {
         "exit: {}\n--- stdout\n{}--- stderr\n{}",
         out.code, out.stdout, out.stderr
     )
+}
+
+/// `Encrypt --KeyId <key_id> --Plaintext <plaintext>` against `server`.
+fn encrypt(server: &Server, key_id: &str, plaintext: &str) -> Command {
+    let mut cmd = server.cli();
+    cmd.args(["Encrypt", "--KeyId", key_id, "--Plaintext", plaintext]);
+    cmd
+}
+
+/// `encrypt-file --key-id <key_id> --in <input> --out <output>` against `server`.
+fn encrypt_file(server: &Server, key_id: &str, input: &str, output: &str) -> Command {
+    let mut cmd = server.cli();
+    cmd.args([
+        "encrypt-file",
+        "--key-id",
+        key_id,
+        "--in",
+        input,
+        "--out",
+        output,
+    ]);
+    cmd
+}
+
+/// `decrypt-file --in <input> --out <output>` against `server`.
+fn decrypt_file(server: &Server, input: &str, output: &str) -> Command {
+    let mut cmd = server.cli();
+    cmd.args(["decrypt-file", "--in", input, "--out", output]);
+    cmd
 }
 
 /// `insta::assert_snapshot!` with the common filters and `$extra` ones.
@@ -202,13 +231,11 @@ fn create_key_prints_the_api_json_with_sorted_keys() {
 #[test]
 fn unknown_key_is_an_api_error_that_says_what_to_do() {
     let server = Server::start();
-    let out = run(server.cli().args([
-        "Encrypt",
-        "--KeyId",
+    let out = run(&mut encrypt(
+        &server,
         "00000000-0000-4000-8000-000000000000",
-        "--Plaintext",
         "aGVsbG8=",
-    ]));
+    ));
     assert_eq!(out.code, 1);
     assert!(out.stdout.is_empty());
     assert!(out.stderr.contains("RequestId: "), "{}", out.stderr);
@@ -218,13 +245,7 @@ fn unknown_key_is_an_api_error_that_says_what_to_do() {
 #[test]
 fn unknown_alias_and_wrong_secret_have_remedies() {
     let server = Server::start();
-    let out = run(server.cli().args([
-        "Encrypt",
-        "--KeyId",
-        "alias/nobody/has/this",
-        "--Plaintext",
-        "aGVsbG8=",
-    ]));
+    let out = run(&mut encrypt(&server, "alias/nobody/has/this", "aGVsbG8="));
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.contains("Forbidden.AliasNotFound"));
     assert!(out.stderr.contains("\nWhat to do: "), "{}", out.stderr);
@@ -472,38 +493,28 @@ fn damaged_envelope_files_fail_and_write_nothing() {
     let dir = server.dir.path();
     let data = Noise::new(7).bytes(2 * CHUNK + 1000);
     fs::write(dir.join("plain.bin"), &data).unwrap();
-    run_ok(server.cli().args([
-        "encrypt-file",
-        "--key-id",
+    run_ok(&mut encrypt_file(
+        &server,
         &key_id,
-        "--in",
         "plain.bin",
-        "--out",
         "plain.bin.enc",
-    ]));
+    ));
     let file = fs::read(dir.join("plain.bin.enc")).unwrap();
     assert_eq!(file.len(), head_len(&file) + data.len() + 3 * 16);
 
     fs::write(dir.join("existing.out"), b"keep me").unwrap();
     for (what, bytes) in damaged_variants(&file) {
         fs::write(dir.join("bad.enc"), &bytes).unwrap();
-        let out = run(server
-            .cli()
-            .args(["decrypt-file", "--in", "bad.enc", "--out", "new.out"]));
+        let out = run(&mut decrypt_file(&server, "bad.enc", "new.out"));
         assert_ne!(out.code, 0, "{what}: decrypt-file succeeded");
         assert!(out.stderr.starts_with("ERROR: "), "{what}: {}", out.stderr);
         assert!(!dir.join("new.out").exists(), "{what}: --out was created");
 
-        let out =
-            run(server
-                .cli()
-                .args(["decrypt-file", "--in", "bad.enc", "--out", "existing.out"]));
+        let out = run(&mut decrypt_file(&server, "bad.enc", "existing.out"));
         assert_ne!(out.code, 0, "{what}");
         assert_eq!(fs::read(dir.join("existing.out")).unwrap(), b"keep me");
 
-        let out = run(server
-            .cli()
-            .args(["decrypt-file", "--in", "bad.enc", "--out", "-"]));
+        let out = run(&mut decrypt_file(&server, "bad.enc", "-"));
         assert_ne!(out.code, 0, "{what}");
         assert!(out.stdout_bytes.is_empty(), "{what}: plaintext on stdout");
         assert!(
@@ -514,9 +525,7 @@ fn damaged_envelope_files_fail_and_write_nothing() {
 
     // Tampering with a chunk is reported as such, not as a connection problem.
     fs::write(dir.join("bad.enc"), &damaged_variants(&file)[4].1).unwrap();
-    let out = run(server
-        .cli()
-        .args(["decrypt-file", "--in", "bad.enc", "--out", "new.out"]));
+    let out = run(&mut decrypt_file(&server, "bad.enc", "new.out"));
     assert!(
         out.stderr.contains("damaged or was altered") && out.stderr.contains("nothing was written"),
         "{}",
@@ -533,27 +542,11 @@ fn decrypt_file_to_stdout_and_files_at_chunk_edges() {
     for len in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK] {
         let data = noise.bytes(len);
         fs::write(dir.join("in.bin"), &data).unwrap();
-        run_ok(server.cli().args([
-            "encrypt-file",
-            "--key-id",
-            &key_id,
-            "--in",
-            "in.bin",
-            "--out",
-            "in.enc",
-        ]));
+        run_ok(&mut encrypt_file(&server, &key_id, "in.bin", "in.enc"));
         assert_eq!(mode(&dir.join("in.enc")), 0o600);
-        let out = run_ok(
-            server
-                .cli()
-                .args(["decrypt-file", "--in", "in.enc", "--out", "-"]),
-        );
+        let out = run_ok(&mut decrypt_file(&server, "in.enc", "-"));
         assert!(out.stdout_bytes == data, "--out - differs at length {len}");
-        run_ok(
-            server
-                .cli()
-                .args(["decrypt-file", "--in", "in.enc", "--out", "out.bin"]),
-        );
+        run_ok(&mut decrypt_file(&server, "in.enc", "out.bin"));
         assert!(
             fs::read(dir.join("out.bin")).unwrap() == data,
             "file differs at length {len}"
@@ -567,49 +560,26 @@ fn encryption_context_is_kept_in_the_envelope() {
     let key_id = server.create_key();
     let dir = server.dir.path();
     fs::write(dir.join("in.txt"), "config: secret\n").unwrap();
-    run_ok(server.cli().args([
-        "encrypt-file",
-        "--key-id",
-        &key_id,
-        "--in",
-        "in.txt",
-        "--out",
-        "in.enc",
-        "--context",
-        r#"{"app":"apollo","env":"prod"}"#,
-    ]));
-    let out = run_ok(
-        server
-            .cli()
-            .args(["decrypt-file", "--in", "in.enc", "--out", "-"]),
+    run_ok(
+        encrypt_file(&server, &key_id, "in.txt", "in.enc")
+            .args(["--context", r#"{"app":"apollo","env":"prod"}"#]),
     );
+    let out = run_ok(&mut decrypt_file(&server, "in.enc", "-"));
     assert_eq!(out.stdout, "config: secret\n");
 
-    let bad = run(server.cli().args([
-        "encrypt-file",
-        "--key-id",
-        &key_id,
-        "--in",
-        "in.txt",
-        "--out",
-        "x.enc",
-        "--context",
-        r#"{"n":1}"#,
-    ]));
+    let bad =
+        run(encrypt_file(&server, &key_id, "in.txt", "x.enc").args(["--context", r#"{"n":1}"#]));
     assert_ne!(bad.code, 0);
     assert!(bad.stderr.contains("--context"), "{}", bad.stderr);
     assert!(!dir.join("x.enc").exists());
 
     // An unknown key is the API's error (exit 1, with what to do), and no file appears.
-    let unknown = run(server.cli().args([
-        "encrypt-file",
-        "--key-id",
+    let unknown = run(&mut encrypt_file(
+        &server,
         "alias/not/there",
-        "--in",
         "in.txt",
-        "--out",
         "x.enc",
-    ]));
+    ));
     assert_eq!(unknown.code, 1, "{}", unknown.stderr);
     assert!(
         unknown.stderr.contains("Forbidden.AliasNotFound")
@@ -627,64 +597,33 @@ fn bare_ciphertext_blob_from_encrypt_output_decrypts() {
     let dir = server.dir.path();
     let pem = rsa_private_key_pem();
 
-    let enc = run_ok(
-        server
-            .cli()
-            .args(["Encrypt", "--KeyId", &key_id, "--Plaintext", &pem]),
-    );
+    let enc = run_ok(&mut encrypt(&server, &key_id, &pem));
     let blob = enc.json()["CiphertextBlob"].as_str().unwrap().to_owned();
     // As `jq -r .CiphertextBlob > key.pem.cipher` would write it: with a newline.
     fs::write(dir.join("key.pem.cipher"), format!("{blob}\n")).unwrap();
-    run_ok(
-        server
-            .cli()
-            .args(["decrypt-file", "--in", "key.pem.cipher", "--out", "key.pem"]),
-    );
+    run_ok(&mut decrypt_file(&server, "key.pem.cipher", "key.pem"));
     assert_eq!(fs::read_to_string(dir.join("key.pem")).unwrap(), pem);
     assert_eq!(mode(&dir.join("key.pem")), 0o600);
-    let out = run_ok(
-        server
-            .cli()
-            .args(["decrypt-file", "--in", "key.pem.cipher", "--out", "-"]),
-    );
+    let out = run_ok(&mut decrypt_file(&server, "key.pem.cipher", "-"));
     assert_eq!(out.stdout, pem);
 
     // A blob bound to a context needs --context.
-    let enc = run_ok(server.cli().args([
-        "Encrypt",
-        "--KeyId",
-        &key_id,
-        "--Plaintext",
-        "hello",
-        "--EncryptionContext",
-        r#"{"a":"b"}"#,
-    ]));
+    let enc =
+        run_ok(encrypt(&server, &key_id, "hello").args(["--EncryptionContext", r#"{"a":"b"}"#]));
     fs::write(
         dir.join("ctx.cipher"),
         enc.json()["CiphertextBlob"].as_str().unwrap(),
     )
     .unwrap();
-    let out = run(server
-        .cli()
-        .args(["decrypt-file", "--in", "ctx.cipher", "--out", "ctx.out"]));
+    let out = run(&mut decrypt_file(&server, "ctx.cipher", "ctx.out"));
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(!dir.join("ctx.out").exists());
-    let out = run_ok(server.cli().args([
-        "decrypt-file",
-        "--in",
-        "ctx.cipher",
-        "--out",
-        "-",
-        "--context",
-        r#"{"a":"b"}"#,
-    ]));
+    let out = run_ok(decrypt_file(&server, "ctx.cipher", "-").args(["--context", r#"{"a":"b"}"#]));
     assert_eq!(out.stdout, "hello");
 
     // Neither an envelope nor text: a clear error, nothing written.
     fs::write(dir.join("junk.bin"), [0xffu8, 0xfe, 0x00, 0x01]).unwrap();
-    let out = run(server
-        .cli()
-        .args(["decrypt-file", "--in", "junk.bin", "--out", "junk.out"]));
+    let out = run(&mut decrypt_file(&server, "junk.bin", "junk.out"));
     assert_ne!(out.code, 0);
     assert!(
         out.stderr
@@ -726,23 +665,11 @@ fn a_disabled_key_says_to_enable_it_and_blocks_the_file_commands() {
     let key_id = server.create_key();
     let dir = server.dir.path();
     fs::write(dir.join("in.txt"), "secret").unwrap();
-    let encrypt_file = |out: &str| {
-        run(server.cli().args([
-            "encrypt-file",
-            "--key-id",
-            &key_id,
-            "--in",
-            "in.txt",
-            "--out",
-            out,
-        ]))
-    };
+    let encrypt_file = |out: &str| run(&mut encrypt_file(&server, &key_id, "in.txt", out));
     assert_eq!(encrypt_file("in.enc").code, 0);
     run_ok(server.cli().args(["DisableKey", "--KeyId", &key_id]));
 
-    let out = run(server
-        .cli()
-        .args(["Encrypt", "--KeyId", &key_id, "--Plaintext", "aGk="]));
+    let out = run(&mut encrypt(&server, &key_id, "aGk="));
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(
         out.stderr
@@ -756,17 +683,11 @@ fn a_disabled_key_says_to_enable_it_and_blocks_the_file_commands() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.contains("Rejected.Disabled"), "{}", out.stderr);
     assert!(!dir.join("new.enc").exists());
-    let out = run(server
-        .cli()
-        .args(["decrypt-file", "--in", "in.enc", "--out", "out.txt"]));
+    let out = run(&mut decrypt_file(&server, "in.enc", "out.txt"));
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(!dir.join("out.txt").exists());
 
     run_ok(server.cli().args(["EnableKey", "--KeyId", &key_id]));
-    run_ok(
-        server
-            .cli()
-            .args(["decrypt-file", "--in", "in.enc", "--out", "out.txt"]),
-    );
+    run_ok(&mut decrypt_file(&server, "in.enc", "out.txt"));
     assert_eq!(fs::read_to_string(dir.join("out.txt")).unwrap(), "secret");
 }

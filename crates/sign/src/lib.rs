@@ -14,6 +14,8 @@
 mod authorization;
 mod encode;
 mod param;
+#[cfg(test)]
+mod test_vectors;
 mod v1;
 mod v3;
 

@@ -121,44 +121,17 @@ pub fn v1_verify(secret: &[u8], string_to_sign: &str, signature: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use percent_encoding::percent_decode_str;
-    use serde_json::Value;
+    use crate::test_vectors::{load, query_params};
 
     const VECTORS: &str = include_str!("../../../testdata/signatures/v1.json");
 
-    /// Form decoding of a captured query: `+` is a space, then `%XX`.
-    fn decode_query(query: &str) -> Vec<(String, String)> {
-        let decode = |s: &str| {
-            let spaced = s.replace('+', " ");
-            percent_decode_str(&spaced)
-                .decode_utf8()
-                .unwrap()
-                .into_owned()
-        };
-        query
-            .split('&')
-            .map(|kv| kv.split_once('=').unwrap_or((kv, "")))
-            .map(|(k, v)| (decode(k), decode(v)))
-            .collect()
-    }
-
-    fn vector_params(v: &Value) -> Vec<(String, String)> {
-        if let Some(query) = v["query"].as_str() {
-            return decode_query(query);
-        }
-        let pairs = v["params"].as_array().unwrap();
-        let pair = |p: &Value| (p[0].as_str().unwrap().into(), p[1].as_str().unwrap().into());
-        pairs.iter().map(pair).collect()
-    }
-
     #[test]
     fn known_answer_vectors() {
-        let doc: Value = serde_json::from_str(VECTORS).unwrap();
-        let vectors = doc["vectors"].as_array().unwrap();
+        let vectors = load(VECTORS);
         assert!(vectors.len() >= 6);
-        for v in vectors {
+        for v in &vectors {
             let name = v["name"].as_str().unwrap();
-            let params = vector_params(v);
+            let params = query_params(v);
             let sts = v1_string_to_sign(v["method"].as_str().unwrap(), &params);
             if let Some(expected) = v["string_to_sign"].as_str() {
                 assert_eq!(sts, expected, "{name}: StringToSign");

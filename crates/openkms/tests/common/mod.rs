@@ -38,6 +38,12 @@ pub struct Server {
 impl Server {
     /// Starts a TLS server on 127.0.0.1:0 and waits for its ready line.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts a server on 127.0.0.1:0 with `extra` arguments (TLS unless they include
+    /// `--insecure-http`) and waits for its ready line.
+    pub fn start_with(extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let log = File::create(dir.path().join("server.log")).expect("server log");
         let mut child = Command::new(BIN)
@@ -45,6 +51,7 @@ impl Server {
             .arg("--data-dir")
             .arg(dir.path().join("data"))
             .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
             .env_clear()
             .env("OPENKMS_ROOT_ACCESS_KEY_ID", ACCESS_KEY_ID)
             .env("OPENKMS_ROOT_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET)
@@ -69,8 +76,15 @@ impl Server {
             url: String::new(),
         };
         let line = rx.recv_timeout(READY_TIMEOUT).unwrap_or_default();
+        let scheme = if extra.contains(&"--insecure-http") {
+            "http"
+        } else {
+            "https"
+        };
         match line.trim_end().strip_prefix(READY_PREFIX) {
-            Some(url) if url.starts_with("https://127.0.0.1:") => url.clone_into(&mut server.url),
+            Some(url) if url.starts_with(&format!("{scheme}://127.0.0.1:")) => {
+                url.clone_into(&mut server.url)
+            }
             _ => panic!(
                 "no ready line from openkms server (got {line:?}); log:\n{}",
                 server.log()
@@ -87,6 +101,24 @@ impl Server {
     /// The private CA the server generated.
     pub fn ca(&self) -> PathBuf {
         self.dir.path().join("data").join("tls").join("ca.pem")
+    }
+
+    /// The directory the server writes its audit log to.
+    pub fn audit_dir(&self) -> PathBuf {
+        self.dir.path().join("data").join("audit")
+    }
+
+    /// An API client for this server as the root AccessKey, signing with `secret`.
+    pub fn client(&self, secret: &str) -> openkms_client::Client {
+        let tls = self.url.starts_with("https:");
+        openkms_client::Client::new(openkms_client::ClientConfig {
+            endpoint: self.url.clone(),
+            ca_file: tls.then(|| self.ca()),
+            access_key_id: ACCESS_KEY_ID.into(),
+            access_key_secret: openkms_client::AccessKeySecret::new(secret),
+            region_id: "cn-hangzhou".into(),
+        })
+        .expect("client")
     }
 
     /// The port the server listens on.

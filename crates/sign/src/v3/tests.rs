@@ -2,37 +2,10 @@
 
 use super::*;
 use crate::authorization::parse_authorization;
-use percent_encoding::percent_decode_str;
+use crate::test_vectors::{load, pairs, query_params};
 use serde_json::Value;
 
 const VECTORS: &str = include_str!("../../../../testdata/signatures/v3.json");
-
-fn decode_query(query: &str) -> Vec<(String, String)> {
-    let decode = |s: &str| {
-        let spaced = s.replace('+', " ");
-        percent_decode_str(&spaced)
-            .decode_utf8()
-            .unwrap()
-            .into_owned()
-    };
-    query
-        .split('&')
-        .map(|kv| kv.split_once('=').unwrap_or((kv, "")))
-        .map(|(k, v)| (decode(k), decode(v)))
-        .collect()
-}
-
-fn pairs(v: &Value) -> Vec<(String, String)> {
-    let pair = |p: &Value| (p[0].as_str().unwrap().into(), p[1].as_str().unwrap().into());
-    v.as_array().unwrap().iter().map(pair).collect()
-}
-
-fn query_params(v: &Value) -> Vec<(String, String)> {
-    match v["query"].as_str() {
-        Some(query) => decode_query(query),
-        None => pairs(&v["params"]),
-    }
-}
 
 fn check_vector(v: &Value) {
     let name = v["name"].as_str().unwrap();
@@ -92,8 +65,7 @@ fn check_vector(v: &Value) {
 
 #[test]
 fn known_answer_vectors() {
-    let doc: Value = serde_json::from_str(VECTORS).unwrap();
-    let vectors = doc["vectors"].as_array().unwrap();
+    let vectors = load(VECTORS);
     assert!(vectors.len() >= 3);
     vectors.iter().for_each(check_vector);
 }
