@@ -59,7 +59,7 @@ pub struct ServerArgs {
     #[arg(long, env = "OPENKMS_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
     /// How long a node trusts its cached keys before re-reading them, in milliseconds, when
-    /// nodes share a database [default: 1000 with --database-url].
+    /// nodes share a database [default: 500 with --database-url].
     #[arg(long, env = "OPENKMS_CACHE_TTL_MS")]
     pub cache_ttl_ms: Option<i64>,
     /// The audit log's active file, or `off` [default: <data-dir>/audit/audit.log].
@@ -272,7 +272,7 @@ fn cache_ttl(storage: &Storage, ttl: Option<i64>) -> anyhow::Result<Option<i64>>
             bail!("cache_ttl_ms: {ms} must be between 1 and 3600000")
         }
         (_, Some(ms)) => Ok(Some(ms)),
-        (Storage::Postgres { .. }, None) => Ok(Some(1000)),
+        (Storage::Postgres { .. }, None) => Ok(Some(500)),
         (Storage::Sqlite, None) => Ok(None),
     }
 }
@@ -348,7 +348,7 @@ mod tests {
         })
         .unwrap();
         assert!(!format!("{c:?}").contains("s3cret"));
-        assert_eq!(c.cache_ttl_ms, Some(1000));
+        assert_eq!(c.cache_ttl_ms, Some(500));
         let bad = ServerArgs {
             database_url: Some("mysql://x:s3cret@h".into()),
             ..Default::default()
