@@ -16,8 +16,9 @@ const SWEEP_EVERY: usize = 4096;
 
 #[derive(Debug, Default)]
 struct Shard {
-    /// (AccessKeyId, nonce) -> expiry in seconds since the epoch.
-    seen: HashMap<(String, String), i64>,
+    /// Digest of (AccessKeyId, nonce) -> expiry in seconds since the epoch. A 128-bit digest
+    /// instead of the two strings keeps an entry at a few dozen bytes.
+    seen: HashMap<u128, i64>,
     /// The size after the last sweep.
     swept_at: usize,
 }
@@ -35,7 +36,7 @@ impl NonceCache {
         let mut shard = self.shards[shard_of(access_key_id, nonce)]
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let key = (access_key_id.to_owned(), nonce.to_owned());
+        let key = digest(access_key_id, nonce);
         if shard.seen.get(&key).is_some_and(|&e| e >= now) {
             return false;
         }
@@ -46,6 +47,17 @@ impl NonceCache {
         }
         true
     }
+}
+
+/// The first 128 bits of SHA-256(AccessKeyId ‖ 0 ‖ nonce): collisions are out of reach.
+fn digest(access_key_id: &str, nonce: &str) -> u128 {
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    ctx.update(access_key_id.as_bytes());
+    ctx.update(&[0]);
+    ctx.update(nonce.as_bytes());
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&ctx.finish().as_ref()[..16]);
+    u128::from_le_bytes(first)
 }
 
 fn shard_of(access_key_id: &str, nonce: &str) -> usize {

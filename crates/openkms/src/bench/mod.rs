@@ -39,7 +39,7 @@ use probe::Probe;
 use report::{Outcome, ServerFacts};
 use spawn::Spawned;
 use stats::PhaseStats;
-use transport::Dialer;
+use transport::{Conn, Dialer};
 use workload::{Identity, OpArg, Workload};
 
 /// Exit code of a run in which any request failed.
@@ -192,22 +192,13 @@ fn resolve_target(conn: &ConnectionArgs) -> anyhow::Result<Target> {
 /// Setup, connections, warm-up, the ceiling phase and the operation phase.
 async fn measure(plan: &Plan, target: Target, probe: &Probe) -> anyhow::Result<Outcome> {
     let args = &plan.args;
-    let dialer = Dialer::new(
-        &target.endpoint,
-        target.ca_file.as_deref(),
-        args.insecure_http_ok,
-    )?;
-    let dialer = Arc::new(dialer);
+    let endpoint = (&target.endpoint, target.ca_file.as_deref());
+    let dialer = Arc::new(Dialer::new(endpoint.0, endpoint.1, args.insecure_http_ok)?);
     probe.sample("idle, before the bench connects");
     let workload = Arc::new(prepare(target, &dialer, args).await?);
-    let mut conns = load::connect_all(&dialer, args.concurrency).await?;
+    let conns = load::connect_all(&dialer, args.concurrency).await?;
     probe.sample(&format!("{} connections open, setup done", conns.len()));
-    if !args.warmup.is_zero() && args.op != OpArg::CreateKey {
-        let warm = Limit::Duration(args.warmup);
-        (conns, _) =
-            load::run_phase(conns, &dialer, &workload, Phase::Operation, warm, false).await;
-        probe.sample(&format!("{} connections open, after warm-up", conns.len()));
-    }
+    let conns = warm_up(conns, &dialer, &workload, args, probe).await;
     let phase = async |conns, phase, keep| {
         if args.only.is_some_and(|only| only != phase) {
             return (conns, PhaseStats::default());
@@ -220,13 +211,40 @@ async fn measure(plan: &Plan, target: Target, probe: &Probe) -> anyhow::Result<O
     };
     let (conns, ceiling) = phase(conns, Phase::Ceiling, false).await;
     let (conns, operation) = phase(conns, Phase::Operation, args.save_key_ids.is_some()).await;
-    probe.sample(&format!("{} connections open, after the run", conns.len()));
+    let done = ceiling.requests() + operation.requests();
+    probe.sample(&format!(
+        "{} connections open, after the run ({done} more)",
+        conns.len()
+    ));
     drop(conns);
     if let Some(path) = &args.save_key_ids {
         workload::save_key_ids(path, &operation.key_ids)?;
     }
     let keys = workload.key_count();
     Ok(Outcome::new(args, &dialer, keys, ceiling, operation))
+}
+
+/// Runs the operation for `--warmup` (not for create-key), unmeasured.
+async fn warm_up(
+    conns: Vec<Conn>,
+    dialer: &Arc<Dialer>,
+    workload: &Arc<Workload>,
+    args: &BenchArgs,
+    probe: &Probe,
+) -> Vec<Conn> {
+    if args.warmup.is_zero() || args.op == OpArg::CreateKey {
+        return conns;
+    }
+    let limit = Limit::Duration(args.warmup);
+    let (conns, warmed) =
+        load::run_phase(conns, dialer, workload, Phase::Operation, limit, false).await;
+    let done = warmed.requests();
+    let moment = format!(
+        "{} connections open, after warm-up ({done} requests)",
+        conns.len()
+    );
+    probe.sample(&moment);
+    conns
 }
 
 /// Makes the fixture through ordinary client calls, then the workload that signs the

@@ -148,7 +148,13 @@ pub fn print(outcome: &Outcome, facts: &ServerFacts) {
     table(&mut out, outcome);
     out.push('\n');
     ratio_lines(&mut out, outcome);
+    let contaminated = machine_lines(&mut out, outcome);
     memory_lines(&mut out, &facts.memory);
+    if let Some(warning) = &contaminated {
+        out.push('\n');
+        out.push_str(warning);
+        eprint!("openkms bench: {warning}");
+    }
     let banner = error_block(outcome);
     #[allow(clippy::print_stdout)]
     {
@@ -246,6 +252,44 @@ fn cpu_lines(out: &mut String, o: &Outcome) {
             show(op)
         );
     }
+}
+
+/// Share of the machine other processes may take before a run is called contaminated.
+const OTHERS_LIMIT: f64 = 0.10;
+
+/// Who used the machine during each phase, and a warning when it was not ours alone.
+fn machine_lines(out: &mut String, o: &Outcome) -> Option<String> {
+    let mut warnings = Vec::new();
+    for (name, p) in [("ceiling", &o.ceiling), ("operation", &o.operation)] {
+        let Some(m) = p.cpu.machine.filter(|m| !m.capacity().is_zero()) else {
+            continue;
+        };
+        let share = |d: Duration| d.as_secs_f64() / m.capacity().as_secs_f64();
+        let ours = p.cpu.server.unwrap_or_default() + p.cpu.bench.unwrap_or_default();
+        let others = share(m.busy.saturating_sub(ours));
+        let _ = writeln!(
+            out,
+            "machine during {name:<9}: busy {:>5.1}% (server {:.1}%, bench {:.1}%, other {:.1}%), idle {:.1}%, stolen {:.1}%",
+            share(m.busy) * 100.0,
+            share(p.cpu.server.unwrap_or_default()) * 100.0,
+            share(p.cpu.bench.unwrap_or_default()) * 100.0,
+            others * 100.0,
+            share(m.idle) * 100.0,
+            share(m.steal) * 100.0,
+        );
+        if others + share(m.steal) > OTHERS_LIMIT {
+            warnings.push(contamination(name, others + share(m.steal)));
+        }
+    }
+    (!warnings.is_empty()).then(|| warnings.join(""))
+}
+
+fn contamination(phase: &str, taken: f64) -> String {
+    format!(
+        "WARNING: other processes or the hypervisor took {:.0}% of the machine during the {phase} phase: \
+         these figures are contaminated; rerun when the machine is quiet.\n",
+        taken * 100.0
+    )
 }
 
 /// Verdicts against the targets of issue 6, where the run matches a target's conditions.
@@ -378,6 +422,35 @@ mod tests {
         let v = verdicts(&o);
         assert!(v[0].contains("met") && v[1].contains("met"), "{v:?}");
         assert!(verdicts(&outcome(Op::Encrypt, 500, 0))[0].contains("MISSED"));
+    }
+
+    #[test]
+    fn other_processes_are_called_out() {
+        use crate::bench::probe::MachineTime;
+        let mut o = outcome(Op::Encrypt, 750, 0);
+        let machine = |busy, idle| MachineTime {
+            busy: Duration::from_millis(busy),
+            idle: Duration::from_millis(idle),
+            steal: Duration::ZERO,
+        };
+        o.ceiling.cpu = CpuMark {
+            server: Some(Duration::from_millis(900)),
+            bench: Some(Duration::from_millis(900)),
+            machine: Some(machine(1900, 100)),
+        };
+        let mut out = String::new();
+        assert!(machine_lines(&mut out, &o).is_none(), "{out}");
+        o.operation.cpu = CpuMark {
+            server: Some(Duration::from_millis(600)),
+            bench: Some(Duration::from_millis(600)),
+            machine: Some(machine(1900, 100)),
+        };
+        let warning = machine_lines(&mut out, &o).unwrap_or_default();
+        assert!(
+            warning.contains("35% of the machine during the operation"),
+            "{warning}"
+        );
+        assert!(out.contains("other 35.0%"), "{out}");
     }
 
     #[test]
