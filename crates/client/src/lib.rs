@@ -36,5 +36,6 @@ pub use config::{AccessKeySecret, ClientConfig, ConfigError, EndpointProblem};
 pub use error::{ClientError, ProtocolError, TransportError, TransportErrorKind};
 pub use request::{
     API_VERSION, HttpMethod, ParamPlacement, PreparedRequest, RawRequest, SignatureMode,
+    random_nonce, timestamp,
 };
 pub use response::RawResponse;

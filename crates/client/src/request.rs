@@ -253,8 +253,8 @@ fn headers(action: &str, extra: Vec<(String, String)>) -> Vec<(String, String)> 
     headers
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` in UTC.
-pub(crate) fn timestamp(now: OffsetDateTime) -> String {
+/// `YYYY-MM-DDTHH:MM:SSZ` in UTC, the `Timestamp` every signed request carries.
+pub fn timestamp(now: OffsetDateTime) -> String {
     let now = now.to_offset(time::UtcOffset::UTC);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
@@ -267,8 +267,8 @@ pub(crate) fn timestamp(now: OffsetDateTime) -> String {
     )
 }
 
-/// 32 lowercase hex digits from the system random generator.
-fn random_nonce() -> Result<String, ClientError> {
+/// 32 lowercase hex digits from the system random generator: a fresh `SignatureNonce`.
+pub fn random_nonce() -> Result<String, ClientError> {
     let mut bytes = [0u8; 16];
     aws_lc_rs::rand::fill(&mut bytes).map_err(|_| ClientError::Random)?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())

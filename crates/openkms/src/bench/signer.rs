@@ -160,31 +160,14 @@ impl Form {
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` in UTC, now.
+/// `YYYY-MM-DDTHH:MM:SSZ` in UTC, now (the client's format, so both signers agree).
 pub fn timestamp_now() -> String {
-    let now = OffsetDateTime::now_utc();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second()
-    )
+    openkms_client::timestamp(OffsetDateTime::now_utc())
 }
 
-/// 32 lowercase hex digits from the system random generator.
+/// A fresh 32-hex-digit `SignatureNonce`, as the client makes it.
 pub fn fresh_nonce() -> anyhow::Result<String> {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut raw = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut raw).map_err(|_| anyhow::anyhow!("no system randomness"))?;
-    let mut out = String::with_capacity(32);
-    for b in raw {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 15)]));
-    }
-    Ok(out)
+    openkms_client::random_nonce().map_err(|_| anyhow::anyhow!("no system randomness"))
 }
 
 #[cfg(test)]
