@@ -12,6 +12,8 @@ What lives here:
   * ``Kms``: the official old Python SDK (aliyunsdkcore + aliyunsdkkms) pointed at a server,
     with the seed operations and an error helper that checks the whole error envelope;
     ``sdk_request`` builds the SDK's own request class for any other operation;
+  * RAM through aliyunsdkram (``ram_request``), and RAM users with policies and an AccessKey
+    (``new_ram_user``) for the authorization tests;
   * the seed's own scripts (shared/seeds/000_*), as written, for the seed-workflow tests.
 
 Every wait here is bounded; nothing sleeps to make an assertion true.
@@ -628,6 +630,74 @@ def paged(reply: dict) -> dict:
     for name in ("PageNumber", "PageSize", "TotalCount"):
         assert type(reply[name]) is int, f"{name} is not a JSON integer: {reply[name]!r}"
     return reply
+
+
+# ---------------------------------------------------------------------------------------
+# RAM (2015-05-01) through aliyunsdkram: users, their AccessKeys, policies
+
+
+def ram_request(action: str, **params):
+    """aliyunsdkram's own request class for ``action`` with ``set_<Name>(value)`` per param;
+    send it with ``Kms.call``/``Kms.error`` (same endpoint, port and CA as the KMS ones)."""
+    mod = importlib.import_module(f"aliyunsdkram.request.v20150501.{action}Request")
+    return _set_given(getattr(mod, f"{action}Request")(), **params)
+
+
+def unique_name(prefix: str = "e2e") -> str:
+    """A fresh name valid as a RAM user name and as a policy name (letters, digits, '-')."""
+    return f"{prefix}-{uuid.uuid4().hex[:16]}"
+
+
+def policy_document(*statements: dict) -> str:
+    return json.dumps({"Version": "1", "Statement": list(statements)})
+
+
+def statement(action, resource, effect: str = "Allow", condition: dict | None = None) -> dict:
+    st = {"Effect": effect, "Action": action, "Resource": resource}
+    if condition is not None:
+        st["Condition"] = condition
+    return st
+
+
+@dataclass
+class RamUser:
+    """A RAM user made by root, with one AccessKey; ``kms`` is the old SDK signing with it."""
+
+    name: str
+    access_key_id: str
+    secret: str
+    kms: Kms
+    policies: list  # the custom policies made for it, in the order of ``documents``
+
+
+def new_ram_user(root: Kms, prefix: str = "e2e", *, documents=(), system=(),
+                 name: str | None = None) -> RamUser:
+    """As root: CreateUser (``name``, else a fresh one), a custom policy per document
+    (attached), the named System policies (attached), then CreateAccessKey."""
+    name = name or unique_name(prefix)
+    root.call(ram_request("CreateUser", UserName=name))
+    custom = []
+    for doc in documents:
+        policy = unique_name("policy")
+        root.call(ram_request("CreatePolicy", PolicyName=policy, PolicyDocument=doc))
+        attach(root, name, policy)
+        custom.append(policy)
+    for policy in system:
+        attach(root, name, policy, "System")
+    ak = root.call(ram_request("CreateAccessKey", UserName=name))["AccessKey"]
+    client = sdk_client(root.server, ak["AccessKeyId"], ak["AccessKeySecret"])
+    return RamUser(name, ak["AccessKeyId"], ak["AccessKeySecret"], Kms(root.server, client),
+                   custom)
+
+
+def attach(root: Kms, user: str, policy: str, policy_type: str = "Custom") -> dict:
+    return root.call(ram_request("AttachPolicyToUser", PolicyType=policy_type,
+                                 PolicyName=policy, UserName=user))
+
+
+def detach(root: Kms, user: str, policy: str, policy_type: str = "Custom") -> dict:
+    return root.call(ram_request("DetachPolicyFromUser", PolicyType=policy_type,
+                                 PolicyName=policy, UserName=user))
 
 
 # ---------------------------------------------------------------------------------------

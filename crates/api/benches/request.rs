@@ -14,7 +14,7 @@ use std::sync::Arc;
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use http::HeaderMap;
 use openkms_api::action::Action;
-use openkms_api::auth::{Authenticator, RequestView};
+use openkms_api::auth::{Authenticator, Caller, RequestView};
 use openkms_api::rpc::Params;
 use openkms_api::rpc::reply::{self, Format};
 use openkms_client::{AccessKeySecret, Client, ClientConfig, RawRequest};
@@ -145,7 +145,11 @@ fn authentication_and_action(c: &mut Criterion) {
     let headers = HeaderMap::new();
     let fresh = || Params::parse(Some(&encrypt_query(&client, &key_id, 32)), None);
     let warm = fresh();
-    rt.block_on(Action::Encrypt.run(&svc, &warm))
+    let root = Caller {
+        access_key_id: "bench".into(),
+        user: openkms_core::service::ROOT_USER.into(),
+    };
+    rt.block_on(Action::Encrypt.run(&svc, &root, &warm))
         .expect("Encrypt works");
     let mut group = c.benchmark_group("request_32B");
     group.bench_function("authenticate_fresh_nonce", |b| {
@@ -164,7 +168,7 @@ fn authentication_and_action(c: &mut Criterion) {
         )
     });
     group.bench_function("encrypt_action_warm_key", |b| {
-        b.iter(|| rt.block_on(Action::Encrypt.run(&svc, black_box(&warm))))
+        b.iter(|| rt.block_on(Action::Encrypt.run(&svc, &root, black_box(&warm))))
     });
     group.finish();
 }

@@ -2,7 +2,7 @@
 //!
 //! [`App`] holds what every request needs. [`App::handle`] assigns the `RequestId`, reads the
 //! body within its limit, merges parameters, authenticates, checks `Version` and `Action`,
-//! runs the action and renders the reply — success or error — in the format asked for. Then
+//! authorizes the caller for what the action touches, runs the action and renders the reply — success or error — in the format asked for. Then
 //! it writes the request's audit line and waits for it: a request whose line cannot be
 //! written fails with `InternalFailure` unless the audit log is fail-open. It logs the action,
 //! outcome code, status and latency, never parameters or bodies.
@@ -20,8 +20,10 @@ use openkms_core::KeyService;
 use time::OffsetDateTime;
 
 use crate::action::Action;
+use crate::action::ram::RAM_VERSION;
 use crate::audit::{AuditLog, Facts, Record};
 use crate::auth::{Authenticator, RequestView};
+use crate::authz::{self, Origin};
 use crate::rpc::reply::{self, Rendered};
 use crate::rpc::{Format, Params, RpcError};
 
@@ -36,6 +38,8 @@ pub struct App {
     max_body: usize,
     /// Where every request is recorded; `None` records nothing.
     audit: Option<AuditLog>,
+    /// Whether requests arrive over TLS (the `acs:SecureTransport` condition).
+    secure: bool,
 }
 
 impl App {
@@ -48,7 +52,15 @@ impl App {
             host_id,
             max_body,
             audit: None,
+            secure: true,
         }
+    }
+
+    /// Says whether requests arrive over TLS (they do unless the server runs plain HTTP).
+    #[must_use]
+    pub fn over_tls(mut self, secure: bool) -> Self {
+        self.secure = secure;
+        self
     }
 
     /// Records every request (except `GET /healthz`) in `log`.
@@ -82,8 +94,17 @@ impl App {
         let request_id = uuid::Uuid::new_v4().hyphenated().to_string().to_uppercase();
         let format = Format::from_param(req.uri().query().and_then(format_param).as_deref());
         let mut facts = Facts::default();
-        let handled =
-            std::panic::AssertUnwindSafe(self.handle_request(req, format, &request_id, &mut facts));
+        let origin = Origin {
+            source_ip: peer.map(|p| p.ip()),
+            secure: self.secure,
+        };
+        let handled = std::panic::AssertUnwindSafe(self.handle_request(
+            req,
+            format,
+            &request_id,
+            origin,
+            &mut facts,
+        ));
         let rendered = match handled.catch_unwind().await {
             Ok(rendered) => rendered,
             Err(_) => self.panicked(&request_id, &mut facts),
@@ -115,20 +136,11 @@ impl App {
         req: Request<Incoming>,
         format: Format,
         request_id: &str,
+        origin: Origin,
         facts: &mut Facts,
     ) -> Rendered {
         let (parts, body) = req.into_parts();
-        let query = parts.uri.query().map(str::to_owned);
-        let result = self
-            .api_call(
-                &parts.method,
-                parts.uri.path(),
-                query.as_deref(),
-                &parts.headers,
-                body,
-                facts,
-            )
-            .await;
+        let result = self.api_call(&parts, body, origin, facts).await;
         match result {
             Ok((action, fields)) => {
                 facts.saw_reply(&fields);
@@ -157,18 +169,18 @@ impl App {
 
     async fn api_call(
         &self,
-        method: &Method,
-        path: &str,
-        query: Option<&str>,
-        headers: &HeaderMap,
+        parts: &http::request::Parts,
         body: Incoming,
+        origin: Origin,
         facts: &mut Facts,
     ) -> Result<(&'static str, crate::action::Fields), (&'static str, RpcError)> {
-        if path != "/" || (method != Method::POST && method != Method::GET) {
+        let (method, headers) = (&parts.method, &parts.headers);
+        if parts.uri.path() != "/" || (method != Method::POST && method != Method::GET) {
             return Err(("-", RpcError::NotFound));
         }
         let body = self.read_body(body).await.map_err(|e| ("-", e))?;
-        let params = Params::parse(query, is_form(headers).then_some(&body[..]));
+        let form = is_form(headers).then_some(&body[..]);
+        let params = Params::parse(parts.uri.query(), form);
         facts.saw_params(&params, headers);
         let view = RequestView {
             method: method.as_str(),
@@ -183,8 +195,11 @@ impl App {
             .map_err(|e| ("-", e))?;
         facts.saw_caller(&caller);
         let action = resolve_action(&params, headers).map_err(|e| ("-", e))?;
+        authz::authorize(&self.service, &caller, action, &params, origin)
+            .await
+            .map_err(|e| (action.name(), e))?;
         let fields = action
-            .run(&self.service, &params)
+            .run(&self.service, &caller, &params)
             .await
             .map_err(|e| (action.name(), e))?;
         Ok((action.name(), fields))
@@ -208,20 +223,23 @@ impl App {
     }
 }
 
-/// `Action` from the parameters or the `x-acs-action` header; `Version` must be ours.
+/// `Action` from the parameters or the `x-acs-action` header, of the API `Version` names:
+/// KMS (2016-01-20) or RAM (2015-05-01).
 fn resolve_action(params: &Params, headers: &HeaderMap) -> Result<Action, RpcError> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let version = params
         .optional("Version")
         .or_else(|| header("x-acs-version"));
-    match version {
+    let version = match version {
         None => return Err(RpcError::MissingParameter("Version")),
-        Some(API_VERSION) => {}
+        Some(v @ (API_VERSION | RAM_VERSION)) => v,
         Some(_) => return Err(RpcError::InvalidVersion),
-    }
+    };
     let name = params.optional("Action").or_else(|| header("x-acs-action"));
     let name = name.ok_or(RpcError::MissingParameter("Action"))?;
-    Action::from_name(name).ok_or(RpcError::UnknownAction)
+    Action::from_name(name)
+        .filter(|a| a.api_version() == version)
+        .ok_or(RpcError::UnknownAction)
 }
 
 /// The `Format` parameter from the query, read before the body so even early errors honour it.

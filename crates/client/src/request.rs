@@ -91,6 +91,8 @@ pub struct RawRequest {
     pub signature: SignatureMode,
     /// Extra HTTP headers (not signed in V1).
     pub extra_headers: Vec<(String, String)>,
+    /// The API `Version` when not KMS's, e.g. RAM's `2015-05-01`.
+    pub version: Option<String>,
 }
 
 impl RawRequest {
@@ -138,6 +140,7 @@ pub(crate) fn prepare(
     req: RawRequest,
 ) -> Result<PreparedRequest, ClientError> {
     let common = common_params(identity, &req)?;
+    let version = version_of(&req).to_owned();
     let keep = |(k, _): &(String, String)| !req.omit_params.iter().any(|o| o == k);
     let business: Vec<_> = req.params.into_iter().filter(keep).collect();
     let common: Vec<_> = common
@@ -166,7 +169,7 @@ pub(crate) fn prepare(
             format!("/?{query}")
         },
         form_body: body,
-        headers: headers(&req.action, req.extra_headers),
+        headers: headers(&req.action, &version, req.extra_headers),
         string_to_sign,
     })
 }
@@ -189,7 +192,7 @@ fn common_params(
         .as_deref()
         .unwrap_or(identity.access_key_id);
     let mut params = vec![
-        ("Version", API_VERSION.to_owned()),
+        ("Version", version_of(req).to_owned()),
         ("Action", req.action.clone()),
         ("Format", "JSON".to_owned()),
     ];
@@ -242,10 +245,15 @@ fn encode_pairs<'a>(pairs: impl IntoIterator<Item = &'a (String, String)>) -> St
     out
 }
 
-fn headers(action: &str, extra: Vec<(String, String)>) -> Vec<(String, String)> {
+/// The `Version` a request is sent with.
+fn version_of(req: &RawRequest) -> &str {
+    req.version.as_deref().unwrap_or(API_VERSION)
+}
+
+fn headers(action: &str, version: &str, extra: Vec<(String, String)>) -> Vec<(String, String)> {
     let mut headers = vec![
         ("x-acs-action".to_owned(), action.to_owned()),
-        ("x-acs-version".to_owned(), API_VERSION.to_owned()),
+        ("x-acs-version".to_owned(), version.to_owned()),
         ("accept".to_owned(), "application/json".to_owned()),
         ("user-agent".to_owned(), USER_AGENT.to_owned()),
     ];

@@ -30,6 +30,30 @@ pub enum InvalidReason {
     OutOfRange,
 }
 
+/// A kind of RAM identity record, for the identity errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    /// A user.
+    User,
+    /// A custom (or named system) policy.
+    Policy,
+    /// A policy's attachment to a user.
+    UserPolicy,
+    /// An AccessKey of a user.
+    AccessKey,
+}
+
+/// What still refers to a record that was asked to be deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteConflict {
+    /// The user still owns AccessKeys.
+    UserAccessKey,
+    /// The user still holds policies.
+    UserPolicy,
+    /// The policy is still attached to users.
+    PolicyUser,
+}
+
 /// An error from a key service operation.
 #[derive(Debug, thiserror::Error)]
 pub enum KmsError {
@@ -77,6 +101,24 @@ pub enum KmsError {
     /// Too many concurrent changes to one key; the request may be retried.
     #[error("the key is being changed by too many requests at once")]
     Contended,
+    /// The caller's policies (and the key's policy) do not allow the request.
+    #[error("not allowed by policy")]
+    Forbidden,
+    /// The named identity record does not exist.
+    #[error("{0:?} not found")]
+    EntityNotFound(Entity),
+    /// An identity record with that name exists already.
+    #[error("{0:?} already exists")]
+    EntityExists(Entity),
+    /// A record cannot be deleted while others refer to it.
+    #[error("delete conflict: {0:?}")]
+    DeleteConflict(DeleteConflict),
+    /// The user has as many AccessKeys as allowed.
+    #[error("too many AccessKeys for one user")]
+    AccessKeyLimit,
+    /// A policy document is not valid; says which part.
+    #[error("malformed policy document: {0}")]
+    MalformedPolicy(&'static str),
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] StoreError),

@@ -26,8 +26,8 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::EncryptionContext;
 pub use error::{InvalidReason, KmsError};
 pub use model::{
-    AccessKeyRecord, AliasRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, ProtectionLevel,
-    Tag, VersionRecord,
+    AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin,
+    PolicyRecord, PolicyType, ProtectionLevel, Tag, UserRecord, VersionRecord,
 };
 pub use random::{OsRandom, SecureRandom};
 pub use rootkey::RootKey;

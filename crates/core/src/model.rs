@@ -236,3 +236,76 @@ pub struct AccessKeyRecord {
     /// Creation time, seconds since the epoch.
     pub created_at: i64,
 }
+
+/// A RAM user: an identity that owns AccessKeys and holds policies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// The unique name, 1–64 characters of `[A-Za-z0-9._@-]`.
+    pub user_name: String,
+    /// A numeric id in RAM's shape (16 digits), fixed at creation.
+    pub user_id: String,
+    /// A display name.
+    pub display_name: String,
+    /// A mobile phone number, as given.
+    pub mobile_phone: String,
+    /// An email address, as given.
+    pub email: String,
+    /// Free text.
+    pub comments: String,
+    /// Creation time, seconds since the epoch.
+    pub created_at: i64,
+}
+
+/// A custom RAM policy: a named policy document. (System policies are built in, never stored.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRecord {
+    /// The unique name, 1–128 characters of `[A-Za-z0-9-]`.
+    pub policy_name: String,
+    /// Free text.
+    pub description: String,
+    /// The policy document (JSON), validated before it is stored.
+    pub document: String,
+    /// Creation time, seconds since the epoch.
+    pub created_at: i64,
+}
+
+/// Which family a policy belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PolicyType {
+    /// Built into the server; cannot be created or deleted.
+    System,
+    /// Created through CreatePolicy.
+    Custom,
+}
+
+impl PolicyType {
+    /// The API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::System => "System",
+            Self::Custom => "Custom",
+        }
+    }
+
+    /// Parses an API or stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "System" => Some(Self::System),
+            "Custom" => Some(Self::Custom),
+            _ => None,
+        }
+    }
+}
+
+/// A policy attached to a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentRecord {
+    /// The user holding the policy.
+    pub user_name: String,
+    /// The policy's family.
+    pub policy_type: PolicyType,
+    /// The policy's name.
+    pub policy_name: String,
+    /// When it was attached, seconds since the epoch.
+    pub attached_at: i64,
+}

@@ -1,14 +1,17 @@
 //! The storage contract: one trait, one error type.
 //!
-//! A [`Store`] keeps keys, versions (material wrapped), aliases, AccessKeys and a few named
-//! metadata values. Every method that returns `Ok` for a write has made that write durable:
+//! A [`Store`] keeps keys, versions (material wrapped), aliases, AccessKeys, RAM users, custom
+//! policies and their attachments, and a few named metadata values. Every method that returns `Ok` for a write has made that write durable:
 //! callers acknowledge to clients only after it returns. Backends live in their own crates and
 //! all run the shared conformance suite (`openkms-store-tests`). This module does not know
 //! SQL, files or connections.
 
 use async_trait::async_trait;
 
-use crate::model::{AccessKeyRecord, AliasRecord, KeyRecord, Tag, VersionRecord};
+use crate::model::{
+    AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, PolicyRecord, PolicyType, Tag,
+    UserRecord, VersionRecord,
+};
 
 /// An error from a storage backend.
 #[derive(Debug, thiserror::Error)]
@@ -139,4 +142,69 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes nonce records that expired before `now`; returns how many.
     async fn purge_nonces(&self, now: i64) -> Result<u64, StoreError>;
+
+    /// Creates a user. `AlreadyExists` if the name is taken.
+    async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError>;
+
+    /// Reads a user by name.
+    async fn get_user(&self, user_name: &str) -> Result<Option<UserRecord>, StoreError>;
+
+    /// Every user, sorted by name (byte order).
+    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError>;
+
+    /// Deletes a user that owns no AccessKey and holds no policy, in one transaction:
+    /// `NotFound` if there is no such user, `Conflict` if it still owns or holds something.
+    async fn delete_user(&self, user_name: &str) -> Result<(), StoreError>;
+
+    /// A user's AccessKeys, oldest first (by creation time, then AccessKeyId).
+    async fn list_access_keys(&self, user_name: &str) -> Result<Vec<AccessKeyRecord>, StoreError>;
+
+    /// Activates or deactivates an AccessKey. `NotFound` if there is no such key.
+    async fn set_access_key_active(
+        &self,
+        access_key_id: &str,
+        active: bool,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes an AccessKey; returns whether it existed.
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<bool, StoreError>;
+
+    /// Creates a custom policy. `AlreadyExists` if the name is taken.
+    async fn create_policy(&self, policy: &PolicyRecord) -> Result<(), StoreError>;
+
+    /// Reads a custom policy by name.
+    async fn get_policy(&self, policy_name: &str) -> Result<Option<PolicyRecord>, StoreError>;
+
+    /// Every custom policy, sorted by name (byte order).
+    async fn list_policies(&self) -> Result<Vec<PolicyRecord>, StoreError>;
+
+    /// Deletes a custom policy attached to nobody, in one transaction: `NotFound` if there is
+    /// no such policy, `Conflict` if it is still attached.
+    async fn delete_policy(&self, policy_name: &str) -> Result<(), StoreError>;
+
+    /// Attaches a policy to a user. `AlreadyExists` if it is attached already,
+    /// `ReferenceNotFound` if the user does not exist, or the policy is `Custom` and does not
+    /// exist. (System policies are not stored; any name is accepted for them here.)
+    async fn attach_policy(&self, attachment: &AttachmentRecord) -> Result<(), StoreError>;
+
+    /// Detaches a policy from a user; returns whether it was attached.
+    async fn detach_policy(
+        &self,
+        user_name: &str,
+        policy_type: PolicyType,
+        policy_name: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// The policies attached to a user, oldest attachment first (then by type and name).
+    async fn list_user_attachments(
+        &self,
+        user_name: &str,
+    ) -> Result<Vec<AttachmentRecord>, StoreError>;
+
+    /// The users a policy is attached to, oldest attachment first (then by user name).
+    async fn list_policy_attachments(
+        &self,
+        policy_type: PolicyType,
+        policy_name: &str,
+    ) -> Result<Vec<AttachmentRecord>, StoreError>;
 }

@@ -1,11 +1,15 @@
 //! The policy table: for each (policy, action, resource, condition facts) case, allowed or
-//! denied — Deny over Allow, wildcard edges, NotAction/NotResource, and every condition key.
+//! denied — Deny over Allow, wildcard edges, NotAction/NotResource, and every condition key —
+//! and key policies: grants naming the caller, the account-wide delegation, Deny.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 
-use openkms_core::policy::{ConditionContext, Decision, Policy, PolicyError, Request, evaluate};
+use openkms_core::policy::{
+    ConditionContext, Decision, KeyPolicyDecision, Policy, PolicyError, PolicyKind, Request,
+    evaluate, evaluate_key_policy,
+};
 
 const KEY: &str = "acs:kms:cn-hangzhou:1234:key/k-1";
 const ALIAS: &str = "acs:kms:cn-hangzhou:1234:alias/Apollo/WorkKey";
@@ -22,6 +26,7 @@ fn request(action: &str, resources: &[&str]) -> Request {
             secure_transport: true,
             encryption_context: BTreeMap::from([("app".into(), "apollo".into())]),
         },
+        principal: "acs:ram::1234:user/alice".into(),
     }
 }
 
@@ -241,4 +246,121 @@ fn malformed_documents_are_refused() {
         );
     }
     assert_eq!(Policy::parse(&"x".repeat(7000)), Err(PolicyError::TooLarge));
+}
+
+/// A key policy of one statement: `effect` for `principal` on `action`.
+fn key_policy(effect: &str, principal: &str, action: &str) -> Policy {
+    let text = format!(
+        r#"{{"Version":"1","Statement":[{{"Sid":"s","Effect":"{effect}","Principal":{principal},"Action":["{action}"],"Resource":["*"]}}]}}"#
+    );
+    Policy::parse_as(&text, PolicyKind::Key).unwrap()
+}
+
+#[test]
+fn key_policies_grant_delegate_or_deny_by_principal() {
+    use KeyPolicyDecision::*;
+    const ACCOUNT: &str = "acs:ram::1234:*";
+    let cases: &[(&str, &str, &str, &str, KeyPolicyDecision)] = &[
+        // The default key policy hands the decision to the user's own policies.
+        (
+            "Allow",
+            r#"{"RAM":["acs:ram::1234:*"]}"#,
+            "kms:*",
+            "kms:Encrypt",
+            Delegated,
+        ),
+        // Naming the user (or a pattern narrower than the account) grants directly.
+        (
+            "Allow",
+            r#"{"RAM":["acs:ram::1234:user/alice"]}"#,
+            "kms:Encrypt",
+            "kms:Encrypt",
+            Granted,
+        ),
+        (
+            "Allow",
+            r#"{"RAM":["acs:ram::1234:user/a*"]}"#,
+            "kms:Encrypt",
+            "kms:Encrypt",
+            Granted,
+        ),
+        (
+            "Allow",
+            r#"{"RAM":"acs:ram::1234:user/alice"}"#,
+            "kms:Encrypt",
+            "kms:Decrypt",
+            NotApplicable,
+        ),
+        // Another user, or another account, is not this caller.
+        (
+            "Allow",
+            r#"{"RAM":["acs:ram::1234:user/bob"]}"#,
+            "kms:*",
+            "kms:Encrypt",
+            NotApplicable,
+        ),
+        (
+            "Allow",
+            r#"{"RAM":["acs:ram::9999:*"]}"#,
+            "kms:*",
+            "kms:Encrypt",
+            NotApplicable,
+        ),
+        // "*" means anyone, but like the account-wide grant it only delegates.
+        ("Allow", r#""*""#, "kms:*", "kms:Encrypt", Delegated),
+        // A Deny for the caller refuses, whether it names the user or the whole account.
+        (
+            "Deny",
+            r#"{"RAM":["acs:ram::1234:user/alice"]}"#,
+            "kms:Decrypt",
+            "kms:Decrypt",
+            Denied,
+        ),
+        (
+            "Deny",
+            r#"{"RAM":["acs:ram::1234:*"]}"#,
+            "kms:*",
+            "kms:Encrypt",
+            Denied,
+        ),
+        (
+            "Deny",
+            r#"{"RAM":["acs:ram::1234:user/bob"]}"#,
+            "kms:*",
+            "kms:Encrypt",
+            NotApplicable,
+        ),
+    ];
+    for (effect, principal, allowed, asked, expected) in cases {
+        let policy = key_policy(effect, principal, allowed);
+        let got = evaluate_key_policy(&policy, &request(asked, &[KEY]), ACCOUNT);
+        assert_eq!(
+            got, *expected,
+            "{effect} {principal} {allowed} asked {asked}"
+        );
+    }
+}
+
+#[test]
+fn key_policy_deny_beats_a_grant_naming_the_user() {
+    let text = r#"{"Version":"1","Statement":[
+        {"Effect":"Allow","Principal":{"RAM":["acs:ram::1234:user/alice"]},"Action":"kms:*","Resource":"*"},
+        {"Effect":"Deny","Principal":{"RAM":["acs:ram::1234:*"]},"Action":"kms:Decrypt","Resource":"*"}]}"#;
+    let policy = Policy::parse_as(text, PolicyKind::Key).unwrap();
+    let decide = |action| evaluate_key_policy(&policy, &request(action, &[KEY]), "acs:ram::1234:*");
+    assert_eq!(decide("kms:Encrypt"), KeyPolicyDecision::Granted);
+    assert_eq!(decide("kms:Decrypt"), KeyPolicyDecision::Denied);
+}
+
+#[test]
+fn principal_belongs_in_key_policies_only() {
+    let with = r#"{"Version":"1","Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}]}"#;
+    let without =
+        r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#;
+    assert!(Policy::parse_as(with, PolicyKind::Key).is_ok());
+    assert!(Policy::parse_as(with, PolicyKind::Identity).is_err());
+    assert!(Policy::parse_as(without, PolicyKind::Key).is_err());
+    assert!(Policy::parse_as(without, PolicyKind::Identity).is_ok());
+    let odd = r#"{"Version":"1","Statement":[{"Effect":"Allow","Principal":{"Service":["x"]},"Action":"kms:*","Resource":"*"}]}"#;
+    assert!(Policy::parse_as(odd, PolicyKind::Key).is_err());
 }

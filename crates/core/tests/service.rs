@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -24,6 +24,26 @@ struct Maps {
     aliases: HashMap<String, AliasRecord>,
     access: HashMap<String, AccessKeyRecord>,
     nonces: HashMap<(String, String), i64>,
+    users: BTreeMap<String, UserRecord>,
+    policies: BTreeMap<String, PolicyRecord>,
+    attached: HashMap<(String, PolicyType, String), AttachmentRecord>,
+}
+
+impl Maps {
+    fn attachments(&self, keep: impl Fn(&AttachmentRecord) -> bool) -> Vec<AttachmentRecord> {
+        fn order(x: &AttachmentRecord) -> (i64, &str, &str, &str) {
+            let kind = x.policy_type.as_str();
+            (x.attached_at, kind, &x.policy_name, &x.user_name)
+        }
+        let mut v: Vec<_> = self
+            .attached
+            .values()
+            .filter(|a| keep(a))
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| order(a).cmp(&order(b)));
+        v
+    }
 }
 
 #[async_trait]
@@ -213,6 +233,103 @@ impl Store for MemStore {
         let before = m.nonces.len();
         m.nonces.retain(|_, exp| *exp >= now);
         Ok((before - m.nonces.len()) as u64)
+    }
+    async fn create_user(&self, u: &UserRecord) -> Result<(), StoreError> {
+        let mut m = self.0.lock().unwrap();
+        if m.users.contains_key(&u.user_name) {
+            return Err(StoreError::AlreadyExists);
+        }
+        m.users.insert(u.user_name.clone(), u.clone());
+        Ok(())
+    }
+    async fn get_user(&self, n: &str) -> Result<Option<UserRecord>, StoreError> {
+        Ok(self.0.lock().unwrap().users.get(n).cloned())
+    }
+    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        Ok(self.0.lock().unwrap().users.values().cloned().collect())
+    }
+    async fn delete_user(&self, n: &str) -> Result<(), StoreError> {
+        let mut m = self.0.lock().unwrap();
+        if !m.users.contains_key(n) {
+            return Err(StoreError::NotFound);
+        }
+        if m.access.values().any(|k| k.user == n) || m.attached.keys().any(|k| k.0 == n) {
+            return Err(StoreError::Conflict);
+        }
+        m.users.remove(n);
+        Ok(())
+    }
+    async fn list_access_keys(&self, n: &str) -> Result<Vec<AccessKeyRecord>, StoreError> {
+        let m = self.0.lock().unwrap();
+        let mut v: Vec<_> = m.access.values().filter(|k| k.user == n).cloned().collect();
+        v.sort_by(|a, b| (a.created_at, &a.access_key_id).cmp(&(b.created_at, &b.access_key_id)));
+        Ok(v)
+    }
+    async fn set_access_key_active(&self, id: &str, active: bool) -> Result<(), StoreError> {
+        let mut m = self.0.lock().unwrap();
+        let key = m.access.get_mut(id).ok_or(StoreError::NotFound)?;
+        key.active = active;
+        Ok(())
+    }
+    async fn delete_access_key(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(self.0.lock().unwrap().access.remove(id).is_some())
+    }
+    async fn create_policy(&self, p: &PolicyRecord) -> Result<(), StoreError> {
+        let mut m = self.0.lock().unwrap();
+        if m.policies.contains_key(&p.policy_name) {
+            return Err(StoreError::AlreadyExists);
+        }
+        m.policies.insert(p.policy_name.clone(), p.clone());
+        Ok(())
+    }
+    async fn get_policy(&self, n: &str) -> Result<Option<PolicyRecord>, StoreError> {
+        Ok(self.0.lock().unwrap().policies.get(n).cloned())
+    }
+    async fn list_policies(&self) -> Result<Vec<PolicyRecord>, StoreError> {
+        Ok(self.0.lock().unwrap().policies.values().cloned().collect())
+    }
+    async fn delete_policy(&self, n: &str) -> Result<(), StoreError> {
+        let mut m = self.0.lock().unwrap();
+        if !m.policies.contains_key(n) {
+            return Err(StoreError::NotFound);
+        }
+        if m.attached
+            .keys()
+            .any(|k| k.1 == PolicyType::Custom && k.2 == n)
+        {
+            return Err(StoreError::Conflict);
+        }
+        m.policies.remove(n);
+        Ok(())
+    }
+    async fn attach_policy(&self, a: &AttachmentRecord) -> Result<(), StoreError> {
+        let mut m = self.0.lock().unwrap();
+        let custom_missing =
+            a.policy_type == PolicyType::Custom && !m.policies.contains_key(&a.policy_name);
+        if !m.users.contains_key(&a.user_name) || custom_missing {
+            return Err(StoreError::ReferenceNotFound);
+        }
+        let key = (a.user_name.clone(), a.policy_type, a.policy_name.clone());
+        if m.attached.contains_key(&key) {
+            return Err(StoreError::AlreadyExists);
+        }
+        m.attached.insert(key, a.clone());
+        Ok(())
+    }
+    async fn detach_policy(&self, u: &str, t: PolicyType, n: &str) -> Result<bool, StoreError> {
+        let key = (u.to_owned(), t, n.to_owned());
+        Ok(self.0.lock().unwrap().attached.remove(&key).is_some())
+    }
+    async fn list_user_attachments(&self, u: &str) -> Result<Vec<AttachmentRecord>, StoreError> {
+        Ok(self.0.lock().unwrap().attachments(|a| a.user_name == u))
+    }
+    async fn list_policy_attachments(
+        &self,
+        t: PolicyType,
+        n: &str,
+    ) -> Result<Vec<AttachmentRecord>, StoreError> {
+        let m = self.0.lock().unwrap();
+        Ok(m.attachments(|a| a.policy_type == t && a.policy_name == n))
     }
 }
 

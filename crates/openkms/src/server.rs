@@ -63,7 +63,7 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         .with_context(|| format!("listen: cannot bind {}", config.listen))?;
     announce(&listener, &config)?;
     tokio::spawn(run_due_work(service.clone()));
-    let app = App::new(service, MAX_BODY_BYTES);
+    let app = App::new(service, MAX_BODY_BYTES).over_tls(tls.is_some());
     let app = Arc::new(match &audit {
         Some(log) => app.with_audit(log.clone()),
         None => app,

@@ -8,6 +8,11 @@
 //! A used SignatureNonce is a row every node sees, so a request signed once is refused at
 //! every node after the first.
 //!
+//! RAM users, custom policies and their attachments are tables of their own. Deleting a user
+//! or a policy locks its row and checks that nothing depends on it in one transaction, and
+//! attaching locks what it refers to, so nodes racing to attach and delete cannot leave an
+//! attachment to something deleted.
+//!
 //! Destroying a key deletes its rows and keeps only tombstones of its version ids. PostgreSQL
 //! has no equivalent of SQLite's `secure_delete`: the deleted rows (wrapped material, useless
 //! without the root key) stay in the table files until VACUUM reuses their space, and in the
@@ -31,11 +36,12 @@ use std::fmt;
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use openkms_core::{
-    AccessKeyRecord, AliasRecord, KeyRecord, Store, StoreError, Tag, VersionRecord,
+    AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, PolicyRecord, PolicyType, Store,
+    StoreError, Tag, UserRecord, VersionRecord,
 };
 
 use crate::error::pool_error;
-use crate::writes::Write;
+use crate::writes::{IdentityWrite, Write};
 
 /// A [`Store`] in a PostgreSQL database.
 ///
@@ -94,6 +100,11 @@ impl PostgresStore {
     /// Runs a write that succeeds or not: whether it wrote (see [`writes::run`]).
     async fn write(&self, write: Write<'_>) -> Result<bool, StoreError> {
         writes::run(&self.pool, &write).await.map(|n| n == 1)
+    }
+
+    /// Runs an identity write: whether it wrote, or for a delete whether the record existed.
+    async fn identity(&self, write: IdentityWrite<'_>) -> Result<bool, StoreError> {
+        self.write(Write::Identity(write)).await
     }
 }
 
@@ -235,5 +246,96 @@ impl Store for PostgresStore {
 
     async fn purge_nonces(&self, now: i64) -> Result<u64, StoreError> {
         writes::run(&self.pool, &Write::PurgeNonces(now)).await
+    }
+
+    async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        let write = IdentityWrite::CreateUser(user);
+        self.identity(write).await.map(|_| ())
+    }
+
+    async fn get_user(&self, user_name: &str) -> Result<Option<UserRecord>, StoreError> {
+        reads::get_user(&self.pool, user_name).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        reads::list_users(&self.pool).await
+    }
+
+    async fn delete_user(&self, user_name: &str) -> Result<(), StoreError> {
+        let write = IdentityWrite::DeleteUser(user_name);
+        self.identity(write).await.map(|_| ())
+    }
+
+    async fn list_access_keys(&self, user_name: &str) -> Result<Vec<AccessKeyRecord>, StoreError> {
+        reads::list_access_keys(&self.pool, user_name).await
+    }
+
+    async fn set_access_key_active(
+        &self,
+        access_key_id: &str,
+        active: bool,
+    ) -> Result<(), StoreError> {
+        let write = IdentityWrite::SetAccessKeyActive {
+            access_key_id,
+            active,
+        };
+        self.identity(write).await.map(|_| ())
+    }
+
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<bool, StoreError> {
+        self.identity(IdentityWrite::DeleteAccessKey(access_key_id))
+            .await
+    }
+
+    async fn create_policy(&self, policy: &PolicyRecord) -> Result<(), StoreError> {
+        let write = IdentityWrite::CreatePolicy(policy);
+        self.identity(write).await.map(|_| ())
+    }
+
+    async fn get_policy(&self, policy_name: &str) -> Result<Option<PolicyRecord>, StoreError> {
+        reads::get_policy(&self.pool, policy_name).await
+    }
+
+    async fn list_policies(&self) -> Result<Vec<PolicyRecord>, StoreError> {
+        reads::list_policies(&self.pool).await
+    }
+
+    async fn delete_policy(&self, policy_name: &str) -> Result<(), StoreError> {
+        let write = IdentityWrite::DeletePolicy(policy_name);
+        self.identity(write).await.map(|_| ())
+    }
+
+    async fn attach_policy(&self, attachment: &AttachmentRecord) -> Result<(), StoreError> {
+        let write = IdentityWrite::AttachPolicy(attachment);
+        self.identity(write).await.map(|_| ())
+    }
+
+    async fn detach_policy(
+        &self,
+        user_name: &str,
+        policy_type: PolicyType,
+        policy_name: &str,
+    ) -> Result<bool, StoreError> {
+        let write = IdentityWrite::DetachPolicy {
+            user_name,
+            policy_type,
+            policy_name,
+        };
+        self.identity(write).await
+    }
+
+    async fn list_user_attachments(
+        &self,
+        user_name: &str,
+    ) -> Result<Vec<AttachmentRecord>, StoreError> {
+        reads::list_user_attachments(&self.pool, user_name).await
+    }
+
+    async fn list_policy_attachments(
+        &self,
+        policy_type: PolicyType,
+        policy_name: &str,
+    ) -> Result<Vec<AttachmentRecord>, StoreError> {
+        reads::list_policy_attachments(&self.pool, policy_type, policy_name).await
     }
 }

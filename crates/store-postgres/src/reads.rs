@@ -3,7 +3,10 @@
 //! Owns parsing stored values back into records: enums must be a name this build knows, or
 //! the row is `Corrupt` (as in the SQLite backend). Each read is one statement on a pooled
 //! connection, outside any explicit transaction, so it sees every commit acknowledged before
-//! it started. Does not write (see `writes`) or build the pool (see `config`).
+//! it started. Does not write (see `writes`) or build the pool (see `config`). The reads of
+//! RAM identities (users, AccessKeys by owner, policies, attachments) live in [`identities`].
+
+mod identities;
 
 use deadpool_postgres::{GenericClient, Pool};
 use openkms_core::{
@@ -14,6 +17,11 @@ use tokio_postgres::Row;
 use tokio_postgres::types::{FromSqlOwned, ToSql};
 
 use crate::error::{corrupt, map_error, pool_error};
+
+pub(crate) use self::identities::{
+    get_policy, get_user, list_access_keys, list_policies, list_policy_attachments,
+    list_user_attachments, list_users,
+};
 
 /// One parameter of a statement.
 type Param<'a> = &'a (dyn ToSql + Sync);
@@ -236,16 +244,18 @@ pub(crate) async fn get_access_key(
 ) -> Result<Option<AccessKeyRecord>, StoreError> {
     let sql = "SELECT access_key_id, \"user\", wrapped_secret, active, created_at \
                FROM access_keys WHERE access_key_id = $1";
-    query_one(pool, sql, access_key_id, |row| {
-        Ok(AccessKeyRecord {
-            access_key_id: column(row, 0, "access_keys.access_key_id")?,
-            user: column(row, 1, "access_keys.user")?,
-            wrapped_secret: column(row, 2, "access_keys.wrapped_secret")?,
-            active: column(row, 3, "access_keys.active")?,
-            created_at: column(row, 4, "access_keys.created_at")?,
-        })
+    query_one(pool, sql, access_key_id, parse_access_key).await
+}
+
+/// Reads a row of `access_keys` selected as `get_access_key` selects it.
+fn parse_access_key(row: &Row) -> Result<AccessKeyRecord, StoreError> {
+    Ok(AccessKeyRecord {
+        access_key_id: column(row, 0, "access_keys.access_key_id")?,
+        user: column(row, 1, "access_keys.user")?,
+        wrapped_secret: column(row, 2, "access_keys.wrapped_secret")?,
+        active: column(row, 3, "access_keys.active")?,
+        created_at: column(row, 4, "access_keys.created_at")?,
     })
-    .await
 }
 
 /// Whether there are no keys and no AccessKeys.

@@ -102,9 +102,44 @@ CREATE TABLE nonces (
 CREATE INDEX nonces_expires_at ON nonces (expires_at);
 "#;
 
+/// Version 4: RAM identities. `users` and `policies` (custom ones only: system policies are
+/// built in) are keyed by name; `policy_attachments` says which user holds which policy, and
+/// refers to its user (so an attachment of a missing user is a foreign-key violation, and the
+/// key lock that check takes orders it with a delete of the user). A custom policy cannot be
+/// a foreign key there (a system policy has no row), so the writes lock its row themselves.
+/// Names are `COLLATE "C"`, so the primary keys serve the byte-order lists. The indexes serve
+/// the lists by policy and by AccessKey owner, and the "still attached" and "still owns a
+/// key" checks of the deletes.
+const V4: &str = r#"
+CREATE TABLE users (
+    user_name    TEXT COLLATE "C" PRIMARY KEY,
+    user_id      TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    mobile_phone TEXT NOT NULL,
+    email        TEXT NOT NULL,
+    comments     TEXT NOT NULL,
+    created_at   BIGINT NOT NULL
+);
+CREATE TABLE policies (
+    policy_name TEXT COLLATE "C" PRIMARY KEY,
+    description TEXT NOT NULL,
+    document    TEXT NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+CREATE TABLE policy_attachments (
+    user_name   TEXT COLLATE "C" NOT NULL REFERENCES users (user_name),
+    policy_type TEXT COLLATE "C" NOT NULL CHECK (policy_type IN ('System', 'Custom')),
+    policy_name TEXT COLLATE "C" NOT NULL,
+    attached_at BIGINT NOT NULL,
+    PRIMARY KEY (user_name, policy_type, policy_name)
+);
+CREATE INDEX policy_attachments_policy ON policy_attachments (policy_type, policy_name);
+CREATE INDEX access_keys_user ON access_keys ("user");
+"#;
+
 /// The migrations, in order; the schema version is the number applied. A migration, once
 /// released, never changes: a change to the schema is a new one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The table recording which versions have been applied.
 const CREATE_VERSIONS: &str = "CREATE TABLE IF NOT EXISTS openkms_schema_migrations (\

@@ -6,7 +6,10 @@
 //! transaction, a single statement is its own. Returning `Ok` means PostgreSQL acknowledged
 //! the commit, which with `synchronous_commit` on (checked at connect, see `schema`) means it
 //! is durable. A write PostgreSQL rolled back as a serialization failure or deadlock is run
-//! again, a few times. Does not read records back (see `reads`).
+//! again, a few times. Does not read records back (see `reads`). The statements of RAM
+//! identities (users, policies, attachments, AccessKey changes) live in [`identities`].
+
+mod identities;
 
 use std::time::Duration;
 
@@ -15,6 +18,8 @@ use openkms_core::{AccessKeyRecord, AliasRecord, KeyRecord, StoreError, Tag, Ver
 use tokio_postgres::types::ToSql;
 
 use crate::error::{is_retryable, map_error, pool_error};
+
+pub(crate) use self::identities::IdentityWrite;
 
 /// How many times a write is attempted when PostgreSQL asks for a retry.
 const MAX_ATTEMPTS: u32 = 4;
@@ -89,18 +94,23 @@ pub(crate) enum Write<'a> {
     },
     /// Delete the nonce records that expired before this time.
     PurgeNonces(i64),
+    /// A write of users, AccessKeys, policies or attachments.
+    Identity(IdentityWrite<'a>),
 }
 
 impl Write<'_> {
     /// Whether the write runs several statements, and so needs a transaction of its own.
     fn needs_transaction(&self) -> bool {
-        matches!(
-            self,
-            Self::CreateKey { .. }
-                | Self::AddVersion { .. }
-                | Self::PutTags { .. }
-                | Self::DestroyKey(_)
-        )
+        match self {
+            Self::Identity(write) => write.needs_transaction(),
+            _ => matches!(
+                self,
+                Self::CreateKey { .. }
+                    | Self::AddVersion { .. }
+                    | Self::PutTags { .. }
+                    | Self::DestroyKey(_)
+            ),
+        }
     }
 
     /// Refuses what no stored state could make valid: a version of another key.
@@ -202,6 +212,7 @@ async fn apply(client: &impl GenericClient, write: &Write<'_>) -> Result<u64, Fa
             now,
         } => use_nonce(client, access_key_id, nonce, expires_at, now).await,
         Write::PurgeNonces(now) => return purge_nonces(client, now).await,
+        Write::Identity(ref identity) => identity.apply(client).await,
     };
     written.map(u64::from)
 }

@@ -53,8 +53,8 @@ async fn nodes_starting_together_migrate_once() {
         )
         .await
         .unwrap();
-    assert_eq!(row.get::<_, i64>(0), 3, "each migration was recorded once");
-    assert_eq!(row.get::<_, i64>(1), 3);
+    assert_eq!(row.get::<_, i64>(0), 4, "each migration was recorded once");
+    assert_eq!(row.get::<_, i64>(1), 4);
     let new = minimal_key(1);
     stores[0]
         .create_key(&new.key, &new.version, &new.tags)
@@ -118,8 +118,12 @@ async fn unknown_enum_names_are_corrupt() {
 }
 
 /// Turns a current schema back into version 1 (as a database made before the key
-/// lifecycle), with one key row in it.
+/// lifecycle), with one key row and one AccessKey in it.
 const BACK_TO_V1: &str = "
+DROP INDEX access_keys_user;
+DROP TABLE policy_attachments;
+DROP TABLE policies;
+DROP TABLE users;
 DROP TABLE nonces;
 DROP INDEX keys_due_deletion;
 DROP INDEX keys_due_rotation;
@@ -128,6 +132,7 @@ ALTER TABLE keys DROP COLUMN revision;
 DELETE FROM openkms_schema_migrations WHERE version > 1;
 INSERT INTO keys VALUES ('k', '', 'Aliyun_AES_256', 'ENCRYPT/DECRYPT', 'Aliyun_KMS',
     'SOFTWARE', 'Enabled', 'c', 0, NULL, 'v', 0, NULL, NULL, NULL, NULL);
+INSERT INTO access_keys VALUES ('ak', 'alice', '\\x00', true, 0);
 ";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -154,10 +159,20 @@ async fn version_1_schema_is_upgraded_keeping_its_keys() {
         .query_one("SELECT max(version) FROM openkms_schema_migrations", &[])
         .await
         .unwrap();
-    assert_eq!(row.get::<_, i64>(0), 3);
+    assert_eq!(row.get::<_, i64>(0), 4);
     assert!(
         store.use_nonce("ak", "n", 100, 0).await.unwrap(),
         "the nonce table exists after the upgrade"
+    );
+    let keys = store.list_access_keys("alice").await.unwrap();
+    assert_eq!(keys.len(), 1, "AccessKeys from before users are kept");
+    assert!(
+        store.list_users().await.unwrap().is_empty(),
+        "the user table exists after the upgrade"
+    );
+    assert!(
+        store.list_policies().await.unwrap().is_empty(),
+        "the policy table exists after the upgrade"
     );
 }
 

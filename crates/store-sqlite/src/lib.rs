@@ -9,6 +9,10 @@
 //! and keeps only tombstones of its version ids. A used SignatureNonce is a write like any
 //! other, so it shares the group commit (and its fsync) with the writes queued beside it.
 //!
+//! RAM users, custom policies and their attachments are tables of their own. Deleting a user
+//! or a policy checks that nothing still depends on it in the same writer transaction as the
+//! delete, so no write can slip between the check and the delete.
+//!
 //! This crate owns the schema, its migrations, the group commit and the mapping of SQLite
 //! errors to [`StoreError`]. It does not own the records or their rules (the core does), it
 //! does not create the data directory or set its permissions (the binary does), and it logs
@@ -27,10 +31,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use openkms_core::{
-    AccessKeyRecord, AliasRecord, KeyRecord, Store, StoreError, Tag, VersionRecord,
+    AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, PolicyRecord, PolicyType, Store,
+    StoreError, Tag, UserRecord, VersionRecord,
 };
 
-use crate::ops::WriteOp;
+use crate::ops::{IdentityOp, WriteOp};
 use crate::pool::ReadPool;
 use crate::writer::Writer;
 
@@ -59,6 +64,11 @@ impl SqliteStore {
             writer,
             readers: ReadPool::new(path.to_owned()),
         })
+    }
+
+    /// Queues an identity write and waits for its commit; the count of [`IdentityOp::apply`].
+    async fn identity(&self, op: IdentityOp) -> Result<u64, StoreError> {
+        self.writer.submit(WriteOp::Identity(op)).await
     }
 }
 
@@ -252,5 +262,117 @@ impl Store for SqliteStore {
 
     async fn purge_nonces(&self, now: i64) -> Result<u64, StoreError> {
         self.writer.submit(WriteOp::PurgeNonces(now)).await
+    }
+
+    async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        self.identity(IdentityOp::CreateUser(user.clone()))
+            .await
+            .map(|_| ())
+    }
+
+    async fn get_user(&self, user_name: &str) -> Result<Option<UserRecord>, StoreError> {
+        let user_name = user_name.to_owned();
+        self.readers
+            .run(move |conn| reads::get_user(conn, &user_name))
+            .await
+    }
+
+    async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        self.readers.run(reads::list_users).await
+    }
+
+    async fn delete_user(&self, user_name: &str) -> Result<(), StoreError> {
+        self.identity(IdentityOp::DeleteUser(user_name.to_owned()))
+            .await
+            .map(|_| ())
+    }
+
+    async fn list_access_keys(&self, user_name: &str) -> Result<Vec<AccessKeyRecord>, StoreError> {
+        let user_name = user_name.to_owned();
+        self.readers
+            .run(move |conn| reads::list_access_keys(conn, &user_name))
+            .await
+    }
+
+    async fn set_access_key_active(
+        &self,
+        access_key_id: &str,
+        active: bool,
+    ) -> Result<(), StoreError> {
+        let op = IdentityOp::SetAccessKeyActive {
+            access_key_id: access_key_id.to_owned(),
+            active,
+        };
+        self.identity(op).await.map(|_| ())
+    }
+
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<bool, StoreError> {
+        self.identity(IdentityOp::DeleteAccessKey(access_key_id.to_owned()))
+            .await
+            .map(|n| n == 1)
+    }
+
+    async fn create_policy(&self, policy: &PolicyRecord) -> Result<(), StoreError> {
+        self.identity(IdentityOp::CreatePolicy(policy.clone()))
+            .await
+            .map(|_| ())
+    }
+
+    async fn get_policy(&self, policy_name: &str) -> Result<Option<PolicyRecord>, StoreError> {
+        let policy_name = policy_name.to_owned();
+        self.readers
+            .run(move |conn| reads::get_policy(conn, &policy_name))
+            .await
+    }
+
+    async fn list_policies(&self) -> Result<Vec<PolicyRecord>, StoreError> {
+        self.readers.run(reads::list_policies).await
+    }
+
+    async fn delete_policy(&self, policy_name: &str) -> Result<(), StoreError> {
+        self.identity(IdentityOp::DeletePolicy(policy_name.to_owned()))
+            .await
+            .map(|_| ())
+    }
+
+    async fn attach_policy(&self, attachment: &AttachmentRecord) -> Result<(), StoreError> {
+        self.identity(IdentityOp::AttachPolicy(attachment.clone()))
+            .await
+            .map(|_| ())
+    }
+
+    async fn detach_policy(
+        &self,
+        user_name: &str,
+        policy_type: PolicyType,
+        policy_name: &str,
+    ) -> Result<bool, StoreError> {
+        let op = IdentityOp::DetachPolicy {
+            user_name: user_name.to_owned(),
+            policy_type,
+            policy_name: policy_name.to_owned(),
+        };
+        self.identity(op).await.map(|n| n == 1)
+    }
+
+    async fn list_user_attachments(
+        &self,
+        user_name: &str,
+    ) -> Result<Vec<AttachmentRecord>, StoreError> {
+        let user_name = user_name.to_owned();
+        self.readers
+            .run(move |conn| reads::list_user_attachments(conn, &user_name))
+            .await
+    }
+
+    async fn list_policy_attachments(
+        &self,
+        policy_type: PolicyType,
+        policy_name: &str,
+    ) -> Result<Vec<AttachmentRecord>, StoreError> {
+        let policy_name = policy_name.to_owned();
+        self.readers
+            .run(move |conn| reads::list_policy_attachments(conn, policy_type, &policy_name))
+            .await
     }
 }

@@ -4,12 +4,17 @@
 //! 0/1; and the rules a write checks against the stored state (the revision of a key, the
 //! existence of what it updates or deletes). Each command runs inside whatever transaction or
 //! savepoint the caller opened; this module does not begin, commit or batch (see `writer`),
-//! and does not read records back (see `reads`).
+//! and does not read records back (see `reads`). The writes of RAM identities (users,
+//! policies, attachments, AccessKey changes) live in [`identities`].
+
+mod identities;
 
 use openkms_core::{AccessKeyRecord, AliasRecord, KeyRecord, StoreError, Tag, VersionRecord};
 use rusqlite::{Connection, Statement, ToSql, params};
 
 use crate::error::WriteError;
+
+pub(crate) use self::identities::IdentityOp;
 
 /// One write, owned so it can cross to the writer thread.
 pub(crate) enum WriteOp {
@@ -75,6 +80,8 @@ pub(crate) enum WriteOp {
     },
     /// Delete the nonce records that expired before this time.
     PurgeNonces(i64),
+    /// A write of users, AccessKeys, policies or attachments.
+    Identity(IdentityOp),
 }
 
 impl WriteOp {
@@ -122,6 +129,7 @@ impl WriteOp {
                 now,
             } => Ok(use_nonce(conn, access_key_id, nonce, *expires_at, *now)?),
             Self::PurgeNonces(now) => Ok(purge_nonces(conn, *now)?),
+            Self::Identity(op) => op.apply(conn),
         }
     }
 }

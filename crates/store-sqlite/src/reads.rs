@@ -3,7 +3,10 @@
 //! Owns parsing stored values back into records: enums must be a name this build knows and
 //! booleans 0 or 1, or the row is `Corrupt`; and the orderings of the lists (SQLite's default
 //! `BINARY` collation compares text byte by byte, which is the order the contract asks for). Runs on any connection it is handed; does not
-//! choose connections (see `pool`) or write (see `ops`).
+//! choose connections (see `pool`) or write (see `ops`). The reads of RAM identities (users,
+//! AccessKeys by owner, policies, attachments) live in [`identities`].
+
+mod identities;
 
 use openkms_core::{
     AccessKeyRecord, AliasRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, ProtectionLevel,
@@ -13,6 +16,11 @@ use rusqlite::types::FromSql;
 use rusqlite::{Connection, Params, Row, params};
 
 use crate::error::{corrupt, map_error};
+
+pub(crate) use self::identities::{
+    get_policy, get_user, list_access_keys, list_policies, list_policy_attachments,
+    list_user_attachments, list_users,
+};
 
 /// Runs `sql` with one text parameter and parses the first row, if any.
 fn query_one<T>(
@@ -227,14 +235,17 @@ pub(crate) fn get_access_key(
 ) -> Result<Option<AccessKeyRecord>, StoreError> {
     let sql = "SELECT access_key_id, user, wrapped_secret, active, created_at \
                FROM access_keys WHERE access_key_id = ?1";
-    query_one(conn, sql, access_key_id, |row| {
-        Ok(AccessKeyRecord {
-            access_key_id: column(row, 0, "access_keys.access_key_id")?,
-            user: column(row, 1, "access_keys.user")?,
-            wrapped_secret: column(row, 2, "access_keys.wrapped_secret")?,
-            active: parse_bool(column(row, 3, "access_keys.active")?)?,
-            created_at: column(row, 4, "access_keys.created_at")?,
-        })
+    query_one(conn, sql, access_key_id, parse_access_key)
+}
+
+/// Reads a row of `access_keys` selected as `get_access_key` selects it.
+fn parse_access_key(row: &Row<'_>) -> Result<AccessKeyRecord, StoreError> {
+    Ok(AccessKeyRecord {
+        access_key_id: column(row, 0, "access_keys.access_key_id")?,
+        user: column(row, 1, "access_keys.user")?,
+        wrapped_secret: column(row, 2, "access_keys.wrapped_secret")?,
+        active: parse_bool(column(row, 3, "access_keys.active")?)?,
+        created_at: column(row, 4, "access_keys.created_at")?,
     })
 }
 

@@ -96,8 +96,41 @@ CREATE TABLE nonces (
 CREATE INDEX nonces_expires_at ON nonces (expires_at);
 ";
 
+/// Version 4: RAM identities. `users` and `policies` (custom ones only: system policies are
+/// built in) are keyed by name; `policy_attachments` says which user holds which policy, and
+/// refers to its user (so an attachment of a missing user is a foreign-key violation). A
+/// custom policy cannot be a foreign key there (a system policy has no row), so the writer
+/// checks it. The indexes serve the lists by policy and by AccessKey owner, and the
+/// "still attached" and "still owns a key" checks of the deletes.
+const V4: &str = "
+CREATE TABLE users (
+    user_name    TEXT PRIMARY KEY NOT NULL,
+    user_id      TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    mobile_phone TEXT NOT NULL,
+    email        TEXT NOT NULL,
+    comments     TEXT NOT NULL,
+    created_at   INTEGER NOT NULL
+) STRICT;
+CREATE TABLE policies (
+    policy_name TEXT PRIMARY KEY NOT NULL,
+    description TEXT NOT NULL,
+    document    TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+) STRICT;
+CREATE TABLE policy_attachments (
+    user_name   TEXT NOT NULL REFERENCES users (user_name),
+    policy_type TEXT NOT NULL CHECK (policy_type IN ('System', 'Custom')),
+    policy_name TEXT NOT NULL,
+    attached_at INTEGER NOT NULL,
+    PRIMARY KEY (user_name, policy_type, policy_name)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX policy_attachments_policy ON policy_attachments (policy_type, policy_name);
+CREATE INDEX access_keys_user ON access_keys (user);
+";
+
 /// The migrations, in order; the schema version is the number applied.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// Opens (creating if needed) the one read-write connection, in WAL mode with full fsync and
 /// foreign keys enforced.
@@ -237,5 +270,36 @@ mod tests {
             .query_row("SELECT count(*) FROM nonces", [], |r| r.get(0))
             .unwrap();
         assert_eq!(nonces, 0, "the nonce table exists after the upgrade");
+        for table in ["users", "policies", "policy_attachments"] {
+            let rows: i64 = conn
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(rows, 0, "the {table} table exists after the upgrade");
+        }
+    }
+
+    #[test]
+    fn version_3_database_is_upgraded_keeping_its_access_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open_writer(&dir.path().join("openkms.db")).unwrap();
+        for migration in &MIGRATIONS[..3] {
+            conn.execute_batch(migration).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        conn.execute(
+            "INSERT INTO access_keys VALUES ('ak', 'alice', x'00', 1, 0)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(user_version(&conn), MIGRATIONS.len() as i64);
+        let owner: String = conn
+            .query_row(
+                "SELECT user FROM access_keys WHERE access_key_id = 'ak'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(owner, "alice", "AccessKeys from before users are kept");
     }
 }

@@ -10,6 +10,7 @@ mod aliases;
 mod concurrency;
 mod destroy;
 mod durability;
+mod identities;
 mod keys;
 mod listing;
 mod meta;
@@ -24,15 +25,25 @@ pub use aliases::{
 };
 pub use concurrency::{
     concurrent_add_version_has_one_winner, concurrent_alias_has_one_winner,
-    concurrent_create_key_all_succeed, concurrent_failures_are_isolated,
-    concurrent_retried_updates_lose_nothing, concurrent_update_key_has_one_winner,
-    concurrent_use_nonce_has_one_winner,
+    concurrent_attach_and_delete_policy_stay_consistent,
+    concurrent_attach_and_delete_user_stay_consistent, concurrent_create_key_all_succeed,
+    concurrent_failures_are_isolated, concurrent_retried_updates_lose_nothing,
+    concurrent_update_key_has_one_winner, concurrent_use_nonce_has_one_winner,
 };
 pub use destroy::{
     destroy_key_missing_is_not_found, destroy_key_removes_everything,
     is_destroyed_version_false_for_others,
 };
 pub use durability::{reopen_keeps_everything, reopen_keeps_lifecycle_changes};
+pub use identities::{
+    attach_policy_missing_references, attach_policy_round_trip_and_duplicate,
+    delete_access_key_reports_existence, delete_policy_refused_while_attached,
+    delete_user_refused_while_it_owns_or_holds, detach_policy_reports_existence,
+    list_access_keys_of_one_user_oldest_first, list_policies_sorted_by_name,
+    list_policy_attachments_ordering, list_user_attachments_ordering, list_users_sorted_by_name,
+    policy_round_trip_and_duplicate, reopen_keeps_identities, set_access_key_active_round_trip,
+    user_round_trip_and_duplicate,
+};
 pub use keys::{
     create_key_duplicate_key_id, create_key_is_atomic, create_key_missing_version_key,
     create_key_round_trips_empty_options, create_key_round_trips_every_field,

@@ -3,11 +3,13 @@
 //! Every builder is deterministic in its number `n`, so a check can rebuild the record it
 //! expects to read back. The records exercise what a backend might get wrong: every `Option`
 //! set and unset, both specs, every state, non-ASCII and quoting in text, large integers and
-//! every byte value in blobs. This module does not touch a store.
+//! every byte value in blobs. Users, custom policies and attachments come with names whose
+//! byte order differs from a locale's, for the list orderings. This module does not touch a
+//! store.
 
 use openkms_core::{
-    AccessKeyRecord, AliasRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, ProtectionLevel,
-    Tag, VersionRecord,
+    AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin,
+    PolicyRecord, PolicyType, ProtectionLevel, Tag, UserRecord, VersionRecord,
 };
 
 /// A key with its first version and tags, as `create_key` takes them.
@@ -187,5 +189,93 @@ pub fn access_key(n: u32, active: bool) -> AccessKeyRecord {
         wrapped_secret: blob(n + 1000),
         active,
         created_at: 1_700_000_000 - i64::from(n),
+    }
+}
+
+/// An AccessKey of `user`, made at `created_at`; `n` picks the id and the wrapped secret.
+pub fn owned_access_key(n: u32, user: &str, created_at: i64) -> AccessKeyRecord {
+    AccessKeyRecord {
+        user: user.to_owned(),
+        created_at,
+        ..access_key(n, true)
+    }
+}
+
+/// The name of sample user `n` (the owner of [`access_key`] `n` for `n > 0`).
+pub fn user_name(n: u32) -> String {
+    format!("user-{n}")
+}
+
+/// A user with every text field set (non-ASCII, quotes, a newline, `LIKE` wildcards); `n`
+/// picks the name, the id and the creation time.
+pub fn user(n: u32) -> UserRecord {
+    UserRecord {
+        user_name: user_name(n),
+        user_id: format!("{:016}", 2_000_000_000_000_000 + u64::from(n)),
+        display_name: format!("\u{5f20}\u{4e09} {n} 'single' \"double\""),
+        mobile_phone: "86-18600008888".to_owned(),
+        email: format!("user.{n}@example.com"),
+        comments: "line one\nline two \\ %_ \u{1f464}".to_owned(),
+        created_at: 1_700_000_000 + i64::from(n),
+    }
+}
+
+/// A user named `name` with every text field empty, made at time 0.
+pub fn named_user(name: &str) -> UserRecord {
+    UserRecord {
+        user_name: name.to_owned(),
+        user_id: "0000000000000000".to_owned(),
+        display_name: String::new(),
+        mobile_phone: String::new(),
+        email: String::new(),
+        comments: String::new(),
+        created_at: 0,
+    }
+}
+
+/// The name of sample custom policy `n`.
+pub fn policy_name(n: u32) -> String {
+    format!("Policy-{n}")
+}
+
+/// A custom policy with a non-ASCII description and a JSON document; `n` picks the name and
+/// the creation time.
+pub fn policy(n: u32) -> PolicyRecord {
+    PolicyRecord {
+        policy_name: policy_name(n),
+        description: format!("policy {n}: \u{5bc6}\u{94a5} 'single' \"double\" \\ %_\n"),
+        document: format!(
+            r#"{{"Version":"1","Statement":[{{"Effect":"Allow","Action":["kms:Encrypt"],"Resource":["acs:kms:*:*:key/{n}"]}}]}}"#
+        ),
+        created_at: 1_700_000_000 - i64::from(n),
+    }
+}
+
+/// A custom policy named `name` with an empty description and a minimal document, made at
+/// time 0.
+pub fn named_policy(name: &str) -> PolicyRecord {
+    PolicyRecord {
+        policy_name: name.to_owned(),
+        description: String::new(),
+        document: r#"{"Version":"1","Statement":[]}"#.to_owned(),
+        created_at: 0,
+    }
+}
+
+/// The name of a system policy (built in: stored nowhere but in attachments).
+pub const SYSTEM_POLICY: &str = "AliyunKMSFullAccess";
+
+/// An attachment of policy `policy_name` of `policy_type` to `user_name` at `attached_at`.
+pub fn attachment(
+    user_name: &str,
+    policy_type: PolicyType,
+    policy_name: &str,
+    attached_at: i64,
+) -> AttachmentRecord {
+    AttachmentRecord {
+        user_name: user_name.to_owned(),
+        policy_type,
+        policy_name: policy_name.to_owned(),
+        attached_at,
     }
 }

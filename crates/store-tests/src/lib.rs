@@ -5,8 +5,9 @@
 //! named `#[test]` per check in [`checks`]. The checks pin down the [`Store`] contract: exact
 //! round trips, put-if-absent, atomic key creation, typed errors, the revision rule of
 //! updates, list orderings, which keys are due, destruction, SignatureNonce records (one
-//! winner per nonce, expiry, purge), behaviour under concurrent writers, and durability
-//! across a reopen.
+//! winner per nonce, expiry, purge), RAM identities (users, their AccessKeys, custom policies,
+//! attachments, and the deletes refused while something depends on them), behaviour under
+//! concurrent writers, and durability across a reopen.
 //!
 //! This crate owns the checks and the sample records ([`fixtures`]). It knows no backend, no
 //! SQL and no files: everything it does goes through the [`Store`] trait.
@@ -117,6 +118,23 @@ macro_rules! conformance_tests {
             concurrent_use_nonce_has_one_winner,
             purge_nonces_removes_only_expired,
             reopen_keeps_nonces,
+            user_round_trip_and_duplicate,
+            list_users_sorted_by_name,
+            delete_user_refused_while_it_owns_or_holds,
+            list_access_keys_of_one_user_oldest_first,
+            set_access_key_active_round_trip,
+            delete_access_key_reports_existence,
+            policy_round_trip_and_duplicate,
+            list_policies_sorted_by_name,
+            delete_policy_refused_while_attached,
+            attach_policy_round_trip_and_duplicate,
+            attach_policy_missing_references,
+            detach_policy_reports_existence,
+            list_user_attachments_ordering,
+            list_policy_attachments_ordering,
+            reopen_keeps_identities,
+            concurrent_attach_and_delete_policy_stay_consistent,
+            concurrent_attach_and_delete_user_stay_consistent,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {

@@ -21,15 +21,18 @@ pub mod enable_key;
 pub mod encrypt;
 pub mod generate_data_key;
 pub mod generate_data_key_without_plaintext;
+pub mod get_key_policy;
 pub mod list_aliases;
 pub mod list_aliases_by_key_id;
 pub mod list_key_versions;
 pub mod list_keys;
 pub mod list_resource_tags;
 pub mod list_tag_resources;
+pub mod ram;
 pub mod re_encrypt;
 pub mod schedule_key_deletion;
 pub mod set_deletion_protection;
+pub mod set_key_policy;
 pub mod spec;
 pub mod tag_lists;
 pub mod tag_resource;
@@ -43,6 +46,7 @@ pub mod update_rotation_policy;
 use openkms_core::KeyService;
 use serde_json::{Map, Value};
 
+use crate::auth::Caller;
 use crate::rpc::{Params, RpcError};
 
 /// The reply fields of a successful action (the renderer adds `RequestId`).
@@ -111,6 +115,40 @@ pub enum Action {
     UntagResources,
     /// ListTagResources.
     ListTagResources,
+    /// GetKeyPolicy.
+    GetKeyPolicy,
+    /// SetKeyPolicy.
+    SetKeyPolicy,
+    /// CreateUser (RAM).
+    CreateUser,
+    /// GetUser (RAM).
+    GetUser,
+    /// ListUsers (RAM).
+    ListUsers,
+    /// DeleteUser (RAM).
+    DeleteUser,
+    /// CreateAccessKey (RAM).
+    CreateAccessKey,
+    /// ListAccessKeys (RAM).
+    ListAccessKeys,
+    /// UpdateAccessKey (RAM).
+    UpdateAccessKey,
+    /// DeleteAccessKey (RAM).
+    DeleteAccessKey,
+    /// CreatePolicy (RAM).
+    CreatePolicy,
+    /// GetPolicy (RAM).
+    GetPolicy,
+    /// ListPolicies (RAM).
+    ListPolicies,
+    /// DeletePolicy (RAM).
+    DeletePolicy,
+    /// AttachPolicyToUser (RAM).
+    AttachPolicyToUser,
+    /// DetachPolicyFromUser (RAM).
+    DetachPolicyFromUser,
+    /// ListPoliciesForUser (RAM).
+    ListPoliciesForUser,
 }
 
 impl Action {
@@ -146,6 +184,23 @@ impl Action {
         Self::TagResources,
         Self::UntagResources,
         Self::ListTagResources,
+        Self::GetKeyPolicy,
+        Self::SetKeyPolicy,
+        Self::CreateUser,
+        Self::GetUser,
+        Self::ListUsers,
+        Self::DeleteUser,
+        Self::CreateAccessKey,
+        Self::ListAccessKeys,
+        Self::UpdateAccessKey,
+        Self::DeleteAccessKey,
+        Self::CreatePolicy,
+        Self::GetPolicy,
+        Self::ListPolicies,
+        Self::DeletePolicy,
+        Self::AttachPolicyToUser,
+        Self::DetachPolicyFromUser,
+        Self::ListPoliciesForUser,
     ];
 
     /// Looks an action up by its API name.
@@ -186,7 +241,63 @@ impl Action {
             Self::TagResources => "TagResources",
             Self::UntagResources => "UntagResources",
             Self::ListTagResources => "ListTagResources",
+            Self::GetKeyPolicy => "GetKeyPolicy",
+            Self::SetKeyPolicy => "SetKeyPolicy",
+            Self::CreateUser => "CreateUser",
+            Self::GetUser => "GetUser",
+            Self::ListUsers => "ListUsers",
+            Self::DeleteUser => "DeleteUser",
+            Self::CreateAccessKey => "CreateAccessKey",
+            Self::ListAccessKeys => "ListAccessKeys",
+            Self::UpdateAccessKey => "UpdateAccessKey",
+            Self::DeleteAccessKey => "DeleteAccessKey",
+            Self::CreatePolicy => "CreatePolicy",
+            Self::GetPolicy => "GetPolicy",
+            Self::ListPolicies => "ListPolicies",
+            Self::DeletePolicy => "DeletePolicy",
+            Self::AttachPolicyToUser => "AttachPolicyToUser",
+            Self::DetachPolicyFromUser => "DetachPolicyFromUser",
+            Self::ListPoliciesForUser => "ListPoliciesForUser",
         }
+    }
+
+    /// The API version the action belongs to: KMS `2016-01-20` or RAM `2015-05-01`.
+    pub fn api_version(self) -> &'static str {
+        match self.is_ram() {
+            true => ram::RAM_VERSION,
+            false => crate::handler::API_VERSION,
+        }
+    }
+
+    /// Whether the action is one of RAM's.
+    pub fn is_ram(self) -> bool {
+        matches!(
+            self,
+            Self::CreateUser
+                | Self::GetUser
+                | Self::ListUsers
+                | Self::DeleteUser
+                | Self::CreateAccessKey
+                | Self::ListAccessKeys
+                | Self::UpdateAccessKey
+                | Self::DeleteAccessKey
+                | Self::CreatePolicy
+                | Self::GetPolicy
+                | Self::ListPolicies
+                | Self::DeletePolicy
+                | Self::AttachPolicyToUser
+                | Self::DetachPolicyFromUser
+                | Self::ListPoliciesForUser
+        )
+    }
+
+    /// The action as policies name it: `kms:Encrypt`, `ram:CreateUser`.
+    pub fn policy_action(self) -> String {
+        let service = match self.is_ram() {
+            true => "ram",
+            false => "kms",
+        };
+        format!("{service}:{}", self.name())
     }
 
     /// What the action accepts (the CLI's table).
@@ -222,14 +333,36 @@ impl Action {
             Self::TagResources => &tag_resources::SPEC,
             Self::UntagResources => &untag_resources::SPEC,
             Self::ListTagResources => &list_tag_resources::SPEC,
+            Self::GetKeyPolicy => &get_key_policy::SPEC,
+            Self::SetKeyPolicy => &set_key_policy::SPEC,
+            Self::CreateUser => &ram::create_user::SPEC,
+            Self::GetUser => &ram::get_user::SPEC,
+            Self::ListUsers => &ram::list_users::SPEC,
+            Self::DeleteUser => &ram::delete_user::SPEC,
+            Self::CreateAccessKey => &ram::create_access_key::SPEC,
+            Self::ListAccessKeys => &ram::list_access_keys::SPEC,
+            Self::UpdateAccessKey => &ram::update_access_key::SPEC,
+            Self::DeleteAccessKey => &ram::delete_access_key::SPEC,
+            Self::CreatePolicy => &ram::create_policy::SPEC,
+            Self::GetPolicy => &ram::get_policy::SPEC,
+            Self::ListPolicies => &ram::list_policies::SPEC,
+            Self::DeletePolicy => &ram::delete_policy::SPEC,
+            Self::AttachPolicyToUser => &ram::attach_policy_to_user::SPEC,
+            Self::DetachPolicyFromUser => &ram::detach_policy_from_user::SPEC,
+            Self::ListPoliciesForUser => &ram::list_policies_for_user::SPEC,
         }
     }
 
     /// Runs the action.
-    pub async fn run(self, service: &KeyService, params: &Params) -> Result<Fields, RpcError> {
+    pub async fn run(
+        self,
+        service: &KeyService,
+        caller: &Caller,
+        params: &Params,
+    ) -> Result<Fields, RpcError> {
         let dry_run =
             self.spec().params.contains(&spec::DRY_RUN) && params.bool_or("DryRun", false)?;
-        let fields = self.apply(service, params).await?;
+        let fields = self.apply(service, caller, params).await?;
         match dry_run {
             // The crypto actions have no side effects, so checking everything and then
             // withholding the result is exactly "would have succeeded" (§6.3).
@@ -238,7 +371,12 @@ impl Action {
         }
     }
 
-    async fn apply(self, service: &KeyService, params: &Params) -> Result<Fields, RpcError> {
+    async fn apply(
+        self,
+        service: &KeyService,
+        caller: &Caller,
+        params: &Params,
+    ) -> Result<Fields, RpcError> {
         match self {
             Self::CreateKey => create_key::run(service, params).await,
             Self::CreateAlias => create_alias::run(service, params).await,
@@ -272,6 +410,23 @@ impl Action {
             Self::TagResources => tag_resources::run(service, params).await,
             Self::UntagResources => untag_resources::run(service, params).await,
             Self::ListTagResources => list_tag_resources::run(service, params).await,
+            Self::GetKeyPolicy => get_key_policy::run(service, params).await,
+            Self::SetKeyPolicy => set_key_policy::run(service, params).await,
+            Self::CreateUser => ram::create_user::run(service, params).await,
+            Self::GetUser => ram::get_user::run(service, params).await,
+            Self::ListUsers => ram::list_users::run(service, params).await,
+            Self::DeleteUser => ram::delete_user::run(service, params).await,
+            Self::CreateAccessKey => ram::create_access_key::run(service, caller, params).await,
+            Self::ListAccessKeys => ram::list_access_keys::run(service, caller, params).await,
+            Self::UpdateAccessKey => ram::update_access_key::run(service, caller, params).await,
+            Self::DeleteAccessKey => ram::delete_access_key::run(service, caller, params).await,
+            Self::CreatePolicy => ram::create_policy::run(service, params).await,
+            Self::GetPolicy => ram::get_policy::run(service, params).await,
+            Self::ListPolicies => ram::list_policies::run(service, params).await,
+            Self::DeletePolicy => ram::delete_policy::run(service, params).await,
+            Self::AttachPolicyToUser => ram::attach_policy_to_user::run(service, params).await,
+            Self::DetachPolicyFromUser => ram::detach_policy_from_user::run(service, params).await,
+            Self::ListPoliciesForUser => ram::list_policies_for_user::run(service, params).await,
         }
     }
 }
@@ -314,12 +469,29 @@ mod tests {
             Action::TagResources => 27,
             Action::UntagResources => 28,
             Action::ListTagResources => 29,
+            Action::GetKeyPolicy => 30,
+            Action::SetKeyPolicy => 31,
+            Action::CreateUser => 32,
+            Action::GetUser => 33,
+            Action::ListUsers => 34,
+            Action::DeleteUser => 35,
+            Action::CreateAccessKey => 36,
+            Action::ListAccessKeys => 37,
+            Action::UpdateAccessKey => 38,
+            Action::DeleteAccessKey => 39,
+            Action::CreatePolicy => 40,
+            Action::GetPolicy => 41,
+            Action::ListPolicies => 42,
+            Action::DeletePolicy => 43,
+            Action::AttachPolicyToUser => 44,
+            Action::DetachPolicyFromUser => 45,
+            Action::ListPoliciesForUser => 46,
         }
     }
 
     #[test]
     fn all_lists_every_action_once_and_names_round_trip() {
-        assert_eq!(Action::ALL.len(), 30);
+        assert_eq!(Action::ALL.len(), 47);
         for (i, a) in Action::ALL.iter().enumerate() {
             assert_eq!(position(*a), i);
             assert_eq!(Action::from_name(a.name()), Some(*a));

@@ -5,7 +5,7 @@
 //! `match` that decides the HTTP status, the Alibaba `Code` and the message (§4.3); nothing
 //! else in the code base chooses a status or a code. A 5xx says nothing about its cause.
 
-use openkms_core::error::{InvalidReason, KmsError};
+use openkms_core::error::{DeleteConflict, Entity, InvalidReason, KmsError};
 use openkms_core::model::KeyState;
 
 /// What a failed request reports.
@@ -74,6 +74,9 @@ pub enum RpcError {
     /// The request's audit line could not be written (and the log is not fail-open).
     #[error("audit log unavailable")]
     AuditUnavailable,
+    /// A RAM action the caller's policies do not allow (RAM spells it `NoPermission`).
+    #[error("not allowed by policy")]
+    RamForbidden,
     /// An error from the key service.
     #[error(transparent)]
     Kms(#[from] KmsError),
@@ -123,6 +126,7 @@ impl RpcError {
             Self::InvalidTagValue => (400, "InvalidParameter.TagValue", invalid("TagValue", None)),
             Self::DuplicateTagKey => (400, "Duplicate.TagKey", s(MSG_DUPLICATE_TAG)),
             Self::AuditUnavailable => (500, "InternalFailure", s(MSG_INTERNAL)),
+            Self::RamForbidden => (403, "NoPermission", s(MSG_RAM_FORBIDDEN)),
             Self::Kms(e) => return kms_wire(e),
         };
         WireError {
@@ -159,6 +163,12 @@ fn kms_wire(e: &KmsError) -> WireError {
         KmsError::InvalidCiphertext => (400, "InvalidParameter", invalid("CiphertextBlob", None)),
         // Retryable, like the gateway's own overload answer (spelled as in the older docs).
         KmsError::Contended => (503, "ServiceUnavailableTemporary", s(MSG_CONTENDED)),
+        KmsError::Forbidden => (403, "Forbidden.NoPermission", s(MSG_FORBIDDEN)),
+        KmsError::EntityNotFound(entity) => (404, not_found_code(*entity), s(not_found(*entity))),
+        KmsError::EntityExists(entity) => (409, exists_code(*entity), s(exists(*entity))),
+        KmsError::DeleteConflict(c) => delete_conflict(*c),
+        KmsError::AccessKeyLimit => (409, "LimitExceeded.User.AccessKey", s(MSG_AK_LIMIT)),
+        KmsError::MalformedPolicy(why) => (400, "MalformedPolicyDocument", malformed(why)),
         KmsError::Store(_) | KmsError::Corrupt => (500, "InternalFailure", s(MSG_INTERNAL)),
     };
     WireError {
@@ -166,6 +176,65 @@ fn kms_wire(e: &KmsError) -> WireError {
         code,
         message,
     }
+}
+
+/// RAM's codes and messages for identity errors (its documented texts, grammar included).
+fn not_found_code(entity: Entity) -> &'static str {
+    match entity {
+        Entity::User => "EntityNotExist.User",
+        Entity::Policy => "EntityNotExist.Policy",
+        Entity::UserPolicy => "EntityNotExist.User.Policy",
+        Entity::AccessKey => "EntityNotExist.User.AccessKey",
+    }
+}
+
+fn not_found(entity: Entity) -> &'static str {
+    match entity {
+        Entity::User => "The user does not exist.",
+        Entity::Policy => "The policy does not exist.",
+        Entity::UserPolicy => "The indicate policy of the user does not exist.",
+        Entity::AccessKey => "The user access key does not exist.",
+    }
+}
+
+fn exists_code(entity: Entity) -> &'static str {
+    match entity {
+        Entity::User => "EntityAlreadyExists.User",
+        Entity::Policy => "EntityAlreadyExists.Policy",
+        Entity::UserPolicy => "EntityAlreadyExists.User.Policy",
+        Entity::AccessKey => "EntityAlreadyExists.User.AccessKey",
+    }
+}
+
+fn exists(entity: Entity) -> &'static str {
+    match entity {
+        Entity::User => "The user does already EXIST.",
+        Entity::Policy => "The policy does already EXIST.",
+        Entity::UserPolicy => "The user has already been attached this policy.",
+        Entity::AccessKey => "The user access key does already EXIST.",
+    }
+}
+
+fn delete_conflict(c: DeleteConflict) -> (u16, &'static str, String) {
+    let (code, message) = match c {
+        DeleteConflict::UserAccessKey => (
+            "DeleteConflict.User.AccessKey",
+            "The user CAN NOT has any access key while deleting the user.",
+        ),
+        DeleteConflict::UserPolicy => (
+            "DeleteConflict.User.Policy",
+            "The user CAN NOT has any attached policy while deleting the user.",
+        ),
+        DeleteConflict::PolicyUser => (
+            "DeleteConflict.Policy.User",
+            "The policy CAN NOT been attached to any user while deleting the policy.",
+        ),
+    };
+    (409, code, s(message))
+}
+
+fn malformed(why: &str) -> String {
+    format!("The policy document is malformed: {why}.")
 }
 
 fn state_rejected(state: KeyState) -> (u16, &'static str, String) {
@@ -240,6 +309,9 @@ const MSG_PENDING_DELETION: &str =
     "The request was rejected because the key state is PendingDeletion.";
 const MSG_CONTENDED: &str = "The key is being changed by many requests at once; retry the request.";
 const MSG_INTERNAL: &str = "Internal Failure.";
+const MSG_FORBIDDEN: &str = "This operation is forbidden by permission system.";
+const MSG_RAM_FORBIDDEN: &str = "You are not authorized to do this action.";
+const MSG_AK_LIMIT: &str = "The access key count of the user access keys beyond the current limits. The maximum number of AKs allowed is 2.";
 
 /// A short hint on what to do about `code`, where there is an obvious one.
 pub fn remedy(code: &str) -> Option<&'static str> {
@@ -253,6 +325,9 @@ pub fn remedy(code: &str) -> Option<&'static str> {
         "Forbidden.AliasNotFound" => "Check the alias name, or create it with CreateAlias.",
         "Rejected.Disabled" => "The key is disabled; enable it with EnableKey.",
         "SignatureNonceUsed" => "Send a fresh SignatureNonce with every request.",
+        "Forbidden.NoPermission" | "NoPermission" => {
+            "The caller's policies (or the key's policy) do not allow this; ask for a grant."
+        }
         _ => return None,
     })
 }

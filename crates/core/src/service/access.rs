@@ -16,7 +16,7 @@ use crate::store::StoreError;
 /// Meta name recording which AccessKey is the root one.
 const META_ROOT_AK: &str = "root_access_key_id";
 /// Wrap label of AccessKey secrets.
-const WRAP_LABEL_AK: &str = "access-key";
+pub(super) const WRAP_LABEL_AK: &str = "access-key";
 /// Alphabet of generated ids and secrets.
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -74,7 +74,7 @@ impl KeyService {
         let id = &candidate.access_key_id;
         let record = AccessKeyRecord {
             access_key_id: id.clone(),
-            user: "root".to_owned(),
+            user: super::ROOT_USER.to_owned(),
             wrapped_secret: self.root.wrap(
                 self.rng.as_ref(),
                 WRAP_LABEL_AK,

@@ -22,6 +22,7 @@ use std::sync::{Arc, RwLock};
 use super::access::Credential;
 use crate::clock::Clock;
 use crate::model::{KeyRecord, KeySpec};
+use crate::policy::Policy;
 use crate::secret::SecretBytes;
 
 /// One key version's unwrapped material.
@@ -55,7 +56,10 @@ pub(crate) struct KeyCache {
     versions: RwLock<HashMap<String, Arc<VersionKey>>>,
     aliases: RwLock<HashMap<String, Stamped<String>>>,
     credentials: RwLock<HashMap<String, Stamped<Arc<Credential>>>>,
+    /// Each user's parsed identity policies.
+    grants: RwLock<HashMap<String, Stamped<Arc<[Policy]>>>>,
     key_generation: AtomicU64,
+    grant_generation: AtomicU64,
     alias_generation: AtomicU64,
     /// Key lookups answered from the cache, for metrics.
     hits: AtomicU64,
@@ -84,7 +88,9 @@ impl KeyCache {
             versions: RwLock::default(),
             aliases: RwLock::default(),
             credentials: RwLock::default(),
+            grants: RwLock::default(),
             key_generation: AtomicU64::new(0),
+            grant_generation: AtomicU64::new(0),
             alias_generation: AtomicU64::new(0),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -206,6 +212,36 @@ impl KeyCache {
     pub fn put_credential(&self, credential: Arc<Credential>) {
         let stamped = self.stamp(credential);
         write(&self.credentials).insert(stamped.0.access_key_id.clone(), stamped);
+    }
+
+    /// Forgets an AccessKey that was changed or deleted.
+    pub fn forget_credential(&self, access_key_id: &str) {
+        write(&self.credentials).remove(access_key_id);
+    }
+
+    /// A user's identity policies, if cached and fresh.
+    pub fn grants(&self, user: &str) -> Option<Arc<[Policy]>> {
+        self.fresh(read(&self.grants).get(user))
+    }
+
+    /// The grant generation, read before loading a user's policies from the store.
+    pub fn grant_generation(&self) -> u64 {
+        self.grant_generation.load(Ordering::SeqCst)
+    }
+
+    /// Caches a user's policies, unless an attachment or policy changed since `generation`.
+    pub fn put_loaded_grants(&self, user: &str, policies: Arc<[Policy]>, generation: u64) {
+        let mut grants = write(&self.grants);
+        if self.grant_generation() == generation {
+            grants.insert(user.to_owned(), self.stamp(policies));
+        }
+    }
+
+    /// Records a durable change to policies or attachments: every user's entry is dropped.
+    pub fn changed_grants(&self) {
+        let mut grants = write(&self.grants);
+        self.grant_generation.fetch_add(1, Ordering::SeqCst);
+        grants.clear();
     }
 }
 

@@ -195,7 +195,9 @@ fn validate_create(input: &CreateKeyInput) -> Result<(), KmsError> {
     Ok(())
 }
 
-fn validate_policy(policy: &str) -> Result<(), KmsError> {
+/// A key policy: at most [`MAX_POLICY_BYTES`], in the policy language with a `Principal` in
+/// every statement.
+pub(crate) fn validate_policy(policy: &str) -> Result<(), KmsError> {
     if policy.len() > MAX_POLICY_BYTES {
         return Err(KmsError::invalid(
             "Policy",
@@ -204,9 +206,9 @@ fn validate_policy(policy: &str) -> Result<(), KmsError> {
             },
         ));
     }
-    match serde_json::from_str::<serde_json::Value>(policy) {
-        Ok(v) if v.is_object() => Ok(()),
-        _ => Err(KmsError::invalid("Policy", InvalidReason::BadFormat)),
+    match crate::policy::Policy::parse_as(policy, crate::policy::PolicyKind::Key) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(KmsError::invalid("Policy", InvalidReason::BadFormat)),
     }
 }
 

@@ -8,9 +8,12 @@
 
 mod access;
 mod alias;
+mod authorize;
 mod cache;
 mod crypto_ops;
+mod identity;
 mod jobs;
+mod key_policy;
 mod keys;
 mod lifecycle;
 mod listing;
@@ -21,10 +24,16 @@ mod versions;
 use std::sync::Arc;
 
 pub use access::{Credential, RootAccessKey};
+pub use authorize::{AccessRequest, Target, default_key_policy};
 pub use crypto_ops::{
     DataKeyOutput, DecryptOutput, EncryptOutput, MAX_DATA_KEY_BYTES, MAX_PLAINTEXT_BYTES,
 };
+pub use identity::{
+    AttachedPolicy, MAX_ACCESS_KEYS_PER_USER, NewAccessKey, NewUser, PolicyView, ROOT_USER,
+    system_policies,
+};
 pub use jobs::DueWork;
+pub use key_policy::KEY_POLICY_NAME;
 pub use keys::{CreateKeyInput, MAX_DESCRIPTION_CHARS, MAX_POLICY_BYTES, MAX_TAGS};
 pub use lifecycle::{PENDING_WINDOW_DAYS, ROTATION_BOUNDS};
 pub use listing::KeyFilter;

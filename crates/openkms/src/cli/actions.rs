@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Arg, ArgMatches, Command};
 use openkms_api::action::Action;
+use openkms_client::RawRequest;
 
 use super::{client_for, output, profile::ConnectionArgs};
 
@@ -50,8 +51,12 @@ async fn call(action: Action, params: Vec<(&str, String)>, conn: &ConnectionArgs
         Ok(c) => c,
         Err(code) => return code,
     };
-    let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    match client.call(action.name(), &pairs).await {
+    let mut request = RawRequest::new(action.name());
+    request.version = Some(action.api_version().to_owned());
+    for (name, value) in params {
+        request = request.param(name, value);
+    }
+    match client.call_with(request).await {
         Ok(value) => output::success(&value),
         Err(e) => output::failure(&e),
     }

@@ -2,12 +2,13 @@
 //!
 //! Owns the rules a batching or pooled backend is most likely to break: one winner per unique
 //! name or revision, no write lost or merged with another, and one write's failure not
-//! spilling onto the writes that ran beside it. Does not measure speed.
+//! spilling onto the writes that ran beside it; and no attachment of a user or custom policy
+//! that a racing delete removed. Does not measure speed.
 
 use std::future::Future;
 use std::sync::Arc;
 
-use openkms_core::{Store, StoreError};
+use openkms_core::{PolicyType, Store, StoreError};
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
@@ -17,7 +18,8 @@ use super::{
 };
 use crate::StoreFactory;
 use crate::fixtures::{
-    alias, disabled_key, extra_version, full_key, key_id, minimal_key, next_revision, rotated,
+    alias, attachment, disabled_key, extra_version, full_key, key_id, minimal_key, named_user,
+    next_revision, policy, policy_name, rotated, user, user_name,
 };
 
 /// Runs `work(store, i)` for `i` in `0..count` as tasks released together; results by `i`.
@@ -308,4 +310,99 @@ pub async fn concurrent_use_nonce_has_one_winner<F: StoreFactory>(factory: F) {
         recorded, 1,
         "exactly one racing use_nonce replaces the expired record"
     );
+}
+
+/// Writers per round of an attach-versus-delete race: racers `0..ATTACHERS` attach, racer
+/// `ATTACHERS` deletes.
+const ATTACHERS: u32 = 8;
+
+/// Rounds of each attach-versus-delete race (each over a fresh policy or user).
+const ROUNDS: u32 = 8;
+
+/// Checks one round of attachers racing a delete of what they refer to; returns whether the
+/// delete won. There are two outcomes only: the delete wins (`Ok`) and every attach is
+/// `ReferenceNotFound`, or it loses (`Conflict`) and every attach succeeds.
+fn delete_or_attaches_won(results: Vec<(u32, Result<(), StoreError>)>, what: &str) -> bool {
+    let deleted = results.iter().any(|(i, r)| *i == ATTACHERS && r.is_ok());
+    for (i, result) in results {
+        let what = format!("{what}, racer {i} (delete won: {deleted})");
+        if i == ATTACHERS && !deleted {
+            assert_conflict(result, &what);
+        } else if i != ATTACHERS && deleted {
+            assert_reference_not_found(result, &what);
+        } else {
+            assert!(result.is_ok(), "{what}: {result:?}");
+        }
+    }
+    deleted
+}
+
+/// Users racing to attach a custom policy while it is deleted: either the policy is gone and
+/// nobody holds it, or it stays and every attach was kept.
+pub async fn concurrent_attach_and_delete_policy_stay_consistent<F: StoreFactory>(factory: F) {
+    let store = Arc::new(factory.open().await);
+    for n in 0..ATTACHERS {
+        store.create_user(&user(n)).await.expect("create_user");
+    }
+    for round in 0..ROUNDS {
+        let name = policy_name(round);
+        store
+            .create_policy(&policy(round))
+            .await
+            .expect("create_policy");
+        let results = race(&store, ATTACHERS + 1, |store, i| {
+            let name = name.clone();
+            async move {
+                if i == ATTACHERS {
+                    return store.delete_policy(&name).await;
+                }
+                let record = attachment(&user_name(i), PolicyType::Custom, &name, 0);
+                store.attach_policy(&record).await
+            }
+        })
+        .await;
+        let deleted = delete_or_attaches_won(results, "attach racing delete_policy");
+        let kept = store.get_policy(&name).await.expect("get_policy");
+        assert_eq!(kept.is_none(), deleted, "the policy is gone iff deleted");
+        let holders = store
+            .list_policy_attachments(PolicyType::Custom, &name)
+            .await
+            .expect("list_policy_attachments");
+        let expected = if deleted { 0 } else { ATTACHERS as usize };
+        assert_eq!(holders.len(), expected, "attachments of policy {round}");
+    }
+}
+
+/// Policies racing to be attached to a user while it is deleted: either the user is gone and
+/// holds nothing, or it stays and holds every policy attached.
+pub async fn concurrent_attach_and_delete_user_stay_consistent<F: StoreFactory>(factory: F) {
+    let store = Arc::new(factory.open().await);
+    for round in 0..ROUNDS {
+        let name = format!("racer-{round}");
+        store
+            .create_user(&named_user(&name))
+            .await
+            .expect("create_user");
+        let results = race(&store, ATTACHERS + 1, |store, i| {
+            let name = name.clone();
+            async move {
+                if i == ATTACHERS {
+                    return store.delete_user(&name).await;
+                }
+                let policy = format!("System-{i}");
+                let record = attachment(&name, PolicyType::System, &policy, 0);
+                store.attach_policy(&record).await
+            }
+        })
+        .await;
+        let deleted = delete_or_attaches_won(results, "attach racing delete_user");
+        let kept = store.get_user(&name).await.expect("get_user");
+        assert_eq!(kept.is_none(), deleted, "the user is gone iff deleted");
+        let held = store
+            .list_user_attachments(&name)
+            .await
+            .expect("list_user_attachments");
+        let expected = if deleted { 0 } else { ATTACHERS as usize };
+        assert_eq!(held.len(), expected, "attachments of user {round}");
+    }
 }

@@ -1,0 +1,455 @@
+//! Authorization end to end inside the process: what each action touches (aliases and keys,
+//! the key inside a ciphertext, both keys of ReEncrypt, every ResourceId), how users' and keys'
+//! policies combine, and that a change to a grant applies to the very next request.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use openkms_api::action::Action;
+use openkms_api::auth::Caller;
+use openkms_api::authz::{Origin, authorize};
+use openkms_api::rpc::{Params, RpcError};
+use openkms_core::model::{KeySpec, KeyUsage, Origin as KeyOrigin, PolicyType, ProtectionLevel};
+use openkms_core::service::{CreateKeyInput, NewUser};
+use openkms_core::{
+    EncryptionContext, KeyRef, KeyService, KmsError, OsRandom, RootKey, ServiceConfig, SystemClock,
+};
+use openkms_store_sqlite::SqliteStore;
+
+const ACCOUNT: &str = "1234567890123456";
+
+struct World {
+    svc: KeyService,
+    _dir: tempfile::TempDir,
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("db")).unwrap());
+    let rng = Arc::new(OsRandom::new());
+    let root = RootKey::generate(rng.as_ref());
+    let config = ServiceConfig {
+        region_id: "cn-hangzhou".into(),
+        account_id: Some(ACCOUNT.into()),
+        cache_ttl_ms: None,
+    };
+    let svc = KeyService::open(store, root, Arc::new(SystemClock), rng, config)
+        .await
+        .unwrap();
+    World { svc, _dir: dir }
+}
+
+impl World {
+    async fn key(&self, alias: Option<&str>, policy: Option<String>) -> String {
+        let input = CreateKeyInput {
+            description: String::new(),
+            spec: KeySpec::AliyunAes256,
+            usage: KeyUsage::EncryptDecrypt,
+            origin: KeyOrigin::AliyunKms,
+            protection_level: ProtectionLevel::Software,
+            rotation_interval: None,
+            tags: Vec::new(),
+            policy,
+        };
+        let id = self.svc.create_key(input).await.unwrap().key_id;
+        if let Some(alias) = alias {
+            self.svc
+                .create_alias(alias, &KeyRef::Id(id.clone()))
+                .await
+                .unwrap();
+        }
+        id
+    }
+
+    /// A user holding one custom policy with these statements.
+    async fn user(&self, name: &str, statements: &str) -> Caller {
+        let user = NewUser {
+            user_name: name.into(),
+            ..NewUser::default()
+        };
+        self.svc.create_user(user).await.unwrap();
+        if !statements.is_empty() {
+            let doc = format!(r#"{{"Version":"1","Statement":[{statements}]}}"#);
+            let policy = format!("p-{name}");
+            self.svc.create_policy(&policy, &doc, "").await.unwrap();
+            self.svc
+                .attach_policy(name, PolicyType::Custom, &policy)
+                .await
+                .unwrap();
+        }
+        Caller {
+            access_key_id: format!("LTAI{name}"),
+            user: name.into(),
+        }
+    }
+
+    async fn blob(&self, key_id: &str, context: &EncryptionContext) -> String {
+        use base64::Engine as _;
+        let out = self
+            .svc
+            .encrypt(&KeyRef::Id(key_id.into()), b"secret", context)
+            .await
+            .unwrap();
+        base64::engine::general_purpose::STANDARD.encode(out.blob)
+    }
+
+    async fn may(&self, caller: &Caller, action: Action, params: &[(&str, &str)]) -> bool {
+        self.may_from(caller, action, params, "127.0.0.1").await
+    }
+
+    async fn may_from(
+        &self,
+        caller: &Caller,
+        action: Action,
+        params: &[(&str, &str)],
+        ip: &str,
+    ) -> bool {
+        let params = Params::from_pairs(
+            params
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        );
+        let origin = Origin {
+            source_ip: Some(ip.parse::<IpAddr>().unwrap()),
+            secure: true,
+        };
+        match authorize(&self.svc, caller, action, &params, origin).await {
+            Ok(()) => true,
+            Err(RpcError::Kms(KmsError::Forbidden) | RpcError::RamForbidden) => false,
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+}
+
+fn allow(action: &str, resource: &str) -> String {
+    format!(r#"{{"Effect":"Allow","Action":"{action}","Resource":"{resource}"}}"#)
+}
+
+#[tokio::test]
+async fn the_root_identity_may_do_anything() {
+    let w = world().await;
+    let root = Caller {
+        access_key_id: "root-ak".into(),
+        user: "root".into(),
+    };
+    assert!(w.may(&root, Action::CreateUser, &[("UserName", "x")]).await);
+    assert!(w.may(&root, Action::Decrypt, &[]).await);
+}
+
+#[tokio::test]
+async fn an_alias_grant_covers_requests_through_that_alias_only() {
+    let w = world().await;
+    let key = w.key(Some("alias/app"), None).await;
+    let other = w.key(Some("alias/other"), None).await;
+    let u = w
+        .user("builder", &allow("kms:Encrypt", "acs:kms:*:*:alias/app"))
+        .await;
+    assert!(w.may(&u, Action::Encrypt, &[("KeyId", "alias/app")]).await);
+    let arn = format!("acs:kms:cn-hangzhou:{ACCOUNT}:alias/app");
+    assert!(w.may(&u, Action::Encrypt, &[("KeyId", &arn)]).await);
+    assert!(!w.may(&u, Action::Encrypt, &[("KeyId", &key)]).await);
+    assert!(
+        !w.may(&u, Action::Encrypt, &[("KeyId", "alias/other")])
+            .await
+    );
+    assert!(!w.may(&u, Action::Encrypt, &[("KeyId", &other)]).await);
+    assert!(
+        !w.may(&u, Action::GenerateDataKey, &[("KeyId", "alias/app")])
+            .await
+    );
+    assert!(!w.may(&u, Action::CreateKey, &[]).await);
+    assert!(
+        !w.may(&u, Action::Encrypt, &[]).await,
+        "no KeyId: checked against the keys"
+    );
+    assert!(
+        w.may(&u, Action::DescribeRegions, &[]).await,
+        "open to every caller"
+    );
+}
+
+#[tokio::test]
+async fn decrypt_is_decided_by_the_key_inside_the_ciphertext() {
+    let w = world().await;
+    let key = w.key(None, None).await;
+    let other = w.key(None, None).await;
+    let arn = format!("acs:kms:*:*:key/{key}");
+    let u = w.user("server", &allow("kms:Decrypt", &arn)).await;
+    let none = EncryptionContext::empty();
+    let mine = w.blob(&key, &none).await;
+    let theirs = w.blob(&other, &none).await;
+    assert!(
+        w.may(&u, Action::Decrypt, &[("CiphertextBlob", &mine)])
+            .await
+    );
+    assert!(
+        !w.may(&u, Action::Decrypt, &[("CiphertextBlob", &theirs)])
+            .await
+    );
+    // Not base64: checked against the account, which this user may not use.
+    assert!(
+        !w.may(&u, Action::Decrypt, &[("CiphertextBlob", "%%%")])
+            .await
+    );
+    // Base64 of no key here: Decrypt itself refuses it with its one error.
+    assert!(
+        w.may(&u, Action::Decrypt, &[("CiphertextBlob", "AAAA")])
+            .await
+    );
+}
+
+#[tokio::test]
+async fn re_encrypt_needs_both_keys() {
+    let w = world().await;
+    let from = w.key(None, None).await;
+    let to = w.key(None, None).await;
+    let blob = w.blob(&from, &EncryptionContext::empty()).await;
+    let both = format!(
+        "{},{}",
+        allow("kms:ReEncrypt", &format!("acs:kms:*:*:key/{from}")),
+        allow("kms:ReEncrypt", &format!("acs:kms:*:*:key/{to}"))
+    );
+    let u = w.user("both", &both).await;
+    let src = w
+        .user(
+            "src",
+            &allow("kms:ReEncrypt", &format!("acs:kms:*:*:key/{from}")),
+        )
+        .await;
+    let params = [
+        ("CiphertextBlob", blob.as_str()),
+        ("DestinationKeyId", to.as_str()),
+    ];
+    assert!(w.may(&u, Action::ReEncrypt, &params).await);
+    assert!(!w.may(&src, Action::ReEncrypt, &params).await);
+}
+
+#[tokio::test]
+async fn deny_wins_and_conditions_see_the_request() {
+    let w = world().await;
+    w.key(Some("alias/ctx"), None).await;
+    let statements = format!(
+        r#"{},{{"Effect":"Deny","Action":"kms:Decrypt","Resource":"*"}},
+        {{"Effect":"Allow","Action":"kms:GenerateDataKey","Resource":"*",
+          "Condition":{{"StringEquals":{{"kms:EncryptionContext/purpose":"boot"}},
+                        "IpAddress":{{"acs:SourceIp":"10.0.0.0/8"}}}}}}"#,
+        allow("kms:*", "*")
+    );
+    let u = w.user("mixed", &statements).await;
+    let blob = w
+        .blob(
+            &w.svc
+                .resolve(&KeyRef::Alias("alias/ctx".into()))
+                .await
+                .unwrap(),
+            &EncryptionContext::empty(),
+        )
+        .await;
+    assert!(w.may(&u, Action::Encrypt, &[("KeyId", "alias/ctx")]).await);
+    assert!(
+        !w.may(&u, Action::Decrypt, &[("CiphertextBlob", &blob)])
+            .await
+    );
+
+    let narrow = w
+        .user(
+            "narrow",
+            r#"{"Effect":"Allow","Action":"kms:GenerateDataKey","Resource":"*",
+                "Condition":{"StringEquals":{"kms:EncryptionContext/purpose":"boot"},
+                             "IpAddress":{"acs:SourceIp":"10.0.0.0/8"}}}"#,
+        )
+        .await;
+    let json = [
+        ("KeyId", "alias/ctx"),
+        ("EncryptionContext", r#"{"purpose":"boot"}"#),
+    ];
+    let flat = [
+        ("KeyId", "alias/ctx"),
+        ("EncryptionContext.purpose", "boot"),
+    ];
+    let wrong = [
+        ("KeyId", "alias/ctx"),
+        ("EncryptionContext", r#"{"purpose":"x"}"#),
+    ];
+    assert!(
+        w.may_from(&narrow, Action::GenerateDataKey, &json, "10.1.2.3")
+            .await
+    );
+    assert!(
+        w.may_from(&narrow, Action::GenerateDataKey, &flat, "10.1.2.3")
+            .await
+    );
+    assert!(
+        !w.may_from(&narrow, Action::GenerateDataKey, &wrong, "10.1.2.3")
+            .await
+    );
+    assert!(
+        !w.may_from(&narrow, Action::GenerateDataKey, &json, "192.168.1.1")
+            .await
+    );
+}
+
+#[tokio::test]
+async fn aliases_and_tag_lists_check_every_resource() {
+    let w = world().await;
+    let a = w.key(None, None).await;
+    let b = w.key(None, None).await;
+    let u = w
+        .user(
+            "tagger",
+            &format!(
+                "{},{}",
+                allow("kms:*", &format!("acs:kms:*:*:key/{a}")),
+                allow("kms:CreateAlias", "acs:kms:*:*:alias/mine/*")
+            ),
+        )
+        .await;
+    let mine = [("KeyId", a.as_str()), ("AliasName", "alias/mine/x")];
+    let not_mine = [("KeyId", a.as_str()), ("AliasName", "alias/theirs")];
+    assert!(w.may(&u, Action::CreateAlias, &mine).await);
+    assert!(!w.may(&u, Action::CreateAlias, &not_mine).await);
+    let one = [
+        ("RegionId", "cn-hangzhou"),
+        ("ResourceType", "key"),
+        ("ResourceId.1", a.as_str()),
+    ];
+    let two = [
+        ("RegionId", "cn-hangzhou"),
+        ("ResourceType", "key"),
+        ("ResourceId.1", a.as_str()),
+        ("ResourceId.2", b.as_str()),
+    ];
+    assert!(w.may(&u, Action::TagResources, &one).await);
+    assert!(!w.may(&u, Action::TagResources, &two).await);
+}
+
+#[tokio::test]
+async fn key_policies_grant_by_name_delegate_by_account_and_deny() {
+    let w = world().await;
+    let principal = |p: &str| format!(r#"{{"RAM":["{p}"]}}"#);
+    let stmt = |effect: &str, who: &str, action: &str| {
+        format!(
+            r#"{{"Effect":"{effect}","Principal":{},"Action":"{action}","Resource":"*"}}"#,
+            principal(who)
+        )
+    };
+    let named = format!(
+        r#"{{"Version":"1","Statement":[{}]}}"#,
+        stmt(
+            "Allow",
+            &format!("acs:ram::{ACCOUNT}:user/alice"),
+            "kms:Encrypt"
+        )
+    );
+    let only_alice = w.key(None, Some(named)).await;
+    let guarded = format!(
+        r#"{{"Version":"1","Statement":[{},{}]}}"#,
+        stmt("Allow", &format!("acs:ram::{ACCOUNT}:*"), "kms:*"),
+        stmt(
+            "Deny",
+            &format!("acs:ram::{ACCOUNT}:user/bob"),
+            "kms:Decrypt"
+        )
+    );
+    let deny_bob = w.key(None, Some(guarded)).await;
+    let default = w.key(None, None).await;
+
+    let alice = w.user("alice", "").await;
+    let bob = w.user("bob", &allow("kms:*", "*")).await;
+    let enc = |k: &str| vec![("KeyId", k.to_owned())];
+    let run = |c: &Caller, k: &str| {
+        let p = enc(k);
+        let c = c.clone();
+        let w = &w;
+        async move {
+            let pairs: Vec<(&str, &str)> = p.iter().map(|(a, b)| (*a, b.as_str())).collect();
+            w.may(&c, Action::Encrypt, &pairs).await
+        }
+    };
+    // Alice has no policy of her own: the key policy naming her is enough, for Encrypt only.
+    assert!(run(&alice, &only_alice).await);
+    assert!(!run(&alice, &default).await);
+    // Bob may do anything by his own policy, but not on a key whose policy leaves the account
+    // out, nor Decrypt where the key policy denies him.
+    assert!(run(&bob, &default).await);
+    assert!(!run(&bob, &only_alice).await);
+    assert!(run(&bob, &deny_bob).await);
+    let blob = w.blob(&deny_bob, &EncryptionContext::empty()).await;
+    assert!(
+        !w.may(&bob, Action::Decrypt, &[("CiphertextBlob", &blob)])
+            .await
+    );
+}
+
+#[tokio::test]
+async fn a_detached_policy_stops_applying_at_once() {
+    let w = world().await;
+    w.key(Some("alias/d"), None).await;
+    let u = w.user("temp", &allow("kms:Encrypt", "*")).await;
+    assert!(w.may(&u, Action::Encrypt, &[("KeyId", "alias/d")]).await);
+    w.svc
+        .detach_policy("temp", PolicyType::Custom, "p-temp")
+        .await
+        .unwrap();
+    assert!(!w.may(&u, Action::Encrypt, &[("KeyId", "alias/d")]).await);
+    w.svc
+        .attach_policy("temp", PolicyType::System, "AliyunKMSCryptoUserAccess")
+        .await
+        .unwrap();
+    assert!(w.may(&u, Action::Encrypt, &[("KeyId", "alias/d")]).await);
+}
+
+#[tokio::test]
+async fn ram_actions_are_checked_against_users_and_policies() {
+    let w = world().await;
+    let admin = w
+        .user(
+            "useradmin",
+            &format!(
+                "{},{}",
+                allow("ram:*", &format!("acs:ram:*:{ACCOUNT}:user/team-*")),
+                allow(
+                    "ram:AttachPolicyToUser",
+                    "acs:ram:*:system:policy/AliyunKMSReadOnlyAccess"
+                )
+            ),
+        )
+        .await;
+    assert!(
+        w.may(&admin, Action::CreateUser, &[("UserName", "team-a")])
+            .await
+    );
+    assert!(
+        !w.may(&admin, Action::CreateUser, &[("UserName", "ops")])
+            .await
+    );
+    assert!(!w.may(&admin, Action::ListUsers, &[]).await);
+    let attach = |policy: &'static str| {
+        [
+            ("UserName", "team-a"),
+            ("PolicyType", "System"),
+            ("PolicyName", policy),
+        ]
+    };
+    assert!(
+        w.may(
+            &admin,
+            Action::AttachPolicyToUser,
+            &attach("AliyunKMSReadOnlyAccess")
+        )
+        .await
+    );
+    assert!(
+        !w.may(
+            &admin,
+            Action::AttachPolicyToUser,
+            &attach("AdministratorAccess")
+        )
+        .await
+    );
+    // AccessKey actions default to the caller's own user.
+    assert!(!w.may(&admin, Action::CreateAccessKey, &[]).await);
+}
