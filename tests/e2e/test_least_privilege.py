@@ -416,7 +416,7 @@ def test_audit_log_records_refused_requests_with_the_users_access_key(server, km
 
 
 # -- resources as Alibaba documents them (https://www.alibabacloud.com/help/doc-detail/28953.htm)
-# The server refuses these today; each failure message starts with "BUG:".
+# A policy written from Alibaba's documentation must work as documented.
 
 
 def documented(user: RamUser, req, why: str) -> dict:
@@ -424,7 +424,7 @@ def documented(user: RamUser, req, why: str) -> dict:
         return user.kms.call(req)
     except AssertionError as exc:
         failure = str(exc)
-    pytest.fail(f"BUG: {why}: {failure}")
+    pytest.fail(f"{why}: {failure}")
 
 
 def test_describe_regions_needs_no_permission(kms):
@@ -467,6 +467,6 @@ def test_set_key_policy_rejects_statements_alibaba_rejects(kms, key, bad_stateme
     req = kms.prepare(sdk_request("SetKeyPolicy", KeyId=key["KeyId"], PolicyName="default",
                                   Policy=doc))
     status, _headers, body, _exc = kms.client._implementation_of_do_action(req)
-    assert status == 400, (f"BUG: SetKeyPolicy accepted a statement key policies do not allow "
+    assert status == 400, (f"SetKeyPolicy accepted a statement key policies do not allow "
                            f"(HTTP {status}): {bad_statement}")
     assert json.loads(body)["Code"] == "InvalidParameter", body
