@@ -45,6 +45,23 @@ pub const POLICY_REF: [ParamSpec; 2] = [
     spec::required("PolicyName", "the policy's name"),
 ];
 
+/// `PolicyType`, `PolicyName` and `UserName`, as the attachment actions take them.
+pub const ATTACHMENT_PARAMS: [ParamSpec; 3] = [
+    POLICY_REF[0],
+    POLICY_REF[1],
+    spec::required("UserName", "the user's name"),
+];
+
+/// The attachment an AttachPolicyToUser or DetachPolicyFromUser request names: type, policy
+/// name and user name.
+pub fn attachment(params: &Params) -> Result<(PolicyType, &str, &str), RpcError> {
+    Ok((
+        policy_type(params)?,
+        params.required("PolicyName")?,
+        params.required("UserName")?,
+    ))
+}
+
 /// The JSON form of a user, as GetUser and ListUsers show it (`UpdateDate` is the creation
 /// date: openkms users are not edited).
 pub fn user(u: &UserRecord) -> Value {
