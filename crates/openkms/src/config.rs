@@ -51,7 +51,7 @@ pub struct ServerArgs {
     /// PostgreSQL URL (postgres://user:password@host/db) instead of the embedded SQLite store;
     /// several nodes may share one database. The password is never logged.
     #[arg(long, env = "OPENKMS_DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
+    pub database_url: Option<DatabaseUrl>,
     /// Connections in the PostgreSQL pool [default: 16].
     #[arg(long, env = "OPENKMS_DATABASE_POOL_SIZE")]
     pub database_pool_size: Option<usize>,
@@ -74,9 +74,19 @@ pub struct ServerArgs {
     pub audit_fail_open: bool,
 }
 
-/// A database URL; its `Debug` hides the whole value, since it may hold a password.
-#[derive(Clone, PartialEq, Eq)]
+/// A database URL; its `Debug` hides the whole value, since it may hold a password. Flags,
+/// environment and file all read into it, so no `Debug` of the arguments can show one.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
 pub struct DatabaseUrl(pub String);
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
 
 impl std::fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -109,7 +119,7 @@ struct FileConfig {
     insecure_http: Option<bool>,
     region_id: Option<String>,
     account_id: Option<String>,
-    database_url: Option<String>,
+    database_url: Option<DatabaseUrl>,
     database_pool_size: Option<usize>,
     cache_ttl_ms: Option<i64>,
     metrics_listen: Option<String>,
@@ -246,24 +256,21 @@ fn transport(
     }
 }
 
-fn storage(url: Option<String>, pool_size: Option<usize>) -> anyhow::Result<Storage> {
+fn storage(url: Option<DatabaseUrl>, pool_size: Option<usize>) -> anyhow::Result<Storage> {
     let Some(url) = url else {
         if pool_size.is_some() {
             bail!("database_pool_size: only meaningful with database_url");
         }
         return Ok(Storage::Sqlite);
     };
-    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+    if !(url.0.starts_with("postgres://") || url.0.starts_with("postgresql://")) {
         bail!("database_url: must start with postgres:// or postgresql://");
     }
     let pool_size = pool_size.unwrap_or(16);
     if !(1..=1024).contains(&pool_size) {
         bail!("database_pool_size: {pool_size} must be between 1 and 1024");
     }
-    Ok(Storage::Postgres {
-        url: DatabaseUrl(url),
-        pool_size,
-    })
+    Ok(Storage::Postgres { url, pool_size })
 }
 
 fn cache_ttl(storage: &Storage, ttl: Option<i64>) -> anyhow::Result<Option<i64>> {
@@ -341,16 +348,16 @@ mod tests {
 
     #[test]
     fn database_url_is_validated_and_never_shown() {
-        let url = "postgres://kms:s3cret@db/kms".to_owned();
-        let c = ServerConfig::load(ServerArgs {
-            database_url: Some(url),
+        let args = ServerArgs {
+            database_url: Some("postgres://kms:s3cret@db/kms".parse().unwrap()),
             ..Default::default()
-        })
-        .unwrap();
+        };
+        assert!(!format!("{args:?}").contains("s3cret"));
+        let c = ServerConfig::load(args).unwrap();
         assert!(!format!("{c:?}").contains("s3cret"));
         assert_eq!(c.cache_ttl_ms, Some(500));
         let bad = ServerArgs {
-            database_url: Some("mysql://x:s3cret@h".into()),
+            database_url: Some("mysql://x:s3cret@h".parse().unwrap()),
             ..Default::default()
         };
         let e = ServerConfig::load(bad).unwrap_err().to_string();
