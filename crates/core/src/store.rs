@@ -28,6 +28,10 @@ pub enum StoreError {
     /// The record changed since it was read (its revision moved on); read again and retry.
     #[error("concurrent update")]
     Conflict,
+    /// The write would take a record past a limit the caller gave (for example a key's tag
+    /// count); nothing was written.
+    #[error("limit exceeded")]
+    LimitExceeded,
     /// The backend cannot be reached or failed; the write may not have happened.
     #[error("backend unavailable: {0}")]
     Unavailable(String),
@@ -112,9 +116,17 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes an alias; returns whether it existed.
     async fn delete_alias(&self, name: &str) -> Result<bool, StoreError>;
 
-    /// Sets tags on a key, replacing the value of keys already present. `ReferenceNotFound`
+    /// Sets tags on a key, replacing the value of keys already present (a tag key given twice
+    /// keeps its last value), unless the key would then hold more than `max_tags` tags. The
+    /// count is taken after the write, so a tag key already present or given twice counts
+    /// once, and replacing values at the limit is allowed.
+    ///
+    /// The count and the write are one atomic step: concurrent calls on one key, from any
+    /// node sharing the store, cannot together take it past `max_tags`. `LimitExceeded`
+    /// (nothing of the call written) if the key would hold too many tags, `ReferenceNotFound`
     /// if the key does not exist.
-    async fn put_tags(&self, key_id: &str, tags: &[Tag]) -> Result<(), StoreError>;
+    async fn put_tags(&self, key_id: &str, tags: &[Tag], max_tags: usize)
+    -> Result<(), StoreError>;
 
     /// Removes the tags with these tag keys (absent ones are ignored).
     async fn delete_tags(&self, key_id: &str, tag_keys: &[String]) -> Result<(), StoreError>;

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use openkms_core::service::{CreateKeyInput, RootAccessKey, StartupError};
+use openkms_core::service::{CreateKeyInput, MAX_TAGS, RootAccessKey, StartupError};
 use openkms_core::*;
 use proptest::prelude::*;
 
@@ -459,4 +459,46 @@ async fn a_nonce_used_at_one_node_is_refused_at_another() {
     assert!(a.use_shared_nonce("ak", "n1", T0 + 900).await.unwrap());
     assert!(!b.use_shared_nonce("ak", "n1", T0 + 900).await.unwrap());
     assert!(b.use_shared_nonce("ak", "n2", T0 + 900).await.unwrap());
+}
+
+/// Whether `r` is the error of a request with more than `MAX_TAGS` tags.
+fn too_many(r: Result<(), KmsError>) -> bool {
+    let limit = InvalidReason::TooLong { max: MAX_TAGS };
+    matches!(r, Err(KmsError::InvalidParameter { name: "Tags", reason }) if reason == limit)
+}
+
+#[tokio::test]
+async fn tag_key_holds_a_key_to_max_tags_with_the_request_limit_error() {
+    let svc = open(Arc::default(), root_from(ROOT)).await.unwrap();
+    let key = svc.create_key(input(KeySpec::AliyunAes256)).await.unwrap();
+    let tag = |k: String| Tag {
+        key: k,
+        value: "v".into(),
+    };
+    let tags = |range: std::ops::Range<usize>| -> Vec<Tag> {
+        range.map(|i| tag(format!("t{i:02}"))).collect()
+    };
+    assert!(too_many(
+        svc.tag_key(&key.key_id, &tags(0..MAX_TAGS + 1)).await
+    ));
+    svc.tag_key(&key.key_id, &tags(0..MAX_TAGS - 1))
+        .await
+        .unwrap();
+    svc.tag_key(&key.key_id, &tags(MAX_TAGS - 1..MAX_TAGS))
+        .await
+        .unwrap();
+    let over = [tag("t00".into()), tag("extra".into())];
+    assert!(
+        too_many(svc.tag_key(&key.key_id, &over).await),
+        "a merged result past the limit is the same error as a request past it"
+    );
+    svc.tag_key(&key.key_id, &tags(0..2)).await.unwrap();
+    assert_eq!(
+        svc.list_key_tags(&key.key_id).await.unwrap(),
+        tags(0..MAX_TAGS)
+    );
+    assert!(matches!(
+        svc.tag_key("missing", &tags(0..1)).await,
+        Err(KmsError::KeyNotFound)
+    ));
 }

@@ -13,6 +13,9 @@
 //! attaching locks what it refers to, so nodes racing to attach and delete cannot leave an
 //! attachment to something deleted.
 //!
+//! Tagging a key locks its row, writes and counts its tags in one transaction, so nodes
+//! racing to tag one key cannot together take it past the caller's limit.
+//!
 //! Destroying a key deletes its rows and keeps only tombstones of its version ids. PostgreSQL
 //! has no equivalent of SQLite's `secure_delete`: the deleted rows (wrapped material, useless
 //! without the root key) stay in the table files until VACUUM reuses their space, and in the
@@ -210,8 +213,17 @@ impl Store for PostgresStore {
         self.write(Write::DeleteAlias(name)).await
     }
 
-    async fn put_tags(&self, key_id: &str, tags: &[Tag]) -> Result<(), StoreError> {
-        let write = Write::PutTags { key_id, tags };
+    async fn put_tags(
+        &self,
+        key_id: &str,
+        tags: &[Tag],
+        max_tags: usize,
+    ) -> Result<(), StoreError> {
+        let write = Write::PutTags {
+            key_id,
+            tags,
+            max_tags,
+        };
         self.write(write).await.map(|_| ())
     }
 

@@ -2,12 +2,13 @@
 //!
 //! Owns how a record becomes rows (enums as their API names, `Option`s as NULL), the rules a
 //! write checks against the stored state (a key's revision, the existence of what it updates
-//! or deletes), and the transaction boundaries: a write of several statements is one
-//! transaction, a single statement is its own. Returning `Ok` means PostgreSQL acknowledged
-//! the commit, which with `synchronous_commit` on (checked at connect, see `schema`) means it
-//! is durable. A write PostgreSQL rolled back as a serialization failure or deadlock is run
-//! again, a few times. Does not read records back (see `reads`). The statements of RAM
-//! identities (users, policies, attachments, AccessKey changes) live in [`identities`].
+//! or deletes, how many tags a key may hold), and the transaction boundaries: a write of
+//! several statements is one transaction, a single statement is its own. Returning `Ok` means
+//! PostgreSQL acknowledged the commit, which with `synchronous_commit` on (checked at
+//! connect, see `schema`) means it is durable. A write PostgreSQL rolled back as a
+//! serialization failure or deadlock is run again, a few times. Does not read records back
+//! (see `reads`). The statements of RAM identities (users, policies, attachments, AccessKey
+//! changes) live in [`identities`].
 
 mod identities;
 
@@ -65,12 +66,14 @@ pub(crate) enum Write<'a> {
     UpdateAlias(&'a AliasRecord),
     /// Delete an alias by name.
     DeleteAlias(&'a str),
-    /// Insert or replace tags of an existing key.
+    /// Insert or replace tags of an existing key, unless it would then hold too many.
     PutTags {
         /// The key.
         key_id: &'a str,
         /// The tags to set.
         tags: &'a [Tag],
+        /// The most tags the key may hold after the write.
+        max_tags: usize,
     },
     /// Delete tags of a key by tag key.
     DeleteTags {
@@ -202,7 +205,11 @@ async fn apply(client: &impl GenericClient, write: &Write<'_>) -> Result<u64, Fa
         }
         Write::UpdateAlias(alias) => update_alias(client, alias).await,
         Write::DeleteAlias(name) => delete_alias(client, name).await,
-        Write::PutTags { key_id, tags } => put_tags(client, key_id, tags).await,
+        Write::PutTags {
+            key_id,
+            tags,
+            max_tags,
+        } => put_tags(client, key_id, tags, max_tags).await,
         Write::DeleteTags { key_id, tag_keys } => delete_tags(client, key_id, tag_keys).await,
         Write::DestroyKey(key_id) => destroy_key(client, key_id).await,
         Write::UseNonce {
@@ -354,12 +361,22 @@ async fn insert_tags(
 
 /// Inserts or replaces the tags of an existing key (`ReferenceNotFound` if there is none,
 /// even when `tags` is empty). A tag key given twice keeps its last value.
+///
+/// Locks the key row first, then upserts and counts the key's tags: `LimitExceeded` if there
+/// are more than `max_tags`, and the caller rolls the transaction back. The lock is
+/// `FOR NO KEY UPDATE`, so racing `put_tags` of one key, on any node, run one after another
+/// (each counting what the one before committed), while aliases and versions of the key can
+/// still be added meanwhile.
 async fn put_tags(
     client: &impl GenericClient,
     key_id: &str,
     tags: &[Tag],
+    max_tags: usize,
 ) -> Result<bool, Failure> {
-    if !key_exists(client, key_id).await? {
+    let lock = client
+        .prepare_cached("SELECT 1 FROM keys WHERE key_id = $1 FOR NO KEY UPDATE")
+        .await?;
+    if client.query_opt(&lock, &[&key_id]).await?.is_none() {
         return Err(Failure::Refused(StoreError::ReferenceNotFound));
     }
     // One statement per tag: a single multi-row upsert refuses a tag key given twice.
@@ -368,7 +385,23 @@ async fn put_tags(
     for tag in tags {
         execute(client, sql, &[&key_id, &tag.key, &tag.value]).await?;
     }
+    if more_tags_than(client, key_id, max_tags).await? {
+        return Err(Failure::Refused(StoreError::LimitExceeded));
+    }
     Ok(true)
+}
+
+/// Whether the key holds more than `max` tags.
+async fn more_tags_than(
+    client: &impl GenericClient,
+    key_id: &str,
+    max: usize,
+) -> Result<bool, Failure> {
+    let max = i64::try_from(max).unwrap_or(i64::MAX);
+    let sql = "SELECT count(*) > $2 FROM key_tags WHERE key_id = $1";
+    let statement = client.prepare_cached(sql).await?;
+    let row = client.query_one(&statement, &[&key_id, &max]).await?;
+    Ok(row.try_get(0)?)
 }
 
 async fn delete_tags(

@@ -11,7 +11,9 @@
 //!
 //! RAM users, custom policies and their attachments are tables of their own. Deleting a user
 //! or a policy checks that nothing still depends on it in the same writer transaction as the
-//! delete, so no write can slip between the check and the delete.
+//! delete, so no write can slip between the check and the delete. Tagging a key likewise
+//! writes and counts its tags in one writer transaction, so racing writes cannot together
+//! take it past the caller's limit.
 //!
 //! This crate owns the schema, its migrations, the group commit and the mapping of SQLite
 //! errors to [`StoreError`]. It does not own the records or their rules (the core does), it
@@ -214,10 +216,16 @@ impl Store for SqliteStore {
             .map(|n| n == 1)
     }
 
-    async fn put_tags(&self, key_id: &str, tags: &[Tag]) -> Result<(), StoreError> {
+    async fn put_tags(
+        &self,
+        key_id: &str,
+        tags: &[Tag],
+        max_tags: usize,
+    ) -> Result<(), StoreError> {
         let op = WriteOp::PutTags {
             key_id: key_id.to_owned(),
             tags: tags.to_vec(),
+            max_tags,
         };
         self.writer.submit(op).await.map(|_| ())
     }

@@ -2,10 +2,10 @@
 //!
 //! Owns how a record becomes rows: enums as their API names, `Option`s as NULL, booleans as
 //! 0/1; and the rules a write checks against the stored state (the revision of a key, the
-//! existence of what it updates or deletes). Each command runs inside whatever transaction or
-//! savepoint the caller opened; this module does not begin, commit or batch (see `writer`),
-//! and does not read records back (see `reads`). The writes of RAM identities (users,
-//! policies, attachments, AccessKey changes) live in [`identities`].
+//! existence of what it updates or deletes, how many tags a key may hold). Each command runs
+//! inside whatever transaction or savepoint the caller opened; this module does not begin,
+//! commit or batch (see `writer`), and does not read records back (see `reads`). The writes
+//! of RAM identities (users, policies, attachments, AccessKey changes) live in [`identities`].
 
 mod identities;
 
@@ -51,12 +51,14 @@ pub(crate) enum WriteOp {
     UpdateAlias(AliasRecord),
     /// Delete an alias by name.
     DeleteAlias(String),
-    /// Insert or replace tags of a key.
+    /// Insert or replace tags of a key, unless it would then hold too many.
     PutTags {
         /// The key.
         key_id: String,
         /// The tags to set.
         tags: Vec<Tag>,
+        /// The most tags the key may hold after the write.
+        max_tags: usize,
     },
     /// Delete tags of a key by tag key.
     DeleteTags {
@@ -117,7 +119,11 @@ impl WriteOp {
             }
             Self::UpdateAlias(alias) => update_alias(conn, alias).map(|()| 1),
             Self::DeleteAlias(name) => Ok(delete_alias(conn, name)?),
-            Self::PutTags { key_id, tags } => put_tags(conn, key_id, tags).map(|()| 1),
+            Self::PutTags {
+                key_id,
+                tags,
+                max_tags,
+            } => put_tags(conn, key_id, tags, *max_tags).map(|()| 1),
             Self::DeleteTags { key_id, tag_keys } => {
                 Ok(delete_tags(conn, key_id, tag_keys).map(|()| 1)?)
             }
@@ -253,7 +259,16 @@ fn insert_tags(conn: &Connection, key_id: &str, tags: &[Tag]) -> rusqlite::Resul
 
 /// Inserts or replaces the tags of an existing key (`ReferenceNotFound` if there is none,
 /// even when `tags` is empty). A tag key given twice keeps its last value.
-fn put_tags(conn: &Connection, key_id: &str, tags: &[Tag]) -> Result<(), WriteError> {
+///
+/// Counts the key's tags after the upsert and answers `LimitExceeded` if there are more than
+/// `max_tags`, which the caller's savepoint rolls back. The writer runs one command at a
+/// time, so nothing else writes between the upsert and the count.
+fn put_tags(
+    conn: &Connection,
+    key_id: &str,
+    tags: &[Tag],
+    max_tags: usize,
+) -> Result<(), WriteError> {
     if !key_exists(conn, key_id)? {
         return Err(WriteError::Refused(StoreError::ReferenceNotFound));
     }
@@ -263,7 +278,18 @@ fn put_tags(conn: &Connection, key_id: &str, tags: &[Tag]) -> Result<(), WriteEr
     for tag in tags {
         stmt.execute(params![key_id, tag.key, tag.value])?;
     }
+    if more_tags_than(conn, key_id, max_tags)? {
+        return Err(WriteError::Refused(StoreError::LimitExceeded));
+    }
     Ok(())
+}
+
+/// Whether the key holds more than `max` tags.
+fn more_tags_than(conn: &Connection, key_id: &str, max: usize) -> rusqlite::Result<bool> {
+    let max = i64::try_from(max).unwrap_or(i64::MAX);
+    let sql = "SELECT count(*) > ?2 FROM key_tags WHERE key_id = ?1";
+    conn.prepare_cached(sql)?
+        .query_row(params![key_id, max], |row| row.get(0))
 }
 
 fn delete_tags(conn: &Connection, key_id: &str, tag_keys: &[String]) -> rusqlite::Result<()> {

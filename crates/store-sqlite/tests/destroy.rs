@@ -8,7 +8,7 @@ use std::path::Path;
 
 use openkms_core::Store;
 use openkms_store_sqlite::SqliteStore;
-use openkms_store_tests::fixtures::{full_key, key_id, minimal_key, tag, version_id};
+use openkms_store_tests::fixtures::{MAX_TAGS, full_key, key_id, minimal_key, tag, version_id};
 
 /// Whether `needle` occurs in the database file or its WAL.
 fn on_disk(db: &Path, needle: &[u8]) -> bool {
@@ -37,7 +37,7 @@ async fn create_two_keys(db: &Path) {
             .await
             .expect("create_key");
         store
-            .put_tags(id, &[tag("t", "v")])
+            .put_tags(id, &[tag("t", "v")], MAX_TAGS)
             .await
             .expect("put_tags");
         let alias = openkms_store_tests::fixtures::alias(&format!("alias/{id}"), id);

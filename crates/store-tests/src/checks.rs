@@ -27,8 +27,9 @@ pub use concurrency::{
     concurrent_add_version_has_one_winner, concurrent_alias_has_one_winner,
     concurrent_attach_and_delete_policy_stay_consistent,
     concurrent_attach_and_delete_user_stay_consistent, concurrent_create_key_all_succeed,
-    concurrent_failures_are_isolated, concurrent_retried_updates_lose_nothing,
-    concurrent_update_key_has_one_winner, concurrent_use_nonce_has_one_winner,
+    concurrent_failures_are_isolated, concurrent_put_tags_hold_the_limit,
+    concurrent_retried_updates_lose_nothing, concurrent_update_key_has_one_winner,
+    concurrent_use_nonce_has_one_winner,
 };
 pub use destroy::{
     destroy_key_missing_is_not_found, destroy_key_removes_everything,
@@ -61,7 +62,9 @@ pub use revisions::{
     update_key_missing_is_not_found, update_key_replaces_the_record,
     update_key_stale_revision_is_conflict, version_of_another_key_is_refused,
 };
-pub use tags::{delete_tags_removes_listed, put_tags_missing_key, put_tags_upserts};
+pub use tags::{
+    delete_tags_removes_listed, put_tags_holds_the_limit, put_tags_missing_key, put_tags_upserts,
+};
 
 use openkms_core::{KeyRecord, Store, StoreError, VersionRecord};
 
@@ -119,6 +122,14 @@ pub(crate) fn assert_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>
     assert!(
         matches!(result, Err(StoreError::NotFound)),
         "{what}: expected Err(NotFound), got {result:?}"
+    );
+}
+
+/// Asserts that `result` is `Err(StoreError::LimitExceeded)`, naming `what` on failure.
+pub(crate) fn assert_limit_exceeded<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) {
+    assert!(
+        matches!(result, Err(StoreError::LimitExceeded)),
+        "{what}: expected Err(LimitExceeded), got {result:?}"
     );
 }
 

@@ -153,6 +153,14 @@ pub fn rotated(key: &KeyRecord, version: &VersionRecord) -> KeyRecord {
     }
 }
 
+/// The tag limit the key service passes to `put_tags`, so the checks pin the one that matters.
+pub const MAX_TAGS: usize = openkms_core::service::MAX_TAGS;
+
+/// Tag `i` of a numbered series (`t00`, `t01`, ...), whose keys sort in the order of `i`.
+pub fn numbered_tag(i: usize, value: &str) -> Tag {
+    tag(&format!("t{i:02}"), value)
+}
+
 /// A tag.
 pub fn tag(key: &str, value: &str) -> Tag {
     Tag {

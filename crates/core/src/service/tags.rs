@@ -1,30 +1,26 @@
 //! Tags on keys: TagResource(s), UntagResource(s), ListResourceTags.
 //!
-//! Tag rules (§5) are checked on the merged result, so a key never holds more than 20 tags.
+//! Tag rules (§5): each request's tags are checked here; the count is checked on the merged
+//! result by the store, in the same step as the write (see [`Store::put_tags`]), so a key
+//! never holds more than [`MAX_TAGS`] tags, even when requests race on several nodes.
+//!
+//! [`Store::put_tags`]: crate::store::Store::put_tags
 
 use super::KeyService;
-use super::keys::validate_tags;
+use super::keys::{MAX_TAGS, validate_tags};
 use crate::error::{InvalidReason, KmsError};
 use crate::model::Tag;
 use crate::store::StoreError;
 
 impl KeyService {
-    /// Adds or replaces tags on a key.
+    /// Adds or replaces tags on a key: `KeyNotFound` if there is no such key, and the same
+    /// `Tags` error as for a request of too many tags if the key would hold more than
+    /// [`MAX_TAGS`].
     pub async fn tag_key(&self, key_id: &str, tags: &[Tag]) -> Result<(), KmsError> {
         validate_tags(tags)?;
-        let existing = self.list_key_tags(key_id).await?;
-        let added = tags
-            .iter()
-            .filter(|t| !existing.iter().any(|e| e.key == t.key))
-            .count();
-        if existing.len() + added > super::MAX_TAGS {
-            let reason = InvalidReason::TooLong {
-                max: super::MAX_TAGS,
-            };
-            return Err(KmsError::invalid("Tags", reason));
-        }
-        match self.store.put_tags(key_id, tags).await {
+        match self.store.put_tags(key_id, tags, MAX_TAGS).await {
             Err(StoreError::ReferenceNotFound) => Err(KmsError::KeyNotFound),
+            Err(StoreError::LimitExceeded) => Err(too_many_tags()),
             other => Ok(other?),
         }
     }
@@ -46,4 +42,10 @@ impl KeyService {
             .ok_or(KmsError::KeyNotFound)?;
         Ok(self.store.list_tags(key_id).await?)
     }
+}
+
+/// The error for a key that would hold more than [`MAX_TAGS`] tags (what `validate_tags`
+/// answers for a request of too many).
+fn too_many_tags() -> KmsError {
+    KmsError::invalid("Tags", InvalidReason::TooLong { max: MAX_TAGS })
 }

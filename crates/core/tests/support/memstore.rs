@@ -180,14 +180,21 @@ impl Store for MemStore {
     async fn delete_alias(&self, n: &str) -> Result<bool, StoreError> {
         Ok(self.0.lock().unwrap().aliases.remove(n).is_some())
     }
-    async fn put_tags(&self, id: &str, t: &[Tag]) -> Result<(), StoreError> {
+    async fn put_tags(&self, id: &str, t: &[Tag], max: usize) -> Result<(), StoreError> {
         let mut m = self.0.lock().unwrap();
-        let tags = m.tags.entry(id.into()).or_default();
+        if !m.keys.contains_key(id) {
+            return Err(StoreError::ReferenceNotFound);
+        }
+        let mut tags = m.tags.get(id).cloned().unwrap_or_default();
         for tag in t {
             tags.retain(|x| x.key != tag.key);
             tags.push(tag.clone());
         }
+        if tags.len() > max {
+            return Err(StoreError::LimitExceeded);
+        }
         tags.sort_by(|a, b| a.key.cmp(&b.key));
+        m.tags.insert(id.into(), tags);
         Ok(())
     }
     async fn delete_tags(&self, id: &str, keys: &[String]) -> Result<(), StoreError> {

@@ -2,8 +2,9 @@
 //!
 //! Owns the rules a batching or pooled backend is most likely to break: one winner per unique
 //! name or revision, no write lost or merged with another, and one write's failure not
-//! spilling onto the writes that ran beside it; and no attachment of a user or custom policy
-//! that a racing delete removed. Does not measure speed.
+//! spilling onto the writes that ran beside it; no key tagged past its limit by writers that
+//! each stayed within it; and no attachment of a user or custom policy that a racing delete
+//! removed. Does not measure speed.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -18,8 +19,8 @@ use super::{
 };
 use crate::StoreFactory;
 use crate::fixtures::{
-    alias, attachment, disabled_key, extra_version, full_key, key_id, minimal_key, named_user,
-    next_revision, policy, policy_name, rotated, user, user_name,
+    MAX_TAGS, alias, attachment, disabled_key, extra_version, full_key, key_id, minimal_key,
+    named_user, next_revision, policy, policy_name, rotated, tag, user, user_name,
 };
 
 /// Runs `work(store, i)` for `i` in `0..count` as tasks released together; results by `i`.
@@ -310,6 +311,70 @@ pub async fn concurrent_use_nonce_has_one_winner<F: StoreFactory>(factory: F) {
         recorded, 1,
         "exactly one racing use_nonce replaces the expired record"
     );
+}
+
+/// Racers per round of the tag-limit race: even ones replace a tag, odd ones add one each,
+/// more than twice as many as fit.
+const TAGGERS: u32 = 64;
+
+/// The tag racer `i` puts: even racers replace the value of `shared`, odd ones add a tag of
+/// their own.
+fn racing_tag(i: u32) -> openkms_core::Tag {
+    if i % 2 == 0 {
+        tag("shared", &i.to_string())
+    } else {
+        tag(&format!("racer-{i:02}"), "v")
+    }
+}
+
+/// Checks one round of the tag-limit race on key `n`: every replacement `Ok`, exactly enough
+/// additions `Ok` to fill the key and the others `LimitExceeded`, and the key holding
+/// `shared` and the winners' tags only.
+async fn check_tag_race(store: &impl Store, n: u32, results: Vec<(u32, Result<(), StoreError>)>) {
+    let tags = store.list_tags(&key_id(n)).await.expect("list_tags");
+    let stored: Vec<String> = tags.into_iter().map(|t| t.key).collect();
+    let count = stored.len();
+    assert!(
+        count <= MAX_TAGS,
+        "key {n} holds {count} tags, past the limit"
+    );
+    let mut held = vec!["shared".to_owned()];
+    for (i, result) in results {
+        match result {
+            Ok(()) if i % 2 == 1 => held.push(racing_tag(i).key),
+            Ok(()) => {}
+            Err(StoreError::LimitExceeded) if i % 2 == 1 => {}
+            other => panic!("racing put_tags {i} on key {n}: unexpected {other:?}"),
+        }
+    }
+    held.sort();
+    assert_eq!(
+        stored, held,
+        "key {n} holds exactly the tags whose put_tags won"
+    );
+    assert_eq!(
+        held.len(),
+        MAX_TAGS,
+        "key {n} is full: no addition lost, none too many"
+    );
+}
+
+/// Concurrent `put_tags` on a key holding one tag, each within the limit on its own: every
+/// replacement is `Ok`, exactly `MAX_TAGS - 1` additions are, and the key never holds more
+/// than `MAX_TAGS`. Several rounds, each on a fresh key.
+pub async fn concurrent_put_tags_hold_the_limit<F: StoreFactory>(factory: F) {
+    let store = Arc::new(factory.open().await);
+    for round in 0..ROUNDS {
+        let mut new = minimal_key(round);
+        new.tags = vec![tag("shared", "first")];
+        create(&*store, &new).await;
+        let results = race(&store, TAGGERS, |store, i| async move {
+            let put = [racing_tag(i)];
+            store.put_tags(&key_id(round), &put, MAX_TAGS).await
+        })
+        .await;
+        check_tag_race(&*store, round, results).await;
+    }
 }
 
 /// Writers per round of an attach-versus-delete race: racers `0..ATTACHERS` attach, racer

@@ -12,8 +12,8 @@ use super::{
 };
 use crate::StoreFactory;
 use crate::fixtures::{
-    NewKey, alias, extra_version, extra_version_id, full_key, key_id, minimal_key, next_revision,
-    rotated, tag,
+    MAX_TAGS, NewKey, alias, extra_version, extra_version_id, full_key, key_id, minimal_key,
+    next_revision, rotated, tag,
 };
 
 /// Creates key `n` from `new` with two more versions and two aliases; returns its versions.
@@ -142,7 +142,7 @@ pub async fn destroy_key_missing_is_not_found<F: StoreFactory>(factory: F) {
         .add_version(&rotated(&new.key, &version), &version)
         .await;
     assert_not_found(added, "add_version to a destroyed key");
-    let tagged = store.put_tags(&key_id(1), &[tag("k", "v")]).await;
+    let tagged = store.put_tags(&key_id(1), &[tag("k", "v")], MAX_TAGS).await;
     assert_reference_not_found(tagged, "put_tags on a destroyed key");
     let aliased = store.create_alias(&alias("alias/late", &key_id(1))).await;
     assert_reference_not_found(aliased, "create_alias to a destroyed key");

@@ -12,8 +12,8 @@ use super::{
 };
 use crate::StoreFactory;
 use crate::fixtures::{
-    access_key, alias, disabled_key, extra_version, full_key, key_id, minimal_key, next_revision,
-    rotated, tag, version_id,
+    MAX_TAGS, access_key, alias, disabled_key, extra_version, full_key, key_id, minimal_key,
+    next_revision, rotated, tag, version_id,
 };
 
 /// Writes one of everything through `store`.
@@ -117,7 +117,7 @@ async fn change_everything(store: &impl Store) -> KeyRecord {
         .expect("add_version");
     let id = key_id(1);
     let put = [tag("new", "v")];
-    store.put_tags(&id, &put).await.expect("put_tags");
+    store.put_tags(&id, &put, MAX_TAGS).await.expect("put_tags");
     let names = ["zeta".to_owned()];
     store.delete_tags(&id, &names).await.expect("delete_tags");
     for (name, n) in [("alias/x", 1), ("alias/y", 1), ("alias/z", 2)] {

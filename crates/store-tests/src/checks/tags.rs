@@ -1,14 +1,15 @@
 //! Checks for `put_tags` and `delete_tags`.
 //!
 //! Owns the upsert rule of `put_tags` (new keys added, present keys get the new value, others
-//! kept), the key it needs, and that `delete_tags` removes exactly the named tags. Tags given
-//! at creation are covered in `keys`; tags of a destroyed key in `destroy`.
+//! kept), the key it needs, its tag limit, and that `delete_tags` removes exactly the named
+//! tags. Tags given at creation are covered in `keys`; tags of a destroyed key in `destroy`;
+//! the limit under racing writers in `concurrency`.
 
-use openkms_core::{Store, Tag};
+use openkms_core::{Store, StoreError, Tag};
 
-use super::{assert_key_stored, assert_reference_not_found, create};
+use super::{assert_key_stored, assert_limit_exceeded, assert_reference_not_found, create};
 use crate::StoreFactory;
-use crate::fixtures::{full_key, key_id, minimal_key, tag};
+use crate::fixtures::{MAX_TAGS, full_key, key_id, minimal_key, numbered_tag, tag};
 
 /// Reads the tags of key `n`, panicking if the read fails.
 async fn tags_of(store: &impl Store, n: u32) -> Vec<Tag> {
@@ -27,7 +28,10 @@ pub async fn put_tags_upserts<F: StoreFactory>(factory: F) {
         tag("Beta", "b"),
         tag("alpha", "a"),
     ];
-    store.put_tags(&key_id(1), &put).await.expect("put_tags");
+    store
+        .put_tags(&key_id(1), &put, MAX_TAGS)
+        .await
+        .expect("put_tags");
     let expected = vec![
         tag("Alpha", ""),
         tag("Beta", "b"),
@@ -38,7 +42,7 @@ pub async fn put_tags_upserts<F: StoreFactory>(factory: F) {
     ];
     assert_eq!(tags_of(&store, 1).await, expected, "merged, in byte order");
     store
-        .put_tags(&key_id(1), &[])
+        .put_tags(&key_id(1), &[], MAX_TAGS)
         .await
         .expect("put_tags of nothing");
     assert_eq!(tags_of(&store, 1).await, expected, "no tags, no change");
@@ -49,7 +53,7 @@ pub async fn put_tags_upserts<F: StoreFactory>(factory: F) {
 pub async fn put_tags_missing_key<F: StoreFactory>(factory: F) {
     let store = factory.open().await;
     create(&store, &minimal_key(1)).await;
-    let result = store.put_tags(&key_id(2), &[tag("k", "v")]).await;
+    let result = store.put_tags(&key_id(2), &[tag("k", "v")], MAX_TAGS).await;
     assert_reference_not_found(result, "put_tags on a missing key");
     assert!(tags_of(&store, 2).await.is_empty(), "no tags kept");
     assert!(tags_of(&store, 1).await.is_empty(), "other keys untouched");
@@ -83,8 +87,60 @@ pub async fn delete_tags_removes_listed<F: StoreFactory>(factory: F) {
         .expect("delete_tags");
     assert!(tags_of(&store, 1).await.is_empty(), "every tag removed");
     store
-        .put_tags(&key_id(1), &[tag("mid", "again")])
+        .put_tags(&key_id(1), &[tag("mid", "again")], MAX_TAGS)
         .await
         .expect("put_tags");
     assert_eq!(tags_of(&store, 1).await, vec![tag("mid", "again")]);
+}
+
+/// `put_tags` of `tags` on key `n` under the service's limit.
+async fn put(store: &impl Store, n: u32, tags: &[Tag]) -> Result<(), StoreError> {
+    store.put_tags(&key_id(n), tags, MAX_TAGS).await
+}
+
+/// `put_tags` keeps a key to `max_tags` tags, counted after the write: filling the key up to
+/// the limit is `Ok`; one tag more is `LimitExceeded` and writes nothing of that call (not
+/// even its replacements); replacing values at the limit is `Ok`, a tag key given twice
+/// counting once; and the limit is per key.
+pub async fn put_tags_holds_the_limit<F: StoreFactory>(factory: F) {
+    let store = factory.open().await;
+    create(&store, &minimal_key(1)).await;
+    create(&store, &minimal_key(2)).await;
+    let first: Vec<Tag> = (0..MAX_TAGS - 1).map(|i| numbered_tag(i, "v")).collect();
+    put(&store, 1, &first)
+        .await
+        .expect("put_tags below the limit");
+    let last = [numbered_tag(0, "v"), numbered_tag(MAX_TAGS - 1, "v")];
+    put(&store, 1, &last)
+        .await
+        .expect("put_tags up to the limit");
+    let full: Vec<Tag> = (0..MAX_TAGS).map(|i| numbered_tag(i, "v")).collect();
+    assert_eq!(tags_of(&store, 1).await, full, "the key holds the limit");
+    let over = [numbered_tag(0, "changed"), tag("extra", "v")];
+    assert_limit_exceeded(put(&store, 1, &over).await, "one tag past the limit");
+    assert_eq!(
+        tags_of(&store, 1).await,
+        full,
+        "a refused put_tags writes nothing"
+    );
+    let replace = [
+        numbered_tag(0, "new"),
+        numbered_tag(MAX_TAGS - 1, "new"),
+        numbered_tag(0, "newer"),
+    ];
+    put(&store, 1, &replace)
+        .await
+        .expect("replacing at the limit");
+    let mut replaced = full;
+    replaced[0] = numbered_tag(0, "newer");
+    replaced[MAX_TAGS - 1] = numbered_tag(MAX_TAGS - 1, "new");
+    assert_eq!(tags_of(&store, 1).await, replaced, "values replaced");
+    let other = [tag("extra", "v")];
+    put(&store, 2, &other)
+        .await
+        .expect("another key's tags do not count");
+    let two = [tag("a", "v"), tag("b", "v")];
+    let result = store.put_tags(&key_id(2), &two, 2).await;
+    assert_limit_exceeded(result, "put_tags past a limit of 2");
+    assert_eq!(tags_of(&store, 2).await, other, "nothing of it was written");
 }
