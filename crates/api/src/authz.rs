@@ -106,11 +106,25 @@ fn targets(service: &KeyService, action: Action, params: &Params, caller: &Calle
         Action::CreateKey | Action::ListKeys => vec![kms_container(service, "key")],
         Action::ListAliases => vec![kms_container(service, "alias")],
         Action::DescribeRegions => Vec::new(),
-        _ => ram_targets(service, action, params, caller),
+        Action::CreateUser
+        | Action::GetUser
+        | Action::ListUsers
+        | Action::DeleteUser
+        | Action::CreateAccessKey
+        | Action::ListAccessKeys
+        | Action::UpdateAccessKey
+        | Action::DeleteAccessKey
+        | Action::CreatePolicy
+        | Action::GetPolicy
+        | Action::ListPolicies
+        | Action::DeletePolicy
+        | Action::AttachPolicyToUser
+        | Action::DetachPolicyFromUser
+        | Action::ListPoliciesForUser => ram_targets(service, action, params, caller),
     }
 }
 
-/// What a RAM action touches: users, policies, or the account.
+/// What a RAM action touches: users, policies, or the account (ListUsers, ListPolicies).
 fn ram_targets(
     service: &KeyService,
     action: Action,

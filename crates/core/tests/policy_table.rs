@@ -159,6 +159,15 @@ fn conditions() {
             Allowed,
         ),
         (r#"{"IpAddress":{"acs:SourceIp":"10.1.2.0/25"}}"#, Allowed),
+        // IPv4-mapped IPv6 blocks: /104 is the IPv4 /8.
+        (
+            r#"{"IpAddress":{"acs:SourceIp":"::ffff:10.0.0.0/104"}}"#,
+            Allowed,
+        ),
+        (
+            r#"{"IpAddress":{"acs:SourceIp":"::ffff:11.0.0.0/104"}}"#,
+            ImplicitlyDenied,
+        ),
         (
             r#"{"IpAddress":{"acs:SourceIp":"10.1.2.128/25"}}"#,
             ImplicitlyDenied,
@@ -306,8 +315,23 @@ fn key_policies_grant_delegate_or_deny_by_principal() {
             "kms:Encrypt",
             NotApplicable,
         ),
-        // "*" means anyone, but like the account-wide grant it only delegates.
+        // "*" means anyone, but like the account-wide grant it only delegates, as does any
+        // pattern that covers the account-wide principal itself.
         ("Allow", r#""*""#, "kms:*", "kms:Encrypt", Delegated),
+        (
+            "Allow",
+            r#"{"RAM":["acs:ram::*:*"]}"#,
+            "kms:*",
+            "kms:Encrypt",
+            Delegated,
+        ),
+        (
+            "Allow",
+            r#"{"RAM":["acs:*"]}"#,
+            "kms:*",
+            "kms:Encrypt",
+            Delegated,
+        ),
         // A Deny for the caller refuses, whether it names the user or the whole account.
         (
             "Deny",
@@ -363,4 +387,21 @@ fn principal_belongs_in_key_policies_only() {
     assert!(Policy::parse_as(without, PolicyKind::Identity).is_ok());
     let odd = r#"{"Version":"1","Statement":[{"Effect":"Allow","Principal":{"Service":["x"]},"Action":"kms:*","Resource":"*"}]}"#;
     assert!(Policy::parse_as(odd, PolicyKind::Key).is_err());
+}
+
+#[test]
+fn not_resource_cannot_be_passed_through_an_alias() {
+    // The key is excluded; naming it through its alias touches the alias and the key, and the
+    // exclusion must still hold.
+    let policy = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"kms:*","NotResource":"acs:kms:*:*:key/k-1"}]}"#;
+    assert_eq!(
+        decide(policy, "kms:Encrypt", &[ALIAS, KEY]),
+        Decision::ImplicitlyDenied
+    );
+    assert_eq!(decide(policy, "kms:Encrypt", &[ALIAS]), Decision::Allowed);
+    let deny = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"},{"Effect":"Deny","Action":"kms:*","NotResource":"acs:kms:*:*:key/k-1"}]}"#;
+    assert_eq!(
+        decide(deny, "kms:Encrypt", &[ALIAS, KEY]),
+        Decision::Allowed
+    );
 }

@@ -228,7 +228,13 @@ impl Cidr {
         match (self.network, ip) {
             (IpAddr::V4(n), IpAddr::V4(a)) => prefix_eq(&n.octets(), &a.octets(), self.prefix),
             (IpAddr::V6(n), IpAddr::V6(a)) => prefix_eq(&n.octets(), &a.octets(), self.prefix),
-            (IpAddr::V6(n), IpAddr::V4(a)) => n.to_ipv4_mapped() == Some(a) && self.prefix >= 96,
+            // An IPv4-mapped block (`::ffff:a.b.c.d/p`, p >= 96) is the IPv4 block /(p - 96).
+            (IpAddr::V6(n), IpAddr::V4(a)) => match n.to_ipv4_mapped() {
+                Some(n4) if self.prefix >= 96 => {
+                    prefix_eq(&n4.octets(), &a.octets(), self.prefix - 96)
+                }
+                _ => false,
+            },
             (IpAddr::V4(_), IpAddr::V6(a)) => a
                 .to_ipv4_mapped()
                 .is_some_and(|a4| self.contains(IpAddr::V4(a4))),

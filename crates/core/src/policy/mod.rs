@@ -219,25 +219,31 @@ impl Statement {
         })
     }
 
-    /// Whether a principal pattern other than the account-wide one selects the caller.
+    /// Whether a principal pattern narrower than the account selects the caller. A pattern
+    /// that covers the account-wide principal itself (`acs:ram::<account>:*`, `*`,
+    /// `acs:ram::*:*`, …) only delegates.
     fn names_caller(&self, request: &Request, account_principal: &str) -> bool {
         self.principals.as_ref().is_some_and(|patterns| {
             patterns.iter().any(|p| {
-                p != "*" && p != account_principal && pattern::matches(p, &request.principal, false)
+                !pattern::matches(p, account_principal, false)
+                    && pattern::matches(p, &request.principal, false)
             })
         })
     }
 }
 
 impl Matcher {
-    /// Whether any of `values` is selected (actions compare case-insensitively).
+    /// Whether the request's `values` are selected (actions compare case-insensitively): for
+    /// a list, when any value is listed (a key named through its alias is both); for a
+    /// `Not…` list, only when none is, so naming a key through its alias cannot slip past
+    /// an exclusion of the key.
     fn matches(&self, values: &[String], ignore_case: bool) -> bool {
         let hit = |patterns: &[String], v: &str| {
             patterns.iter().any(|p| pattern::matches(p, v, ignore_case))
         };
         match self {
             Self::Only(patterns) => values.iter().any(|v| hit(patterns, v)),
-            Self::AllBut(patterns) => values.iter().any(|v| !hit(patterns, v)),
+            Self::AllBut(patterns) => !values.iter().any(|v| hit(patterns, v)),
         }
     }
 }
