@@ -29,7 +29,7 @@ pub enum StoreError {
     #[error("concurrent update")]
     Conflict,
     /// The write would take a record past a limit the caller gave (for example a key's tag
-    /// count); nothing was written.
+    /// count, or a user's AccessKeys); nothing was written.
     #[error("limit exceeded")]
     LimitExceeded,
     /// The backend cannot be reached or failed; the write may not have happened.
@@ -75,8 +75,26 @@ pub trait Store: Send + Sync + 'static {
     /// Reads an alias by its full name.
     async fn get_alias(&self, name: &str) -> Result<Option<AliasRecord>, StoreError>;
 
-    /// Creates an AccessKey. `AlreadyExists` if the id is taken.
+    /// Creates an AccessKey without looking at its owner: for the root AccessKey, which has
+    /// no user record. A RAM user's AccessKey goes through
+    /// [`Store::create_user_access_key`]. `AlreadyExists` if the id is taken.
     async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError>;
+
+    /// Creates an AccessKey owned by the user named `key.user`, unless that user already owns
+    /// `max_per_user` AccessKeys.
+    ///
+    /// The check of the user, the count of its AccessKeys and the insert are one atomic step:
+    /// concurrent calls for one user, from any node sharing the store, cannot together take
+    /// it past `max_per_user`, and a racing [`Store::delete_user`] either deletes the user
+    /// before (this call is `ReferenceNotFound`) or is refused because of the new key
+    /// (`Conflict`). Nothing is written on error: `ReferenceNotFound` if no user is named
+    /// `key.user`, `LimitExceeded` if it owns `max_per_user` AccessKeys or more,
+    /// `AlreadyExists` if the id is taken.
+    async fn create_user_access_key(
+        &self,
+        key: &AccessKeyRecord,
+        max_per_user: usize,
+    ) -> Result<(), StoreError>;
 
     /// Reads an AccessKey by id.
     async fn get_access_key(

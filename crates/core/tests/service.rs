@@ -5,7 +5,10 @@
 
 use std::sync::Arc;
 
-use openkms_core::service::{CreateKeyInput, MAX_TAGS, RootAccessKey, StartupError};
+use openkms_core::error::Entity;
+use openkms_core::service::{
+    CreateKeyInput, MAX_ACCESS_KEYS_PER_USER, MAX_TAGS, NewUser, RootAccessKey, StartupError,
+};
 use openkms_core::*;
 use proptest::prelude::*;
 
@@ -500,5 +503,32 @@ async fn tag_key_holds_a_key_to_max_tags_with_the_request_limit_error() {
     assert!(matches!(
         svc.tag_key("missing", &tags(0..1)).await,
         Err(KmsError::KeyNotFound)
+    ));
+}
+
+#[tokio::test]
+async fn create_access_key_holds_a_user_to_the_limit_and_needs_the_user() {
+    let svc = open(Arc::default(), root_from(ROOT)).await.unwrap();
+    let alice = NewUser {
+        user_name: "alice".into(),
+        ..NewUser::default()
+    };
+    svc.create_user(alice).await.unwrap();
+    for _ in 0..MAX_ACCESS_KEYS_PER_USER {
+        svc.create_access_key("alice").await.unwrap();
+    }
+    assert!(matches!(
+        svc.create_access_key("alice").await,
+        Err(KmsError::AccessKeyLimit)
+    ));
+    let owned = svc.list_access_keys("alice").await.unwrap();
+    assert_eq!(
+        owned.len(),
+        MAX_ACCESS_KEYS_PER_USER,
+        "the refused key is not kept"
+    );
+    assert!(matches!(
+        svc.create_access_key("bob").await,
+        Err(KmsError::EntityNotFound(Entity::User))
     ));
 }

@@ -14,7 +14,10 @@
 //! attachment to something deleted.
 //!
 //! Tagging a key locks its row, writes and counts its tags in one transaction, so nodes
-//! racing to tag one key cannot together take it past the caller's limit.
+//! racing to tag one key cannot together take it past the caller's limit. Creating a user's
+//! AccessKey likewise locks the user's row, counts its AccessKeys and inserts in one
+//! transaction, so nodes racing to create cannot take a user past the caller's limit, nor
+//! leave an AccessKey of a user deleted meanwhile.
 //!
 //! Destroying a key deletes its rows and keeps only tombstones of its version ids. PostgreSQL
 //! has no equivalent of SQLite's `secure_delete`: the deleted rows (wrapped material, useless
@@ -163,6 +166,15 @@ impl Store for PostgresStore {
 
     async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError> {
         self.write(Write::CreateAccessKey(key)).await.map(|_| ())
+    }
+
+    async fn create_user_access_key(
+        &self,
+        key: &AccessKeyRecord,
+        max_per_user: usize,
+    ) -> Result<(), StoreError> {
+        let write = IdentityWrite::CreateUserAccessKey { key, max_per_user };
+        self.identity(write).await.map(|_| ())
     }
 
     async fn get_access_key(

@@ -51,7 +51,8 @@ pub(crate) enum Write<'a> {
     },
     /// Insert an alias.
     CreateAlias(&'a AliasRecord),
-    /// Insert an AccessKey.
+    /// Insert an AccessKey without looking at its owner (the root AccessKey; a user's goes
+    /// through [`IdentityWrite`]).
     CreateAccessKey(&'a AccessKeyRecord),
     /// Replace a key row over the revision before the new one.
     UpdateKey(&'a KeyRecord),

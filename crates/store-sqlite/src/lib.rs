@@ -13,7 +13,9 @@
 //! or a policy checks that nothing still depends on it in the same writer transaction as the
 //! delete, so no write can slip between the check and the delete. Tagging a key likewise
 //! writes and counts its tags in one writer transaction, so racing writes cannot together
-//! take it past the caller's limit.
+//! take it past the caller's limit; and creating a user's AccessKey checks the user and
+//! counts its AccessKeys in the same transaction as the insert, so it cannot outlive a racing
+//! delete of the user or take the user past the caller's limit.
 //!
 //! This crate owns the schema, its migrations, the group commit and the mapping of SQLite
 //! errors to [`StoreError`]. It does not own the records or their rules (the core does), it
@@ -145,6 +147,18 @@ impl Store for SqliteStore {
             .submit(WriteOp::CreateAccessKey(key.clone()))
             .await
             .map(|_| ())
+    }
+
+    async fn create_user_access_key(
+        &self,
+        key: &AccessKeyRecord,
+        max_per_user: usize,
+    ) -> Result<(), StoreError> {
+        let op = IdentityOp::CreateUserAccessKey {
+            key: key.clone(),
+            max_per_user,
+        };
+        self.identity(op).await.map(|_| ())
     }
 
     async fn get_access_key(

@@ -36,7 +36,8 @@ pub(crate) enum WriteOp {
     },
     /// Insert an alias.
     CreateAlias(AliasRecord),
-    /// Insert an AccessKey.
+    /// Insert an AccessKey without looking at its owner (the root AccessKey; a user's goes
+    /// through [`IdentityOp`]).
     CreateAccessKey(AccessKeyRecord),
     /// Replace a key row over the revision before the new one.
     UpdateKey(Box<KeyRecord>),

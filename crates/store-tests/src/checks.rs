@@ -18,7 +18,10 @@ mod nonces;
 mod revisions;
 mod tags;
 
-pub use access_keys::access_key_round_trip_and_duplicate;
+pub use access_keys::{
+    access_key_round_trip_and_duplicate, create_access_key_needs_no_user,
+    create_user_access_key_holds_the_limit, create_user_access_key_missing_user,
+};
 pub use aliases::{
     alias_round_trip_and_duplicate, alias_to_missing_key, delete_alias_reports_existence,
     list_aliases_sorted_by_name, update_alias_missing_alias_or_key, update_alias_repoints,
@@ -26,7 +29,9 @@ pub use aliases::{
 pub use concurrency::{
     concurrent_add_version_has_one_winner, concurrent_alias_has_one_winner,
     concurrent_attach_and_delete_policy_stay_consistent,
-    concurrent_attach_and_delete_user_stay_consistent, concurrent_create_key_all_succeed,
+    concurrent_attach_and_delete_user_stay_consistent,
+    concurrent_create_access_key_and_delete_user_stay_consistent,
+    concurrent_create_key_all_succeed, concurrent_create_user_access_key_holds_the_limit,
     concurrent_failures_are_isolated, concurrent_put_tags_hold_the_limit,
     concurrent_retried_updates_lose_nothing, concurrent_update_key_has_one_winner,
     concurrent_use_nonce_has_one_winner,

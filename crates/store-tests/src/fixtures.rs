@@ -209,6 +209,10 @@ pub fn owned_access_key(n: u32, user: &str, created_at: i64) -> AccessKeyRecord 
     }
 }
 
+/// The AccessKey limit the key service passes to `create_user_access_key`, so the checks pin
+/// the one that matters.
+pub const MAX_ACCESS_KEYS: usize = openkms_core::service::MAX_ACCESS_KEYS_PER_USER;
+
 /// The name of sample user `n` (the owner of [`access_key`] `n` for `n > 0`).
 pub fn user_name(n: u32) -> String {
     format!("user-{n}")

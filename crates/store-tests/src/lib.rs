@@ -5,9 +5,9 @@
 //! named `#[test]` per check in [`checks`]. The checks pin down the [`Store`] contract: exact
 //! round trips, put-if-absent, atomic key creation, typed errors, the revision rule of
 //! updates, list orderings, which keys are due, destruction, SignatureNonce records (one
-//! winner per nonce, expiry, purge), RAM identities (users, their AccessKeys, custom policies,
-//! attachments, and the deletes refused while something depends on them), behaviour under
-//! concurrent writers, and durability across a reopen.
+//! winner per nonce, expiry, purge), RAM identities (users, their AccessKeys and how many a
+//! user may own, custom policies, attachments, and the deletes refused while something
+//! depends on them), behaviour under concurrent writers, and durability across a reopen.
 //!
 //! This crate owns the checks and the sample records ([`fixtures`]). It knows no backend, no
 //! SQL and no files: everything it does goes through the [`Store`] trait.
@@ -82,6 +82,9 @@ macro_rules! conformance_tests {
             alias_round_trip_and_duplicate,
             alias_to_missing_key,
             access_key_round_trip_and_duplicate,
+            create_user_access_key_holds_the_limit,
+            create_user_access_key_missing_user,
+            create_access_key_needs_no_user,
             is_empty_tracks_keys,
             is_empty_tracks_access_keys,
             concurrent_alias_has_one_winner,
@@ -137,6 +140,8 @@ macro_rules! conformance_tests {
             reopen_keeps_identities,
             concurrent_attach_and_delete_policy_stay_consistent,
             concurrent_attach_and_delete_user_stay_consistent,
+            concurrent_create_user_access_key_holds_the_limit,
+            concurrent_create_access_key_and_delete_user_stay_consistent,
         );
     };
     (@each $make:expr; $($check:ident),* $(,)?) => {

@@ -179,12 +179,15 @@ impl KeyService {
     }
 
     /// Creates an AccessKey for a user; its secret is in the result and nowhere else.
+    ///
+    /// `EntityNotFound(User)` if there is no such user, `AccessKeyLimit` if it already owns
+    /// [`MAX_ACCESS_KEYS_PER_USER`]. The store checks both in the same step as the insert
+    /// (see [`Store::create_user_access_key`]), so racing requests on any node cannot give a
+    /// user one key too many, nor a racing DeleteUser leave a key whose user is gone.
+    ///
+    /// [`Store::create_user_access_key`]: crate::store::Store::create_user_access_key
     pub async fn create_access_key(&self, user_name: &str) -> Result<NewAccessKey, KmsError> {
         self.get_user(user_name).await?;
-        let existing = self.store.list_access_keys(user_name).await?;
-        if existing.len() >= MAX_ACCESS_KEYS_PER_USER {
-            return Err(KmsError::AccessKeyLimit);
-        }
         let pair = RootAccessKey::generate(self);
         let record = AccessKeyRecord {
             wrapped_secret: self.root.wrap(
@@ -198,11 +201,17 @@ impl KeyService {
             active: true,
             created_at: self.clock.now(),
         };
-        self.store.create_access_key(&record).await?;
-        Ok(NewAccessKey {
-            record,
-            secret: pair.secret,
-        })
+        let limit = MAX_ACCESS_KEYS_PER_USER;
+        match self.store.create_user_access_key(&record, limit).await {
+            Ok(()) => Ok(NewAccessKey {
+                record,
+                secret: pair.secret,
+            }),
+            // Deleted between the check above and the write.
+            Err(StoreError::ReferenceNotFound) => Err(KmsError::EntityNotFound(Entity::User)),
+            Err(StoreError::LimitExceeded) => Err(KmsError::AccessKeyLimit),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// A user's AccessKeys (secrets stay wrapped).

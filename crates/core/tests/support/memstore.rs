@@ -104,6 +104,24 @@ impl Store for MemStore {
             .insert(k.access_key_id.clone(), k.clone());
         Ok(())
     }
+    async fn create_user_access_key(
+        &self,
+        k: &AccessKeyRecord,
+        max: usize,
+    ) -> Result<(), StoreError> {
+        let mut m = self.0.lock().unwrap();
+        if !m.users.contains_key(&k.user) {
+            return Err(StoreError::ReferenceNotFound);
+        }
+        if m.access.values().filter(|x| x.user == k.user).count() >= max {
+            return Err(StoreError::LimitExceeded);
+        }
+        if m.access.contains_key(&k.access_key_id) {
+            return Err(StoreError::AlreadyExists);
+        }
+        m.access.insert(k.access_key_id.clone(), k.clone());
+        Ok(())
+    }
     async fn get_access_key(&self, id: &str) -> Result<Option<AccessKeyRecord>, StoreError> {
         Ok(self.0.lock().unwrap().access.get(id).cloned())
     }

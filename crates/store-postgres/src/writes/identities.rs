@@ -12,15 +12,22 @@
 //! - attaching locks the user's row `FOR KEY SHARE` (the foreign key's check does) and, for a
 //!   custom policy, the policy's row the same way (none: `ReferenceNotFound`), so an attach
 //!   and a delete of what it refers to are ordered: whichever locks second sees the other's
-//!   commit.
+//!   commit;
+//! - creating a user's AccessKey locks the user's row `FOR NO KEY UPDATE` (none:
+//!   `ReferenceNotFound`), then counts the user's AccessKeys (too many: `LimitExceeded`) and
+//!   inserts. That lock conflicts with itself and with a delete's `FOR UPDATE`, so racing
+//!   creates for one user count one after another, and a create and a delete of its user are
+//!   ordered like an attach and a delete; it does not wait for attaches (`FOR KEY SHARE`).
 //!
 //! Transactions, retries and error mapping are `writes`'s (the parent module); this module
 //! does not read records back (see `reads`).
 
 use deadpool_postgres::GenericClient;
-use openkms_core::{AttachmentRecord, PolicyRecord, PolicyType, StoreError, UserRecord};
+use openkms_core::{
+    AccessKeyRecord, AttachmentRecord, PolicyRecord, PolicyType, StoreError, UserRecord,
+};
 
-use super::{Failure, Param, execute_one};
+use super::{Failure, Param, execute_one, insert_access_key};
 
 /// One identity write, borrowing the caller's records.
 pub(crate) enum IdentityWrite<'a> {
@@ -28,6 +35,13 @@ pub(crate) enum IdentityWrite<'a> {
     CreateUser(&'a UserRecord),
     /// Delete a user that owns no AccessKey and holds no policy.
     DeleteUser(&'a str),
+    /// Insert an AccessKey of an existing user, unless it owns too many already.
+    CreateUserAccessKey {
+        /// The AccessKey; `user` names its owner.
+        key: &'a AccessKeyRecord,
+        /// The most AccessKeys the owner may have after the insert.
+        max_per_user: usize,
+    },
     /// Set whether an AccessKey may sign requests.
     SetAccessKeyActive {
         /// The AccessKey.
@@ -59,7 +73,7 @@ impl IdentityWrite<'_> {
     /// (attaching a system policy is one insert: it has no policy row to lock).
     pub(super) fn needs_transaction(&self) -> bool {
         match self {
-            Self::DeleteUser(_) | Self::DeletePolicy(_) => true,
+            Self::DeleteUser(_) | Self::DeletePolicy(_) | Self::CreateUserAccessKey { .. } => true,
             Self::AttachPolicy(attachment) => attachment.policy_type == PolicyType::Custom,
             _ => false,
         }
@@ -71,6 +85,9 @@ impl IdentityWrite<'_> {
         match *self {
             Self::CreateUser(user) => insert_user(client, user).await,
             Self::DeleteUser(user_name) => delete_user(client, user_name).await,
+            Self::CreateUserAccessKey { key, max_per_user } => {
+                create_user_access_key(client, key, max_per_user).await
+            }
             Self::SetAccessKeyActive {
                 access_key_id,
                 active,
@@ -155,6 +172,30 @@ async fn delete_unless_used(
     } else {
         Err(Failure::Refused(StoreError::Conflict))
     }
+}
+
+/// Locks the owner's row (`ReferenceNotFound` if there is none), then inserts the AccessKey
+/// unless the owner has `max_per_user` already (`LimitExceeded`, and the caller rolls the
+/// transaction back); a taken id is `AlreadyExists` (the primary key). The count is a new
+/// snapshot taken after the lock is held, so it sees every AccessKey committed by a writer
+/// that held the row before.
+async fn create_user_access_key(
+    client: &impl GenericClient,
+    key: &AccessKeyRecord,
+    max_per_user: usize,
+) -> Result<bool, Failure> {
+    let lock = "SELECT 1 FROM users WHERE user_name = $1 FOR NO KEY UPDATE";
+    if !lock_row(client, lock, &key.user).await? {
+        return Err(Failure::Refused(StoreError::ReferenceNotFound));
+    }
+    let max = i64::try_from(max_per_user).unwrap_or(i64::MAX);
+    let sql = "SELECT count(*) >= $2 FROM access_keys WHERE \"user\" = $1";
+    let statement = client.prepare_cached(sql).await?;
+    let row = client.query_one(&statement, &[&key.user, &max]).await?;
+    if row.try_get(0)? {
+        return Err(Failure::Refused(StoreError::LimitExceeded));
+    }
+    insert_access_key(client, key).await
 }
 
 /// Sets the flag of an existing AccessKey: `NotFound` if there is none (setting the value it

@@ -3,15 +3,19 @@
 //!
 //! Owns the rows these records become (a policy type as its API name, a flag as 0/1) and the
 //! rules the writes check against the stored state: a user is deleted only when it owns no
-//! AccessKey and holds no policy, a custom policy only when it is attached to nobody, and a
-//! custom policy is attached only if it exists. Each check runs in the same savepoint as its
-//! write, on the one writer connection, so no other write can come between them. Like the
-//! rest of `ops`, it neither begins nor commits (see `writer`) and does not read records back
-//! (see `reads`).
+//! AccessKey and holds no policy, a custom policy only when it is attached to nobody, a
+//! custom policy is attached only if it exists, and a user's AccessKey is created only if the
+//! user exists and owns fewer than the caller's limit. Each check runs in the same savepoint
+//! as its write, on the one writer connection, so no other write can come between them. Like
+//! the rest of `ops`, it neither begins nor commits (see `writer`) and does not read records
+//! back (see `reads`).
 
-use openkms_core::{AttachmentRecord, PolicyRecord, PolicyType, StoreError, UserRecord};
+use openkms_core::{
+    AccessKeyRecord, AttachmentRecord, PolicyRecord, PolicyType, StoreError, UserRecord,
+};
 use rusqlite::{Connection, params};
 
+use super::insert_access_key;
 use crate::error::WriteError;
 
 /// One identity write, owned so it can cross to the writer thread.
@@ -20,6 +24,13 @@ pub(crate) enum IdentityOp {
     CreateUser(UserRecord),
     /// Delete a user that owns no AccessKey and holds no policy.
     DeleteUser(String),
+    /// Insert an AccessKey of an existing user, unless it owns too many already.
+    CreateUserAccessKey {
+        /// The AccessKey; `user` names its owner.
+        key: AccessKeyRecord,
+        /// The most AccessKeys the owner may have after the insert.
+        max_per_user: usize,
+    },
     /// Set whether an AccessKey may sign requests.
     SetAccessKeyActive {
         /// The AccessKey.
@@ -54,6 +65,9 @@ impl IdentityOp {
         match self {
             Self::CreateUser(user) => Ok(insert_user(conn, user).map(|()| 1)?),
             Self::DeleteUser(user_name) => delete_user(conn, user_name).map(|()| 1),
+            Self::CreateUserAccessKey { key, max_per_user } => {
+                create_user_access_key(conn, key, *max_per_user).map(|()| 1)
+            }
             Self::SetAccessKeyActive {
                 access_key_id,
                 active,
@@ -118,6 +132,38 @@ fn refused_unless_missing(
         StoreError::NotFound
     };
     Err(WriteError::Refused(error))
+}
+
+/// Inserts the AccessKey if its owner exists (`ReferenceNotFound` if not) and owns fewer
+/// than `max_per_user` AccessKeys (`LimitExceeded` if not); a taken id is `AlreadyExists`
+/// (the primary key). The writer runs one command at a time, so no `delete_user` or other
+/// insert comes between the checks and the insert.
+fn create_user_access_key(
+    conn: &Connection,
+    key: &AccessKeyRecord,
+    max_per_user: usize,
+) -> Result<(), WriteError> {
+    if !user_exists(conn, &key.user)? {
+        return Err(WriteError::Refused(StoreError::ReferenceNotFound));
+    }
+    if owns_at_least(conn, &key.user, max_per_user)? {
+        return Err(WriteError::Refused(StoreError::LimitExceeded));
+    }
+    Ok(insert_access_key(conn, key)?)
+}
+
+fn user_exists(conn: &Connection, user_name: &str) -> rusqlite::Result<bool> {
+    let sql = "SELECT EXISTS (SELECT 1 FROM users WHERE user_name = ?1)";
+    conn.prepare_cached(sql)?
+        .query_row([user_name], |row| row.get(0))
+}
+
+/// Whether the user owns `max` AccessKeys or more.
+fn owns_at_least(conn: &Connection, user_name: &str, max: usize) -> rusqlite::Result<bool> {
+    let max = i64::try_from(max).unwrap_or(i64::MAX);
+    let sql = "SELECT count(*) >= ?2 FROM access_keys WHERE user = ?1";
+    conn.prepare_cached(sql)?
+        .query_row(params![user_name, max], |row| row.get(0))
 }
 
 /// Sets the flag of an existing AccessKey: `NotFound` if there is none (setting the value it

@@ -4,8 +4,9 @@
 //! Owns their exact round trips, the uniqueness of names, which missing record each refused
 //! change reports, the rules of the conditional deletes (a user that owns an AccessKey or
 //! holds a policy, a custom policy still attached), the orderings of their lists, and their
-//! survival across a reopen. Does not cover `create_access_key` and `get_access_key` (see
-//! `access_keys`) or many writers racing to attach and delete (see `concurrency`).
+//! survival across a reopen. Does not cover `create_access_key`, `create_user_access_key`
+//! and `get_access_key` (see `access_keys`) or many writers racing to attach, create and
+//! delete (see `concurrency`).
 
 use openkms_core::{
     AccessKeyRecord, AttachmentRecord, PolicyRecord, PolicyType, Store, UserRecord,
