@@ -532,3 +532,57 @@ async fn create_access_key_holds_a_user_to_the_limit_and_needs_the_user() {
         Err(KmsError::EntityNotFound(Entity::User))
     ));
 }
+
+#[tokio::test]
+async fn user_and_policy_names_and_texts_are_validated() {
+    let svc = open(Arc::default(), root_from(ROOT)).await.unwrap();
+    let user = |name: &str, comments: &str| NewUser {
+        user_name: name.into(),
+        comments: comments.into(),
+        ..NewUser::default()
+    };
+    let refused = |r: Result<UserRecord, KmsError>, param: &str| matches!(r, Err(KmsError::InvalidParameter { name, .. }) if name == param);
+    assert!(refused(svc.create_user(user("root", "")).await, "UserName"));
+    assert!(refused(svc.create_user(user("a b", "")).await, "UserName"));
+    assert!(refused(
+        svc.create_user(user(&"u".repeat(65), "")).await,
+        "UserName"
+    ));
+    assert!(refused(
+        svc.create_user(user("nul", "a\0b")).await,
+        "Comments"
+    ));
+    let made = svc.create_user(user("a.b@c-d_e", "ok")).await.unwrap();
+    assert_eq!(
+        made.display_name, "a.b@c-d_e",
+        "DisplayName defaults to the name"
+    );
+    let doc = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#;
+    assert!(matches!(
+        svc.create_policy("no_underscore", doc, "").await,
+        Err(KmsError::InvalidParameter {
+            name: "PolicyName",
+            ..
+        })
+    ));
+    assert!(matches!(
+        svc.create_policy("AliyunKMSFullAccess", doc, "").await,
+        Err(KmsError::EntityExists(Entity::Policy))
+    ));
+    assert!(matches!(
+        svc.create_policy(
+            "p",
+            r#"{"Version":"1","Statement":[{"Effect":"Allow"}]}"#,
+            ""
+        )
+        .await,
+        Err(KmsError::MalformedPolicy(_))
+    ));
+    assert!(matches!(
+        svc.create_policy("p", doc, "a\0b").await,
+        Err(KmsError::InvalidParameter {
+            name: "Description",
+            ..
+        })
+    ));
+}

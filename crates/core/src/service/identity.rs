@@ -486,7 +486,11 @@ fn name_rule(
     }
 }
 
+/// At most `max` characters, and no NUL (which not every store can keep).
 fn limit(param: &'static str, value: &str, max: usize) -> Result<(), KmsError> {
+    if value.contains('\0') {
+        return Err(KmsError::invalid(param, InvalidReason::BadFormat));
+    }
     match value.chars().count() <= max {
         true => Ok(()),
         false => Err(KmsError::invalid(param, InvalidReason::TooLong { max })),
