@@ -17,6 +17,7 @@ use openkms_api::action::Action;
 use openkms_api::auth::{Authenticator, Caller, RequestView};
 use openkms_api::rpc::Params;
 use openkms_api::rpc::reply::{self, Format};
+use openkms_api::rpc::request_id::RequestIds;
 use openkms_client::{AccessKeySecret, Client, ClientConfig, RawRequest};
 use openkms_core::service::{CreateKeyInput, RootAccessKey};
 use openkms_core::{
@@ -69,7 +70,7 @@ fn signature(c: &mut Criterion) {
     let client = signer();
     let params = Params::parse(Some(&encrypt_query(&client, "key-id-0000", 32)), None);
     let signature = params.get("Signature").expect("signed").to_owned();
-    let pairs = || params.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let pairs = || params.pairs();
     let sts = v1_string_to_sign("POST", pairs());
     let kept = V1SigningKey::new(AK_SECRET.as_bytes());
     let mut group = c.benchmark_group("signature_v1_encrypt_32B");
@@ -196,9 +197,8 @@ fn rendering(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
-    group.bench_function("request_id", |b| {
-        b.iter(|| uuid::Uuid::new_v4().hyphenated().to_string().to_uppercase())
-    });
+    let ids = RequestIds::default();
+    group.bench_function("request_id", |b| b.iter(|| ids.next_id()));
     group.finish();
 }
 

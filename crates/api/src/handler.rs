@@ -25,6 +25,7 @@ use crate::audit::{AuditLog, Facts, Record};
 use crate::auth::{Authenticator, RequestView};
 use crate::authz::{self, Origin};
 use crate::rpc::reply::{self, Rendered};
+use crate::rpc::request_id::RequestIds;
 use crate::rpc::{Format, Params, RpcError};
 
 /// The API version this server serves.
@@ -40,6 +41,8 @@ pub struct App {
     audit: Option<AuditLog>,
     /// Whether requests arrive over TLS (the `acs:SecureTransport` condition).
     secure: bool,
+    /// Where each reply's `RequestId` comes from.
+    request_ids: RequestIds,
 }
 
 impl App {
@@ -53,6 +56,7 @@ impl App {
             max_body,
             audit: None,
             secure: true,
+            request_ids: RequestIds::default(),
         }
     }
 
@@ -91,34 +95,33 @@ impl App {
         }
         let arrived = OffsetDateTime::now_utc();
         let started = Instant::now();
-        let request_id = uuid::Uuid::new_v4().hyphenated().to_string().to_uppercase();
-        let format = Format::from_param(req.uri().query().and_then(format_param).as_deref());
+        let request_id = self.request_ids.next_id();
+        let request_id = request_id.as_str();
+        // Decoded once: `Format` is read before the body so even early errors honour it.
+        let params = Params::from_query(req.uri().query());
+        let format = Format::from_param(params.get("Format"));
         let mut facts = Facts::default();
         let origin = Origin {
             source_ip: peer.map(|p| p.ip()),
             secure: self.secure,
         };
-        let handled = std::panic::AssertUnwindSafe(self.handle_request(
-            req,
-            format,
-            &request_id,
-            origin,
-            &mut facts,
-        ));
+        let handled = std::panic::AssertUnwindSafe(
+            self.handle_request(req, params, format, request_id, origin, &mut facts),
+        );
         let rendered = match handled.catch_unwind().await {
             Ok(rendered) => rendered,
-            Err(_) => self.panicked(&request_id, &mut facts),
+            Err(_) => self.panicked(request_id, &mut facts),
         };
         let record = Record {
             time: arrived,
-            request_id: &request_id,
+            request_id,
             source: peer,
             facts: &facts,
             status: rendered.status,
             latency_us: micros(started),
         };
         let rendered = self.audit(rendered, format, &record).await;
-        log_outcome(&facts, &rendered, &request_id, started);
+        log_outcome(&facts, &rendered, request_id, started);
         respond(rendered)
     }
 
@@ -134,13 +137,14 @@ impl App {
     async fn handle_request(
         &self,
         req: Request<Incoming>,
+        params: Params,
         format: Format,
         request_id: &str,
         origin: Origin,
         facts: &mut Facts,
     ) -> Rendered {
         let (parts, body) = req.into_parts();
-        let result = self.api_call(&parts, body, origin, facts).await;
+        let result = self.api_call(&parts, params, body, origin, facts).await;
         match result {
             Ok((action, fields)) => {
                 facts.saw_reply(&fields);
@@ -170,6 +174,7 @@ impl App {
     async fn api_call(
         &self,
         parts: &http::request::Parts,
+        mut params: Params,
         body: Incoming,
         origin: Origin,
         facts: &mut Facts,
@@ -179,8 +184,9 @@ impl App {
             return Err(("-", RpcError::NotFound));
         }
         let body = self.read_body(body).await.map_err(|e| ("-", e))?;
-        let form = is_form(headers).then_some(&body[..]);
-        let params = Params::parse(parts.uri.query(), form);
+        if is_form(headers) {
+            params.add_form(&body);
+        }
         facts.saw_params(&params, headers);
         let view = RequestView {
             method: method.as_str(),
@@ -240,13 +246,6 @@ fn resolve_action(params: &Params, headers: &HeaderMap) -> Result<Action, RpcErr
     Action::from_name(name)
         .filter(|a| a.api_version() == version)
         .ok_or(RpcError::UnknownAction)
-}
-
-/// The `Format` parameter from the query, read before the body so even early errors honour it.
-fn format_param(query: &str) -> Option<String> {
-    url::form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == "Format")
-        .map(|(_, v)| v.into_owned())
 }
 
 fn is_form(headers: &HeaderMap) -> bool {

@@ -1,6 +1,6 @@
 //! `openkms server`: start-up as a sequence of named steps, then serve until a signal.
 //!
-//! load_config → prepare_data_dir → open_store → unlock_root_key → open_service →
+//! warm_rng → load_config → prepare_data_dir → open_store → unlock_root_key → open_service →
 //! ensure_root_credentials → open_audit → tls_config → bind → serve → close the audit log. Each step fails with one line that
 //! says what is wrong and what to do. The request handling itself is the api crate's.
 
@@ -31,11 +31,21 @@ const ENV_ROOT_AK_SECRET: &str = "OPENKMS_ROOT_ACCESS_KEY_SECRET";
 
 /// Runs the server until SIGINT or SIGTERM.
 pub fn run(args: ServerArgs) -> anyhow::Result<()> {
+    warm_rng();
     let config = ServerConfig::load(args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(serve(config))
+}
+
+/// Starts aws-lc's random generator on a thread of its own: its first draw sets up the CPU
+/// jitter entropy source, most of a start's CPU time, which then overlaps with reading the
+/// configuration and opening the store instead of delaying the first key or request.
+fn warm_rng() {
+    let _ = std::thread::Builder::new()
+        .name("openkms-rng-warmup".into())
+        .spawn(|| aws_lc_rs::rand::fill(&mut [0u8; 1]));
 }
 
 async fn serve(config: ServerConfig) -> anyhow::Result<()> {

@@ -33,10 +33,10 @@ where
     I: IntoIterator,
     I::Item: ParamPair,
 {
-    let mut pairs: Vec<I::Item> = params
-        .into_iter()
-        .filter(|p| p.name() != SIGNATURE_PARAM)
-        .collect();
+    let params = params.into_iter();
+    let (fewest, most) = params.size_hint();
+    let mut pairs: Vec<I::Item> = Vec::with_capacity(most.unwrap_or(fewest));
+    pairs.extend(params.filter(|p| p.name() != SIGNATURE_PARAM));
     pairs.sort_unstable_by(|a, b| {
         cmp_encoded(a.name(), b.name()).then_with(|| cmp_encoded(a.value(), b.value()))
     });

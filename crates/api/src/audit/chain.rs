@@ -10,6 +10,7 @@
 //! a record. Reading files is not done here (see [`super::files`]).
 
 use std::fmt;
+use std::io::Write as _;
 
 use openkms_sign::sha256_hex;
 use serde_json::Value;
@@ -40,7 +41,8 @@ impl Link {
     pub fn append(&self, body: &str, out: &mut Vec<u8>) -> Self {
         let start = out.len();
         let seq = self.seq + 1;
-        out.extend_from_slice(format!("{{\"seq\":{seq},\"prev\":\"{}\"", self.hash).as_bytes());
+        // Writing into a Vec cannot fail.
+        let _ = write!(out, "{{\"seq\":{seq},\"prev\":\"{}\"", self.hash);
         let rest = body.strip_prefix('{').unwrap_or(body);
         if !rest.starts_with('}') {
             out.push(b',');

@@ -133,11 +133,36 @@ impl Record<'_> {
 
 /// UTC with milliseconds: `2025-01-31T08:09:10.123Z`.
 fn timestamp(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let Ok(year) = u16::try_from(t.year()) else {
+        return timestamp_slow(t);
+    };
+    if year > 9999 {
+        return timestamp_slow(t);
+    }
+    // Written digit by digit: on every request, and the `time` formatter costs more.
+    let mut out = String::with_capacity(24);
+    let mut digits = |n: u16, width: u32, sep: char| {
+        for i in (0..width).rev() {
+            out.push(char::from(b'0' + (n / 10u16.pow(i) % 10) as u8));
+        }
+        out.push(sep);
+    };
+    digits(year, 4, '-');
+    digits(u16::from(u8::from(t.month())), 2, '-');
+    digits(u16::from(t.day()), 2, 'T');
+    digits(u16::from(t.hour()), 2, ':');
+    digits(u16::from(t.minute()), 2, ':');
+    digits(u16::from(t.second()), 2, '.');
+    digits(t.millisecond(), 3, 'Z');
+    out
+}
+
+/// [`timestamp`] for years outside 0..=9999, through the `time` formatter.
+fn timestamp_slow(t: OffsetDateTime) -> String {
     let format =
         format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    t.to_offset(time::UtcOffset::UTC)
-        .format(&format)
-        .unwrap_or_default()
+    t.format(&format).unwrap_or_default()
 }
 
 /// `value`, cut to at most [`MAX_ID_BYTES`] on a character boundary.
@@ -233,6 +258,27 @@ mod tests {
             latency_us: 0,
         };
         assert!(!record.to_json().contains('\n'));
+    }
+
+    #[test]
+    fn timestamps_match_the_formatter() {
+        let times = [
+            OffsetDateTime::UNIX_EPOCH,
+            OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_987_654_321).unwrap(),
+            OffsetDateTime::from_unix_timestamp_nanos(253_402_300_799_999_999).unwrap(),
+            OffsetDateTime::from_unix_timestamp(-1).unwrap(),
+            OffsetDateTime::from_unix_timestamp(1_000_000_000)
+                .unwrap()
+                .to_offset(time::macros::offset!(+8)),
+        ];
+        for t in times {
+            let expected = timestamp_slow(t.to_offset(time::UtcOffset::UTC));
+            assert_eq!(timestamp(t), expected);
+        }
+        assert_eq!(
+            timestamp(OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()),
+            "2023-11-14T22:13:20.000Z"
+        );
     }
 
     #[test]

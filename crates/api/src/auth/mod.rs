@@ -18,7 +18,7 @@ use openkms_core::KeyService;
 use openkms_core::service::Credential;
 
 use crate::rpc::{Params, RpcError};
-use nonce::NonceCache;
+use nonce::{NonceCache, Refusal};
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,11 +120,13 @@ impl Authenticator {
         };
         let expires = signed.timestamp + self.window_secs;
         let access_key_id = &signed.caller.access_key_id;
-        if !self
+        match self
             .nonces
             .insert(access_key_id, signed.nonce, expires, now)
         {
-            return Err(RpcError::NonceUsed);
+            Ok(()) => {}
+            Err(Refusal::Replayed) => return Err(RpcError::NonceUsed),
+            Err(Refusal::Full) => return Err(RpcError::NonceMemoryFull),
         }
         // With nodes sharing a database the replay window is shared through it as well.
         if service.shares_store()

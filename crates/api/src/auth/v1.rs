@@ -6,7 +6,7 @@
 //! shared with the client.
 
 use openkms_core::KeyService;
-use openkms_sign::{v1_string_to_sign, v1_verify};
+use openkms_sign::v1_string_to_sign;
 
 use super::{Caller, RequestView, Signed, window};
 use crate::rpc::RpcError;
@@ -28,13 +28,8 @@ pub async fn verify<'a>(
     )?;
     let timestamp = window::check(p.required("Timestamp")?, now, window_secs)?;
     let credential = super::active_credential(service, access_key_id).await?;
-    let pairs = p.pairs().iter().map(|(k, v)| (k.as_str(), v.as_str()));
-    let string_to_sign = v1_string_to_sign(request.method, pairs);
-    if !v1_verify(
-        credential.secret.expose_secret(),
-        &string_to_sign,
-        signature,
-    ) {
+    let string_to_sign = v1_string_to_sign(request.method, p.pairs());
+    if !credential.v1_key.verify(&string_to_sign, signature) {
         return Err(RpcError::SignatureMismatch(string_to_sign));
     }
     Ok(Signed {

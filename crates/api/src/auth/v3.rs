@@ -50,11 +50,7 @@ pub async fn verify<'a>(
         return Err(RpcError::IncompleteSignature);
     }
     let credential = active_credential(service, auth.credential).await?;
-    let query = request
-        .params
-        .query_pairs()
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()));
+    let query = request.params.query_pairs();
     let canonical = v3_canonical_request(
         request.method,
         "/",

@@ -38,6 +38,10 @@ pub enum RpcError {
     /// The SignatureNonce was seen before inside the window.
     #[error("nonce used")]
     NonceUsed,
+    /// The nonce set is full of live nonces and no longer vouches for a timestamp this old
+    /// (see `auth::nonce`); retryable with a fresh Timestamp and SignatureNonce.
+    #[error("nonce set full")]
+    NonceMemoryFull,
     /// No AccessKey has that id.
     #[error("access key not found")]
     AccessKeyNotFound,
@@ -111,6 +115,8 @@ impl RpcError {
             Self::TimestampFormat => (400, "InvalidTimeStamp.Format", s(MSG_TS_FORMAT)),
             Self::TimestampExpired => (400, "InvalidTimeStamp.Expired", s(MSG_TS_EXPIRED)),
             Self::NonceUsed => (400, "SignatureNonceUsed", s(MSG_NONCE)),
+            // Retryable, like the gateway's own overload answer.
+            Self::NonceMemoryFull => (503, "ServiceUnavailableTemporary", s(MSG_NONCE_FULL)),
             Self::AccessKeyNotFound => (404, "InvalidAccessKeyId.NotFound", s(MSG_AK_NOT_FOUND)),
             Self::AccessKeyDisabled => (403, "Forbidden.AccessKeyDisabled", s(MSG_AK_DISABLED)),
             Self::InvalidSecurityToken => {
@@ -285,6 +291,8 @@ const MSG_MISMATCH: &str =
 const MSG_TS_FORMAT: &str = "Specified time stamp or date value is not well formatted.";
 const MSG_TS_EXPIRED: &str = "Specified time stamp or date value is expired.";
 const MSG_NONCE: &str = "Specified signature nonce was used already.";
+const MSG_NONCE_FULL: &str = "The server is too busy to check a request with a timestamp this old; \
+     retry with a fresh Timestamp and SignatureNonce.";
 const MSG_AK_NOT_FOUND: &str = "Specified access key is not found.";
 const MSG_AK_DISABLED: &str = "This AccessKey is not enabled.";
 const MSG_BODY_TOO_LARGE: &str = "The request body is larger than this server accepts.";

@@ -8,49 +8,105 @@
 use super::error::RpcError;
 
 /// The decoded parameters of one request.
+///
+/// Every decoded name and value sits back to back in one string, and each pair is a pair of
+/// ranges into it: parsing a request costs two allocations, not two per parameter.
 #[derive(Debug, Default, Clone)]
 pub struct Params {
-    pairs: Vec<(String, String)>,
+    /// The decoded names and values, back to back.
+    text: String,
+    /// Each pair as (name, value) byte ranges into `text`, in arrival order.
+    pairs: Vec<(Span, Span)>,
     /// How many of `pairs` came from the query string (they come first); V3 signs only those.
     query_len: usize,
 }
 
+/// A byte range `start..end` of [`Params::text`].
+type Span = (usize, usize);
+
 impl Params {
     /// Parses the query string and, when given, a form-encoded body.
     pub fn parse(query: Option<&str>, form_body: Option<&[u8]>) -> Self {
-        let mut pairs: Vec<(String, String)> = Vec::new();
-        if let Some(q) = query {
-            pairs.extend(url::form_urlencoded::parse(q.as_bytes()).into_owned());
-        }
-        let query_len = pairs.len();
+        let mut params = Self::from_query(query);
         if let Some(body) = form_body {
-            pairs.extend(url::form_urlencoded::parse(body).into_owned());
+            params.add_form(body);
         }
-        Self { pairs, query_len }
+        params
+    }
+
+    /// Parses the query string alone; a form body can be added with [`Params::add_form`].
+    pub fn from_query(query: Option<&str>) -> Self {
+        let mut params = Self::default();
+        if let Some(q) = query {
+            params.text.reserve(q.len());
+            params
+                .pairs
+                .reserve(q.bytes().filter(|&b| b == b'&').count() + 1);
+            params.add_pairs(q.as_bytes());
+        }
+        params.query_len = params.pairs.len();
+        params
+    }
+
+    /// Adds the pairs of a form-encoded body after the query's.
+    pub fn add_form(&mut self, body: &[u8]) {
+        self.add_pairs(body);
+    }
+
+    /// Appends the pairs of form-encoded `input`, decoded by `form_urlencoded` (`+` is a
+    /// space, `%XX` a byte, invalid UTF-8 replaced); names and values without escapes are
+    /// borrowed by the decoder and copied once, into `text`.
+    fn add_pairs(&mut self, input: &[u8]) {
+        for (name, value) in url::form_urlencoded::parse(input) {
+            let name = self.push(&name);
+            let value = self.push(&value);
+            self.pairs.push((name, value));
+        }
+    }
+
+    fn span(&self, (start, end): Span) -> &str {
+        &self.text[start..end]
+    }
+
+    fn pair(&self, &(name, value): &(Span, Span)) -> (&str, &str) {
+        (self.span(name), self.span(value))
     }
 
     /// The pairs that came from the query string.
-    pub fn query_pairs(&self) -> &[(String, String)] {
-        &self.pairs[..self.query_len]
+    pub fn query_pairs(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + Clone {
+        self.pairs[..self.query_len].iter().map(|p| self.pair(p))
     }
 
     /// Builds parameters from pairs (for tests and internal callers).
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
-        let query_len = pairs.len();
-        Self { pairs, query_len }
+        let mut params = Self::default();
+        for (name, value) in &pairs {
+            let name = params.push(name);
+            let value = params.push(value);
+            params.pairs.push((name, value));
+        }
+        params.query_len = params.pairs.len();
+        params
+    }
+
+    fn push(&mut self, s: &str) -> Span {
+        let start = self.text.len();
+        self.text.push_str(s);
+        (start, self.text.len())
     }
 
     /// Every pair, in arrival order.
-    pub fn pairs(&self) -> &[(String, String)] {
-        &self.pairs
+    pub fn pairs(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + Clone {
+        self.pairs.iter().map(|p| self.pair(p))
     }
 
     /// The first value of `name`, if present (an empty value is present).
     pub fn get(&self, name: &str) -> Option<&str> {
+        let text = self.text.as_bytes();
         self.pairs
             .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+            .find(|&&((start, end), _)| text.get(start..end) == Some(name.as_bytes()))
+            .map(|&(_, value)| self.span(value))
     }
 
     /// The value of `name`, or `MissingParameter` when absent or empty.
@@ -82,9 +138,8 @@ impl Params {
         &'a self,
         prefix: &'p str,
     ) -> impl Iterator<Item = (&'a str, &'a str)> + use<'a, 'p> {
-        self.pairs
-            .iter()
-            .filter_map(move |(k, v)| k.strip_prefix(prefix).map(|rest| (rest, v.as_str())))
+        self.pairs()
+            .filter_map(move |(k, v)| k.strip_prefix(prefix).map(|rest| (rest, v)))
     }
 }
 
@@ -114,6 +169,60 @@ mod tests {
             Err(RpcError::MissingParameter("empty"))
         ));
         assert_eq!(p.get("empty"), Some(""));
+    }
+
+    fn reference(input: &[u8]) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(input).into_owned().collect()
+    }
+
+    fn decoded(params: &Params) -> Vec<(String, String)> {
+        params
+            .pairs()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn decodes_like_form_urlencoded() {
+        let cases: [&[u8]; 12] = [
+            b"a=1&b=2",
+            b"&&a=&=b&c&&",
+            b"x=%2B+%20%zz%4&y=%e9%41%C3%A9",
+            b"%ff%fe=%80&k=v%",
+            b"p=a%2Fb%3D%26c=d&q==",
+            b"",
+            b"=",
+            b"+=+",
+            b"%%%41",
+            b"a=%4",
+            b"\xc3\xa9=\xff",
+            b"EncryptionContext=%7B%22k%22%3A%22v%22%7D&Plaintext=aGVsbG8%3D",
+        ];
+        for input in cases {
+            let p = Params::parse(None, Some(input));
+            assert_eq!(decoded(&p), reference(input), "{input:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decodes_any_bytes_like_form_urlencoded(input in proptest::collection::vec(
+            proptest::sample::select(b"ab=&+%2F0fFzZ\xc3\xa9\xff".to_vec()), 0..40)) {
+            let p = Params::parse(None, Some(&input));
+            proptest::prop_assert_eq!(decoded(&p), reference(&input));
+        }
+    }
+
+    #[test]
+    fn query_pairs_come_first() {
+        let mut p = Params::from_query(Some("a=1&Format=XML"));
+        p.add_form(b"Format=JSON&b=2");
+        assert_eq!(p.get("Format"), Some("XML"));
+        assert_eq!(p.query_pairs().len(), 2);
+        assert_eq!(p.pairs().len(), 4);
+        let from = Params::from_pairs(vec![("k".into(), "v w".into())]);
+        assert_eq!(from.get("k"), Some("v w"));
+        assert_eq!(from.query_pairs().collect::<Vec<_>>(), vec![("k", "v w")]);
     }
 
     #[test]

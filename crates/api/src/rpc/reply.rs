@@ -48,17 +48,19 @@ pub struct Rendered {
     pub body: Bytes,
 }
 
-/// Renders a success: `fields` plus `RequestId`.
+/// Renders a success: `fields` plus `RequestId`, last.
 pub fn success(
     format: Format,
     action: &str,
     mut fields: Map<String, Value>,
     request_id: &str,
 ) -> Rendered {
-    fields.insert("RequestId".to_owned(), Value::String(request_id.to_owned()));
     let body = match format {
-        Format::Json => serde_json::to_vec(&fields).unwrap_or_default(),
-        Format::Xml => xml_document(&format!("{action}Response"), &fields).into_bytes(),
+        Format::Json => json_with_request_id(&fields, request_id),
+        Format::Xml => {
+            fields.insert("RequestId".to_owned(), Value::String(request_id.to_owned()));
+            xml_document(&format!("{action}Response"), &fields).into_bytes()
+        }
     };
     Rendered {
         status: 200,
@@ -85,6 +87,22 @@ pub fn error(format: Format, err: &WireError, request_id: &str, host_id: &str) -
         content_type: format.content_type(),
         body: body.into(),
     }
+}
+
+/// The JSON object of `fields` with `RequestId` appended as its last member: the bytes
+/// `serde_json` gives for the map with `RequestId` inserted, without copying the map.
+fn json_with_request_id(fields: &Map<String, Value>, request_id: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    // Serializing a map of JSON values into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut out, fields);
+    out.pop(); // its closing brace
+    if !fields.is_empty() {
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"RequestId\":");
+    let _ = serde_json::to_writer(&mut out, request_id);
+    out.push(b'}');
+    out
 }
 
 fn xml_document(root: &str, fields: &Map<String, Value>) -> String {
@@ -142,6 +160,24 @@ mod tests {
         let v: Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v, json!({"KeyId": "k", "RequestId": "rid"}));
         assert_eq!(r.status, 200);
+    }
+
+    #[test]
+    fn json_success_is_the_map_with_request_id_last() {
+        let cases = [
+            json!({}),
+            json!({"KeyId": "k", "KeyVersionId": "v\"1", "CiphertextBlob": "YQ=="}),
+            json!({"Keys": {"Key": [{"KeyId": "a"}]}, "TotalCount": 2, "PageNumber": 1}),
+        ];
+        for case in cases {
+            let Value::Object(fields) = case else {
+                unreachable!()
+            };
+            let mut expected = fields.clone();
+            expected.insert("RequestId".into(), "R-\u{e9}\"".into());
+            let r = success(Format::Json, "Encrypt", fields, "R-\u{e9}\"");
+            assert_eq!(r.body, serde_json::to_vec(&expected).unwrap());
+        }
     }
 
     #[test]

@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use openkms_sign::V1SigningKey;
+
 use super::KeyService;
 use crate::error::KmsError;
 use crate::model::AccessKeyRecord;
@@ -29,6 +31,9 @@ pub struct Credential {
     pub user: String,
     /// The secret.
     pub secret: SecretBytes,
+    /// The HMAC key of signature V1 derived from the secret, kept so that checking a request
+    /// does not derive it again.
+    pub v1_key: V1SigningKey,
     /// Whether the key may sign requests.
     pub active: bool,
 }
@@ -114,6 +119,7 @@ impl KeyService {
         let cred = Arc::new(Credential {
             access_key_id: rec.access_key_id,
             user: rec.user,
+            v1_key: V1SigningKey::new(secret.expose_secret()),
             secret,
             active: rec.active,
         });
