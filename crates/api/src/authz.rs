@@ -30,21 +30,30 @@ pub struct Origin {
     pub secure: bool,
 }
 
-/// One thing an action touches, with the parameter holding its EncryptionContext, if any.
-type Touch = (Target, Option<&'static str>);
+/// One thing an action touches, with the parameter holding its EncryptionContext, if any,
+/// and the parameter that named it when it is a key the action reads again (to pin).
+type Touch = (Target, Option<&'static str>, Option<String>);
+
+/// Parameters to replace before the action runs: each key named by alias, as the key id the
+/// decision was made for.
+pub type Pins = Vec<(String, String)>;
 
 /// Allows the request, or answers `Forbidden.NoPermission` (`NoPermission` for RAM actions).
+/// What it answers on success are the [`Pins`]: the action must run with them applied
+/// ([`Params::with_values`]), so that an alias moved after the check cannot make it act on
+/// a key that was not checked.
 pub async fn authorize(
     service: &KeyService,
     caller: &Caller,
     action: Action,
     params: &Params,
     origin: Origin,
-) -> Result<(), RpcError> {
+) -> Result<Pins, RpcError> {
+    let mut pins = Pins::new();
     if caller.user == ROOT_USER {
-        return Ok(());
+        return Ok(pins);
     }
-    for (target, context_param) in targets(service, action, params, caller) {
+    for (target, context_param, pin) in targets(service, action, params, caller) {
         let request = AccessRequest {
             action: action.policy_action(),
             target,
@@ -58,18 +67,23 @@ pub async fn authorize(
             },
         };
         match service.authorize(&caller.user, request).await {
-            Ok(()) => {}
+            Ok(Some(key_id)) => pins.extend(pin.map(|name| (name, key_id))),
+            Ok(None) => {}
             Err(KmsError::Forbidden) if action.is_ram() => return Err(RpcError::RamForbidden),
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(())
+    Ok(pins)
 }
 
 /// What `action` touches; empty only for DescribeRegions, which Alibaba leaves open to every
 /// authenticated caller.
 fn targets(service: &KeyService, action: Action, params: &Params, caller: &Caller) -> Vec<Touch> {
-    let key = |name: &str, context| (key_target(service, params, name), context);
+    let key = |name: &'static str, context| {
+        // DeleteAlias names its alias, not a key: nothing to pin.
+        let pin = (name != "AliasName").then(|| name.to_owned());
+        (key_target(service, params, name), context, pin)
+    };
     match action {
         Action::Encrypt | Action::GenerateDataKey | Action::GenerateDataKeyWithoutPlaintext => {
             vec![key("KeyId", Some("EncryptionContext"))]
@@ -131,7 +145,7 @@ fn ram_targets(
     params: &Params,
     caller: &Caller,
 ) -> Vec<Touch> {
-    let arn = |a: String| (Target::Resources(vec![a]), None);
+    let arn = |a: String| (Target::Resources(vec![a]), None, None);
     let user = |name: Option<&str>| arn(ram::user_arn(service, name.unwrap_or("*")));
     let named_user = || user(params.optional("UserName"));
     let policy = |t: PolicyType| {
@@ -178,7 +192,7 @@ fn blob_target(service: &KeyService, params: &Params, context: Option<&'static s
         .optional("CiphertextBlob")
         .and_then(|b| common::decode_blob(b).ok());
     match blob {
-        Some(blob) => (Target::Ciphertext(blob), context),
+        Some(blob) => (Target::Ciphertext(blob), context, None),
         None => kms_container(service, "key"),
     }
 }
@@ -186,15 +200,15 @@ fn blob_target(service: &KeyService, params: &Params, context: Option<&'static s
 /// The alias an `AliasName` names, as a resource.
 fn alias_target(service: &KeyService, params: &Params) -> Touch {
     let name = params.optional("AliasName").unwrap_or("alias/*");
-    (Target::Resources(vec![service.alias_arn(name)]), None)
+    (Target::Resources(vec![service.alias_arn(name)]), None, None)
 }
 
 /// Every `ResourceId.N` key; the account when none is given.
 fn resource_ids(service: &KeyService, params: &Params) -> Vec<Touch> {
     let keys: Vec<Touch> = common::repeat_list(params, "ResourceId")
         .into_iter()
-        .map(|(_, _, id)| match service.parse_key_ref(id) {
-            Ok(key) => (Target::Key(key), None),
+        .map(|(index, _, id)| match service.parse_key_ref(id) {
+            Ok(key) => (Target::Key(key), None, Some(format!("ResourceId.{index}"))),
             Err(_) => kms_container(service, "key"),
         })
         .collect();
@@ -212,7 +226,7 @@ fn kms_container(service: &KeyService, container: &str) -> Touch {
         service.region_id(),
         service.account_id()
     );
-    (Target::Resources(vec![arn]), None)
+    (Target::Resources(vec![arn]), None, None)
 }
 
 /// The request's EncryptionContext from `param`, for conditions; empty when unreadable (the

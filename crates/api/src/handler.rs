@@ -201,9 +201,13 @@ impl App {
             .map_err(|e| ("-", e))?;
         facts.saw_caller(&caller);
         let action = resolve_action(&params, headers).map_err(|e| ("-", e))?;
-        authz::authorize(&self.service, &caller, action, &params, origin)
+        let pins = authz::authorize(&self.service, &caller, action, &params, origin)
             .await
             .map_err(|e| (action.name(), e))?;
+        let params = match pins.is_empty() {
+            true => params,
+            false => params.with_values(&pins),
+        };
         let fields = action
             .run(&self.service, &caller, &params)
             .await

@@ -117,7 +117,7 @@ impl World {
             secure: true,
         };
         match authorize(&self.svc, caller, action, &params, origin).await {
-            Ok(()) => true,
+            Ok(_) => true,
             Err(RpcError::Kms(KmsError::Forbidden) | RpcError::RamForbidden) => false,
             Err(e) => panic!("unexpected {e:?}"),
         }
@@ -452,4 +452,47 @@ async fn ram_actions_are_checked_against_users_and_policies() {
     );
     // AccessKey actions default to the caller's own user.
     assert!(!w.may(&admin, Action::CreateAccessKey, &[]).await);
+}
+
+#[tokio::test]
+async fn a_key_named_by_alias_is_pinned_to_the_key_that_was_checked() {
+    let w = world().await;
+    let first = w.key(Some("alias/moving"), None).await;
+    let u = w
+        .user("pinned", &allow("kms:*", "acs:kms:*:*:alias/moving"))
+        .await;
+    let origin = Origin {
+        source_ip: None,
+        secure: true,
+    };
+    let params = Params::from_pairs(vec![("KeyId".into(), "alias/moving".into())]);
+    let pins = authorize(&w.svc, &u, Action::ScheduleKeyDeletion, &params, origin)
+        .await
+        .unwrap();
+    assert_eq!(pins, vec![("KeyId".to_owned(), first.clone())]);
+    // The action then runs on the checked key even if the alias moves meanwhile.
+    let second = w.key(None, None).await;
+    w.svc
+        .update_alias("alias/moving", &KeyRef::Id(second))
+        .await
+        .unwrap();
+    let pinned = params.with_values(&pins);
+    assert_eq!(pinned.get("KeyId"), Some(first.as_str()));
+    // An alias that names no key is AliasNotFound, once the caller may ask about it.
+    let gone = Params::from_pairs(vec![("KeyId".into(), "alias/moving-gone".into())]);
+    let u2 = w.user("asker", &allow("kms:*", "*")).await;
+    let refused = authorize(&w.svc, &u2, Action::Encrypt, &gone, origin).await;
+    assert!(matches!(
+        refused,
+        Err(RpcError::Kms(KmsError::AliasNotFound))
+    ));
+    let root = Caller {
+        access_key_id: "root-ak".into(),
+        user: "root".into(),
+    };
+    let none = authorize(&w.svc, &root, Action::Encrypt, &params, origin).await;
+    assert!(
+        none.unwrap().is_empty(),
+        "the root identity is not checked, nor pinned"
+    );
 }

@@ -110,6 +110,7 @@ impl KeyService {
         if let Some(c) = self.cache.credential(access_key_id) {
             return Ok(Some(c));
         }
+        let generation = self.cache.credential_generation();
         let Some(rec) = self.store.get_access_key(access_key_id).await? else {
             return Ok(None);
         };
@@ -123,7 +124,7 @@ impl KeyService {
             secret,
             active: rec.active,
         });
-        self.cache.put_credential(cred.clone());
+        self.cache.put_loaded_credential(cred.clone(), generation);
         Ok(Some(cred))
     }
 }

@@ -55,14 +55,28 @@ pub fn default_key_policy(account_id: &str) -> String {
 }
 
 impl KeyService {
-    /// Allows the request or answers [`KmsError::Forbidden`].
-    pub async fn authorize(&self, user: &str, request: AccessRequest) -> Result<(), KmsError> {
+    /// Allows the request or answers [`KmsError::Forbidden`]. For a key named by alias, the
+    /// answer is the key id the decision was made for: the caller must use that key, not
+    /// resolve the alias again, or a concurrent UpdateAlias could slip another key in; an
+    /// alias that names no key is `AliasNotFound` once the caller may ask about it.
+    pub async fn authorize(
+        &self,
+        user: &str,
+        request: AccessRequest,
+    ) -> Result<Option<String>, KmsError> {
         if user == ROOT_USER {
-            return Ok(());
+            return Ok(None);
         }
-        let Some((resources, key_policy)) = self.resources_of(&request.target).await? else {
+        // Resolved once: the decision and the caller's key are the same key.
+        let pinned = match &request.target {
+            Target::Key(key @ KeyRef::Alias(_)) => Some(self.resolve(key).await),
+            _ => None,
+        };
+        let alias_key = pinned.as_ref().and_then(|r| r.as_ref().ok());
+        let Some((resources, key_policy)) = self.resources_of(&request.target, alias_key).await?
+        else {
             // A ciphertext no key here made: Decrypt refuses it with its one error.
-            return Ok(());
+            return Ok(None);
         };
         let grants = self.grants(user).await?;
         let asked = Request {
@@ -79,19 +93,22 @@ impl KeyService {
         let by_user = policy::evaluate(grants.iter(), &asked);
         match (by_user, by_key) {
             (Decision::ExplicitlyDenied, _) | (_, KeyPolicyDecision::Denied) => {
-                Err(KmsError::Forbidden)
+                return Err(KmsError::Forbidden);
             }
-            (_, KeyPolicyDecision::Granted) => Ok(()),
-            (Decision::Allowed, KeyPolicyDecision::Delegated) => Ok(()),
-            _ => Err(KmsError::Forbidden),
+            (_, KeyPolicyDecision::Granted) | (Decision::Allowed, KeyPolicyDecision::Delegated) => {
+            }
+            _ => return Err(KmsError::Forbidden),
         }
+        pinned.transpose()
     }
 
-    /// The resource ARNs and key policy (`None` when no key is involved) of a target; `None`
-    /// for a ciphertext of no known key.
+    /// The resource ARNs and key policy (`None` when no key is involved) of a target, whose
+    /// alias (if it names one) resolved to `alias_key`; `None` for a ciphertext of no known
+    /// key.
     async fn resources_of(
         &self,
         target: &Target,
+        alias_key: Option<&String>,
     ) -> Result<Option<(Vec<String>, Option<String>)>, KmsError> {
         match target {
             Target::Resources(arns) => Ok(Some((arns.clone(), None))),
@@ -101,7 +118,7 @@ impl KeyService {
                     KeyRef::Id(id) => Some(id.clone()),
                     KeyRef::Alias(name) => {
                         arns.push(self.alias_arn(name));
-                        self.resolve(key).await.ok()
+                        alias_key.cloned()
                     }
                 };
                 let Some(key_id) = key_id else {

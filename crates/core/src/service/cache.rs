@@ -60,6 +60,7 @@ pub(crate) struct KeyCache {
     grants: RwLock<HashMap<String, Stamped<Arc<[Policy]>>>>,
     key_generation: AtomicU64,
     grant_generation: AtomicU64,
+    credential_generation: AtomicU64,
     alias_generation: AtomicU64,
     /// Key lookups answered from the cache, for metrics.
     hits: AtomicU64,
@@ -91,6 +92,7 @@ impl KeyCache {
             grants: RwLock::default(),
             key_generation: AtomicU64::new(0),
             grant_generation: AtomicU64::new(0),
+            credential_generation: AtomicU64::new(0),
             alias_generation: AtomicU64::new(0),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -209,14 +211,27 @@ impl KeyCache {
         self.fresh(read(&self.credentials).get(access_key_id))
     }
 
-    pub fn put_credential(&self, credential: Arc<Credential>) {
-        let stamped = self.stamp(credential);
-        write(&self.credentials).insert(stamped.0.access_key_id.clone(), stamped);
+    /// The credential generation, read before an AccessKey is read from the store.
+    pub fn credential_generation(&self) -> u64 {
+        self.credential_generation.load(Ordering::SeqCst)
     }
 
-    /// Forgets an AccessKey that was changed or deleted.
+    /// Caches an AccessKey read from the store, unless one was changed or deleted since
+    /// `generation` (its read may predate the change).
+    pub fn put_loaded_credential(&self, credential: Arc<Credential>, generation: u64) {
+        let mut credentials = write(&self.credentials);
+        if self.credential_generation() == generation {
+            let stamped = self.stamp(credential);
+            credentials.insert(stamped.0.access_key_id.clone(), stamped);
+        }
+    }
+
+    /// Forgets an AccessKey that was changed or deleted, so no read that began before the
+    /// change can put it back.
     pub fn forget_credential(&self, access_key_id: &str) {
-        write(&self.credentials).remove(access_key_id);
+        let mut credentials = write(&self.credentials);
+        self.credential_generation.fetch_add(1, Ordering::SeqCst);
+        credentials.remove(access_key_id);
     }
 
     /// A user's identity policies, if cached and fresh.
