@@ -7,7 +7,7 @@
 //! profile's, or — for the local default endpoint — `./openkms-data/tls/ca.pem` when present.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -192,8 +192,8 @@ pub struct ConfigureArgs {
     pub region_id: Option<String>,
 }
 
-/// Writes a profile; the secret is read from standard input (one line), never from a flag,
-/// so it does not land in shell history.
+/// Writes a profile; the secret is read from standard input (one line; at a terminal without
+/// echoing it), never from a flag, so it lands neither in shell history nor on the screen.
 pub fn configure(args: ConfigureArgs, conn: &ConnectionArgs) -> anyhow::Result<()> {
     let name = conn
         .profile
@@ -206,7 +206,14 @@ pub fn configure(args: ConfigureArgs, conn: &ConnectionArgs) -> anyhow::Result<(
         Some(id) => id,
         None => prompt(&mut stdin, "AccessKeyId: ")?,
     };
-    let secret = prompt(&mut stdin, "AccessKeySecret: ")?;
+    let secret = match std::io::stdin().is_terminal() {
+        // Typed at a terminal: not echoed.
+        true => rpassword::prompt_password("AccessKeySecret: ")?
+            .trim()
+            .to_owned(),
+        // Piped (scripts, tests): one line.
+        false => prompt(&mut stdin, "AccessKeySecret: ")?,
+    };
     if id.is_empty() || secret.is_empty() {
         bail!("AccessKeyId and AccessKeySecret must not be empty");
     }
