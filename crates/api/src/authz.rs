@@ -10,7 +10,6 @@
 //! a malformed parameter is checked against the key container rather than skipped.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 
 use openkms_core::model::PolicyType;
 use openkms_core::policy::ConditionContext;
@@ -21,14 +20,7 @@ use crate::action::{Action, common, ram};
 use crate::auth::Caller;
 use crate::rpc::{Params, RpcError};
 
-/// Where a request came from, for conditions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Origin {
-    /// The client's address, when known.
-    pub source_ip: Option<IpAddr>,
-    /// Whether it came over TLS.
-    pub secure: bool,
-}
+pub use openkms_ops::Origin;
 
 /// One thing an action touches, with the parameter holding its EncryptionContext, if any,
 /// and the parameter that named it when it is a key the action reads again (to pin).

@@ -19,11 +19,14 @@ use hyper::body::Incoming;
 use openkms_core::KeyService;
 use time::OffsetDateTime;
 
+use openkms_ops::{Engine, Origin};
+
 use crate::action::Action;
 use crate::action::ram::RAM_VERSION;
 use crate::audit::{AuditLog, Facts, Record};
 use crate::auth::{Authenticator, RequestView};
-use crate::authz::{self, Origin};
+use crate::authz;
+use crate::codec::{self, Endpoint, Exchange};
 use crate::rpc::reply::{self, Rendered};
 use crate::rpc::request_id::RequestIds;
 use crate::rpc::{Format, Params, RpcError};
@@ -34,6 +37,7 @@ pub const API_VERSION: &str = "2016-01-20";
 /// Shared state of the request handler.
 pub struct App {
     service: Arc<KeyService>,
+    engine: Engine,
     auth: Authenticator,
     host_id: String,
     max_body: usize,
@@ -50,6 +54,7 @@ impl App {
     pub fn new(service: Arc<KeyService>, max_body: usize) -> Self {
         let host_id = format!("openkms.{}", service.region_id());
         Self {
+            engine: Engine::new(service.clone()),
             service,
             auth: Authenticator::default(),
             host_id,
@@ -144,14 +149,17 @@ impl App {
         facts: &mut Facts,
     ) -> Rendered {
         let (parts, body) = req.into_parts();
-        let result = self.api_call(&parts, params, body, origin, facts).await;
-        match result {
-            Ok((action, fields)) => {
-                facts.saw_reply(&fields);
+        let call = Call {
+            format,
+            request_id,
+            origin,
+        };
+        match self.api_call(&parts, params, body, call, facts).await {
+            Ok(rendered) => {
                 facts.outcome = Some("OK");
-                reply::success(format, action, fields, request_id)
+                rendered
             }
-            Err((_, e)) => {
+            Err(e) => {
                 facts.outcome = Some(e.wire().code);
                 self.render_error(format, &e, request_id)
             }
@@ -176,43 +184,62 @@ impl App {
         parts: &http::request::Parts,
         mut params: Params,
         body: Incoming,
-        origin: Origin,
+        call: Call<'_>,
         facts: &mut Facts,
-    ) -> Result<(&'static str, crate::action::Fields), (&'static str, RpcError)> {
+    ) -> Result<Rendered, RpcError> {
         let (method, headers) = (&parts.method, &parts.headers);
         if parts.uri.path() != "/" || (method != Method::POST && method != Method::GET) {
-            return Err(("-", RpcError::NotFound));
+            return Err(RpcError::NotFound);
         }
-        let body = self.read_body(body).await.map_err(|e| ("-", e))?;
+        let body = self.read_body(body).await?;
         if is_form(headers) {
             params.add_form(&body);
         }
         facts.saw_params(&params, headers);
+        let endpoint = find_endpoint(&params, headers);
+        // Decoded before authentication so that a refused request's audit line names its key.
+        let pending = endpoint
+            .as_ref()
+            .ok()
+            .and_then(|e| *e)
+            .map(|e| e.decode(&params, &self.service));
+        if let Some(pending) = &pending {
+            pending.audit(&mut facts.event);
+        }
         let view = RequestView {
             method: method.as_str(),
             params: &params,
             headers,
             body: &body,
         };
-        let caller = self
-            .auth
-            .authenticate(&self.service, view)
-            .await
-            .map_err(|e| ("-", e))?;
+        let caller = self.auth.authenticate(&self.service, view).await?;
         facts.saw_caller(&caller);
-        let action = resolve_action(&params, headers).map_err(|e| ("-", e))?;
-        let pins = authz::authorize(&self.service, &caller, action, &params, origin)
-            .await
-            .map_err(|e| (action.name(), e))?;
+        if let Some(pending) = pending {
+            let exchange = Exchange {
+                engine: &self.engine,
+                caller: &caller,
+                origin: call.origin,
+                format: call.format,
+                request_id: call.request_id,
+                event: &mut facts.event,
+            };
+            return pending.run(exchange).await;
+        }
+        endpoint?;
+        let action = resolve_action(&params, headers)?;
+        let pins = authz::authorize(&self.service, &caller, action, &params, call.origin).await?;
         let params = match pins.is_empty() {
             true => params,
             false => params.with_values(&pins),
         };
-        let fields = action
-            .run(&self.service, &caller, &params)
-            .await
-            .map_err(|e| (action.name(), e))?;
-        Ok((action.name(), fields))
+        let fields = action.run(&self.service, &caller, &params).await?;
+        facts.saw_reply(&fields);
+        Ok(reply::success(
+            call.format,
+            action.name(),
+            fields,
+            call.request_id,
+        ))
     }
 
     async fn read_body(&self, body: Incoming) -> Result<Bytes, RpcError> {
@@ -231,6 +258,34 @@ impl App {
         }
         reply::error(format, &wire, request_id, &self.host_id)
     }
+}
+
+/// How one request is answered: its reply format and id, and where it came from.
+#[derive(Clone, Copy)]
+struct Call<'a> {
+    format: Format,
+    request_id: &'a str,
+    origin: Origin,
+}
+
+/// The codec of the request's `Version` and `Action`: `Ok(None)` for an action still served
+/// by the older per-action table.
+fn find_endpoint(
+    params: &Params,
+    headers: &HeaderMap,
+) -> Result<Option<&'static Endpoint>, RpcError> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let version = params
+        .optional("Version")
+        .or_else(|| header("x-acs-version"));
+    let version = match version {
+        None => return Err(RpcError::MissingParameter("Version")),
+        Some(v @ (API_VERSION | RAM_VERSION)) => v,
+        Some(_) => return Err(RpcError::InvalidVersion),
+    };
+    let name = params.optional("Action").or_else(|| header("x-acs-action"));
+    let name = name.ok_or(RpcError::MissingParameter("Action"))?;
+    Ok(codec::endpoint(version, name))
 }
 
 /// `Action` from the parameters or the `x-acs-action` header, of the API `Version` names:

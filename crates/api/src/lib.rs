@@ -14,6 +14,7 @@ pub mod action;
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod codec;
 mod handler;
 pub mod rpc;
 pub mod server;

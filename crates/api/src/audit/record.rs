@@ -18,6 +18,7 @@ use time::macros::format_description;
 use crate::action::{Action, Fields};
 use crate::auth::Caller;
 use crate::rpc::Params;
+use openkms_ops::AuditEvent;
 
 /// Longest client-chosen value kept (an alias ARN is about 330 bytes).
 const MAX_ID_BYTES: usize = 512;
@@ -31,10 +32,8 @@ pub struct Facts {
     pub access_key_id: Option<String>,
     /// The user owning the AccessKey; set only once the request authenticated.
     pub user: Option<String>,
-    /// The key: the reply's `KeyId` on success, else the `KeyId` parameter as given.
-    pub key_id: Option<String>,
-    /// The key version from the reply, when it names one.
-    pub key_version_id: Option<String>,
+    /// The key and version: as the request named them, then as the operation used them.
+    pub event: AuditEvent,
     /// `OK`, or the Alibaba error `Code` the request ended in.
     pub outcome: Option<&'static str>,
 }
@@ -51,7 +50,7 @@ impl Facts {
             .map(|a| a.credential);
         let claimed = params.optional("AccessKeyId").or(v3_credential);
         self.access_key_id = claimed.map(bounded);
-        self.key_id = params.optional("KeyId").map(bounded);
+        self.event.key_id = params.optional("KeyId").map(bounded);
     }
 
     /// Notes the authenticated caller.
@@ -68,10 +67,10 @@ impl Facts {
             .or_else(|| fields.get("KeyMetadata").and_then(|m| m.get("KeyId")))
             .and_then(Value::as_str);
         if let Some(id) = key_id {
-            self.key_id = Some(bounded(id));
+            self.event.key_id = Some(bounded(id));
         }
         if let Some(version) = fields.get("KeyVersionId").and_then(Value::as_str) {
-            self.key_version_id = Some(bounded(version));
+            self.event.key_version_id = Some(bounded(version));
         }
     }
 }
@@ -120,8 +119,8 @@ impl Record<'_> {
             user: f.user.as_deref(),
             source: self.source,
             action: f.action,
-            key_id: f.key_id.as_deref(),
-            key_version_id: f.key_version_id.as_deref(),
+            key_id: f.event.key_id.as_deref().map(bounded_str),
+            key_version_id: f.event.key_version_id.as_deref().map(bounded_str),
             outcome: f.outcome,
             status: self.status,
             latency_us: self.latency_us,
@@ -167,11 +166,16 @@ fn timestamp_slow(t: OffsetDateTime) -> String {
 
 /// `value`, cut to at most [`MAX_ID_BYTES`] on a character boundary.
 fn bounded(value: &str) -> String {
+    bounded_str(value).to_owned()
+}
+
+/// `value` cut to [`MAX_ID_BYTES`] at a character boundary.
+fn bounded_str(value: &str) -> &str {
     let mut end = value.len().min(MAX_ID_BYTES);
     while !value.is_char_boundary(end) {
         end -= 1;
     }
-    value[..end].to_owned()
+    &value[..end]
 }
 
 #[cfg(test)]
@@ -248,7 +252,7 @@ mod tests {
         assert_eq!(facts.action, None);
         assert_eq!(facts.access_key_id.as_deref(), Some("LTAIv3"));
         assert_eq!(facts.user, None);
-        assert_eq!(facts.key_id.as_ref().unwrap().len(), MAX_ID_BYTES);
+        assert_eq!(facts.event.key_id.as_ref().unwrap().len(), MAX_ID_BYTES);
         let record = Record {
             time: OffsetDateTime::UNIX_EPOCH,
             request_id: "R",
@@ -288,6 +292,6 @@ mod tests {
             unreachable!()
         };
         facts.saw_reply(&reply);
-        assert_eq!(facts.key_id.as_deref(), Some("new"));
+        assert_eq!(facts.event.key_id.as_deref(), Some("new"));
     }
 }

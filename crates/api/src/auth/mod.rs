@@ -20,21 +20,13 @@ use openkms_core::service::Credential;
 use crate::rpc::{Params, RpcError};
 use nonce::{NonceCache, Refusal};
 
-/// The authenticated caller of a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    /// The AccessKeyId that signed the request.
-    pub access_key_id: String,
-    /// The user owning that AccessKey.
-    pub user: String,
-}
+pub use openkms_ops::Caller;
 
-impl Caller {
-    fn of(credential: &Credential) -> Self {
-        Self {
-            access_key_id: credential.access_key_id.clone(),
-            user: credential.user.clone(),
-        }
+/// The caller a credential signs as.
+pub(crate) fn caller_of(credential: &Credential) -> Caller {
+    Caller {
+        access_key_id: credential.access_key_id.clone(),
+        user: credential.user.clone(),
     }
 }
 

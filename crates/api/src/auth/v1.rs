@@ -8,7 +8,7 @@
 use openkms_core::KeyService;
 use openkms_sign::v1_string_to_sign;
 
-use super::{Caller, RequestView, Signed, window};
+use super::{RequestView, Signed, window};
 use crate::rpc::RpcError;
 
 /// Verifies a V1-signed request at time `now`.
@@ -33,7 +33,7 @@ pub async fn verify<'a>(
         return Err(RpcError::SignatureMismatch(string_to_sign));
     }
     Ok(Signed {
-        caller: Caller::of(&credential),
+        caller: super::caller_of(&credential),
         timestamp,
         nonce,
     })

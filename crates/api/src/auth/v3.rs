@@ -12,7 +12,7 @@ use openkms_sign::{
     parse_authorization, sha256_hex, v3_canonical_request, v3_string_to_sign, v3_verify,
 };
 
-use super::{Caller, RequestView, Signed, active_credential, window};
+use super::{RequestView, Signed, active_credential, window};
 use crate::rpc::RpcError;
 
 /// Headers every V3 request must sign.
@@ -68,7 +68,7 @@ pub async fn verify<'a>(
         return Err(RpcError::SignatureMismatch(string_to_sign));
     }
     Ok(Signed {
-        caller: Caller::of(&credential),
+        caller: super::caller_of(&credential),
         timestamp,
         nonce,
     })

@@ -6,6 +6,7 @@
 //! such as `{"Keys":{"Key":[…]}}` into repeated elements. Choosing the status is not done here.
 
 use bytes::Bytes;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::error::WireError;
@@ -69,6 +70,65 @@ pub fn success(
     }
 }
 
+/// Renders a typed success: the reply's fields plus `RequestId`, last. JSON is written
+/// straight from the reply; XML goes through a JSON value, whose strings are wiped after
+/// (they may hold a plaintext).
+pub fn typed<T: Serialize>(format: Format, action: &str, reply: &T, request_id: &str) -> Rendered {
+    let body = match format {
+        Format::Json => json_struct_with_request_id(reply, request_id),
+        Format::Xml => {
+            let mut value = serde_json::to_value(reply).unwrap_or(Value::Null);
+            let mut fields = match value.take() {
+                Value::Object(fields) => fields,
+                _ => Map::new(),
+            };
+            fields.insert("RequestId".to_owned(), Value::String(request_id.to_owned()));
+            let text = xml_document(&format!("{action}Response"), &fields).into_bytes();
+            wipe_map(&mut fields);
+            text
+        }
+    };
+    Rendered {
+        status: 200,
+        content_type: format.content_type(),
+        body: body.into(),
+    }
+}
+
+/// The JSON object of `reply` with `RequestId` appended as its last member.
+fn json_struct_with_request_id<T: Serialize>(reply: &T, request_id: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    // Serializing strings and numbers into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut out, reply);
+    append_request_id(out, request_id)
+}
+
+/// Replaces the closing brace of the JSON object in `out` with `,"RequestId":…}`.
+fn append_request_id(mut out: Vec<u8>, request_id: &str) -> Vec<u8> {
+    out.pop(); // its closing brace
+    if out.last() != Some(&b'{') {
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"RequestId\":");
+    let _ = serde_json::to_writer(&mut out, request_id);
+    out.push(b'}');
+    out
+}
+
+/// Overwrites every string in `fields` with zeros before it is freed.
+fn wipe_map(fields: &mut Map<String, Value>) {
+    fields.values_mut().for_each(wipe);
+}
+
+fn wipe(value: &mut Value) {
+    match value {
+        Value::String(s) => zeroize::Zeroize::zeroize(s),
+        Value::Array(items) => items.iter_mut().for_each(wipe),
+        Value::Object(map) => wipe_map(map),
+        _ => {}
+    }
+}
+
 /// Renders an error body with its status.
 pub fn error(format: Format, err: &WireError, request_id: &str, host_id: &str) -> Rendered {
     let mut fields = Map::new();
@@ -95,19 +155,15 @@ fn json_with_request_id(fields: &Map<String, Value>, request_id: &str) -> Vec<u8
     let mut out = Vec::with_capacity(256);
     // Serializing a map of JSON values into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut out, fields);
-    out.pop(); // its closing brace
-    if !fields.is_empty() {
-        out.push(b',');
-    }
-    out.extend_from_slice(b"\"RequestId\":");
-    let _ = serde_json::to_writer(&mut out, request_id);
-    out.push(b'}');
-    out
+    append_request_id(out, request_id)
 }
 
 fn xml_document(root: &str, fields: &Map<String, Value>) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
-    xml_element(&mut out, root, &Value::Object(fields.clone()));
+    // The root element written here rather than from a copy of `fields` as a value.
+    open_tag(&mut out, root);
+    fields.iter().for_each(|(k, v)| xml_element(&mut out, k, v));
+    close_tag(&mut out, root);
     out
 }
 
@@ -119,15 +175,23 @@ fn xml_element(out: &mut String, name: &str, value: &Value) {
         }
         return;
     }
-    out.push('<');
-    out.push_str(name);
-    out.push('>');
+    open_tag(out, name);
     match value {
         Value::Object(map) => map.iter().for_each(|(k, v)| xml_element(out, k, v)),
         Value::String(s) => xml_escape(out, s),
         Value::Null => {}
         other => out.push_str(&other.to_string()),
     }
+    close_tag(out, name);
+}
+
+fn open_tag(out: &mut String, name: &str) {
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+}
+
+fn close_tag(out: &mut String, name: &str) {
     out.push_str("</");
     out.push_str(name);
     out.push('>');

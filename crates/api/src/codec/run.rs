@@ -1,0 +1,152 @@
+//! Running one decoded request: the dispatch table and the generic path every operation
+//! takes (decode, authorize and run through the engine, encode).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use openkms_core::KeyService;
+use openkms_ops::{AuditEvent, Caller, Engine, OpName, Origin};
+
+use super::{Wire, version};
+use crate::action::spec::{ActionSpec, DRY_RUN};
+use crate::rpc::reply::{self, Format, Rendered};
+use crate::rpc::{Params, RpcError};
+
+/// A boxed future of a rendered reply.
+pub type Reply<'a> = Pin<Box<dyn Future<Output = Result<Rendered, RpcError>> + Send + 'a>>;
+
+/// What a request needs besides its decoded operation.
+pub struct Exchange<'a> {
+    /// The engine.
+    pub engine: &'a Engine,
+    /// The authenticated caller.
+    pub caller: &'a Caller,
+    /// Where it came from.
+    pub origin: Origin,
+    /// The reply format.
+    pub format: Format,
+    /// The reply's RequestId.
+    pub request_id: &'a str,
+    /// The audit facts the operation adds to.
+    pub event: &'a mut AuditEvent,
+}
+
+/// A request decoded (or not) into its operation, waiting for authentication.
+pub trait Pending: Send {
+    /// Notes what the request names, for its audit line.
+    fn audit(&self, event: &mut AuditEvent);
+    /// Authorizes, runs and renders it.
+    fn run<'a>(self: Box<Self>, exchange: Exchange<'a>) -> Reply<'a>;
+}
+
+/// One served action: its name, parameters and decoder.
+pub struct Endpoint {
+    /// The operation's name.
+    pub name: OpName,
+    /// What it takes on the wire.
+    pub spec: &'static ActionSpec,
+    decode: fn(&Params, &KeyService) -> Box<dyn Pending>,
+}
+
+impl Endpoint {
+    /// The API version it is served under.
+    pub fn version(&self) -> &'static str {
+        version(self.name.service)
+    }
+
+    /// Decodes a request's parameters into its pending operation.
+    pub fn decode(&self, params: &Params, kms: &KeyService) -> Box<dyn Pending> {
+        (self.decode)(params, kms)
+    }
+
+    const fn of<O: Wire>() -> Self {
+        Self {
+            name: O::NAME,
+            spec: &O::SPEC,
+            decode: decode::<O>,
+        }
+    }
+}
+
+macro_rules! table {
+    ($($op:path),* $(,)?) => {
+        /// Every served action, in registry order.
+        static ENDPOINTS: &[Endpoint] = &[$(Endpoint::of::<$op>()),*];
+    };
+}
+openkms_ops::for_each_operation!(table);
+
+/// Every served action.
+pub fn endpoints() -> &'static [Endpoint] {
+    ENDPOINTS
+}
+
+/// The action `name` of API `version`, if served.
+pub fn endpoint(version_name: &str, name: &str) -> Option<&'static Endpoint> {
+    ENDPOINTS
+        .iter()
+        .find(|e| e.name.action == name && e.version() == version_name)
+}
+
+/// A decoded request: the operation or why it could not be read, and `DryRun`.
+struct Decoded<O>(Result<(O, bool), RpcError>);
+
+fn decode<O: Wire>(params: &Params, kms: &KeyService) -> Box<dyn Pending> {
+    let op = dry_run::<O>(params).and_then(|dry| Ok((O::decode(params, kms)?, dry)));
+    Box::new(Decoded::<O>(op))
+}
+
+/// `DryRun`, for the actions that take it (read before the other parameters).
+fn dry_run<O: Wire>(params: &Params) -> Result<bool, RpcError> {
+    match O::SPEC.params.contains(&DRY_RUN) {
+        true => params.bool_or("DryRun", false),
+        false => Ok(false),
+    }
+}
+
+impl<O: Wire> Pending for Decoded<O> {
+    fn audit(&self, event: &mut AuditEvent) {
+        if let Ok((op, _)) = &self.0 {
+            op.audit_request(event);
+        }
+    }
+
+    fn run<'a>(self: Box<Self>, ex: Exchange<'a>) -> Reply<'a> {
+        Box::pin(run::<O>(self.0, ex))
+    }
+}
+
+async fn run<O: Wire>(
+    decoded: Result<(O, bool), RpcError>,
+    ex: Exchange<'_>,
+) -> Result<Rendered, RpcError> {
+    let kms = ex.engine.kms().as_ref();
+    let (op, dry_run) = match decoded {
+        Ok(decoded) => decoded,
+        Err(e) => {
+            let fallback = O::fallback(kms);
+            let authorized = ex
+                .engine
+                .authorize_undecoded(ex.caller, ex.origin, O::NAME, fallback);
+            authorized.await.map_err(O::error)?;
+            return Err(e);
+        }
+    };
+    let output = ex
+        .engine
+        .run(ex.caller, ex.origin, op, ex.event)
+        .await
+        .map_err(O::error)?;
+    if dry_run {
+        // The dry-run actions have no side effects, so checking everything and then
+        // withholding the result is exactly "would have succeeded" (§6.3).
+        return Err(RpcError::DryRunOperation);
+    }
+    let reply = O::encode(&output, kms)?;
+    Ok(reply::typed(
+        ex.format,
+        O::NAME.action,
+        &reply,
+        ex.request_id,
+    ))
+}

@@ -1,0 +1,159 @@
+//! The engine: every operation runs through [`Engine::run`], the same way, once each step.
+//!
+//! 1. authorize: the root identity may do everything; any other caller is checked for every
+//!    [`Touch`] the operation lists, by the core's policy evaluation, and a key named by alias
+//!    is replaced by the key id that was checked;
+//! 2. execute the operation through the core;
+//! 3. note what it acted on in the [`AuditEvent`].
+//!
+//! A refused request changes nothing: the decision is made before the operation runs.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use openkms_core::policy::ConditionContext;
+use openkms_core::service::{AccessRequest, ROOT_USER, Target};
+use openkms_core::{EncryptionContext, KeyRef, KeyService, KmsError};
+
+use crate::{AuditEvent, OpName, Operation, Touch};
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The AccessKeyId that signed the request.
+    pub access_key_id: String,
+    /// The user owning that AccessKey.
+    pub user: String,
+}
+
+impl Caller {
+    /// Whether the caller is the root identity, which every policy allows.
+    pub fn is_root(&self) -> bool {
+        self.user == ROOT_USER
+    }
+}
+
+/// Where a request came from, for policy conditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    /// The client's address, when known.
+    pub source_ip: Option<IpAddr>,
+    /// Whether it came over TLS.
+    pub secure: bool,
+}
+
+/// One request's context as operations see it: the core, and who is calling.
+#[derive(Clone, Copy)]
+pub struct Call<'a> {
+    /// The key service.
+    pub kms: &'a KeyService,
+    /// Who is calling.
+    pub caller: &'a Caller,
+}
+
+/// Runs operations: authorize, execute, audit.
+pub struct Engine {
+    kms: Arc<KeyService>,
+}
+
+impl Engine {
+    /// The engine over `kms`.
+    pub fn new(kms: Arc<KeyService>) -> Self {
+        Self { kms }
+    }
+
+    /// The key service behind the engine.
+    pub fn kms(&self) -> &Arc<KeyService> {
+        &self.kms
+    }
+
+    /// Authorizes, runs and audits `op` for `caller`.
+    pub async fn run<O: Operation>(
+        &self,
+        caller: &Caller,
+        origin: Origin,
+        mut op: O,
+        event: &mut AuditEvent,
+    ) -> Result<O::Output, KmsError> {
+        let call = Call {
+            kms: &self.kms,
+            caller,
+        };
+        op.audit_request(event);
+        self.authorize(&call, origin, O::NAME, op.touches(&call))
+            .await?;
+        let output = op.execute(&call).await?;
+        O::audit_output(&output, event);
+        Ok(output)
+    }
+
+    /// Authorizes a request that could not be decoded, against what it would have touched
+    /// had its names not been readable (`fallback`): a refused caller learns nothing of its
+    /// parameters' validity.
+    pub async fn authorize_undecoded(
+        &self,
+        caller: &Caller,
+        origin: Origin,
+        name: OpName,
+        fallback: Vec<Touch<'_>>,
+    ) -> Result<(), KmsError> {
+        let call = Call {
+            kms: &self.kms,
+            caller,
+        };
+        self.authorize(&call, origin, name, fallback).await
+    }
+
+    async fn authorize(
+        &self,
+        call: &Call<'_>,
+        origin: Origin,
+        name: OpName,
+        touches: Vec<Touch<'_>>,
+    ) -> Result<(), KmsError> {
+        if call.caller.is_root() {
+            return Ok(());
+        }
+        let action = name.policy_action();
+        for touch in touches {
+            let (target, context, pin) = split(touch);
+            let request = AccessRequest {
+                action: action.clone(),
+                target,
+                context: self.conditions(origin, context),
+            };
+            let checked = self.kms.authorize(&call.caller.user, request).await?;
+            if let (Some(key), Some(id)) = (pin, checked) {
+                *key = KeyRef::Id(id);
+            }
+        }
+        Ok(())
+    }
+
+    fn conditions(&self, origin: Origin, context: Option<&EncryptionContext>) -> ConditionContext {
+        let encryption_context: BTreeMap<String, String> = context
+            .map(|c| {
+                c.entries()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        ConditionContext {
+            source_ip: origin.source_ip,
+            current_time: self.kms.clock().now(),
+            secure_transport: origin.secure,
+            encryption_context,
+        }
+    }
+}
+
+/// A touch as the core's target, its context, and the key reference to pin.
+fn split(touch: Touch<'_>) -> (Target, Option<&EncryptionContext>, Option<&mut KeyRef>) {
+    match touch {
+        Touch::Key { key, context } => (Target::Key(key.clone()), context, Some(key)),
+        Touch::Named(key) => (Target::Key(key), None, None),
+        Touch::Ciphertext { blob, context } => (Target::Ciphertext(blob.to_vec()), context, None),
+        Touch::Resources(arns) => (Target::Resources(arns), None, None),
+    }
+}

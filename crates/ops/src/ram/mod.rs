@@ -1,0 +1,1 @@
+//! The RAM operations (users, AccessKeys, policies, attachments), one file each.

@@ -1,0 +1,70 @@
+//! What an operation touches: a key (by reference, resolved in place), the key behind a
+//! ciphertext, or resources named by ARN (aliases, RAM users and policies, the account's key
+//! and alias containers).
+//!
+//! Operations build their [`Touch`] list from their typed request; the engine asks the core
+//! for each one.
+
+use openkms_core::{EncryptionContext, KeyRef, KeyService};
+
+/// One thing a request touches.
+#[derive(Debug)]
+pub enum Touch<'a> {
+    /// The key a request names, with the context it binds (for `kms:EncryptionContext`
+    /// conditions). The engine rewrites an alias to the key id it checked, so the operation
+    /// runs on exactly that key.
+    Key {
+        /// The key as named; resolved in place.
+        key: &'a mut KeyRef,
+        /// The request's EncryptionContext, if it has one.
+        context: Option<&'a EncryptionContext>,
+    },
+    /// An alias named as a key reference, checked but not pinned (DeleteAlias acts on the
+    /// alias itself).
+    Named(KeyRef),
+    /// The key that made a ciphertext, with the context the request gives for it.
+    Ciphertext {
+        /// The ciphertext blob.
+        blob: &'a [u8],
+        /// The request's EncryptionContext for it.
+        context: Option<&'a EncryptionContext>,
+    },
+    /// Resources named by ARN.
+    Resources(Vec<String>),
+}
+
+impl<'a> Touch<'a> {
+    /// A key, without context.
+    pub fn key(key: &'a mut KeyRef) -> Self {
+        Self::Key { key, context: None }
+    }
+
+    /// A key with the request's context.
+    pub fn key_with(key: &'a mut KeyRef, context: &'a EncryptionContext) -> Self {
+        Self::Key {
+            key,
+            context: Some(context),
+        }
+    }
+
+    /// One resource ARN.
+    pub fn resource(arn: String) -> Self {
+        Self::Resources(vec![arn])
+    }
+
+    /// The account's key container `acs:kms:<region>:<account>:key`, which Alibaba documents
+    /// as the resource of CreateKey and ListKeys, and which a request whose key cannot be read
+    /// is checked against.
+    pub fn key_container(kms: &KeyService) -> Self {
+        Self::resource(container(kms, "key"))
+    }
+
+    /// The account's alias container `acs:kms:<region>:<account>:alias` (ListAliases).
+    pub fn alias_container(kms: &KeyService) -> Self {
+        Self::resource(container(kms, "alias"))
+    }
+}
+
+fn container(kms: &KeyService, name: &str) -> String {
+    format!("acs:kms:{}:{}:{name}", kms.region_id(), kms.account_id())
+}
