@@ -6,7 +6,7 @@
 //! shared with the client.
 
 use openkms_core::KeyService;
-use openkms_sign::v1_string_to_sign;
+use openkms_sign::{V1SigningKey, v1_string_to_sign};
 
 use super::{RequestView, Signed, window};
 use crate::rpc::RpcError;
@@ -29,7 +29,10 @@ pub async fn verify<'a>(
     let timestamp = window::check(p.required("Timestamp")?, now, window_secs)?;
     let credential = super::active_credential(service, access_key_id).await?;
     let string_to_sign = v1_string_to_sign(request.method, p.pairs());
-    if !credential.v1_key.verify(&string_to_sign, signature) {
+    if !credential
+        .derived(V1SigningKey::new)
+        .verify(&string_to_sign, signature)
+    {
         return Err(RpcError::SignatureMismatch(string_to_sign));
     }
     Ok(Signed {

@@ -4,9 +4,8 @@
 //! memory, once unwrapped, in [`SecretBytes`]. Checking a request's signature is the api
 //! crate's job; this module only answers "which secret does this AccessKeyId have".
 
-use std::sync::Arc;
-
-use openkms_sign::V1SigningKey;
+use std::any::Any;
+use std::sync::{Arc, OnceLock};
 
 use super::KeyService;
 use crate::error::KmsError;
@@ -23,7 +22,6 @@ pub(super) const WRAP_LABEL_AK: &str = "access-key";
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// An AccessKey ready for signature checks.
-#[derive(Debug)]
 pub struct Credential {
     /// The AccessKeyId.
     pub access_key_id: String,
@@ -31,11 +29,55 @@ pub struct Credential {
     pub user: String,
     /// The secret.
     pub secret: SecretBytes,
-    /// The HMAC key of signature V1 derived from the secret, kept so that checking a request
-    /// does not derive it again.
-    pub v1_key: V1SigningKey,
     /// Whether the key may sign requests.
     pub active: bool,
+    /// A key a front end derives from the secret (a signature scheme's prepared HMAC key),
+    /// kept with the cached credential so that checking a request does not derive it again.
+    /// The core neither knows nor reads it.
+    derived: OnceLock<Box<dyn Any + Send + Sync>>,
+}
+
+impl Credential {
+    /// The front end's key derived from the secret by `derive`, made on first use. One
+    /// front end's type per credential: a second type is derived afresh on every call.
+    pub fn derived<T: Any + Send + Sync>(&self, derive: impl Fn(&[u8]) -> T) -> Derived<'_, T> {
+        let boxed = self
+            .derived
+            .get_or_init(|| Box::new(derive(self.secret.expose_secret())));
+        match boxed.downcast_ref::<T>() {
+            Some(kept) => Derived::Kept(kept),
+            None => Derived::Fresh(derive(self.secret.expose_secret())),
+        }
+    }
+}
+
+/// A key derived from a credential's secret: the one kept with it, or a fresh one.
+pub enum Derived<'a, T> {
+    /// The kept key.
+    Kept(&'a T),
+    /// Derived for this call (another front end's type is kept).
+    Fresh(T),
+}
+
+impl<T> std::ops::Deref for Derived<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        match self {
+            Self::Kept(kept) => kept,
+            Self::Fresh(fresh) => fresh,
+        }
+    }
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("access_key_id", &self.access_key_id)
+            .field("user", &self.user)
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A root AccessKey pair, as offered at first start.
@@ -120,9 +162,9 @@ impl KeyService {
         let cred = Arc::new(Credential {
             access_key_id: rec.access_key_id,
             user: rec.user,
-            v1_key: V1SigningKey::new(secret.expose_secret()),
             secret,
             active: rec.active,
+            derived: OnceLock::new(),
         });
         self.cache.put_loaded_credential(cred.clone(), generation);
         Ok(Some(cred))

@@ -23,7 +23,7 @@ mod versions;
 
 use std::sync::Arc;
 
-pub use access::{Credential, RootAccessKey};
+pub use access::{Credential, Derived, RootAccessKey};
 pub use authorize::{AccessRequest, Target, default_key_policy};
 pub use crypto_ops::{
     DataKeyOutput, DecryptOutput, EncryptOutput, MAX_DATA_KEY_BYTES, MAX_PLAINTEXT_BYTES,
