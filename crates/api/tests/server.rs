@@ -290,6 +290,12 @@ async fn shutdown_lets_a_request_whose_body_is_still_arriving_finish() {
         assert!(Instant::now() < deadline, "still accepting after shutdown");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // `serve` waits for the request (a moment's grace lets a `serve` that did not return).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        server.is_serving(),
+        "serve returned with a request in flight"
+    );
     conn.send(rest).await;
     let reply = conn.read_reply(PROMPTLY).await;
     assert_eq!(

@@ -142,6 +142,11 @@ impl TestServer {
             .expect("serve returned Ok");
     }
 
+    /// Whether `serve` has not returned yet.
+    pub fn is_serving(&self) -> bool {
+        self.served.as_ref().is_some_and(|s| !s.is_finished())
+    }
+
     /// Whether a new TCP connection to the server is refused now.
     pub async fn refuses_connections(&self) -> bool {
         matches!(
