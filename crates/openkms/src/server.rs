@@ -1,11 +1,16 @@
 //! `openkms server`: start-up as a sequence of named steps, then serve until a signal.
 //!
 //! warm_rng → load_config → prepare_data_dir → open_store → unlock_root_key → open_service →
-//! ensure_root_credentials → open_audit → tls_config → bind → serve → close the audit log. Each step fails with one line that
-//! says what is wrong and what to do. The request handling itself is the api crate's.
+//! ensure_root_credentials → open_audit → tls_config → bind → serve (with the background key
+//! work beside it, stopped by the same signal) → wait for the background work → close the
+//! audit log. Each step fails with one line that says what is wrong and what to do. The
+//! request handling itself is the api crate's; the background loop is [`due_work`]'s.
+
+mod due_work;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use openkms_api::audit::AuditLog;
@@ -22,7 +27,9 @@ use crate::{files, tls};
 /// Largest request body accepted, in bytes (a 6 KB plaintext percent-encoded fits easily).
 const MAX_BODY_BYTES: usize = 64 * 1024;
 /// How often due deletions and rotations are looked for (and cache counters exported).
-const DUE_WORK_PERIOD: std::time::Duration = std::time::Duration::from_secs(10);
+const DUE_WORK_PERIOD: Duration = Duration::from_secs(10);
+/// How long the exit waits for a background pass under way (e.g. a slow database).
+const DUE_WORK_GRACE: Duration = Duration::from_secs(30);
 /// Environment variable that may carry the root key (base64) instead of the file.
 const ENV_ROOT_KEY: &str = "OPENKMS_ROOT_KEY";
 /// Environment variables that name the root AccessKey at first start.
@@ -55,24 +62,14 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     let service = Arc::new(open_service(store, root, &config).await?);
     ensure_root_credentials(&service, &config.data_dir).await?;
     let audit = open_audit(&config)?;
-    if let Some(addr) = config.metrics_listen {
-        let buckets = [
-            0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
-        ];
-        metrics_exporter_prometheus::PrometheusBuilder::new()
-            .set_buckets(&buckets)
-            .context("metrics buckets")?
-            .with_http_listener(addr)
-            .install()
-            .with_context(|| format!("metrics_listen: cannot serve metrics on {addr}"))?;
-        tracing::info!(%addr, "Prometheus metrics on /metrics");
-    }
+    install_metrics(&config)?;
     let tls = tls::server_config(&config)?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listen: cannot bind {}", config.listen))?;
     announce(&listener, &config)?;
-    tokio::spawn(run_due_work(service.clone()));
+    let (stop, stop_signal) = due_work::stop_channel();
+    let jobs = tokio::spawn(due_work::run(service.clone(), DUE_WORK_PERIOD, stop_signal));
     let app = App::new(service, MAX_BODY_BYTES).over_tls(tls.is_some());
     let app = Arc::new(match &audit {
         Some(log) => app.with_audit(log.clone()),
@@ -82,11 +79,35 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         tls,
         ..ServerOptions::default()
     };
-    openkms_api::serve(listener, app, options, shutdown_signal()).await?;
+    let shutdown = async move {
+        shutdown_signal().await;
+        stop.stop();
+    };
+    let served = openkms_api::serve(listener, app, options, shutdown).await;
+    wait_for_due_work(jobs).await;
+    served?;
     if let Some(log) = audit {
         log.close();
     }
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Serves Prometheus metrics on `metrics_listen`, when set.
+fn install_metrics(config: &ServerConfig) -> anyhow::Result<()> {
+    let Some(addr) = config.metrics_listen else {
+        return Ok(());
+    };
+    let buckets = [
+        0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+    ];
+    metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets(&buckets)
+        .context("metrics buckets")?
+        .with_http_listener(addr)
+        .install()
+        .with_context(|| format!("metrics_listen: cannot serve metrics on {addr}"))?;
+    tracing::info!(%addr, "Prometheus metrics on /metrics");
     Ok(())
 }
 
@@ -248,26 +269,13 @@ fn announce(listener: &TcpListener, config: &ServerConfig) -> anyhow::Result<()>
     Ok(())
 }
 
-/// Destroys keys whose pending window ended and rotates keys that are due, at start (catching
-/// up on whatever fell due while the server was down) and then every `DUE_WORK_PERIOD`.
-async fn run_due_work(service: Arc<KeyService>) {
-    let mut tick = tokio::time::interval(DUE_WORK_PERIOD);
-    loop {
-        tick.tick().await;
-        let (hits, misses) = service.cache_stats();
-        metrics::counter!("openkms_key_cache_hits_total").absolute(hits);
-        metrics::counter!("openkms_key_cache_misses_total").absolute(misses);
-        match service.run_due().await {
-            Ok(w) if w.destroyed + w.rotated > 0 => {
-                tracing::info!(
-                    destroyed = w.destroyed,
-                    rotated = w.rotated,
-                    "due key work done"
-                );
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "due key work failed; will retry"),
-        }
+/// Waits (boundedly) for the background loop, which the shutdown signal (or `serve`
+/// returning, which drops its stop) has told to finish its pass and exit.
+async fn wait_for_due_work(jobs: tokio::task::JoinHandle<()>) {
+    match tokio::time::timeout(DUE_WORK_GRACE, jobs).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "background key work ended abnormally"),
+        Err(_) => tracing::warn!("shutdown: background key work still running; leaving it"),
     }
 }
 

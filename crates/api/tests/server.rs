@@ -1,0 +1,355 @@
+//! The server path in process: `openkms_api::serve` on `127.0.0.1:0` with a real listener,
+//! HTTP/1.1 and TLS, `App::handle`, the signing client and the SQLite store.
+//!
+//! Owns: a signed Encrypt/Decrypt round trip over HTTPS and HTTP, the Alibaba error envelope
+//! (unknown key, bad signature, unsigned request) with its exact values, XML replies, and
+//! graceful shutdown (a request whose body is still arriving completes, new connections are
+//! refused, `serve` returns within a bound). Not here: each action's rules (the core's and the
+//! actions' tests, the Python and npm suites) or authorization (`authorization.rs`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use openkms_api::ServerOptions;
+use openkms_client::{ClientError, ParamPlacement, RawRequest, SignatureMode};
+use serde_json::Value;
+use support::{AK_SECRET, BareConnection, TestServer, Transport};
+
+/// The `HostId` of every error from a server in cn-hangzhou.
+const HOST_ID: &str = "openkms.cn-hangzhou";
+const JSON: &str = "application/json;charset=utf-8";
+const XML: &str = "text/xml;charset=utf-8";
+/// A generous bound for anything that should be immediate.
+const PROMPTLY: Duration = Duration::from_secs(10);
+
+/// `RequestId`s are uppercase UUIDs.
+fn assert_request_id(id: &str) {
+    let shape: Vec<usize> = id.split('-').map(str::len).collect();
+    assert_eq!(
+        shape,
+        [8, 4, 4, 4, 12],
+        "RequestId {id:?} is not UUID-shaped"
+    );
+    assert!(
+        id.chars()
+            .all(|c| c == '-' || c.is_ascii_digit() || c.is_ascii_uppercase()),
+        "RequestId {id:?} is not uppercase hex"
+    );
+}
+
+fn members(body: &Value) -> Vec<&str> {
+    let mut names: Vec<&str> = body
+        .as_object()
+        .expect("a JSON object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    names.sort_unstable();
+    names
+}
+
+/// The fields of an API error, checked against the envelope every error has (§4.2).
+fn api_error(err: ClientError) -> (u16, Value) {
+    let ClientError::Api {
+        status,
+        code,
+        request_id,
+        body,
+        ..
+    } = err
+    else {
+        panic!("expected an API error, got {err}");
+    };
+    assert_eq!(
+        members(&body),
+        ["Code", "HostId", "Message", "Recommend", "RequestId"]
+    );
+    assert_eq!(body["Code"], code.as_str());
+    assert_eq!(body["RequestId"], request_id.as_str());
+    assert_request_id(&request_id);
+    assert_eq!(body["HostId"], HOST_ID);
+    (status, *body)
+}
+
+async fn round_trip(transport: Transport) {
+    let server = TestServer::start(transport).await;
+    let key = server.key().await;
+    let plaintext = "aGVsbG8gd29ybGQ=";
+    let sealed = server
+        .client
+        .call("Encrypt", &[("KeyId", &key), ("Plaintext", plaintext)])
+        .await
+        .expect("Encrypt succeeds");
+    assert_eq!(
+        members(&sealed),
+        ["CiphertextBlob", "KeyId", "KeyVersionId", "RequestId"]
+    );
+    assert_eq!(sealed["KeyId"], key.as_str());
+    assert_request_id(sealed["RequestId"].as_str().unwrap());
+    let blob = sealed["CiphertextBlob"].as_str().unwrap();
+    assert!(!blob.is_empty() && !blob.contains(plaintext));
+    let opened = server
+        .client
+        .call("Decrypt", &[("CiphertextBlob", blob)])
+        .await
+        .expect("Decrypt succeeds");
+    assert_eq!(
+        members(&opened),
+        ["KeyId", "KeyVersionId", "Plaintext", "RequestId"]
+    );
+    assert_eq!(opened["Plaintext"], plaintext);
+    assert_eq!(opened["KeyId"], key.as_str());
+    assert_eq!(opened["KeyVersionId"], sealed["KeyVersionId"]);
+    assert_request_id(opened["RequestId"].as_str().unwrap());
+    assert_ne!(opened["RequestId"], sealed["RequestId"], "a RequestId each");
+}
+
+#[tokio::test]
+async fn encrypt_then_decrypt_over_https() {
+    round_trip(Transport::Https).await;
+}
+
+#[tokio::test]
+async fn encrypt_then_decrypt_over_plain_http() {
+    round_trip(Transport::Http).await;
+}
+
+#[tokio::test]
+async fn an_unknown_key_is_404_forbidden_key_not_found() {
+    let server = TestServer::start(Transport::Https).await;
+    let missing = "2a0b4c1e-0000-4000-8000-000000000000";
+    let prepared = server
+        .client
+        .prepare(
+            RawRequest::new("Encrypt")
+                .param("KeyId", missing)
+                .param("Plaintext", "eA=="),
+        )
+        .unwrap();
+    let raw = server.client.send(&prepared).await.unwrap();
+    assert_eq!(raw.headers["content-type"], JSON);
+    let (status, body) = api_error(raw.into_result().unwrap_err());
+    assert_eq!(status, 404);
+    assert_eq!(body["Code"], "Forbidden.KeyNotFound");
+    assert_eq!(body["Message"], "The specified Key is not found.");
+    assert_eq!(
+        body["Recommend"],
+        "Check the KeyId; no key with that id or ARN exists."
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_400_signature_does_not_match_with_the_string_to_sign() {
+    let server = TestServer::start(Transport::Https).await;
+    let key = server.key().await;
+    let mut req = RawRequest::new("Encrypt")
+        .param("KeyId", &key)
+        .param("Plaintext", "eA==");
+    req.signing_secret = Some(openkms_client::AccessKeySecret::new(format!(
+        "{AK_SECRET}-wrong"
+    )));
+    let prepared = server.client.prepare(req).unwrap();
+    let raw = server.client.send(&prepared).await.unwrap();
+    let (status, body) = api_error(raw.into_result().unwrap_err());
+    assert_eq!(status, 400);
+    assert_eq!(body["Code"], "SignatureDoesNotMatch");
+    // aliyunsdkcore splits the message on ':' and compares the rest with its own (§2.4).
+    let expected = format!(
+        "Specified signature is not matched with our calculation. server string to sign is:{}",
+        prepared.string_to_sign
+    );
+    assert_eq!(body["Message"], expected.as_str());
+    assert_eq!(
+        body["Recommend"],
+        "Check the AccessKeySecret that signs the request."
+    );
+}
+
+#[tokio::test]
+async fn an_unsigned_request_is_400_missing_parameter_signature() {
+    let server = TestServer::start(Transport::Https).await;
+    let key = server.key().await;
+    let mut req = RawRequest::new("Encrypt")
+        .param("KeyId", &key)
+        .param("Plaintext", "eA==");
+    req.signature = SignatureMode::Omit;
+    let err = server.client.call_with(req).await.unwrap_err();
+    let (status, body) = api_error(err);
+    assert_eq!(status, 400);
+    assert_eq!(body["Code"], "MissingParameter");
+    assert_eq!(
+        body["Message"],
+        "The input parameter \"Signature\" that is mandatory for processing this request is not supplied."
+    );
+    assert_eq!(body["Recommend"], "");
+}
+
+/// The text of the first `<name>…</name>` in `xml`.
+fn xml_field<'a>(xml: &'a str, name: &str) -> &'a str {
+    let open = format!("<{name}>");
+    let start = xml
+        .find(&open)
+        .unwrap_or_else(|| panic!("no <{name}> in {xml}"))
+        + open.len();
+    let len = xml[start..]
+        .find(&format!("</{name}>"))
+        .unwrap_or_else(|| panic!("no </{name}> in {xml}"));
+    &xml[start..start + len]
+}
+
+/// Sends `req` asking for `Format=XML` (the business parameter comes before the client's
+/// own `Format=JSON`, and the first occurrence is the one read); status, type and body.
+async fn send_xml(server: &TestServer, req: RawRequest) -> (u16, String, String) {
+    let mut req = req;
+    req.params.insert(0, ("Format".into(), "XML".into()));
+    let prepared = server.client.prepare(req).unwrap();
+    let raw = server.client.send(&prepared).await.unwrap();
+    let content_type = raw.headers["content-type"].to_str().unwrap().to_owned();
+    let body = String::from_utf8(raw.body.to_vec()).unwrap();
+    (raw.status, content_type, body)
+}
+
+#[tokio::test]
+async fn xml_success_is_an_action_response_element() {
+    let server = TestServer::start(Transport::Https).await;
+    let key = server.key().await;
+    let req = RawRequest::new("Encrypt")
+        .param("KeyId", &key)
+        .param("Plaintext", "eA==");
+    let (status, content_type, body) = send_xml(&server, req).await;
+    assert_eq!((status, content_type.as_str()), (200, XML), "{body}");
+    let prefix = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><EncryptResponse>";
+    assert!(body.starts_with(prefix), "{body}");
+    assert!(body.ends_with("</EncryptResponse>"), "{body}");
+    assert_eq!(xml_field(&body, "KeyId"), key);
+    assert!(!xml_field(&body, "CiphertextBlob").is_empty());
+    assert!(!xml_field(&body, "KeyVersionId").is_empty());
+    assert_request_id(xml_field(&body, "RequestId"));
+}
+
+#[tokio::test]
+async fn xml_error_is_an_error_element_with_the_envelope() {
+    let server = TestServer::start(Transport::Https).await;
+    let req = RawRequest::new("Encrypt")
+        .param("KeyId", "2a0b4c1e-0000-4000-8000-000000000000")
+        .param("Plaintext", "eA==");
+    let (status, content_type, body) = send_xml(&server, req).await;
+    assert_eq!((status, content_type.as_str()), (404, XML), "{body}");
+    let prefix = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error>";
+    assert!(body.starts_with(prefix), "{body}");
+    assert!(body.ends_with("</Error>"), "{body}");
+    assert_eq!(xml_field(&body, "Code"), "Forbidden.KeyNotFound");
+    assert_eq!(
+        xml_field(&body, "Message"),
+        "The specified Key is not found."
+    );
+    assert_eq!(
+        xml_field(&body, "Recommend"),
+        "Check the KeyId; no key with that id or ARN exists."
+    );
+    assert_eq!(xml_field(&body, "HostId"), HOST_ID);
+    assert_request_id(xml_field(&body, "RequestId"));
+}
+
+/// The head of a signed Encrypt whose parameters all travel in a form body, asking for
+/// `100 Continue` so the server says when its handler starts reading the body; and the body.
+async fn encrypt_in_pieces(server: &TestServer) -> (String, Vec<u8>) {
+    let key = server.key().await;
+    let mut req = RawRequest::new("Encrypt")
+        .param("KeyId", &key)
+        .param("Plaintext", "aW4gZmxpZ2h0");
+    req.placement = ParamPlacement::AllInBody;
+    let prepared = server.client.prepare(req).unwrap();
+    let body = prepared.form_body.expect("a form body").into_bytes();
+    let head = format!(
+        "POST / HTTP/1.1\r\nhost: {}\r\ncontent-type: application/x-www-form-urlencoded\r\n\
+         content-length: {}\r\nexpect: 100-continue\r\n\r\n",
+        server.addr,
+        body.len()
+    );
+    (head, body)
+}
+
+#[tokio::test]
+async fn shutdown_lets_a_request_whose_body_is_still_arriving_finish() {
+    let mut server = TestServer::start(Transport::Http).await;
+    let (head, body) = encrypt_in_pieces(&server).await;
+    let mut conn = BareConnection::connect(server.addr).await;
+    conn.send(head.as_bytes()).await;
+    // The handler is reading the body once the server says 100 Continue.
+    let (status, _) = conn.read_head(PROMPTLY).await;
+    assert_eq!(status, 100);
+    let (first, rest) = body.split_at(body.len() / 2);
+    conn.send(first).await;
+    server.trigger_shutdown();
+    let deadline = Instant::now() + PROMPTLY;
+    while !server.refuses_connections().await {
+        assert!(Instant::now() < deadline, "still accepting after shutdown");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // `serve` waits for the request (a moment's grace lets a `serve` that did not return).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        server.is_serving(),
+        "serve returned with a request in flight"
+    );
+    conn.send(rest).await;
+    let reply = conn.read_reply(PROMPTLY).await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert_eq!(reply.header("content-type"), Some(JSON));
+    let json: Value = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(
+        members(&json),
+        ["CiphertextBlob", "KeyId", "KeyVersionId", "RequestId"]
+    );
+    assert!(
+        conn.closed_by_server(PROMPTLY).await,
+        "no keep-alive past shutdown"
+    );
+    server.shutdown(PROMPTLY).await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_idle_keep_alive_connections_at_once() {
+    let options = ServerOptions {
+        drain_timeout: Duration::from_secs(60),
+        ..ServerOptions::default()
+    };
+    let mut server = TestServer::start_with(Transport::Https, options).await;
+    let key = server.key().await;
+    // The client keeps its connection open for the next call.
+    let params = [("KeyId", key.as_str()), ("Plaintext", "eA==")];
+    server.client.call("Encrypt", &params).await.unwrap();
+    let started = Instant::now();
+    server.shutdown(PROMPTLY).await;
+    assert!(started.elapsed() < PROMPTLY);
+    assert!(server.refuses_connections().await);
+    let err = server.client.call("Encrypt", &params).await.unwrap_err();
+    assert!(matches!(err, ClientError::Transport(_)), "{err}");
+}
+
+#[tokio::test]
+async fn shutdown_gives_up_on_a_stalled_request_after_the_drain_timeout() {
+    let options = ServerOptions {
+        drain_timeout: Duration::from_millis(500),
+        ..ServerOptions::default()
+    };
+    let mut server = TestServer::start_with(Transport::Http, options).await;
+    let (head, body) = encrypt_in_pieces(&server).await;
+    let mut conn = BareConnection::connect(server.addr).await;
+    conn.send(head.as_bytes()).await;
+    assert_eq!(conn.read_head(PROMPTLY).await.0, 100);
+    conn.send(&body[..body.len() / 2]).await;
+    // The rest never comes; `serve` still returns, soon after its drain timeout.
+    let started = Instant::now();
+    server.shutdown(PROMPTLY).await;
+    assert!(started.elapsed() >= Duration::from_millis(400));
+}
