@@ -14,6 +14,8 @@ macro_rules! for_each_operation {
             $crate::kms::GenerateDataKey,
             $crate::kms::GenerateDataKeyWithoutPlaintext,
             $crate::kms::ReEncrypt,
+            $crate::kms::DescribeAccountKmsStatus,
+            $crate::kms::GetRandomPassword,
         }
     };
 }

@@ -63,6 +63,12 @@ impl<'a> Touch<'a> {
     pub fn alias_container(kms: &KeyService) -> Self {
         Self::resource(container(kms, "alias"))
     }
+
+    /// The account as a whole, `acs:kms:<region>:<account>:*` (DescribeAccountKmsStatus,
+    /// GetRandomPassword: account-level actions that touch no key).
+    pub fn account(kms: &KeyService) -> Self {
+        Self::resource(container(kms, "*"))
+    }
 }
 
 fn container(kms: &KeyService, name: &str) -> String {
