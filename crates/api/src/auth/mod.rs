@@ -56,8 +56,8 @@ async fn active_credential(
     }
 }
 
-/// What authentication needs to see of a request.
-#[derive(Debug, Clone, Copy)]
+/// What authentication needs to see of a request. No `Debug`: it holds the body.
+#[derive(Clone, Copy)]
 pub struct RequestView<'a> {
     /// The HTTP method, uppercase.
     pub method: &'a str,

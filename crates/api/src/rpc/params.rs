@@ -5,16 +5,22 @@
 //! with the name. Typed getters turn absent or malformed values into the right
 //! [`RpcError`]. What each action requires is decided in that action's module.
 
+use std::fmt;
+
+use zeroize::Zeroizing;
+
 use super::error::RpcError;
 
 /// The decoded parameters of one request.
 ///
 /// Every decoded name and value sits back to back in one string, and each pair is a pair of
-/// ranges into it: parsing a request costs two allocations, not two per parameter.
-#[derive(Debug, Default, Clone)]
+/// ranges into it: parsing a request costs two allocations, not two per parameter. The text
+/// holds plaintexts and is wiped when the parameters are dropped; neither `Debug` nor
+/// `Clone` can copy it out (the `Debug` form lists the names only).
+#[derive(Default)]
 pub struct Params {
     /// The decoded names and values, back to back.
-    text: String,
+    text: Zeroizing<String>,
     /// Each pair as (name, value) byte ranges into `text`, in arrival order.
     pairs: Vec<(Span, Span)>,
     /// How many of `pairs` came from the query string (they come first); V3 signs only those.
@@ -157,6 +163,15 @@ impl Params {
     ) -> impl Iterator<Item = (&'a str, &'a str)> + use<'a, 'p> {
         self.pairs()
             .filter_map(move |(k, v)| k.strip_prefix(prefix).map(|rest| (rest, v)))
+    }
+}
+
+impl fmt::Debug for Params {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = self.pairs.iter().map(|&(name, _)| self.span(name));
+        f.debug_struct("Params")
+            .field("names", &names.collect::<Vec<_>>())
+            .finish_non_exhaustive()
     }
 }
 

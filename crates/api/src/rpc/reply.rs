@@ -38,8 +38,9 @@ impl Format {
     }
 }
 
-/// A rendered reply: status, content type and body.
-#[derive(Debug, Clone)]
+/// A rendered reply: status, content type and body. Its `Debug` form shows the body's
+/// length, not the body (it may hold a plaintext).
+#[derive(Clone)]
 pub struct Rendered {
     /// HTTP status.
     pub status: u16,
@@ -47,6 +48,32 @@ pub struct Rendered {
     pub content_type: &'static str,
     /// The body bytes.
     pub body: Bytes,
+}
+
+impl std::fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rendered")
+            .field("status", &self.status)
+            .field("content_type", &self.content_type)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// Reply bytes that are overwritten with zeros when the last reference to them is dropped
+/// (after the connection wrote them): a success may carry a plaintext or a data key.
+struct Wiped(Vec<u8>);
+
+impl AsRef<[u8]> for Wiped {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Wiped {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
 }
 
 /// Renders a success: `fields` plus `RequestId`, last.
@@ -91,7 +118,7 @@ pub fn typed<T: Serialize>(format: Format, action: &str, reply: &T, request_id: 
     Rendered {
         status: 200,
         content_type: format.content_type(),
-        body: body.into(),
+        body: Bytes::from_owner(Wiped(body)),
     }
 }
 
