@@ -11,7 +11,9 @@ use anyhow::{Context, bail};
 use openkms_api::audit::AuditLog;
 use openkms_api::{App, ServerOptions};
 use openkms_core::service::RootAccessKey;
-use openkms_core::{KeyService, OsRandom, RootKey, SecretBytes, ServiceConfig, Store, SystemClock};
+use openkms_core::{
+    KeyService, OsRandom, ReplayStore, RootKey, SecretBytes, ServiceConfig, Store, SystemClock,
+};
 use openkms_store_postgres::PostgresStore;
 use openkms_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
@@ -50,9 +52,11 @@ fn warm_rng() {
 
 async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     files::ensure_dir(&config.data_dir)?;
-    let store = open_store(&config).await?;
-    let root = unlock_root_key(&config, store.as_ref()).await?;
-    let service = Arc::new(open_service(store, root, &config).await?);
+    let backend = open_store(&config).await?;
+    let root = unlock_root_key(&config, backend.store.as_ref()).await?;
+    let service = Arc::new(open_service(backend.store, root, &config).await?);
+    // Nodes sharing the database share their replay window through it too.
+    let shared_nonces = service.shares_store().then_some(backend.replay);
     ensure_root_credentials(&service, &config.data_dir).await?;
     let audit = open_audit(&config)?;
     if let Some(addr) = config.metrics_listen {
@@ -72,8 +76,11 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listen: cannot bind {}", config.listen))?;
     announce(&listener, &config)?;
-    tokio::spawn(run_due_work(service.clone()));
-    let app = App::new(service, MAX_BODY_BYTES).over_tls(tls.is_some());
+    tokio::spawn(run_due_work(service.clone(), shared_nonces.clone()));
+    let mut app = App::new(service, MAX_BODY_BYTES).over_tls(tls.is_some());
+    if let Some(replay) = shared_nonces {
+        app = app.with_shared_nonces(replay);
+    }
     let app = Arc::new(match &audit {
         Some(log) => app.with_audit(log.clone()),
         None => app,
@@ -98,20 +105,38 @@ fn store_location(config: &ServerConfig) -> String {
     }
 }
 
-async fn open_store(config: &ServerConfig) -> anyhow::Result<Arc<dyn Store>> {
+/// The opened backend, seen through the two contracts it serves.
+struct Backend {
+    /// What the key service keeps.
+    store: Arc<dyn Store>,
+    /// The request nonces nodes sharing the backend record.
+    replay: Arc<dyn ReplayStore>,
+}
+
+impl Backend {
+    fn of<S: Store + ReplayStore>(backend: S) -> Self {
+        let backend = Arc::new(backend);
+        Self {
+            store: backend.clone(),
+            replay: backend,
+        }
+    }
+}
+
+async fn open_store(config: &ServerConfig) -> anyhow::Result<Backend> {
     match &config.storage {
         Storage::Sqlite => {
             let path = config.data_dir.join("openkms.db");
             let store = SqliteStore::open(&path)
                 .with_context(|| format!("store: cannot open {}", path.display()))?;
-            Ok(Arc::new(store))
+            Ok(Backend::of(store))
         }
         Storage::Postgres { url, pool_size } => {
             let store = PostgresStore::connect(&url.0, *pool_size)
                 .await
                 .context("database_url: cannot use the PostgreSQL database")?;
             tracing::info!(store = ?store, "using PostgreSQL");
-            Ok(Arc::new(store))
+            Ok(Backend::of(store))
         }
     }
 }
@@ -249,14 +274,18 @@ fn announce(listener: &TcpListener, config: &ServerConfig) -> anyhow::Result<()>
 }
 
 /// Destroys keys whose pending window ended and rotates keys that are due, at start (catching
-/// up on whatever fell due while the server was down) and then every `DUE_WORK_PERIOD`.
-async fn run_due_work(service: Arc<KeyService>) {
+/// up on whatever fell due while the server was down) and then every `DUE_WORK_PERIOD`;
+/// with `shared_nonces`, first deletes the expired nonce records there.
+async fn run_due_work(service: Arc<KeyService>, shared_nonces: Option<Arc<dyn ReplayStore>>) {
     let mut tick = tokio::time::interval(DUE_WORK_PERIOD);
     loop {
         tick.tick().await;
         let (hits, misses) = service.cache_stats();
         metrics::counter!("openkms_key_cache_hits_total").absolute(hits);
         metrics::counter!("openkms_key_cache_misses_total").absolute(misses);
+        if let Some(replay) = &shared_nonces {
+            purge_nonces(replay.as_ref(), service.clock().now()).await;
+        }
         match service.run_due().await {
             Ok(w) if w.destroyed + w.rotated > 0 => {
                 tracing::info!(
@@ -268,6 +297,13 @@ async fn run_due_work(service: Arc<KeyService>) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "due key work failed; will retry"),
         }
+    }
+}
+
+/// Deletes the shared nonce records that expired before `now`.
+async fn purge_nonces(replay: &dyn ReplayStore, now: i64) {
+    if let Err(e) = replay.purge_nonces(now).await {
+        tracing::warn!(error = %e, "purging expired nonces failed; will retry");
     }
 }
 

@@ -6,7 +6,8 @@
 //! Does not check what the wrapped secret contains: to a store it is opaque bytes. The limit
 //! and the owner under racing writers are checked in `concurrency`.
 
-use openkms_core::{AccessKeyRecord, Store, StoreError};
+use super::prelude::*;
+use openkms_core::{AccessKeyRecord, StoreError};
 
 use super::{assert_already_exists, assert_limit_exceeded, assert_reference_not_found};
 use crate::StoreFactory;

@@ -5,7 +5,8 @@
 //! cover many writers racing for one name (see `concurrency`) or aliases of a destroyed key
 //! (see `destroy`).
 
-use openkms_core::{AliasRecord, Store};
+use super::prelude::*;
+use openkms_core::AliasRecord;
 
 use super::{
     assert_already_exists, assert_key_stored, assert_not_found, assert_reference_not_found, create,

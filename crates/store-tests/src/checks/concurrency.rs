@@ -6,10 +6,11 @@
 //! past its limit by writers that each stayed within it; and no attachment or AccessKey of a
 //! user or custom policy that a racing delete removed. Does not measure speed.
 
+use super::prelude::*;
 use std::future::Future;
 use std::sync::Arc;
 
-use openkms_core::{AccessKeyRecord, PolicyType, Store, StoreError};
+use openkms_core::{AccessKeyRecord, PolicyType, StoreError};
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 

@@ -5,7 +5,8 @@
 //! destroyed version ids, and that other keys are untouched. Whether the bytes are gone from
 //! the medium is backend-specific and tested with each backend.
 
-use openkms_core::{Store, VersionRecord};
+use super::prelude::*;
+use openkms_core::VersionRecord;
 
 use super::{
     assert_key_stored, assert_not_found, assert_reference_not_found, create, read_key, versions,

@@ -5,7 +5,8 @@
 //! and reopen lose nothing; proving survival of a killed process is backend-specific (it
 //! needs a child process) and lives with each backend.
 
-use openkms_core::{KeyRecord, KeyState, Store};
+use super::prelude::*;
+use openkms_core::{KeyRecord, KeyState};
 
 use super::{
     assert_already_exists, assert_conflict, assert_key_stored, create, read_key, versions,

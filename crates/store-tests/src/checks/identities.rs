@@ -8,9 +8,8 @@
 //! and `get_access_key` (see `access_keys`) or many writers racing to attach, create and
 //! delete (see `concurrency`).
 
-use openkms_core::{
-    AccessKeyRecord, AttachmentRecord, PolicyRecord, PolicyType, Store, UserRecord,
-};
+use super::prelude::*;
+use openkms_core::{AccessKeyRecord, AttachmentRecord, PolicyRecord, PolicyType, UserRecord};
 
 use super::{assert_already_exists, assert_conflict, assert_not_found, assert_reference_not_found};
 use crate::StoreFactory;

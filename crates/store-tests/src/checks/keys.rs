@@ -3,7 +3,7 @@
 //! Owns the exact round trip of every key field and the all-or-nothing rule of `create_key`.
 //! Does not cover concurrent creation (see `concurrency`) or reopening (see `durability`).
 
-use openkms_core::Store;
+use super::prelude::*;
 
 use super::{assert_already_exists, assert_key_stored, assert_reference_not_found, create};
 use crate::StoreFactory;

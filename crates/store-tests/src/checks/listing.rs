@@ -4,7 +4,8 @@
 //! exactly which keys are due at a given time, at the boundaries. Does not cover aliases
 //! (see `aliases`) or tags (see `tags`).
 
-use openkms_core::{KeyRecord, KeyState, Store};
+use super::prelude::*;
+use openkms_core::{KeyRecord, KeyState};
 
 use super::{create, read_key, versions};
 use crate::StoreFactory;

@@ -3,7 +3,7 @@
 //! Owns the put-if-absent rule for metadata and the "fresh data directory" test the server
 //! uses at first start. Does not cover keys, aliases or AccessKeys beyond what `is_empty` sees.
 
-use openkms_core::Store;
+use super::prelude::*;
 
 use super::create;
 use crate::StoreFactory;

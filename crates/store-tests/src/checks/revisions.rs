@@ -5,7 +5,8 @@
 //! atomicity of adding a version. Does not cover writers racing each other (see
 //! `concurrency`) or reopening (see `durability`).
 
-use openkms_core::{KeyRecord, KeyState, Store};
+use super::prelude::*;
+use openkms_core::{KeyRecord, KeyState};
 
 use super::{
     assert_already_exists, assert_conflict, assert_key_stored, assert_not_found,

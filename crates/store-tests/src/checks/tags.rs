@@ -5,7 +5,8 @@
 //! tags. Tags given at creation are covered in `keys`; tags of a destroyed key in `destroy`;
 //! the limit under racing writers in `concurrency`.
 
-use openkms_core::{Store, StoreError, Tag};
+use super::prelude::*;
+use openkms_core::{StoreError, Tag};
 
 use super::{assert_key_stored, assert_limit_exceeded, assert_reference_not_found, create};
 use crate::StoreFactory;
