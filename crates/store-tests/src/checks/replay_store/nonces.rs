@@ -4,9 +4,8 @@
 //! once per AccessKey, refused while its record has not expired, reusable once it has, purged
 //! only once expired, and kept across a reopen. The race for one nonce is in `concurrency`.
 
-use super::prelude::*;
-
 use crate::StoreFactory;
+use crate::checks::prelude::*;
 
 /// Calls `use_nonce`, panicking if the store fails.
 async fn use_nonce(
