@@ -16,7 +16,7 @@ use futures_util::FutureExt as _;
 use http::{HeaderMap, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use openkms_core::KeyService;
+use openkms_core::{KeyService, ReplayStore};
 use time::OffsetDateTime;
 
 use openkms_ops::{Engine, Origin};
@@ -24,6 +24,7 @@ use openkms_ops::{Engine, Origin};
 use crate::action::Action;
 use crate::action::ram::RAM_VERSION;
 use crate::audit::{AuditLog, Facts, Record};
+use crate::auth::nonce::SharedNonces;
 use crate::auth::{Authenticator, RequestView};
 use crate::authz;
 use crate::codec::{self, Endpoint, Exchange};
@@ -76,6 +77,14 @@ impl App {
     #[must_use]
     pub fn with_audit(mut self, log: AuditLog) -> Self {
         self.audit = Some(log);
+        self
+    }
+
+    /// Shares the replay window with the other nodes using the same store: every nonce is
+    /// also recorded in `replay` (the binary passes the backend when nodes share it).
+    #[must_use]
+    pub fn with_shared_nonces(mut self, replay: Arc<dyn ReplayStore>) -> Self {
+        self.auth = self.auth.with_shared_nonces(SharedNonces::new(replay));
         self
     }
 

@@ -3,10 +3,8 @@
 //! the cache lookup included — with one key and with 100,000 keys in the cache.
 //!
 //! Run with `cargo bench -p openkms-core --bench hot_path`. The store is an in-memory map
-//! (`support`), so no I/O is measured; once a key is warm the store is not touched anyway.
+//! (`openkms_store_tests::memory`, the one the service tests use), so no I/O is measured; once a key is warm the store is not touched anyway.
 //! HTTP, parsing and rendering are measured in the api crate's benchmarks.
-
-mod support;
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -18,7 +16,7 @@ use openkms_core::{
     EncryptionContext, KeyRef, KeyService, KeySpec, KeyUsage, ManualClock, Origin, OsRandom,
     ProtectionLevel, RootKey, SecretBytes, ServiceConfig,
 };
-use support::MemStore;
+use openkms_store_tests::memory::MemoryStore as MemStore;
 use tokio::runtime::Runtime;
 
 /// Plaintext sizes of issue 6: the smallest common secret, 1 KiB, the 6 KiB maximum.

@@ -2,7 +2,8 @@
 //!
 //! This crate owns keys, key versions and their states, aliases, access keys, the ciphertext
 //! format, the AEAD constructions, root-key wrapping and the use cases ([`KeyService`]). It
-//! defines the [`Store`] trait that storage backends implement, and the [`Clock`] and
+//! defines the storage capability traits ([`Store`] and its parts, [`ReplayStore`]) that
+//! storage backends implement, and the [`Clock`] and
 //! [`SecureRandom`] traits through which time and randomness come in.
 //!
 //! It does not own: sockets, files, HTTP, query strings, JSON response shapes or any wire
@@ -33,4 +34,6 @@ pub use random::{OsRandom, SecureRandom};
 pub use rootkey::RootKey;
 pub use secret::SecretBytes;
 pub use service::{KeyRef, KeyService, ServiceConfig};
-pub use store::{Store, StoreError};
+pub use store::{
+    AliasStore, IdentityStore, KeyStore, MetaStore, ReplayStore, Store, StoreError, TagStore,
+};

@@ -12,9 +12,7 @@ use openkms_core::service::{
 use openkms_core::*;
 use proptest::prelude::*;
 
-#[path = "support/memstore.rs"]
-mod memstore;
-use memstore::MemStore;
+use openkms_store_tests::memory::MemoryStore as MemStore;
 
 fn config() -> ServiceConfig {
     ServiceConfig {
@@ -436,6 +434,7 @@ async fn a_second_node_sees_a_change_once_its_cache_lifetime_passes() {
 #[tokio::test]
 async fn a_nonce_used_at_one_node_is_refused_at_another() {
     let store: Arc<MemStore> = Arc::default();
+    let store_for_nonces = store.clone();
     let shared = ServiceConfig {
         cache_ttl_ms: Some(1000),
         ..config()
@@ -459,9 +458,26 @@ async fn a_nonce_used_at_one_node_is_refused_at_another() {
     .await
     .unwrap();
     assert!(a.shares_store() && b.shares_store());
-    assert!(a.use_shared_nonce("ak", "n1", T0 + 900).await.unwrap());
-    assert!(!b.use_shared_nonce("ak", "n1", T0 + 900).await.unwrap());
-    assert!(b.use_shared_nonce("ak", "n2", T0 + 900).await.unwrap());
+    // Nonces are the front end's, through the ReplayStore both nodes share (not the services).
+    let replay: Arc<dyn ReplayStore> = store_for_nonces;
+    assert!(
+        replay
+            .use_nonce("ak", "n1", T0 + 900, a.clock().now())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !replay
+            .use_nonce("ak", "n1", T0 + 900, b.clock().now())
+            .await
+            .unwrap()
+    );
+    assert!(
+        replay
+            .use_nonce("ak", "n2", T0 + 900, b.clock().now())
+            .await
+            .unwrap()
+    );
 }
 
 /// Whether `r` is the error of a request with more than `MAX_TAGS` tags.

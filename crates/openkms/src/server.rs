@@ -16,7 +16,9 @@ use anyhow::{Context, bail};
 use openkms_api::audit::AuditLog;
 use openkms_api::{App, ServerOptions};
 use openkms_core::service::RootAccessKey;
-use openkms_core::{KeyService, OsRandom, RootKey, SecretBytes, ServiceConfig, Store, SystemClock};
+use openkms_core::{
+    KeyService, OsRandom, ReplayStore, RootKey, SecretBytes, ServiceConfig, Store, SystemClock,
+};
 use openkms_store_postgres::PostgresStore;
 use openkms_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
@@ -57,9 +59,11 @@ fn warm_rng() {
 
 async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     files::ensure_dir(&config.data_dir)?;
-    let store = open_store(&config).await?;
-    let root = unlock_root_key(&config, store.as_ref()).await?;
-    let service = Arc::new(open_service(store, root, &config).await?);
+    let backend = open_store(&config).await?;
+    let root = unlock_root_key(&config, backend.store.as_ref()).await?;
+    let service = Arc::new(open_service(backend.store, root, &config).await?);
+    // Nodes sharing the database share their replay window through it too.
+    let shared_nonces = service.shares_store().then_some(backend.replay);
     ensure_root_credentials(&service, &config.data_dir).await?;
     let audit = open_audit(&config)?;
     install_metrics(&config)?;
@@ -69,8 +73,16 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         .with_context(|| format!("listen: cannot bind {}", config.listen))?;
     announce(&listener, &config)?;
     let (stop, stop_signal) = due_work::stop_channel();
-    let jobs = tokio::spawn(due_work::run(service.clone(), DUE_WORK_PERIOD, stop_signal));
-    let app = App::new(service, MAX_BODY_BYTES).over_tls(tls.is_some());
+    let jobs = tokio::spawn(due_work::run(
+        service.clone(),
+        shared_nonces.clone(),
+        DUE_WORK_PERIOD,
+        stop_signal,
+    ));
+    let mut app = App::new(service, MAX_BODY_BYTES).over_tls(tls.is_some());
+    if let Some(replay) = shared_nonces {
+        app = app.with_shared_nonces(replay);
+    }
     let app = Arc::new(match &audit {
         Some(log) => app.with_audit(log.clone()),
         None => app,
@@ -119,20 +131,38 @@ fn store_location(config: &ServerConfig) -> String {
     }
 }
 
-async fn open_store(config: &ServerConfig) -> anyhow::Result<Arc<dyn Store>> {
+/// The opened backend, seen through the two contracts it serves.
+struct Backend {
+    /// What the key service keeps.
+    store: Arc<dyn Store>,
+    /// The request nonces nodes sharing the backend record.
+    replay: Arc<dyn ReplayStore>,
+}
+
+impl Backend {
+    fn of<S: Store + ReplayStore>(backend: S) -> Self {
+        let backend = Arc::new(backend);
+        Self {
+            store: backend.clone(),
+            replay: backend,
+        }
+    }
+}
+
+async fn open_store(config: &ServerConfig) -> anyhow::Result<Backend> {
     match &config.storage {
         Storage::Sqlite => {
             let path = config.data_dir.join("openkms.db");
             let store = SqliteStore::open(&path)
                 .with_context(|| format!("store: cannot open {}", path.display()))?;
-            Ok(Arc::new(store))
+            Ok(Backend::of(store))
         }
         Storage::Postgres { url, pool_size } => {
             let store = PostgresStore::connect(&url.0, *pool_size)
                 .await
                 .context("database_url: cannot use the PostgreSQL database")?;
             tracing::info!(store = ?store, "using PostgreSQL");
-            Ok(Arc::new(store))
+            Ok(Backend::of(store))
         }
     }
 }

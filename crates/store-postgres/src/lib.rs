@@ -1,6 +1,6 @@
 //! openkms-store-postgres: the storage backend for several stateless nodes, on PostgreSQL.
 //!
-//! [`PostgresStore`] implements [`openkms_core::Store`] over one PostgreSQL database (or one
+//! [`PostgresStore`] implements [`openkms_core::Store`] and [`openkms_core::ReplayStore`] over one PostgreSQL database (or one
 //! schema of it) through a pool of tokio-postgres connections. Every node can write: unique
 //! names and references are enforced by the database's constraints, so nodes need no
 //! coordination of their own, and an `Ok` from a write means the commit was acknowledged.
@@ -34,6 +34,7 @@
 mod config;
 mod error;
 mod reads;
+mod row;
 mod schema;
 mod writes;
 
@@ -42,14 +43,15 @@ use std::fmt;
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use openkms_core::{
-    AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, PolicyRecord, PolicyType, Store,
-    StoreError, Tag, UserRecord, VersionRecord,
+    AccessKeyRecord, AliasRecord, AliasStore, AttachmentRecord, IdentityStore, KeyRecord, KeyStore,
+    MetaStore, PolicyRecord, PolicyType, ReplayStore, StoreError, Tag, TagStore, UserRecord,
+    VersionRecord,
 };
 
 use crate::error::pool_error;
 use crate::writes::{IdentityWrite, Write};
 
-/// A [`Store`] in a PostgreSQL database.
+/// A [`openkms_core::Store`] in a PostgreSQL database.
 ///
 /// Cheap to share behind an `Arc`; dropping it closes the pooled connections.
 pub struct PostgresStore {
@@ -125,15 +127,7 @@ impl fmt::Debug for PostgresStore {
 }
 
 #[async_trait]
-impl Store for PostgresStore {
-    async fn get_meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        reads::get_meta(&self.pool, name).await
-    }
-
-    async fn put_meta_if_absent(&self, name: &str, value: &[u8]) -> Result<bool, StoreError> {
-        self.write(Write::PutMetaIfAbsent { name, value }).await
-    }
-
+impl KeyStore for PostgresStore {
     async fn create_key(
         &self,
         key: &KeyRecord,
@@ -150,38 +144,6 @@ impl Store for PostgresStore {
 
     async fn get_version(&self, version_id: &str) -> Result<Option<VersionRecord>, StoreError> {
         reads::get_version(&self.pool, version_id).await
-    }
-
-    async fn list_tags(&self, key_id: &str) -> Result<Vec<Tag>, StoreError> {
-        reads::list_tags(&self.pool, key_id).await
-    }
-
-    async fn create_alias(&self, alias: &AliasRecord) -> Result<(), StoreError> {
-        self.write(Write::CreateAlias(alias)).await.map(|_| ())
-    }
-
-    async fn get_alias(&self, name: &str) -> Result<Option<AliasRecord>, StoreError> {
-        reads::get_alias(&self.pool, name).await
-    }
-
-    async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError> {
-        self.write(Write::CreateAccessKey(key)).await.map(|_| ())
-    }
-
-    async fn create_user_access_key(
-        &self,
-        key: &AccessKeyRecord,
-        max_per_user: usize,
-    ) -> Result<(), StoreError> {
-        let write = IdentityWrite::CreateUserAccessKey { key, max_per_user };
-        self.identity(write).await.map(|_| ())
-    }
-
-    async fn get_access_key(
-        &self,
-        access_key_id: &str,
-    ) -> Result<Option<AccessKeyRecord>, StoreError> {
-        reads::get_access_key(&self.pool, access_key_id).await
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
@@ -213,6 +175,25 @@ impl Store for PostgresStore {
         reads::due_keys(&self.pool, now).await
     }
 
+    async fn destroy_key(&self, key_id: &str) -> Result<(), StoreError> {
+        self.write(Write::DestroyKey(key_id)).await.map(|_| ())
+    }
+
+    async fn is_destroyed_version(&self, version_id: &str) -> Result<bool, StoreError> {
+        reads::is_destroyed_version(&self.pool, version_id).await
+    }
+}
+
+#[async_trait]
+impl AliasStore for PostgresStore {
+    async fn create_alias(&self, alias: &AliasRecord) -> Result<(), StoreError> {
+        self.write(Write::CreateAlias(alias)).await.map(|_| ())
+    }
+
+    async fn get_alias(&self, name: &str) -> Result<Option<AliasRecord>, StoreError> {
+        reads::get_alias(&self.pool, name).await
+    }
+
     async fn list_aliases(&self, key_id: Option<&str>) -> Result<Vec<AliasRecord>, StoreError> {
         reads::list_aliases(&self.pool, key_id).await
     }
@@ -223,6 +204,13 @@ impl Store for PostgresStore {
 
     async fn delete_alias(&self, name: &str) -> Result<bool, StoreError> {
         self.write(Write::DeleteAlias(name)).await
+    }
+}
+
+#[async_trait]
+impl TagStore for PostgresStore {
+    async fn list_tags(&self, key_id: &str) -> Result<Vec<Tag>, StoreError> {
+        reads::list_tags(&self.pool, key_id).await
     }
 
     async fn put_tags(
@@ -243,33 +231,28 @@ impl Store for PostgresStore {
         let write = Write::DeleteTags { key_id, tag_keys };
         self.write(write).await.map(|_| ())
     }
+}
 
-    async fn destroy_key(&self, key_id: &str) -> Result<(), StoreError> {
-        self.write(Write::DestroyKey(key_id)).await.map(|_| ())
+#[async_trait]
+impl IdentityStore for PostgresStore {
+    async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError> {
+        self.write(Write::CreateAccessKey(key)).await.map(|_| ())
     }
 
-    async fn is_destroyed_version(&self, version_id: &str) -> Result<bool, StoreError> {
-        reads::is_destroyed_version(&self.pool, version_id).await
+    async fn create_user_access_key(
+        &self,
+        key: &AccessKeyRecord,
+        max_per_user: usize,
+    ) -> Result<(), StoreError> {
+        let write = IdentityWrite::CreateUserAccessKey { key, max_per_user };
+        self.identity(write).await.map(|_| ())
     }
 
-    async fn use_nonce(
+    async fn get_access_key(
         &self,
         access_key_id: &str,
-        nonce: &str,
-        expires_at: i64,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        let write = Write::UseNonce {
-            access_key_id,
-            nonce,
-            expires_at,
-            now,
-        };
-        self.write(write).await
-    }
-
-    async fn purge_nonces(&self, now: i64) -> Result<u64, StoreError> {
-        writes::run(&self.pool, &Write::PurgeNonces(now)).await
+    ) -> Result<Option<AccessKeyRecord>, StoreError> {
+        reads::get_access_key(&self.pool, access_key_id).await
     }
 
     async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError> {
@@ -361,5 +344,39 @@ impl Store for PostgresStore {
         policy_name: &str,
     ) -> Result<Vec<AttachmentRecord>, StoreError> {
         reads::list_policy_attachments(&self.pool, policy_type, policy_name).await
+    }
+}
+
+#[async_trait]
+impl MetaStore for PostgresStore {
+    async fn get_meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        reads::get_meta(&self.pool, name).await
+    }
+
+    async fn put_meta_if_absent(&self, name: &str, value: &[u8]) -> Result<bool, StoreError> {
+        self.write(Write::PutMetaIfAbsent { name, value }).await
+    }
+}
+
+#[async_trait]
+impl ReplayStore for PostgresStore {
+    async fn use_nonce(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let write = Write::UseNonce {
+            access_key_id,
+            nonce,
+            expires_at,
+            now,
+        };
+        self.write(write).await
+    }
+
+    async fn purge_nonces(&self, now: i64) -> Result<u64, StoreError> {
+        writes::run(&self.pool, &Write::PurgeNonces(now)).await
     }
 }

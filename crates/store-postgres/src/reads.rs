@@ -8,10 +8,11 @@
 
 mod identities;
 
+use crate::row::PgRow;
 use deadpool_postgres::{GenericClient, Pool};
+use openkms_core::store::records;
 use openkms_core::{
-    AccessKeyRecord, AliasRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, ProtectionLevel,
-    StoreError, Tag, VersionRecord,
+    AccessKeyRecord, AliasRecord, KeyRecord, KeyState, StoreError, Tag, VersionRecord,
 };
 use tokio_postgres::Row;
 use tokio_postgres::types::{FromSqlOwned, ToSql};
@@ -111,45 +112,7 @@ pub(crate) async fn due_keys(pool: &Pool, now: i64) -> Result<Vec<KeyRecord>, St
 }
 
 fn parse_key(row: &Row) -> Result<KeyRecord, StoreError> {
-    Ok(KeyRecord {
-        key_id: column(row, 0, "keys.key_id")?,
-        description: column(row, 1, "keys.description")?,
-        spec: parse_spec(&column::<String>(row, 2, "keys.spec")?)?,
-        usage: parse_usage(&column::<String>(row, 3, "keys.usage")?)?,
-        origin: parse_origin(&column::<String>(row, 4, "keys.origin")?)?,
-        protection_level: parse_protection(&column::<String>(row, 5, "keys.protection_level")?)?,
-        state: parse_state(&column::<String>(row, 6, "keys.state")?)?,
-        creator: column(row, 7, "keys.creator")?,
-        created_at: column(row, 8, "keys.created_at")?,
-        delete_at: column(row, 9, "keys.delete_at")?,
-        primary_version: column(row, 10, "keys.primary_version")?,
-        last_rotation_at: column(row, 11, "keys.last_rotation_at")?,
-        rotation_interval: column(row, 12, "keys.rotation_interval")?,
-        next_rotation_at: column(row, 13, "keys.next_rotation_at")?,
-        deletion_protection: column(row, 14, "keys.deletion_protection")?,
-        policy: column(row, 15, "keys.policy")?,
-        revision: column(row, 16, "keys.revision")?,
-    })
-}
-
-fn parse_spec(name: &str) -> Result<KeySpec, StoreError> {
-    KeySpec::parse(name).ok_or_else(|| corrupt("keys.spec"))
-}
-
-fn parse_state(name: &str) -> Result<KeyState, StoreError> {
-    KeyState::parse(name).ok_or_else(|| corrupt("keys.state"))
-}
-
-fn parse_usage(name: &str) -> Result<KeyUsage, StoreError> {
-    KeyUsage::parse(name).ok_or_else(|| corrupt("keys.usage"))
-}
-
-fn parse_origin(name: &str) -> Result<Origin, StoreError> {
-    Origin::parse(name).ok_or_else(|| corrupt("keys.origin"))
-}
-
-fn parse_protection(name: &str) -> Result<ProtectionLevel, StoreError> {
-    ProtectionLevel::parse(name).ok_or_else(|| corrupt("keys.protection_level"))
+    records::key(&PgRow(row))
 }
 
 /// Reads a key version.
@@ -174,12 +137,7 @@ pub(crate) async fn list_versions(
 }
 
 fn parse_version(row: &Row) -> Result<VersionRecord, StoreError> {
-    Ok(VersionRecord {
-        version_id: column(row, 0, "key_versions.version_id")?,
-        key_id: column(row, 1, "key_versions.key_id")?,
-        created_at: column(row, 2, "key_versions.created_at")?,
-        wrapped_material: column(row, 3, "key_versions.wrapped_material")?,
-    })
+    records::version(&PgRow(row))
 }
 
 /// Whether `version_id` was a version of a destroyed key.
@@ -196,13 +154,7 @@ pub(crate) async fn is_destroyed_version(
 pub(crate) async fn list_tags(pool: &Pool, key_id: &str) -> Result<Vec<Tag>, StoreError> {
     let sql = "SELECT tag_key, tag_value FROM key_tags WHERE key_id = $1 \
                ORDER BY tag_key COLLATE \"C\"";
-    query_all(pool, sql, &[&key_id], |row| {
-        Ok(Tag {
-            key: column(row, 0, "key_tags.tag_key")?,
-            value: column(row, 1, "key_tags.tag_value")?,
-        })
-    })
-    .await
+    query_all(pool, sql, &[&key_id], |row| records::tag(&PgRow(row))).await
 }
 
 /// Reads an alias.
@@ -230,11 +182,7 @@ pub(crate) async fn list_aliases(
 }
 
 fn parse_alias(row: &Row) -> Result<AliasRecord, StoreError> {
-    Ok(AliasRecord {
-        name: column(row, 0, "aliases.name")?,
-        key_id: column(row, 1, "aliases.key_id")?,
-        created_at: column(row, 2, "aliases.created_at")?,
-    })
+    records::alias(&PgRow(row))
 }
 
 /// Reads an AccessKey.
@@ -249,13 +197,7 @@ pub(crate) async fn get_access_key(
 
 /// Reads a row of `access_keys` selected as `get_access_key` selects it.
 fn parse_access_key(row: &Row) -> Result<AccessKeyRecord, StoreError> {
-    Ok(AccessKeyRecord {
-        access_key_id: column(row, 0, "access_keys.access_key_id")?,
-        user: column(row, 1, "access_keys.user")?,
-        wrapped_secret: column(row, 2, "access_keys.wrapped_secret")?,
-        active: column(row, 3, "access_keys.active")?,
-        created_at: column(row, 4, "access_keys.created_at")?,
-    })
+    records::access_key(&PgRow(row))
 }
 
 /// Whether there are no keys and no AccessKeys.

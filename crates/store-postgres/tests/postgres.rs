@@ -12,7 +12,7 @@ mod common;
 
 use std::sync::Arc;
 
-use openkms_core::{Store, StoreError};
+use openkms_core::{IdentityStore, KeyStore, ReplayStore, StoreError};
 use openkms_store_postgres::PostgresStore;
 use openkms_store_tests::fixtures::minimal_key;
 

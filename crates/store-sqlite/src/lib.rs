@@ -1,6 +1,7 @@
 //! openkms-store-sqlite: the embedded default storage backend, on SQLite.
 //!
-//! [`SqliteStore`] implements [`openkms_core::Store`] over one database file (the binary uses
+//! [`SqliteStore`] implements [`openkms_core::Store`] (every capability) and
+//! [`openkms_core::ReplayStore`] over one database file (the binary uses
 //! `<data-dir>/openkms.db`). Writes go to one writer thread that commits them in groups, so a
 //! burst of writes shares one fsync and a write returns `Ok` only after its commit. Reads use
 //! a small pool of read-only connections, which WAL lets run beside the writer.
@@ -27,6 +28,7 @@ mod error;
 mod ops;
 mod pool;
 mod reads;
+mod row;
 mod schema;
 mod writer;
 
@@ -35,15 +37,16 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use openkms_core::{
-    AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, PolicyRecord, PolicyType, Store,
-    StoreError, Tag, UserRecord, VersionRecord,
+    AccessKeyRecord, AliasRecord, AliasStore, AttachmentRecord, IdentityStore, KeyRecord, KeyStore,
+    MetaStore, PolicyRecord, PolicyType, ReplayStore, StoreError, Tag, TagStore, UserRecord,
+    VersionRecord,
 };
 
 use crate::ops::{IdentityOp, WriteOp};
 use crate::pool::ReadPool;
 use crate::writer::Writer;
 
-/// A [`Store`] in one SQLite database file.
+/// A [`openkms_core::Store`] in one SQLite database file.
 ///
 /// Dropping it finishes the writes already queued, then stops the writer thread (the drop
 /// waits for that, which is at most one batch of work).
@@ -77,22 +80,7 @@ impl SqliteStore {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
-    async fn get_meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let name = name.to_owned();
-        self.readers
-            .run(move |conn| reads::get_meta(conn, &name))
-            .await
-    }
-
-    async fn put_meta_if_absent(&self, name: &str, value: &[u8]) -> Result<bool, StoreError> {
-        let op = WriteOp::PutMetaIfAbsent {
-            name: name.to_owned(),
-            value: value.to_vec(),
-        };
-        self.writer.submit(op).await.map(|n| n == 1)
-    }
-
+impl KeyStore for SqliteStore {
     async fn create_key(
         &self,
         key: &KeyRecord,
@@ -118,56 +106,6 @@ impl Store for SqliteStore {
         let version_id = version_id.to_owned();
         self.readers
             .run(move |conn| reads::get_version(conn, &version_id))
-            .await
-    }
-
-    async fn list_tags(&self, key_id: &str) -> Result<Vec<Tag>, StoreError> {
-        let key_id = key_id.to_owned();
-        self.readers
-            .run(move |conn| reads::list_tags(conn, &key_id))
-            .await
-    }
-
-    async fn create_alias(&self, alias: &AliasRecord) -> Result<(), StoreError> {
-        self.writer
-            .submit(WriteOp::CreateAlias(alias.clone()))
-            .await
-            .map(|_| ())
-    }
-
-    async fn get_alias(&self, name: &str) -> Result<Option<AliasRecord>, StoreError> {
-        let name = name.to_owned();
-        self.readers
-            .run(move |conn| reads::get_alias(conn, &name))
-            .await
-    }
-
-    async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError> {
-        self.writer
-            .submit(WriteOp::CreateAccessKey(key.clone()))
-            .await
-            .map(|_| ())
-    }
-
-    async fn create_user_access_key(
-        &self,
-        key: &AccessKeyRecord,
-        max_per_user: usize,
-    ) -> Result<(), StoreError> {
-        let op = IdentityOp::CreateUserAccessKey {
-            key: key.clone(),
-            max_per_user,
-        };
-        self.identity(op).await.map(|_| ())
-    }
-
-    async fn get_access_key(
-        &self,
-        access_key_id: &str,
-    ) -> Result<Option<AccessKeyRecord>, StoreError> {
-        let access_key_id = access_key_id.to_owned();
-        self.readers
-            .run(move |conn| reads::get_access_key(conn, &access_key_id))
             .await
     }
 
@@ -209,6 +147,37 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn destroy_key(&self, key_id: &str) -> Result<(), StoreError> {
+        self.writer
+            .submit(WriteOp::DestroyKey(key_id.to_owned()))
+            .await
+            .map(|_| ())
+    }
+
+    async fn is_destroyed_version(&self, version_id: &str) -> Result<bool, StoreError> {
+        let version_id = version_id.to_owned();
+        self.readers
+            .run(move |conn| reads::is_destroyed_version(conn, &version_id))
+            .await
+    }
+}
+
+#[async_trait]
+impl AliasStore for SqliteStore {
+    async fn create_alias(&self, alias: &AliasRecord) -> Result<(), StoreError> {
+        self.writer
+            .submit(WriteOp::CreateAlias(alias.clone()))
+            .await
+            .map(|_| ())
+    }
+
+    async fn get_alias(&self, name: &str) -> Result<Option<AliasRecord>, StoreError> {
+        let name = name.to_owned();
+        self.readers
+            .run(move |conn| reads::get_alias(conn, &name))
+            .await
+    }
+
     async fn list_aliases(&self, key_id: Option<&str>) -> Result<Vec<AliasRecord>, StoreError> {
         let key_id = key_id.map(str::to_owned);
         self.readers
@@ -228,6 +197,16 @@ impl Store for SqliteStore {
             .submit(WriteOp::DeleteAlias(name.to_owned()))
             .await
             .map(|n| n == 1)
+    }
+}
+
+#[async_trait]
+impl TagStore for SqliteStore {
+    async fn list_tags(&self, key_id: &str) -> Result<Vec<Tag>, StoreError> {
+        let key_id = key_id.to_owned();
+        self.readers
+            .run(move |conn| reads::list_tags(conn, &key_id))
+            .await
     }
 
     async fn put_tags(
@@ -251,39 +230,37 @@ impl Store for SqliteStore {
         };
         self.writer.submit(op).await.map(|_| ())
     }
+}
 
-    async fn destroy_key(&self, key_id: &str) -> Result<(), StoreError> {
+#[async_trait]
+impl IdentityStore for SqliteStore {
+    async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError> {
         self.writer
-            .submit(WriteOp::DestroyKey(key_id.to_owned()))
+            .submit(WriteOp::CreateAccessKey(key.clone()))
             .await
             .map(|_| ())
     }
 
-    async fn is_destroyed_version(&self, version_id: &str) -> Result<bool, StoreError> {
-        let version_id = version_id.to_owned();
-        self.readers
-            .run(move |conn| reads::is_destroyed_version(conn, &version_id))
-            .await
+    async fn create_user_access_key(
+        &self,
+        key: &AccessKeyRecord,
+        max_per_user: usize,
+    ) -> Result<(), StoreError> {
+        let op = IdentityOp::CreateUserAccessKey {
+            key: key.clone(),
+            max_per_user,
+        };
+        self.identity(op).await.map(|_| ())
     }
 
-    async fn use_nonce(
+    async fn get_access_key(
         &self,
         access_key_id: &str,
-        nonce: &str,
-        expires_at: i64,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        let op = WriteOp::UseNonce {
-            access_key_id: access_key_id.to_owned(),
-            nonce: nonce.to_owned(),
-            expires_at,
-            now,
-        };
-        self.writer.submit(op).await.map(|n| n == 1)
-    }
-
-    async fn purge_nonces(&self, now: i64) -> Result<u64, StoreError> {
-        self.writer.submit(WriteOp::PurgeNonces(now)).await
+    ) -> Result<Option<AccessKeyRecord>, StoreError> {
+        let access_key_id = access_key_id.to_owned();
+        self.readers
+            .run(move |conn| reads::get_access_key(conn, &access_key_id))
+            .await
     }
 
     async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError> {
@@ -396,5 +373,46 @@ impl Store for SqliteStore {
         self.readers
             .run(move |conn| reads::list_policy_attachments(conn, policy_type, &policy_name))
             .await
+    }
+}
+
+#[async_trait]
+impl MetaStore for SqliteStore {
+    async fn get_meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let name = name.to_owned();
+        self.readers
+            .run(move |conn| reads::get_meta(conn, &name))
+            .await
+    }
+
+    async fn put_meta_if_absent(&self, name: &str, value: &[u8]) -> Result<bool, StoreError> {
+        let op = WriteOp::PutMetaIfAbsent {
+            name: name.to_owned(),
+            value: value.to_vec(),
+        };
+        self.writer.submit(op).await.map(|n| n == 1)
+    }
+}
+
+#[async_trait]
+impl ReplayStore for SqliteStore {
+    async fn use_nonce(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let op = WriteOp::UseNonce {
+            access_key_id: access_key_id.to_owned(),
+            nonce: nonce.to_owned(),
+            expires_at,
+            now,
+        };
+        self.writer.submit(op).await.map(|n| n == 1)
+    }
+
+    async fn purge_nonces(&self, now: i64) -> Result<u64, StoreError> {
+        self.writer.submit(WriteOp::PurgeNonces(now)).await
     }
 }

@@ -8,9 +8,10 @@
 
 mod identities;
 
+use crate::row::SqlRow;
+use openkms_core::store::records;
 use openkms_core::{
-    AccessKeyRecord, AliasRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin, ProtectionLevel,
-    StoreError, Tag, VersionRecord,
+    AccessKeyRecord, AliasRecord, KeyRecord, KeyState, StoreError, Tag, VersionRecord,
 };
 use rusqlite::types::FromSql;
 use rusqlite::{Connection, Params, Row, params};
@@ -105,45 +106,7 @@ const DUE_KEYS: &str = select_keys!(
 );
 
 fn parse_key(row: &Row<'_>) -> Result<KeyRecord, StoreError> {
-    Ok(KeyRecord {
-        key_id: column(row, 0, "keys.key_id")?,
-        description: column(row, 1, "keys.description")?,
-        spec: parse_spec(&column::<String>(row, 2, "keys.spec")?)?,
-        usage: parse_usage(&column::<String>(row, 3, "keys.usage")?)?,
-        origin: parse_origin(&column::<String>(row, 4, "keys.origin")?)?,
-        protection_level: parse_protection(&column::<String>(row, 5, "keys.protection_level")?)?,
-        state: parse_state(&column::<String>(row, 6, "keys.state")?)?,
-        creator: column(row, 7, "keys.creator")?,
-        created_at: column(row, 8, "keys.created_at")?,
-        delete_at: column(row, 9, "keys.delete_at")?,
-        primary_version: column(row, 10, "keys.primary_version")?,
-        last_rotation_at: column(row, 11, "keys.last_rotation_at")?,
-        rotation_interval: column(row, 12, "keys.rotation_interval")?,
-        next_rotation_at: column(row, 13, "keys.next_rotation_at")?,
-        deletion_protection: column(row, 14, "keys.deletion_protection")?,
-        policy: column(row, 15, "keys.policy")?,
-        revision: column(row, 16, "keys.revision")?,
-    })
-}
-
-fn parse_spec(name: &str) -> Result<KeySpec, StoreError> {
-    KeySpec::parse(name).ok_or_else(|| corrupt("keys.spec"))
-}
-
-fn parse_state(name: &str) -> Result<KeyState, StoreError> {
-    KeyState::parse(name).ok_or_else(|| corrupt("keys.state"))
-}
-
-fn parse_usage(name: &str) -> Result<KeyUsage, StoreError> {
-    KeyUsage::parse(name).ok_or_else(|| corrupt("keys.usage"))
-}
-
-fn parse_origin(name: &str) -> Result<Origin, StoreError> {
-    Origin::parse(name).ok_or_else(|| corrupt("keys.origin"))
-}
-
-fn parse_protection(name: &str) -> Result<ProtectionLevel, StoreError> {
-    ProtectionLevel::parse(name).ok_or_else(|| corrupt("keys.protection_level"))
+    records::key(&SqlRow(row))
 }
 
 /// Reads a key version.
@@ -167,12 +130,7 @@ pub(crate) fn list_versions(
 }
 
 fn parse_version(row: &Row<'_>) -> Result<VersionRecord, StoreError> {
-    Ok(VersionRecord {
-        version_id: column(row, 0, "key_versions.version_id")?,
-        key_id: column(row, 1, "key_versions.key_id")?,
-        created_at: column(row, 2, "key_versions.created_at")?,
-        wrapped_material: column(row, 3, "key_versions.wrapped_material")?,
-    })
+    records::version(&SqlRow(row))
 }
 
 /// Whether `version_id` is the id of a destroyed version.
@@ -188,12 +146,7 @@ pub(crate) fn is_destroyed_version(
 /// Lists a key's tags, sorted by tag key (byte order).
 pub(crate) fn list_tags(conn: &Connection, key_id: &str) -> Result<Vec<Tag>, StoreError> {
     let sql = "SELECT tag_key, tag_value FROM key_tags WHERE key_id = ?1 ORDER BY tag_key";
-    query_all(conn, sql, [key_id], |row| {
-        Ok(Tag {
-            key: column(row, 0, "key_tags.tag_key")?,
-            value: column(row, 1, "key_tags.tag_value")?,
-        })
-    })
+    query_all(conn, sql, [key_id], |row| records::tag(&SqlRow(row)))
 }
 
 /// Reads an alias.
@@ -221,11 +174,7 @@ pub(crate) fn list_aliases(
 }
 
 fn parse_alias(row: &Row<'_>) -> Result<AliasRecord, StoreError> {
-    Ok(AliasRecord {
-        name: column(row, 0, "aliases.name")?,
-        key_id: column(row, 1, "aliases.key_id")?,
-        created_at: column(row, 2, "aliases.created_at")?,
-    })
+    records::alias(&SqlRow(row))
 }
 
 /// Reads an AccessKey.
@@ -240,21 +189,7 @@ pub(crate) fn get_access_key(
 
 /// Reads a row of `access_keys` selected as `get_access_key` selects it.
 fn parse_access_key(row: &Row<'_>) -> Result<AccessKeyRecord, StoreError> {
-    Ok(AccessKeyRecord {
-        access_key_id: column(row, 0, "access_keys.access_key_id")?,
-        user: column(row, 1, "access_keys.user")?,
-        wrapped_secret: column(row, 2, "access_keys.wrapped_secret")?,
-        active: parse_bool(column(row, 3, "access_keys.active")?)?,
-        created_at: column(row, 4, "access_keys.created_at")?,
-    })
-}
-
-fn parse_bool(value: i64) -> Result<bool, StoreError> {
-    match value {
-        0 => Ok(false),
-        1 => Ok(true),
-        _ => Err(corrupt("access_keys.active")),
-    }
+    records::access_key(&SqlRow(row))
 }
 
 /// Whether there are no keys and no AccessKeys.
@@ -271,6 +206,7 @@ pub(crate) fn is_empty(conn: &Connection) -> Result<bool, StoreError> {
 mod tests {
     use super::*;
     use crate::schema::{migrate, open_writer};
+    use openkms_core::KeySpec;
 
     fn fresh() -> (tempfile::TempDir, Connection) {
         let dir = tempfile::tempdir().unwrap();

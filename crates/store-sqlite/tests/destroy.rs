@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use openkms_core::Store;
+use openkms_core::{AliasStore, KeyStore, TagStore};
 use openkms_store_sqlite::SqliteStore;
 use openkms_store_tests::fixtures::{MAX_TAGS, full_key, key_id, minimal_key, tag, version_id};
 

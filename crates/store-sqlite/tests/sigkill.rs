@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use openkms_core::Store;
+use openkms_core::{KeyStore, TagStore};
 use openkms_store_sqlite::SqliteStore;
 use openkms_store_tests::fixtures::{disabled_key, key_id};
 

@@ -1,75 +1,26 @@
-//! The conformance checks, one public `async fn` per check.
+//! The conformance checks, one public `async fn` per check, in one public module per storage
+//! capability: [`key_store`], [`alias_store`], [`tag_store`], [`identity_store`],
+//! [`meta_store`] and [`replay_store`] (each split into files by topic).
 //!
 //! Each check takes a fresh [`crate::StoreFactory`], opens a store, and panics with a message
-//! naming the broken rule if the backend misbehaves. [`crate::conformance_tests!`] lists
-//! every check here; a new check must be added to both. This module holds no checks itself:
-//! they live in the submodules by topic.
+//! naming the broken rule if the backend misbehaves. The capability's macro in the crate root
+//! (for example [`crate::key_store_tests!`]) lists every check of its module; a new check is
+//! its function and one line there. This module holds the assertions the checks share.
 
-mod access_keys;
-mod aliases;
-mod concurrency;
-mod destroy;
-mod durability;
-mod identities;
-mod keys;
-mod listing;
-mod meta;
-mod nonces;
-mod revisions;
-mod tags;
+pub mod alias_store;
+pub mod identity_store;
+pub mod key_store;
+pub mod meta_store;
+mod race;
+pub mod replay_store;
+pub mod tag_store;
 
-pub use access_keys::{
-    access_key_round_trip_and_duplicate, create_access_key_needs_no_user,
-    create_user_access_key_holds_the_limit, create_user_access_key_missing_user,
-};
-pub use aliases::{
-    alias_round_trip_and_duplicate, alias_to_missing_key, delete_alias_reports_existence,
-    list_aliases_sorted_by_name, update_alias_missing_alias_or_key, update_alias_repoints,
-};
-pub use concurrency::{
-    concurrent_add_version_has_one_winner, concurrent_alias_has_one_winner,
-    concurrent_attach_and_delete_policy_stay_consistent,
-    concurrent_attach_and_delete_user_stay_consistent,
-    concurrent_create_access_key_and_delete_user_stay_consistent,
-    concurrent_create_key_all_succeed, concurrent_create_user_access_key_holds_the_limit,
-    concurrent_failures_are_isolated, concurrent_put_tags_hold_the_limit,
-    concurrent_retried_updates_lose_nothing, concurrent_update_key_has_one_winner,
-    concurrent_use_nonce_has_one_winner,
-};
-pub use destroy::{
-    destroy_key_missing_is_not_found, destroy_key_removes_everything,
-    is_destroyed_version_false_for_others,
-};
-pub use durability::{reopen_keeps_everything, reopen_keeps_lifecycle_changes};
-pub use identities::{
-    attach_policy_missing_references, attach_policy_round_trip_and_duplicate,
-    delete_access_key_reports_existence, delete_policy_refused_while_attached,
-    delete_user_refused_while_it_owns_or_holds, detach_policy_reports_existence,
-    list_access_keys_of_one_user_oldest_first, list_policies_sorted_by_name,
-    list_policy_attachments_ordering, list_user_attachments_ordering, list_users_sorted_by_name,
-    policy_round_trip_and_duplicate, reopen_keeps_identities, set_access_key_active_round_trip,
-    user_round_trip_and_duplicate,
-};
-pub use keys::{
-    create_key_duplicate_key_id, create_key_is_atomic, create_key_missing_version_key,
-    create_key_round_trips_empty_options, create_key_round_trips_every_field,
-};
-pub use listing::{due_keys_at_boundaries, list_keys_oldest_first, list_versions_oldest_first};
-pub use meta::{
-    get_unknown_returns_none, is_empty_tracks_access_keys, is_empty_tracks_keys, meta_put_if_absent,
-};
-pub use nonces::{
-    purge_nonces_removes_only_expired, reopen_keeps_nonces, use_nonce_expired_record_is_reusable,
-    use_nonce_first_use_then_replay, use_nonce_is_per_access_key,
-};
-pub use revisions::{
-    add_version_is_atomic, add_version_rotates_the_key, create_key_stores_the_given_revision,
-    update_key_missing_is_not_found, update_key_replaces_the_record,
-    update_key_stale_revision_is_conflict, version_of_another_key_is_refused,
-};
-pub use tags::{
-    delete_tags_removes_listed, put_tags_holds_the_limit, put_tags_missing_key, put_tags_upserts,
-};
+/// The capability traits every check file needs in scope to call a store's methods.
+mod prelude {
+    pub(crate) use openkms_core::{
+        AliasStore, IdentityStore, KeyStore, MetaStore, ReplayStore, Store, TagStore,
+    };
+}
 
 use openkms_core::{KeyRecord, Store, StoreError, VersionRecord};
 

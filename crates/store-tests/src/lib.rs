@@ -15,10 +15,11 @@
 
 use std::future::Future;
 
-use openkms_core::Store;
+use openkms_core::{ReplayStore, Store};
 
 pub mod checks;
 pub mod fixtures;
+pub mod memory;
 
 /// How the suite gets a store to test.
 ///
@@ -26,8 +27,8 @@ pub mod fixtures;
 /// called more than once on the same factory; every call must give a store over the same data
 /// (that is how durability is checked). The suite drops the previous store before reopening.
 pub trait StoreFactory {
-    /// The backend under test.
-    type Store: Store;
+    /// The backend under test: every capability of [`Store`], and [`ReplayStore`].
+    type Store: Store + ReplayStore;
 
     /// Opens the store over this factory's data. Panics if the store cannot be opened.
     fn open(&self) -> impl Future<Output = Self::Store>;
@@ -56,7 +57,9 @@ where
     });
 }
 
-/// Expands to one `#[test]` per conformance check, each named after its check.
+/// Expands to one `#[test]` per conformance check of every capability, each named after its
+/// check: [`key_store_tests!`], [`alias_store_tests!`], [`tag_store_tests!`],
+/// [`identity_store_tests!`], [`meta_store_tests!`] and [`replay_store_tests!`].
 ///
 /// The argument is an expression callable with no arguments that returns a future resolving
 /// to a fresh [`StoreFactory`], for example the path of an `async fn`:
@@ -71,23 +74,36 @@ where
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
-        $crate::conformance_tests!(@each $make;
-            meta_put_if_absent,
-            get_unknown_returns_none,
+        $crate::key_store_tests!($make);
+        $crate::alias_store_tests!($make);
+        $crate::tag_store_tests!($make);
+        $crate::identity_store_tests!($make);
+        $crate::meta_store_tests!($make);
+        $crate::replay_store_tests!($make);
+    };
+    (@each $make:expr; $module:ident; $($check:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                $crate::run_check($make, $crate::checks::$module::$check);
+            }
+        )*
+    };
+}
+
+/// Expands to one `#[test]` per check of the [`openkms_core::KeyStore`] capability (see
+/// [`checks::key_store`]); [`conformance_tests!`] takes the same argument.
+#[macro_export]
+macro_rules! key_store_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make; key_store;
             create_key_round_trips_every_field,
             create_key_round_trips_empty_options,
             create_key_duplicate_key_id,
             create_key_is_atomic,
             create_key_missing_version_key,
-            alias_round_trip_and_duplicate,
-            alias_to_missing_key,
-            access_key_round_trip_and_duplicate,
-            create_user_access_key_holds_the_limit,
-            create_user_access_key_missing_user,
-            create_access_key_needs_no_user,
             is_empty_tracks_keys,
             is_empty_tracks_access_keys,
-            concurrent_alias_has_one_winner,
             concurrent_create_key_all_succeed,
             concurrent_failures_are_isolated,
             reopen_keeps_everything,
@@ -101,28 +117,59 @@ macro_rules! conformance_tests {
             list_versions_oldest_first,
             list_keys_oldest_first,
             due_keys_at_boundaries,
-            list_aliases_sorted_by_name,
-            update_alias_repoints,
-            update_alias_missing_alias_or_key,
-            delete_alias_reports_existence,
-            put_tags_upserts,
-            put_tags_missing_key,
-            put_tags_holds_the_limit,
-            delete_tags_removes_listed,
             destroy_key_removes_everything,
             destroy_key_missing_is_not_found,
             is_destroyed_version_false_for_others,
             concurrent_update_key_has_one_winner,
             concurrent_add_version_has_one_winner,
             concurrent_retried_updates_lose_nothing,
-            concurrent_put_tags_hold_the_limit,
             reopen_keeps_lifecycle_changes,
-            use_nonce_first_use_then_replay,
-            use_nonce_is_per_access_key,
-            use_nonce_expired_record_is_reusable,
-            concurrent_use_nonce_has_one_winner,
-            purge_nonces_removes_only_expired,
-            reopen_keeps_nonces,
+        );
+    };
+}
+
+/// Expands to one `#[test]` per check of the [`openkms_core::AliasStore`] capability (see
+/// [`checks::alias_store`]); [`conformance_tests!`] takes the same argument.
+#[macro_export]
+macro_rules! alias_store_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make; alias_store;
+            alias_round_trip_and_duplicate,
+            alias_to_missing_key,
+            concurrent_alias_has_one_winner,
+            list_aliases_sorted_by_name,
+            update_alias_repoints,
+            update_alias_missing_alias_or_key,
+            delete_alias_reports_existence,
+        );
+    };
+}
+
+/// Expands to one `#[test]` per check of the [`openkms_core::TagStore`] capability (see
+/// [`checks::tag_store`]); [`conformance_tests!`] takes the same argument.
+#[macro_export]
+macro_rules! tag_store_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make; tag_store;
+            put_tags_upserts,
+            put_tags_missing_key,
+            put_tags_holds_the_limit,
+            delete_tags_removes_listed,
+            concurrent_put_tags_hold_the_limit,
+        );
+    };
+}
+
+/// Expands to one `#[test]` per check of the [`openkms_core::IdentityStore`] capability (see
+/// [`checks::identity_store`]); [`conformance_tests!`] takes the same argument.
+#[macro_export]
+macro_rules! identity_store_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make; identity_store;
+            access_key_round_trip_and_duplicate,
+            create_user_access_key_holds_the_limit,
+            create_user_access_key_missing_user,
+            create_access_key_needs_no_user,
             user_round_trip_and_duplicate,
             list_users_sorted_by_name,
             delete_user_refused_while_it_owns_or_holds,
@@ -144,12 +191,32 @@ macro_rules! conformance_tests {
             concurrent_create_access_key_and_delete_user_stay_consistent,
         );
     };
-    (@each $make:expr; $($check:ident),* $(,)?) => {
-        $(
-            #[test]
-            fn $check() {
-                $crate::run_check($make, $crate::checks::$check);
-            }
-        )*
+}
+
+/// Expands to one `#[test]` per check of the [`openkms_core::MetaStore`] capability (see
+/// [`checks::meta_store`]); [`conformance_tests!`] takes the same argument.
+#[macro_export]
+macro_rules! meta_store_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make; meta_store;
+            meta_put_if_absent,
+            get_unknown_returns_none,
+        );
+    };
+}
+
+/// Expands to one `#[test]` per check of the [`openkms_core::ReplayStore`] capability (see
+/// [`checks::replay_store`]); [`conformance_tests!`] takes the same argument.
+#[macro_export]
+macro_rules! replay_store_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make; replay_store;
+            use_nonce_first_use_then_replay,
+            use_nonce_is_per_access_key,
+            use_nonce_expired_record_is_reusable,
+            concurrent_use_nonce_has_one_winner,
+            purge_nonces_removes_only_expired,
+            reopen_keeps_nonces,
+        );
     };
 }

@@ -14,11 +14,11 @@ pub mod window;
 use http::HeaderMap;
 use std::sync::Arc;
 
-use openkms_core::KeyService;
 use openkms_core::service::Credential;
+use openkms_core::{KeyService, KmsError};
 
 use crate::rpc::{Params, RpcError};
-use nonce::{NonceCache, Refusal};
+use nonce::{NonceCache, Refusal, SharedNonces};
 
 pub use openkms_ops::Caller;
 
@@ -73,6 +73,8 @@ pub struct RequestView<'a> {
 #[derive(Debug)]
 pub struct Authenticator {
     nonces: NonceCache,
+    /// The nonces of the nodes sharing the store, when several do.
+    shared: Option<SharedNonces>,
     window_secs: i64,
 }
 
@@ -87,8 +89,16 @@ impl Authenticator {
     pub fn new(window_secs: i64) -> Self {
         Self {
             nonces: NonceCache::default(),
+            shared: None,
             window_secs,
         }
+    }
+
+    /// Also refuses nonces other nodes sharing the store used, recording each in `shared`.
+    #[must_use]
+    pub fn with_shared_nonces(mut self, shared: SharedNonces) -> Self {
+        self.shared = Some(shared);
+        self
     }
 
     /// Authenticates a request or says why not.
@@ -121,12 +131,12 @@ impl Authenticator {
             Err(Refusal::Full) => return Err(RpcError::NonceMemoryFull),
         }
         // With nodes sharing a database the replay window is shared through it as well.
-        if service.shares_store()
-            && !service
-                .use_shared_nonce(access_key_id, signed.nonce, expires)
-                .await?
-        {
-            return Err(RpcError::NonceUsed);
+        if let Some(shared) = &self.shared {
+            let now = service.clock().now();
+            let fresh = shared.insert(access_key_id, signed.nonce, expires, now);
+            if !fresh.await.map_err(KmsError::from)? {
+                return Err(RpcError::NonceUsed);
+            }
         }
         Ok(signed.caller)
     }

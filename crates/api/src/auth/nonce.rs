@@ -21,13 +21,18 @@
 //! nonce is new, since it could be the replay of a dropped one. Requests with current
 //! timestamps keep being served. The floor only matters under sustained load: the table holds
 //! about 1,000 requests a second for the whole 15-minute window; at 40,000 a second only
-//! timestamps less than ten to twenty seconds old are accepted. Sharing the set between
-//! nodes is the store's concern.
+//! timestamps less than ten to twenty seconds old are accepted.
+//!
+//! Nodes sharing a database also share their nonces: [`SharedNonces`] records each one in the
+//! store's [`ReplayStore`] (which keeps them durably, with one winner per nonce across
+//! nodes), after the local set accepted it.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use openkms_core::{ReplayStore, StoreError};
 
 /// Number of independently locked shards.
 const SHARDS: usize = 64;
@@ -119,6 +124,35 @@ impl NonceCache {
                  until the load eases"
             );
         }
+    }
+}
+
+/// The nonces of every node sharing the store, kept in its [`ReplayStore`].
+#[derive(Clone)]
+pub struct SharedNonces(Arc<dyn ReplayStore>);
+
+impl std::fmt::Debug for SharedNonces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedNonces")
+    }
+}
+
+impl SharedNonces {
+    /// The nonces kept in `store`.
+    pub fn new(store: Arc<dyn ReplayStore>) -> Self {
+        Self(store)
+    }
+
+    /// Records `nonce` for `access_key_id` until `expires`; false if any node used it already
+    /// and it has not expired at `now`.
+    pub async fn insert(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        expires: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.0.use_nonce(access_key_id, nonce, expires, now).await
     }
 }
 

@@ -185,7 +185,7 @@ impl KeyService {
     /// (see [`Store::create_user_access_key`]), so racing requests on any node cannot give a
     /// user one key too many, nor a racing DeleteUser leave a key whose user is gone.
     ///
-    /// [`Store::create_user_access_key`]: crate::store::Store::create_user_access_key
+    /// [`Store::create_user_access_key`]: crate::store::IdentityStore::create_user_access_key
     pub async fn create_access_key(&self, user_name: &str) -> Result<NewAccessKey, KmsError> {
         self.get_user(user_name).await?;
         let pair = RootAccessKey::generate(self);

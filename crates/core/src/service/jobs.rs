@@ -24,9 +24,6 @@ impl KeyService {
     pub async fn run_due(&self) -> Result<DueWork, KmsError> {
         let now = self.clock.now();
         let mut work = DueWork::default();
-        if self.shared_store {
-            self.store.purge_nonces(now).await?;
-        }
         for key in self.store.due_keys(now).await? {
             if is_due_for_deletion(&key, now) {
                 work.destroyed += usize::from(self.destroy(&key.key_id).await?);

@@ -102,20 +102,6 @@ impl KeyService {
         self.shared_store
     }
 
-    /// Records a request nonce in the shared store; false if another node (or this one) used
-    /// it already inside its validity.
-    pub async fn use_shared_nonce(
-        &self,
-        access_key_id: &str,
-        nonce: &str,
-        expires_at: i64,
-    ) -> Result<bool, KmsError> {
-        Ok(self
-            .store
-            .use_nonce(access_key_id, nonce, expires_at, self.clock.now())
-            .await?)
-    }
-
     /// The clock the service uses.
     pub fn clock(&self) -> &dyn Clock {
         self.clock.as_ref()

@@ -4,7 +4,7 @@
 //! result by the store, in the same step as the write (see [`Store::put_tags`]), so a key
 //! never holds more than [`MAX_TAGS`] tags, even when requests race on several nodes.
 //!
-//! [`Store::put_tags`]: crate::store::Store::put_tags
+//! [`Store::put_tags`]: crate::store::TagStore::put_tags
 
 use super::KeyService;
 use super::keys::{MAX_TAGS, validate_tags};

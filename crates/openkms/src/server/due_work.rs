@@ -1,6 +1,6 @@
-//! The background job loop: destroys keys whose pending window ended, rotates keys that are
-//! due and purges expired replay nonces (all one [`KeyService::run_due`] pass), at start and
-//! then every period, and exports the key cache counters.
+//! The background job loop: destroys keys whose pending window ended and rotates keys that
+//! are due (one [`KeyService::run_due`] pass), purges expired replay nonces from a shared
+//! replay store, at start and then every period, and exports the key cache counters.
 //!
 //! It stops with the server: it watches the same shutdown signal, finishes the pass it is in
 //! (a pass is never cut in half) and returns, so the binary can wait for it before exiting.
@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use openkms_core::KeyService;
+use openkms_core::{KeyService, ReplayStore};
 use tokio::sync::watch;
 
 /// Tells the background work to stop; dropping it says the same.
@@ -42,24 +42,34 @@ impl StopSignal {
 }
 
 /// Runs a pass now, then every `period`, until `stop` is raised; a pass under way finishes.
-pub async fn run(service: Arc<KeyService>, period: Duration, mut stop: StopSignal) {
+pub async fn run(
+    service: Arc<KeyService>,
+    shared_nonces: Option<Arc<dyn ReplayStore>>,
+    period: Duration,
+    mut stop: StopSignal,
+) {
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             biased;
             () = stop.stopped() => break,
-            _ = tick.tick() => pass(&service).await,
+            _ = tick.tick() => pass(&service, shared_nonces.as_deref()).await,
         }
     }
     tracing::debug!("background key work stopped");
 }
 
-/// One pass: export the cache counters, then do whatever is due.
-async fn pass(service: &KeyService) {
+/// One pass: export the cache counters, purge expired shared nonces, then do whatever is due.
+async fn pass(service: &KeyService, shared_nonces: Option<&dyn ReplayStore>) {
     let (hits, misses) = service.cache_stats();
     metrics::counter!("openkms_key_cache_hits_total").absolute(hits);
     metrics::counter!("openkms_key_cache_misses_total").absolute(misses);
+    if let Some(replay) = shared_nonces {
+        if let Err(e) = replay.purge_nonces(service.clock().now()).await {
+            tracing::warn!(error = %e, "purging expired nonces failed; will retry");
+        }
+    }
     match service.run_due().await {
         Ok(w) if w.destroyed + w.rotated > 0 => {
             tracing::info!(
@@ -131,7 +141,7 @@ mod tests {
         clock.advance(8 * DAY);
         let (stop, signal) = stop_channel();
         // An hour's period: only the first pass, at start, can destroy the key.
-        let jobs = tokio::spawn(run(svc.clone(), Duration::from_secs(3600), signal));
+        let jobs = tokio::spawn(run(svc.clone(), None, Duration::from_secs(3600), signal));
         let deadline = tokio::time::Instant::now() + BOUND;
         while !gone(&svc, &doomed).await {
             assert!(tokio::time::Instant::now() < deadline, "no pass at start");
@@ -147,7 +157,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let svc = service(&dir, Arc::new(ManualClock::new(1_700_000_000))).await;
         let (stop, signal) = stop_channel();
-        let jobs = tokio::spawn(run(svc, Duration::from_millis(5), signal));
+        let jobs = tokio::spawn(run(svc, None, Duration::from_millis(5), signal));
         tokio::time::sleep(Duration::from_millis(30)).await;
         drop(stop);
         let ended = tokio::time::timeout(BOUND, jobs).await;
@@ -164,7 +174,7 @@ mod tests {
         clock.advance(8 * DAY);
         let (stop, signal) = stop_channel();
         stop.stop();
-        let ended = tokio::time::timeout(BOUND, run(svc.clone(), BOUND, signal)).await;
+        let ended = tokio::time::timeout(BOUND, run(svc.clone(), None, BOUND, signal)).await;
         ended.expect("the loop exits at once");
         assert!(!gone(&svc, &doomed).await, "no pass after the stop");
     }

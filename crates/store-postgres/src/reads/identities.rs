@@ -5,14 +5,15 @@
 //! or the row is `Corrupt`) and the orderings of their lists, in byte order (`COLLATE "C"`)
 //! as the rest of `reads` sorts. Does not write (see `writes`).
 
+use crate::row::PgRow;
 use deadpool_postgres::Pool;
+use openkms_core::store::records;
 use openkms_core::{
     AccessKeyRecord, AttachmentRecord, PolicyRecord, PolicyType, StoreError, UserRecord,
 };
 use tokio_postgres::Row;
 
-use super::{column, parse_access_key, query_all, query_one};
-use crate::error::corrupt;
+use super::{parse_access_key, query_all, query_one};
 
 /// A `SELECT` of every user column, in the order [`parse_user`] reads them, then `$rest`.
 macro_rules! select_users {
@@ -67,15 +68,7 @@ pub(crate) async fn list_users(pool: &Pool) -> Result<Vec<UserRecord>, StoreErro
 }
 
 fn parse_user(row: &Row) -> Result<UserRecord, StoreError> {
-    Ok(UserRecord {
-        user_name: column(row, 0, "users.user_name")?,
-        user_id: column(row, 1, "users.user_id")?,
-        display_name: column(row, 2, "users.display_name")?,
-        mobile_phone: column(row, 3, "users.mobile_phone")?,
-        email: column(row, 4, "users.email")?,
-        comments: column(row, 5, "users.comments")?,
-        created_at: column(row, 6, "users.created_at")?,
-    })
+    records::user(&PgRow(row))
 }
 
 /// Lists the AccessKeys of `user_name`, oldest first (by creation time, then AccessKeyId in
@@ -106,12 +99,7 @@ pub(crate) async fn list_policies(pool: &Pool) -> Result<Vec<PolicyRecord>, Stor
 }
 
 fn parse_policy(row: &Row) -> Result<PolicyRecord, StoreError> {
-    Ok(PolicyRecord {
-        policy_name: column(row, 0, "policies.policy_name")?,
-        description: column(row, 1, "policies.description")?,
-        document: column(row, 2, "policies.document")?,
-        created_at: column(row, 3, "policies.created_at")?,
-    })
+    records::policy(&PgRow(row))
 }
 
 /// Lists the policies `user_name` holds, oldest attachment first, then by policy type name
@@ -143,12 +131,5 @@ pub(crate) async fn list_policy_attachments(
 }
 
 fn parse_attachment(row: &Row) -> Result<AttachmentRecord, StoreError> {
-    let policy_type: String = column(row, 1, "policy_attachments.policy_type")?;
-    Ok(AttachmentRecord {
-        user_name: column(row, 0, "policy_attachments.user_name")?,
-        policy_type: PolicyType::parse(&policy_type)
-            .ok_or_else(|| corrupt("policy_attachments.policy_type"))?,
-        policy_name: column(row, 2, "policy_attachments.policy_name")?,
-        attached_at: column(row, 3, "policy_attachments.attached_at")?,
-    })
+    records::attachment(&PgRow(row))
 }

@@ -5,12 +5,13 @@
 //! and reopen lose nothing; proving survival of a killed process is backend-specific (it
 //! needs a child process) and lives with each backend.
 
-use openkms_core::{KeyRecord, KeyState, Store};
+use openkms_core::{KeyRecord, KeyState};
 
-use super::{
+use crate::StoreFactory;
+use crate::checks::prelude::*;
+use crate::checks::{
     assert_already_exists, assert_conflict, assert_key_stored, create, read_key, versions,
 };
-use crate::StoreFactory;
 use crate::fixtures::{
     MAX_TAGS, access_key, alias, disabled_key, extra_version, full_key, key_id, minimal_key,
     next_revision, rotated, tag, version_id,

@@ -6,10 +6,11 @@
 //! Does not check what the wrapped secret contains: to a store it is opaque bytes. The limit
 //! and the owner under racing writers are checked in `concurrency`.
 
-use openkms_core::{AccessKeyRecord, Store, StoreError};
+use openkms_core::{AccessKeyRecord, StoreError};
 
-use super::{assert_already_exists, assert_limit_exceeded, assert_reference_not_found};
 use crate::StoreFactory;
+use crate::checks::prelude::*;
+use crate::checks::{assert_already_exists, assert_limit_exceeded, assert_reference_not_found};
 use crate::fixtures::{MAX_ACCESS_KEYS, access_key, owned_access_key, user, user_name};
 
 /// Active and inactive AccessKeys read back exactly; a taken id is `AlreadyExists`.

@@ -1,13 +1,10 @@
-//! Checks for named metadata, lookups of unknown ids and `is_empty`.
-//!
-//! Owns the put-if-absent rule for metadata and the "fresh data directory" test the server
-//! uses at first start. Does not cover keys, aliases or AccessKeys beyond what `is_empty` sees.
+//! The checks of [`openkms_core::MetaStore`]: the put-if-absent rule for named metadata, and
+//! lookups of unknown names and ids.
 
-use openkms_core::Store;
-
-use super::create;
 use crate::StoreFactory;
-use crate::fixtures::{access_key, full_key, version_id};
+use crate::checks::create;
+use crate::checks::prelude::*;
+use crate::fixtures::{full_key, version_id};
 
 /// `put_meta_if_absent` writes once, never overwrites, and `get_meta` returns exact bytes.
 pub async fn meta_put_if_absent<F: StoreFactory>(factory: F) {
@@ -86,45 +83,4 @@ pub async fn get_unknown_returns_none<F: StoreFactory>(factory: F) {
     );
     let by_version_id = store.get_key(&version_id(1)).await.expect("get_key");
     assert_eq!(by_version_id, None, "a version id is not a key id");
-}
-
-/// `is_empty` is true on fresh storage, unaffected by metadata, false once a key exists.
-pub async fn is_empty_tracks_keys<F: StoreFactory>(factory: F) {
-    let store = factory.open().await;
-    assert!(
-        store.is_empty().await.expect("is_empty"),
-        "fresh storage is empty"
-    );
-    assert!(
-        store
-            .put_meta_if_absent("account", b"1")
-            .await
-            .expect("put_meta")
-    );
-    assert!(
-        store.is_empty().await.expect("is_empty"),
-        "metadata alone leaves it empty"
-    );
-    create(&store, &full_key(1)).await;
-    assert!(
-        !store.is_empty().await.expect("is_empty"),
-        "a key makes it non-empty"
-    );
-}
-
-/// `is_empty` turns false once an AccessKey exists, even with no keys.
-pub async fn is_empty_tracks_access_keys<F: StoreFactory>(factory: F) {
-    let store = factory.open().await;
-    assert!(
-        store.is_empty().await.expect("is_empty"),
-        "fresh storage is empty"
-    );
-    store
-        .create_access_key(&access_key(0, true))
-        .await
-        .expect("create_access_key");
-    assert!(
-        !store.is_empty().await.expect("is_empty"),
-        "an AccessKey makes it non-empty"
-    );
 }

@@ -3,10 +3,9 @@
 //! Owns the exact round trip of every key field and the all-or-nothing rule of `create_key`.
 //! Does not cover concurrent creation (see `concurrency`) or reopening (see `durability`).
 
-use openkms_core::Store;
-
-use super::{assert_already_exists, assert_key_stored, assert_reference_not_found, create};
 use crate::StoreFactory;
+use crate::checks::prelude::*;
+use crate::checks::{assert_already_exists, assert_key_stored, assert_reference_not_found, create};
 use crate::fixtures::{blob, full_key, key_id, minimal_key, tag, version_id};
 
 /// A key with every `Option` set, SM4, pending deletion and tags reads back exactly.

@@ -4,10 +4,11 @@
 //! exactly which keys are due at a given time, at the boundaries. Does not cover aliases
 //! (see `aliases`) or tags (see `tags`).
 
-use openkms_core::{KeyRecord, KeyState, Store};
+use openkms_core::{KeyRecord, KeyState};
 
-use super::{create, read_key, versions};
 use crate::StoreFactory;
+use crate::checks::prelude::*;
+use crate::checks::{create, read_key, versions};
 use crate::fixtures::{NewKey, extra_version, full_key, key_id, minimal_key, rotated};
 
 /// Versions list oldest first: by creation time as a number (9 before 10 before 100), then

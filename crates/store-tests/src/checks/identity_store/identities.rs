@@ -8,12 +8,13 @@
 //! and `get_access_key` (see `access_keys`) or many writers racing to attach, create and
 //! delete (see `concurrency`).
 
-use openkms_core::{
-    AccessKeyRecord, AttachmentRecord, PolicyRecord, PolicyType, Store, UserRecord,
-};
+use openkms_core::{AccessKeyRecord, AttachmentRecord, PolicyRecord, PolicyType, UserRecord};
 
-use super::{assert_already_exists, assert_conflict, assert_not_found, assert_reference_not_found};
 use crate::StoreFactory;
+use crate::checks::prelude::*;
+use crate::checks::{
+    assert_already_exists, assert_conflict, assert_not_found, assert_reference_not_found,
+};
 use crate::fixtures::{
     SYSTEM_POLICY, access_key, attachment, named_policy, named_user, owned_access_key, policy,
     policy_name, user, user_name,

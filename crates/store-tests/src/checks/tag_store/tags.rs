@@ -5,10 +5,11 @@
 //! tags. Tags given at creation are covered in `keys`; tags of a destroyed key in `destroy`;
 //! the limit under racing writers in `concurrency`.
 
-use openkms_core::{Store, StoreError, Tag};
+use openkms_core::{StoreError, Tag};
 
-use super::{assert_key_stored, assert_limit_exceeded, assert_reference_not_found, create};
 use crate::StoreFactory;
+use crate::checks::prelude::*;
+use crate::checks::{assert_key_stored, assert_limit_exceeded, assert_reference_not_found, create};
 use crate::fixtures::{MAX_TAGS, full_key, key_id, minimal_key, numbered_tag, tag};
 
 /// Reads the tags of key `n`, panicking if the read fails.

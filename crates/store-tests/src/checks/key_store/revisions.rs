@@ -5,13 +5,14 @@
 //! atomicity of adding a version. Does not cover writers racing each other (see
 //! `concurrency`) or reopening (see `durability`).
 
-use openkms_core::{KeyRecord, KeyState, Store};
+use openkms_core::{KeyRecord, KeyState};
 
-use super::{
+use crate::StoreFactory;
+use crate::checks::prelude::*;
+use crate::checks::{
     assert_already_exists, assert_conflict, assert_key_stored, assert_not_found,
     assert_reference_not_found, create, read_key, versions,
 };
-use crate::StoreFactory;
 use crate::fixtures::{
     NewKey, blob, extra_version, full_key, key_id, minimal_key, next_revision, rotated, version_id,
 };

@@ -5,12 +5,13 @@
 //! destroyed version ids, and that other keys are untouched. Whether the bytes are gone from
 //! the medium is backend-specific and tested with each backend.
 
-use openkms_core::{Store, VersionRecord};
+use openkms_core::VersionRecord;
 
-use super::{
+use crate::StoreFactory;
+use crate::checks::prelude::*;
+use crate::checks::{
     assert_key_stored, assert_not_found, assert_reference_not_found, create, read_key, versions,
 };
-use crate::StoreFactory;
 use crate::fixtures::{
     MAX_TAGS, NewKey, alias, extra_version, extra_version_id, full_key, key_id, minimal_key,
     next_revision, rotated, tag,

@@ -5,12 +5,13 @@
 //! cover many writers racing for one name (see `concurrency`) or aliases of a destroyed key
 //! (see `destroy`).
 
-use openkms_core::{AliasRecord, Store};
+use openkms_core::AliasRecord;
 
-use super::{
+use crate::StoreFactory;
+use crate::checks::prelude::*;
+use crate::checks::{
     assert_already_exists, assert_key_stored, assert_not_found, assert_reference_not_found, create,
 };
-use crate::StoreFactory;
 use crate::fixtures::{alias, full_key, key_id, minimal_key};
 
 /// An alias reads back exactly; a taken name is `AlreadyExists` and keeps its first key.

@@ -4,12 +4,17 @@
 //! once per AccessKey, refused while its record has not expired, reusable once it has, purged
 //! only once expired, and kept across a reopen. The race for one nonce is in `concurrency`.
 
-use openkms_core::Store;
-
 use crate::StoreFactory;
+use crate::checks::prelude::*;
 
 /// Calls `use_nonce`, panicking if the store fails.
-async fn use_nonce(store: &impl Store, ak: &str, nonce: &str, expires_at: i64, now: i64) -> bool {
+async fn use_nonce(
+    store: &impl ReplayStore,
+    ak: &str,
+    nonce: &str,
+    expires_at: i64,
+    now: i64,
+) -> bool {
     store
         .use_nonce(ak, nonce, expires_at, now)
         .await

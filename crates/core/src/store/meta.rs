@@ -1,0 +1,15 @@
+//! [`MetaStore`]: a few named metadata values (the root-key check value, the account id, ...).
+
+use async_trait::async_trait;
+
+use super::StoreError;
+
+/// Named metadata values, each written once.
+#[async_trait]
+pub trait MetaStore: Send + Sync + 'static {
+    /// Reads a named metadata value (root-key check value, account id, ...).
+    async fn get_meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Writes a named metadata value if none exists; returns whether it was written.
+    async fn put_meta_if_absent(&self, name: &str, value: &[u8]) -> Result<bool, StoreError>;
+}

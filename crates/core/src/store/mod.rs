@@ -1,0 +1,65 @@
+//! The storage contract: small capability traits, one error type.
+//!
+//! Storage is split by what it keeps, the way tikv's `engine_traits` compose `KvEngine`:
+//! [`KeyStore`] (keys, versions, destruction), [`AliasStore`], [`TagStore`], [`IdentityStore`]
+//! (RAM users, AccessKeys, custom policies, attachments) and [`MetaStore`] (named metadata
+//! values). [`Store`] is all five together, with a blanket impl, and is what the key service
+//! holds. Replay nonces are a separate concern of the front end: [`ReplayStore`] is not part
+//! of [`Store`]. A new capability is a new trait, not more methods on an old one.
+//!
+//! Every method that returns `Ok` for a write has made that write durable: callers
+//! acknowledge to clients only after it returns. Backends live in their own crates and all run
+//! the shared conformance suite (`openkms-store-tests`), one module per capability. How a
+//! stored row becomes a record is written once, in [`records`]. This module does not know SQL,
+//! files or connections.
+
+mod aliases;
+mod identity;
+mod keys;
+mod meta;
+pub mod records;
+mod replay;
+mod tags;
+
+pub use aliases::AliasStore;
+pub use identity::IdentityStore;
+pub use keys::KeyStore;
+pub use meta::MetaStore;
+pub use records::RecordRow;
+pub use replay::ReplayStore;
+pub use tags::TagStore;
+
+/// An error from a storage backend.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique name or id is taken (for example an alias name).
+    #[error("already exists")]
+    AlreadyExists,
+    /// A record the write depends on does not exist (for example the key of a new alias).
+    #[error("referenced record not found")]
+    ReferenceNotFound,
+    /// The record to update or delete does not exist.
+    #[error("record not found")]
+    NotFound,
+    /// The record changed since it was read (its revision moved on); read again and retry.
+    #[error("concurrent update")]
+    Conflict,
+    /// The write would take a record past a limit the caller gave (for example a key's tag
+    /// count, or a user's AccessKeys); nothing was written.
+    #[error("limit exceeded")]
+    LimitExceeded,
+    /// The backend cannot be reached or failed; the write may not have happened.
+    #[error("backend unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data could not be read back as a record.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Durable storage for the key service: every capability it uses, together.
+///
+/// Implemented for every type that implements the five capabilities; a backend implements
+/// those and never this trait directly.
+pub trait Store: KeyStore + AliasStore + TagStore + IdentityStore + MetaStore {}
+
+impl<T> Store for T where T: KeyStore + AliasStore + TagStore + IdentityStore + MetaStore {}

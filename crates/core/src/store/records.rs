@@ -1,0 +1,143 @@
+//! How a stored row becomes a record: one column-to-field mapping per record, shared by every
+//! SQL backend.
+//!
+//! A backend implements [`RecordRow`] for its row type (a handful of typed column reads) and
+//! selects the columns in the order each function here documents; the function builds the
+//! record. A value of the wrong type, an enum name this build does not know, or a flag other
+//! than true/false makes the row [`StoreError::Corrupt`], naming the column, never the value
+//! (which might be wrapped material). This module does not know SQL or any driver.
+
+use super::StoreError;
+use crate::model::{
+    AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin,
+    PolicyRecord, PolicyType, ProtectionLevel, Tag, UserRecord, VersionRecord,
+};
+
+/// Typed reads of one row's columns by position. `column` (`table.column`) only names the
+/// column in the error when the value cannot be read as asked.
+pub trait RecordRow {
+    /// A text column.
+    fn text(&self, index: usize, column: &'static str) -> Result<String, StoreError>;
+    /// A nullable text column.
+    fn opt_text(&self, index: usize, column: &'static str) -> Result<Option<String>, StoreError>;
+    /// A 64-bit integer column.
+    fn int(&self, index: usize, column: &'static str) -> Result<i64, StoreError>;
+    /// A nullable 64-bit integer column.
+    fn opt_int(&self, index: usize, column: &'static str) -> Result<Option<i64>, StoreError>;
+    /// A binary column.
+    fn bytes(&self, index: usize, column: &'static str) -> Result<Vec<u8>, StoreError>;
+    /// A boolean column, however the backend stores it (anything else is `Corrupt`).
+    fn flag(&self, index: usize, column: &'static str) -> Result<bool, StoreError>;
+}
+
+/// The error for a stored value that cannot be read back as a record field: names the
+/// column, never the value.
+pub fn corrupt(column: &'static str) -> StoreError {
+    StoreError::Corrupt(format!("unreadable value in {column}"))
+}
+
+/// Reads an enum column through its `parse` (the stored name).
+fn named<T>(
+    row: &impl RecordRow,
+    index: usize,
+    column: &'static str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, StoreError> {
+    parse(&row.text(index, column)?).ok_or_else(|| corrupt(column))
+}
+
+/// A key from `key_id, description, spec, usage, origin, protection_level, state, creator,
+/// created_at, delete_at, primary_version, last_rotation_at, rotation_interval,
+/// next_rotation_at, deletion_protection, policy, revision`.
+pub fn key(row: &impl RecordRow) -> Result<KeyRecord, StoreError> {
+    Ok(KeyRecord {
+        key_id: row.text(0, "keys.key_id")?,
+        description: row.text(1, "keys.description")?,
+        spec: named(row, 2, "keys.spec", KeySpec::parse)?,
+        usage: named(row, 3, "keys.usage", KeyUsage::parse)?,
+        origin: named(row, 4, "keys.origin", Origin::parse)?,
+        protection_level: named(row, 5, "keys.protection_level", ProtectionLevel::parse)?,
+        state: named(row, 6, "keys.state", KeyState::parse)?,
+        creator: row.text(7, "keys.creator")?,
+        created_at: row.int(8, "keys.created_at")?,
+        delete_at: row.opt_int(9, "keys.delete_at")?,
+        primary_version: row.text(10, "keys.primary_version")?,
+        last_rotation_at: row.int(11, "keys.last_rotation_at")?,
+        rotation_interval: row.opt_int(12, "keys.rotation_interval")?,
+        next_rotation_at: row.opt_int(13, "keys.next_rotation_at")?,
+        deletion_protection: row.opt_text(14, "keys.deletion_protection")?,
+        policy: row.opt_text(15, "keys.policy")?,
+        revision: row.int(16, "keys.revision")?,
+    })
+}
+
+/// A version from `version_id, key_id, created_at, wrapped_material`.
+pub fn version(row: &impl RecordRow) -> Result<VersionRecord, StoreError> {
+    Ok(VersionRecord {
+        version_id: row.text(0, "key_versions.version_id")?,
+        key_id: row.text(1, "key_versions.key_id")?,
+        created_at: row.int(2, "key_versions.created_at")?,
+        wrapped_material: row.bytes(3, "key_versions.wrapped_material")?,
+    })
+}
+
+/// A tag from `tag_key, tag_value`.
+pub fn tag(row: &impl RecordRow) -> Result<Tag, StoreError> {
+    Ok(Tag {
+        key: row.text(0, "key_tags.tag_key")?,
+        value: row.text(1, "key_tags.tag_value")?,
+    })
+}
+
+/// An alias from `name, key_id, created_at`.
+pub fn alias(row: &impl RecordRow) -> Result<AliasRecord, StoreError> {
+    Ok(AliasRecord {
+        name: row.text(0, "aliases.name")?,
+        key_id: row.text(1, "aliases.key_id")?,
+        created_at: row.int(2, "aliases.created_at")?,
+    })
+}
+
+/// An AccessKey from `access_key_id, user, wrapped_secret, active, created_at`.
+pub fn access_key(row: &impl RecordRow) -> Result<AccessKeyRecord, StoreError> {
+    Ok(AccessKeyRecord {
+        access_key_id: row.text(0, "access_keys.access_key_id")?,
+        user: row.text(1, "access_keys.user")?,
+        wrapped_secret: row.bytes(2, "access_keys.wrapped_secret")?,
+        active: row.flag(3, "access_keys.active")?,
+        created_at: row.int(4, "access_keys.created_at")?,
+    })
+}
+
+/// A user from `user_name, user_id, display_name, mobile_phone, email, comments, created_at`.
+pub fn user(row: &impl RecordRow) -> Result<UserRecord, StoreError> {
+    Ok(UserRecord {
+        user_name: row.text(0, "users.user_name")?,
+        user_id: row.text(1, "users.user_id")?,
+        display_name: row.text(2, "users.display_name")?,
+        mobile_phone: row.text(3, "users.mobile_phone")?,
+        email: row.text(4, "users.email")?,
+        comments: row.text(5, "users.comments")?,
+        created_at: row.int(6, "users.created_at")?,
+    })
+}
+
+/// A custom policy from `policy_name, description, document, created_at`.
+pub fn policy(row: &impl RecordRow) -> Result<PolicyRecord, StoreError> {
+    Ok(PolicyRecord {
+        policy_name: row.text(0, "policies.policy_name")?,
+        description: row.text(1, "policies.description")?,
+        document: row.text(2, "policies.document")?,
+        created_at: row.int(3, "policies.created_at")?,
+    })
+}
+
+/// An attachment from `user_name, policy_type, policy_name, attached_at`.
+pub fn attachment(row: &impl RecordRow) -> Result<AttachmentRecord, StoreError> {
+    Ok(AttachmentRecord {
+        user_name: row.text(0, "policy_attachments.user_name")?,
+        policy_type: named(row, 1, "policy_attachments.policy_type", PolicyType::parse)?,
+        policy_name: row.text(2, "policy_attachments.policy_name")?,
+        attached_at: row.int(3, "policy_attachments.attached_at")?,
+    })
+}

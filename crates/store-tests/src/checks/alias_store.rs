@@ -1,0 +1,7 @@
+//! The checks of [`openkms_core::AliasStore`]: aliases: uniqueness, references to keys, repointing, listing order, concurrent writers.
+
+mod aliases;
+mod concurrency;
+
+pub use aliases::*;
+pub use concurrency::*;

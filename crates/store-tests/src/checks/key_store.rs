@@ -1,0 +1,17 @@
+//! The checks of [`openkms_core::KeyStore`]: keys and versions: exact round trips, atomic creation, the revision rule, listings, due keys, destruction, `is_empty`, concurrent writers and durability across a reopen.
+
+mod concurrency;
+mod destroy;
+mod durability;
+mod empty;
+mod keys;
+mod listing;
+mod revisions;
+
+pub use concurrency::*;
+pub use destroy::*;
+pub use durability::*;
+pub use empty::*;
+pub use keys::*;
+pub use listing::*;
+pub use revisions::*;
