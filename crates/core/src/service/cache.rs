@@ -2,9 +2,10 @@
 //!
 //! It maps key ids to their records and loaded primary versions, version ids to loaded keys
 //! ([`LoadedKey`]: ready to seal and open, material never exposed), and alias names to key
-//! ids. A software key's material is wiped when the last reference goes. Entries are inserted after a durable write or a store read, and
-//! replaced by the service whenever it changes a key, so a state change is seen by the very
-//! next request. Loading from the store is the service's job, not the cache's.
+//! ids. A software key's material is wiped when the last reference goes. Entries are inserted
+//! after a durable write or a store read, and replaced by the service whenever it changes a
+//! key, so a state change is seen by the very next request. Loading from the store is the
+//! service's job, not the cache's.
 //!
 //! A load that read the store before a concurrent change must not put its stale result in the
 //! cache after the change did. So every change bumps a generation counter (one for keys and

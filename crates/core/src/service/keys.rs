@@ -1,7 +1,8 @@
 //! CreateKey and reading keys: validation, material generation, loading into the cache.
 //!
 //! A new key gets a random UUID id, a first version whose material the key provider makes and
-//! binds to key id and version id, and is written durably with its tags before it is returned. Rendering `KeyMetadata` is the api crate's job.
+//! binds to key id and version id, and is written durably with its tags before it is returned.
+//! Rendering `KeyMetadata` is the api crate's job.
 
 use std::sync::Arc;
 

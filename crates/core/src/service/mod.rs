@@ -2,9 +2,10 @@
 //!
 //! [`KeyService`] validates typed inputs, applies the domain rules (key states, alias names,
 //! size limits), seals and opens data through its [`KeyProvider`], and keeps an in-memory cache
-//! of loaded key versions so that Encrypt and Decrypt do not touch the store once a key is warm. It knows nothing of
-//! HTTP, parameters as strings on the wire, or response shapes: the api crate turns requests
-//! into calls here and results into replies. Each use case lives in its own submodule.
+//! of loaded key versions so that Encrypt and Decrypt do not touch the store once a key is
+//! warm. It knows nothing of HTTP, parameters as strings on the wire, or response shapes: the
+//! api crate turns requests into calls here and results into replies. Each use case lives in
+//! its own submodule.
 
 mod access;
 mod alias;
