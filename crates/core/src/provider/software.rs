@@ -7,6 +7,8 @@
 
 use std::sync::Arc;
 
+use zeroize::Zeroizing;
+
 use super::{KeyBinding, KeyProvider, LoadedKey, Message, StoredKey, SymmetricKey};
 use crate::crypto::{open_message_with, seal_message_into};
 use crate::error::{InvalidReason, KmsError};
@@ -75,10 +77,7 @@ impl KeyProvider for SoftwareProvider {
         let material = self
             .root
             .unwrap(WRAP_LABEL_VERSION, &wrap_id(bind), stored.as_bytes())?;
-        if material.len() != spec.material_len() {
-            return Err(KmsError::Corrupt);
-        }
-        let key = SoftwareKey { spec, material };
+        let key = SoftwareKey::new(spec, &material).ok_or(KmsError::Corrupt)?;
         Ok(LoadedKey::Symmetric(Arc::new(key)))
     }
 }
@@ -88,10 +87,33 @@ fn wrap_id(bind: &KeyBinding<'_>) -> String {
     format!("{}/{}", bind.key_id, bind.version_id)
 }
 
-/// Unwrapped material of one version, with its spec.
+/// Longest material of any spec; material is held inline so a cached key is one allocation.
+const MAX_MATERIAL_LEN: usize = 32;
+
+/// Unwrapped material of one version, with its spec; wiped on drop.
 struct SoftwareKey {
     spec: KeySpec,
-    material: SecretBytes,
+    material: Zeroizing<[u8; MAX_MATERIAL_LEN]>,
+}
+
+impl SoftwareKey {
+    /// `None` unless `material` has the spec's length.
+    fn new(spec: KeySpec, material: &SecretBytes) -> Option<Self> {
+        let len = spec.material_len();
+        if material.len() != len || len > MAX_MATERIAL_LEN {
+            return None;
+        }
+        let mut inline = Zeroizing::new([0u8; MAX_MATERIAL_LEN]);
+        inline[..len].copy_from_slice(material.expose_secret());
+        Some(Self {
+            spec,
+            material: inline,
+        })
+    }
+
+    fn material(&self) -> &[u8] {
+        &self.material[..self.spec.material_len()]
+    }
 }
 
 impl SymmetricKey for SoftwareKey {
@@ -105,12 +127,11 @@ impl SymmetricKey for SoftwareKey {
         plaintext: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<(), KmsError> {
-        let material = self.material.expose_secret();
-        seal_message_into(self.spec, material, message, plaintext, out)
+        seal_message_into(self.spec, self.material(), message, plaintext, out)
     }
 
     fn open(&self, message: &Message<'_>, sealed: &[u8]) -> Result<SecretBytes, KmsError> {
-        open_message_with(self.spec, self.material.expose_secret(), message, sealed)
+        open_message_with(self.spec, self.material(), message, sealed)
     }
 }
 
