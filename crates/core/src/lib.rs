@@ -17,6 +17,7 @@ pub mod crypto;
 pub mod error;
 pub mod model;
 pub mod policy;
+pub mod provider;
 pub mod random;
 pub mod rootkey;
 pub mod secret;
@@ -30,6 +31,7 @@ pub use model::{
     AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin,
     PolicyRecord, PolicyType, ProtectionLevel, Tag, UserRecord, VersionRecord,
 };
+pub use provider::{KeyBinding, KeyProvider, LoadedKey, SoftwareProvider, StoredKey, SymmetricKey};
 pub use random::{OsRandom, SecureRandom};
 pub use rootkey::RootKey;
 pub use secret::SecretBytes;

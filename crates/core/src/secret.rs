@@ -8,7 +8,7 @@
 use std::fmt;
 
 use subtle::ConstantTimeEq;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 /// A buffer of secret bytes, zeroed when dropped.
 pub struct SecretBytes(Zeroizing<Vec<u8>>);
@@ -49,6 +49,14 @@ impl SecretBytes {
         self.0.len() == other.len() && bool::from(self.0.as_slice().ct_eq(other))
     }
 
+    /// Shortens the buffer to `len` bytes, wiping the bytes cut off (no effect if not longer).
+    pub fn truncate(&mut self, len: usize) {
+        if let Some(tail) = self.0.get_mut(len..) {
+            tail.zeroize();
+        }
+        self.0.truncate(len);
+    }
+
     /// An explicit copy; named so that every duplication of a secret is visible in review.
     pub fn duplicate(&self) -> Self {
         Self::new(self.0.to_vec())
@@ -79,5 +87,14 @@ mod tests {
         assert!(s.ct_eq(b"abc"));
         assert!(!s.ct_eq(b"abd"));
         assert!(!s.ct_eq(b"ab"));
+    }
+
+    #[test]
+    fn truncate_keeps_the_front() {
+        let mut s = SecretBytes::new(b"abcdef".to_vec());
+        s.truncate(2);
+        assert!(s.ct_eq(b"ab"));
+        s.truncate(9);
+        assert_eq!(s.len(), 2);
     }
 }

@@ -1,10 +1,11 @@
 //! The in-memory cache that keeps the hot path off the store.
 //!
-//! It maps key ids to their records and unwrapped primary versions, version ids to unwrapped
-//! material, and alias names to key ids. Material is held in [`SecretBytes`] and wiped when
-//! the last reference goes. Entries are inserted after a durable write or a store read, and
-//! replaced by the service whenever it changes a key, so a state change is seen by the very
-//! next request. Loading from the store is the service's job, not the cache's.
+//! It maps key ids to their records and loaded primary versions, version ids to loaded keys
+//! ([`LoadedKey`]: ready to seal and open, material never exposed), and alias names to key
+//! ids. A software key's material is wiped when the last reference goes. Entries are inserted
+//! after a durable write or a store read, and replaced by the service whenever it changes a
+//! key, so a state change is seen by the very next request. Loading from the store is the
+//! service's job, not the cache's.
 //!
 //! A load that read the store before a concurrent change must not put its stale result in the
 //! cache after the change did. So every change bumps a generation counter (one for keys and
@@ -21,25 +22,21 @@ use std::sync::{Arc, RwLock};
 
 use super::access::Credential;
 use crate::clock::Clock;
-use crate::model::{KeyRecord, KeySpec};
+use crate::model::KeyRecord;
 use crate::policy::Policy;
-use crate::secret::SecretBytes;
+use crate::provider::LoadedKey;
 
-/// One key version's unwrapped material.
-#[derive(Debug)]
+/// One key version, loaded by the key provider. No `Debug`: it holds key material.
 pub(crate) struct VersionKey {
     /// The version id.
     pub version_id: String,
     /// The owning key.
     pub key_id: String,
-    /// The key's spec, which decides the cipher.
-    pub spec: KeySpec,
-    /// The unwrapped material.
-    pub material: SecretBytes,
+    /// The loaded key, which knows its spec.
+    pub key: LoadedKey,
 }
 
-/// A key's record with its primary version ready for Encrypt.
-#[derive(Debug)]
+/// A key's record with its primary version ready for Encrypt. No `Debug`, like its version.
 pub(crate) struct CachedKey {
     /// The key's record as last read or written.
     pub record: KeyRecord,

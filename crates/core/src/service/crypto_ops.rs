@@ -11,9 +11,10 @@ use base64::engine::general_purpose::STANDARD as B64;
 use super::{KeyRef, KeyService};
 use crate::ciphertext;
 use crate::context::EncryptionContext;
-use crate::crypto::{NONCE_LEN, SALT_LEN, open_message, seal_message};
+use crate::crypto::{Message, NONCE_LEN, SALT_LEN};
 use crate::error::{InvalidReason, KmsError};
 use crate::model::KeyState;
+use crate::provider::{LoadedKey, SymmetricKey};
 use crate::secret::SecretBytes;
 
 /// Largest plaintext Encrypt accepts, in bytes ("6 KB" in the documentation).
@@ -123,14 +124,12 @@ impl KeyService {
         let key = self.load_key(&version.key_id).await?;
         usable(key.record.state)?;
         let aad = ciphertext::associated_data(parsed.header, &context.canonical_bytes());
-        let plaintext = open_message(
-            version.spec,
-            &version.material,
-            parsed.salt,
-            parsed.nonce,
-            &aad,
-            parsed.sealed,
-        )?;
+        let message = Message {
+            salt: parsed.salt,
+            nonce: parsed.nonce,
+            aad: &aad,
+        };
+        let plaintext = symmetric(&version.key)?.open(&message, parsed.sealed)?;
         Ok(DecryptOutput {
             key_id: version.key_id.clone(),
             version_id: version.version_id.clone(),
@@ -190,17 +189,19 @@ impl KeyService {
         self.rng.fill(&mut nonce);
         let mut blob = ciphertext::header(&version.version_id, &salt, &nonce, plaintext.len());
         let aad = ciphertext::associated_data(&blob, &context.canonical_bytes());
-        let sealed = seal_message(
-            version.spec,
-            &version.material,
-            &salt,
-            &nonce,
-            &aad,
-            plaintext,
-        )?;
-        blob.extend_from_slice(&sealed);
+        let message = Message {
+            salt: &salt,
+            nonce: &nonce,
+            aad: &aad,
+        };
+        symmetric(&version.key)?.seal(&message, plaintext, &mut blob)?;
         Ok(blob)
     }
+}
+
+/// The symmetric key of a version; a key of another kind cannot seal customer data.
+fn symmetric(key: &LoadedKey) -> Result<&dyn SymmetricKey, KmsError> {
+    key.symmetric().ok_or(KmsError::UnsupportedOperation)
 }
 
 /// Whether a key in `state` may encrypt and decrypt (§4.4).

@@ -1,8 +1,8 @@
 //! CreateKey and reading keys: validation, material generation, loading into the cache.
 //!
-//! A new key gets a random UUID id, a first version with fresh random material wrapped under
-//! the root key (bound to key id and version id), and is written durably with its tags before
-//! it is returned. Rendering `KeyMetadata` is the api crate's job.
+//! A new key gets a random UUID id, a first version whose material the key provider makes and
+//! binds to key id and version id, and is written durably with its tags before it is returned.
+//! Rendering `KeyMetadata` is the api crate's job.
 
 use std::sync::Arc;
 
@@ -12,8 +12,8 @@ use crate::error::{InvalidReason, KmsError};
 use crate::model::{
     KeyRecord, KeySpec, KeyState, KeyUsage, Origin, ProtectionLevel, Tag, VersionRecord,
 };
+use crate::provider::{KeyBinding, StoredKey};
 use crate::random::uuid_v4;
-use crate::secret::SecretBytes;
 
 /// Longest description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 8192;
@@ -23,8 +23,6 @@ pub const MAX_POLICY_BYTES: usize = 32768;
 pub const MAX_TAGS: usize = 20;
 /// Longest tag key or value, in characters.
 const MAX_TAG_CHARS: usize = 128;
-/// Wrap label of key version material.
-pub(crate) const WRAP_LABEL_VERSION: &str = "key-version";
 
 /// What CreateKey needs, already parsed from the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,20 +52,15 @@ impl KeyService {
         let now = self.clock.now();
         let key_id = uuid_v4(self.rng.as_ref());
         let version_id = uuid_v4(self.rng.as_ref());
-        let mut material = SecretBytes::zeroed(input.spec.material_len());
-        self.rng.fill(material.expose_secret_mut());
-        let wrapped = self.root.wrap(
-            self.rng.as_ref(),
-            WRAP_LABEL_VERSION,
-            &version_wrap_id(&key_id, &version_id),
-            material.expose_secret(),
-        );
+        let bind = KeyBinding::version(&key_id, &version_id);
+        let stored = self.provider.generate(input.spec, &bind)?;
+        let loaded = self.provider.load(input.spec, &stored, &bind)?;
         let record = new_record(&input, &key_id, &version_id, &self.account_id, now);
         let version = VersionRecord {
             version_id: version_id.clone(),
             key_id: key_id.clone(),
             created_at: now,
-            wrapped_material: wrapped,
+            wrapped_material: stored.into_bytes(),
         };
         self.store
             .create_key(&record, &version, &input.tags)
@@ -75,8 +68,7 @@ impl KeyService {
         let primary = Arc::new(VersionKey {
             version_id,
             key_id,
-            spec: input.spec,
-            material,
+            key: loaded,
         });
         self.cache.changed_key(Arc::new(CachedKey {
             record: record.clone(),
@@ -85,7 +77,7 @@ impl KeyService {
         Ok(record)
     }
 
-    /// The key with its primary version unwrapped, from the cache or the store.
+    /// The key with its primary version loaded, from the cache or the store.
     pub(crate) async fn load_key(&self, key_id: &str) -> Result<Arc<CachedKey>, KmsError> {
         if let Some(key) = self.cache.key(key_id) {
             return Ok(key);
@@ -105,7 +97,7 @@ impl KeyService {
         Ok(key)
     }
 
-    /// A version's unwrapped material, from the cache or the store; `None` if unknown.
+    /// A version loaded by the key provider, from the cache or the store; `None` if unknown.
     pub(crate) async fn load_version(
         &self,
         version_id: &str,
@@ -122,15 +114,13 @@ impl KeyService {
             .get_key(&rec.key_id)
             .await?
             .ok_or(KmsError::Corrupt)?;
-        let wrap_id = version_wrap_id(&rec.key_id, &rec.version_id);
-        let material = self
-            .root
-            .unwrap(WRAP_LABEL_VERSION, &wrap_id, &rec.wrapped_material)?;
+        let bind = KeyBinding::version(&rec.key_id, &rec.version_id);
+        let stored = StoredKey::from_bytes(rec.wrapped_material);
+        let loaded = self.provider.load(key.spec, &stored, &bind)?;
         let v = Arc::new(VersionKey {
             version_id: rec.version_id,
             key_id: rec.key_id,
-            spec: key.spec,
-            material,
+            key: loaded,
         });
         self.cache.put_loaded_version(v.clone(), generation);
         Ok(Some(v))
@@ -143,11 +133,6 @@ impl KeyService {
             super::KeyRef::Alias(name) => self.resolve_alias(name).await,
         }
     }
-}
-
-/// The wrap binding of a version: both ids, so material cannot be moved between keys.
-pub(crate) fn version_wrap_id(key_id: &str, version_id: &str) -> String {
-    format!("{key_id}/{version_id}")
 }
 
 fn new_record(

@@ -1,10 +1,11 @@
 //! The key service: the use cases of the KMS, over a [`Store`], a [`Clock`] and a random source.
 //!
 //! [`KeyService`] validates typed inputs, applies the domain rules (key states, alias names,
-//! size limits), seals and opens data, and keeps an in-memory cache of unwrapped key versions
-//! so that Encrypt and Decrypt do not touch the store once a key is warm. It knows nothing of
-//! HTTP, parameters as strings on the wire, or response shapes: the api crate turns requests
-//! into calls here and results into replies. Each use case lives in its own submodule.
+//! size limits), seals and opens data through its [`KeyProvider`], and keeps an in-memory cache
+//! of loaded key versions so that Encrypt and Decrypt do not touch the store once a key is
+//! warm. It knows nothing of HTTP, parameters as strings on the wire, or response shapes: the
+//! api crate turns requests into calls here and results into replies. Each use case lives in
+//! its own submodule.
 
 mod access;
 mod alias;
@@ -41,6 +42,7 @@ pub use startup::StartupError;
 
 use crate::clock::Clock;
 use crate::error::KmsError;
+use crate::provider::KeyProvider;
 use crate::random::SecureRandom;
 use crate::rootkey::RootKey;
 use crate::store::Store;
@@ -62,7 +64,10 @@ pub struct ServiceConfig {
 /// The KMS use cases. Cheap to share behind an `Arc`.
 pub struct KeyService {
     store: Arc<dyn Store>,
-    root: RootKey,
+    /// Wraps AccessKey secrets and the check value (key material is the provider's).
+    root: Arc<RootKey>,
+    /// Custody of key version material.
+    provider: Arc<dyn KeyProvider>,
     clock: Arc<dyn Clock>,
     rng: Arc<dyn SecureRandom>,
     region_id: String,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::{KeyService, ServiceConfig, cache::KeyCache};
 use crate::clock::Clock;
+use crate::provider::{KeyProvider, SoftwareProvider};
 use crate::random::{SecureRandom, random_string};
 use crate::rootkey::RootKey;
 use crate::store::{Store, StoreError};
@@ -40,10 +41,26 @@ pub enum StartupError {
 }
 
 impl KeyService {
-    /// Opens the service, checking the root key and settling the account id.
+    /// Opens the service with the software key provider (key material wrapped under `root`),
+    /// checking the root key and settling the account id.
     pub async fn open(
         store: Arc<dyn Store>,
         root: RootKey,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn SecureRandom>,
+        config: ServiceConfig,
+    ) -> Result<Self, StartupError> {
+        let root = Arc::new(root);
+        let provider = Arc::new(SoftwareProvider::new(root.clone(), rng.clone()));
+        Self::open_with_provider(store, root, provider, clock, rng, config).await
+    }
+
+    /// Opens the service with the key provider `provider`; `root` still wraps AccessKey
+    /// secrets and the check value.
+    pub async fn open_with_provider(
+        store: Arc<dyn Store>,
+        root: Arc<RootKey>,
+        provider: Arc<dyn KeyProvider>,
         clock: Arc<dyn Clock>,
         rng: Arc<dyn SecureRandom>,
         config: ServiceConfig,
@@ -53,6 +70,7 @@ impl KeyService {
         Ok(Self {
             store,
             root,
+            provider,
             clock: clock.clone(),
             rng,
             region_id: config.region_id,

@@ -1,6 +1,6 @@
 //! Key versions: CreateKeyVersion (manual rotation), automatic rotation, listing and describing.
 //!
-//! A new version gets fresh random material wrapped under the root key and becomes the primary
+//! A new version gets fresh material from the key provider and becomes the primary
 //! in the same transaction (`Store::add_version`); Encrypt uses it from the next request on,
 //! while Decrypt keeps working with every older version that still exists.
 
@@ -8,12 +8,11 @@ use std::sync::Arc;
 
 use super::KeyService;
 use super::cache::{CachedKey, VersionKey};
-use super::keys::{WRAP_LABEL_VERSION, version_wrap_id};
 use super::lifecycle::MAX_CONFLICT_RETRIES;
 use crate::error::KmsError;
 use crate::model::{KeyRecord, KeyState, VersionRecord};
+use crate::provider::{KeyBinding, LoadedKey};
 use crate::random::uuid_v4;
-use crate::secret::SecretBytes;
 use crate::store::StoreError;
 
 /// How often a rotation is retried after a concurrent update.
@@ -45,14 +44,13 @@ impl KeyService {
                 .await?
                 .ok_or(KmsError::KeyNotFound)?;
             allowed(&current)?;
-            let (record, version, material) = self.next_version(&current);
+            let (record, version, loaded) = self.next_version(&current)?;
             match self.store.add_version(&record, &version).await {
                 Ok(()) => {
                     let primary = Arc::new(VersionKey {
                         version_id: version.version_id.clone(),
                         key_id: key_id.to_owned(),
-                        spec: record.spec,
-                        material,
+                        key: loaded,
                     });
                     self.cache
                         .changed_key(Arc::new(CachedKey { record, primary }));
@@ -66,18 +64,16 @@ impl KeyService {
         Err(KmsError::Contended)
     }
 
-    fn next_version(&self, current: &KeyRecord) -> (KeyRecord, VersionRecord, SecretBytes) {
+    /// The next version's records and its loaded key; nothing is stored yet.
+    fn next_version(
+        &self,
+        current: &KeyRecord,
+    ) -> Result<(KeyRecord, VersionRecord, LoadedKey), KmsError> {
         let now = self.clock.now();
         let version_id = uuid_v4(self.rng.as_ref());
-        let mut material = SecretBytes::zeroed(current.spec.material_len());
-        self.rng.fill(material.expose_secret_mut());
-        let wrap_id = version_wrap_id(&current.key_id, &version_id);
-        let wrapped = self.root.wrap(
-            self.rng.as_ref(),
-            WRAP_LABEL_VERSION,
-            &wrap_id,
-            material.expose_secret(),
-        );
+        let bind = KeyBinding::version(&current.key_id, &version_id);
+        let stored = self.provider.generate(current.spec, &bind)?;
+        let loaded = self.provider.load(current.spec, &stored, &bind)?;
         let record = KeyRecord {
             primary_version: version_id.clone(),
             last_rotation_at: now,
@@ -89,9 +85,9 @@ impl KeyService {
             version_id,
             key_id: current.key_id.clone(),
             created_at: now,
-            wrapped_material: wrapped,
+            wrapped_material: stored.into_bytes(),
         };
-        (record, version, material)
+        Ok((record, version, loaded))
     }
 
     /// ListKeyVersions: every version of a key, oldest first.

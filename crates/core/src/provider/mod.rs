@@ -1,0 +1,143 @@
+//! Key custody: the [`KeyProvider`] trait through which key material is made, imported,
+//! stored and put to use, and the [`SoftwareProvider`] that keeps it wrapped under the root key.
+//!
+//! A provider turns fresh or imported material into a [`StoredKey`] (the opaque bytes the
+//! store keeps for a key version) and a stored key back into a [`LoadedKey`] that can seal and
+//! open but never shows its material. The service caches loaded keys, so an HSM-backed
+//! provider can keep material inside the token and hand out handles instead. Every provider
+//! passes the one conformance suite in the `openkms-keys-tests` crate.
+//!
+//! This module does not decide which key a request uses, nor lay out ciphertext blobs
+//! ([`crate::ciphertext`]); it does no I/O of its own.
+
+mod software;
+
+use std::fmt;
+use std::sync::Arc;
+
+pub use crate::crypto::Message;
+use crate::error::KmsError;
+use crate::model::KeySpec;
+use crate::secret::SecretBytes;
+pub use software::SoftwareProvider;
+
+/// Custody of key material: generation, import, and loading for use.
+///
+/// Implementations must bind each stored key to its [`KeyBinding`], so that a stored key
+/// moved to another key or version does not load, and must report every failure to load
+/// stored data as [`KmsError::Corrupt`].
+pub trait KeyProvider: Send + Sync + 'static {
+    /// A short stable name: `"software"`, later `"pkcs11"`.
+    fn name(&self) -> &'static str;
+
+    /// Makes fresh material for `spec`, kept for the version named by `bind`.
+    fn generate(&self, spec: KeySpec, bind: &KeyBinding<'_>) -> Result<StoredKey, KmsError>;
+
+    /// Takes material from outside (BYOK). Material of the wrong length for `spec` is refused
+    /// with [`KmsError::InvalidParameter`].
+    fn import(
+        &self,
+        spec: KeySpec,
+        material: SecretBytes,
+        bind: &KeyBinding<'_>,
+    ) -> Result<StoredKey, KmsError>;
+
+    /// Readies a stored key for use. A key stored for another binding, under another root
+    /// key, or damaged, is [`KmsError::Corrupt`].
+    fn load(
+        &self,
+        spec: KeySpec,
+        stored: &StoredKey,
+        bind: &KeyBinding<'_>,
+    ) -> Result<LoadedKey, KmsError>;
+}
+
+/// What a stored key is bound to: the key and the version it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyBinding<'a> {
+    /// The owning key's id.
+    pub key_id: &'a str,
+    /// The version's id.
+    pub version_id: &'a str,
+}
+
+impl<'a> KeyBinding<'a> {
+    /// The binding of version `version_id` of key `key_id`.
+    pub fn version(key_id: &'a str, version_id: &'a str) -> Self {
+        Self { key_id, version_id }
+    }
+}
+
+/// A key as the store keeps it: opaque to everyone but the provider that made it (wrapped
+/// material for the software provider; an object reference for an HSM). Not secret by
+/// itself, but `Debug` shows only its length.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredKey(Vec<u8>);
+
+impl StoredKey {
+    /// Wraps bytes read from the store.
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    /// The bytes to store.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The bytes to store, by value.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+impl fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StoredKey({} bytes)", self.0.len())
+    }
+}
+
+/// A key ready for use. Holds key material (or a handle to it), so it has no `Debug`.
+///
+/// Asymmetric keys will add a `Private` variant holding a private-key trait object.
+#[derive(Clone)]
+pub enum LoadedKey {
+    /// A symmetric key: seals and opens customer data.
+    Symmetric(Arc<dyn SymmetricKey>),
+}
+
+impl LoadedKey {
+    /// The symmetric key, if this is one.
+    pub fn symmetric(&self) -> Option<&dyn SymmetricKey> {
+        match self {
+            Self::Symmetric(key) => Some(key.as_ref()),
+        }
+    }
+
+    /// The spec the key was loaded for.
+    pub fn spec(&self) -> KeySpec {
+        match self {
+            Self::Symmetric(key) => key.spec(),
+        }
+    }
+}
+
+/// A loaded symmetric key: the AEAD of the ciphertext format (a per-message key derived from
+/// the material and [`Message::salt`], then GCM), without access to the material.
+pub trait SymmetricKey: Send + Sync {
+    /// The spec, which decides the cipher.
+    fn spec(&self) -> KeySpec;
+
+    /// Seals `plaintext`, appending ciphertext ‖ 16-byte tag to `out` (which already holds the
+    /// blob header); on failure `out` is left as it was.
+    fn seal(
+        &self,
+        message: &Message<'_>,
+        plaintext: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), KmsError>;
+
+    /// Opens ciphertext ‖ tag. Every failure is [`KmsError::InvalidCiphertext`], with no
+    /// detail.
+    fn open(&self, message: &Message<'_>, sealed: &[u8]) -> Result<SecretBytes, KmsError>;
+}

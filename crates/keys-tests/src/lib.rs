@@ -1,0 +1,55 @@
+//! openkms-keys-tests: the one conformance suite every key provider runs.
+//!
+//! A provider's integration test writes a function that makes a fresh provider and invokes
+//! [`conformance_tests!`], which expands to one named `#[test]` per check in [`checks`]. The
+//! checks pin down the [`KeyProvider`](openkms_core::KeyProvider) contract: generate, load,
+//! seal and open round trips for every symmetric spec; stored keys bound to their key and
+//! version; tampered ciphertexts refused with the one undetailed error; imported material of
+//! the wrong length refused; imported material interoperating with an independent
+//! implementation ([`reference`]) and opening the reference blobs in `testdata/ciphertext`;
+//! loaded keys shared between threads.
+//!
+//! This crate owns the checks and the independent reference implementation. It knows no
+//! provider: everything it does goes through the `KeyProvider` trait.
+#![deny(missing_docs)]
+
+pub mod checks;
+pub mod reference;
+
+/// Expands to one `#[test]` per conformance check, each named after its check.
+///
+/// The argument is an expression callable with no arguments that returns a fresh provider (a
+/// sized type implementing `KeyProvider`), for example the path of a function:
+///
+/// ```ignore
+/// fn provider() -> MyProvider { MyProvider::new() }
+/// openkms_keys_tests::conformance_tests!(provider);
+/// ```
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make;
+            name_is_a_short_lowercase_word,
+            generate_load_round_trip_every_spec,
+            seal_appends_after_what_out_holds,
+            generated_keys_differ,
+            wrong_binding_fails_to_load,
+            damaged_stored_key_fails_to_load,
+            spec_mismatch_fails_to_load,
+            tampering_fails_to_open,
+            import_of_wrong_length_is_refused,
+            imported_key_interoperates_with_the_reference,
+            imported_key_opens_the_reference_blobs,
+            loaded_keys_serve_many_threads,
+        );
+    };
+    (@each $make:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                let provider = ($make)();
+                $crate::checks::$check(&provider);
+            }
+        )*
+    };
+}
