@@ -14,6 +14,21 @@ macro_rules! for_each_operation {
             $crate::kms::GenerateDataKey,
             $crate::kms::GenerateDataKeyWithoutPlaintext,
             $crate::kms::ReEncrypt,
+            $crate::ram::CreateUser,
+            $crate::ram::GetUser,
+            $crate::ram::ListUsers,
+            $crate::ram::DeleteUser,
+            $crate::ram::CreateAccessKey,
+            $crate::ram::ListAccessKeys,
+            $crate::ram::UpdateAccessKey,
+            $crate::ram::DeleteAccessKey,
+            $crate::ram::CreatePolicy,
+            $crate::ram::GetPolicy,
+            $crate::ram::ListPolicies,
+            $crate::ram::DeletePolicy,
+            $crate::ram::AttachPolicyToUser,
+            $crate::ram::DetachPolicyFromUser,
+            $crate::ram::ListPoliciesForUser,
         }
     };
 }
