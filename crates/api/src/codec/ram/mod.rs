@@ -2,6 +2,12 @@
 //! pieces they share: the parameter tables, `PolicyType`, `Marker`/`MaxItems` paging, the
 //! reply forms of users and policies, what an undecodable request is checked against, and
 //! how the AccessKey actions report a missing user.
+//!
+//! An undecodable request is checked against what it would touch with its names unread:
+//! every user (`user/*`), every custom policy (`policy/*`) or the account. The older path
+//! read the names that were readable, so a caller allowed on one user or policy only, whose
+//! request names it but has another parameter wrong, is now refused (`NoPermission`) where
+//! it used to be told which parameter is wrong; a missing name was `*` there too.
 
 mod attach_policy_to_user;
 mod create_access_key;
