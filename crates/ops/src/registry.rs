@@ -16,6 +16,21 @@ macro_rules! for_each_operation {
             $crate::kms::ReEncrypt,
             $crate::kms::DescribeAccountKmsStatus,
             $crate::kms::GetRandomPassword,
+            $crate::ram::CreateUser,
+            $crate::ram::GetUser,
+            $crate::ram::ListUsers,
+            $crate::ram::DeleteUser,
+            $crate::ram::CreateAccessKey,
+            $crate::ram::ListAccessKeys,
+            $crate::ram::UpdateAccessKey,
+            $crate::ram::DeleteAccessKey,
+            $crate::ram::CreatePolicy,
+            $crate::ram::GetPolicy,
+            $crate::ram::ListPolicies,
+            $crate::ram::DeletePolicy,
+            $crate::ram::AttachPolicyToUser,
+            $crate::ram::DetachPolicyFromUser,
+            $crate::ram::ListPoliciesForUser,
         }
     };
 }

@@ -1,0 +1,33 @@
+//! AttachPolicyToUser on the wire: grant a user a policy; it applies from the next request on this node.
+//!
+//! Parameters: `PolicyType`, `PolicyName`, `UserName` (all required). Reply: just the
+//! `RequestId`.
+
+use openkms_core::KeyService;
+use openkms_ops::Touch;
+use openkms_ops::ram::AttachPolicyToUser;
+
+use super::{ATTACHMENT_PARAMS, Done, attachment, attachment_fallback};
+use crate::action::spec::ActionSpec;
+use crate::codec::Wire;
+use crate::rpc::{Params, RpcError};
+
+impl Wire for AttachPolicyToUser {
+    const SPEC: ActionSpec = ActionSpec {
+        about: "Attach a policy to a RAM user",
+        params: &ATTACHMENT_PARAMS,
+    };
+    type Reply<'a> = Done;
+
+    fn decode(params: &Params, _: &KeyService) -> Result<Self, RpcError> {
+        Ok(Self(attachment(params)?))
+    }
+
+    fn encode(_: &(), _: &KeyService) -> Result<Done, RpcError> {
+        Ok(Done {})
+    }
+
+    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
+        attachment_fallback(kms)
+    }
+}

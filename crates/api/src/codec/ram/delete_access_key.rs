@@ -1,0 +1,45 @@
+//! DeleteAccessKey on the wire.
+//!
+//! Parameters: `UserAccessKeyId` (required), `UserName` (the caller's own user when absent).
+//! Reply: just the `RequestId`.
+
+use openkms_core::{KeyService, KmsError};
+use openkms_ops::Touch;
+use openkms_ops::ram::DeleteAccessKey;
+
+use super::{Done, USER_OR_CALLER, access_key_error, any_user};
+use crate::action::spec::{ActionSpec, required};
+use crate::codec::Wire;
+use crate::rpc::{Params, RpcError};
+
+impl Wire for DeleteAccessKey {
+    const SPEC: ActionSpec = ActionSpec {
+        about: "Delete a RAM user's AccessKey",
+        params: &[
+            required("UserAccessKeyId", "the AccessKeyId"),
+            USER_OR_CALLER,
+        ],
+    };
+    type Reply<'a> = Done;
+
+    fn decode(params: &Params, _: &KeyService) -> Result<Self, RpcError> {
+        let access_key_id = params.required("UserAccessKeyId")?.to_owned();
+        let user = params.optional("UserName").map(str::to_owned);
+        Ok(Self {
+            access_key_id,
+            user,
+        })
+    }
+
+    fn encode(_: &(), _: &KeyService) -> Result<Done, RpcError> {
+        Ok(Done {})
+    }
+
+    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
+        any_user(kms)
+    }
+
+    fn error(e: KmsError) -> RpcError {
+        access_key_error(e)
+    }
+}

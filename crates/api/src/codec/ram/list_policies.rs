@@ -1,0 +1,72 @@
+//! ListPolicies on the wire.
+//!
+//! Parameters: `PolicyType` (both when absent), `Marker`, `MaxItems`. Reply:
+//! `Policies.Policy[]`, `IsTruncated`, and `Marker` when there is more.
+
+use openkms_core::KeyService;
+use openkms_core::model::PolicyType;
+use openkms_core::service::PolicyView;
+use openkms_ops::Touch;
+use openkms_ops::ram::{ListPolicies, Listed};
+use serde::Serialize;
+
+use super::{MARKER_PARAMS, PolicyShown, account, page, truncation};
+use crate::action::spec::{ActionSpec, optional};
+use crate::codec::Wire;
+use crate::rpc::{Params, RpcError};
+
+/// ListPolicies' reply.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PoliciesPage<'a> {
+    policies: Policies<'a>,
+    is_truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    marker: Option<String>,
+}
+
+/// The `{"Policy":[…]}` wrapper.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Policies<'a> {
+    policy: Vec<PolicyShown<'a>>,
+}
+
+impl Wire for ListPolicies {
+    const SPEC: ActionSpec = ActionSpec {
+        about: "List RAM policies",
+        params: &[
+            optional("PolicyType", "System or Custom (default: both)"),
+            MARKER_PARAMS[0],
+            MARKER_PARAMS[1],
+        ],
+    };
+    type Reply<'a> = PoliciesPage<'a>;
+
+    fn decode(params: &Params, _: &KeyService) -> Result<Self, RpcError> {
+        let policy_type = match params.optional("PolicyType") {
+            None => None,
+            Some(t) => Some(PolicyType::parse(t).ok_or(RpcError::invalid("PolicyType"))?),
+        };
+        let page = page(params)?;
+        Ok(Self { policy_type, page })
+    }
+
+    fn encode<'a>(
+        listed: &'a Listed<PolicyView>,
+        _: &KeyService,
+    ) -> Result<PoliciesPage<'a>, RpcError> {
+        let (is_truncated, marker) = truncation(listed.next);
+        Ok(PoliciesPage {
+            policies: Policies {
+                policy: listed.items.iter().map(PolicyShown::of).collect(),
+            },
+            is_truncated,
+            marker,
+        })
+    }
+
+    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
+        account(kms)
+    }
+}

@@ -1,0 +1,64 @@
+//! ListUsers on the wire.
+//!
+//! Parameters: `Marker`, `MaxItems`. Reply: `Users.User[]`, `IsTruncated`, and `Marker`
+//! when there is more.
+
+use openkms_core::KeyService;
+use openkms_core::model::UserRecord;
+use openkms_ops::Touch;
+use openkms_ops::ram::{ListUsers, Listed};
+use serde::Serialize;
+
+use super::{MARKER_PARAMS, UserShown, account, page, truncation};
+use crate::action::spec::ActionSpec;
+use crate::codec::Wire;
+use crate::rpc::{Params, RpcError};
+
+/// ListUsers' reply.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UsersPage<'a> {
+    users: Users<'a>,
+    is_truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    marker: Option<String>,
+}
+
+/// The `{"User":[…]}` wrapper.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Users<'a> {
+    user: Vec<UserShown<'a>>,
+}
+
+impl Wire for ListUsers {
+    const SPEC: ActionSpec = ActionSpec {
+        about: "List RAM users",
+        params: &MARKER_PARAMS,
+    };
+    type Reply<'a> = UsersPage<'a>;
+
+    fn decode(params: &Params, _: &KeyService) -> Result<Self, RpcError> {
+        Ok(Self {
+            page: page(params)?,
+        })
+    }
+
+    fn encode<'a>(
+        listed: &'a Listed<UserRecord>,
+        _: &KeyService,
+    ) -> Result<UsersPage<'a>, RpcError> {
+        let (is_truncated, marker) = truncation(listed.next);
+        Ok(UsersPage {
+            users: Users {
+                user: listed.items.iter().map(UserShown::of).collect(),
+            },
+            is_truncated,
+            marker,
+        })
+    }
+
+    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
+        account(kms)
+    }
+}
