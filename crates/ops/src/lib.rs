@@ -15,6 +15,7 @@
 mod audit;
 mod engine;
 pub mod kms;
+mod page;
 pub mod ram;
 mod registry;
 mod touch;
@@ -24,6 +25,7 @@ use std::future::Future;
 pub use audit::AuditEvent;
 pub use engine::{Call, Caller, Engine, Origin};
 pub use openkms_core::{KeyService, KmsError};
+pub use page::{Page, Paged};
 pub use touch::Touch;
 
 /// The API family an operation belongs to: policies name them `kms:` and `ram:`, and codecs

@@ -1,18 +1,54 @@
 //! The key-management operations, one file each.
 
+mod cancel_key_deletion;
+mod create_key;
+mod create_key_version;
 mod decrypt;
 mod describe_account_kms_status;
+mod describe_key;
+mod describe_key_version;
+mod describe_regions;
+mod disable_key;
+mod enable_key;
 mod encrypt;
 mod generate_data_key;
+mod get_key_policy;
 mod get_random_password;
+mod list_aliases;
+mod list_aliases_by_key_id;
+mod list_key_versions;
+mod list_keys;
 mod re_encrypt;
+mod schedule_key_deletion;
+mod set_deletion_protection;
+mod set_key_policy;
+mod update_key_description;
+mod update_rotation_policy;
 
+pub use cancel_key_deletion::CancelKeyDeletion;
+pub use create_key::CreateKey;
+pub use create_key_version::CreateKeyVersion;
 pub use decrypt::Decrypt;
 pub use describe_account_kms_status::{AccountStatus, DescribeAccountKmsStatus};
+pub use describe_key::DescribeKey;
+pub use describe_key_version::DescribeKeyVersion;
+pub use describe_regions::DescribeRegions;
+pub use disable_key::DisableKey;
+pub use enable_key::EnableKey;
 pub use encrypt::Encrypt;
 pub use generate_data_key::{GenerateDataKey, GenerateDataKeyWithoutPlaintext};
+pub use get_key_policy::GetKeyPolicy;
 pub use get_random_password::{DEFAULT_PASSWORD_LENGTH, GetRandomPassword};
+pub use list_aliases::ListAliases;
+pub use list_aliases_by_key_id::ListAliasesByKeyId;
+pub use list_key_versions::ListKeyVersions;
+pub use list_keys::ListKeys;
 pub use re_encrypt::ReEncrypt;
+pub use schedule_key_deletion::ScheduleKeyDeletion;
+pub use set_deletion_protection::SetDeletionProtection;
+pub use set_key_policy::SetKeyPolicy;
+pub use update_key_description::UpdateKeyDescription;
+pub use update_rotation_policy::UpdateRotationPolicy;
 
 use openkms_core::KeyRef;
 

@@ -1,0 +1,28 @@
+//! EnableKey on the wire: a Disabled key becomes Enabled.
+//!
+//! Parameters: `KeyId`. Reply: `RequestId`.
+
+use openkms_core::{KeyRecord, KeyService};
+use openkms_ops::kms::EnableKey;
+
+use crate::action::spec::{self, ActionSpec};
+use crate::codec::Wire;
+use crate::codec::values::Empty;
+use crate::rpc::{Params, RpcError};
+
+impl Wire for EnableKey {
+    const SPEC: ActionSpec = ActionSpec {
+        about: "Enable a key",
+        params: &[spec::KEY_ID],
+    };
+    type Reply<'a> = Empty;
+
+    fn decode(params: &Params, kms: &KeyService) -> Result<Self, RpcError> {
+        let key = kms.parse_key_ref(params.required("KeyId")?)?;
+        Ok(Self { key })
+    }
+
+    fn encode(_: &KeyRecord, _: &KeyService) -> Result<Empty, RpcError> {
+        Ok(Empty {})
+    }
+}
