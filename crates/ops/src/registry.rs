@@ -14,6 +14,15 @@ macro_rules! for_each_operation {
             $crate::kms::GenerateDataKey,
             $crate::kms::GenerateDataKeyWithoutPlaintext,
             $crate::kms::ReEncrypt,
+            $crate::kms::CreateAlias,
+            $crate::kms::UpdateAlias,
+            $crate::kms::DeleteAlias,
+            $crate::kms::TagResource,
+            $crate::kms::UntagResource,
+            $crate::kms::ListResourceTags,
+            $crate::kms::TagResources,
+            $crate::kms::UntagResources,
+            $crate::kms::ListTagResources,
         }
     };
 }
