@@ -252,23 +252,7 @@ async fn same(w: &World, action: &str, pairs: &[(&str, &str)]) {
 #[tokio::test]
 async fn replies_and_errors_match_the_older_table() {
     let w = world().await;
-    let (k1, k2) = (w.key().await, w.key().await);
-    let tags = [
-        Tag {
-            key: "env".into(),
-            value: "prod".into(),
-        },
-        Tag {
-            key: "team".into(),
-            value: "core".into(),
-        },
-    ];
-    w.svc().tag_key(&k1, &tags).await.unwrap();
-    w.svc().tag_key(&k2, &tags[..1]).await.unwrap();
-    w.svc()
-        .create_alias("alias/one", &KeyRef::Id(k1.clone()))
-        .await
-        .unwrap();
+    let (k1, k2) = seeded(&w).await;
     let (k1, k2) = (k1.as_str(), k2.as_str());
     let list = listing;
     same(&w, "ListResourceTags", &[("KeyId", k1)]).await;
@@ -280,6 +264,29 @@ async fn replies_and_errors_match_the_older_table() {
     same(&w, "ListTagResources", &both).await;
     let filtered = list(&[("ResourceId.1", k1), ("Tag.1.Key", "team")]);
     same(&w, "ListTagResources", &filtered).await;
+    list_refusals(&w).await;
+    refusals(&w, k1).await;
+}
+
+/// Two keys: `env=prod`, `team=core` on the first (also named `alias/one`), `env=prod` on
+/// the second.
+async fn seeded(w: &World) -> (String, String) {
+    let (k1, k2) = (w.key().await, w.key().await);
+    let tag = |key: &str, value: &str| Tag {
+        key: key.into(),
+        value: value.into(),
+    };
+    let tags = [tag("env", "prod"), tag("team", "core")];
+    w.svc().tag_key(&k1, &tags).await.unwrap();
+    w.svc().tag_key(&k2, &tags[..1]).await.unwrap();
+    let alias = KeyRef::Id(k1.clone());
+    w.svc().create_alias("alias/one", &alias).await.unwrap();
+    (k1, k2)
+}
+
+/// Malformed repeat lists and unknown resources, through the three repeat-list actions.
+async fn list_refusals(w: &World) {
+    let list = listing;
     for bad in [
         list(&[("ResourceId.1", "no-such-key")]),
         list(&[("ResourceId.1", "alias/none")]),
@@ -291,14 +298,13 @@ async fn replies_and_errors_match_the_older_table() {
         vec![("ResourceType", "secret")],
         vec![("RegionId", "cn-hangzhou")],
     ] {
-        same(&w, "ListTagResources", &bad).await;
-        same(&w, "UntagResources", &bad).await;
+        same(w, "ListTagResources", &bad).await;
+        same(w, "UntagResources", &bad).await;
         // With a tag, so that the request has one fault (of two, the parameter is now
         // named before the resource is looked up).
         let tagged: Vec<_> = bad.iter().copied().chain([("Tag.9.Key", "z")]).collect();
-        same(&w, "TagResources", &tagged).await;
+        same(w, "TagResources", &tagged).await;
     }
-    refusals(&w, k1).await;
 }
 
 /// Requests every path refuses, so both can be run on the same state.
