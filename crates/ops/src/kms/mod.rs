@@ -49,6 +49,25 @@ pub use set_deletion_protection::SetDeletionProtection;
 pub use set_key_policy::SetKeyPolicy;
 pub use update_key_description::UpdateKeyDescription;
 pub use update_rotation_policy::UpdateRotationPolicy;
+mod create_alias;
+mod delete_alias;
+mod list_resource_tags;
+mod list_tag_resources;
+mod tag_lists;
+mod tag_resource;
+mod tag_resources;
+mod untag_resource;
+mod untag_resources;
+mod update_alias;
+pub use create_alias::CreateAlias;
+pub use delete_alias::DeleteAlias;
+pub use list_resource_tags::{KeyTags, ListResourceTags};
+pub use list_tag_resources::ListTagResources;
+pub use tag_resource::TagResource;
+pub use tag_resources::TagResources;
+pub use untag_resource::UntagResource;
+pub use untag_resources::{TagKeys, UntagResources};
+pub use update_alias::UpdateAlias;
 
 use openkms_core::KeyRef;
 

@@ -1,9 +1,11 @@
 //! The key-management actions on the Alibaba wire, one codec file each.
 
 mod cancel_key_deletion;
+mod create_alias;
 mod create_key;
 mod create_key_version;
 mod decrypt;
+mod delete_alias;
 mod describe_account_kms_status;
 mod describe_key;
 mod describe_key_version;
@@ -19,9 +21,17 @@ mod list_aliases;
 mod list_aliases_by_key_id;
 mod list_key_versions;
 mod list_keys;
+mod list_resource_tags;
+mod list_tag_resources;
 mod re_encrypt;
 mod schedule_key_deletion;
 mod set_deletion_protection;
 mod set_key_policy;
+mod tag_resource;
+mod tag_resources;
+mod tags;
+mod untag_resource;
+mod untag_resources;
+mod update_alias;
 mod update_key_description;
 mod update_rotation_policy;

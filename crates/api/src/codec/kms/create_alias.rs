@@ -1,0 +1,44 @@
+//! CreateAlias (§6.2) on the wire: give a key a name such as `alias/Apollo/WorkKey`.
+//!
+//! Parameters: `AliasName` and `KeyId` (both required). Reply: just the `RequestId`.
+
+use openkms_core::KeyService;
+use openkms_ops::Touch;
+use openkms_ops::kms::CreateAlias;
+
+use super::tags::Empty;
+use crate::action::spec::{ActionSpec, required};
+use crate::codec::Wire;
+use crate::rpc::{Params, RpcError};
+
+impl Wire for CreateAlias {
+    const SPEC: ActionSpec = ActionSpec {
+        about: "Give a key an alias such as alias/Apollo/WorkKey",
+        params: &[
+            required("AliasName", "alias/ followed by 1-255 of A-Za-z0-9_/-"),
+            required("KeyId", "the key id or ARN the alias points at"),
+        ],
+    };
+    type Reply<'a> = Empty;
+
+    fn decode(params: &Params, kms: &KeyService) -> Result<Self, RpcError> {
+        let name = params.required("AliasName")?.to_owned();
+        let key = kms.parse_key_ref(params.required("KeyId")?)?;
+        Ok(Self { name, key })
+    }
+
+    fn encode(_: &(), _: &KeyService) -> Result<Empty, RpcError> {
+        Ok(Empty {})
+    }
+
+    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
+        alias_fallback(kms)
+    }
+}
+
+/// What an unreadable CreateAlias or UpdateAlias is checked against: the key container and
+/// every alias (`alias/*`), as both of its resources when neither name can be read.
+pub(super) fn alias_fallback(kms: &KeyService) -> Vec<Touch<'static>> {
+    let aliases = Touch::resource(kms.alias_arn("alias/*"));
+    vec![Touch::key_container(kms), aliases]
+}

@@ -1,0 +1,28 @@
+//! DeleteAlias on the wire: remove an alias (the key is untouched).
+//!
+//! Parameters: `AliasName`. Reply: `RequestId`.
+
+use openkms_core::KeyService;
+use openkms_ops::kms::DeleteAlias;
+
+use super::tags::Empty;
+use crate::action::spec::{ActionSpec, required};
+use crate::codec::Wire;
+use crate::rpc::{Params, RpcError};
+
+impl Wire for DeleteAlias {
+    const SPEC: ActionSpec = ActionSpec {
+        about: "Delete an alias",
+        params: &[required("AliasName", "the alias to delete")],
+    };
+    type Reply<'a> = Empty;
+
+    fn decode(params: &Params, _: &KeyService) -> Result<Self, RpcError> {
+        let name = params.required("AliasName")?.to_owned();
+        Ok(Self { name })
+    }
+
+    fn encode(_: &(), _: &KeyService) -> Result<Empty, RpcError> {
+        Ok(Empty {})
+    }
+}

@@ -1,0 +1,41 @@
+//! TagResources on the wire: the newer, repeat-list form of tagging, for several keys at
+//! once.
+//!
+//! Parameters: `RegionId`, `ResourceType` (`key`), `ResourceId.N`, `Tag.N.Key`, `Tag.N.Value`.
+//! Reply: `RequestId`. Every key is checked before any is tagged.
+
+use openkms_core::{KeyService, KmsError};
+use openkms_ops::kms::TagResources;
+
+use super::tags::{self, Empty};
+use crate::action::spec::{ActionSpec, required};
+use crate::codec::Wire;
+use crate::rpc::{Params, RpcError};
+
+impl Wire for TagResources {
+    const SPEC: ActionSpec = ActionSpec {
+        about: "Tag several keys (ResourceId.N, Tag.N.Key, Tag.N.Value)",
+        params: &[
+            required("RegionId", "the region, as configured on the server"),
+            required("ResourceType", "key"),
+        ],
+    };
+    type Reply<'a> = Empty;
+
+    fn decode(params: &Params, kms: &KeyService) -> Result<Self, RpcError> {
+        let keys = tags::resources(params, kms, true)?;
+        let tags = tags::tag_list(params)?;
+        if tags.is_empty() {
+            return Err(RpcError::MissingParameter("Tag.1.Key"));
+        }
+        Ok(Self { keys, tags })
+    }
+
+    fn encode(_: &(), _: &KeyService) -> Result<Empty, RpcError> {
+        Ok(Empty {})
+    }
+
+    fn error(e: KmsError) -> RpcError {
+        tags::tag_error(e)
+    }
+}

@@ -1,0 +1,220 @@
+//! What the tag actions' codecs share: the JSON `Tags` of TagResource, the repeat lists of
+//! TagResources, UntagResources and ListTagResources (`ResourceType`, `ResourceId.N`,
+//! `Tag.N.Key`/`Tag.N.Value`, `TagKey.N`), their error codes, and the empty reply.
+//!
+//! A repeat-list index is canonical decimal (`0`, `1`, … `10`: no leading zero, sign or
+//! space); anything else is `InvalidParameter` naming the list, so one index names one item
+//! and a list is read once. Unknown resources are `InvalidResourceId.NotFound`; a tag key
+//! given twice is `Duplicate.TagKey`.
+
+use openkms_core::{KeyRef, KeyService, KmsError, Tag};
+use serde::Serialize;
+
+use crate::rpc::{Params, RpcError};
+
+/// A reply with no fields but the `RequestId` the renderer adds.
+#[derive(Serialize)]
+pub struct Empty {}
+
+/// One item of a repeat list: its index, the field after the index (`Key` of `Tag.1.Key`,
+/// empty for `ResourceId.1`) and the value.
+pub type Item<'a> = (u32, &'a str, &'a str);
+
+/// The items of the repeat list `name` (`name.1`, `name.2`, …) in index order (items with
+/// the same index in arrival order); a non-canonical index is `InvalidParameter` `name`.
+pub fn repeat_list<'a>(params: &'a Params, name: &'static str) -> Result<Vec<Item<'a>>, RpcError> {
+    let prefix = format!("{name}.");
+    let mut items = params
+        .with_prefix(&prefix)
+        .map(|(rest, value)| {
+            let (index, field) = rest.split_once('.').unwrap_or((rest, ""));
+            let index = canonical_index(index).ok_or(RpcError::invalid(name))?;
+            Ok((index, field, value))
+        })
+        .collect::<Result<Vec<Item<'a>>, RpcError>>()?;
+    items.sort_by_key(|(index, _, _)| *index);
+    Ok(items)
+}
+
+/// `text` as an index if it is canonical decimal that fits a `u32`: `0`, or a digit 1-9
+/// followed by digits.
+fn canonical_index(text: &str) -> Option<u32> {
+    let canonical = match text.as_bytes() {
+        [b'0'] => true,
+        [b'1'..=b'9', rest @ ..] => rest.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    canonical.then(|| text.parse().ok()).flatten()
+}
+
+/// The keys named by `ResourceId.N` of `ResourceType` `key`, read as key references (an
+/// unreadable one, or an ARN of another account or region, is as unknown as a missing key);
+/// `required` makes an empty list a `MissingParameter`.
+pub fn resources(
+    params: &Params,
+    kms: &KeyService,
+    required: bool,
+) -> Result<Vec<KeyRef>, RpcError> {
+    if !params.required("ResourceType")?.eq_ignore_ascii_case("key") {
+        return Err(RpcError::invalid("ResourceType"));
+    }
+    let ids = repeat_list(params, "ResourceId")?;
+    if required && ids.is_empty() {
+        return Err(RpcError::MissingParameter("ResourceId.1"));
+    }
+    ids.into_iter()
+        .map(|(_, _, id)| kms.parse_key_ref(id).map_err(not_found))
+        .collect()
+}
+
+/// The tags of `Tag.N.Key` / `Tag.N.Value` (a missing value is empty); a key given twice is
+/// `Duplicate.TagKey`.
+pub fn tag_list(params: &Params) -> Result<Vec<Tag>, RpcError> {
+    let mut tags: Vec<(u32, Tag)> = Vec::new();
+    for (index, field, value) in repeat_list(params, "Tag")? {
+        let slot = match tags.iter().position(|(i, _)| *i == index) {
+            Some(slot) => slot,
+            None => {
+                tags.push((index, empty_tag()));
+                tags.len() - 1
+            }
+        };
+        match field {
+            "Key" => tags[slot].1.key = value.to_owned(),
+            "Value" => tags[slot].1.value = value.to_owned(),
+            _ => return Err(RpcError::invalid("Tag")),
+        }
+    }
+    let tags: Vec<Tag> = tags.into_iter().map(|(_, t)| t).collect();
+    for (i, t) in tags.iter().enumerate() {
+        if t.key.is_empty() {
+            return Err(RpcError::invalid("Tag"));
+        }
+        if tags[..i].iter().any(|o| o.key == t.key) {
+            return Err(RpcError::DuplicateTagKey);
+        }
+    }
+    Ok(tags)
+}
+
+fn empty_tag() -> Tag {
+    Tag {
+        key: String::new(),
+        value: String::new(),
+    }
+}
+
+/// The values of `TagKey.N`, in index order.
+pub fn tag_keys(params: &Params) -> Result<Vec<String>, RpcError> {
+    let items = repeat_list(params, "TagKey")?;
+    Ok(items.into_iter().map(|(_, _, v)| v.to_owned()).collect())
+}
+
+/// `Tags`: `[{"TagKey":"k","TagValue":"v"}, …]` (a missing `TagValue` is empty), as
+/// TagResource and CreateKey take it.
+pub fn json_tags(text: &str) -> Result<Vec<Tag>, RpcError> {
+    let bad = || RpcError::invalid("Tags");
+    let items: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|_| bad())?;
+    items
+        .iter()
+        .map(|item| {
+            let key = item
+                .get("TagKey")
+                .and_then(|v| v.as_str())
+                .ok_or_else(bad)?;
+            let value = item.get("TagValue").and_then(|v| v.as_str()).unwrap_or("");
+            Ok(Tag {
+                key: key.to_owned(),
+                value: value.to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// The repeat-list actions' code for a key that is not there: `InvalidResourceId.NotFound`.
+pub fn not_found(e: KmsError) -> RpcError {
+    match e {
+        KmsError::KeyNotFound | KmsError::AliasNotFound => RpcError::ResourceNotFound,
+        other => other.into(),
+    }
+}
+
+/// TagResources's codes (Appendix A): `InvalidParameter.TagKey` and
+/// `InvalidParameter.TagValue` instead of the generic `InvalidParameter`, and
+/// `InvalidResourceId.NotFound` for a key that is not there.
+pub fn tag_error(e: KmsError) -> RpcError {
+    match e {
+        KmsError::InvalidParameter { name: "TagKey", .. } => RpcError::InvalidTagKey,
+        KmsError::InvalidParameter {
+            name: "TagValue", ..
+        } => RpcError::InvalidTagValue,
+        other => not_found(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Params {
+        let pairs = pairs.iter().map(|(k, v)| ((*k).into(), (*v).into()));
+        Params::from_pairs(pairs.collect())
+    }
+
+    fn refused(pairs: &[(&str, &str)], list: &'static str) {
+        let params = params(pairs);
+        let result = repeat_list(&params, list);
+        assert!(
+            matches!(result, Err(RpcError::InvalidParameter(name)) if name == list),
+            "{pairs:?}"
+        );
+    }
+
+    #[test]
+    fn indexes_are_canonical_decimal() {
+        for bad in [
+            "01",
+            "+1",
+            "-1",
+            " 1",
+            "1 ",
+            "",
+            "x",
+            "1e3",
+            "00",
+            "4294967296",
+        ] {
+            refused(&[(&format!("ResourceId.{bad}"), "k")], "ResourceId");
+            refused(&[(&format!("Tag.{bad}.Key"), "k")], "Tag");
+            refused(&[(&format!("TagKey.{bad}"), "k")], "TagKey");
+        }
+        let p = params(&[
+            ("ResourceId.10", "c"),
+            ("ResourceId.2", "b"),
+            ("ResourceId.0", "z"),
+            ("ResourceId.1", "a"),
+            ("Tags", "[]"),
+        ]);
+        let ids: Vec<&str> = repeat_list(&p, "ResourceId")
+            .unwrap()
+            .into_iter()
+            .map(|(_, _, v)| v)
+            .collect();
+        assert_eq!(ids, ["z", "a", "b", "c"]);
+    }
+
+    #[test]
+    fn tag_lists_pair_keys_and_values() {
+        let p = params(&[("Tag.2.Value", "2"), ("Tag.1.Key", "a"), ("Tag.2.Key", "b")]);
+        let tags = tag_list(&p).unwrap();
+        assert_eq!((tags[0].key.as_str(), tags[0].value.as_str()), ("a", ""));
+        assert_eq!((tags[1].key.as_str(), tags[1].value.as_str()), ("b", "2"));
+        let dup = params(&[("Tag.1.Key", "a"), ("Tag.2.Key", "a")]);
+        assert!(matches!(tag_list(&dup), Err(RpcError::DuplicateTagKey)));
+        let bad = params(&[("Tag.1.Name", "a")]);
+        assert!(matches!(
+            tag_list(&bad),
+            Err(RpcError::InvalidParameter("Tag"))
+        ));
+    }
+}

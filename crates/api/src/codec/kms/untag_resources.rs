@@ -1,0 +1,43 @@
+//! UntagResources on the wire: remove tags from several keys at once (repeat-list form).
+//!
+//! Parameters: `RegionId`, `ResourceType` (`key`), `ResourceId.N`, `TagKey.N`, `All` (remove
+//! every tag). Reply: `RequestId`.
+
+use openkms_core::{KeyService, KmsError};
+use openkms_ops::kms::{TagKeys, UntagResources};
+
+use super::tags::{self, Empty};
+use crate::action::spec::{ActionSpec, optional, required};
+use crate::codec::Wire;
+use crate::rpc::{Params, RpcError};
+
+impl Wire for UntagResources {
+    const SPEC: ActionSpec = ActionSpec {
+        about: "Remove tags from several keys (ResourceId.N, TagKey.N)",
+        params: &[
+            required("RegionId", "the region, as configured on the server"),
+            required("ResourceType", "key"),
+            optional("All", "true to remove every tag"),
+        ],
+    };
+    type Reply<'a> = Empty;
+
+    fn decode(params: &Params, kms: &KeyService) -> Result<Self, RpcError> {
+        let keys = tags::resources(params, kms, true)?;
+        let all = params.bool_or("All", false)?;
+        let named = tags::tag_keys(params)?;
+        let tag_keys = match all {
+            true => TagKeys::All,
+            false => TagKeys::Named(named),
+        };
+        Ok(Self { keys, tag_keys })
+    }
+
+    fn encode(_: &(), _: &KeyService) -> Result<Empty, RpcError> {
+        Ok(Empty {})
+    }
+
+    fn error(e: KmsError) -> RpcError {
+        tags::not_found(e)
+    }
+}

@@ -1,0 +1,39 @@
+//! UpdateAlias on the wire: point an existing alias at another key.
+//!
+//! Parameters: `AliasName`, `KeyId`. Reply: `RequestId`. A target key pending deletion is
+//! refused with `Rejected.PendingDeletion` (§4.4).
+
+use openkms_core::KeyService;
+use openkms_ops::Touch;
+use openkms_ops::kms::UpdateAlias;
+
+use super::create_alias::alias_fallback;
+use super::tags::Empty;
+use crate::action::spec::{ActionSpec, required};
+use crate::codec::Wire;
+use crate::rpc::{Params, RpcError};
+
+impl Wire for UpdateAlias {
+    const SPEC: ActionSpec = ActionSpec {
+        about: "Point an alias at another key",
+        params: &[
+            required("AliasName", "the alias to change"),
+            required("KeyId", "the key it will point at"),
+        ],
+    };
+    type Reply<'a> = Empty;
+
+    fn decode(params: &Params, kms: &KeyService) -> Result<Self, RpcError> {
+        let name = params.required("AliasName")?.to_owned();
+        let key = kms.parse_key_ref(params.required("KeyId")?)?;
+        Ok(Self { name, key })
+    }
+
+    fn encode(_: &(), _: &KeyService) -> Result<Empty, RpcError> {
+        Ok(Empty {})
+    }
+
+    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
+        alias_fallback(kms)
+    }
+}

@@ -1,0 +1,31 @@
+//! TagResources: tag several keys at once; every key is checked to exist before any is
+//! tagged.
+
+use openkms_core::{KeyRef, KmsError, Tag};
+
+use crate::kms::tag_lists;
+use crate::{Call, OpName, Operation, Touch};
+
+/// A TagResources request.
+pub struct TagResources {
+    /// The keys to tag (at least one).
+    pub keys: Vec<KeyRef>,
+    /// The tags to add or replace on each (at least one; the core checks them).
+    pub tags: Vec<Tag>,
+}
+
+impl Operation for TagResources {
+    const NAME: OpName = OpName::kms("TagResources");
+    type Output = ();
+
+    fn touches<'a>(&'a mut self, call: &Call<'_>) -> Vec<Touch<'a>> {
+        tag_lists::touches(&mut self.keys, call.kms)
+    }
+
+    async fn execute(self, call: &Call<'_>) -> Result<(), KmsError> {
+        for key_id in tag_lists::existing(call.kms, &self.keys).await? {
+            call.kms.tag_key(&key_id, &self.tags).await?;
+        }
+        Ok(())
+    }
+}
