@@ -1,8 +1,8 @@
 //! Criterion micro-benchmarks of the api crate's share of one Encrypt request: parameter
 //! parsing, the V1 signature check (StringToSign + HMAC-SHA1, alone and inside the whole
 //! authentication with its clock window, credential cache and nonce set), the Encrypt action
-//! on a warm key (`Action::run`: key reference, context, seal, base64, fields), response
-//! rendering, and the RequestId.
+//! on a warm key (the codec's decode, the engine's run and the typed reply: key reference,
+//! context, seal, base64, JSON), response rendering, and the RequestId.
 //!
 //! Run with `cargo bench -p openkms-api --bench request`. The requests are built and signed
 //! by `openkms-client`, byte for byte what the CLI and `openkms bench` send. No sockets, TLS
@@ -13,17 +13,18 @@ use std::sync::Arc;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use http::HeaderMap;
-use openkms_api::action::Action;
 use openkms_api::auth::{Authenticator, Caller, RequestView};
+use openkms_api::codec::{self, Exchange, KMS_VERSION};
 use openkms_api::rpc::Params;
 use openkms_api::rpc::reply::{self, Format};
 use openkms_api::rpc::request_id::RequestIds;
 use openkms_client::{AccessKeySecret, Client, ClientConfig, RawRequest};
 use openkms_core::service::{CreateKeyInput, RootAccessKey};
 use openkms_core::{
-    KeyService, KeySpec, KeyUsage, Origin, OsRandom, ProtectionLevel, RootKey, SecretBytes,
-    ServiceConfig, SystemClock,
+    KeyService, KeySpec, KeyUsage, Origin as KeyOrigin, OsRandom, ProtectionLevel, RootKey,
+    SecretBytes, ServiceConfig, SystemClock,
 };
+use openkms_ops::{AuditEvent, Engine, Origin};
 use openkms_sign::{V1SigningKey, v1_string_to_sign, v1_verify};
 use openkms_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
@@ -124,7 +125,7 @@ fn service(rt: &Runtime, dir: &tempfile::TempDir) -> (Arc<KeyService>, String) {
             description: "bench".into(),
             spec: KeySpec::AliyunAes256,
             usage: KeyUsage::EncryptDecrypt,
-            origin: Origin::AliyunKms,
+            origin: KeyOrigin::AliyunKms,
             protection_level: ProtectionLevel::Software,
             rotation_interval: None,
             tags: vec![],
@@ -150,8 +151,26 @@ fn authentication_and_action(c: &mut Criterion) {
         access_key_id: "bench".into(),
         user: openkms_core::service::ROOT_USER.into(),
     };
-    rt.block_on(Action::Encrypt.run(&svc, &root, &warm))
-        .expect("Encrypt works");
+    let engine = Engine::new(svc.clone());
+    let encrypt = || {
+        let endpoint = codec::endpoint(KMS_VERSION, "Encrypt").expect("served");
+        let pending = endpoint.decode(black_box(&warm), &svc);
+        let mut event = AuditEvent::default();
+        let exchange = Exchange {
+            engine: &engine,
+            params: &warm,
+            caller: &root,
+            origin: Origin {
+                source_ip: None,
+                secure: true,
+            },
+            format: Format::Json,
+            request_id: "6F2F7A52-2C8B-4E5F-9A61-0F7B3C9D2E11",
+            event: &mut event,
+        };
+        rt.block_on(pending.run(exchange))
+    };
+    encrypt().expect("Encrypt works");
     let mut group = c.benchmark_group("request_32B");
     group.bench_function("authenticate_fresh_nonce", |b| {
         b.iter_batched(
@@ -168,9 +187,7 @@ fn authentication_and_action(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
-    group.bench_function("encrypt_action_warm_key", |b| {
-        b.iter(|| rt.block_on(Action::Encrypt.run(&svc, &root, black_box(&warm))))
-    });
+    group.bench_function("encrypt_action_warm_key", |b| b.iter(encrypt));
     group.finish();
 }
 
@@ -187,10 +204,10 @@ fn rendering(c: &mut Criterion) {
         b.iter_batched(
             || fields.clone(),
             |f| {
-                reply::success(
+                reply::typed(
                     Format::Json,
                     "Encrypt",
-                    f,
+                    &f,
                     "6F2F7A52-2C8B-4E5F-9A61-0F7B3C9D2E11",
                 )
             },

@@ -21,19 +21,13 @@ use time::OffsetDateTime;
 
 use openkms_ops::{Engine, Origin};
 
-use crate::action::Action;
-use crate::action::ram::RAM_VERSION;
 use crate::audit::{AuditLog, Facts, Record};
 use crate::auth::nonce::SharedNonces;
 use crate::auth::{Authenticator, RequestView};
-use crate::authz;
 use crate::codec::{self, Endpoint, Exchange};
 use crate::rpc::reply::{self, Rendered};
 use crate::rpc::request_id::RequestIds;
 use crate::rpc::{Format, Params, RpcError};
-
-/// The API version this server serves.
-pub const API_VERSION: &str = "2016-01-20";
 
 /// Shared state of the request handler.
 pub struct App {
@@ -204,17 +198,15 @@ impl App {
         if is_form(headers) {
             params.add_form(&body);
         }
-        facts.saw_params(&params, headers);
-        let endpoint = find_endpoint(&params, headers);
-        // Decoded before authentication so that a refused request's audit line names its key.
-        let pending = endpoint
-            .as_ref()
-            .ok()
-            .and_then(|e| *e)
-            .map(|e| e.decode(&params, &self.service));
-        if let Some(pending) = &pending {
+        facts.saw_claims(&params, headers);
+        let pending = find_endpoint(&params, headers).map(|endpoint| {
+            facts.action = Some(endpoint.name.action);
+            // Decoded before authentication so that a refused request's audit line names
+            // its key.
+            let pending = endpoint.decode(&params, &self.service);
             pending.audit(&mut facts.event);
-        }
+            pending
+        });
         let view = RequestView {
             method: method.as_str(),
             params: &params,
@@ -223,32 +215,17 @@ impl App {
         };
         let caller = self.auth.authenticate(&self.service, view).await?;
         facts.saw_caller(&caller);
-        if let Some(pending) = pending {
-            let exchange = Exchange {
-                engine: &self.engine,
-                caller: &caller,
-                origin: call.origin,
-                format: call.format,
-                request_id: call.request_id,
-                event: &mut facts.event,
-            };
-            return pending.run(exchange).await;
-        }
-        endpoint?;
-        let action = resolve_action(&params, headers)?;
-        let pins = authz::authorize(&self.service, &caller, action, &params, call.origin).await?;
-        let params = match pins.is_empty() {
-            true => params,
-            false => params.with_values(&pins),
+        let pending = pending?;
+        let exchange = Exchange {
+            engine: &self.engine,
+            params: &params,
+            caller: &caller,
+            origin: call.origin,
+            format: call.format,
+            request_id: call.request_id,
+            event: &mut facts.event,
         };
-        let fields = action.run(&self.service, &caller, &params).await?;
-        facts.saw_reply(&fields);
-        Ok(reply::success(
-            call.format,
-            action.name(),
-            fields,
-            call.request_id,
-        ))
+        pending.run(exchange).await
     }
 
     async fn read_body(&self, body: Incoming) -> Result<Bytes, RpcError> {
@@ -277,43 +254,21 @@ struct Call<'a> {
     origin: Origin,
 }
 
-/// The codec of the request's `Version` and `Action`: `Ok(None)` for an action still served
-/// by the older per-action table.
-fn find_endpoint(
-    params: &Params,
-    headers: &HeaderMap,
-) -> Result<Option<&'static Endpoint>, RpcError> {
+/// The codec of the request's `Version` (parameter or `x-acs-version`) and `Action`
+/// (parameter or `x-acs-action`): KMS (2016-01-20) or RAM (2015-05-01).
+fn find_endpoint(params: &Params, headers: &HeaderMap) -> Result<&'static Endpoint, RpcError> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let version = params
         .optional("Version")
         .or_else(|| header("x-acs-version"));
     let version = match version {
         None => return Err(RpcError::MissingParameter("Version")),
-        Some(v @ (API_VERSION | RAM_VERSION)) => v,
+        Some(v @ (codec::KMS_VERSION | codec::RAM_VERSION)) => v,
         Some(_) => return Err(RpcError::InvalidVersion),
     };
     let name = params.optional("Action").or_else(|| header("x-acs-action"));
     let name = name.ok_or(RpcError::MissingParameter("Action"))?;
-    Ok(codec::endpoint(version, name))
-}
-
-/// `Action` from the parameters or the `x-acs-action` header, of the API `Version` names:
-/// KMS (2016-01-20) or RAM (2015-05-01).
-fn resolve_action(params: &Params, headers: &HeaderMap) -> Result<Action, RpcError> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let version = params
-        .optional("Version")
-        .or_else(|| header("x-acs-version"));
-    let version = match version {
-        None => return Err(RpcError::MissingParameter("Version")),
-        Some(v @ (API_VERSION | RAM_VERSION)) => v,
-        Some(_) => return Err(RpcError::InvalidVersion),
-    };
-    let name = params.optional("Action").or_else(|| header("x-acs-action"));
-    let name = name.ok_or(RpcError::MissingParameter("Action"))?;
-    Action::from_name(name)
-        .filter(|a| a.api_version() == version)
-        .ok_or(RpcError::UnknownAction)
+    codec::endpoint(version, name).ok_or(RpcError::UnknownAction)
 }
 
 fn is_form(headers: &HeaderMap) -> bool {

@@ -2,18 +2,17 @@
 //! (and the RAM 2015-05-01 subset that manages its users and policies).
 //!
 //! It owns the transport ([`server`]: TLS, limits, graceful shutdown), request
-//! authentication ([`auth`]: signatures, clock window, nonce replay), authorization
-//! ([`authz`]: what each action touches, decided by users' and keys' policies), the RPC envelope
-//! ([`rpc`]: parameters, replies, the one error mapping), one module per API action
-//! ([`action`]) and the audit log ([`audit`]: one chained line per request). It never names
-//! a storage backend: the binary builds a [`openkms_core::KeyService`] over whichever store
-//! it chose and hands it in.
+//! authentication ([`auth`]: signatures, clock window, nonce replay), the RPC envelope
+//! ([`rpc`]: parameters, replies, the one error mapping), the Alibaba codec ([`codec`]: one
+//! file per action, decoding parameters into the typed operations of `openkms-ops` and
+//! encoding their outputs) and the audit log ([`audit`]: one chained line per request).
+//! Authorizing and running an operation is the `openkms-ops` engine's job. It never names a
+//! storage backend: the binary builds a [`openkms_core::KeyService`] over whichever store it
+//! chose and hands it in.
 #![deny(missing_docs)]
 
-pub mod action;
 pub mod audit;
 pub mod auth;
-pub mod authz;
 pub mod codec;
 mod handler;
 pub mod rpc;

@@ -1,21 +1,17 @@
 //! The alias and tag actions through the codec and the engine, inside the process: repeat-list
 //! indexes are canonical (`ResourceId.01` is refused, `ResourceId.1` + `ResourceId.2` both
-//! act), a restricted caller is checked on every key it names, and the replies and errors are
-//! byte for byte those of the older per-action table.
+//! act), and a restricted caller is checked on every key it names.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 
-use openkms_api::action::Action;
 use openkms_api::codec::{self, Exchange, KMS_VERSION};
-use openkms_api::rpc::reply::{self, Rendered};
+use openkms_api::rpc::reply::Rendered;
 use openkms_api::rpc::{Format, Params, RpcError};
 use openkms_core::model::{KeySpec, KeyUsage, Origin as KeyOrigin, PolicyType, ProtectionLevel};
 use openkms_core::service::{CreateKeyInput, NewUser};
-use openkms_core::{
-    KeyRef, KeyService, KmsError, OsRandom, RootKey, ServiceConfig, SystemClock, Tag,
-};
+use openkms_core::{KeyRef, KeyService, OsRandom, RootKey, ServiceConfig, SystemClock};
 use openkms_ops::{AuditEvent, Caller, Engine, Origin};
 use openkms_store_sqlite::SqliteStore;
 
@@ -111,10 +107,12 @@ impl World {
         format: Format,
     ) -> Result<Rendered, RpcError> {
         let endpoint = codec::endpoint(KMS_VERSION, action).expect("served by the codec");
-        let pending = endpoint.decode(&params(pairs), self.svc());
+        let params = params(pairs);
+        let pending = endpoint.decode(&params, self.svc());
         let mut event = AuditEvent::default();
         let exchange = Exchange {
             engine: &self.engine,
+            params: &params,
             caller,
             origin: Origin {
                 source_ip: None,
@@ -125,18 +123,6 @@ impl World {
             event: &mut event,
         };
         pending.run(exchange).await
-    }
-
-    /// `action` through the older per-action table, as the root identity.
-    async fn old(
-        &self,
-        action: &str,
-        pairs: &[(&str, &str)],
-        format: Format,
-    ) -> Result<Rendered, RpcError> {
-        let action = Action::from_name(action).unwrap();
-        let fields = action.run(self.svc(), &root(), &params(pairs)).await?;
-        Ok(reply::success(format, action.name(), fields, REQUEST_ID))
     }
 }
 
@@ -218,200 +204,14 @@ async fn a_restricted_caller_is_checked_on_every_key_it_names() {
         code(w.tag_resources(&u, &two).await),
         "Forbidden.NoPermission"
     );
-    // An unreadable list is checked against the key container, which this caller may not use.
-    let padded = [("ResourceId.01", "alias/mine")];
+    // An unreadable list is checked against the keys its values name: this caller may use
+    // alias/mine, so it hears that the index is malformed, and nothing is tagged.
+    let padded = [("ResourceId.01", "alias/mine"), ("ResourceId.2", &theirs)];
     assert_eq!(
         code(w.tag_resources(&u, &padded).await),
         "Forbidden.NoPermission"
     );
+    let padded = [("ResourceId.01", "alias/mine")];
+    assert_eq!(code(w.tag_resources(&u, &padded).await), "InvalidParameter");
     assert!(w.tags(&theirs).await.is_empty());
-}
-
-/// Each request through both paths, as the root identity, in JSON and XML: the same bytes
-/// or the same error.
-async fn same(w: &World, action: &str, pairs: &[(&str, &str)]) {
-    for format in [Format::Json, Format::Xml] {
-        let new = w.call(&root(), action, pairs, format).await;
-        let old = w.old(action, pairs, format).await;
-        match (new, old) {
-            (Ok(new), Ok(old)) => assert_eq!(new.body, old.body, "{action} {pairs:?}"),
-            (Err(new), Err(old)) => {
-                let (new, old) = (new.wire(), old.wire());
-                let new = (new.status, new.code, new.message);
-                assert_eq!(
-                    new,
-                    (old.status, old.code, old.message),
-                    "{action} {pairs:?}"
-                );
-            }
-            (new, old) => panic!("{action} {pairs:?}: {:?} / {:?}", new.is_ok(), old.is_ok()),
-        }
-    }
-}
-
-#[tokio::test]
-async fn replies_and_errors_match_the_older_table() {
-    let w = world().await;
-    let (k1, k2) = seeded(&w).await;
-    let (k1, k2) = (k1.as_str(), k2.as_str());
-    let list = listing;
-    same(&w, "ListResourceTags", &[("KeyId", k1)]).await;
-    same(&w, "ListResourceTags", &[("KeyId", "alias/one")]).await;
-    same(&w, "ListResourceTags", &[("KeyId", "no-such-key")]).await;
-    same(&w, "ListResourceTags", &[]).await;
-    same(&w, "ListTagResources", &list(&[])).await;
-    let both = list(&[("ResourceId.2", k2), ("ResourceId.1", k1)]);
-    same(&w, "ListTagResources", &both).await;
-    let filtered = list(&[("ResourceId.1", k1), ("Tag.1.Key", "team")]);
-    same(&w, "ListTagResources", &filtered).await;
-    list_refusals(&w).await;
-    refusals(&w, k1).await;
-}
-
-/// Two keys: `env=prod`, `team=core` on the first (also named `alias/one`), `env=prod` on
-/// the second.
-async fn seeded(w: &World) -> (String, String) {
-    let (k1, k2) = (w.key().await, w.key().await);
-    let tag = |key: &str, value: &str| Tag {
-        key: key.into(),
-        value: value.into(),
-    };
-    let tags = [tag("env", "prod"), tag("team", "core")];
-    w.svc().tag_key(&k1, &tags).await.unwrap();
-    w.svc().tag_key(&k2, &tags[..1]).await.unwrap();
-    let alias = KeyRef::Id(k1.clone());
-    w.svc().create_alias("alias/one", &alias).await.unwrap();
-    (k1, k2)
-}
-
-/// Malformed repeat lists and unknown resources, through the three repeat-list actions.
-async fn list_refusals(w: &World) {
-    let list = listing;
-    for bad in [
-        list(&[("ResourceId.1", "no-such-key")]),
-        list(&[("ResourceId.1", "alias/none")]),
-        list(&[("ResourceId.1", "acs:kms:elsewhere:1:key/x")]),
-        list(&[("ResourceId.1", "")]),
-        list(&[("Tag.1.Key", "a"), ("Tag.2.Key", "a")]),
-        list(&[("Tag.1.Name", "a")]),
-        list(&[("Tag.1.Value", "a")]),
-        vec![("ResourceType", "secret")],
-        vec![("RegionId", "cn-hangzhou")],
-    ] {
-        same(w, "ListTagResources", &bad).await;
-        same(w, "UntagResources", &bad).await;
-        // With a tag, so that the request has one fault (of two, the parameter is now
-        // named before the resource is looked up).
-        let tagged: Vec<_> = bad.iter().copied().chain([("Tag.9.Key", "z")]).collect();
-        same(w, "TagResources", &tagged).await;
-    }
-}
-
-/// Requests every path refuses, so both can be run on the same state.
-async fn refusals(w: &World, k: &str) {
-    let list = listing;
-    for bad in [
-        list(&[("ResourceId.1", k)]),
-        list(&[("ResourceId.1", k), ("Tag.1.Key", "acs:x")]),
-        list(&[
-            ("ResourceId.1", k),
-            ("Tag.1.Key", "k"),
-            ("Tag.1.Value", "a*b"),
-        ]),
-        list(&[
-            ("ResourceId.1", k),
-            ("ResourceId.2", "gone"),
-            ("Tag.1.Key", "k"),
-        ]),
-        list(&[("ResourceId.1", k), ("Tag.1.Key", "a"), ("Tag.2.Key", "a")]),
-        list(&[
-            ("ResourceId.1", k),
-            ("Tag.1.Key", "a"),
-            ("Tag.1.Other", "a"),
-        ]),
-    ] {
-        same(w, "TagResources", &bad).await;
-        same(w, "ListTagResources", &bad).await;
-    }
-    let untag = list(&[("ResourceId.1", k), ("All", "maybe")]);
-    same(w, "UntagResources", &untag).await;
-    same(w, "TagResource", &[("KeyId", k), ("Tags", "not json")]).await;
-    same(
-        w,
-        "TagResource",
-        &[("KeyId", k), ("Tags", r#"[{"TagValue":"v"}]"#)],
-    )
-    .await;
-    same(w, "TagResource", &[("KeyId", k)]).await;
-    same(w, "TagResource", &[("KeyId", "gone"), ("Tags", "[]")]).await;
-    same(w, "UntagResource", &[("KeyId", k), ("TagKeys", "{}")]).await;
-    same(w, "UntagResource", &[("KeyId", "gone"), ("TagKeys", "[]")]).await;
-    same(
-        w,
-        "CreateAlias",
-        &[("AliasName", "alias/one"), ("KeyId", k)],
-    )
-    .await;
-    same(w, "CreateAlias", &[("AliasName", "bad"), ("KeyId", k)]).await;
-    same(
-        w,
-        "CreateAlias",
-        &[("AliasName", "alias/two"), ("KeyId", "gone")],
-    )
-    .await;
-    same(w, "CreateAlias", &[("KeyId", k)]).await;
-    same(
-        w,
-        "UpdateAlias",
-        &[("AliasName", "alias/none"), ("KeyId", k)],
-    )
-    .await;
-    same(w, "UpdateAlias", &[("AliasName", "alias/one")]).await;
-    same(w, "DeleteAlias", &[("AliasName", "alias/none")]).await;
-    same(w, "DeleteAlias", &[]).await;
-}
-
-#[tokio::test]
-async fn writes_reply_as_the_older_table_did() {
-    let w = world().await;
-    let (old, new) = (w.key().await, w.key().await);
-    for (action, pairs) in [
-        (
-            "CreateAlias",
-            vec![("AliasName", "alias/{}"), ("KeyId", "{}")],
-        ),
-        (
-            "UpdateAlias",
-            vec![("AliasName", "alias/{}"), ("KeyId", "{}")],
-        ),
-        (
-            "TagResource",
-            vec![("KeyId", "{}"), ("Tags", r#"[{"TagKey":"a"}]"#)],
-        ),
-        (
-            "UntagResource",
-            vec![("KeyId", "{}"), ("TagKeys", r#"["a"]"#)],
-        ),
-        ("DeleteAlias", vec![("AliasName", "alias/{}")]),
-    ] {
-        let fill = |key: &str| -> Vec<(String, String)> {
-            let fill = |v: &str| v.replace("{}", key);
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), fill(v)))
-                .collect()
-        };
-        let (a, b) = (fill(&old), fill(&new));
-        let a: Vec<(&str, &str)> = a.iter().map(|(k, v)| (&**k, &**v)).collect();
-        let b: Vec<(&str, &str)> = b.iter().map(|(k, v)| (&**k, &**v)).collect();
-        let before = w.old(action, &a, Format::Xml).await.unwrap();
-        let after = w.call(&root(), action, &b, Format::Xml).await.unwrap();
-        assert_eq!(before.body, after.body, "{action}");
-    }
-    assert!(matches!(
-        w.svc()
-            .resolve(&KeyRef::Alias(format!("alias/{new}")))
-            .await,
-        Err(KmsError::AliasNotFound)
-    ));
 }

@@ -4,6 +4,10 @@
 //! outcome. The operation adds what it acted on: the key (as named, then as resolved) and the
 //! key version.
 
+/// Longest name an event keeps: a key named by a client is cut to this many bytes (an alias
+/// ARN is about 330), so no request can make an audit line long.
+pub const MAX_AUDIT_NAME_BYTES: usize = 512;
+
 /// The key facts of one request's audit line.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
@@ -16,12 +20,21 @@ pub struct AuditEvent {
 impl AuditEvent {
     /// Notes the key.
     pub fn key(&mut self, key_id: &str) {
-        self.key_id = Some(key_id.to_owned());
+        self.key_id = Some(bounded(key_id));
     }
 
     /// Notes the key and the version.
     pub fn version(&mut self, key_id: &str, version_id: &str) {
         self.key(key_id);
-        self.key_version_id = Some(version_id.to_owned());
+        self.key_version_id = Some(bounded(version_id));
     }
+}
+
+/// `name` cut to [`MAX_AUDIT_NAME_BYTES`] at a character boundary.
+fn bounded(name: &str) -> String {
+    let mut end = name.len().min(MAX_AUDIT_NAME_BYTES);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name[..end].to_owned()
 }

@@ -8,6 +8,7 @@
 //!
 //! A refused request changes nothing: the decision is made before the operation runs.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -88,6 +89,22 @@ impl Engine {
         Ok(output)
     }
 
+    /// Decides whether `caller` may make the request `op`, without running it; a key named
+    /// by alias is pinned in `op` to the key that was checked.
+    pub async fn check<O: Operation>(
+        &self,
+        caller: &Caller,
+        origin: Origin,
+        op: &mut O,
+    ) -> Result<(), KmsError> {
+        let call = Call {
+            kms: &self.kms,
+            caller,
+        };
+        self.authorize(&call, origin, O::NAME, op.touches(&call))
+            .await
+    }
+
     /// Authorizes a request that could not be decoded, against what it would have touched
     /// had its names not been readable (`fallback`): a refused caller learns nothing of its
     /// parameters' validity.
@@ -121,7 +138,7 @@ impl Engine {
             let request = AccessRequest {
                 action: action.clone(),
                 target,
-                context: self.conditions(origin, context),
+                context: self.conditions(origin, context.as_deref()),
             };
             let checked = self.kms.authorize(&call.caller.user, request).await?;
             if let (Some(key), Some(id)) = (pin, checked) {
@@ -149,11 +166,23 @@ impl Engine {
 }
 
 /// A touch as the core's target, its context, and the key reference to pin.
-fn split(touch: Touch<'_>) -> (Target, Option<&EncryptionContext>, Option<&mut KeyRef>) {
+fn split(
+    touch: Touch<'_>,
+) -> (
+    Target,
+    Option<Cow<'_, EncryptionContext>>,
+    Option<&mut KeyRef>,
+) {
     match touch {
-        Touch::Key { key, context } => (Target::Key(key.clone()), context, Some(key)),
-        Touch::Named(key) => (Target::Key(key), None, None),
-        Touch::Ciphertext { blob, context } => (Target::Ciphertext(blob.to_vec()), context, None),
+        Touch::Key { key, context } => (
+            Target::Key(key.clone()),
+            context.map(Cow::Borrowed),
+            Some(key),
+        ),
+        Touch::Named { key, context } => (Target::Key(key), context.map(Cow::Owned), None),
+        Touch::Ciphertext { blob, context } => {
+            (Target::Ciphertext(blob.into_owned()), context, None)
+        }
         Touch::Resources(arns) => (Target::Resources(arns), None, None),
     }
 }

@@ -22,7 +22,7 @@ mod touch;
 
 use std::future::Future;
 
-pub use audit::AuditEvent;
+pub use audit::{AuditEvent, MAX_AUDIT_NAME_BYTES};
 pub use engine::{Call, Caller, Engine, Origin};
 pub use openkms_core::{KeyService, KmsError};
 pub use page::{Page, Paged};

@@ -5,6 +5,8 @@
 //! Operations build their [`Touch`] list from their typed request; the engine asks the core
 //! for each one.
 
+use std::borrow::Cow;
+
 use openkms_core::{EncryptionContext, KeyRef, KeyService};
 
 /// One thing a request touches.
@@ -19,15 +21,20 @@ pub enum Touch<'a> {
         /// The request's EncryptionContext, if it has one.
         context: Option<&'a EncryptionContext>,
     },
-    /// An alias named as a key reference, checked but not pinned (DeleteAlias acts on the
-    /// alias itself).
-    Named(KeyRef),
+    /// A key reference checked but not pinned: DeleteAlias's alias (it acts on the alias
+    /// itself), and what a front end reads of a request it could not decode whole.
+    Named {
+        /// The key as named.
+        key: KeyRef,
+        /// The request's EncryptionContext, if it has one.
+        context: Option<EncryptionContext>,
+    },
     /// The key that made a ciphertext, with the context the request gives for it.
     Ciphertext {
         /// The ciphertext blob.
-        blob: &'a [u8],
+        blob: Cow<'a, [u8]>,
         /// The request's EncryptionContext for it.
-        context: Option<&'a EncryptionContext>,
+        context: Option<Cow<'a, EncryptionContext>>,
     },
     /// Resources named by ARN.
     Resources(Vec<String>),
@@ -44,6 +51,19 @@ impl<'a> Touch<'a> {
         Self::Key {
             key,
             context: Some(context),
+        }
+    }
+
+    /// A key checked but not pinned.
+    pub fn named(key: KeyRef) -> Self {
+        Self::Named { key, context: None }
+    }
+
+    /// The key that made `blob`, with the request's context.
+    pub fn ciphertext(blob: &'a [u8], context: &'a EncryptionContext) -> Self {
+        Self::Ciphertext {
+            blob: Cow::Borrowed(blob),
+            context: Some(Cow::Borrowed(context)),
         }
     }
 

@@ -2,8 +2,8 @@
 //!
 //! The handler fills [`Facts`] as it learns them (the claimed or authenticated caller, the
 //! action, the key), then [`Record`] adds the request's identity, outcome and timing and
-//! renders the JSON object the writer chains. Only identifiers go in: never a parameter value
-//! other than `KeyId`, never a body, plaintext, ciphertext, key material or secret. Values a
+//! renders the JSON object the writer chains. Only identifiers go in: the claimed AccessKeyId,
+//! the action, and the key as the operation's typed audit event names it — never a body, plaintext, ciphertext, key material or secret. Values a
 //! client chose (a claimed AccessKeyId, a KeyId) are bounded in length; JSON escaping keeps
 //! them on one line. Chaining and writing are done elsewhere.
 
@@ -11,17 +11,16 @@ use std::net::SocketAddr;
 
 use http::HeaderMap;
 use serde::Serialize;
-use serde_json::Value;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use crate::action::{Action, Fields};
 use crate::auth::Caller;
 use crate::rpc::Params;
 use openkms_ops::AuditEvent;
 
-/// Longest client-chosen value kept (an alias ARN is about 330 bytes).
-const MAX_ID_BYTES: usize = 512;
+/// Longest client-chosen value kept (an alias ARN is about 330 bytes); the operations' audit
+/// events keep names to the same bound.
+const MAX_ID_BYTES: usize = openkms_ops::MAX_AUDIT_NAME_BYTES;
 
 /// What the handler learned about a request that goes into its audit line.
 #[derive(Debug, Default, Clone)]
@@ -39,39 +38,21 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// Notes what the parameters claim: the action (if known), the AccessKeyId (V1 parameter
-    /// or V3 `Authorization` credential) and the `KeyId`.
-    pub fn saw_params(&mut self, params: &Params, headers: &HeaderMap) {
+    /// Notes who the request claims to come from: the AccessKeyId of a V1 request's
+    /// parameters or of a V3 `Authorization` header (the authenticated caller replaces it).
+    pub fn saw_claims(&mut self, params: &Params, headers: &HeaderMap) {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        let action = params.optional("Action").or_else(|| header("x-acs-action"));
-        self.action = action.and_then(Action::from_name).map(Action::name);
         let v3_credential = header(http::header::AUTHORIZATION.as_str())
             .and_then(|a| openkms_sign::parse_authorization(a).ok())
             .map(|a| a.credential);
         let claimed = params.optional("AccessKeyId").or(v3_credential);
         self.access_key_id = claimed.map(bounded);
-        self.event.key_id = params.optional("KeyId").map(bounded);
     }
 
     /// Notes the authenticated caller.
     pub fn saw_caller(&mut self, caller: &Caller) {
         self.access_key_id = Some(caller.access_key_id.clone());
         self.user = Some(caller.user.clone());
-    }
-
-    /// Notes the key named by a successful reply: `KeyId` (or `KeyMetadata.KeyId`) and
-    /// `KeyVersionId`.
-    pub fn saw_reply(&mut self, fields: &Fields) {
-        let key_id = fields
-            .get("KeyId")
-            .or_else(|| fields.get("KeyMetadata").and_then(|m| m.get("KeyId")))
-            .and_then(Value::as_str);
-        if let Some(id) = key_id {
-            self.event.key_id = Some(bounded(id));
-        }
-        if let Some(version) = fields.get("KeyVersionId").and_then(Value::as_str) {
-            self.event.key_version_id = Some(bounded(version));
-        }
     }
 }
 
@@ -119,8 +100,8 @@ impl Record<'_> {
             user: f.user.as_deref(),
             source: self.source,
             action: f.action,
-            key_id: f.event.key_id.as_deref().map(bounded_str),
-            key_version_id: f.event.key_version_id.as_deref().map(bounded_str),
+            key_id: f.event.key_id.as_deref(),
+            key_version_id: f.event.key_version_id.as_deref(),
             outcome: f.outcome,
             status: self.status,
             latency_us: self.latency_us,
@@ -166,16 +147,11 @@ fn timestamp_slow(t: OffsetDateTime) -> String {
 
 /// `value`, cut to at most [`MAX_ID_BYTES`] on a character boundary.
 fn bounded(value: &str) -> String {
-    bounded_str(value).to_owned()
-}
-
-/// `value` cut to [`MAX_ID_BYTES`] at a character boundary.
-fn bounded_str(value: &str) -> &str {
     let mut end = value.len().min(MAX_ID_BYTES);
     while !value.is_char_boundary(end) {
         end -= 1;
     }
-    &value[..end]
+    value[..end].to_owned()
 }
 
 #[cfg(test)]
@@ -183,7 +159,10 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use serde_json::json;
+    use openkms_core::service::EncryptOutput;
+    use openkms_core::{EncryptionContext, KeyRef, SecretBytes};
+    use openkms_ops::Operation;
+    use openkms_ops::kms::Encrypt;
 
     fn params(pairs: &[(&str, &str)]) -> Params {
         Params::from_pairs(
@@ -203,18 +182,21 @@ mod tests {
             ("Plaintext", "c2VjcmV0IHBsYWludGV4dA=="),
             ("Signature", "sig/sig="),
         ]);
-        let mut facts = Facts::default();
-        facts.saw_params(&p, &HeaderMap::new());
+        let mut facts = Facts {
+            action: Some("Encrypt"),
+            ..Facts::default()
+        };
+        facts.saw_claims(&p, &HeaderMap::new());
         facts.saw_caller(&Caller {
             access_key_id: "LTAIclaimed".into(),
             user: "root".into(),
         });
-        let Value::Object(reply) = json!({"KeyId": "k-1", "KeyVersionId": "v-1",
-            "CiphertextBlob": "Y2lwaGVy"})
-        else {
-            unreachable!()
+        let output = EncryptOutput {
+            key_id: "k-1".into(),
+            version_id: "v-1".into(),
+            blob: b"cipher".to_vec(),
         };
-        facts.saw_reply(&reply);
+        Encrypt::audit_output(&output, &mut facts.event);
         facts.outcome = Some("OK");
         let record = Record {
             time: OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap(),
@@ -248,7 +230,13 @@ mod tests {
         );
         headers.insert(http::header::AUTHORIZATION, auth.parse().unwrap());
         let mut facts = Facts::default();
-        facts.saw_params(&p, &headers);
+        facts.saw_claims(&p, &headers);
+        let named = Encrypt {
+            key: KeyRef::Id(p.get("KeyId").unwrap().to_owned()),
+            plaintext: SecretBytes::new(Vec::new()),
+            context: EncryptionContext::empty(),
+        };
+        named.audit_request(&mut facts.event);
         assert_eq!(facts.action, None);
         assert_eq!(facts.access_key_id.as_deref(), Some("LTAIv3"));
         assert_eq!(facts.user, None);
@@ -283,15 +271,5 @@ mod tests {
             timestamp(OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()),
             "2023-11-14T22:13:20.000Z"
         );
-    }
-
-    #[test]
-    fn create_key_names_its_key() {
-        let mut facts = Facts::default();
-        let Value::Object(reply) = json!({"KeyMetadata": {"KeyId": "new"}}) else {
-            unreachable!()
-        };
-        facts.saw_reply(&reply);
-        assert_eq!(facts.event.key_id.as_deref(), Some("new"));
     }
 }

@@ -11,18 +11,21 @@
 //! specific code.
 
 pub mod kms;
+pub mod lenient;
 pub mod ram;
+pub mod request;
 mod run;
+pub mod spec;
 mod values;
 
 use openkms_core::{KeyService, KmsError};
-use openkms_ops::{Operation, Service, Touch};
+use openkms_ops::{Call, Operation, Service, Touch};
 use serde::Serialize;
 
-pub use run::{Endpoint, Exchange, Pending, endpoint, endpoints};
+pub use run::{Checked, Endpoint, Exchange, Pending, endpoint, endpoints};
 
-use crate::action::spec::ActionSpec;
 use crate::rpc::{Params, RpcError};
+use spec::ActionSpec;
 
 /// The KMS API version.
 pub const KMS_VERSION: &str = "2016-01-20";
@@ -52,10 +55,19 @@ pub trait Wire: Operation {
     /// The reply of a successful run.
     fn encode<'a>(output: &'a Self::Output, kms: &KeyService) -> Result<Self::Reply<'a>, RpcError>;
 
-    /// What a request whose parameters could not be decoded is authorized against: the
-    /// account's key container, unless the action says otherwise.
-    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
-        vec![Touch::key_container(kms)]
+    /// What a request whose parameters could not all be decoded is authorized against,
+    /// read leniently from the names it does carry ([`lenient`]): by default the key its
+    /// `KeyId` names (with its `EncryptionContext`) for an action that takes one, else the
+    /// account's key container.
+    fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        let takes = |name: &str| Self::SPEC.params.iter().any(|p| p.name == name);
+        match takes("KeyId") {
+            true => {
+                let context = takes("EncryptionContext").then_some("EncryptionContext");
+                vec![lenient::key(params, call, "KeyId", context)]
+            }
+            false => vec![Touch::key_container(call.kms)],
+        }
     }
 
     /// The wire error of a core error, for this action. RAM spells a policy refusal

@@ -5,10 +5,10 @@ use std::future::Future;
 use std::pin::Pin;
 
 use openkms_core::KeyService;
-use openkms_ops::{AuditEvent, Caller, Engine, OpName, Origin};
+use openkms_ops::{AuditEvent, Call, Caller, Engine, OpName, Origin};
 
+use super::spec::{ActionSpec, DRY_RUN};
 use super::{Wire, version};
-use crate::action::spec::{ActionSpec, DRY_RUN};
 use crate::rpc::reply::{self, Format, Rendered};
 use crate::rpc::{Params, RpcError};
 
@@ -19,6 +19,9 @@ pub type Reply<'a> = Pin<Box<dyn Future<Output = Result<Rendered, RpcError>> + S
 pub struct Exchange<'a> {
     /// The engine.
     pub engine: &'a Engine,
+    /// The request's parameters (what a request that did not decode is checked against is
+    /// read from them).
+    pub params: &'a Params,
     /// The authenticated caller.
     pub caller: &'a Caller,
     /// Where it came from.
@@ -37,7 +40,13 @@ pub trait Pending: Send {
     fn audit(&self, event: &mut AuditEvent);
     /// Authorizes, runs and renders it.
     fn run<'a>(self: Box<Self>, exchange: Exchange<'a>) -> Reply<'a>;
+    /// Decides whether the caller may make it, without running it (a request that did not
+    /// decode is judged by what its names touch).
+    fn check<'a>(self: Box<Self>, exchange: Exchange<'a>) -> Checked<'a>;
 }
+
+/// A boxed future of an authorization decision.
+pub type Checked<'a> = Pin<Box<dyn Future<Output = Result<(), RpcError>> + Send + 'a>>;
 
 /// One served action: its name, parameters and decoder.
 pub struct Endpoint {
@@ -114,6 +123,32 @@ impl<O: Wire> Pending for Decoded<O> {
     fn run<'a>(self: Box<Self>, ex: Exchange<'a>) -> Reply<'a> {
         Box::pin(run::<O>(self.0, ex))
     }
+
+    fn check<'a>(self: Box<Self>, ex: Exchange<'a>) -> Checked<'a> {
+        Box::pin(async move {
+            match self.0 {
+                Ok((mut op, _)) => {
+                    let checked = ex.engine.check(ex.caller, ex.origin, &mut op).await;
+                    checked.map_err(O::error)
+                }
+                Err(_) => authorize_undecoded::<O>(&ex).await,
+            }
+        })
+    }
+}
+
+/// Authorizes a request that did not decode against what its names touch
+/// ([`Wire::fallback`]).
+async fn authorize_undecoded<O: Wire>(ex: &Exchange<'_>) -> Result<(), RpcError> {
+    let call = Call {
+        kms: ex.engine.kms(),
+        caller: ex.caller,
+    };
+    let fallback = O::fallback(ex.params, &call);
+    let authorized = ex
+        .engine
+        .authorize_undecoded(ex.caller, ex.origin, O::NAME, fallback);
+    authorized.await.map_err(O::error)
 }
 
 async fn run<O: Wire>(
@@ -124,11 +159,7 @@ async fn run<O: Wire>(
     let (op, dry_run) = match decoded {
         Ok(decoded) => decoded,
         Err(e) => {
-            let fallback = O::fallback(kms);
-            let authorized = ex
-                .engine
-                .authorize_undecoded(ex.caller, ex.origin, O::NAME, fallback);
-            authorized.await.map_err(O::error)?;
+            authorize_undecoded::<O>(&ex).await?;
             return Err(e);
         }
     };

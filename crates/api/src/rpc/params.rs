@@ -95,23 +95,6 @@ impl Params {
         params
     }
 
-    /// A copy with every value of the named parameters replaced; the other pairs, their
-    /// order and the query/body split are kept. (Authorization pins the key an alias named
-    /// when it was checked this way.)
-    pub fn with_values(&self, replace: &[(String, String)]) -> Self {
-        let mut params = Self::default();
-        for (name, value) in self.pairs() {
-            let value = replace
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map_or(value, |(_, v)| v.as_str());
-            let (name, value) = (params.push(name), params.push(value));
-            params.pairs.push((name, value));
-        }
-        params.query_len = self.query_len;
-        params
-    }
-
     fn push(&mut self, s: &str) -> Span {
         let start = self.text.len();
         self.text.push_str(s);

@@ -1,6 +1,6 @@
 //! Rendering replies: JSON by default, XML when `Format=XML` (§4.1, §4.2).
 //!
-//! A success is HTTP 200 with the action's fields plus `RequestId`. An error is the status
+//! A success is HTTP 200 with the action's typed reply plus `RequestId`. An error is the status
 //! from [`super::error`] with `RequestId`, `HostId`, `Code`, `Message` and `Recommend`. XML
 //! wraps a success in `<{Action}Response>` and an error in `<Error>`, turning list wrappers
 //! such as `{"Keys":{"Key":[…]}}` into repeated elements. Choosing the status is not done here.
@@ -73,27 +73,6 @@ impl AsRef<[u8]> for Wiped {
 impl Drop for Wiped {
     fn drop(&mut self) {
         zeroize::Zeroize::zeroize(&mut self.0);
-    }
-}
-
-/// Renders a success: `fields` plus `RequestId`, last.
-pub fn success(
-    format: Format,
-    action: &str,
-    mut fields: Map<String, Value>,
-    request_id: &str,
-) -> Rendered {
-    let body = match format {
-        Format::Json => json_with_request_id(&fields, request_id),
-        Format::Xml => {
-            fields.insert("RequestId".to_owned(), Value::String(request_id.to_owned()));
-            xml_document(&format!("{action}Response"), &fields).into_bytes()
-        }
-    };
-    Rendered {
-        status: 200,
-        content_type: format.content_type(),
-        body: body.into(),
     }
 }
 
@@ -176,15 +155,6 @@ pub fn error(format: Format, err: &WireError, request_id: &str, host_id: &str) -
     }
 }
 
-/// The JSON object of `fields` with `RequestId` appended as its last member: the bytes
-/// `serde_json` gives for the map with `RequestId` inserted, without copying the map.
-fn json_with_request_id(fields: &Map<String, Value>, request_id: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256);
-    // Serializing a map of JSON values into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut out, fields);
-    append_request_id(out, request_id)
-}
-
 fn xml_document(root: &str, fields: &Map<String, Value>) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
     // The root element written here rather than from a copy of `fields` as a value.
@@ -247,7 +217,7 @@ mod tests {
         let Value::Object(fields) = json!({"KeyId": "k"}) else {
             unreachable!()
         };
-        let r = success(Format::Json, "Encrypt", fields, "rid");
+        let r = typed(Format::Json, "Encrypt", &fields, "rid");
         let v: Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v, json!({"KeyId": "k", "RequestId": "rid"}));
         assert_eq!(r.status, 200);
@@ -266,7 +236,7 @@ mod tests {
             };
             let mut expected = fields.clone();
             expected.insert("RequestId".into(), "R-\u{e9}\"".into());
-            let r = success(Format::Json, "Encrypt", fields, "R-\u{e9}\"");
+            let r = typed(Format::Json, "Encrypt", &fields, "R-\u{e9}\"");
             assert_eq!(r.body, serde_json::to_vec(&expected).unwrap());
         }
     }
@@ -278,7 +248,7 @@ mod tests {
         else {
             unreachable!()
         };
-        let r = success(Format::Xml, "ListKeys", fields, "rid");
+        let r = typed(Format::Xml, "ListKeys", &fields, "rid");
         let text = String::from_utf8(r.body.to_vec()).unwrap();
         assert!(text.contains("<ListKeysResponse><Keys><Key><KeyId>a</KeyId></Key><Key><KeyId>b&lt;</KeyId></Key></Keys><TotalCount>2</TotalCount><RequestId>rid</RequestId></ListKeysResponse>"));
         assert_eq!(r.content_type, "text/xml;charset=utf-8");

@@ -1,4 +1,5 @@
-//! Every API action as a subcommand, built from the action table of the api crate.
+//! Every API action as a subcommand, built from the Alibaba codec's table (each codec file's
+//! `SPEC`, in the order of the operations registry).
 //!
 //! `openkms Encrypt --KeyId alias/x --Plaintext aGk=` sends exactly the named parameters; a new
 //! server action appears here with no new code. Parameter checks beyond "required" are the
@@ -7,18 +8,18 @@
 use std::process::ExitCode;
 
 use clap::{Arg, ArgMatches, Command};
-use openkms_api::action::Action;
+use openkms_api::codec::{self, Endpoint};
 use openkms_client::RawRequest;
 
 use super::{client_for, output, profile::ConnectionArgs};
 
 /// One subcommand per action.
 pub fn commands() -> Vec<Command> {
-    Action::ALL.iter().map(|a| command(*a)).collect()
+    codec::endpoints().iter().map(command).collect()
 }
 
-fn command(action: Action) -> Command {
-    let spec = action.spec();
+fn command(action: &Endpoint) -> Command {
+    let spec = action.spec;
     let args = spec.params.iter().map(|p| {
         Arg::new(p.name)
             .long(p.name)
@@ -27,14 +28,16 @@ fn command(action: Action) -> Command {
             .required(p.required)
             .allow_hyphen_values(true)
     });
-    Command::new(action.name()).about(spec.about).args(args)
+    Command::new(action.name.action)
+        .about(spec.about)
+        .args(args)
 }
 
 /// Runs `name` if it is an action; `None` if it is not.
 pub fn run(name: &str, matches: &ArgMatches, conn: &ConnectionArgs) -> Option<ExitCode> {
-    let action = Action::from_name(name)?;
+    let action = codec::endpoints().iter().find(|e| e.name.action == name)?;
     let params: Vec<(&str, String)> = action
-        .spec()
+        .spec
         .params
         .iter()
         .filter_map(|p| {
@@ -46,13 +49,13 @@ pub fn run(name: &str, matches: &ArgMatches, conn: &ConnectionArgs) -> Option<Ex
     Some(super::block_on(call(action, params, conn)))
 }
 
-async fn call(action: Action, params: Vec<(&str, String)>, conn: &ConnectionArgs) -> ExitCode {
+async fn call(action: &Endpoint, params: Vec<(&str, String)>, conn: &ConnectionArgs) -> ExitCode {
     let client = match client_for(conn) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let mut request = RawRequest::new(action.name());
-    request.version = Some(action.api_version().to_owned());
+    let mut request = RawRequest::new(action.name.action);
+    request.version = Some(action.version().to_owned());
     for (name, value) in params {
         request = request.param(name, value);
     }

@@ -18,10 +18,7 @@ impl Operation for Decrypt {
     type Output = DecryptOutput;
 
     fn touches<'a>(&'a mut self, _: &Call<'_>) -> Vec<Touch<'a>> {
-        vec![Touch::Ciphertext {
-            blob: &self.blob,
-            context: Some(&self.context),
-        }]
+        vec![Touch::ciphertext(&self.blob, &self.context)]
     }
 
     async fn execute(self, call: &Call<'_>) -> Result<DecryptOutput, KmsError> {

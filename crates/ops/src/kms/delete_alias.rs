@@ -18,7 +18,7 @@ impl Operation for DeleteAlias {
     /// key container when the name reads as no key reference.
     fn touches<'a>(&'a mut self, call: &Call<'_>) -> Vec<Touch<'a>> {
         let touch = match call.kms.parse_key_ref(&self.name) {
-            Ok(named) => Touch::Named(named),
+            Ok(named) => Touch::named(named),
             Err(_) => Touch::key_container(call.kms),
         };
         vec![touch]

@@ -24,10 +24,7 @@ impl Operation for ReEncrypt {
 
     fn touches<'a>(&'a mut self, _: &Call<'_>) -> Vec<Touch<'a>> {
         vec![
-            Touch::Ciphertext {
-                blob: &self.blob,
-                context: Some(&self.source_context),
-            },
+            Touch::ciphertext(&self.blob, &self.source_context),
             Touch::key_with(&mut self.destination, &self.destination_context),
         ]
     }

@@ -75,7 +75,7 @@ pub fn policy_touch(kms: &KeyService, policy_type: PolicyType, name: &str) -> To
 
 /// The user an AccessKey action names, or the caller's own when it names none (as RAM
 /// does); `None` when neither (the root identity has no RAM user).
-fn named_or_own<'a>(user: Option<&'a str>, caller: &'a Caller) -> Option<&'a str> {
+pub fn named_or_own<'a>(user: Option<&'a str>, caller: &'a Caller) -> Option<&'a str> {
     match user {
         Some(name) => Some(name),
         None if caller.user != ROOT_USER => Some(&caller.user),

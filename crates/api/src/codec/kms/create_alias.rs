@@ -2,13 +2,15 @@
 //!
 //! Parameters: `AliasName` and `KeyId` (both required). Reply: just the `RequestId`.
 
+use crate::codec::lenient;
 use openkms_core::KeyService;
+use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::kms::CreateAlias;
 
 use super::tags::Empty;
-use crate::action::spec::{ActionSpec, required};
 use crate::codec::Wire;
+use crate::codec::spec::{ActionSpec, required};
 use crate::rpc::{Params, RpcError};
 
 impl Wire for CreateAlias {
@@ -31,14 +33,10 @@ impl Wire for CreateAlias {
         Ok(Empty {})
     }
 
-    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
-        alias_fallback(kms)
+    fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        vec![
+            lenient::key(params, call, "KeyId", None),
+            lenient::alias(params, call),
+        ]
     }
-}
-
-/// What an unreadable CreateAlias or UpdateAlias is checked against: the key container and
-/// every alias (`alias/*`), as both of its resources when neither name can be read.
-pub(super) fn alias_fallback(kms: &KeyService) -> Vec<Touch<'static>> {
-    let aliases = Touch::resource(kms.alias_arn("alias/*"));
-    vec![Touch::key_container(kms), aliases]
 }

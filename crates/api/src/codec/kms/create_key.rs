@@ -12,8 +12,8 @@ use openkms_core::{
 };
 use openkms_ops::kms::CreateKey;
 
-use crate::action::spec::{ActionSpec, optional};
 use crate::codec::Wire;
+use crate::codec::spec::{ActionSpec, optional};
 use crate::codec::values::{Described, KeyMetadata};
 use crate::rpc::{Params, RpcError};
 

@@ -6,8 +6,8 @@
 use openkms_core::{KeyService, VersionRecord};
 use openkms_ops::kms::CreateKeyVersion;
 
-use crate::action::spec::{self, ActionSpec};
 use crate::codec::Wire;
+use crate::codec::spec::{self, ActionSpec};
 use crate::codec::values::{KeyVersion, OneVersion};
 use crate::rpc::{Params, RpcError};
 

@@ -4,14 +4,17 @@
 //! encrypt, compared as a map). Reply: `KeyId`, `KeyVersionId`, `Plaintext` — the exact
 //! string given to Encrypt. Every way a blob can fail is one `InvalidParameter` reply.
 
+use crate::codec::lenient;
 use openkms_core::service::DecryptOutput;
 use openkms_core::{KeyService, KmsError};
+use openkms_ops::Call;
+use openkms_ops::Touch;
 use openkms_ops::kms::Decrypt;
 use serde::Serialize;
 
-use crate::action::common;
-use crate::action::spec::{self, ActionSpec, required};
 use crate::codec::Wire;
+use crate::codec::request;
+use crate::codec::spec::{self, ActionSpec, required};
 use crate::rpc::{Params, RpcError};
 
 /// Decrypt's reply.
@@ -38,8 +41,8 @@ impl Wire for Decrypt {
     type Reply<'a> = Opened<'a>;
 
     fn decode(params: &Params, _: &KeyService) -> Result<Self, RpcError> {
-        let blob = common::decode_blob(params.required("CiphertextBlob")?)?;
-        let context = common::encryption_context(params)?;
+        let blob = request::decode_blob(params.required("CiphertextBlob")?)?;
+        let context = request::encryption_context(params)?;
         Ok(Self { blob, context })
     }
 
@@ -52,5 +55,9 @@ impl Wire for Decrypt {
             key_version_id: &out.version_id,
             plaintext,
         })
+    }
+
+    fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        vec![lenient::ciphertext(params, call, "EncryptionContext")]
     }
 }

@@ -2,12 +2,15 @@
 //!
 //! Parameters: `AliasName`. Reply: `RequestId`.
 
+use crate::codec::lenient;
 use openkms_core::KeyService;
+use openkms_ops::Call;
+use openkms_ops::Touch;
 use openkms_ops::kms::DeleteAlias;
 
 use super::tags::Empty;
-use crate::action::spec::{ActionSpec, required};
 use crate::codec::Wire;
+use crate::codec::spec::{ActionSpec, required};
 use crate::rpc::{Params, RpcError};
 
 impl Wire for DeleteAlias {
@@ -24,5 +27,9 @@ impl Wire for DeleteAlias {
 
     fn encode(_: &(), _: &KeyService) -> Result<Empty, RpcError> {
         Ok(Empty {})
+    }
+
+    fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        vec![lenient::key(params, call, "AliasName", None)]
     }
 }

@@ -1,11 +1,13 @@
 //! DescribeAccountKmsStatus on the wire: no parameters; reply `AccountStatus` (`Enabled`).
 
 use openkms_core::KeyService;
+use openkms_ops::Call;
+use openkms_ops::Touch;
 use openkms_ops::kms::{AccountStatus, DescribeAccountKmsStatus};
 use serde::Serialize;
 
-use crate::action::spec::ActionSpec;
 use crate::codec::Wire;
+use crate::codec::spec::ActionSpec;
 use crate::rpc::{Params, RpcError};
 
 /// DescribeAccountKmsStatus's reply.
@@ -31,5 +33,9 @@ impl Wire for DescribeAccountKmsStatus {
             AccountStatus::Enabled => "Enabled",
         };
         Ok(Status { account_status })
+    }
+
+    fn fallback(_: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        vec![Touch::account(call.kms)]
     }
 }

@@ -6,8 +6,8 @@
 use openkms_core::{KeyRecord, KeyService};
 use openkms_ops::kms::DescribeKey;
 
-use crate::action::spec::{self, ActionSpec};
 use crate::codec::Wire;
+use crate::codec::spec::{self, ActionSpec};
 use crate::codec::values::{Described, KeyMetadata};
 use crate::rpc::{Params, RpcError};
 

@@ -5,8 +5,8 @@
 use openkms_core::{KeyService, VersionRecord};
 use openkms_ops::kms::DescribeKeyVersion;
 
-use crate::action::spec::{self, ActionSpec, required};
 use crate::codec::Wire;
+use crate::codec::spec::{self, ActionSpec, required};
 use crate::codec::values::{KeyVersion, OneVersion};
 use crate::rpc::{Params, RpcError};
 

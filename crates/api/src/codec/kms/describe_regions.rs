@@ -5,12 +5,13 @@
 //! caller, so it is authorized against nothing, however it is sent.
 
 use openkms_core::KeyService;
+use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::kms::DescribeRegions;
 use serde::Serialize;
 
-use crate::action::spec::ActionSpec;
 use crate::codec::Wire;
+use crate::codec::spec::ActionSpec;
 use crate::codec::values::Wrapper;
 use crate::rpc::{Params, RpcError};
 
@@ -45,7 +46,7 @@ impl Wire for DescribeRegions {
         })
     }
 
-    fn fallback(_: &KeyService) -> Vec<Touch<'static>> {
+    fn fallback(_: &Params, _: &Call<'_>) -> Vec<Touch<'static>> {
         Vec::new()
     }
 }

@@ -5,8 +5,8 @@
 use openkms_core::{KeyRecord, KeyService};
 use openkms_ops::kms::EnableKey;
 
-use crate::action::spec::{self, ActionSpec};
 use crate::codec::Wire;
+use crate::codec::spec::{self, ActionSpec};
 use crate::codec::values::Empty;
 use crate::rpc::{Params, RpcError};
 

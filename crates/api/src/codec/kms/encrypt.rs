@@ -8,9 +8,9 @@ use openkms_core::service::EncryptOutput;
 use openkms_core::{KeyService, SecretBytes};
 use openkms_ops::kms::Encrypt;
 
-use crate::action::common;
-use crate::action::spec::{self, ActionSpec, required};
 use crate::codec::Wire;
+use crate::codec::request;
+use crate::codec::spec::{self, ActionSpec, required};
 use crate::codec::values::{Base64, Sealed};
 use crate::rpc::{Params, RpcError};
 
@@ -32,7 +32,7 @@ impl Wire for Encrypt {
     fn decode(params: &Params, kms: &KeyService) -> Result<Self, RpcError> {
         let key = kms.parse_key_ref(params.required("KeyId")?)?;
         let plaintext = SecretBytes::new(params.required("Plaintext")?.as_bytes().to_vec());
-        let context = common::encryption_context(params)?;
+        let context = request::encryption_context(params)?;
         Ok(Self {
             key,
             plaintext,

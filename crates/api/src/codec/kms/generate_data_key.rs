@@ -9,9 +9,9 @@ use openkms_core::{InvalidReason, KeyService, KmsError};
 use openkms_ops::kms::GenerateDataKey;
 use serde::Serialize;
 
-use crate::action::common;
-use crate::action::spec::ActionSpec;
 use crate::codec::Wire;
+use crate::codec::request;
+use crate::codec::spec::ActionSpec;
 use crate::codec::values::Base64;
 use crate::rpc::{Params, RpcError};
 
@@ -28,14 +28,14 @@ pub struct DataKey<'a> {
 impl Wire for GenerateDataKey {
     const SPEC: ActionSpec = ActionSpec {
         about: "Generate a data key, returned in the clear and encrypted under a key",
-        params: &common::DATA_KEY_PARAMS,
+        params: &crate::codec::spec::DATA_KEY_PARAMS,
     };
     type Reply<'a> = DataKey<'a>;
 
     fn decode(params: &Params, kms: &KeyService) -> Result<Self, RpcError> {
         let key = kms.parse_key_ref(params.required("KeyId")?)?;
         let len = data_key_len(params)?;
-        let context = common::encryption_context(params)?;
+        let context = request::encryption_context(params)?;
         Ok(Self { key, len, context })
     }
 

@@ -5,16 +5,15 @@ use openkms_core::KeyService;
 use openkms_core::service::DataKeyOutput;
 use openkms_ops::kms::{GenerateDataKey, GenerateDataKeyWithoutPlaintext};
 
-use crate::action::common;
-use crate::action::spec::ActionSpec;
 use crate::codec::Wire;
+use crate::codec::spec::ActionSpec;
 use crate::codec::values::{Base64, Sealed};
 use crate::rpc::{Params, RpcError};
 
 impl Wire for GenerateDataKeyWithoutPlaintext {
     const SPEC: ActionSpec = ActionSpec {
         about: "Generate a data key, returned only encrypted under a key",
-        params: &common::DATA_KEY_PARAMS,
+        params: &crate::codec::spec::DATA_KEY_PARAMS,
     };
     type Reply<'a> = Sealed<'a>;
 

@@ -9,8 +9,8 @@ use openkms_core::service::KEY_POLICY_NAME;
 use openkms_ops::kms::GetKeyPolicy;
 use serde::Serialize;
 
-use crate::action::spec::{self, ActionSpec, optional};
 use crate::codec::Wire;
+use crate::codec::spec::{self, ActionSpec, optional};
 use crate::rpc::{Params, RpcError};
 
 /// GetKeyPolicy's reply.

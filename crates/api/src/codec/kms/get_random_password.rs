@@ -5,11 +5,13 @@
 //! `ExcludePunctuation`, `RequireEachIncludedType` (`true`/`false`). Reply: `RandomPassword`.
 
 use openkms_core::{InvalidReason, KeyService, KmsError, SecretBytes};
+use openkms_ops::Call;
+use openkms_ops::Touch;
 use openkms_ops::kms::GetRandomPassword;
 use serde::Serialize;
 
-use crate::action::spec::{ActionSpec, optional};
 use crate::codec::Wire;
+use crate::codec::spec::{ActionSpec, optional};
 use crate::rpc::{Params, RpcError};
 
 /// GetRandomPassword's reply.
@@ -53,6 +55,10 @@ impl Wire for GetRandomPassword {
         // Drawn from ASCII classes only.
         let random_password = std::str::from_utf8(out.expose_secret()).unwrap_or_default();
         Ok(Password { random_password })
+    }
+
+    fn fallback(_: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        vec![Touch::account(call.kms)]
     }
 }
 

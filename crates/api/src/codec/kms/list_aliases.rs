@@ -5,19 +5,19 @@
 //! against the alias container, as a readable one is.
 
 use openkms_core::{AliasRecord, KeyService};
+use openkms_ops::Call;
 use openkms_ops::kms::ListAliases;
 use openkms_ops::{Paged, Touch};
 
-use crate::action::common;
-use crate::action::spec::ActionSpec;
 use crate::codec::Wire;
+use crate::codec::spec::ActionSpec;
 use crate::codec::values::{self, Alias, Listing};
 use crate::rpc::{Params, RpcError};
 
 impl Wire for ListAliases {
     const SPEC: ActionSpec = ActionSpec {
         about: "List aliases",
-        params: &common::PAGE_PARAMS,
+        params: &crate::codec::spec::PAGE_PARAMS,
     };
     type Reply<'a> = Listing<Alias<'a>>;
 
@@ -33,8 +33,8 @@ impl Wire for ListAliases {
         Ok(aliases_page(aliases, kms))
     }
 
-    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
-        vec![Touch::alias_container(kms)]
+    fn fallback(_: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        vec![Touch::alias_container(call.kms)]
     }
 }
 

@@ -7,16 +7,19 @@ use openkms_ops::Paged;
 use openkms_ops::kms::ListAliasesByKeyId;
 
 use super::list_aliases::aliases_page;
-use crate::action::common;
-use crate::action::spec::{self, ActionSpec};
 use crate::codec::Wire;
+use crate::codec::spec::{self, ActionSpec};
 use crate::codec::values::{self, Alias, Listing};
 use crate::rpc::{Params, RpcError};
 
 impl Wire for ListAliasesByKeyId {
     const SPEC: ActionSpec = ActionSpec {
         about: "List the aliases of a key",
-        params: &[spec::KEY_ID, common::PAGE_PARAMS[0], common::PAGE_PARAMS[1]],
+        params: &[
+            spec::KEY_ID,
+            crate::codec::spec::PAGE_PARAMS[0],
+            crate::codec::spec::PAGE_PARAMS[1],
+        ],
     };
     type Reply<'a> = Listing<Alias<'a>>;
 

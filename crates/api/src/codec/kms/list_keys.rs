@@ -10,9 +10,8 @@ use openkms_ops::Paged;
 use openkms_ops::kms::ListKeys;
 use serde::Serialize;
 
-use crate::action::common;
-use crate::action::spec::{ActionSpec, optional};
 use crate::codec::Wire;
+use crate::codec::spec::{ActionSpec, optional};
 use crate::codec::values::{self, Listing};
 use crate::rpc::{Params, RpcError};
 
@@ -31,8 +30,8 @@ impl Wire for ListKeys {
     const SPEC: ActionSpec = ActionSpec {
         about: "List keys",
         params: &[
-            common::PAGE_PARAMS[0],
-            common::PAGE_PARAMS[1],
+            crate::codec::spec::PAGE_PARAMS[0],
+            crate::codec::spec::PAGE_PARAMS[1],
             optional(
                 "Filters",
                 "JSON such as [{\"Key\":\"KeyState\",\"Values\":[\"Enabled\"]}]",

@@ -6,8 +6,8 @@ use openkms_core::KeyService;
 use openkms_ops::kms::{KeyTags, ListResourceTags};
 use serde::Serialize;
 
-use crate::action::spec::{self, ActionSpec};
 use crate::codec::Wire;
+use crate::codec::spec::{self, ActionSpec};
 use crate::rpc::{Params, RpcError};
 
 /// ListResourceTags's reply: `{"Tags":{"Tag":[…]}}`.

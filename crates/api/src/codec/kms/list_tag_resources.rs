@@ -5,13 +5,16 @@
 //! `TagResources.TagResource[]` of `ResourceType`, `ResourceId`, `TagKey`, `TagValue`, and an
 //! empty `NextToken` (everything fits one reply).
 
+use crate::codec::lenient;
 use openkms_core::{KeyService, KmsError};
+use openkms_ops::Call;
+use openkms_ops::Touch;
 use openkms_ops::kms::{KeyTags, ListTagResources};
 use serde::Serialize;
 
 use super::tags;
-use crate::action::spec::{ActionSpec, optional, required};
 use crate::codec::Wire;
+use crate::codec::spec::{ActionSpec, optional, required};
 use crate::rpc::{Params, RpcError};
 
 /// ListTagResources's reply.
@@ -79,5 +82,9 @@ impl Wire for ListTagResources {
 
     fn error(e: KmsError) -> RpcError {
         tags::not_found(e)
+    }
+
+    fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        lenient::resource_ids(params, call)
     }
 }

@@ -6,13 +6,16 @@
 //! `SourceEncryptionAlgorithm` are for asymmetric sources, which this server does not hold).
 //! Reply: `KeyId`, `KeyVersionId` (the destination's), `CiphertextBlob`.
 
+use crate::codec::lenient;
 use openkms_core::KeyService;
 use openkms_core::service::EncryptOutput;
+use openkms_ops::Call;
+use openkms_ops::Touch;
 use openkms_ops::kms::ReEncrypt;
 
-use crate::action::common;
-use crate::action::spec::{ActionSpec, optional, required};
 use crate::codec::Wire;
+use crate::codec::request;
+use crate::codec::spec::{ActionSpec, optional, required};
 use crate::codec::values::{Base64, Sealed};
 use crate::rpc::{Params, RpcError};
 
@@ -33,16 +36,16 @@ impl Wire for ReEncrypt {
                 "DestinationEncryptionContext",
                 "the context to bind the new blob to",
             ),
-            crate::action::spec::DRY_RUN,
+            crate::codec::spec::DRY_RUN,
         ],
     };
     type Reply<'a> = Sealed<'a>;
 
     fn decode(params: &Params, kms: &KeyService) -> Result<Self, RpcError> {
-        let blob = common::decode_blob(params.required("CiphertextBlob")?)?;
-        let source_context = common::json_context(params, "SourceEncryptionContext")?;
+        let blob = request::decode_blob(params.required("CiphertextBlob")?)?;
+        let source_context = request::json_context(params, "SourceEncryptionContext")?;
         let destination = kms.parse_key_ref(params.required("DestinationKeyId")?)?;
-        let destination_context = common::json_context(params, "DestinationEncryptionContext")?;
+        let destination_context = request::json_context(params, "DestinationEncryptionContext")?;
         Ok(Self {
             blob,
             source_context,
@@ -57,5 +60,17 @@ impl Wire for ReEncrypt {
             key_version_id: &out.version_id,
             ciphertext_blob: Base64(&out.blob),
         })
+    }
+
+    fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        vec![
+            lenient::ciphertext(params, call, "SourceEncryptionContext"),
+            lenient::key(
+                params,
+                call,
+                "DestinationKeyId",
+                Some("DestinationEncryptionContext"),
+            ),
+        ]
     }
 }

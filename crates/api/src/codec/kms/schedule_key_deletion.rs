@@ -6,8 +6,8 @@
 use openkms_core::{KeyRecord, KeyService};
 use openkms_ops::kms::ScheduleKeyDeletion;
 
-use crate::action::spec::{self, ActionSpec, required};
 use crate::codec::Wire;
+use crate::codec::spec::{self, ActionSpec, required};
 use crate::codec::values::Empty;
 use crate::rpc::{Params, RpcError};
 

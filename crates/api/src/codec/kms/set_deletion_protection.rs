@@ -4,11 +4,14 @@
 //! Parameters: `ProtectedResourceArn` (the key's ARN), `EnableDeletionProtection`,
 //! `DeletionProtectionDescription`. Reply: `RequestId`.
 
+use crate::codec::lenient;
 use openkms_core::{KeyRecord, KeyService};
+use openkms_ops::Call;
+use openkms_ops::Touch;
 use openkms_ops::kms::SetDeletionProtection;
 
-use crate::action::spec::{ActionSpec, optional, required};
 use crate::codec::Wire;
+use crate::codec::spec::{ActionSpec, optional, required};
 use crate::codec::values::Empty;
 use crate::rpc::{Params, RpcError};
 
@@ -40,5 +43,9 @@ impl Wire for SetDeletionProtection {
 
     fn encode(_: &KeyRecord, _: &KeyService) -> Result<Empty, RpcError> {
         Ok(Empty {})
+    }
+
+    fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        vec![lenient::key(params, call, "ProtectedResourceArn", None)]
     }
 }

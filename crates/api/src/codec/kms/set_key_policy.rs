@@ -8,8 +8,8 @@ use openkms_core::service::KEY_POLICY_NAME;
 use openkms_core::{KeyRecord, KeyService};
 use openkms_ops::kms::SetKeyPolicy;
 
-use crate::action::spec::{self, ActionSpec, optional, required};
 use crate::codec::Wire;
+use crate::codec::spec::{self, ActionSpec, optional, required};
 use crate::codec::values::Empty;
 use crate::rpc::{Params, RpcError};
 

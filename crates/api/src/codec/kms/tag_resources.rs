@@ -4,12 +4,15 @@
 //! Parameters: `RegionId`, `ResourceType` (`key`), `ResourceId.N`, `Tag.N.Key`, `Tag.N.Value`.
 //! Reply: `RequestId`. Every key is checked before any is tagged.
 
+use crate::codec::lenient;
 use openkms_core::{KeyService, KmsError};
+use openkms_ops::Call;
+use openkms_ops::Touch;
 use openkms_ops::kms::TagResources;
 
 use super::tags::{self, Empty};
-use crate::action::spec::{ActionSpec, required};
 use crate::codec::Wire;
+use crate::codec::spec::{ActionSpec, required};
 use crate::rpc::{Params, RpcError};
 
 impl Wire for TagResources {
@@ -37,5 +40,9 @@ impl Wire for TagResources {
 
     fn error(e: KmsError) -> RpcError {
         tags::tag_error(e)
+    }
+
+    fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        lenient::resource_ids(params, call)
     }
 }

@@ -6,8 +6,8 @@ use openkms_core::KeyService;
 use openkms_ops::kms::UntagResource;
 
 use super::tags::Empty;
-use crate::action::spec::{self, ActionSpec, required};
 use crate::codec::Wire;
+use crate::codec::spec::{self, ActionSpec, required};
 use crate::rpc::{Params, RpcError};
 
 impl Wire for UntagResource {

@@ -3,12 +3,15 @@
 //! Parameters: `RegionId`, `ResourceType` (`key`), `ResourceId.N`, `TagKey.N`, `All` (remove
 //! every tag). Reply: `RequestId`.
 
+use crate::codec::lenient;
 use openkms_core::{KeyService, KmsError};
+use openkms_ops::Call;
+use openkms_ops::Touch;
 use openkms_ops::kms::{TagKeys, UntagResources};
 
 use super::tags::{self, Empty};
-use crate::action::spec::{ActionSpec, optional, required};
 use crate::codec::Wire;
+use crate::codec::spec::{ActionSpec, optional, required};
 use crate::rpc::{Params, RpcError};
 
 impl Wire for UntagResources {
@@ -39,5 +42,9 @@ impl Wire for UntagResources {
 
     fn error(e: KmsError) -> RpcError {
         tags::not_found(e)
+    }
+
+    fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        lenient::resource_ids(params, call)
     }
 }

@@ -3,14 +3,15 @@
 //! Parameters: `AliasName`, `KeyId`. Reply: `RequestId`. A target key pending deletion is
 //! refused with `Rejected.PendingDeletion` (§4.4).
 
+use crate::codec::lenient;
 use openkms_core::KeyService;
+use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::kms::UpdateAlias;
 
-use super::create_alias::alias_fallback;
 use super::tags::Empty;
-use crate::action::spec::{ActionSpec, required};
 use crate::codec::Wire;
+use crate::codec::spec::{ActionSpec, required};
 use crate::rpc::{Params, RpcError};
 
 impl Wire for UpdateAlias {
@@ -33,7 +34,10 @@ impl Wire for UpdateAlias {
         Ok(Empty {})
     }
 
-    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
-        alias_fallback(kms)
+    fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        vec![
+            lenient::key(params, call, "KeyId", None),
+            lenient::alias(params, call),
+        ]
     }
 }

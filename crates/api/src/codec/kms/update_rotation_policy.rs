@@ -7,8 +7,8 @@ use openkms_core::{KeyRecord, KeyService};
 use openkms_ops::kms::UpdateRotationPolicy;
 
 use super::create_key::rotation_interval;
-use crate::action::spec::{self, ActionSpec, optional, required};
 use crate::codec::Wire;
+use crate::codec::spec::{self, ActionSpec, optional, required};
 use crate::codec::values::Empty;
 use crate::rpc::{Params, RpcError};
 

@@ -4,15 +4,17 @@
 //! with `PolicyName`, `PolicyType` (`Custom`), `Description`, `DefaultVersion` (`v1`),
 //! `CreateDate`. A document the policy engine refuses is `MalformedPolicyDocument`.
 
+use crate::codec::lenient;
 use openkms_core::KeyService;
 use openkms_core::model::{PolicyRecord, PolicyType};
+use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::ram::CreatePolicy;
 use serde::Serialize;
 
-use super::{PolicyShown, any_policy};
-use crate::action::spec::{ActionSpec, optional, required};
+use super::PolicyShown;
 use crate::codec::Wire;
+use crate::codec::spec::{ActionSpec, optional, required};
 use crate::rpc::{Params, RpcError};
 
 /// CreatePolicy's reply.
@@ -50,7 +52,7 @@ impl Wire for CreatePolicy {
         })
     }
 
-    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
-        any_policy(kms)
+    fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        vec![lenient::policy(params, call, Some(PolicyType::Custom))]
     }
 }

@@ -4,16 +4,18 @@
 //! Reply: `User` with `UserId`, `UserName`, `DisplayName`, `MobilePhone`, `Email`,
 //! `Comments`, `CreateDate`.
 
+use crate::codec::lenient;
 use openkms_core::KeyService;
 use openkms_core::model::UserRecord;
 use openkms_core::service::NewUser;
+use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::ram::CreateUser;
 use serde::Serialize;
 
-use super::{UserShown, any_user};
-use crate::action::spec::{ActionSpec, optional, required};
+use super::UserShown;
 use crate::codec::Wire;
+use crate::codec::spec::{ActionSpec, optional, required};
 use crate::rpc::{Params, RpcError};
 
 /// CreateUser's reply.
@@ -54,7 +56,7 @@ impl Wire for CreateUser {
         })
     }
 
-    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
-        any_user(kms)
+    fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        vec![lenient::user(params, call)]
     }
 }

@@ -3,13 +3,15 @@
 //! Parameters: `UserAccessKeyId` (required), `UserName` (the caller's own user when absent).
 //! Reply: just the `RequestId`.
 
+use crate::codec::lenient;
 use openkms_core::{KeyService, KmsError};
+use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::ram::DeleteAccessKey;
 
-use super::{Done, USER_OR_CALLER, access_key_error, any_user};
-use crate::action::spec::{ActionSpec, required};
+use super::{Done, USER_OR_CALLER, access_key_error};
 use crate::codec::Wire;
+use crate::codec::spec::{ActionSpec, required};
 use crate::rpc::{Params, RpcError};
 
 impl Wire for DeleteAccessKey {
@@ -35,8 +37,8 @@ impl Wire for DeleteAccessKey {
         Ok(Done {})
     }
 
-    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
-        any_user(kms)
+    fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        vec![lenient::own_user(params, call)]
     }
 
     fn error(e: KmsError) -> RpcError {

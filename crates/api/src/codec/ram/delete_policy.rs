@@ -2,13 +2,16 @@
 //!
 //! Parameters: `PolicyName` (required). Reply: just the `RequestId`.
 
+use crate::codec::lenient;
 use openkms_core::KeyService;
+use openkms_core::model::PolicyType;
+use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::ram::DeletePolicy;
 
-use super::{Done, any_policy};
-use crate::action::spec::{ActionSpec, required};
+use super::Done;
 use crate::codec::Wire;
+use crate::codec::spec::{ActionSpec, required};
 use crate::rpc::{Params, RpcError};
 
 impl Wire for DeletePolicy {
@@ -27,7 +30,7 @@ impl Wire for DeletePolicy {
         Ok(Done {})
     }
 
-    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
-        any_policy(kms)
+    fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        vec![lenient::policy(params, call, Some(PolicyType::Custom))]
     }
 }

@@ -2,13 +2,15 @@
 //!
 //! Parameters: `UserName` (required). Reply: just the `RequestId`.
 
+use crate::codec::lenient;
 use openkms_core::KeyService;
+use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::ram::DeleteUser;
 
-use super::{Done, any_user};
-use crate::action::spec::{ActionSpec, required};
+use super::Done;
 use crate::codec::Wire;
+use crate::codec::spec::{ActionSpec, required};
 use crate::rpc::{Params, RpcError};
 
 impl Wire for DeleteUser {
@@ -27,7 +29,7 @@ impl Wire for DeleteUser {
         Ok(Done {})
     }
 
-    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
-        any_user(kms)
+    fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        vec![lenient::user(params, call)]
     }
 }

@@ -3,13 +3,15 @@
 //! Parameters: `PolicyType`, `PolicyName`, `UserName` (all required). Reply: just the
 //! `RequestId`.
 
+use crate::codec::lenient;
 use openkms_core::KeyService;
+use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::ram::DetachPolicyFromUser;
 
-use super::{ATTACHMENT_PARAMS, Done, attachment, attachment_fallback};
-use crate::action::spec::ActionSpec;
+use super::{ATTACHMENT_PARAMS, Done, attachment};
 use crate::codec::Wire;
+use crate::codec::spec::ActionSpec;
 use crate::rpc::{Params, RpcError};
 
 impl Wire for DetachPolicyFromUser {
@@ -27,7 +29,10 @@ impl Wire for DetachPolicyFromUser {
         Ok(Done {})
     }
 
-    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
-        attachment_fallback(kms)
+    fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        vec![
+            lenient::user(params, call),
+            lenient::policy(params, call, None),
+        ]
     }
 }

@@ -4,15 +4,17 @@
 //! shows it) and `DefaultPolicyVersion` with `VersionId` (`v1`), `IsDefaultVersion`,
 //! `CreateDate` and `PolicyDocument`.
 
+use crate::codec::lenient;
 use openkms_core::KeyService;
 use openkms_core::service::PolicyView;
+use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::ram::GetPolicy;
 use serde::Serialize;
 
-use super::{Date, POLICY_REF, PolicyShown, any_policy, policy_type};
-use crate::action::spec::ActionSpec;
+use super::{Date, POLICY_REF, PolicyShown, policy_type};
 use crate::codec::Wire;
+use crate::codec::spec::ActionSpec;
 use crate::rpc::{Params, RpcError};
 
 /// GetPolicy's reply.
@@ -61,7 +63,7 @@ impl Wire for GetPolicy {
         })
     }
 
-    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
-        any_policy(kms)
+    fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        vec![lenient::policy(params, call, None)]
     }
 }

@@ -3,15 +3,17 @@
 //! Parameters: `UserName` (required). Reply: `User` with the CreateUser fields plus
 //! `UpdateDate` (openkms users are not edited, so it is the creation date).
 
+use crate::codec::lenient;
 use openkms_core::KeyService;
 use openkms_core::model::UserRecord;
+use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::ram::GetUser;
 use serde::Serialize;
 
-use super::{UserShown, any_user};
-use crate::action::spec::{ActionSpec, required};
+use super::UserShown;
 use crate::codec::Wire;
+use crate::codec::spec::{ActionSpec, required};
 use crate::rpc::{Params, RpcError};
 
 /// GetUser's reply.
@@ -39,7 +41,7 @@ impl Wire for GetUser {
         })
     }
 
-    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
-        any_user(kms)
+    fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        vec![lenient::user(params, call)]
     }
 }

@@ -3,15 +3,17 @@
 //! Parameters: `UserName` (the caller's own user when absent). Reply:
 //! `AccessKeys.AccessKey[]` of `AccessKeyId`, `Status`, `CreateDate` (never a secret).
 
+use crate::codec::lenient;
 use openkms_core::model::AccessKeyRecord;
 use openkms_core::{KeyService, KmsError};
+use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::ram::ListAccessKeys;
 use serde::Serialize;
 
-use super::{Date, USER_OR_CALLER, access_key_error, any_user};
-use crate::action::spec::ActionSpec;
+use super::{Date, USER_OR_CALLER, access_key_error};
 use crate::codec::Wire;
+use crate::codec::spec::ActionSpec;
 use crate::rpc::{Params, RpcError};
 
 /// ListAccessKeys' reply.
@@ -74,8 +76,8 @@ impl Wire for ListAccessKeys {
         })
     }
 
-    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
-        any_user(kms)
+    fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        vec![lenient::own_user(params, call)]
     }
 
     fn error(e: KmsError) -> RpcError {

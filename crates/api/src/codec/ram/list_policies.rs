@@ -3,16 +3,18 @@
 //! Parameters: `PolicyType` (both when absent), `Marker`, `MaxItems`. Reply:
 //! `Policies.Policy[]`, `IsTruncated`, and `Marker` when there is more.
 
+use crate::codec::lenient;
 use openkms_core::KeyService;
 use openkms_core::model::PolicyType;
 use openkms_core::service::PolicyView;
+use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::ram::{ListPolicies, Listed};
 use serde::Serialize;
 
-use super::{MARKER_PARAMS, PolicyShown, account, page, truncation};
-use crate::action::spec::{ActionSpec, optional};
+use super::{MARKER_PARAMS, PolicyShown, page, truncation};
 use crate::codec::Wire;
+use crate::codec::spec::{ActionSpec, optional};
 use crate::rpc::{Params, RpcError};
 
 /// ListPolicies' reply.
@@ -66,7 +68,7 @@ impl Wire for ListPolicies {
         })
     }
 
-    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
-        account(kms)
+    fn fallback(_: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        vec![lenient::ram_account(call)]
     }
 }

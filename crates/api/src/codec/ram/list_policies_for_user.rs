@@ -3,15 +3,17 @@
 //! Parameters: `UserName` (required). Reply: `Policies.Policy[]` of `PolicyName`,
 //! `PolicyType`, `Description`, `DefaultVersion`, `AttachDate` (no paging, as in RAM).
 
+use crate::codec::lenient;
 use openkms_core::KeyService;
 use openkms_core::service::AttachedPolicy;
+use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::ram::ListPoliciesForUser;
 use serde::Serialize;
 
-use super::{Date, any_user};
-use crate::action::spec::{ActionSpec, required};
+use super::Date;
 use crate::codec::Wire;
+use crate::codec::spec::{ActionSpec, required};
 use crate::rpc::{Params, RpcError};
 
 /// ListPoliciesForUser's reply.
@@ -73,7 +75,7 @@ impl Wire for ListPoliciesForUser {
         })
     }
 
-    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
-        any_user(kms)
+    fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        vec![lenient::user(params, call)]
     }
 }

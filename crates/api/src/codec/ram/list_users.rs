@@ -3,15 +3,17 @@
 //! Parameters: `Marker`, `MaxItems`. Reply: `Users.User[]`, `IsTruncated`, and `Marker`
 //! when there is more.
 
+use crate::codec::lenient;
 use openkms_core::KeyService;
 use openkms_core::model::UserRecord;
+use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::ram::{ListUsers, Listed};
 use serde::Serialize;
 
-use super::{MARKER_PARAMS, UserShown, account, page, truncation};
-use crate::action::spec::ActionSpec;
+use super::{MARKER_PARAMS, UserShown, page, truncation};
 use crate::codec::Wire;
+use crate::codec::spec::ActionSpec;
 use crate::rpc::{Params, RpcError};
 
 /// ListUsers' reply.
@@ -58,7 +60,7 @@ impl Wire for ListUsers {
         })
     }
 
-    fn fallback(kms: &KeyService) -> Vec<Touch<'static>> {
-        account(kms)
+    fn fallback(_: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+        vec![lenient::ram_account(call)]
     }
 }

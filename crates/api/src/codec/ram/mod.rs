@@ -27,12 +27,11 @@ mod update_access_key;
 
 use openkms_core::model::{PolicyRecord, PolicyType, UserRecord};
 use openkms_core::service::PolicyView;
-use openkms_core::{InvalidReason, KeyService, KmsError};
-use openkms_ops::Touch;
-use openkms_ops::ram::{self, Attachment, Page};
+use openkms_core::{InvalidReason, KmsError};
+use openkms_ops::ram::{Attachment, Page};
 use serde::{Serialize, Serializer};
 
-use crate::action::spec::{self, ParamSpec};
+use crate::codec::spec::{self, ParamSpec};
 use crate::rpc::{Params, RpcError, dates};
 
 /// `Marker` and `MaxItems` as the CLI table lists them.
@@ -91,29 +90,6 @@ fn page(params: &Params) -> Result<Page, RpcError> {
 /// `IsTruncated` and the next page's `Marker` (only when truncated).
 fn truncation(next: Option<usize>) -> (bool, Option<String>) {
     (next.is_some(), next.map(|n| n.to_string()))
-}
-
-/// What an undecodable request naming a user is checked against: every user.
-fn any_user(kms: &KeyService) -> Vec<Touch<'static>> {
-    vec![ram::user_touch(kms, "*")]
-}
-
-/// What an undecodable request naming a custom policy is checked against: every one.
-fn any_policy(kms: &KeyService) -> Vec<Touch<'static>> {
-    vec![ram::policy_touch(kms, PolicyType::Custom, "*")]
-}
-
-/// What an undecodable attachment request is checked against: every user, and every
-/// custom policy.
-fn attachment_fallback(kms: &KeyService) -> Vec<Touch<'static>> {
-    let mut touches = any_user(kms);
-    touches.extend(any_policy(kms));
-    touches
-}
-
-/// What an undecodable listing is checked against: the account.
-fn account(kms: &KeyService) -> Vec<Touch<'static>> {
-    vec![Touch::resource(ram::account_arn(kms))]
 }
 
 /// The wire error of an AccessKey action: the root identity naming no user is told the
@@ -229,6 +205,3 @@ impl<'a> PolicyShown<'a> {
         }
     }
 }
-
-#[cfg(test)]
-mod tests;

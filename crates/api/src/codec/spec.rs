@@ -1,8 +1,9 @@
-//! What each action accepts, as data: the one table the CLI builds its commands from.
+//! What each action accepts, as data: the table the CLI builds its commands from.
 //!
-//! Each action module declares a [`ActionSpec`] next to its parser; [`super::Action::spec`]
-//! returns it. A new action is a new module with its spec — the CLI needs no new code. The
-//! server does not read these tables to parse requests; they document what the parsers take.
+//! Each codec file declares its [`ActionSpec`] as [`super::Wire::SPEC`], next to its decoder;
+//! a new action's codec file is all the CLI needs. The server does not read these tables to
+//! parse requests (the decoders are the authority), except that an action listing
+//! [`DRY_RUN`] takes `DryRun`.
 
 /// One parameter of an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,3 +56,18 @@ pub const DRY_RUN: ParamSpec = optional(
     "DryRun",
     "true to check the request without performing it (answers DryRunOperationError)",
 );
+
+/// The parameters of both data-key actions.
+pub const DATA_KEY_PARAMS: [ParamSpec; 5] = [
+    KEY_ID,
+    optional("KeySpec", "AES_256 (default) or AES_128"),
+    optional("NumberOfBytes", "key length 1-1024, overrides KeySpec"),
+    ENCRYPTION_CONTEXT,
+    DRY_RUN,
+];
+
+/// The paging parameters as the CLI table lists them.
+pub const PAGE_PARAMS: [ParamSpec; 2] = [
+    optional("PageNumber", "page to show, from 1 (default 1)"),
+    optional("PageSize", "entries per page, 1-100 (default 10)"),
+];
