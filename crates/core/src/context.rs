@@ -6,6 +6,7 @@
 //! sorted, compact JSON. Parsing the wire forms into a map is done here for the JSON form; the
 //! flattened form is assembled by the api crate.
 
+use crate::error::Field;
 use std::collections::BTreeMap;
 
 use crate::error::{InvalidReason, KmsError};
@@ -25,8 +26,12 @@ impl EncryptionContext {
 
     /// Parses the JSON-object form. Every value must be a string; an empty text is the empty map.
     pub fn from_json(text: &str) -> Result<Self, KmsError> {
-        let invalid =
-            || KmsError::invalid("EncryptionContext", InvalidReason::NotAJsonObjectOfStrings);
+        let invalid = || {
+            KmsError::invalid(
+                Field::EncryptionContext,
+                InvalidReason::NotAJsonObjectOfStrings,
+            )
+        };
         if text.trim().is_empty() {
             return Ok(Self::empty());
         }
@@ -44,7 +49,7 @@ impl EncryptionContext {
         let ctx = Self(map);
         if ctx.canonical_bytes().len() > MAX_CONTEXT_BYTES {
             return Err(KmsError::invalid(
-                "EncryptionContext",
+                Field::EncryptionContext,
                 InvalidReason::TooLong {
                     max: MAX_CONTEXT_BYTES,
                 },

@@ -30,6 +30,54 @@ pub enum InvalidReason {
     OutOfRange,
 }
 
+/// What a refused value is, in the domain's terms. A codec names it on its wire (the Alibaba
+/// codec's one error mapping gives each its parameter name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// The key reference of a request.
+    KeyId,
+    /// An alias name.
+    AliasName,
+    /// A key's or policy's description.
+    Description,
+    /// An encryption context.
+    EncryptionContext,
+    /// The data to encrypt.
+    Plaintext,
+    /// A data key's length.
+    NumberOfBytes,
+    /// A deletion's pending window, in days.
+    PendingWindowInDays,
+    /// An automatic rotation interval.
+    RotationInterval,
+    /// A key policy document.
+    KeyPolicy,
+    /// A RAM policy document.
+    PolicyDocument,
+    /// A RAM policy's name.
+    PolicyName,
+    /// The tags of a request, as a set.
+    Tags,
+    /// One tag's key.
+    TagKey,
+    /// One tag's value.
+    TagValue,
+    /// A RAM user's name.
+    UserName,
+    /// A RAM user's display name.
+    DisplayName,
+    /// A RAM user's mobile phone.
+    MobilePhone,
+    /// A RAM user's email address.
+    Email,
+    /// A RAM user's comments.
+    Comments,
+    /// Imported key material.
+    KeyMaterial,
+    /// A generated password's length (or its character set, when nothing is left of it).
+    PasswordLength,
+}
+
 /// A kind of RAM identity record, for the identity errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entity {
@@ -58,10 +106,10 @@ pub enum DeleteConflict {
 #[derive(Debug, thiserror::Error)]
 pub enum KmsError {
     /// A parameter value was refused.
-    #[error("invalid parameter {name}: {reason:?}")]
+    #[error("invalid {field:?}: {reason:?}")]
     InvalidParameter {
-        /// The parameter's API name.
-        name: &'static str,
+        /// What was refused.
+        field: Field,
         /// Why.
         reason: InvalidReason,
     },
@@ -129,7 +177,7 @@ pub enum KmsError {
 
 impl KmsError {
     /// Shorthand for [`KmsError::InvalidParameter`].
-    pub fn invalid(name: &'static str, reason: InvalidReason) -> Self {
-        Self::InvalidParameter { name, reason }
+    pub fn invalid(field: Field, reason: InvalidReason) -> Self {
+        Self::InvalidParameter { field, reason }
     }
 }

@@ -26,7 +26,7 @@ pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::EncryptionContext;
-pub use error::{InvalidReason, KmsError};
+pub use error::{Field, InvalidReason, KmsError};
 pub use model::{
     AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin,
     PolicyRecord, PolicyType, ProtectionLevel, Tag, UserRecord, VersionRecord,

@@ -106,7 +106,7 @@ async fn errors_of_the_seed_operations() {
     assert!(matches!(
         svc.encrypt(&id, &big, &none).await,
         Err(KmsError::InvalidParameter {
-            name: "Plaintext",
+            field: Field::Plaintext,
             ..
         })
     ));
@@ -187,7 +187,7 @@ async fn data_keys_decrypt_to_their_base64_text() {
         assert!(matches!(
             svc.generate_data_key(&id, bad, &ctx).await,
             Err(KmsError::InvalidParameter {
-                name: "NumberOfBytes",
+                field: Field::NumberOfBytes,
                 ..
             })
         ));
@@ -483,7 +483,7 @@ async fn a_nonce_used_at_one_node_is_refused_at_another() {
 /// Whether `r` is the error of a request with more than `MAX_TAGS` tags.
 fn too_many(r: Result<(), KmsError>) -> bool {
     let limit = InvalidReason::TooLong { max: MAX_TAGS };
-    matches!(r, Err(KmsError::InvalidParameter { name: "Tags", reason }) if reason == limit)
+    matches!(r, Err(KmsError::InvalidParameter { field: Field::Tags, reason }) if reason == limit)
 }
 
 #[tokio::test]
@@ -557,16 +557,22 @@ async fn user_and_policy_names_and_texts_are_validated() {
         comments: comments.into(),
         ..NewUser::default()
     };
-    let refused = |r: Result<UserRecord, KmsError>, param: &str| matches!(r, Err(KmsError::InvalidParameter { name, .. }) if name == param);
-    assert!(refused(svc.create_user(user("root", "")).await, "UserName"));
-    assert!(refused(svc.create_user(user("a b", "")).await, "UserName"));
+    let refused = |r: Result<UserRecord, KmsError>, param: Field| matches!(r, Err(KmsError::InvalidParameter { field, .. }) if field == param);
+    assert!(refused(
+        svc.create_user(user("root", "")).await,
+        Field::UserName
+    ));
+    assert!(refused(
+        svc.create_user(user("a b", "")).await,
+        Field::UserName
+    ));
     assert!(refused(
         svc.create_user(user(&"u".repeat(65), "")).await,
-        "UserName"
+        Field::UserName
     ));
     assert!(refused(
         svc.create_user(user("nul", "a\0b")).await,
-        "Comments"
+        Field::Comments
     ));
     let made = svc.create_user(user("a.b@c-d_e", "ok")).await.unwrap();
     assert_eq!(
@@ -577,7 +583,7 @@ async fn user_and_policy_names_and_texts_are_validated() {
     assert!(matches!(
         svc.create_policy("no_underscore", doc, "").await,
         Err(KmsError::InvalidParameter {
-            name: "PolicyName",
+            field: Field::PolicyName,
             ..
         })
     ));
@@ -597,7 +603,7 @@ async fn user_and_policy_names_and_texts_are_validated() {
     assert!(matches!(
         svc.create_policy("p", doc, "a\0b").await,
         Err(KmsError::InvalidParameter {
-            name: "Description",
+            field: Field::Description,
             ..
         })
     ));

@@ -4,7 +4,7 @@
 
 use base64::display::Base64Display;
 use base64::engine::general_purpose::STANDARD;
-use openkms_core::{AliasRecord, InvalidReason, KeyRecord, KeyService, KmsError, VersionRecord};
+use openkms_core::{AliasRecord, InvalidReason, KeyRecord, KeyService, VersionRecord};
 use openkms_ops::{Page, Paged};
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
@@ -239,10 +239,16 @@ pub fn page(params: &Params) -> Result<Page, RpcError> {
     let number = int_or(params, "PageNumber", 1)?;
     let size = int_or(params, "PageSize", 10)?;
     if number < 1 {
-        return Err(KmsError::invalid("PageNumber", InvalidReason::OutOfRange).into());
+        return Err(RpcError::invalid_because(
+            "PageNumber",
+            InvalidReason::OutOfRange,
+        ));
     }
     if !(1..=100).contains(&size) {
-        return Err(KmsError::invalid("PageSize", InvalidReason::OutOfRange).into());
+        return Err(RpcError::invalid_because(
+            "PageSize",
+            InvalidReason::OutOfRange,
+        ));
     }
     Ok(Page { number, size })
 }

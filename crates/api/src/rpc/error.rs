@@ -5,7 +5,7 @@
 //! `match` that decides the HTTP status, the Alibaba `Code` and the message (§4.3); nothing
 //! else in the code base chooses a status or a code. A 5xx says nothing about its cause.
 
-use openkms_core::error::{DeleteConflict, Entity, InvalidReason, KmsError};
+use openkms_core::error::{DeleteConflict, Entity, Field, InvalidReason, KmsError};
 use openkms_core::model::KeyState;
 
 /// What a failed request reports.
@@ -17,6 +17,9 @@ pub enum RpcError {
     /// A parameter's value is malformed on the wire (not a number, not JSON, ...).
     #[error("invalid parameter {0}")]
     InvalidParameter(&'static str),
+    /// A parameter's value is refused by a rule the codec checks, which the message says.
+    #[error("invalid parameter {0}: {1:?}")]
+    InvalidValue(&'static str, InvalidReason),
     /// The Action names no operation this server serves.
     #[error("unknown action")]
     UnknownAction,
@@ -103,11 +106,17 @@ impl RpcError {
         Self::InvalidParameter(name)
     }
 
+    /// Shorthand for [`RpcError::InvalidValue`].
+    pub fn invalid_because(name: &'static str, reason: InvalidReason) -> Self {
+        Self::InvalidValue(name, reason)
+    }
+
     /// The status, code and message of this error. The one mapping.
     pub fn wire(&self) -> WireError {
         let (status, code, message) = match self {
             Self::MissingParameter(n) => (400, "MissingParameter", missing(n)),
             Self::InvalidParameter(n) => (400, "InvalidParameter", invalid(n, None)),
+            Self::InvalidValue(n, reason) => (400, "InvalidParameter", invalid(n, Some(*reason))),
             Self::UnknownAction => (404, "InvalidAction.NotFound", s(MSG_ACTION)),
             Self::InvalidVersion => (400, "InvalidVersion", s(MSG_VERSION)),
             Self::IncompleteSignature => (400, "IncompleteSignature", s(MSG_INCOMPLETE)),
@@ -146,9 +155,11 @@ impl RpcError {
 /// The mapping of the core's errors (§4.3, §6).
 fn kms_wire(e: &KmsError) -> WireError {
     let (status, code, message) = match e {
-        KmsError::InvalidParameter { name, reason } => {
-            (400, "InvalidParameter", invalid(name, Some(*reason)))
-        }
+        KmsError::InvalidParameter { field, reason } => (
+            400,
+            "InvalidParameter",
+            invalid(field_name(*field), Some(*reason)),
+        ),
         KmsError::KeyNotFound => (404, "Forbidden.KeyNotFound", s(MSG_KEY_NOT_FOUND)),
         KmsError::AliasNotFound => (404, "Forbidden.AliasNotFound", s(MSG_ALIAS_NOT_FOUND)),
         KmsError::AliasAlreadyExists => (400, "AliasAlreadyExists", s(MSG_ALIAS_EXISTS)),
@@ -181,6 +192,33 @@ fn kms_wire(e: &KmsError) -> WireError {
         status,
         code,
         message,
+    }
+}
+
+/// The Alibaba parameter that carries a field.
+fn field_name(field: Field) -> &'static str {
+    match field {
+        Field::KeyId => "KeyId",
+        Field::AliasName => "AliasName",
+        Field::Description => "Description",
+        Field::EncryptionContext => "EncryptionContext",
+        Field::Plaintext => "Plaintext",
+        Field::NumberOfBytes => "NumberOfBytes",
+        Field::PendingWindowInDays => "PendingWindowInDays",
+        Field::RotationInterval => "RotationInterval",
+        Field::KeyPolicy => "Policy",
+        Field::PolicyDocument => "PolicyDocument",
+        Field::PolicyName => "PolicyName",
+        Field::Tags => "Tags",
+        Field::TagKey => "TagKey",
+        Field::TagValue => "TagValue",
+        Field::UserName => "UserName",
+        Field::DisplayName => "DisplayName",
+        Field::MobilePhone => "MobilePhone",
+        Field::Email => "Email",
+        Field::Comments => "Comments",
+        Field::KeyMaterial => "KeyMaterial",
+        Field::PasswordLength => "PasswordLength",
     }
 }
 
@@ -372,7 +410,7 @@ mod tests {
 
     #[test]
     fn plaintext_limit_is_named() {
-        let e = KmsError::invalid("Plaintext", InvalidReason::TooLong { max: 6144 });
+        let e = KmsError::invalid(Field::Plaintext, InvalidReason::TooLong { max: 6144 });
         let w = RpcError::Kms(e).wire();
         assert!(w.message.contains("Plaintext") && w.message.contains("6144"));
     }

@@ -5,6 +5,7 @@
 //! `<key id>/<version id>`, the format every existing database holds. A loaded key holds the
 //! unwrapped material in a buffer wiped on drop.
 
+use crate::error::Field;
 use std::sync::Arc;
 
 use zeroize::Zeroizing;
@@ -20,7 +21,7 @@ use crate::secret::SecretBytes;
 /// Wrap label of key version material.
 const WRAP_LABEL_VERSION: &str = "key-version";
 /// The parameter named when imported material has the wrong length.
-const MATERIAL_PARAM: &str = "KeyMaterial";
+const MATERIAL_PARAM: Field = Field::KeyMaterial;
 
 /// Keys wrapped under the root key, used in process memory.
 pub struct SoftwareProvider {

@@ -5,6 +5,7 @@
 //! one key; names are unique, which the store enforces atomically.
 
 use super::{KeyRef, KeyService};
+use crate::error::Field;
 use crate::error::{InvalidReason, KmsError};
 use crate::model::{AliasRecord, KeyState};
 use crate::store::StoreError;
@@ -95,7 +96,7 @@ impl KeyService {
 
 /// Checks an alias name against §5.
 pub fn validate_alias_name(name: &str) -> Result<(), KmsError> {
-    let bad = |reason| KmsError::invalid("AliasName", reason);
+    let bad = |reason| KmsError::invalid(Field::AliasName, reason);
     let suffix = name
         .strip_prefix("alias/")
         .ok_or(bad(InvalidReason::BadFormat))?;

@@ -5,6 +5,7 @@
 //! cached neither touches the store. Every way a blob can fail to open is the one error
 //! [`KmsError::InvalidCiphertext`]. Base64 and JSON are the api crate's concern.
 
+use crate::error::Field;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
@@ -69,7 +70,7 @@ impl KeyService {
             let reason = InvalidReason::TooLong {
                 max: MAX_PLAINTEXT_BYTES,
             };
-            return Err(KmsError::invalid("Plaintext", reason));
+            return Err(KmsError::invalid(Field::Plaintext, reason));
         }
         let key_id = self.resolve(key).await?;
         let cached = self.load_key(&key_id).await?;
@@ -93,7 +94,7 @@ impl KeyService {
     ) -> Result<DataKeyOutput, KmsError> {
         if !(1..=MAX_DATA_KEY_BYTES).contains(&len) {
             return Err(KmsError::invalid(
-                "NumberOfBytes",
+                Field::NumberOfBytes,
                 InvalidReason::OutOfRange,
             ));
         }

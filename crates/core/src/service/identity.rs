@@ -10,6 +10,7 @@
 
 use super::KeyService;
 use super::access::{RootAccessKey, WRAP_LABEL_AK};
+use crate::error::Field;
 use crate::error::{DeleteConflict, Entity, InvalidReason, KmsError};
 use crate::model::{AccessKeyRecord, AttachmentRecord, PolicyRecord, PolicyType, UserRecord};
 use crate::policy::{MAX_POLICY_BYTES, Policy, PolicyError};
@@ -120,10 +121,10 @@ impl KeyService {
     /// Creates a RAM user.
     pub async fn create_user(&self, input: NewUser) -> Result<UserRecord, KmsError> {
         validate_user_name(&input.user_name)?;
-        limit("DisplayName", &input.display_name, 128)?;
-        limit("MobilePhone", &input.mobile_phone, 64)?;
-        limit("Email", &input.email, 64)?;
-        limit("Comments", &input.comments, 128)?;
+        limit(Field::DisplayName, &input.display_name, 128)?;
+        limit(Field::MobilePhone, &input.mobile_phone, 64)?;
+        limit(Field::Email, &input.email, 64)?;
+        limit(Field::Comments, &input.comments, 128)?;
         let display_name = match input.display_name.is_empty() {
             true => input.user_name.clone(),
             false => input.display_name,
@@ -276,7 +277,7 @@ impl KeyService {
         description: &str,
     ) -> Result<PolicyRecord, KmsError> {
         validate_policy_name(policy_name)?;
-        limit("Description", description, 1024)?;
+        limit(Field::Description, description, 1024)?;
         if system_policy(policy_name).is_some() {
             return Err(KmsError::EntityExists(Entity::Policy));
         }
@@ -445,7 +446,7 @@ fn malformed(e: PolicyError) -> KmsError {
     match e {
         PolicyError::Malformed(why) => KmsError::MalformedPolicy(why),
         PolicyError::TooLarge => KmsError::invalid(
-            "PolicyDocument",
+            Field::PolicyDocument,
             InvalidReason::TooLong {
                 max: MAX_POLICY_BYTES,
             },
@@ -456,22 +457,25 @@ fn malformed(e: PolicyError) -> KmsError {
 /// Validates a user name: 1–64 characters of `[A-Za-z0-9._@-]`, and not `root`.
 fn validate_user_name(name: &str) -> Result<(), KmsError> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || "._@-".contains(c);
-    name_rule("UserName", name, 64, allowed)?;
+    name_rule(Field::UserName, name, 64, allowed)?;
     match name == ROOT_USER {
-        true => Err(KmsError::invalid("UserName", InvalidReason::NotAccepted)),
+        true => Err(KmsError::invalid(
+            Field::UserName,
+            InvalidReason::NotAccepted,
+        )),
         false => Ok(()),
     }
 }
 
 /// Validates a policy name: 1–128 characters of `[A-Za-z0-9-]`.
 fn validate_policy_name(name: &str) -> Result<(), KmsError> {
-    name_rule("PolicyName", name, 128, |c: char| {
+    name_rule(Field::PolicyName, name, 128, |c: char| {
         c.is_ascii_alphanumeric() || c == '-'
     })
 }
 
 fn name_rule(
-    param: &'static str,
+    param: Field,
     name: &str,
     max: usize,
     allowed: impl Fn(char) -> bool,
@@ -487,7 +491,7 @@ fn name_rule(
 }
 
 /// At most `max` characters, and no NUL (which not every store can keep).
-fn limit(param: &'static str, value: &str, max: usize) -> Result<(), KmsError> {
+fn limit(param: Field, value: &str, max: usize) -> Result<(), KmsError> {
     if value.contains('\0') {
         return Err(KmsError::invalid(param, InvalidReason::BadFormat));
     }

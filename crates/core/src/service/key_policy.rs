@@ -8,6 +8,7 @@
 use super::authorize::default_key_policy;
 use super::keys::validate_policy;
 use super::{KeyRef, KeyService};
+use crate::error::Field;
 use crate::error::{InvalidReason, KmsError};
 use crate::model::KeyRecord;
 
@@ -50,6 +51,9 @@ impl KeyService {
 fn check_name(name: &str) -> Result<(), KmsError> {
     match name {
         KEY_POLICY_NAME => Ok(()),
-        _ => Err(KmsError::invalid("PolicyName", InvalidReason::NotAccepted)),
+        _ => Err(KmsError::invalid(
+            Field::PolicyName,
+            InvalidReason::NotAccepted,
+        )),
     }
 }

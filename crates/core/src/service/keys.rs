@@ -4,6 +4,7 @@
 //! binds to key id and version id, and is written durably with its tags before it is returned.
 //! Rendering `KeyMetadata` is the api crate's job.
 
+use crate::error::Field;
 use std::sync::Arc;
 
 use super::KeyService;
@@ -169,7 +170,7 @@ fn validate_create(input: &CreateKeyInput) -> Result<(), KmsError> {
         && !super::lifecycle::ROTATION_BOUNDS.contains(&i)
     {
         return Err(KmsError::invalid(
-            "RotationInterval",
+            Field::RotationInterval,
             InvalidReason::OutOfRange,
         ));
     }
@@ -185,7 +186,7 @@ fn validate_create(input: &CreateKeyInput) -> Result<(), KmsError> {
 pub(crate) fn validate_policy(policy: &str) -> Result<(), KmsError> {
     if policy.len() > MAX_POLICY_BYTES {
         return Err(KmsError::invalid(
-            "Policy",
+            Field::KeyPolicy,
             InvalidReason::TooLong {
                 max: MAX_POLICY_BYTES,
             },
@@ -193,7 +194,10 @@ pub(crate) fn validate_policy(policy: &str) -> Result<(), KmsError> {
     }
     match crate::policy::Policy::parse_as(policy, crate::policy::PolicyKind::Key) {
         Ok(_) => Ok(()),
-        Err(_) => Err(KmsError::invalid("Policy", InvalidReason::BadFormat)),
+        Err(_) => Err(KmsError::invalid(
+            Field::KeyPolicy,
+            InvalidReason::BadFormat,
+        )),
     }
 }
 
@@ -203,10 +207,13 @@ pub(crate) fn validate_description(description: &str) -> Result<(), KmsError> {
         let reason = InvalidReason::TooLong {
             max: MAX_DESCRIPTION_CHARS,
         };
-        return Err(KmsError::invalid("Description", reason));
+        return Err(KmsError::invalid(Field::Description, reason));
     }
     if description.contains('\0') {
-        return Err(KmsError::invalid("Description", InvalidReason::BadFormat));
+        return Err(KmsError::invalid(
+            Field::Description,
+            InvalidReason::BadFormat,
+        ));
     }
     Ok(())
 }
@@ -216,7 +223,7 @@ pub(crate) fn validate_description(description: &str) -> Result<(), KmsError> {
 pub(crate) fn validate_tags(tags: &[Tag]) -> Result<(), KmsError> {
     if tags.len() > MAX_TAGS {
         return Err(KmsError::invalid(
-            "Tags",
+            Field::Tags,
             InvalidReason::TooLong { max: MAX_TAGS },
         ));
     }
@@ -228,13 +235,13 @@ pub(crate) fn validate_tags(tags: &[Tag]) -> Result<(), KmsError> {
     for (i, tag) in tags.iter().enumerate() {
         let reserved = tag.key.starts_with("aliyun") || tag.key.starts_with("acs:");
         if tag.key.is_empty() || reserved || !allowed(&tag.key) {
-            return Err(KmsError::invalid("TagKey", InvalidReason::BadFormat));
+            return Err(KmsError::invalid(Field::TagKey, InvalidReason::BadFormat));
         }
         if !allowed(&tag.value) {
-            return Err(KmsError::invalid("TagValue", InvalidReason::BadFormat));
+            return Err(KmsError::invalid(Field::TagValue, InvalidReason::BadFormat));
         }
         if tags[..i].iter().any(|t| t.key == tag.key) {
-            return Err(KmsError::invalid("TagKey", InvalidReason::BadFormat));
+            return Err(KmsError::invalid(Field::TagKey, InvalidReason::BadFormat));
         }
     }
     Ok(())

@@ -7,6 +7,7 @@
 //! before the cache sees it, and the cache sees it before the caller is answered, so the very
 //! next request observes it. The state rules are §4.4 of the wire contract.
 
+use crate::error::Field;
 use std::sync::Arc;
 
 use super::KeyService;
@@ -53,7 +54,7 @@ impl KeyService {
     ) -> Result<KeyRecord, KmsError> {
         if !PENDING_WINDOW_DAYS.contains(&days) {
             return Err(KmsError::invalid(
-                "PendingWindowInDays",
+                Field::PendingWindowInDays,
                 InvalidReason::OutOfRange,
             ));
         }
@@ -129,7 +130,7 @@ impl KeyService {
             && !ROTATION_BOUNDS.contains(&i)
         {
             return Err(KmsError::invalid(
-                "RotationInterval",
+                Field::RotationInterval,
                 InvalidReason::OutOfRange,
             ));
         }

@@ -22,6 +22,7 @@ mod startup;
 mod tags;
 mod versions;
 
+use crate::error::Field;
 use std::sync::Arc;
 
 pub use access::{Credential, Derived, RootAccessKey};
@@ -124,7 +125,7 @@ impl KeyService {
     /// service's region and account. An ARN of another account names no key here.
     pub fn parse_key_ref(&self, text: &str) -> Result<KeyRef, KmsError> {
         if text.is_empty() {
-            return Err(KmsError::invalid("KeyId", crate::InvalidReason::Empty));
+            return Err(KmsError::invalid(Field::KeyId, crate::InvalidReason::Empty));
         }
         let Some(rest) = text.strip_prefix("acs:kms:") else {
             return Ok(match text.starts_with("alias/") {

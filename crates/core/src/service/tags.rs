@@ -8,6 +8,7 @@
 
 use super::KeyService;
 use super::keys::{MAX_TAGS, validate_tags};
+use crate::error::Field;
 use crate::error::{InvalidReason, KmsError};
 use crate::model::Tag;
 use crate::store::StoreError;
@@ -47,5 +48,5 @@ impl KeyService {
 /// The error for a key that would hold more than [`MAX_TAGS`] tags (what `validate_tags`
 /// answers for a request of too many).
 fn too_many_tags() -> KmsError {
-    KmsError::invalid("Tags", InvalidReason::TooLong { max: MAX_TAGS })
+    KmsError::invalid(Field::Tags, InvalidReason::TooLong { max: MAX_TAGS })
 }

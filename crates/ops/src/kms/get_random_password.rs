@@ -6,6 +6,7 @@
 //! kept class is drawn from that class first, the rest from the whole pool, and the result is
 //! shuffled (Fisher–Yates) so those characters sit anywhere.
 
+use openkms_core::Field;
 use openkms_core::random::{OsRandom, SecureRandom};
 use openkms_core::{InvalidReason, KmsError, SecretBytes};
 
@@ -72,7 +73,7 @@ impl Operation for GetRandomPassword {
 impl GetRandomPassword {
     /// The password, from `rng`.
     pub fn generate(&self, rng: &dyn SecureRandom) -> Result<SecretBytes, KmsError> {
-        let invalid = || KmsError::invalid("PasswordLength", InvalidReason::OutOfRange);
+        let invalid = || KmsError::invalid(Field::PasswordLength, InvalidReason::OutOfRange);
         if !(MIN_PASSWORD_LENGTH..=MAX_PASSWORD_LENGTH).contains(&self.length) {
             return Err(invalid());
         }

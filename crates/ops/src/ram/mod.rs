@@ -38,6 +38,7 @@ pub use list_policies_for_user::ListPoliciesForUser;
 pub use list_users::ListUsers;
 pub use update_access_key::UpdateAccessKey;
 
+use openkms_core::Field;
 use openkms_core::model::PolicyType;
 use openkms_core::service::ROOT_USER;
 use openkms_core::{InvalidReason, KeyService, KmsError};
@@ -90,9 +91,9 @@ fn own_user_touch(kms: &KeyService, user: Option<&str>, caller: &Caller) -> Touc
 }
 
 /// The user an AccessKey action acts on. The root identity must name one: its absence is
-/// `InvalidParameter { name: "UserName", reason: Empty }` (a codec shows it as missing).
+/// `InvalidParameter { field: UserName, reason: Empty }` (a codec shows it as missing).
 fn user_or_caller<'a>(user: Option<&'a str>, caller: &'a Caller) -> Result<&'a str, KmsError> {
-    named_or_own(user, caller).ok_or(KmsError::invalid("UserName", InvalidReason::Empty))
+    named_or_own(user, caller).ok_or(KmsError::invalid(Field::UserName, InvalidReason::Empty))
 }
 
 /// A window of a listing: skip `start` entries, show at most `max`.

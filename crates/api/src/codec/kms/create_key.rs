@@ -75,9 +75,10 @@ impl Wire for CreateKey {
 fn key_spec(value: Option<&str>) -> Result<KeySpec, RpcError> {
     match value {
         None => Ok(KeySpec::AliyunAes256),
-        Some(v) if ASYMMETRIC_SPECS.contains(&v) => {
-            Err(KmsError::invalid("KeySpec", InvalidReason::NotAccepted).into())
-        }
+        Some(v) if ASYMMETRIC_SPECS.contains(&v) => Err(RpcError::invalid_because(
+            "KeySpec",
+            InvalidReason::NotAccepted,
+        )),
         Some(v) => KeySpec::parse(v).ok_or(RpcError::invalid("KeySpec")),
     }
 }

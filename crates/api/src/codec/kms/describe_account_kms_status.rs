@@ -1,8 +1,6 @@
 //! DescribeAccountKmsStatus on the wire: no parameters; reply `AccountStatus` (`Enabled`).
 
 use openkms_core::KeyService;
-use openkms_ops::Call;
-use openkms_ops::Touch;
 use openkms_ops::kms::{AccountStatus, DescribeAccountKmsStatus};
 use serde::Serialize;
 
@@ -33,9 +31,5 @@ impl Wire for DescribeAccountKmsStatus {
             AccountStatus::Enabled => "Enabled",
         };
         Ok(Status { account_status })
-    }
-
-    fn fallback(_: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
-        vec![Touch::account(call.kms)]
     }
 }

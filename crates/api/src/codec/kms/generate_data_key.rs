@@ -5,7 +5,7 @@
 //! `CiphertextBlob`, `Plaintext` (base64 of the data key).
 
 use openkms_core::service::DataKeyOutput;
-use openkms_core::{InvalidReason, KeyService, KmsError};
+use openkms_core::{InvalidReason, KeyService};
 use openkms_ops::kms::GenerateDataKey;
 use serde::Serialize;
 
@@ -60,6 +60,9 @@ fn data_key_len(params: &Params) -> Result<usize, RpcError> {
     match params.optional("KeySpec") {
         None | Some("AES_256") => Ok(32),
         Some("AES_128") => Ok(16),
-        Some(_) => Err(KmsError::invalid("KeySpec", InvalidReason::NotAccepted).into()),
+        Some(_) => Err(RpcError::invalid_because(
+            "KeySpec",
+            InvalidReason::NotAccepted,
+        )),
     }
 }

@@ -4,7 +4,7 @@
 //! `ExcludeCharacters`, `ExcludeLowercase`, `ExcludeUppercase`, `ExcludeNumbers`,
 //! `ExcludePunctuation`, `RequireEachIncludedType` (`true`/`false`). Reply: `RandomPassword`.
 
-use openkms_core::{InvalidReason, KeyService, KmsError, SecretBytes};
+use openkms_core::{InvalidReason, KeyService, SecretBytes};
 use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::kms::GetRandomPassword;
@@ -68,6 +68,6 @@ fn length(params: &Params) -> Result<usize, RpcError> {
         None => Ok(openkms_ops::kms::DEFAULT_PASSWORD_LENGTH),
         Some(text) => text
             .parse()
-            .map_err(|_| KmsError::invalid("PasswordLength", InvalidReason::OutOfRange).into()),
+            .map_err(|_| RpcError::invalid_because("PasswordLength", InvalidReason::OutOfRange)),
     }
 }

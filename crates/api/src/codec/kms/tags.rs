@@ -7,7 +7,7 @@
 //! and a list is read once. Unknown resources are `InvalidResourceId.NotFound`; a tag key
 //! given twice is `Duplicate.TagKey`.
 
-use openkms_core::{KeyRef, KeyService, KmsError, Tag};
+use openkms_core::{Field, KeyRef, KeyService, KmsError, Tag};
 use serde::Serialize;
 
 use crate::rpc::{Params, RpcError};
@@ -144,9 +144,13 @@ pub fn not_found(e: KmsError) -> RpcError {
 /// `InvalidResourceId.NotFound` for a key that is not there.
 pub fn tag_error(e: KmsError) -> RpcError {
     match e {
-        KmsError::InvalidParameter { name: "TagKey", .. } => RpcError::InvalidTagKey,
         KmsError::InvalidParameter {
-            name: "TagValue", ..
+            field: Field::TagKey,
+            ..
+        } => RpcError::InvalidTagKey,
+        KmsError::InvalidParameter {
+            field: Field::TagValue,
+            ..
         } => RpcError::InvalidTagValue,
         other => not_found(other),
     }

@@ -27,7 +27,7 @@ mod update_access_key;
 
 use openkms_core::model::{PolicyRecord, PolicyType, UserRecord};
 use openkms_core::service::PolicyView;
-use openkms_core::{InvalidReason, KmsError};
+use openkms_core::{Field, InvalidReason, KmsError};
 use openkms_ops::ram::{Attachment, Page};
 use serde::{Serialize, Serializer};
 
@@ -82,7 +82,10 @@ fn page(params: &Params) -> Result<Page, RpcError> {
         Some(m) => m.parse().map_err(|_| RpcError::invalid("MaxItems"))?,
     };
     if !(1..=1000).contains(&max) {
-        return Err(KmsError::invalid("MaxItems", InvalidReason::OutOfRange).into());
+        return Err(RpcError::invalid_because(
+            "MaxItems",
+            InvalidReason::OutOfRange,
+        ));
     }
     Ok(Page { start, max })
 }
@@ -98,7 +101,7 @@ fn truncation(next: Option<usize>) -> (bool, Option<String>) {
 fn access_key_error(e: KmsError) -> RpcError {
     match e {
         KmsError::InvalidParameter {
-            name: "UserName",
+            field: Field::UserName,
             reason: InvalidReason::Empty,
         } => RpcError::MissingParameter("UserName"),
         e => ram_error(e),
