@@ -3,13 +3,12 @@
 //! Parameters: `PolicyType`, `PolicyName`, `UserName` (all required). Reply: just the
 //! `RequestId`.
 
-use crate::codec::lenient;
 use openkms_core::KeyService;
 use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::ram::DetachPolicyFromUser;
 
-use super::{ATTACHMENT_PARAMS, Done, attachment};
+use super::{ATTACHMENT_PARAMS, Done, attachment, attachment_touches};
 use crate::codec::Wire;
 use crate::codec::spec::ActionSpec;
 use crate::rpc::{Params, RpcError};
@@ -30,9 +29,6 @@ impl Wire for DetachPolicyFromUser {
     }
 
     fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
-        vec![
-            lenient::user(params, call),
-            lenient::policy(params, call, None),
-        ]
+        attachment_touches(params, call)
     }
 }
