@@ -9,9 +9,9 @@ use openkms_ops::Touch;
 use openkms_ops::kms::UpdateAlias;
 
 use super::create_alias::{alias_and_key, alias_and_key_touches};
-use super::tags::Empty;
 use crate::codec::Wire;
 use crate::codec::spec::{ActionSpec, required};
+use crate::codec::values::Empty;
 use crate::rpc::{Params, RpcError};
 
 impl Wire for UpdateAlias {

@@ -8,9 +8,10 @@ use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::ram::DetachPolicyFromUser;
 
-use super::{ATTACHMENT_PARAMS, Done, attachment, attachment_touches};
+use super::{ATTACHMENT_PARAMS, attachment, attachment_touches};
 use crate::codec::Wire;
 use crate::codec::spec::ActionSpec;
+use crate::codec::values::Empty;
 use crate::rpc::{Params, RpcError};
 
 impl Wire for DetachPolicyFromUser {
@@ -18,14 +19,14 @@ impl Wire for DetachPolicyFromUser {
         about: "Detach a policy from a RAM user",
         params: &ATTACHMENT_PARAMS,
     };
-    type Reply<'a> = Done;
+    type Reply<'a> = Empty;
 
     fn decode(params: &Params, _: &KeyService) -> Result<Self, RpcError> {
         Ok(Self(attachment(params)?))
     }
 
-    fn encode(_: &(), _: &KeyService) -> Result<Done, RpcError> {
-        Ok(Done {})
+    fn encode(_: &(), _: &KeyService) -> Result<Empty, RpcError> {
+        Ok(Empty {})
     }
 
     fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {

@@ -127,10 +127,6 @@ fn ram_error(e: KmsError) -> RpcError {
     }
 }
 
-/// A reply of just the `RequestId`.
-#[derive(Serialize)]
-pub struct Done {}
-
 /// A date, written as `YYYY-MM-DDTHH:MM:SSZ`.
 pub struct Date(i64);
 
