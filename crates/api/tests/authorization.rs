@@ -4,93 +4,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod world;
+
 use std::net::IpAddr;
-use std::sync::Arc;
 
 use openkms_api::codec::{self, Exchange};
 use openkms_api::rpc::{Format, Params, RpcError};
-use openkms_core::model::{KeySpec, KeyUsage, Origin as KeyOrigin, PolicyType, ProtectionLevel};
-use openkms_core::service::{CreateKeyInput, NewUser};
-use openkms_core::{
-    EncryptionContext, KeyRef, KeyService, KmsError, OsRandom, RootKey, ServiceConfig, SystemClock,
-};
+use openkms_core::model::PolicyType;
+use openkms_core::{EncryptionContext, KeyRef, KmsError};
 use openkms_ops::kms::{Encrypt, ScheduleKeyDeletion};
-use openkms_ops::{AuditEvent, Call, Caller, Engine, Operation, Origin};
-use openkms_store_sqlite::SqliteStore;
-
-const ACCOUNT: &str = "1234567890123456";
-
-struct World {
-    svc: Arc<KeyService>,
-    engine: Engine,
-    _dir: tempfile::TempDir,
-}
-
-async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("db")).unwrap());
-    let rng = Arc::new(OsRandom::new());
-    let root = RootKey::generate(rng.as_ref());
-    let config = ServiceConfig {
-        region_id: "cn-hangzhou".into(),
-        account_id: Some(ACCOUNT.into()),
-        cache_ttl_ms: None,
-    };
-    let svc = KeyService::open(store, root, Arc::new(SystemClock), rng, config)
-        .await
-        .unwrap();
-    let svc = Arc::new(svc);
-    World {
-        engine: Engine::new(svc.clone()),
-        svc,
-        _dir: dir,
-    }
-}
+use openkms_ops::{AuditEvent, Call, Caller, Operation, Origin};
+use world::{ACCOUNT, World, allow, world};
 
 impl World {
-    async fn key(&self, alias: Option<&str>, policy: Option<String>) -> String {
-        let input = CreateKeyInput {
-            description: String::new(),
-            spec: KeySpec::AliyunAes256,
-            usage: KeyUsage::EncryptDecrypt,
-            origin: KeyOrigin::AliyunKms,
-            protection_level: ProtectionLevel::Software,
-            rotation_interval: None,
-            tags: Vec::new(),
-            policy,
-        };
-        let id = self.svc.create_key(input).await.unwrap().key_id;
-        if let Some(alias) = alias {
-            self.svc
-                .create_alias(alias, &KeyRef::Id(id.clone()))
-                .await
-                .unwrap();
-        }
-        id
-    }
-
-    /// A user holding one custom policy with these statements.
-    async fn user(&self, name: &str, statements: &str) -> Caller {
-        let user = NewUser {
-            user_name: name.into(),
-            ..NewUser::default()
-        };
-        self.svc.create_user(user).await.unwrap();
-        if !statements.is_empty() {
-            let doc = format!(r#"{{"Version":"1","Statement":[{statements}]}}"#);
-            let policy = format!("p-{name}");
-            self.svc.create_policy(&policy, &doc, "").await.unwrap();
-            self.svc
-                .attach_policy(name, PolicyType::Custom, &policy)
-                .await
-                .unwrap();
-        }
-        Caller {
-            access_key_id: format!("LTAI{name}"),
-            user: name.into(),
-        }
-    }
-
     async fn blob(&self, key_id: &str, context: &EncryptionContext) -> String {
         use base64::Engine as _;
         let out = self
@@ -157,10 +83,6 @@ impl World {
         };
         pending.check(exchange).await
     }
-}
-
-fn allow(action: &str, resource: &str) -> String {
-    format!(r#"{{"Effect":"Allow","Action":"{action}","Resource":"{resource}"}}"#)
 }
 
 #[tokio::test]

@@ -4,43 +4,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
+mod world;
 
 use openkms_api::codec::{self, Exchange, KMS_VERSION};
 use openkms_api::rpc::reply::Rendered;
 use openkms_api::rpc::{Format, Params, RpcError};
-use openkms_core::model::{KeySpec, KeyUsage, Origin as KeyOrigin, PolicyType, ProtectionLevel};
-use openkms_core::service::{CreateKeyInput, NewUser};
-use openkms_core::{KeyRef, KeyService, OsRandom, RootKey, ServiceConfig, SystemClock};
-use openkms_ops::{AuditEvent, Caller, Engine, Origin};
-use openkms_store_sqlite::SqliteStore;
+use openkms_core::KeyRef;
+use openkms_ops::{AuditEvent, Caller, Origin};
+use world::{World, allow, world};
 
-const ACCOUNT: &str = "1234567890123456";
 const REQUEST_ID: &str = "req-1";
-
-struct World {
-    engine: Engine,
-    _dir: tempfile::TempDir,
-}
-
-async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("db")).unwrap());
-    let rng = Arc::new(OsRandom::new());
-    let root = RootKey::generate(rng.as_ref());
-    let config = ServiceConfig {
-        region_id: "cn-hangzhou".into(),
-        account_id: Some(ACCOUNT.into()),
-        cache_ttl_ms: None,
-    };
-    let svc = KeyService::open(store, root, Arc::new(SystemClock), rng, config)
-        .await
-        .unwrap();
-    World {
-        engine: Engine::new(Arc::new(svc)),
-        _dir: dir,
-    }
-}
 
 fn root() -> Caller {
     Caller {
@@ -55,47 +28,9 @@ fn params(pairs: &[(&str, &str)]) -> Params {
 }
 
 impl World {
-    fn svc(&self) -> &KeyService {
-        self.engine.kms()
-    }
-
-    async fn key(&self) -> String {
-        let input = CreateKeyInput {
-            description: String::new(),
-            spec: KeySpec::AliyunAes256,
-            usage: KeyUsage::EncryptDecrypt,
-            origin: KeyOrigin::AliyunKms,
-            protection_level: ProtectionLevel::Software,
-            rotation_interval: None,
-            tags: Vec::new(),
-            policy: None,
-        };
-        self.svc().create_key(input).await.unwrap().key_id
-    }
-
     async fn tags(&self, key_id: &str) -> Vec<(String, String)> {
-        let tags = self.svc().list_key_tags(key_id).await.unwrap();
+        let tags = self.svc.list_key_tags(key_id).await.unwrap();
         tags.into_iter().map(|t| (t.key, t.value)).collect()
-    }
-
-    /// A user holding one custom policy with this statement.
-    async fn user(&self, name: &str, statement: &str) -> Caller {
-        let user = NewUser {
-            user_name: name.into(),
-            ..NewUser::default()
-        };
-        self.svc().create_user(user).await.unwrap();
-        let doc = format!(r#"{{"Version":"1","Statement":[{statement}]}}"#);
-        let policy = format!("p-{name}");
-        self.svc().create_policy(&policy, &doc, "").await.unwrap();
-        self.svc()
-            .attach_policy(name, PolicyType::Custom, &policy)
-            .await
-            .unwrap();
-        Caller {
-            access_key_id: format!("LTAI{name}"),
-            user: name.into(),
-        }
     }
 
     /// `action` through the codec and the engine.
@@ -108,7 +43,7 @@ impl World {
     ) -> Result<Rendered, RpcError> {
         let endpoint = codec::endpoint(KMS_VERSION, action).expect("served by the codec");
         let params = params(pairs);
-        let pending = endpoint.decode(&params, self.svc());
+        let pending = endpoint.decode(&params, &self.svc);
         let mut event = AuditEvent::default();
         let exchange = Exchange {
             engine: &self.engine,
@@ -128,10 +63,6 @@ impl World {
 
 fn code(result: Result<Rendered, RpcError>) -> &'static str {
     result.expect_err("refused").wire().code
-}
-
-fn allow(action: &str, resource: &str) -> String {
-    format!(r#"{{"Effect":"Allow","Action":"{action}","Resource":"{resource}"}}"#)
 }
 
 /// The repeat-list parameters for `ResourceType` `key` followed by `more`.
@@ -161,7 +92,7 @@ fn tagged() -> Vec<(String, String)> {
 #[tokio::test]
 async fn resource_id_indexes_are_canonical_decimal() {
     let w = world().await;
-    let (k1, k2) = (w.key().await, w.key().await);
+    let (k1, k2) = (w.key(None, None).await, w.key(None, None).await);
     for ids in [
         vec![("ResourceId.01", k1.as_str())],
         vec![("ResourceId.+1", &k1)],
@@ -185,8 +116,8 @@ async fn resource_id_indexes_are_canonical_decimal() {
 #[tokio::test]
 async fn a_restricted_caller_is_checked_on_every_key_it_names() {
     let w = world().await;
-    let (mine, theirs) = (w.key().await, w.key().await);
-    w.svc()
+    let (mine, theirs) = (w.key(None, None).await, w.key(None, None).await);
+    w.svc
         .create_alias("alias/mine", &KeyRef::Id(mine.clone()))
         .await
         .unwrap();

@@ -71,3 +71,6 @@ pub const PAGE_PARAMS: [ParamSpec; 2] = [
     optional("PageNumber", "page to show, from 1 (default 1)"),
     optional("PageSize", "entries per page, 1-100 (default 10)"),
 ];
+
+/// `KeyId` and the page parameters, as the listings of one key's aliases or versions take them.
+pub const KEY_PAGE_PARAMS: [ParamSpec; 3] = [KEY_ID, PAGE_PARAMS[0], PAGE_PARAMS[1]];

@@ -4,6 +4,7 @@
 
 use base64::display::Base64Display;
 use base64::engine::general_purpose::STANDARD;
+use openkms_core::service::EncryptOutput;
 use openkms_core::{AliasRecord, InvalidReason, KeyRecord, KeyService, VersionRecord};
 use openkms_ops::{Page, Paged};
 use serde::ser::SerializeStruct;
@@ -30,6 +31,17 @@ pub struct Sealed<'a> {
     pub key_version_id: &'a str,
     /// The ciphertext.
     pub ciphertext_blob: Base64<'a>,
+}
+
+impl<'a> Sealed<'a> {
+    /// The reply of Encrypt and ReEncrypt.
+    pub fn of(out: &'a EncryptOutput) -> Self {
+        Self {
+            key_id: &out.key_id,
+            key_version_id: &out.version_id,
+            ciphertext_blob: Base64(&out.blob),
+        }
+    }
 }
 
 /// The reply of an action that answers only its `RequestId` (added by the renderer).

@@ -126,6 +126,17 @@ mod tests {
         svc.create_key(input).await.unwrap().key_id
     }
 
+    /// A service on a manual clock with one key scheduled for deletion in 7 days and the
+    /// clock 8 days on, so the next pass destroys it; the service and the key's id.
+    async fn past_its_deletion_date(dir: &tempfile::TempDir) -> (Arc<KeyService>, String) {
+        let clock = Arc::new(ManualClock::new(1_700_000_000));
+        let svc = service(dir, clock.clone()).await;
+        let doomed = key(&svc).await;
+        svc.schedule_key_deletion(&doomed, 7).await.unwrap();
+        clock.advance(8 * DAY);
+        (svc, doomed)
+    }
+
     async fn gone(svc: &KeyService, key_id: &str) -> bool {
         let found = svc.describe_key(&KeyRef::Id(key_id.into())).await;
         matches!(found, Err(KmsError::KeyNotFound))
@@ -134,11 +145,7 @@ mod tests {
     #[tokio::test]
     async fn the_loop_does_due_work_and_exits_promptly_when_stopped() {
         let dir = tempfile::tempdir().unwrap();
-        let clock = Arc::new(ManualClock::new(1_700_000_000));
-        let svc = service(&dir, clock.clone()).await;
-        let doomed = key(&svc).await;
-        svc.schedule_key_deletion(&doomed, 7).await.unwrap();
-        clock.advance(8 * DAY);
+        let (svc, doomed) = past_its_deletion_date(&dir).await;
         let (stop, signal) = stop_channel();
         // An hour's period: only the first pass, at start, can destroy the key.
         let jobs = tokio::spawn(run(svc.clone(), None, Duration::from_secs(3600), signal));
@@ -167,11 +174,7 @@ mod tests {
     #[tokio::test]
     async fn a_loop_stopped_before_it_starts_does_no_pass() {
         let dir = tempfile::tempdir().unwrap();
-        let clock = Arc::new(ManualClock::new(1_700_000_000));
-        let svc = service(&dir, clock.clone()).await;
-        let doomed = key(&svc).await;
-        svc.schedule_key_deletion(&doomed, 7).await.unwrap();
-        clock.advance(8 * DAY);
+        let (svc, doomed) = past_its_deletion_date(&dir).await;
         let (stop, signal) = stop_channel();
         stop.stop();
         let ended = tokio::time::timeout(BOUND, run(svc.clone(), None, BOUND, signal)).await;

@@ -3,14 +3,14 @@
 //! Parameters: `AliasName` and `KeyId` (both required). Reply: just the `RequestId`.
 
 use crate::codec::lenient;
-use openkms_core::KeyService;
+use openkms_core::{KeyRef, KeyService};
 use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::kms::CreateAlias;
 
-use super::tags::Empty;
 use crate::codec::Wire;
 use crate::codec::spec::{ActionSpec, required};
+use crate::codec::values::Empty;
 use crate::rpc::{Params, RpcError};
 
 impl Wire for CreateAlias {
@@ -24,8 +24,7 @@ impl Wire for CreateAlias {
     type Reply<'a> = Empty;
 
     fn decode(params: &Params, kms: &KeyService) -> Result<Self, RpcError> {
-        let name = params.required("AliasName")?.to_owned();
-        let key = kms.parse_key_ref(params.required("KeyId")?)?;
+        let (name, key) = alias_and_key(params, kms)?;
         Ok(Self { name, key })
     }
 
@@ -34,9 +33,25 @@ impl Wire for CreateAlias {
     }
 
     fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
-        vec![
-            lenient::key(params, call, "KeyId", None),
-            lenient::alias(params, call),
-        ]
+        alias_and_key_touches(params, call)
     }
+}
+
+/// The required `AliasName` and the key `KeyId` names (also UpdateAlias's).
+pub(super) fn alias_and_key(
+    params: &Params,
+    kms: &KeyService,
+) -> Result<(String, KeyRef), RpcError> {
+    let name = params.required("AliasName")?.to_owned();
+    let key = kms.parse_key_ref(params.required("KeyId")?)?;
+    Ok((name, key))
+}
+
+/// What an undecodable alias request is checked against: the key `KeyId` names and the
+/// alias (also UpdateAlias's).
+pub(super) fn alias_and_key_touches(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+    vec![
+        lenient::key(params, call, "KeyId", None),
+        lenient::alias(params, call),
+    ]
 }

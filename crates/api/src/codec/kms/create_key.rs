@@ -12,6 +12,7 @@ use openkms_core::{
 };
 use openkms_ops::kms::CreateKey;
 
+use super::tags::json_tags;
 use crate::codec::Wire;
 use crate::codec::spec::{ActionSpec, optional};
 use crate::codec::values::{Described, KeyMetadata};
@@ -136,27 +137,9 @@ fn parse_interval(text: &str) -> Option<i64> {
     n.checked_mul(scale)
 }
 
-/// `Tags`: `[{"TagKey":"k","TagValue":"v"}, …]` (also TagResource's).
-pub(crate) fn tags(value: Option<&str>) -> Result<Vec<Tag>, RpcError> {
-    let Some(text) = value else {
-        return Ok(Vec::new());
-    };
-    let bad = || RpcError::invalid("Tags");
-    let items: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|_| bad())?;
-    items
-        .iter()
-        .map(|item| {
-            let key = item
-                .get("TagKey")
-                .and_then(|v| v.as_str())
-                .ok_or_else(bad)?;
-            let value = item.get("TagValue").and_then(|v| v.as_str()).unwrap_or("");
-            Ok(Tag {
-                key: key.to_owned(),
-                value: value.to_owned(),
-            })
-        })
-        .collect()
+/// The optional `Tags` (JSON, read as TagResource reads it); absent is no tags.
+fn tags(value: Option<&str>) -> Result<Vec<Tag>, RpcError> {
+    value.map_or(Ok(Vec::new()), json_tags)
 }
 
 #[cfg(test)]

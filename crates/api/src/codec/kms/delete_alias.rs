@@ -8,9 +8,9 @@ use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::kms::DeleteAlias;
 
-use super::tags::Empty;
 use crate::codec::Wire;
 use crate::codec::spec::{ActionSpec, required};
+use crate::codec::values::Empty;
 use crate::rpc::{Params, RpcError};
 
 impl Wire for DeleteAlias {

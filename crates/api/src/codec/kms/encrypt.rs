@@ -11,7 +11,7 @@ use openkms_ops::kms::Encrypt;
 use crate::codec::Wire;
 use crate::codec::request;
 use crate::codec::spec::{self, ActionSpec, required};
-use crate::codec::values::{Base64, Sealed};
+use crate::codec::values::Sealed;
 use crate::rpc::{Params, RpcError};
 
 impl Wire for Encrypt {
@@ -41,10 +41,6 @@ impl Wire for Encrypt {
     }
 
     fn encode<'a>(out: &'a EncryptOutput, _: &KeyService) -> Result<Sealed<'a>, RpcError> {
-        Ok(Sealed {
-            key_id: &out.key_id,
-            key_version_id: &out.version_id,
-            ciphertext_blob: Base64(&out.blob),
-        })
+        Ok(Sealed::of(out))
     }
 }

@@ -15,11 +15,7 @@ use crate::rpc::{Params, RpcError};
 impl Wire for ListKeyVersions {
     const SPEC: ActionSpec = ActionSpec {
         about: "List a key's versions",
-        params: &[
-            spec::KEY_ID,
-            crate::codec::spec::PAGE_PARAMS[0],
-            crate::codec::spec::PAGE_PARAMS[1],
-        ],
+        params: &spec::KEY_PAGE_PARAMS,
     };
     type Reply<'a> = Listing<KeyVersion<'a>>;
 

@@ -16,7 +16,7 @@ use openkms_ops::kms::ReEncrypt;
 use crate::codec::Wire;
 use crate::codec::request;
 use crate::codec::spec::{ActionSpec, optional, required};
-use crate::codec::values::{Base64, Sealed};
+use crate::codec::values::Sealed;
 use crate::rpc::{Params, RpcError};
 
 impl Wire for ReEncrypt {
@@ -55,11 +55,7 @@ impl Wire for ReEncrypt {
     }
 
     fn encode<'a>(out: &'a EncryptOutput, _: &KeyService) -> Result<Sealed<'a>, RpcError> {
-        Ok(Sealed {
-            key_id: &out.key_id,
-            key_version_id: &out.version_id,
-            ciphertext_blob: Base64(&out.blob),
-        })
+        Ok(Sealed::of(out))
     }
 
     fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {

@@ -5,9 +5,10 @@
 use openkms_core::KeyService;
 use openkms_ops::kms::TagResource;
 
-use super::tags::{self, Empty};
+use super::tags;
 use crate::codec::Wire;
 use crate::codec::spec::{self, ActionSpec, required};
+use crate::codec::values::Empty;
 use crate::rpc::{Params, RpcError};
 
 impl Wire for TagResource {

@@ -10,9 +10,10 @@ use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::kms::TagResources;
 
-use super::tags::{self, Empty};
+use super::tags;
 use crate::codec::Wire;
 use crate::codec::spec::{ActionSpec, required};
+use crate::codec::values::Empty;
 use crate::rpc::{Params, RpcError};
 
 impl Wire for TagResources {

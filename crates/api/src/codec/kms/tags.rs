@@ -1,6 +1,6 @@
-//! What the tag actions' codecs share: the JSON `Tags` of TagResource, the repeat lists of
-//! TagResources, UntagResources and ListTagResources (`ResourceType`, `ResourceId.N`,
-//! `Tag.N.Key`/`Tag.N.Value`, `TagKey.N`), their error codes, and the empty reply.
+//! What the tag actions' codecs share: the JSON `Tags` of TagResource (and CreateKey), the
+//! repeat lists of TagResources, UntagResources and ListTagResources (`ResourceType`,
+//! `ResourceId.N`, `Tag.N.Key`/`Tag.N.Value`, `TagKey.N`), and their error codes.
 //!
 //! A repeat-list index is canonical decimal (`0`, `1`, … `10`: no leading zero, sign or
 //! space); anything else is `InvalidParameter` naming the list, so one index names one item
@@ -8,13 +8,8 @@
 //! given twice is `Duplicate.TagKey`.
 
 use openkms_core::{Field, KeyRef, KeyService, KmsError, Tag};
-use serde::Serialize;
 
 use crate::rpc::{Params, RpcError};
-
-/// A reply with no fields but the `RequestId` the renderer adds.
-#[derive(Serialize)]
-pub struct Empty {}
 
 /// One item of a repeat list: its index, the field after the index (`Key` of `Tag.1.Key`,
 /// empty for `ResourceId.1`) and the value.

@@ -5,9 +5,9 @@
 use openkms_core::KeyService;
 use openkms_ops::kms::UntagResource;
 
-use super::tags::Empty;
 use crate::codec::Wire;
 use crate::codec::spec::{self, ActionSpec, required};
+use crate::codec::values::Empty;
 use crate::rpc::{Params, RpcError};
 
 impl Wire for UntagResource {

@@ -9,9 +9,10 @@ use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::kms::{TagKeys, UntagResources};
 
-use super::tags::{self, Empty};
+use super::tags;
 use crate::codec::Wire;
 use crate::codec::spec::{ActionSpec, optional, required};
+use crate::codec::values::Empty;
 use crate::rpc::{Params, RpcError};
 
 impl Wire for UntagResources {

@@ -3,15 +3,15 @@
 //! Parameters: `AliasName`, `KeyId`. Reply: `RequestId`. A target key pending deletion is
 //! refused with `Rejected.PendingDeletion` (§4.4).
 
-use crate::codec::lenient;
 use openkms_core::KeyService;
 use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::kms::UpdateAlias;
 
-use super::tags::Empty;
+use super::create_alias::{alias_and_key, alias_and_key_touches};
 use crate::codec::Wire;
 use crate::codec::spec::{ActionSpec, required};
+use crate::codec::values::Empty;
 use crate::rpc::{Params, RpcError};
 
 impl Wire for UpdateAlias {
@@ -25,8 +25,7 @@ impl Wire for UpdateAlias {
     type Reply<'a> = Empty;
 
     fn decode(params: &Params, kms: &KeyService) -> Result<Self, RpcError> {
-        let name = params.required("AliasName")?.to_owned();
-        let key = kms.parse_key_ref(params.required("KeyId")?)?;
+        let (name, key) = alias_and_key(params, kms)?;
         Ok(Self { name, key })
     }
 
@@ -35,9 +34,6 @@ impl Wire for UpdateAlias {
     }
 
     fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
-        vec![
-            lenient::key(params, call, "KeyId", None),
-            lenient::alias(params, call),
-        ]
+        alias_and_key_touches(params, call)
     }
 }

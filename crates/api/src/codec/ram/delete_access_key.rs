@@ -9,9 +9,10 @@ use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::ram::DeleteAccessKey;
 
-use super::{Done, USER_OR_CALLER, access_key_error};
+use super::{USER_OR_CALLER, access_key_error};
 use crate::codec::Wire;
 use crate::codec::spec::{ActionSpec, required};
+use crate::codec::values::Empty;
 use crate::rpc::{Params, RpcError};
 
 impl Wire for DeleteAccessKey {
@@ -22,7 +23,7 @@ impl Wire for DeleteAccessKey {
             USER_OR_CALLER,
         ],
     };
-    type Reply<'a> = Done;
+    type Reply<'a> = Empty;
 
     fn decode(params: &Params, _: &KeyService) -> Result<Self, RpcError> {
         let access_key_id = params.required("UserAccessKeyId")?.to_owned();
@@ -33,8 +34,8 @@ impl Wire for DeleteAccessKey {
         })
     }
 
-    fn encode(_: &(), _: &KeyService) -> Result<Done, RpcError> {
-        Ok(Done {})
+    fn encode(_: &(), _: &KeyService) -> Result<Empty, RpcError> {
+        Ok(Empty {})
     }
 
     fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {

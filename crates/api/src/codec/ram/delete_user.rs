@@ -8,9 +8,9 @@ use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::ram::DeleteUser;
 
-use super::Done;
 use crate::codec::Wire;
 use crate::codec::spec::{ActionSpec, required};
+use crate::codec::values::Empty;
 use crate::rpc::{Params, RpcError};
 
 impl Wire for DeleteUser {
@@ -18,15 +18,15 @@ impl Wire for DeleteUser {
         about: "Delete a RAM user (delete its AccessKeys and detach its policies first)",
         params: &[required("UserName", "the user's name")],
     };
-    type Reply<'a> = Done;
+    type Reply<'a> = Empty;
 
     fn decode(params: &Params, _: &KeyService) -> Result<Self, RpcError> {
         let user_name = params.required("UserName")?.to_owned();
         Ok(Self { user_name })
     }
 
-    fn encode(_: &(), _: &KeyService) -> Result<Done, RpcError> {
-        Ok(Done {})
+    fn encode(_: &(), _: &KeyService) -> Result<Empty, RpcError> {
+        Ok(Empty {})
     }
 
     fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {

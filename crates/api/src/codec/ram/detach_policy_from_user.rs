@@ -3,15 +3,15 @@
 //! Parameters: `PolicyType`, `PolicyName`, `UserName` (all required). Reply: just the
 //! `RequestId`.
 
-use crate::codec::lenient;
 use openkms_core::KeyService;
 use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::ram::DetachPolicyFromUser;
 
-use super::{ATTACHMENT_PARAMS, Done, attachment};
+use super::{ATTACHMENT_PARAMS, attachment, attachment_touches};
 use crate::codec::Wire;
 use crate::codec::spec::ActionSpec;
+use crate::codec::values::Empty;
 use crate::rpc::{Params, RpcError};
 
 impl Wire for DetachPolicyFromUser {
@@ -19,20 +19,17 @@ impl Wire for DetachPolicyFromUser {
         about: "Detach a policy from a RAM user",
         params: &ATTACHMENT_PARAMS,
     };
-    type Reply<'a> = Done;
+    type Reply<'a> = Empty;
 
     fn decode(params: &Params, _: &KeyService) -> Result<Self, RpcError> {
         Ok(Self(attachment(params)?))
     }
 
-    fn encode(_: &(), _: &KeyService) -> Result<Done, RpcError> {
-        Ok(Done {})
+    fn encode(_: &(), _: &KeyService) -> Result<Empty, RpcError> {
+        Ok(Empty {})
     }
 
     fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
-        vec![
-            lenient::user(params, call),
-            lenient::policy(params, call, None),
-        ]
+        attachment_touches(params, call)
     }
 }

@@ -29,8 +29,10 @@ use openkms_core::model::{PolicyRecord, PolicyType, UserRecord};
 use openkms_core::service::PolicyView;
 use openkms_core::{Field, InvalidReason, KmsError};
 use openkms_ops::ram::{Attachment, Page};
+use openkms_ops::{Call, Touch};
 use serde::{Serialize, Serializer};
 
+use crate::codec::lenient;
 use crate::codec::spec::{self, ParamSpec};
 use crate::rpc::{Params, RpcError, dates};
 
@@ -68,6 +70,15 @@ fn attachment(params: &Params) -> Result<Attachment, RpcError> {
         policy_name: params.required("PolicyName")?.to_owned(),
         user_name: params.required("UserName")?.to_owned(),
     })
+}
+
+/// What an undecodable AttachPolicyToUser or DetachPolicyFromUser request is checked
+/// against: the user and the policy it names, as far as they can be read.
+fn attachment_touches(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
+    vec![
+        lenient::user(params, call),
+        lenient::policy(params, call, None),
+    ]
 }
 
 /// The page `Marker` (an offset, opaque to clients) and `MaxItems` (1-1000, default 100)
@@ -115,10 +126,6 @@ fn ram_error(e: KmsError) -> RpcError {
         e => RpcError::Kms(e),
     }
 }
-
-/// A reply of just the `RequestId`.
-#[derive(Serialize)]
-pub struct Done {}
 
 /// A date, written as `YYYY-MM-DDTHH:MM:SSZ`.
 pub struct Date(i64);
