@@ -34,8 +34,8 @@ pub struct EncryptOutput {
     pub blob: Vec<u8>,
 }
 
-/// The result of GenerateDataKey: a fresh data key, in the clear and sealed.
-#[derive(Debug)]
+/// The result of GenerateDataKey: a fresh data key, in the clear and sealed. No `Debug`: it
+/// holds the data key.
 pub struct DataKeyOutput {
     /// The real key id.
     pub key_id: String,
@@ -47,8 +47,7 @@ pub struct DataKeyOutput {
     pub plaintext_base64: SecretBytes,
 }
 
-/// The result of Decrypt.
-#[derive(Debug)]
+/// The result of Decrypt. No `Debug`: it holds the plaintext.
 pub struct DecryptOutput {
     /// The key that sealed the blob.
     pub key_id: String,

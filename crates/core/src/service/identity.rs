@@ -60,8 +60,7 @@ pub struct AttachedPolicy {
     pub description: String,
 }
 
-/// A new user AccessKey: the only time its secret is shown.
-#[derive(Debug)]
+/// A new user AccessKey: the only time its secret is shown. No `Debug`: it holds the secret.
 pub struct NewAccessKey {
     /// The stored record (secret wrapped).
     pub record: AccessKeyRecord,
