@@ -204,7 +204,7 @@ impl App {
             // Decoded before authentication so that a refused request's audit line names
             // its key.
             let pending = endpoint.decode(&params, &self.service);
-            pending.audit(&mut facts.event);
+            pending.audit(&params, &mut facts.event);
             pending
         });
         let view = RequestView {

@@ -13,7 +13,7 @@ use openkms_api::rpc::{Format, Params, RpcError};
 use openkms_core::model::PolicyType;
 use openkms_core::{EncryptionContext, KeyRef, KmsError};
 use openkms_ops::kms::{Encrypt, ScheduleKeyDeletion};
-use openkms_ops::{AuditEvent, Call, Caller, Operation, Origin};
+use openkms_ops::{AuditEvent, Caller, Operation, Origin};
 use world::{ACCOUNT, World, allow, world};
 
 impl World {
@@ -403,11 +403,7 @@ async fn a_key_named_by_alias_is_pinned_to_the_key_that_was_checked() {
         .update_alias("alias/moving", &KeyRef::Id(second.clone()))
         .await
         .unwrap();
-    let call = Call {
-        kms: &w.svc,
-        caller: &u,
-    };
-    op.execute(&call).await.unwrap();
+    op.execute(&w.engine.call(&u, origin)).await.unwrap();
     let described = w.svc.describe_key(&KeyRef::Id(first)).await.unwrap();
     assert_eq!(described.state, openkms_core::KeyState::PendingDeletion);
     let other = w.svc.describe_key(&KeyRef::Id(second)).await.unwrap();
@@ -436,4 +432,26 @@ async fn a_key_named_by_alias_is_pinned_to_the_key_that_was_checked() {
         KeyRef::Alias("alias/moving".into()),
         "the root identity is not checked, nor pinned"
     );
+}
+
+#[tokio::test]
+async fn moving_an_alias_off_a_denied_key_is_refused() {
+    let w = world().await;
+    let prod = w.key(Some("alias/app"), None).await;
+    let mine = w.key(None, None).await;
+    let grants = [
+        allow("kms:UpdateAlias", "acs:kms:*:*:alias/app"),
+        allow("kms:UpdateAlias", &format!("acs:kms:*:*:key/{mine}")),
+    ];
+    let deny =
+        format!(r#"{{"Effect":"Deny","Action":"kms:*","Resource":"acs:kms:*:*:key/{prod}"}}"#);
+    let denied = [grants[0].clone(), grants[1].clone(), deny];
+    let mover = w.user("mover", &denied.join(",")).await;
+    let request = [("AliasName", "alias/app"), ("KeyId", mine.as_str())];
+    assert!(
+        !w.may(&mover, "UpdateAlias", &request).await,
+        "moving alias/app off a key the caller is denied redirects that key's users"
+    );
+    let owner = w.user("owner", &grants.join(",")).await;
+    assert!(w.may(&owner, "UpdateAlias", &request).await);
 }

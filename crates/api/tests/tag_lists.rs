@@ -146,3 +146,33 @@ async fn a_restricted_caller_is_checked_on_every_key_it_names() {
     assert_eq!(code(w.tag_resources(&u, &padded).await), "InvalidParameter");
     assert!(w.tags(&theirs).await.is_empty());
 }
+
+#[tokio::test]
+async fn listing_every_key_leaves_out_the_keys_the_caller_is_refused() {
+    let w = world().await;
+    let (mine, prod) = (w.key(None, None).await, w.key(None, None).await);
+    for key in [&mine, &prod] {
+        let ids = [("ResourceId.1", key.as_str())];
+        w.tag_resources(&root(), &ids).await.unwrap();
+    }
+    let deny =
+        format!(r#"{{"Effect":"Deny","Action":"kms:*","Resource":"acs:kms:*:*:key/{prod}"}}"#);
+    let statements = [allow("kms:ListTagResources", "*"), deny];
+    let u = w.user("lister", &statements.join(",")).await;
+    let listed = w
+        .call(&u, "ListTagResources", &listing(&[]), Format::Json)
+        .await
+        .unwrap();
+    let body = String::from_utf8(listed.body.to_vec()).unwrap();
+    assert!(body.contains(&mine), "{body}");
+    assert!(
+        !body.contains(&prod),
+        "a denied key's tags were listed: {body}"
+    );
+    let all = w
+        .call(&root(), "ListTagResources", &listing(&[]), Format::Json)
+        .await
+        .unwrap();
+    let body = String::from_utf8(all.body.to_vec()).unwrap();
+    assert!(body.contains(&mine) && body.contains(&prod), "{body}");
+}

@@ -44,13 +44,65 @@ pub struct Origin {
     pub secure: bool,
 }
 
-/// One request's context as operations see it: the core, and who is calling.
+/// One request's context as operations see it: the core, who is calling and from where.
 #[derive(Clone, Copy)]
 pub struct Call<'a> {
     /// The key service.
     pub kms: &'a KeyService,
     /// Who is calling.
     pub caller: &'a Caller,
+    /// Where the request came from (for policy conditions).
+    pub origin: Origin,
+}
+
+impl Call<'_> {
+    /// Whether the caller may do `name` on the key `key_id`: for an operation that lists
+    /// many keys and must leave out those the caller may not see.
+    pub async fn allows(&self, name: OpName, key_id: &str) -> Result<bool, KmsError> {
+        let touch = Touch::named(KeyRef::Id(key_id.to_owned()));
+        match self.authorize(name, vec![touch]).await {
+            Ok(()) => Ok(true),
+            Err(KmsError::Forbidden) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Checks every touch; a key named by alias is pinned to the key id that was checked.
+    async fn authorize(&self, name: OpName, touches: Vec<Touch<'_>>) -> Result<(), KmsError> {
+        if self.caller.is_root() {
+            return Ok(());
+        }
+        let action = name.policy_action();
+        for touch in touches {
+            let (target, context, pin) = split(touch);
+            let request = AccessRequest {
+                action: action.clone(),
+                target,
+                context: self.conditions(context.as_deref()),
+            };
+            let checked = self.kms.authorize(&self.caller.user, request).await?;
+            if let (Some(key), Some(id)) = (pin, checked) {
+                *key = KeyRef::Id(id);
+            }
+        }
+        Ok(())
+    }
+
+    fn conditions(&self, context: Option<&EncryptionContext>) -> ConditionContext {
+        let encryption_context: BTreeMap<String, String> = context
+            .map(|c| {
+                c.entries()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        ConditionContext {
+            source_ip: self.origin.source_ip,
+            current_time: self.kms.clock().now(),
+            secure_transport: self.origin.secure,
+            encryption_context,
+        }
+    }
 }
 
 /// Runs operations: authorize, execute, audit.
@@ -69,6 +121,15 @@ impl Engine {
         &self.kms
     }
 
+    /// One request's context.
+    pub fn call<'a>(&'a self, caller: &'a Caller, origin: Origin) -> Call<'a> {
+        Call {
+            kms: &self.kms,
+            caller,
+            origin,
+        }
+    }
+
     /// Authorizes, runs and audits `op` for `caller`. The event names the key as the request
     /// named it (unless the front end noted that already, before authenticating), then the
     /// key and version the run used.
@@ -83,11 +144,7 @@ impl Engine {
             op.audit_request(event);
         }
         self.check(caller, origin, &mut op).await?;
-        let call = Call {
-            kms: &self.kms,
-            caller,
-        };
-        let output = op.execute(&call).await?;
+        let output = op.execute(&self.call(caller, origin)).await?;
         O::audit_output(&output, event);
         Ok(output)
     }
@@ -104,12 +161,8 @@ impl Engine {
             // Nothing to decide, so nothing to list: the hot path of the root identity.
             return Ok(());
         }
-        let call = Call {
-            kms: &self.kms,
-            caller,
-        };
-        self.authorize(&call, origin, O::NAME, op.touches(&call))
-            .await
+        let call = self.call(caller, origin);
+        call.authorize(O::NAME, op.touches(&call)).await
     }
 
     /// Authorizes a request that could not be decoded whole, against what the names it does
@@ -122,53 +175,7 @@ impl Engine {
         name: OpName,
         fallback: Vec<Touch<'_>>,
     ) -> Result<(), KmsError> {
-        let call = Call {
-            kms: &self.kms,
-            caller,
-        };
-        self.authorize(&call, origin, name, fallback).await
-    }
-
-    async fn authorize(
-        &self,
-        call: &Call<'_>,
-        origin: Origin,
-        name: OpName,
-        touches: Vec<Touch<'_>>,
-    ) -> Result<(), KmsError> {
-        if call.caller.is_root() {
-            return Ok(());
-        }
-        let action = name.policy_action();
-        for touch in touches {
-            let (target, context, pin) = split(touch);
-            let request = AccessRequest {
-                action: action.clone(),
-                target,
-                context: self.conditions(origin, context.as_deref()),
-            };
-            let checked = self.kms.authorize(&call.caller.user, request).await?;
-            if let (Some(key), Some(id)) = (pin, checked) {
-                *key = KeyRef::Id(id);
-            }
-        }
-        Ok(())
-    }
-
-    fn conditions(&self, origin: Origin, context: Option<&EncryptionContext>) -> ConditionContext {
-        let encryption_context: BTreeMap<String, String> = context
-            .map(|c| {
-                c.entries()
-                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        ConditionContext {
-            source_ip: origin.source_ip,
-            current_time: self.kms.clock().now(),
-            secure_transport: origin.secure,
-            encryption_context,
-        }
+        self.call(caller, origin).authorize(name, fallback).await
     }
 }
 

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use openkms_core::KeyService;
-use openkms_ops::{AuditEvent, Call, Caller, Engine, OpName, Origin};
+use openkms_ops::{AuditEvent, Caller, Engine, OpName, Origin};
 
 use super::spec::{ActionSpec, DRY_RUN};
 use super::{Wire, version};
@@ -36,8 +36,9 @@ pub struct Exchange<'a> {
 
 /// A request decoded (or not) into its operation, waiting for authentication.
 pub trait Pending: Send {
-    /// Notes what the request names, for its audit line.
-    fn audit(&self, event: &mut AuditEvent);
+    /// Notes what the request names, for its audit line: the key of the decoded request, or
+    /// of one that did not decode, its `KeyId` as sent.
+    fn audit(&self, params: &Params, event: &mut AuditEvent);
     /// Authorizes, runs and renders it.
     fn run<'a>(self: Box<Self>, exchange: Exchange<'a>) -> Reply<'a>;
     /// Decides whether the caller may make it, without running it (a request that did not
@@ -114,9 +115,13 @@ fn dry_run<O: Wire>(params: &Params) -> Result<bool, RpcError> {
 }
 
 impl<O: Wire> Pending for Decoded<O> {
-    fn audit(&self, event: &mut AuditEvent) {
-        if let Ok((op, _)) = &self.0 {
-            op.audit_request(event);
+    fn audit(&self, params: &Params, event: &mut AuditEvent) {
+        match &self.0 {
+            Ok((op, _)) => op.audit_request(event),
+            Err(_) => params
+                .optional("KeyId")
+                .into_iter()
+                .for_each(|k| event.key(k)),
         }
     }
 
@@ -140,10 +145,7 @@ impl<O: Wire> Pending for Decoded<O> {
 /// Authorizes a request that did not decode against what its names touch
 /// ([`Wire::fallback`]).
 async fn authorize_undecoded<O: Wire>(ex: &Exchange<'_>) -> Result<(), RpcError> {
-    let call = Call {
-        kms: ex.engine.kms(),
-        caller: ex.caller,
-    };
+    let call = ex.engine.call(ex.caller, ex.origin);
     let fallback = O::fallback(ex.params, &call);
     let authorized = ex
         .engine

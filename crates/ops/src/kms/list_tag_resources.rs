@@ -25,12 +25,7 @@ impl Operation for ListTagResources {
     async fn execute(self, call: &Call<'_>) -> Result<Vec<KeyTags>, KmsError> {
         let kms = call.kms;
         let key_ids = match self.keys.is_empty() {
-            true => kms
-                .list_keys(&[])
-                .await?
-                .into_iter()
-                .map(|k| k.key_id)
-                .collect(),
+            true => visible_keys(call).await?,
             false => tag_lists::existing(kms, &self.keys).await?,
         };
         let mut listed = Vec::with_capacity(key_ids.len());
@@ -41,6 +36,19 @@ impl Operation for ListTagResources {
         }
         Ok(listed)
     }
+}
+
+/// Every key the caller may list the tags of: naming no key asks about the whole account,
+/// which the key container allowed, but a key the caller is refused (a Deny, a key policy)
+/// stays out of the answer.
+async fn visible_keys(call: &Call<'_>) -> Result<Vec<String>, KmsError> {
+    let mut visible = Vec::new();
+    for key in call.kms.list_keys(&[]).await? {
+        if call.allows(ListTagResources::NAME, &key.key_id).await? {
+            visible.push(key.key_id);
+        }
+    }
+    Ok(visible)
 }
 
 /// Whether `tag` passes `filter`.

@@ -16,8 +16,11 @@ impl Operation for UpdateAlias {
     const NAME: OpName = OpName::kms("UpdateAlias");
     type Output = ();
 
-    fn touches<'a>(&'a mut self, call: &Call<'_>) -> Vec<Touch<'a>> {
-        let alias = Touch::resource(call.kms.alias_arn(&self.name));
+    /// The key it will point at, and the alias as a key reference: its ARN and the key it
+    /// points at now, which the caller must be allowed on too — moving an alias off a key
+    /// redirects whoever encrypts with the alias, so it is a change to that key's use.
+    fn touches<'a>(&'a mut self, _: &Call<'_>) -> Vec<Touch<'a>> {
+        let alias = Touch::named(KeyRef::Alias(self.name.clone()));
         vec![Touch::key(&mut self.key), alias]
     }
 
