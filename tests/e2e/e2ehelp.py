@@ -375,9 +375,9 @@ def percent_encode(value: str) -> str:
 
 
 def canonical_query(params: dict) -> str:
-    pairs = sorted((percent_encode(k), percent_encode(v)) for k, v in params.items()
-                   if k != "Signature")
-    return "&".join(f"{k}={v}" for k, v in pairs)
+    """Sorted by raw (decoded) name, then encoded, as every SDK signs (spec section 2.2)."""
+    pairs = sorted((k, v) for k, v in params.items() if k != "Signature")
+    return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in pairs)
 
 
 def v1_string_to_sign(method: str, params: dict) -> str:
