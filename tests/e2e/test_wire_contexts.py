@@ -19,7 +19,8 @@ from alibabacloud_kms20160120 import models as m
 from alibabacloud_kms20160120.client import Client
 from alibabacloud_tea_openapi.models import Config
 
-from e2ehelp import ACCESS_KEY_ID, ACCESS_KEY_SECRET, REGION_ID, OpenKms, sdk_request
+from e2ehelp import (ACCESS_KEY_ID, ACCESS_KEY_SECRET, REGION_ID, OpenKms, assert_raw_error,
+                     sdk_request, signed_request)
 
 AWKWARD = {
     "plain": "v",
@@ -72,6 +73,48 @@ def test_old_sdk_flattened_context_is_signed_by_raw_name(kms, key):
     re = kms.call(req)
     dec = kms.decrypt(re["CiphertextBlob"], context='{"a.c":"2","a/b":"1"}')
     assert dec["Plaintext"] == gdk["Plaintext"]
+
+
+def numbered(name: str, context: dict, numbers) -> dict:
+    """``name.<n>.Key=<key>&name.<n>.Value=<value>``, the n-th entry numbered ``numbers[n]``,
+    as aliyungo sends a map (in Go's random map order)."""
+    params = {}
+    for n, (key, value) in zip(numbers, context.items()):
+        params[f"{name}.{n}.Key"] = key
+        params[f"{name}.{n}.Value"] = value
+    return params
+
+
+def test_numbered_pairs_equal_the_json_form_whatever_the_numbering(server, kms, key):
+    count = len(AWKWARD)
+    first = numbered("EncryptionContext", AWKWARD, range(1, count + 1))
+    enc = signed_request(server, "Encrypt", {"KeyId": key["KeyId"], "Plaintext": "pairs", **first})
+    assert enc.status == 200, enc.body
+    blob = enc.json()["CiphertextBlob"]
+    again = numbered("EncryptionContext", AWKWARD, reversed(range(1, count + 1)))
+    assert list(again) != list(first)
+    dec = signed_request(server, "Decrypt", {"CiphertextBlob": blob, **again})
+    assert dec.status == 200, dec.body
+    assert dec.json()["Plaintext"] == "pairs"
+    assert kms.decrypt(blob, context=SHUFFLED_JSON)["Plaintext"] == "pairs"
+    # and the other way round: sealed with JSON, opened with pairs numbered from 0
+    sealed = kms.encrypt(key["KeyId"], "json first", context=JSON_CONTEXT)["CiphertextBlob"]
+    zero = numbered("EncryptionContext", AWKWARD, [0, 7, 3, 10, 2, 5, 4, 6, 1])
+    dec = signed_request(server, "Decrypt", {"CiphertextBlob": sealed, **zero})
+    assert dec.status == 200, dec.body
+    assert dec.json()["Plaintext"] == "json first"
+
+
+@pytest.mark.parametrize("pairs", [
+    pytest.param({"EncryptionContext.1.Key": "k"}, id="key-without-value"),
+    pytest.param({"EncryptionContext.1.Value": "v"}, id="value-without-key"),
+    pytest.param({"EncryptionContext.1.Key": "k", "EncryptionContext.1.Value": "v",
+                  "EncryptionContext.2.Key": "k", "EncryptionContext.2.Value": "w"},
+                 id="duplicate-key"),
+])
+def test_malformed_numbered_pairs_are_invalid_parameter(server, key, pairs):
+    reply = signed_request(server, "Encrypt", {"KeyId": key["KeyId"], "Plaintext": "x", **pairs})
+    assert_raw_error(reply, 400, "InvalidParameter")
 
 
 @pytest.fixture(params=["v3", "v2"])
