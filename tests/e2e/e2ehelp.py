@@ -444,7 +444,10 @@ def signed_request(server: OpenKms, action: str, params: dict | None = None, *,
 def send_raw(server: OpenKms, method: str, query: dict, *, form: dict | None = None,
              plus_for_space: bool = False, string_to_sign: str = "") -> RawReply:
     url = f"{server.url}/?{encode_query(query, plus_for_space)}" if query else f"{server.url}/"
-    headers = {"x-acs-action": query.get("Action", ""), "x-acs-version": API_VERSION}
+    # JSON replies even where the query has no Format (the server's default is XML, as
+    # Alibaba's): what the Tea SDK sends too
+    headers = {"x-acs-action": query.get("Action", ""), "x-acs-version": API_VERSION,
+               "Accept": "application/json"}
     data = None
     if form is not None:
         data = urllib.parse.urlencode(form).encode("ascii")  # quote_plus: space -> '+'
