@@ -375,9 +375,9 @@ def percent_encode(value: str) -> str:
 
 
 def canonical_query(params: dict) -> str:
-    pairs = sorted((percent_encode(k), percent_encode(v)) for k, v in params.items()
-                   if k != "Signature")
-    return "&".join(f"{k}={v}" for k, v in pairs)
+    """Sorted by raw (decoded) name, then encoded, as every SDK signs (spec section 2.2)."""
+    pairs = sorted((k, v) for k, v in params.items() if k != "Signature")
+    return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in pairs)
 
 
 def v1_string_to_sign(method: str, params: dict) -> str:
@@ -444,7 +444,10 @@ def signed_request(server: OpenKms, action: str, params: dict | None = None, *,
 def send_raw(server: OpenKms, method: str, query: dict, *, form: dict | None = None,
              plus_for_space: bool = False, string_to_sign: str = "") -> RawReply:
     url = f"{server.url}/?{encode_query(query, plus_for_space)}" if query else f"{server.url}/"
-    headers = {"x-acs-action": query.get("Action", ""), "x-acs-version": API_VERSION}
+    # JSON replies even where the query has no Format (the server's default is XML, as
+    # Alibaba's): what the Tea SDK sends too
+    headers = {"x-acs-action": query.get("Action", ""), "x-acs-version": API_VERSION,
+               "Accept": "application/json"}
     data = None
     if form is not None:
         data = urllib.parse.urlencode(form).encode("ascii")  # quote_plus: space -> '+'

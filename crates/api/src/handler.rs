@@ -2,7 +2,8 @@
 //!
 //! [`App`] holds what every request needs. [`App::handle`] assigns the `RequestId`, reads the
 //! body within its limit, merges parameters, authenticates, checks `Version` and `Action`,
-//! authorizes the caller for what the action touches, runs the action and renders the reply — success or error — in the format asked for. Then
+//! authorizes the caller for what the action touches, runs the action and renders the reply
+//! — success or error — in the format asked for (`Format`, else `Accept`, else XML). Then
 //! it writes the request's audit line and waits for it: a request whose line cannot be
 //! written fails with `InternalFailure` unless the audit log is fail-open. It logs the action,
 //! outcome code, status and latency, never parameters or bodies.
@@ -105,20 +106,20 @@ impl App {
         let started = Instant::now();
         let request_id = self.request_ids.next_id();
         let request_id = request_id.as_str();
-        // Decoded once: `Format` is read before the body so even early errors honour it.
+        // Decoded once; the form body, when there is one, is added by `handle_request`.
         let params = Params::from_query(req.uri().query());
-        let format = Format::from_param(params.get("Format"));
+        let early = reply_format(&params, req.headers());
         let mut facts = Facts::default();
         let origin = Origin {
             source_ip: peer.map(|p| p.ip()),
             secure: self.secure,
         };
         let handled = std::panic::AssertUnwindSafe(
-            self.handle_request(req, params, format, request_id, origin, &mut facts),
+            self.handle_request(req, params, request_id, origin, &mut facts),
         );
-        let rendered = match handled.catch_unwind().await {
-            Ok(rendered) => rendered,
-            Err(_) => self.panicked(request_id, &mut facts),
+        let (rendered, format) = match handled.catch_unwind().await {
+            Ok(handled) => handled,
+            Err(_) => (self.panicked(request_id, &mut facts), early),
         };
         let record = Record {
             time: arrived,
@@ -142,22 +143,35 @@ impl App {
         reply::error(Format::Json, &internal, request_id, &self.host_id)
     }
 
+    /// Reads the form body into `params`, then answers in the format the request asks for
+    /// (decided once the body is in: `Format` may travel there), which it returns too.
     async fn handle_request(
         &self,
         req: Request<Incoming>,
-        params: Params,
-        format: Format,
+        mut params: Params,
         request_id: &str,
         origin: Origin,
         facts: &mut Facts,
-    ) -> Rendered {
+    ) -> (Rendered, Format) {
         let (parts, body) = req.into_parts();
+        let (body, format) = match routed(&parts) {
+            Ok(()) => {
+                let body = self.read_form(&parts.headers, body, &mut params).await;
+                (body, reply_format(&params, &parts.headers))
+            }
+            // Not an RPC call, so not the RPC default: JSON unless asked otherwise.
+            Err(e) => (Err(e), other_path_format(&params, &parts.headers)),
+        };
         let call = Call {
             format,
             request_id,
             origin,
         };
-        match self.api_call(&parts, params, body, call, facts).await {
+        let result = match body {
+            Ok(body) => self.api_call(&parts, params, body, call, facts).await,
+            Err(e) => Err(e),
+        };
+        let rendered = match result {
             Ok(rendered) => {
                 facts.outcome = Some("OK");
                 rendered
@@ -166,7 +180,22 @@ impl App {
                 facts.outcome = Some(e.wire().code);
                 self.render_error(format, &e, request_id)
             }
+        };
+        (rendered, format)
+    }
+
+    /// The body, whose pairs join `params` when it is a form.
+    async fn read_form(
+        &self,
+        headers: &HeaderMap,
+        body: Incoming,
+        params: &mut Params,
+    ) -> Result<Bytes, RpcError> {
+        let body = self.read_body(body).await?;
+        if is_form(headers) {
+            params.add_form(&body);
         }
+        Ok(body)
     }
 
     /// Writes the request's audit line and waits for it. When it cannot be written the reply
@@ -185,19 +214,12 @@ impl App {
     async fn api_call(
         &self,
         parts: &http::request::Parts,
-        mut params: Params,
-        body: Incoming,
+        params: Params,
+        body: Bytes,
         call: Call<'_>,
         facts: &mut Facts,
     ) -> Result<Rendered, RpcError> {
         let (method, headers) = (&parts.method, &parts.headers);
-        if parts.uri.path() != "/" || (method != Method::POST && method != Method::GET) {
-            return Err(RpcError::NotFound);
-        }
-        let body = self.read_body(body).await?;
-        if is_form(headers) {
-            params.add_form(&body);
-        }
         facts.saw_claims(&params, headers);
         let pending = find_endpoint(&params, headers).map(|endpoint| {
             facts.action = Some(endpoint.name.action);
@@ -271,11 +293,45 @@ fn find_endpoint(params: &Params, headers: &HeaderMap) -> Result<&'static Endpoi
     codec::endpoint(version, name).ok_or(RpcError::UnknownAction)
 }
 
+/// `POST /` or `GET /`; anything else is not an API call.
+fn routed(parts: &http::request::Parts) -> Result<(), RpcError> {
+    let method = &parts.method;
+    if parts.uri.path() != "/" || (method != Method::POST && method != Method::GET) {
+        return Err(RpcError::NotFound);
+    }
+    Ok(())
+}
+
+/// Whether the body is a form: its media type, compared case-insensitively and without its
+/// parameters (`Application/X-WWW-Form-Urlencoded; charset=UTF-8` is one).
 fn is_form(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+        .is_some_and(|v| media_type(v).eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+}
+
+/// The media type of a `Content-Type` value: before any `;`, without surrounding spaces.
+fn media_type(value: &str) -> &str {
+    value.split(';').next().unwrap_or_default().trim()
+}
+
+/// The reply format of a request: its `Format` parameter (query or form body), else what its
+/// `Accept` header names, else XML, Alibaba's RPC default (see [`Format::negotiate`]).
+fn reply_format(params: &Params, headers: &HeaderMap) -> Format {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    Format::negotiate(params.get("Format"), accept)
+}
+
+/// The format of the `InvalidAction.NotFound` answer to a request for another path or
+/// method: what it asks for (`Format` or `Accept` naming XML), else JSON, like `/healthz`.
+fn other_path_format(params: &Params, headers: &HeaderMap) -> Format {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    match (params.get("Format"), accept) {
+        (Some(format), _) => Format::from_param(Some(format)),
+        (None, Some(accept)) if accept.to_ascii_lowercase().contains("xml") => Format::Xml,
+        (None, _) => Format::Json,
+    }
 }
 
 fn health() -> Rendered {

@@ -2,7 +2,8 @@
 //! HTTP/1.1 and TLS, `App::handle`, the signing client and the SQLite store.
 //!
 //! Owns: a signed Encrypt/Decrypt round trip over HTTPS and HTTP, the Alibaba error envelope
-//! (unknown key, bad signature, unsigned request) with its exact values, XML replies, and
+//! (unknown key, bad signature, unsigned request) with its exact values, XML replies (also
+//! the default without `Format`), form media types in any case, and
 //! graceful shutdown (a request whose body is still arriving completes, new connections are
 //! refused, `serve` returns within a bound). Not here: each action's rules (the core's and the
 //! actions' tests, the Python and npm suites) or authorization (`authorization.rs`).
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant};
 use openkms_api::ServerOptions;
 use openkms_client::{ClientError, ParamPlacement, RawRequest, SignatureMode};
 use serde_json::Value;
-use support::{AK_SECRET, BareConnection, TestServer, Transport};
+use support::{AK_SECRET, BareConnection, BareReply, TestServer, Transport};
 
 /// The `HostId` of every error from a server in cn-hangzhou.
 const HOST_ID: &str = "openkms.cn-hangzhou";
@@ -352,4 +353,132 @@ async fn shutdown_gives_up_on_a_stalled_request_after_the_drain_timeout() {
     let started = Instant::now();
     server.shutdown(PROMPTLY).await;
     assert!(started.elapsed() >= Duration::from_millis(400));
+}
+
+// -- what hand-built requests see (issue 12 §3): the reply format without a `Format`
+// parameter (XML, Alibaba's RPC default; JSON when `Accept` asks for it or `Format` says so,
+// in the query or the form body), and form bodies whose media type is spelled in another
+// case or carries parameters.
+
+/// A signed Encrypt of `key` with its parameters placed as `placement`; `format` comes before
+/// the client's own `Format=JSON` (the first occurrence is the one read); `None` sends none.
+fn encrypt(key: &str, placement: ParamPlacement, format: Option<&str>) -> RawRequest {
+    let mut req = RawRequest::new("Encrypt")
+        .param("KeyId", key)
+        .param("Plaintext", "aGk=");
+    req.placement = placement;
+    match format {
+        Some(format) => req.params.insert(0, ("Format".into(), format.into())),
+        None => req.omit_params.push("Format".into()),
+    }
+    req
+}
+
+/// Sends `req` prepared by the server's client, with only `headers` besides the framing.
+async fn send(server: &TestServer, req: RawRequest, headers: &str) -> BareReply {
+    let prepared = server.client.prepare(req).unwrap();
+    let body = prepared.form_body.unwrap_or_default();
+    let head = format!(
+        "POST {} HTTP/1.1\r\nhost: {}\r\n{headers}content-length: {}\r\n\r\n",
+        prepared.path_and_query,
+        server.addr,
+        body.len()
+    );
+    let mut conn = BareConnection::connect(server.addr).await;
+    conn.send(head.as_bytes()).await;
+    conn.send(body.as_bytes()).await;
+    conn.read_reply(PROMPTLY).await
+}
+
+fn text(reply: &BareReply) -> &str {
+    std::str::from_utf8(&reply.body).unwrap()
+}
+
+const FORM: &str = "content-type: application/x-www-form-urlencoded\r\n";
+
+#[tokio::test]
+async fn without_format_the_reply_is_xml() {
+    let server = TestServer::start(Transport::Http).await;
+    let key = server.key().await;
+    let reply = send(&server, encrypt(&key, ParamPlacement::Query, None), "").await;
+    assert_eq!(
+        (reply.status, reply.header("content-type")),
+        (200, Some(XML))
+    );
+    assert!(
+        text(&reply).contains("<EncryptResponse><KeyId>"),
+        "{}",
+        text(&reply)
+    );
+    let error = send(
+        &server,
+        encrypt("no-such-key", ParamPlacement::Query, None),
+        "",
+    )
+    .await;
+    assert_eq!(error.header("content-type"), Some(XML));
+    assert!(text(&error).contains("<Error>"), "{}", text(&error));
+    // a request for another path is no RPC call: JSON, like /healthz, unless it asks for XML
+    for (accept, expected) in [("", JSON), ("accept: text/xml\r\n", XML)] {
+        let mut conn = BareConnection::connect(server.addr).await;
+        let head = format!(
+            "GET /nowhere HTTP/1.1\r\nhost: {}\r\n{accept}\r\n",
+            server.addr
+        );
+        conn.send(head.as_bytes()).await;
+        let reply = conn.read_reply(PROMPTLY).await;
+        assert_eq!(reply.status, 404);
+        assert_eq!(reply.header("content-type"), Some(expected));
+    }
+}
+
+#[tokio::test]
+async fn format_or_accept_asks_for_json() {
+    let server = TestServer::start(Transport::Http).await;
+    let key = server.key().await;
+    let accept = "Accept: Application/JSON; q=0.9, text/plain\r\n";
+    let cases = [
+        (ParamPlacement::Query, None, accept),
+        (ParamPlacement::Query, Some("json"), ""),
+        (ParamPlacement::AllInBody, Some("JSON"), FORM),
+    ];
+    for (placement, format, headers) in cases {
+        let reply = send(&server, encrypt(&key, placement, format), headers).await;
+        assert_eq!(reply.status, 200, "{}", text(&reply));
+        assert_eq!(
+            reply.header("content-type"),
+            Some(JSON),
+            "{format:?} {headers}"
+        );
+        let _: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+    }
+    // `Format` decides over `Accept`
+    let reply = send(
+        &server,
+        encrypt(&key, ParamPlacement::Query, Some("XML")),
+        accept,
+    )
+    .await;
+    assert_eq!(reply.header("content-type"), Some(XML));
+}
+
+#[tokio::test]
+async fn form_media_types_are_case_insensitive_and_may_carry_parameters() {
+    let server = TestServer::start(Transport::Http).await;
+    let key = server.key().await;
+    for content_type in [
+        "Application/X-WWW-Form-Urlencoded",
+        "application/x-www-form-urlencoded; charset=UTF-8",
+        "APPLICATION/X-WWW-FORM-URLENCODED ;charset=utf-8",
+    ] {
+        let headers = format!("content-type: {content_type}\r\n");
+        let req = encrypt(&key, ParamPlacement::AllInBody, Some("JSON"));
+        let reply = send(&server, req, &headers).await;
+        assert_eq!(reply.status, 200, "{content_type}: {}", text(&reply));
+        assert_eq!(reply.header("content-type"), Some(JSON));
+    }
+    // another media type is not read as a form
+    let req = encrypt(&key, ParamPlacement::AllInBody, Some("JSON"));
+    let reply = send(&server, req, "content-type: text/plain\r\n").await;
+    assert_eq!(reply.status, 400, "{}", text(&reply));
 }

@@ -313,6 +313,33 @@ fn untrusted_server_certificate_is_one_line_and_exit_2() {
 }
 
 #[test]
+fn empty_environment_variables_count_as_unset() {
+    let server = Server::start();
+    let other = tempfile::tempdir().unwrap();
+    // An empty CA bundle and profile are not values: the CLI goes on without them (and so
+    // meets the server's private CA untrusted), and a given CA bundle is used as before.
+    let out = run(bare_cli(other.path())
+        .env("OPENKMS_ENDPOINT", &server.url)
+        .env("ALIBABA_CLOUD_CA_BUNDLE", "")
+        .env("OPENKMS_PROFILE", "")
+        .env("ALIBABA_CLOUD_REGION_ID", "")
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", common::ACCESS_KEY_ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", common::ACCESS_KEY_SECRET)
+        .arg("CreateKey"));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(!out.stderr.contains("value is required"), "{}", out.stderr);
+    assert!(out.stderr.contains("certificate"), "{}", out.stderr);
+    let out = run_ok(
+        server
+            .cli()
+            .env("OPENKMS_PROFILE", "")
+            .env("ALIBABA_CLOUD_REGION_ID", "")
+            .arg("CreateKey"),
+    );
+    assert_eq!(out.json()["KeyMetadata"]["KeyState"], "Enabled");
+}
+
+#[test]
 fn missing_credentials_say_where_they_are_looked_for() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(bare_cli(dir.path())

@@ -24,7 +24,10 @@ pub use authorization::{
 };
 pub use encode::{percent_encode, percent_encode_into};
 pub use param::ParamPair;
-pub use v1::{V1SigningKey, v1_signature, v1_string_to_sign, v1_verify};
+pub use v1::{
+    V1Order, V1SigningKey, v1_orders_may_differ, v1_signature, v1_string_to_sign,
+    v1_string_to_sign_in, v1_verify,
+};
 pub use v3::{
     EMPTY_PAYLOAD_SHA256, HeaderLookup, V3_ALGORITHM, V3SigningKey, sha256_hex, v3_authorization,
     v3_canonical_query, v3_canonical_request, v3_signature, v3_string_to_sign, v3_verify,

@@ -12,12 +12,14 @@
 //   {"id": 1, "ok": true, "body": <the SDK's response, lowerCamel keys>}
 //   {"id": 1, "ok": false, "error": {"name", "code", "message", "data"}}
 // The request object is built as user code builds it: new Kms.<Method>Request(params).
+// Method "doRequest" with params {action, query} sends an action the SDK has no method for.
 //
 // Environment: OPENKMS_E2E_ENDPOINT (host:port), OPENKMS_E2E_ACCESS_KEY_ID,
 // OPENKMS_E2E_ACCESS_KEY_SECRET, OPENKMS_E2E_REGION_ID.
 
 const readline = require('node:readline');
 const Kms = require('@alicloud/kms20160120');
+const TeaUtil = require('@alicloud/tea-util');
 
 const Client = Kms.default;
 const clients = new Map();
@@ -37,6 +39,13 @@ function client(secret) {
 }
 
 async function handle({ method, params, secret }) {
+  if (method === 'doRequest') {
+    // an action this SDK version has no method for (ReEncrypt), sent the way its methods send
+    // theirs: the SDK's own doRequest, which flattens nested objects into Name.key=value
+    const { action, query } = params;
+    return client(secret).doRequest(action, 'HTTPS', 'POST', '2016-01-20', 'AK', query, null,
+      new TeaUtil.RuntimeOptions({}));
+  }
   const className = method[0].toUpperCase() + method.slice(1) + 'Request';
   const RequestClass = Kms[className];
   if (typeof RequestClass !== 'function' || typeof Client.prototype[method] !== 'function') {

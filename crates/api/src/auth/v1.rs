@@ -1,12 +1,13 @@
 //! Signature V1 (RPC, HMAC-SHA1) verification (§2).
 //!
 //! Recomputes the StringToSign from every parameter except `Signature`, with the real HTTP
-//! method, and compares signatures in constant time. A mismatch reports the server's
+//! method, sorted by raw name in code-point order or, where the SDKs disagree, UTF-16 order
+//! (`V1SigningKey::verify_params` says why both), and compares signatures in constant time. A mismatch reports the server's
 //! StringToSign, as the SDKs expect (§2.4). The algorithm itself lives in `openkms-sign`,
 //! shared with the client.
 
 use openkms_core::KeyService;
-use openkms_sign::{V1SigningKey, v1_string_to_sign};
+use openkms_sign::V1SigningKey;
 
 use super::{RequestView, Signed, window};
 use crate::rpc::RpcError;
@@ -28,13 +29,10 @@ pub async fn verify<'a>(
     )?;
     let timestamp = window::check(p.required("Timestamp")?, now, window_secs)?;
     let credential = super::active_credential(service, access_key_id).await?;
-    let string_to_sign = v1_string_to_sign(request.method, p.pairs());
-    if !credential
+    credential
         .derived(V1SigningKey::new)
-        .verify(&string_to_sign, signature)
-    {
-        return Err(RpcError::SignatureMismatch(string_to_sign));
-    }
+        .verify_params(request.method, p.pairs(), signature)
+        .map_err(RpcError::SignatureMismatch)?;
     Ok(Signed {
         caller: super::caller_of(&credential),
         timestamp,

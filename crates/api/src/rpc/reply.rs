@@ -1,4 +1,5 @@
-//! Rendering replies: JSON by default, XML when `Format=XML` (§4.1, §4.2).
+//! Rendering replies: JSON when `Format=JSON`, XML when `Format=XML` or no format is asked
+//! for (§4.1, §4.2).
 //!
 //! A success is HTTP 200 with the action's typed reply plus `RequestId`. An error is the status
 //! from [`super::error`] with `RequestId`, `HostId`, `Code`, `Message` and `Recommend`. XML
@@ -14,9 +15,9 @@ use super::error::WireError;
 /// The reply format a request asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// `application/json;charset=utf-8` (the default).
+    /// `application/json;charset=utf-8`.
     Json,
-    /// `text/xml;charset=utf-8`.
+    /// `text/xml;charset=utf-8` (Alibaba's RPC default).
     Xml,
 }
 
@@ -29,6 +30,20 @@ impl Format {
         }
     }
 
+    /// The format of a request with `Format` parameter `format` and `Accept` header `accept`.
+    ///
+    /// `Format` decides when present, as [`Format::from_param`] reads it. Without it the
+    /// reply is XML, Alibaba's RPC default (hand-built requests: curl, shell scripts), unless
+    /// `Accept` names a JSON media type: the Tea SDK's V3 path sends no `Format` but
+    /// `accept: application/json`, and the aliyun CLI switches formats through `Accept`.
+    pub fn negotiate(format: Option<&str>, accept: Option<&str>) -> Self {
+        match (format, accept) {
+            (Some(_), _) => Self::from_param(format),
+            (None, Some(accept)) if names_json(accept) => Self::Json,
+            (None, _) => Self::Xml,
+        }
+    }
+
     /// The Content-Type header value.
     pub fn content_type(self) -> &'static str {
         match self {
@@ -36,6 +51,16 @@ impl Format {
             Self::Xml => "text/xml;charset=utf-8",
         }
     }
+}
+
+/// Whether an `Accept` value lists a JSON media type (`application/json`, `text/json`,
+/// `application/problem+json`, any case, with parameters).
+fn names_json(accept: &str) -> bool {
+    accept.split(',').any(|item| {
+        let media = item.split(';').next().unwrap_or_default().trim();
+        let subtype = media.rsplit(['/', '+']).next().unwrap_or_default();
+        media.contains('/') && subtype.eq_ignore_ascii_case("json")
+    })
 }
 
 /// A rendered reply: status, content type and body. Its `Debug` form shows the body's
@@ -252,6 +277,27 @@ mod tests {
         let text = String::from_utf8(r.body.to_vec()).unwrap();
         assert!(text.contains("<ListKeysResponse><Keys><Key><KeyId>a</KeyId></Key><Key><KeyId>b&lt;</KeyId></Key></Keys><TotalCount>2</TotalCount><RequestId>rid</RequestId></ListKeysResponse>"));
         assert_eq!(r.content_type, "text/xml;charset=utf-8");
+    }
+
+    #[test]
+    fn format_then_accept_then_xml() {
+        assert_eq!(Format::negotiate(None, None), Format::Xml);
+        assert_eq!(Format::negotiate(None, Some("*/*")), Format::Xml);
+        assert_eq!(Format::negotiate(None, Some("text/xml")), Format::Xml);
+        assert_eq!(Format::negotiate(Some("xml"), None), Format::Xml);
+        assert_eq!(Format::negotiate(Some("JSON"), None), Format::Json);
+        assert_eq!(
+            Format::negotiate(Some("xml"), Some("application/json")),
+            Format::Xml
+        );
+        for json in [
+            "application/json",
+            "Text/JSON; q=1",
+            "text/html, application/x+json",
+        ] {
+            assert_eq!(Format::negotiate(None, Some(json)), Format::Json, "{json}");
+        }
+        assert_eq!(Format::negotiate(None, Some("json")), Format::Xml);
     }
 
     #[test]

@@ -31,11 +31,30 @@ pub struct ConnectionArgs {
     #[arg(long, global = true, env = "OPENKMS_ENDPOINT")]
     pub endpoint: Option<String>,
     /// CA certificate (PEM) to trust for the server.
-    #[arg(long, global = true, env = "ALIBABA_CLOUD_CA_BUNDLE")]
+    #[arg(long, global = true, env = "ALIBABA_CLOUD_CA_BUNDLE", value_parser = path_or_empty)]
     pub ca_file: Option<PathBuf>,
     /// Profile in ~/.config/openkms/config.toml [default: default].
     #[arg(long, global = true, env = "OPENKMS_PROFILE")]
     pub profile: Option<String>,
+}
+
+impl ConnectionArgs {
+    /// These flags with every empty value as unset: an empty environment variable
+    /// (`ALIBABA_CLOUD_CA_BUNDLE=`) counts as unset, as it does for the SDKs.
+    pub fn given(&self) -> Self {
+        let text = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+        Self {
+            endpoint: text(&self.endpoint),
+            ca_file: self.ca_file.clone().filter(|p| !p.as_os_str().is_empty()),
+            profile: text(&self.profile),
+        }
+    }
+}
+
+/// Reads a path, accepting an empty one (which [`ConnectionArgs::given`] then drops), so an
+/// empty environment variable is not refused as "a value is required".
+fn path_or_empty(value: &str) -> Result<PathBuf, std::convert::Infallible> {
+    Ok(PathBuf::from(value))
 }
 
 /// One named profile.
@@ -101,6 +120,7 @@ pub fn config_path() -> PathBuf {
 
 /// Resolves flags, environment and profile into a connection.
 pub fn resolve(args: &ConnectionArgs) -> anyhow::Result<Connection> {
+    let args = &args.given();
     let name = args
         .profile
         .clone()
@@ -195,6 +215,7 @@ pub struct ConfigureArgs {
 /// Writes a profile; the secret is read from standard input (one line; at a terminal without
 /// echoing it), never from a flag, so it lands neither in shell history nor on the screen.
 pub fn configure(args: ConfigureArgs, conn: &ConnectionArgs) -> anyhow::Result<()> {
+    let conn = &conn.given();
     let name = conn
         .profile
         .clone()
