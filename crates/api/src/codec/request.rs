@@ -94,7 +94,7 @@ fn pairs(mut numbered: Vec<(u32, Half, &str)>) -> Result<Vec<(&str, &str)>, RpcE
 
 /// `text` as an index if it is canonical decimal that fits a `u32`: `0`, or a digit 1-9
 /// followed by digits (the rule of the repeat lists, so one index names one pair).
-fn canonical_index(text: &str) -> Option<u32> {
+pub fn canonical_index(text: &str) -> Option<u32> {
     let canonical = match text.as_bytes() {
         [b'0'] => true,
         [b'1'..=b'9', rest @ ..] => rest.iter().all(u8::is_ascii_digit),

@@ -9,6 +9,7 @@
 
 use openkms_core::{Field, KeyRef, KeyService, KmsError, Tag};
 
+use crate::codec::request::canonical_index;
 use crate::rpc::{Params, RpcError};
 
 /// One item of a repeat list: its index, the field after the index (`Key` of `Tag.1.Key`,
@@ -29,17 +30,6 @@ pub fn repeat_list<'a>(params: &'a Params, name: &'static str) -> Result<Vec<Ite
         .collect::<Result<Vec<Item<'a>>, RpcError>>()?;
     items.sort_by_key(|(index, _, _)| *index);
     Ok(items)
-}
-
-/// `text` as an index if it is canonical decimal that fits a `u32`: `0`, or a digit 1-9
-/// followed by digits.
-fn canonical_index(text: &str) -> Option<u32> {
-    let canonical = match text.as_bytes() {
-        [b'0'] => true,
-        [b'1'..=b'9', rest @ ..] => rest.iter().all(u8::is_ascii_digit),
-        _ => false,
-    };
-    canonical.then(|| text.parse().ok()).flatten()
 }
 
 /// The keys named by `ResourceId.N` of `ResourceType` `key`, read as key references (an
