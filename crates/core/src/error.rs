@@ -40,6 +40,8 @@ pub enum Field {
     AliasName,
     /// A key's or policy's description.
     Description,
+    /// Why a key is protected against deletion.
+    DeletionProtectionDescription,
     /// An encryption context.
     EncryptionContext,
     /// The data to encrypt.

@@ -608,3 +608,45 @@ async fn user_and_policy_names_and_texts_are_validated() {
         })
     ));
 }
+
+#[tokio::test]
+async fn stored_texts_hold_only_characters_every_reply_format_carries() {
+    let svc = open(Arc::default(), root_from(ROOT)).await.unwrap();
+    let with = |description: &str| CreateKeyInput {
+        description: description.into(),
+        ..input(KeySpec::AliyunAes256)
+    };
+    let plain = svc
+        .create_key(with("line one\n\tline two\r\n"))
+        .await
+        .unwrap();
+    for bad in [
+        "bell\u{7}",
+        "nul\u{0}",
+        "escape\u{1b}[0m",
+        "not a char\u{ffff}",
+    ] {
+        assert!(matches!(
+            svc.create_key(with(bad)).await,
+            Err(KmsError::InvalidParameter {
+                field: Field::Description,
+                ..
+            })
+        ));
+        assert!(matches!(
+            svc.update_key_description(&plain.key_id, bad).await,
+            Err(KmsError::InvalidParameter {
+                field: Field::Description,
+                ..
+            })
+        ));
+        assert!(matches!(
+            svc.set_deletion_protection(&plain.key_id, Some(bad.into()))
+                .await,
+            Err(KmsError::InvalidParameter {
+                field: Field::DeletionProtectionDescription,
+                ..
+            })
+        ));
+    }
+}

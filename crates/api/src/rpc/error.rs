@@ -201,6 +201,7 @@ fn field_name(field: Field) -> &'static str {
         Field::KeyId => "KeyId",
         Field::AliasName => "AliasName",
         Field::Description => "Description",
+        Field::DeletionProtectionDescription => "DeletionProtectionDescription",
         Field::EncryptionContext => "EncryptionContext",
         Field::Plaintext => "Plaintext",
         Field::NumberOfBytes => "NumberOfBytes",

@@ -227,6 +227,13 @@ fn xml_escape(out: &mut String, text: &str) {
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            // Kept through a parser's line-end normalisation.
+            '\r' => out.push_str("&#13;"),
+            // Not an XML 1.0 character even escaped: stored before input refused it, it is
+            // shown as the replacement character so that the reply still parses.
+            c if (c < ' ' && !matches!(c, '\t' | '\n')) || matches!(c, '\u{fffe}' | '\u{ffff}') => {
+                out.push('\u{fffd}');
+            }
             c => out.push(c),
         }
     }
@@ -298,6 +305,23 @@ mod tests {
             assert_eq!(Format::negotiate(None, Some(json)), Format::Json, "{json}");
         }
         assert_eq!(Format::negotiate(None, Some("json")), Format::Xml);
+    }
+
+    #[test]
+    fn xml_carries_only_xml_characters() {
+        let Value::Object(fields) = json!({"Description": "a\u{1}b\u{0}c\td\re\nf\u{ffff}"}) else {
+            unreachable!()
+        };
+        let r = typed(Format::Xml, "DescribeKey", &fields, "rid");
+        let text = String::from_utf8(r.body.to_vec()).unwrap();
+        let legal = |c: char| {
+            matches!(c, '\t' | '\n') || (c >= ' ' && !matches!(c, '\u{fffe}' | '\u{ffff}'))
+        };
+        assert!(text.chars().all(legal), "{text:?}");
+        assert!(
+            text.contains("a\u{fffd}b\u{fffd}c\td&#13;e\nf\u{fffd}"),
+            "{text:?}"
+        );
     }
 
     #[test]

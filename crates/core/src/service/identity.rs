@@ -489,11 +489,10 @@ fn name_rule(
     }
 }
 
-/// At most `max` characters, and no NUL (which not every store can keep).
+/// At most `max` characters of plain text (see [`super::keys::plain_text`]: no NUL, no
+/// control character XML cannot carry).
 fn limit(param: Field, value: &str, max: usize) -> Result<(), KmsError> {
-    if value.contains('\0') {
-        return Err(KmsError::invalid(param, InvalidReason::BadFormat));
-    }
+    super::keys::plain_text(param, value)?;
     match value.chars().count() <= max {
         true => Ok(()),
         false => Err(KmsError::invalid(param, InvalidReason::TooLong { max })),

@@ -201,7 +201,7 @@ pub(crate) fn validate_policy(policy: &str) -> Result<(), KmsError> {
     }
 }
 
-/// At most 8192 characters, and no NUL (which not every store can keep).
+/// At most 8192 characters of [`plain_text`].
 pub(crate) fn validate_description(description: &str) -> Result<(), KmsError> {
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
         let reason = InvalidReason::TooLong {
@@ -209,13 +209,21 @@ pub(crate) fn validate_description(description: &str) -> Result<(), KmsError> {
         };
         return Err(KmsError::invalid(Field::Description, reason));
     }
-    if description.contains('\0') {
-        return Err(KmsError::invalid(
-            Field::Description,
-            InvalidReason::BadFormat,
-        ));
+    plain_text(Field::Description, description)
+}
+
+/// A text that is stored and shown back (descriptions, RAM names and comments) holds only
+/// characters every reply format can carry: no control character but tab, line feed and
+/// carriage return (XML 1.0 has no way to write the others, even escaped; and NUL is a
+/// character not every store can keep), and not U+FFFE or U+FFFF (not XML characters either).
+pub(crate) fn plain_text(field: Field, text: &str) -> Result<(), KmsError> {
+    let bad = |c: char| {
+        (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}')
+    };
+    match text.chars().any(bad) {
+        true => Err(KmsError::invalid(field, InvalidReason::BadFormat)),
+        false => Ok(()),
     }
-    Ok(())
 }
 
 /// Tag rules of §5: at most 20; key and value 1-128 characters of `[A-Za-z0-9/\_-.+=:@]`

@@ -7,12 +7,11 @@
 //! before the cache sees it, and the cache sees it before the caller is answered, so the very
 //! next request observes it. The state rules are §4.4 of the wire contract.
 
-use crate::error::Field;
 use std::sync::Arc;
 
 use super::KeyService;
 use super::cache::CachedKey;
-use crate::error::{InvalidReason, KmsError};
+use crate::error::{Field, InvalidReason, KmsError};
 use crate::model::{KeyRecord, KeyState};
 use crate::store::StoreError;
 
@@ -94,6 +93,9 @@ impl KeyService {
         key_id: &str,
         protection: Option<String>,
     ) -> Result<KeyRecord, KmsError> {
+        if let Some(description) = &protection {
+            super::keys::plain_text(Field::DeletionProtectionDescription, description)?;
+        }
         self.modify_key(key_id, |k| {
             Ok(KeyRecord {
                 deletion_protection: protection.clone(),
