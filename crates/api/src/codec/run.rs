@@ -183,3 +183,26 @@ async fn run<O: Wire>(
         ex.request_id,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The registry names every served action once, each is found by its name and version,
+    /// and every parameter the CLI shows has help.
+    #[test]
+    fn every_action_is_served_once_and_found_by_name() {
+        assert_eq!(endpoints().len(), 49);
+        for (i, e) in endpoints().iter().enumerate() {
+            let found = endpoint(e.version(), e.name.action).map(|f| f.name);
+            assert_eq!(found, Some(e.name), "{}", e.name.action);
+            let twice = endpoints()[..i]
+                .iter()
+                .any(|o| o.name.action == e.name.action);
+            assert!(!twice, "{} is registered twice", e.name.action);
+            assert!(e.spec.params.iter().all(|p| !p.help.is_empty()));
+        }
+        assert!(endpoint(super::super::KMS_VERSION, "CreateUser").is_none());
+        assert!(endpoint(super::super::RAM_VERSION, "Encrypt").is_none());
+    }
+}
