@@ -14,6 +14,8 @@ use anyhow::{Context, bail};
 use openkms_api::audit::{self, AuditConfig};
 use serde::Deserialize;
 
+use crate::cli::profile::path_or_empty;
+
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8443";
 /// Default data directory.
@@ -25,22 +27,22 @@ pub const DEFAULT_REGION: &str = "cn-hangzhou";
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ServerArgs {
     /// A TOML configuration file.
-    #[arg(long, env = "OPENKMS_CONFIG")]
+    #[arg(long, env = "OPENKMS_CONFIG", value_parser = path_or_empty)]
     pub config: Option<PathBuf>,
     /// Where keys, the root key and TLS files live [default: ./openkms-data].
-    #[arg(long, env = "OPENKMS_DATA_DIR")]
+    #[arg(long, env = "OPENKMS_DATA_DIR", value_parser = path_or_empty)]
     pub data_dir: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8443]; port 0 picks a free port.
     #[arg(long, env = "OPENKMS_LISTEN")]
     pub listen: Option<String>,
     /// PEM certificate chain to serve (with --tls-key); otherwise one is generated.
-    #[arg(long, env = "OPENKMS_TLS_CERT")]
+    #[arg(long, env = "OPENKMS_TLS_CERT", value_parser = path_or_empty)]
     pub tls_cert: Option<PathBuf>,
     /// PEM private key of --tls-cert.
-    #[arg(long, env = "OPENKMS_TLS_KEY")]
+    #[arg(long, env = "OPENKMS_TLS_KEY", value_parser = path_or_empty)]
     pub tls_key: Option<PathBuf>,
     /// Serve plain HTTP instead of TLS (for tests behind a TLS-terminating proxy only).
-    #[arg(long, env = "OPENKMS_INSECURE_HTTP")]
+    #[arg(long, env = "OPENKMS_INSECURE_HTTP", value_parser = bool_or_empty)]
     pub insecure_http: bool,
     /// Region id shown in ARNs [default: cn-hangzhou].
     #[arg(long, env = "OPENKMS_REGION_ID")]
@@ -54,24 +56,83 @@ pub struct ServerArgs {
     pub database_url: Option<DatabaseUrl>,
     /// Connections in the PostgreSQL pool [default: 16].
     #[arg(long, env = "OPENKMS_DATABASE_POOL_SIZE")]
-    pub database_pool_size: Option<usize>,
+    pub database_pool_size: Option<OrEmpty<usize>>,
     /// Serve Prometheus metrics on this address (plain HTTP, path /metrics) [default: off].
     #[arg(long, env = "OPENKMS_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
     /// How long a node trusts its cached keys before re-reading them, in milliseconds, when
     /// nodes share a database [default: 500 with --database-url].
     #[arg(long, env = "OPENKMS_CACHE_TTL_MS")]
-    pub cache_ttl_ms: Option<i64>,
+    pub cache_ttl_ms: Option<OrEmpty<i64>>,
     /// The audit log's active file, or `off` [default: <data-dir>/audit/audit.log].
-    #[arg(long, env = "OPENKMS_AUDIT_LOG")]
+    #[arg(long, env = "OPENKMS_AUDIT_LOG", value_parser = path_or_empty)]
     pub audit_log: Option<PathBuf>,
     /// Rotate the audit log before it would exceed this many bytes; 0 never rotates
     /// [default: 104857600].
     #[arg(long, env = "OPENKMS_AUDIT_MAX_BYTES")]
-    pub audit_max_bytes: Option<u64>,
+    pub audit_max_bytes: Option<OrEmpty<u64>>,
     /// Serve requests even when their audit line cannot be written (test setups only).
-    #[arg(long, env = "OPENKMS_AUDIT_FAIL_OPEN")]
+    #[arg(long, env = "OPENKMS_AUDIT_FAIL_OPEN", value_parser = bool_or_empty)]
     pub audit_fail_open: bool,
+}
+
+impl ServerArgs {
+    /// These flags with every empty value as unset: an empty environment variable
+    /// (`OPENKMS_DATA_DIR=`, `OPENKMS_LISTEN=`) counts as unset, as it does for the CLI's
+    /// connection settings ([`ConnectionArgs::given`](crate::cli::profile::ConnectionArgs::given)).
+    pub fn given(self) -> Self {
+        let path = |v: Option<PathBuf>| v.filter(|p| !p.as_os_str().is_empty());
+        let text = |v: Option<String>| v.filter(|v| !v.is_empty());
+        Self {
+            config: path(self.config),
+            data_dir: path(self.data_dir),
+            listen: text(self.listen),
+            tls_cert: path(self.tls_cert),
+            tls_key: path(self.tls_key),
+            insecure_http: self.insecure_http,
+            region_id: text(self.region_id),
+            account_id: text(self.account_id),
+            database_url: self.database_url.filter(|u| !u.0.is_empty()),
+            database_pool_size: OrEmpty::given(self.database_pool_size),
+            metrics_listen: text(self.metrics_listen),
+            cache_ttl_ms: OrEmpty::given(self.cache_ttl_ms),
+            audit_log: path(self.audit_log),
+            audit_max_bytes: OrEmpty::given(self.audit_max_bytes),
+            audit_fail_open: self.audit_fail_open,
+        }
+    }
+}
+
+/// A number read from a flag or its environment variable, `None` when the value is empty
+/// (which [`ServerArgs::given`] then drops), so `OPENKMS_CACHE_TTL_MS=` is not refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrEmpty<T>(pub Option<T>);
+
+impl<T> OrEmpty<T> {
+    /// The setting with an empty value as unset.
+    fn given(value: Option<Self>) -> Option<Self> {
+        value.filter(|n| n.0.is_some())
+    }
+}
+
+impl<T: std::str::FromStr<Err: std::fmt::Display>> std::str::FromStr for OrEmpty<T> {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.is_empty() {
+            return Ok(Self(None));
+        }
+        s.parse().map(|n| Self(Some(n))).map_err(|e| e.to_string())
+    }
+}
+
+/// Reads a boolean flag's environment variable, an empty value as false (unset).
+fn bool_or_empty(value: &str) -> Result<bool, String> {
+    match value {
+        "" | "false" => Ok(false),
+        "true" => Ok(true),
+        _ => Err(format!("{value:?} is not true or false")),
+    }
 }
 
 /// A database URL; its `Debug` hides the whole value, since it may hold a password. Flags,
@@ -170,6 +231,7 @@ pub struct ServerConfig {
 impl ServerConfig {
     /// Merges flags, environment and file, and validates the result.
     pub fn load(args: ServerArgs) -> anyhow::Result<Self> {
+        let args = args.given();
         let file = match &args.config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
@@ -185,11 +247,15 @@ impl ServerConfig {
         );
         let storage = storage(
             args.database_url.or(file.database_url),
-            args.database_pool_size.or(file.database_pool_size),
+            args.database_pool_size
+                .and_then(|n| n.0)
+                .or(file.database_pool_size),
         )?;
         let audit = audit(
             args.audit_log.or(file.audit_log),
-            args.audit_max_bytes.or(file.audit_max_bytes),
+            args.audit_max_bytes
+                .and_then(|n| n.0)
+                .or(file.audit_max_bytes),
             args.audit_fail_open || file.audit_fail_open.unwrap_or(false),
             args.data_dir.as_deref().or(file.data_dir.as_deref()),
         )?;
@@ -204,7 +270,10 @@ impl ServerConfig {
             transport: transport(insecure, tls.0, tls.1)?,
             region_id: region(args.region_id.or(file.region_id))?,
             account_id: account(args.account_id.or(file.account_id))?,
-            cache_ttl_ms: cache_ttl(&storage, args.cache_ttl_ms.or(file.cache_ttl_ms))?,
+            cache_ttl_ms: cache_ttl(
+                &storage,
+                args.cache_ttl_ms.and_then(|n| n.0).or(file.cache_ttl_ms),
+            )?,
             metrics_listen: metrics_listen(args.metrics_listen.or(file.metrics_listen))?,
             audit,
             storage,
@@ -344,6 +413,29 @@ mod tests {
         assert_eq!(c.region_id, DEFAULT_REGION);
         assert_eq!(c.storage, Storage::Sqlite);
         assert_eq!(c.cache_ttl_ms, None);
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let args = ServerArgs {
+            data_dir: Some(PathBuf::new()),
+            listen: Some(String::new()),
+            region_id: Some(String::new()),
+            database_url: Some(DatabaseUrl(String::new())),
+            audit_log: Some(PathBuf::new()),
+            audit_max_bytes: Some("".parse().unwrap()),
+            ..Default::default()
+        };
+        let c = ServerConfig::load(args).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from(DEFAULT_DATA_DIR));
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.region_id, DEFAULT_REGION);
+        assert_eq!(c.storage, Storage::Sqlite);
+        let audit = c.audit.unwrap();
+        assert_eq!(audit.max_bytes, Some(audit::DEFAULT_MAX_BYTES));
+        assert!("x".parse::<OrEmpty<u64>>().is_err());
+        assert_eq!(bool_or_empty(""), Ok(false));
+        assert!(bool_or_empty("yes").is_err());
     }
 
     #[test]

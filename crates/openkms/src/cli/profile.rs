@@ -51,9 +51,9 @@ impl ConnectionArgs {
     }
 }
 
-/// Reads a path, accepting an empty one (which [`ConnectionArgs::given`] then drops), so an
-/// empty environment variable is not refused as "a value is required".
-fn path_or_empty(value: &str) -> Result<PathBuf, std::convert::Infallible> {
+/// Reads a path, accepting an empty one (which [`ConnectionArgs::given`] and
+/// `ServerArgs::given` then drop), so an empty environment variable is not refused as "a value is required".
+pub(crate) fn path_or_empty(value: &str) -> Result<PathBuf, std::convert::Infallible> {
     Ok(PathBuf::from(value))
 }
 
