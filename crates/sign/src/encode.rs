@@ -1,12 +1,10 @@
-//! RFC 3986 percent-encoding as both signature schemes use it (spec §2.2), the byte order
-//! of encoded names, and lowercase hex.
+//! RFC 3986 percent-encoding as both signature schemes use it (spec §2.2), and lowercase
+//! hex.
 //!
-//! Owns: which bytes stay as they are (`A-Z a-z 0-9 - _ . ~`), the uppercase `%XX` form,
-//! the "encode twice" shortcut that V1 needs, and comparing names in encoded order without
-//! encoding them. Does not own decoding of wire query strings (`+` as space): that is the
-//! server's parameter parser.
-
-use std::cmp::Ordering;
+//! Owns: which bytes stay as they are (`A-Z a-z 0-9 - _ . ~`), the uppercase `%XX` form and
+//! the "encode twice" shortcut that V1 needs. Both schemes sort parameters by their raw
+//! names, before encoding (`v1.rs`, `v3.rs`). Does not own decoding of wire query strings
+//! (`+` as space): that is the server's parameter parser.
 
 /// `true` for the RFC 3986 unreserved bytes, which are never escaped.
 static UNRESERVED: [bool; 256] = unreserved_table();
@@ -83,26 +81,6 @@ fn encode_with_prefix(out: &mut String, s: &str, prefix: &str) {
     }
 }
 
-/// Compares `percent_encode(a)` with `percent_encode(b)` bytewise, without encoding.
-///
-/// Up to the first differing byte the encodings are equal. There, an unreserved byte
-/// encodes to itself and an escaped one starts with `%`; two escaped bytes compare by
-/// their uppercase hex, which orders like the bytes themselves.
-pub(crate) fn cmp_encoded(a: &str, b: &str) -> Ordering {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    match a.iter().zip(b).position(|(x, y)| x != y) {
-        None => a.len().cmp(&b.len()),
-        Some(i) => {
-            let (x, y) = (a[i], b[i]);
-            match (is_unreserved(x), is_unreserved(y)) {
-                (true, false) => x.cmp(&b'%'),
-                (false, true) => b'%'.cmp(&y),
-                _ => x.cmp(&y),
-            }
-        }
-    }
-}
-
 /// Appends the lowercase hex of `bytes` to `out`.
 pub(crate) fn hex_lower_into(out: &mut String, bytes: &[u8]) {
     for &b in bytes {
@@ -166,11 +144,6 @@ mod tests {
             let mut once = String::new();
             double_encode_into(&mut once, &s);
             prop_assert_eq!(once, percent_encode(&percent_encode(&s)));
-        }
-
-        #[test]
-        fn order_is_encoded_order(a in text(), b in text()) {
-            prop_assert_eq!(cmp_encoded(&a, &b), percent_encode(&a).cmp(&percent_encode(&b)));
         }
     }
 

@@ -9,7 +9,7 @@
 use aws_lc_rs::{constant_time, digest, hmac};
 use zeroize::Zeroizing;
 
-use crate::encode::{cmp_encoded, encoded_len, hex_lower_in, hex_lower_into, percent_encode_into};
+use crate::encode::{encoded_len, hex_lower_in, hex_lower_into, percent_encode_into};
 use crate::param::ParamPair;
 
 /// The only V3 algorithm openkms speaks; it opens the StringToSign and `Authorization`.
@@ -69,8 +69,11 @@ pub fn sha256_hex(data: &[u8]) -> String {
     out
 }
 
-/// The canonical query: decoded query parameters (not the form body), sorted by encoded
-/// name then value, each `enc(name)=enc(value)`, joined by `&`.
+/// The canonical query: decoded query parameters (not the form body), sorted by raw
+/// (decoded) name then raw value in code-point order, as the SDKs sort (Python `sorted`,
+/// Go `sort.Strings`, the V3 documentation's sample), each `enc(name)=enc(value)`, joined by
+/// `&`. Sorting the encoded names instead would put `a%2Fb` before `a.c` and `%E5…` before
+/// `z` (spec §3.3, as §2.2 step 3 for V1).
 pub fn v3_canonical_query<I>(query: I) -> String
 where
     I: IntoIterator,
@@ -78,7 +81,9 @@ where
 {
     let mut pairs: Vec<I::Item> = query.into_iter().collect();
     pairs.sort_unstable_by(|a, b| {
-        cmp_encoded(a.name(), b.name()).then_with(|| cmp_encoded(a.value(), b.value()))
+        a.name()
+            .cmp(b.name())
+            .then_with(|| a.value().cmp(b.value()))
     });
     let len: usize = pairs
         .iter()

@@ -70,6 +70,28 @@ fn known_answer_vectors() {
     vectors.iter().for_each(check_vector);
 }
 
+/// Names whose raw order differs from their encoded order: `/` (0x2F) after `.` (0x2E) but
+/// `%2F` before it; a multi-byte name after `app` but `%E5` before it. Expected value from an
+/// independent implementation of the documented algorithm (Python:
+/// `"&".join(quote(k, safe="~") + "=" + quote(v, safe="~") for k, v in sorted(query))`).
+#[test]
+fn canonical_query_sorts_raw_names_as_the_sdks_do() {
+    let query = [
+        ("EncryptionContext.app/env", "1"),
+        ("EncryptionContext.app.name", "2"),
+        ("EncryptionContext.名前", "3"),
+        ("EncryptionContext.app", "4"),
+        ("KeyId", "alias/k"),
+        ("Tag", "b"),
+        ("Tag", "a"),
+    ];
+    assert_eq!(
+        v3_canonical_query(query),
+        "EncryptionContext.app=4&EncryptionContext.app.name=2&EncryptionContext.app%2Fenv=1&\
+         EncryptionContext.%E5%90%8D%E5%89%8D=3&KeyId=alias%2Fk&Tag=a&Tag=b"
+    );
+}
+
 #[test]
 fn empty_payload_constant() {
     assert_eq!(sha256_hex(b""), EMPTY_PAYLOAD_SHA256);
