@@ -10,7 +10,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::FutureExt as _;
@@ -30,6 +30,10 @@ use crate::rpc::reply::{self, Rendered};
 use crate::rpc::request_id::RequestIds;
 use crate::rpc::{Format, Params, RpcError};
 
+/// How long a request's body may take to arrive unless [`App::with_body_deadline`] says
+/// otherwise: as long as its headers may.
+pub const DEFAULT_BODY_DEADLINE: Duration = Duration::from_secs(30);
+
 /// Shared state of the request handler.
 pub struct App {
     service: Arc<KeyService>,
@@ -37,6 +41,8 @@ pub struct App {
     auth: Authenticator,
     host_id: String,
     max_body: usize,
+    /// How long a request's body may take to arrive once its headers have.
+    body_deadline: Duration,
     /// Where every request is recorded; `None` records nothing.
     audit: Option<AuditLog>,
     /// Whether requests arrive over TLS (the `acs:SecureTransport` condition).
@@ -55,10 +61,20 @@ impl App {
             auth: Authenticator::default(),
             host_id,
             max_body,
+            body_deadline: DEFAULT_BODY_DEADLINE,
             audit: None,
             secure: true,
             request_ids: RequestIds::default(),
         }
+    }
+
+    /// Gives a request's body `deadline` to arrive (30 s unless set): a client that announces a
+    /// body and stalls is answered `RequestTimeout` and its connection closed, instead of
+    /// holding it for as long as it likes.
+    #[must_use]
+    pub fn with_body_deadline(mut self, deadline: Duration) -> Self {
+        self.body_deadline = deadline;
+        self
     }
 
     /// Says whether requests arrive over TLS (they do unless the server runs plain HTTP).
@@ -251,7 +267,11 @@ impl App {
     }
 
     async fn read_body(&self, body: Incoming) -> Result<Bytes, RpcError> {
-        match Limited::new(body, self.max_body).collect().await {
+        let collect = Limited::new(body, self.max_body).collect();
+        let Ok(collected) = tokio::time::timeout(self.body_deadline, collect).await else {
+            return Err(RpcError::BodyTimeout);
+        };
+        match collected {
             Ok(collected) => Ok(collected.to_bytes()),
             Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(RpcError::BodyTooLarge),
             Err(_) => Err(RpcError::BodyUnreadable),

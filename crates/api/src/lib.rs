@@ -18,5 +18,5 @@ mod handler;
 pub mod rpc;
 pub mod server;
 
-pub use handler::App;
+pub use handler::{App, DEFAULT_BODY_DEADLINE};
 pub use server::{ServerOptions, serve};

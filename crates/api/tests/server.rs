@@ -482,3 +482,30 @@ async fn form_media_types_are_case_insensitive_and_may_carry_parameters() {
     let reply = send(&server, req, "content-type: text/plain\r\n").await;
     assert_eq!(reply.status, 400, "{}", text(&reply));
 }
+
+#[tokio::test]
+async fn a_body_that_stalls_is_cut_off_at_its_deadline() {
+    let deadline = Duration::from_millis(300);
+    let server = TestServer::start_custom(Transport::Http, ServerOptions::default(), |app| {
+        app.with_body_deadline(deadline)
+    })
+    .await;
+    let mut conn = BareConnection::connect(server.addr).await;
+    let head = format!(
+        "POST / HTTP/1.1\r\nhost: {}\r\ncontent-type: application/x-www-form-urlencoded\r\n\
+         content-length: 65536\r\n\r\n",
+        server.addr
+    );
+    conn.send(head.as_bytes()).await;
+    conn.send(b"Action=Encrypt&").await;
+    let reply = conn.read_reply(PROMPTLY).await;
+    assert_eq!(reply.status, 408, "{reply:?}");
+    // No `Format` was sent (it would be in the body): Alibaba's default, XML.
+    let body = String::from_utf8(reply.body.clone()).unwrap();
+    assert_eq!(xml_field(&body, "Code"), "RequestTimeout", "{body}");
+    assert_request_id(xml_field(&body, "RequestId"));
+    assert!(
+        conn.closed_by_server(PROMPTLY).await,
+        "the connection of a stalled body stays open"
+    );
+}

@@ -63,6 +63,9 @@ pub enum RpcError {
     /// The request body could not be read (the connection failed mid-body).
     #[error("request body unreadable")]
     BodyUnreadable,
+    /// The request body did not arrive within its deadline.
+    #[error("request body timed out")]
+    BodyTimeout,
     /// A `ResourceId.N` names no key.
     #[error("resource not found")]
     ResourceNotFound,
@@ -134,6 +137,8 @@ impl RpcError {
             Self::BodyTooLarge => (413, "InvalidParameter", s(MSG_BODY_TOO_LARGE)),
             Self::NotFound => (404, "InvalidAction.NotFound", s(MSG_ACTION)),
             Self::BodyUnreadable => (400, "InvalidParameter", s(MSG_BODY_UNREADABLE)),
+            // Not in Alibaba's tables (unverified): the HTTP meaning, so clients may retry.
+            Self::BodyTimeout => (408, "RequestTimeout", s(MSG_BODY_TIMEOUT)),
             Self::ResourceNotFound => (404, "InvalidResourceId.NotFound", s(MSG_RESOURCE)),
             // The code is the documented one (§6.3); the status is unverified (AWS uses 412).
             Self::DryRunOperation => (412, "DryRunOperationError", s(MSG_DRY_RUN)),
@@ -336,6 +341,7 @@ const MSG_AK_NOT_FOUND: &str = "Specified access key is not found.";
 const MSG_AK_DISABLED: &str = "This AccessKey is not enabled.";
 const MSG_BODY_TOO_LARGE: &str = "The request body is larger than this server accepts.";
 const MSG_BODY_UNREADABLE: &str = "The request body could not be read.";
+const MSG_BODY_TIMEOUT: &str = "The request body did not arrive in time.";
 const MSG_KEY_NOT_FOUND: &str = "The specified Key is not found.";
 const MSG_ALIAS_NOT_FOUND: &str = "The specified Alias is not found.";
 const MSG_SECURITY_TOKEN: &str =

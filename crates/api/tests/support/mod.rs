@@ -61,7 +61,16 @@ impl TestServer {
     }
 
     /// A server with `options` (its `tls` is set from `transport`).
-    pub async fn start_with(transport: Transport, mut options: ServerOptions) -> Self {
+    pub async fn start_with(transport: Transport, options: ServerOptions) -> Self {
+        Self::start_custom(transport, options, |app| app).await
+    }
+
+    /// A server with `options`, its handler shaped by `customize`.
+    pub async fn start_custom(
+        transport: Transport,
+        mut options: ServerOptions,
+        customize: impl FnOnce(App) -> App,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let service = Arc::new(service(&dir).await);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -79,6 +88,7 @@ impl TestServer {
             }
         };
         let app = App::new(service.clone(), MAX_BODY).over_tls(transport == Transport::Https);
+        let app = customize(app);
         let (stop, stopped) = oneshot::channel::<()>();
         let shutdown = async move {
             let _ = stopped.await;
