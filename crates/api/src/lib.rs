@@ -19,4 +19,4 @@ pub mod rpc;
 pub mod server;
 
 pub use handler::{App, DEFAULT_BODY_DEADLINE};
-pub use server::{ServerOptions, serve};
+pub use server::{DEFAULT_MAX_CONNECTIONS, ServerOptions, serve};

@@ -19,6 +19,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
 use crate::handler::App;
@@ -36,7 +37,13 @@ pub struct ServerOptions {
     pub max_head_bytes: usize,
     /// How long shutdown waits for in-flight requests.
     pub drain_timeout: Duration,
+    /// Most connections open at once; beyond it new connections wait in the listen backlog
+    /// until one closes, so no client can exhaust the server's file descriptors.
+    pub max_connections: usize,
 }
+
+/// [`ServerOptions::max_connections`] unless set.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
 impl std::fmt::Debug for ServerOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -55,6 +62,7 @@ impl Default for ServerOptions {
             header_timeout: Duration::from_secs(30),
             max_head_bytes: 128 * 1024,
             drain_timeout: Duration::from_secs(10),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -68,12 +76,24 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
     let acceptor = options.tls.clone().map(TlsAcceptor::from);
+    let slots = Arc::new(Semaphore::new(options.max_connections.max(1)));
     tokio::pin!(shutdown);
     loop {
+        // A free slot first: at the cap, new connections wait in the backlog.
+        let slot = tokio::select! {
+            () = &mut shutdown => break,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+        };
         tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => spawn_connection(stream, peer, acceptor.clone(), app.clone(), &options, &graceful),
+                Ok((stream, peer)) => {
+                    let open = OpenConnection::count(slot);
+                    spawn_connection(stream, peer, open, acceptor.clone(), app.clone(), &options, &graceful);
+                }
                 Err(e) => accept_error(e).await,
             },
         }
@@ -88,14 +108,17 @@ pub async fn serve(
     Ok(())
 }
 
-/// Counts an open connection in the `openkms_open_connections` gauge while it lives.
-struct OpenConnection;
+/// An open connection: holds one of the [`ServerOptions::max_connections`] slots and counts
+/// in the `openkms_open_connections` gauge while it lives.
+struct OpenConnection {
+    _slot: OwnedSemaphorePermit,
+}
 
 impl OpenConnection {
-    fn count() -> Self {
+    fn count(slot: OwnedSemaphorePermit) -> Self {
         metrics::gauge!("openkms_open_connections").increment(1.0);
         metrics::counter!("openkms_connections_total").increment(1);
-        Self
+        Self { _slot: slot }
     }
 }
 
@@ -108,6 +131,7 @@ impl Drop for OpenConnection {
 fn spawn_connection(
     stream: TcpStream,
     peer: SocketAddr,
+    open: OpenConnection,
     acceptor: Option<TlsAcceptor>,
     app: Arc<App>,
     options: &ServerOptions,
@@ -117,7 +141,7 @@ fn spawn_connection(
     let watcher = graceful.watcher();
     let options = options.clone();
     tokio::spawn(async move {
-        let _open = OpenConnection::count();
+        let _open = open;
         match acceptor {
             None => serve_connection(stream, peer, app, &options, watcher).await,
             Some(acceptor) => {

@@ -509,3 +509,30 @@ async fn a_body_that_stalls_is_cut_off_at_its_deadline() {
         "the connection of a stalled body stays open"
     );
 }
+
+#[tokio::test]
+async fn connections_beyond_the_cap_wait_until_one_closes() {
+    let options = ServerOptions {
+        max_connections: 2,
+        ..ServerOptions::default()
+    };
+    let server = TestServer::start_with(Transport::Http, options).await;
+    let health = format!("GET /healthz HTTP/1.1\r\nhost: {}\r\n\r\n", server.addr);
+    let mut first = BareConnection::connect(server.addr).await;
+    first.send(health.as_bytes()).await;
+    assert_eq!(first.read_reply(PROMPTLY).await.status, 200);
+    let mut second = BareConnection::connect(server.addr).await;
+    second.send(health.as_bytes()).await;
+    assert_eq!(second.read_reply(PROMPTLY).await.status, 200);
+    // Both stay open (keep-alive): the third waits in the backlog, unserved.
+    let mut third = BareConnection::connect(server.addr).await;
+    third.send(health.as_bytes()).await;
+    let waited = tokio::time::timeout(
+        Duration::from_millis(500),
+        third.read_head(Duration::from_secs(60)),
+    )
+    .await;
+    assert!(waited.is_err(), "a connection beyond the cap was served");
+    drop(first);
+    assert_eq!(third.read_reply(PROMPTLY).await.status, 200);
+}

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use openkms_api::audit::AuditLog;
-use openkms_api::{App, ServerOptions};
+use openkms_api::{App, DEFAULT_MAX_CONNECTIONS, ServerOptions};
 use openkms_core::service::RootAccessKey;
 use openkms_core::{
     KeyService, OsRandom, ReplayStore, RootKey, SecretBytes, ServiceConfig, Store, SystemClock,
@@ -89,6 +89,7 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     });
     let options = ServerOptions {
         tls,
+        max_connections: connection_cap(),
         ..ServerOptions::default()
     };
     let shutdown = async move {
@@ -297,6 +298,31 @@ fn announce(listener: &TcpListener, config: &ServerConfig) -> anyhow::Result<()>
         println!("openkms: ready on {scheme}://{addr}");
     }
     Ok(())
+}
+
+/// Raises the open-file soft limit to the hard limit (as Go-based servers do by themselves)
+/// and caps connections below it, keeping descriptors for the store, the audit log and the
+/// listener: no client can then make the server unable to open a file or accept at all.
+fn connection_cap() -> usize {
+    /// Descriptors kept for everything but client connections.
+    const RESERVED: u64 = 128;
+    let limit = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read or raise the open-file limit");
+            return DEFAULT_MAX_CONNECTIONS;
+        }
+    };
+    let room = usize::try_from(limit.saturating_sub(RESERVED)).unwrap_or(usize::MAX);
+    let cap = DEFAULT_MAX_CONNECTIONS.min(room.max(1));
+    if cap < DEFAULT_MAX_CONNECTIONS {
+        tracing::warn!(
+            limit,
+            cap,
+            "the open-file limit is low: fewer connections at once"
+        );
+    }
+    cap
 }
 
 /// Waits (boundedly) for the background loop, which the shutdown signal (or `serve`
