@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use openkms_api::ServerOptions;
 use openkms_client::{ClientError, ParamPlacement, RawRequest, SignatureMode};
 use serde_json::Value;
-use support::{AK_SECRET, BareConnection, BareReply, TestServer, Transport};
+use support::{AK_ID, AK_SECRET, BareConnection, BareReply, TestServer, Transport};
 
 /// The `HostId` of every error from a server in cn-hangzhou.
 const HOST_ID: &str = "openkms.cn-hangzhou";
@@ -535,4 +535,95 @@ async fn connections_beyond_the_cap_wait_until_one_closes() {
     assert!(waited.is_err(), "a connection beyond the cap was served");
     drop(first);
     assert_eq!(third.read_reply(PROMPTLY).await.status, 200);
+}
+
+/// A raw V3 (ACS3-HMAC-SHA256) request: `headers` besides `host` are sent, those named in
+/// `signed` (and `host`) are signed, with `query` in the URL and no body.
+fn v3_request(
+    server: &TestServer,
+    query: &[(&str, &str)],
+    headers: &[(&str, String)],
+    signed: &[&str],
+) -> String {
+    let host = server.addr.to_string();
+    let mut all: Vec<(String, String)> = vec![("host".into(), host.clone())];
+    all.extend(headers.iter().map(|(n, v)| ((*n).to_owned(), v.clone())));
+    let mut names: Vec<&str> = std::iter::once("host")
+        .chain(signed.iter().copied())
+        .collect();
+    names.sort_unstable();
+    let payload = openkms_sign::EMPTY_PAYLOAD_SHA256;
+    let canonical = openkms_sign::v3_canonical_request("POST", "/", query, &all, &names, payload);
+    let signature = openkms_sign::V3SigningKey::new(AK_SECRET.as_bytes())
+        .sign(&openkms_sign::v3_string_to_sign(&canonical));
+    let authorization = openkms_sign::v3_authorization(AK_ID, &names, &signature);
+    let query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut text = format!("POST /?{} HTTP/1.1\r\n", query.join("&"));
+    for (name, value) in &all {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text.push_str(&format!(
+        "authorization: {authorization}\r\ncontent-length: 0\r\n\r\n"
+    ));
+    text
+}
+
+/// The V3 headers of a request for `action`, fresh date and nonce.
+fn v3_headers(action: &str) -> Vec<(&'static str, String)> {
+    let date = time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+        ))
+        .unwrap();
+    let nonce = format!(
+        "{:032x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    vec![
+        ("x-acs-action", action.to_owned()),
+        (
+            "x-acs-content-sha256",
+            openkms_sign::EMPTY_PAYLOAD_SHA256.to_owned(),
+        ),
+        ("x-acs-date", date),
+        ("x-acs-signature-nonce", nonce),
+        ("x-acs-version", "2016-01-20".to_owned()),
+    ]
+}
+
+#[tokio::test]
+async fn a_v3_request_must_sign_every_x_acs_header_it_carries() {
+    let server = TestServer::start(Transport::Http).await;
+    let key = server.key().await;
+    let query = [("Format", "JSON"), ("KeyId", key.as_str())];
+    let every = [
+        "x-acs-action",
+        "x-acs-content-sha256",
+        "x-acs-date",
+        "x-acs-signature-nonce",
+        "x-acs-version",
+    ];
+    // Signed whole, a DescribeKey is served: the signer here is right.
+    let mut conn = BareConnection::connect(server.addr).await;
+    conn.send(v3_request(&server, &query, &v3_headers("DescribeKey"), &every).as_bytes())
+        .await;
+    assert_eq!(conn.read_reply(PROMPTLY).await.status, 200);
+    // The action header left out of the signature: someone could have swapped it.
+    let mut conn = BareConnection::connect(server.addr).await;
+    let unsigned = &every[1..];
+    conn.send(v3_request(&server, &query, &v3_headers("DisableKey"), unsigned).as_bytes())
+        .await;
+    let reply = conn.read_reply(PROMPTLY).await;
+    assert_eq!(reply.status, 400, "{reply:?}");
+    let body: Value = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(body["Code"], "IncompleteSignature");
+    let described = server
+        .client
+        .call("DescribeKey", &[("KeyId", key.as_str())])
+        .await
+        .unwrap();
+    assert_eq!(described["KeyMetadata"]["KeyState"], "Enabled");
 }

@@ -2,7 +2,10 @@
 //!
 //! The signed-header list is taken from the request's `Authorization` header; `host`,
 //! `x-acs-date`, `x-acs-signature-nonce` and `x-acs-content-sha256` must be among the signed
-//! headers, and `x-acs-content-sha256` must be the SHA-256 of the body actually received. Only
+//! headers, and so must every `x-acs-*` header the request carries and its `content-type`
+//! (Alibaba's V3 rule, which the SDKs follow: otherwise an unsigned `x-acs-action` could turn
+//! a request signed as Encrypt into a DisableKey). `x-acs-content-sha256` must be the
+//! SHA-256 of the body actually received. Only
 //! the query string is signed (not a form body, whose hash is). The algorithm lives in
 //! `openkms-sign`.
 
@@ -23,6 +26,19 @@ const REQUIRED_SIGNED: [&str; 4] = [
     "x-acs-content-sha256",
 ];
 
+/// Whether every `x-acs-*` header the request carries, and its `content-type`, is signed.
+fn signs_what_it_carries(
+    request: &RequestView<'_>,
+    auth: &openkms_sign::Authorization<'_>,
+) -> bool {
+    request
+        .headers
+        .keys()
+        .map(http::HeaderName::as_str)
+        .filter(|name| name.starts_with("x-acs-") || *name == "content-type")
+        .all(|name| auth.signs(name))
+}
+
 /// Verifies a V3-signed request at time `now`.
 pub async fn verify<'a>(
     service: &KeyService,
@@ -35,7 +51,7 @@ pub async fn verify<'a>(
         .to_str()
         .map_err(|_| RpcError::IncompleteSignature)?;
     let auth = parse_authorization(text).map_err(|_| RpcError::IncompleteSignature)?;
-    if REQUIRED_SIGNED.iter().any(|h| !auth.signs(h)) {
+    if REQUIRED_SIGNED.iter().any(|h| !auth.signs(h)) || !signs_what_it_carries(&request, &auth) {
         return Err(RpcError::IncompleteSignature);
     }
     let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
