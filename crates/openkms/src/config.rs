@@ -9,8 +9,10 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
+use openkms_api::DEFAULT_MAX_CONNECTIONS;
 use openkms_api::audit::{self, AuditConfig};
 use serde::Deserialize;
 
@@ -22,6 +24,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8443";
 pub const DEFAULT_DATA_DIR: &str = "./openkms-data";
 /// Default region in ARNs.
 pub const DEFAULT_REGION: &str = "cn-hangzhou";
+/// Default time a request's headers, then its body, may take to arrive.
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
 
 /// `openkms server` flags; each may also come from its environment variable.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -74,6 +78,13 @@ pub struct ServerArgs {
     /// Serve requests even when their audit line cannot be written (test setups only).
     #[arg(long, env = "OPENKMS_AUDIT_FAIL_OPEN", value_parser = bool_or_empty)]
     pub audit_fail_open: bool,
+    /// Most client connections open at once; more wait in the listen backlog [default: 10000,
+    /// or fewer when the open-file limit leaves less room].
+    #[arg(long, env = "OPENKMS_MAX_CONNECTIONS")]
+    pub max_connections: Option<OrEmpty<usize>>,
+    /// Seconds a request's headers, and then its body, may take to arrive [default: 30].
+    #[arg(long, env = "OPENKMS_REQUEST_TIMEOUT_SECS")]
+    pub request_timeout_secs: Option<OrEmpty<u64>>,
 }
 
 impl ServerArgs {
@@ -99,6 +110,8 @@ impl ServerArgs {
             audit_log: path(self.audit_log),
             audit_max_bytes: OrEmpty::given(self.audit_max_bytes),
             audit_fail_open: self.audit_fail_open,
+            max_connections: OrEmpty::given(self.max_connections),
+            request_timeout_secs: OrEmpty::given(self.request_timeout_secs),
         }
     }
 }
@@ -187,6 +200,8 @@ struct FileConfig {
     audit_log: Option<PathBuf>,
     audit_max_bytes: Option<u64>,
     audit_fail_open: Option<bool>,
+    max_connections: Option<usize>,
+    request_timeout_secs: Option<u64>,
 }
 
 /// How the server speaks on its socket.
@@ -226,6 +241,10 @@ pub struct ServerConfig {
     pub cache_ttl_ms: Option<i64>,
     /// The audit log; `None` when turned off.
     pub audit: Option<AuditConfig>,
+    /// Most client connections open at once (before the open-file limit lowers it).
+    pub max_connections: usize,
+    /// How long a request's headers, and then its body, may take to arrive.
+    pub request_timeout: Duration,
 }
 
 impl ServerConfig {
@@ -277,7 +296,33 @@ impl ServerConfig {
             metrics_listen: metrics_listen(args.metrics_listen.or(file.metrics_listen))?,
             audit,
             storage,
+            max_connections: max_connections(
+                args.max_connections
+                    .and_then(|n| n.0)
+                    .or(file.max_connections),
+            )?,
+            request_timeout: request_timeout(
+                args.request_timeout_secs
+                    .and_then(|n| n.0)
+                    .or(file.request_timeout_secs),
+            )?,
         })
+    }
+}
+
+/// The connection cap: 1 to 1,000,000, default [`DEFAULT_MAX_CONNECTIONS`].
+fn max_connections(value: Option<usize>) -> anyhow::Result<usize> {
+    match value.unwrap_or(DEFAULT_MAX_CONNECTIONS) {
+        n @ 1..=1_000_000 => Ok(n),
+        n => bail!("max_connections: {n} is not between 1 and 1000000"),
+    }
+}
+
+/// The request deadline: 1 to 3600 seconds, default 30.
+fn request_timeout(value: Option<u64>) -> anyhow::Result<Duration> {
+    match value.unwrap_or(DEFAULT_REQUEST_TIMEOUT_SECS) {
+        n @ 1..=3600 => Ok(Duration::from_secs(n)),
+        n => bail!("request_timeout_secs: {n} is not between 1 and 3600"),
     }
 }
 
@@ -413,6 +458,31 @@ mod tests {
         assert_eq!(c.region_id, DEFAULT_REGION);
         assert_eq!(c.storage, Storage::Sqlite);
         assert_eq!(c.cache_ttl_ms, None);
+        assert_eq!(c.max_connections, DEFAULT_MAX_CONNECTIONS);
+        assert_eq!(c.request_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn connection_cap_and_request_timeout_are_bounded() {
+        let c = ServerConfig::load(ServerArgs {
+            max_connections: Some("64".parse().unwrap()),
+            request_timeout_secs: Some("5".parse().unwrap()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.max_connections, 64);
+        assert_eq!(c.request_timeout, Duration::from_secs(5));
+        let e = |args: ServerArgs| ServerConfig::load(args).unwrap_err().to_string();
+        let zero = ServerArgs {
+            max_connections: Some("0".parse().unwrap()),
+            ..Default::default()
+        };
+        assert!(e(zero).starts_with("max_connections"));
+        let forever = ServerArgs {
+            request_timeout_secs: Some("86400".parse().unwrap()),
+            ..Default::default()
+        };
+        assert!(e(forever).starts_with("request_timeout_secs"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use openkms_api::audit::AuditLog;
-use openkms_api::{App, DEFAULT_MAX_CONNECTIONS, ServerOptions};
+use openkms_api::{App, ServerOptions};
 use openkms_core::service::RootAccessKey;
 use openkms_core::{
     KeyService, OsRandom, ReplayStore, RootKey, SecretBytes, ServiceConfig, Store, SystemClock,
@@ -79,7 +79,9 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
         DUE_WORK_PERIOD,
         stop_signal,
     ));
-    let mut app = App::new(service, MAX_BODY_BYTES).over_tls(tls.is_some());
+    let mut app = App::new(service, MAX_BODY_BYTES)
+        .over_tls(tls.is_some())
+        .with_body_deadline(config.request_timeout);
     if let Some(replay) = shared_nonces {
         app = app.with_shared_nonces(replay);
     }
@@ -89,7 +91,8 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     });
     let options = ServerOptions {
         tls,
-        max_connections: connection_cap(),
+        max_connections: connection_cap(config.max_connections),
+        header_timeout: config.request_timeout,
         ..ServerOptions::default()
     };
     let shutdown = async move {
@@ -303,19 +306,20 @@ fn announce(listener: &TcpListener, config: &ServerConfig) -> anyhow::Result<()>
 /// Raises the open-file soft limit to the hard limit (as Go-based servers do by themselves)
 /// and caps connections below it, keeping descriptors for the store, the audit log and the
 /// listener: no client can then make the server unable to open a file or accept at all.
-fn connection_cap() -> usize {
+/// `wanted` is the configured cap, lowered when the limit leaves less room.
+fn connection_cap(wanted: usize) -> usize {
     /// Descriptors kept for everything but client connections.
     const RESERVED: u64 = 128;
     let limit = match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(limit) => limit,
         Err(e) => {
             tracing::warn!(error = %e, "cannot read or raise the open-file limit");
-            return DEFAULT_MAX_CONNECTIONS;
+            return wanted;
         }
     };
     let room = usize::try_from(limit.saturating_sub(RESERVED)).unwrap_or(usize::MAX);
-    let cap = DEFAULT_MAX_CONNECTIONS.min(room.max(1));
-    if cap < DEFAULT_MAX_CONNECTIONS {
+    let cap = wanted.min(room.max(1));
+    if cap < wanted {
         tracing::warn!(
             limit,
             cap,

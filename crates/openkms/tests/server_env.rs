@@ -34,6 +34,8 @@ const SERVER_VARIABLES: &[&str] = &[
     "OPENKMS_AUDIT_LOG",
     "OPENKMS_AUDIT_MAX_BYTES",
     "OPENKMS_AUDIT_FAIL_OPEN",
+    "OPENKMS_MAX_CONNECTIONS",
+    "OPENKMS_REQUEST_TIMEOUT_SECS",
 ];
 
 /// Kills the server when the test ends, however it ends.
