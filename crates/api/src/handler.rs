@@ -254,6 +254,10 @@ impl App {
         let caller = self.auth.authenticate(&self.service, view).await?;
         facts.saw_caller(&caller);
         let pending = pending?;
+        if !self.audit_has_room() {
+            // Its line could not be written: refused before it changes anything.
+            return Err(RpcError::AuditUnavailable);
+        }
         let exchange = Exchange {
             engine: &self.engine,
             params: &params,
@@ -264,6 +268,13 @@ impl App {
             event: &mut facts.event,
         };
         pending.run(exchange).await
+    }
+
+    /// Whether a request may run as far as the audit log's free-space guard is concerned.
+    fn audit_has_room(&self) -> bool {
+        self.audit
+            .as_ref()
+            .is_none_or(|log| log.fail_open() || log.has_room())
     }
 
     async fn read_body(&self, body: Incoming) -> Result<Bytes, RpcError> {

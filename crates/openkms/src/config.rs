@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use openkms_api::DEFAULT_MAX_CONNECTIONS;
-use openkms_api::audit::{self, AuditConfig};
+use openkms_api::audit::{self, AuditConfig, Retention, SpaceGuard};
 use serde::Deserialize;
 
 use crate::cli::profile::path_or_empty;
@@ -85,6 +85,25 @@ pub struct ServerArgs {
     /// Seconds a request's headers, and then its body, may take to arrive [default: 30].
     #[arg(long, env = "OPENKMS_REQUEST_TIMEOUT_SECS")]
     pub request_timeout_secs: Option<OrEmpty<u64>>,
+    /// Refuse audit lines (and so requests) when the audit volume's free space would fall
+    /// under this many bytes [default: 268435456].
+    #[arg(long, env = "OPENKMS_AUDIT_MIN_FREE_BYTES")]
+    pub audit_min_free_bytes: Option<OrEmpty<u64>>,
+    /// The same, in percent of the volume's size, 0 to 90; the larger applies [default: 1].
+    #[arg(long, env = "OPENKMS_AUDIT_MIN_FREE_PERCENT")]
+    pub audit_min_free_percent: Option<OrEmpty<u8>>,
+    /// Keep at most this many rotated audit files, deleting the oldest; 0 keeps all
+    /// [default: 0].
+    #[arg(long, env = "OPENKMS_AUDIT_KEEP_FILES")]
+    pub audit_keep_files: Option<OrEmpty<u64>>,
+    /// Delete rotated audit files last written more than this many days ago; 0 keeps them
+    /// [default: 0].
+    #[arg(long, env = "OPENKMS_AUDIT_KEEP_DAYS")]
+    pub audit_keep_days: Option<OrEmpty<u64>>,
+    /// Requests that fail authentication written to the audit log one by one per second;
+    /// the rest are counted in one summary line per second [default: 10].
+    #[arg(long, env = "OPENKMS_AUDIT_UNAUTHENTICATED_PER_SECOND")]
+    pub audit_unauthenticated_per_second: Option<OrEmpty<u32>>,
 }
 
 impl ServerArgs {
@@ -112,6 +131,11 @@ impl ServerArgs {
             audit_fail_open: self.audit_fail_open,
             max_connections: OrEmpty::given(self.max_connections),
             request_timeout_secs: OrEmpty::given(self.request_timeout_secs),
+            audit_min_free_bytes: OrEmpty::given(self.audit_min_free_bytes),
+            audit_min_free_percent: OrEmpty::given(self.audit_min_free_percent),
+            audit_keep_files: OrEmpty::given(self.audit_keep_files),
+            audit_keep_days: OrEmpty::given(self.audit_keep_days),
+            audit_unauthenticated_per_second: OrEmpty::given(self.audit_unauthenticated_per_second),
         }
     }
 }
@@ -202,6 +226,11 @@ struct FileConfig {
     audit_fail_open: Option<bool>,
     max_connections: Option<usize>,
     request_timeout_secs: Option<u64>,
+    audit_min_free_bytes: Option<u64>,
+    audit_min_free_percent: Option<u8>,
+    audit_keep_files: Option<u64>,
+    audit_keep_days: Option<u64>,
+    audit_unauthenticated_per_second: Option<u32>,
 }
 
 /// How the server speaks on its socket.
@@ -255,6 +284,7 @@ impl ServerConfig {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
+        let audit_settings = AuditSettings::merge(&args, &file);
         let listen = args
             .listen
             .or(file.listen)
@@ -271,11 +301,7 @@ impl ServerConfig {
                 .or(file.database_pool_size),
         )?;
         let audit = audit(
-            args.audit_log.or(file.audit_log),
-            args.audit_max_bytes
-                .and_then(|n| n.0)
-                .or(file.audit_max_bytes),
-            args.audit_fail_open || file.audit_fail_open.unwrap_or(false),
+            audit_settings,
             args.data_dir.as_deref().or(file.data_dir.as_deref()),
         )?;
         Ok(Self {
@@ -410,15 +436,44 @@ fn validate_region(region: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The audit log settings: `off`, or a path (default under the data directory) with its
-/// rotation size (0: never) and failure mode.
-fn audit(
+/// The audit log settings as given (flag or environment over the file), before validation.
+struct AuditSettings {
     path: Option<PathBuf>,
     max_bytes: Option<u64>,
     fail_open: bool,
-    data_dir: Option<&Path>,
-) -> anyhow::Result<Option<AuditConfig>> {
-    let path = match path {
+    min_free_bytes: Option<u64>,
+    min_free_percent: Option<u8>,
+    keep_files: Option<u64>,
+    keep_days: Option<u64>,
+    unauthenticated_per_second: Option<u32>,
+}
+
+impl AuditSettings {
+    fn merge(args: &ServerArgs, file: &FileConfig) -> Self {
+        fn pick<T: Copy>(flag: Option<OrEmpty<T>>, file: Option<T>) -> Option<T> {
+            flag.and_then(|n| n.0).or(file)
+        }
+        Self {
+            path: args.audit_log.clone().or_else(|| file.audit_log.clone()),
+            max_bytes: pick(args.audit_max_bytes, file.audit_max_bytes),
+            fail_open: args.audit_fail_open || file.audit_fail_open.unwrap_or(false),
+            min_free_bytes: pick(args.audit_min_free_bytes, file.audit_min_free_bytes),
+            min_free_percent: pick(args.audit_min_free_percent, file.audit_min_free_percent),
+            keep_files: pick(args.audit_keep_files, file.audit_keep_files),
+            keep_days: pick(args.audit_keep_days, file.audit_keep_days),
+            unauthenticated_per_second: pick(
+                args.audit_unauthenticated_per_second,
+                file.audit_unauthenticated_per_second,
+            ),
+        }
+    }
+}
+
+/// The audit log settings: `off`, or a path (default under the data directory) with its
+/// rotation size (0: never), failure mode, free-space guard, retention (0: keep) and budget
+/// of lines for requests that fail authentication.
+fn audit(raw: AuditSettings, data_dir: Option<&Path>) -> anyhow::Result<Option<AuditConfig>> {
+    let path = match raw.path {
         Some(p) if p.as_os_str() == "off" => return Ok(None),
         Some(p) if p.as_os_str().is_empty() || p.file_name().is_none() => {
             bail!("audit_log: {p:?} must name a file (or be off)")
@@ -429,12 +484,31 @@ fn audit(
             .join("audit")
             .join("audit.log"),
     };
+    let min_free_percent = raw
+        .min_free_percent
+        .unwrap_or(audit::DEFAULT_MIN_FREE_PERCENT);
+    if min_free_percent > 90 {
+        bail!("audit_min_free_percent: {min_free_percent} must be between 0 and 90");
+    }
+    let per_second = raw
+        .unauthenticated_per_second
+        .unwrap_or(audit::DEFAULT_UNAUTHENTICATED_PER_SECOND);
+    if per_second > 10_000 {
+        bail!("audit_unauthenticated_per_second: {per_second} must be between 0 and 10000");
+    }
+    let nonzero = |n: Option<u64>| n.filter(|n| *n > 0);
     Ok(Some(AuditConfig {
-        max_bytes: match max_bytes.unwrap_or(audit::DEFAULT_MAX_BYTES) {
-            0 => None,
-            n => Some(n),
+        max_bytes: nonzero(Some(raw.max_bytes.unwrap_or(audit::DEFAULT_MAX_BYTES))),
+        fail_open: raw.fail_open,
+        space: SpaceGuard {
+            min_free_bytes: raw.min_free_bytes.unwrap_or(audit::DEFAULT_MIN_FREE_BYTES),
+            min_free_percent,
         },
-        fail_open,
+        retention: Retention {
+            keep_files: nonzero(raw.keep_files),
+            keep_days: nonzero(raw.keep_days),
+        },
+        unauthenticated_per_second: per_second,
         ..AuditConfig::new(path)
     }))
 }
@@ -625,5 +699,56 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.to_string().starts_with("audit_log"));
+    }
+
+    #[test]
+    fn audit_guard_retention_and_budget() {
+        let c = ServerConfig::load(ServerArgs::default()).unwrap();
+        let audit = c.audit.unwrap();
+        assert_eq!(audit.space, SpaceGuard::default());
+        assert_eq!(audit.retention, Retention::default());
+        assert_eq!(
+            audit.unauthenticated_per_second,
+            audit::DEFAULT_UNAUTHENTICATED_PER_SECOND
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "audit_min_free_bytes = 1000\naudit_min_free_percent = 5\naudit_keep_files = 3\n\
+             audit_keep_days = 0\naudit_unauthenticated_per_second = 2\n",
+        )
+        .unwrap();
+        let c = ServerConfig::load(ServerArgs {
+            config: Some(path),
+            audit_keep_days: Some("30".parse().unwrap()),
+            ..Default::default()
+        })
+        .unwrap();
+        let audit = c.audit.unwrap();
+        assert_eq!(
+            (audit.space.min_free_bytes, audit.space.min_free_percent),
+            (1000, 5)
+        );
+        assert_eq!(
+            (audit.retention.keep_files, audit.retention.keep_days),
+            (Some(3), Some(30))
+        );
+        assert_eq!(audit.unauthenticated_per_second, 2);
+        let e = |args: ServerArgs| ServerConfig::load(args).unwrap_err().to_string();
+        assert!(
+            e(ServerArgs {
+                audit_min_free_percent: Some("91".parse().unwrap()),
+                ..Default::default()
+            })
+            .starts_with("audit_min_free_percent")
+        );
+        assert!(
+            e(ServerArgs {
+                audit_unauthenticated_per_second: Some("10001".parse().unwrap()),
+                ..Default::default()
+            })
+            .starts_with("audit_unauthenticated_per_second")
+        );
     }
 }

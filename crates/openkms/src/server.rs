@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use openkms_api::audit::AuditLog;
+use openkms_api::audit::{AuditLog, Expected};
 use openkms_api::{App, ServerOptions};
 use openkms_core::service::RootAccessKey;
 use openkms_core::{
@@ -60,12 +60,14 @@ fn warm_rng() {
 async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     files::ensure_dir(&config.data_dir)?;
     let backend = open_store(&config).await?;
+    // Whether this start continues earlier ones: then the audit log must have history.
+    let data_exists = KeyService::data_exists(backend.store.as_ref()).await?;
     let root = unlock_root_key(&config, backend.store.as_ref()).await?;
     let service = Arc::new(open_service(backend.store, root, &config).await?);
     // Nodes sharing the database share their replay window through it too.
     let shared_nonces = service.shares_store().then_some(backend.replay);
     ensure_root_credentials(&service, &config.data_dir).await?;
-    let audit = open_audit(&config)?;
+    let audit = open_audit(&config, data_exists)?;
     install_metrics(&config)?;
     let tls = tls::server_config(&config)?;
     let listener = TcpListener::bind(config.listen)
@@ -172,8 +174,9 @@ async fn open_store(config: &ServerConfig) -> anyhow::Result<Backend> {
 }
 
 /// Opens the audit log before the socket, so a server that cannot record requests never
-/// serves them.
-fn open_audit(config: &ServerConfig) -> anyhow::Result<Option<AuditLog>> {
+/// serves them. Over existing data (`data_exists`) a log without history is an error on
+/// stderr and a `gap` line (docs/audit.md).
+fn open_audit(config: &ServerConfig, data_exists: bool) -> anyhow::Result<Option<AuditLog>> {
     let Some(audit) = &config.audit else {
         tracing::warn!("audit log off: requests are not recorded");
         return Ok(None);
@@ -183,7 +186,11 @@ fn open_audit(config: &ServerConfig) -> anyhow::Result<Option<AuditLog>> {
             "audit log fail-open: requests are served even when they cannot be recorded"
         );
     }
-    let log = AuditLog::open(audit).map_err(|e| {
+    let expected = Expected {
+        data_exists,
+        anchor: None,
+    };
+    let log = AuditLog::open_expecting(audit, &expected).map_err(|e| {
         anyhow::anyhow!("audit_log: {e}; set --audit-log to a writable file (or off)")
     })?;
     Ok(Some(log))

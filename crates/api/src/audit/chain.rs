@@ -15,6 +15,8 @@ use std::io::Write as _;
 use openkms_sign::sha256_hex;
 use serde_json::Value;
 
+use super::event::{Declaration, GapReason};
+
 /// The `prev` of the first line ever written: 64 zeros.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -70,13 +72,29 @@ pub fn line_hash(line_without_newline: &[u8]) -> String {
 
 /// `seq` and `prev` of a line, if it is a JSON object carrying both.
 fn chain_fields(line: &[u8]) -> Option<(u64, String)> {
+    parse(line).map(|p| (p.seq, p.prev))
+}
+
+/// What the verifier reads from a line.
+struct Parsed {
+    seq: u64,
+    prev: String,
+    /// What the line declares, when it is a `gap` or `pruned` event.
+    declares: Option<Declaration>,
+}
+
+fn parse(line: &[u8]) -> Option<Parsed> {
     let Value::Object(map) = serde_json::from_slice::<Value>(line).ok()? else {
         return None;
     };
     let seq = map.get("seq")?.as_u64()?;
     let prev = map.get("prev")?.as_str()?;
     let well_formed = prev.len() == 64 && prev.bytes().all(|b| b.is_ascii_hexdigit());
-    well_formed.then(|| (seq, prev.to_owned()))
+    well_formed.then(|| Parsed {
+        seq,
+        prev: prev.to_owned(),
+        declares: Declaration::of(&map),
+    })
 }
 
 /// A line's place: which file (index into the files checked, in order) and which line in
@@ -166,51 +184,215 @@ pub enum Start {
     Pruned,
 }
 
-/// Checks lines one at a time, in order.
+/// A loss or a prune the log itself declared, found while verifying.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// Lines `from..=to` are missing, as the `gap` line at `at` declares.
+    Lost {
+        /// The `gap` line.
+        at: Position,
+        /// Why they are missing.
+        reason: GapReason,
+        /// First missing line.
+        from: u64,
+        /// Last missing line.
+        to: u64,
+    },
+    /// The history before the `gap` line at `at` is missing, extent unknown.
+    HistoryMissing {
+        /// The `gap` line.
+        at: Position,
+    },
+    /// Retention deleted the files before the first one checked, as the line at `at` says.
+    Pruned {
+        /// The `pruned` line.
+        at: Position,
+        /// The files it names.
+        files: Vec<String>,
+        /// The last line they held.
+        last_seq: u64,
+    },
+}
+
+impl Note {
+    /// Whether history was lost (as opposed to pruned by retention).
+    pub fn is_loss(&self) -> bool {
+        !matches!(self, Self::Pruned { .. })
+    }
+}
+
+/// Checks lines one at a time, in order; [`Verifier::finish`] once they are all in.
 #[derive(Debug)]
 pub struct Verifier {
     start: Start,
+    /// Where the first line is.
+    first: Option<Position>,
     /// The last line accepted: where it is and its link.
     last: Option<(Position, Link)>,
+    /// Lines before the first one are missing, up to `seq` (and its hash, when known), and no
+    /// `pruned` line has said so yet.
+    undeclared_start: Option<(u64, Option<String>)>,
+    notes: Vec<Note>,
 }
 
 impl Verifier {
     /// A verifier expecting the log to begin as `start` says.
     pub fn new(start: Start) -> Self {
-        Self { start, last: None }
+        Self {
+            start,
+            first: None,
+            last: None,
+            undeclared_start: None,
+            notes: Vec::new(),
+        }
     }
 
     /// Checks the next line, `\n` included when the file has it.
     pub fn check(&mut self, at: Position, line: &[u8]) -> Result<(), Break> {
+        self.check_line(at, line).map_err(|b| self.first_problem(b))
+    }
+
+    fn check_line(&mut self, at: Position, line: &[u8]) -> Result<(), Break> {
         let broken = |problem| Break { at, problem };
         let Some(content) = line.strip_suffix(b"\n") else {
             return Err(broken(Problem::Incomplete));
         };
-        let (seq, prev) = chain_fields(content).ok_or_else(|| broken(Problem::NotARecord))?;
+        let parsed = parse(content).ok_or_else(|| broken(Problem::NotARecord))?;
         match &self.last {
             Some((previous, link)) => {
-                continuity(link.seq + 1, seq).map_err(broken)?;
-                if prev != link.hash {
-                    return Err(Break {
-                        at: *previous,
-                        problem: Problem::Altered { next: at },
-                    });
+                let expected = link.seq + 1;
+                if let Some(note) = declared_gap(at, &parsed, expected) {
+                    self.notes.push(note);
+                } else {
+                    continuity(expected, parsed.seq).map_err(broken)?;
+                    if parsed.prev != link.hash {
+                        return Err(Break {
+                            at: *previous,
+                            problem: Problem::Altered { next: at },
+                        });
+                    }
                 }
             }
-            None if self.start == Start::Genesis && (seq != 1 || prev != GENESIS) => {
-                return Err(broken(Problem::NotFromGenesis));
-            }
-            None => {}
+            None => self.begin(at, &parsed),
         }
+        self.prune_declared(at, &parsed);
         let hash = line_hash(content);
-        self.last = Some((at, Link { seq, hash }));
+        self.last = Some((
+            at,
+            Link {
+                seq: parsed.seq,
+                hash,
+            },
+        ));
         Ok(())
+    }
+
+    /// The first line: from the genesis, or a declared gap, or after missing lines that a
+    /// later `pruned` line must account for.
+    fn begin(&mut self, at: Position, parsed: &Parsed) {
+        self.first = Some(at);
+        let genesis = parsed.seq == 1 && parsed.prev == GENESIS;
+        match &parsed.declares {
+            Some(Declaration::Gap {
+                from: None,
+                to: None,
+                ..
+            }) if genesis => self.notes.push(Note::HistoryMissing { at }),
+            _ if genesis => {}
+            Some(Declaration::Gap {
+                reason,
+                from: Some(from),
+                to: Some(to),
+            }) if *to + 1 == parsed.seq && *from >= 1 => {
+                self.notes.push(Note::Lost {
+                    at,
+                    reason: *reason,
+                    from: *from,
+                    to: *to,
+                });
+                if *from > 1 {
+                    self.undeclared_start = Some((from - 1, None));
+                }
+            }
+            _ => self.undeclared_start = Some((parsed.seq - 1, Some(parsed.prev.clone()))),
+        }
+    }
+
+    /// Clears the missing start when `parsed` is the `pruned` line accounting for it.
+    fn prune_declared(&mut self, at: Position, parsed: &Parsed) {
+        let Some(Declaration::Pruned {
+            files,
+            last_seq,
+            last_hash,
+        }) = &parsed.declares
+        else {
+            return;
+        };
+        let Some((seq, hash)) = &self.undeclared_start else {
+            return;
+        };
+        if seq == last_seq && hash.as_ref().is_none_or(|h| h == last_hash) {
+            self.undeclared_start = None;
+            self.notes.push(Note::Pruned {
+                at,
+                files: files.clone(),
+                last_seq: *last_seq,
+            });
+        }
+    }
+
+    /// A break, unless the start is missing undeclared: then that, at the first line.
+    fn first_problem(&self, b: Break) -> Break {
+        match (self.start, &self.undeclared_start, self.first) {
+            (Start::Genesis, Some(_), Some(first)) if first != b.at => Break {
+                at: first,
+                problem: Problem::NotFromGenesis,
+            },
+            _ => b,
+        }
+    }
+
+    /// Once every line is checked: the head link (`None` for an empty log), or the break
+    /// if the log starts after missing lines that no `pruned` line declared.
+    pub fn finish(&self) -> Result<Option<Link>, Break> {
+        if let (Start::Genesis, Some(_), Some(at)) =
+            (self.start, &self.undeclared_start, self.first)
+        {
+            let problem = Problem::NotFromGenesis;
+            return Err(Break { at, problem });
+        }
+        Ok(self.head().cloned())
     }
 
     /// The last line accepted: its `seq` and hash (to compare with a copy kept elsewhere).
     pub fn head(&self) -> Option<&Link> {
         self.last.as_ref().map(|(_, link)| link)
     }
+
+    /// What the log declared about itself so far: losses and prunes.
+    pub fn notes(&self) -> &[Note] {
+        &self.notes
+    }
+}
+
+/// The note when `parsed` is a `gap` line accounting exactly for the lines between the
+/// previous line and itself.
+fn declared_gap(at: Position, parsed: &Parsed, expected: u64) -> Option<Note> {
+    let Some(Declaration::Gap {
+        reason,
+        from: Some(from),
+        to: Some(to),
+    }) = &parsed.declares
+    else {
+        return None;
+    };
+    let exact = parsed.seq != expected && *from == expected && *to + 1 == parsed.seq;
+    exact.then_some(Note::Lost {
+        at,
+        reason: *reason,
+        from: *from,
+        to: *to,
+    })
 }
 
 fn continuity(expected: u64, found: u64) -> Result<(), Problem> {
@@ -238,7 +420,7 @@ where
             verifier.check(at, line)?;
         }
     }
-    Ok(verifier.head().cloned())
+    verifier.finish()
 }
 
 #[cfg(test)]

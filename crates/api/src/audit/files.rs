@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use super::chain::{Break, Link, Position, Problem, Start, Verifier};
+use super::chain::{Break, Link, Note, Position, Problem, Start, Verifier};
 
 /// Longest line read back (a record is well under 2 KiB).
 const MAX_LINE: usize = 64 * 1024;
@@ -122,6 +122,8 @@ pub struct Verified {
     pub lines: u64,
     /// The last line's link (`None` for an empty log), or the first break.
     pub outcome: Result<Option<Link>, Break>,
+    /// Losses and prunes the log declared, in order (up to the break, if any).
+    pub notes: Vec<Note>,
 }
 
 /// The files of the one log in `dir`, in chain order.
@@ -183,15 +185,16 @@ pub fn verify_paths(paths: &[PathBuf], start: Start) -> Result<Verified, VerifyE
                     files,
                     lines,
                     outcome: Err(b),
+                    notes: verifier.notes().to_vec(),
                 });
             }
         }
     }
-    let outcome = Ok(verifier.head().cloned());
     Ok(Verified {
         files,
         lines,
-        outcome,
+        outcome: verifier.finish(),
+        notes: verifier.notes().to_vec(),
     })
 }
 

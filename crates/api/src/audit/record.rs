@@ -22,6 +22,14 @@ use openkms_ops::AuditEvent;
 /// events keep names to the same bound.
 const MAX_ID_BYTES: usize = openkms_ops::MAX_AUDIT_NAME_BYTES;
 
+/// Longest claimed value kept in the line of a request that did not authenticate, counted
+/// in bytes as written (after JSON escaping): anyone can send those, so they stay small.
+pub const COMPACT_ID_BYTES: usize = 64;
+
+/// Upper bound of the line of a request that did not authenticate, `seq`, `prev` and the
+/// final newline included (checked by a test against the longest such line).
+pub const MAX_COMPACT_LINE: usize = 768;
+
 /// What the handler learned about a request that goes into its audit line.
 #[derive(Debug, Default, Clone)]
 pub struct Facts {
@@ -87,32 +95,88 @@ struct Members<'a> {
     outcome: Option<&'a str>,
     status: u16,
     latency_us: u64,
+    /// Present (and true) only when a claimed value was cut.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    truncated: bool,
 }
 
 impl Record<'_> {
-    /// The record as a JSON object on one line, members in a fixed order.
+    /// Whether the request authenticated: its caller is known. The others (bad signature,
+    /// unknown AccessKey, unsigned or undecodable requests) are written compactly and may be
+    /// summarised instead of written one by one (see `docs/audit.md`).
+    pub fn authenticated(&self) -> bool {
+        self.facts.user.is_some()
+    }
+
+    /// The record as a JSON object on one line, members in a fixed order. For a request
+    /// that did not authenticate, claimed values are cut to [`COMPACT_ID_BYTES`] as written,
+    /// and `truncated` says when one was.
     pub fn to_json(&self) -> String {
         let f = self.facts;
+        let full = self.authenticated();
+        let (access_key_id, cut_ak) = claim(full, f.access_key_id.as_deref());
+        let (key_id, cut_key) = claim(full, f.event.key_id.as_deref());
+        let (key_version_id, cut_version) = claim(full, f.event.key_version_id.as_deref());
         let members = Members {
             time: &timestamp(self.time),
             request_id: self.request_id,
-            access_key_id: f.access_key_id.as_deref(),
+            access_key_id,
             user: f.user.as_deref(),
             source: self.source,
             action: f.action,
-            key_id: f.event.key_id.as_deref(),
-            key_version_id: f.event.key_version_id.as_deref(),
+            key_id,
+            key_version_id,
             outcome: f.outcome,
             status: self.status,
             latency_us: self.latency_us,
+            truncated: cut_ak || cut_key || cut_version,
         };
         // Serializing strings, numbers and an address cannot fail.
         serde_json::to_string(&members).unwrap_or_default()
     }
 }
 
+/// `value` as written in the line: whole when the request authenticated, else
+/// [`compact`]ed; and whether it was cut.
+fn claim(full: bool, value: Option<&str>) -> (Option<&str>, bool) {
+    match value {
+        Some(v) if !full => {
+            let (cut, was_cut) = compact(v);
+            (Some(cut), was_cut)
+        }
+        other => (other, false),
+    }
+}
+
+/// The longest prefix of `value` whose JSON-escaped form fits [`COMPACT_ID_BYTES`], and
+/// whether that cut anything.
+fn compact(value: &str) -> (&str, bool) {
+    let mut written = 0;
+    for (i, c) in value.char_indices() {
+        written += escaped_len(c);
+        if written > COMPACT_ID_BYTES {
+            return (&value[..i], true);
+        }
+    }
+    (value, false)
+}
+
+/// Bytes `c` takes in a JSON string as `serde_json` writes it.
+fn escaped_len(c: char) -> usize {
+    match c {
+        '"' | '\\' | '\u{8}' | '\u{c}' | '\n' | '\r' | '\t' => 2,
+        '\0'..='\u{1f}' => 6,
+        _ => c.len_utf8(),
+    }
+}
+
+/// UTC with milliseconds, as lines carry it (for the log's own event lines).
+pub fn now_timestamp() -> String {
+    timestamp(OffsetDateTime::now_utc())
+}
+
 /// UTC with milliseconds: `2025-01-31T08:09:10.123Z`.
-fn timestamp(t: OffsetDateTime) -> String {
+pub fn timestamp(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     let Ok(year) = u16::try_from(t.year()) else {
         return timestamp_slow(t);
@@ -250,6 +314,57 @@ mod tests {
             latency_us: 0,
         };
         assert!(!record.to_json().contains('\n'));
+    }
+
+    #[test]
+    fn unauthenticated_lines_are_compact_and_say_so() {
+        let claimed = "\u{1}".repeat(4096);
+        let mut facts = Facts {
+            action: Some("A".repeat(64).leak()),
+            access_key_id: Some(claimed.clone()),
+            outcome: Some("O".repeat(64).leak()),
+            ..Facts::default()
+        };
+        facts.event.key_id = Some(format!("\"{}", "k".repeat(4096)));
+        facts.event.key_version_id = Some("é".repeat(4096));
+        let source = "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%4294967295]:65535";
+        let record = Record {
+            time: OffsetDateTime::from_unix_timestamp(253_402_300_799).unwrap(),
+            request_id: "7AF9A6E2-C0B6-43FB-87D2-C335921A5BAF",
+            source: Some(source.parse().unwrap()),
+            facts: &facts,
+            status: 500,
+            latency_us: u64::MAX,
+        };
+        let body = record.to_json();
+        let link = crate::audit::Link {
+            seq: u64::MAX - 1,
+            hash: "f".repeat(64),
+        };
+        let mut line = Vec::new();
+        link.append(&body, &mut line);
+        assert!(line.len() <= MAX_COMPACT_LINE, "{}", line.len());
+        let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(v["truncated"], true);
+        for member in ["access_key_id", "key_id", "key_version_id"] {
+            let written = serde_json::to_string(&v[member]).unwrap().len() - 2;
+            assert!(written <= COMPACT_ID_BYTES, "{member}: {written}");
+        }
+        // Authenticated: whole, and no `truncated` member.
+        let time = record.time;
+        facts.user = Some("root".into());
+        facts.access_key_id = Some("k".repeat(200));
+        let record = Record {
+            time,
+            request_id: "R",
+            source: None,
+            facts: &facts,
+            status: 200,
+            latency_us: 1,
+        };
+        let v: serde_json::Value = serde_json::from_str(&record.to_json()).unwrap();
+        assert_eq!(v["access_key_id"].as_str().unwrap().len(), 200);
+        assert!(v.get("truncated").is_none());
     }
 
     #[test]

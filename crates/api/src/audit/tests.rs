@@ -21,6 +21,7 @@ fn config(path: &Path, max_bytes: Option<u64>) -> AuditConfig {
 async fn append(log: &AuditLog, request_id: &str) -> Result<(), AuditError> {
     let facts = Facts {
         action: Some("Encrypt"),
+        user: Some("root".into()),
         outcome: Some("OK"),
         ..Facts::default()
     };
@@ -149,9 +150,251 @@ async fn an_unwritable_log_fails_the_line_and_recovers() {
     std::fs::create_dir(&audit_dir).unwrap();
     append(&log, "R4").await.unwrap();
     log.close();
-    // The new file continues the chain after the last line written (R1, seq 1).
+    // The new file continues the chain after the last line written (R1, seq 1), with the
+    // loss of the file that held it declared first.
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.starts_with("{\"seq\":2,"), "{text}");
-    let verified = verify_paths(&[path], Start::Pruned).unwrap();
-    assert_eq!(verified.outcome.unwrap().unwrap().seq, 2);
+    let verified = verify_paths(&[path], Start::Genesis).unwrap();
+    assert_eq!(verified.outcome.unwrap().unwrap().seq, 3);
+    assert!(matches!(
+        verified.notes[..],
+        [Note::Lost {
+            reason: GapReason::Removed,
+            from: 1,
+            to: 1,
+            ..
+        }]
+    ));
+}
+
+async fn append_unauthenticated(log: &AuditLog, request_id: &str) -> Result<(), AuditError> {
+    let facts = Facts {
+        access_key_id: Some("x".repeat(4096)),
+        outcome: Some("InvalidAccessKeyId.NotFound"),
+        ..Facts::default()
+    };
+    let record = Record {
+        time: OffsetDateTime::UNIX_EPOCH,
+        request_id,
+        source: Some("192.0.2.7:4000".parse().unwrap()),
+        facts: &facts,
+        status: 404,
+        latency_us: 1,
+    };
+    log.append(&record).await
+}
+
+fn lines_of(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn unauthenticated_lines_beyond_the_budget_are_summarised() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let log = AuditLog::open(&AuditConfig {
+        unauthenticated_per_second: 3,
+        ..config(&path, None)
+    })
+    .unwrap();
+    for i in 0..100 {
+        append_unauthenticated(&log, &format!("U{i}"))
+            .await
+            .unwrap();
+    }
+    append(&log, "A1").await.unwrap();
+    log.close();
+    let lines = lines_of(&path);
+    assert_eq!(
+        lines.len(),
+        5,
+        "3 compact lines, the authenticated one, the summary"
+    );
+    assert!(lines[..3].iter().all(|l| l["truncated"] == true));
+    assert_eq!(lines[3]["request_id"], "A1");
+    assert_eq!(lines[4]["event"], "suppressed");
+    assert_eq!(lines[4]["count"], 97);
+    assert_eq!(lines[4]["sources"][0]["ip"], "192.0.2.7");
+    assert_eq!(verify_dir(dir.path()).outcome.unwrap().unwrap().seq, 5);
+}
+
+#[tokio::test]
+async fn retention_prunes_and_says_so_in_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let retention = Retention {
+        keep_files: Some(2),
+        keep_days: None,
+    };
+    let log = AuditLog::open(&AuditConfig {
+        retention,
+        ..config(&path, Some(700))
+    })
+    .unwrap();
+    for i in 0..12 {
+        append(&log, &format!("R{i}")).await.unwrap();
+    }
+    log.close();
+    let verified = verify_dir(dir.path());
+    assert_eq!(verified.files.len(), 3, "{:?}", verified.files);
+    let head = verified.outcome.unwrap().unwrap();
+    assert!(head.seq > 12, "the pruned lines are in the chain too");
+    assert!(matches!(verified.notes.last(), Some(Note::Pruned { .. })));
+    assert!(verified.notes.iter().all(|n| !n.is_loss()));
+    // Deleting a file by hand is still found.
+    std::fs::remove_file(&verified.files[0]).unwrap();
+    let e = verify_dir(dir.path()).outcome.unwrap_err();
+    assert_eq!(e.problem, Problem::NotFromGenesis);
+}
+
+#[tokio::test]
+async fn old_rotated_files_are_pruned_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let log = AuditLog::open(&config(&path, Some(700))).unwrap();
+    for i in 0..6 {
+        append(&log, &format!("R{i}")).await.unwrap();
+    }
+    log.close();
+    let before = verify_dir(dir.path()).files;
+    let old = std::time::SystemTime::now() - Duration::from_secs(3 * 86_400);
+    for file in &before[..2] {
+        let f = std::fs::File::options().write(true).open(file).unwrap();
+        f.set_modified(old).unwrap();
+    }
+    let log = AuditLog::open(&AuditConfig {
+        retention: Retention {
+            keep_files: None,
+            keep_days: Some(2),
+        },
+        ..config(&path, Some(700))
+    })
+    .unwrap();
+    log.close();
+    let after = verify_dir(dir.path());
+    assert_eq!(after.files.len(), before.len() - 2);
+    assert!(after.outcome.is_ok(), "{:?}", after.outcome);
+    assert!(matches!(after.notes[..], [Note::Pruned { .. }]));
+}
+
+#[tokio::test]
+async fn the_free_space_guard_refuses_lines_before_the_volume_is_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    // The real statvfs reading: no volume is 100% free.
+    let all_free = SpaceGuard {
+        min_free_bytes: 0,
+        min_free_percent: 100,
+    };
+    let log = AuditLog::open(&AuditConfig {
+        space: all_free,
+        ..config(&path, None)
+    })
+    .unwrap();
+    assert!(!log.has_room());
+    assert_eq!(append(&log, "R1").await, Err(AuditError::WriteFailed));
+    log.close();
+    // A reading below the minimum, then above it again.
+    let log = AuditLog::open(&config(&path, None)).unwrap();
+    assert!(log.has_room());
+    append(&log, "R2").await.unwrap();
+    log.fake_free_space(Some(DEFAULT_MIN_FREE_BYTES + 100));
+    assert!(!log.has_room());
+    assert_eq!(append(&log, "R3").await, Err(AuditError::WriteFailed));
+    log.fake_free_space(Some(u64::MAX / 2));
+    append(&log, "R4").await.unwrap();
+    log.fake_free_space(None);
+    log.close();
+    assert_eq!(verify_dir(dir.path()).outcome.unwrap().unwrap().seq, 2);
+    assert_eq!(lines_of(&path)[1]["request_id"], "R4");
+}
+
+#[tokio::test]
+async fn a_renamed_active_file_is_noticed_and_the_loss_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit_dir = dir.path().join("audit");
+    let path = audit_dir.join("audit.log");
+    let log = AuditLog::open(&config(&path, None)).unwrap();
+    append(&log, "R1").await.unwrap();
+    append(&log, "R2").await.unwrap();
+    std::fs::rename(&path, dir.path().join("elsewhere.log")).unwrap();
+    append(&log, "R3").await.unwrap();
+    log.close();
+    let lines = lines_of(&path);
+    assert_eq!(lines[0]["event"], "gap");
+    assert_eq!(
+        (lines[0]["from_seq"].as_u64(), lines[0]["to_seq"].as_u64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(lines[1]["request_id"], "R3");
+    let verified = verify_dir(&audit_dir);
+    assert_eq!(verified.outcome.unwrap().unwrap().seq, 4);
+    assert!(verified.notes.iter().any(Note::is_loss));
+}
+
+#[tokio::test]
+async fn missing_history_over_existing_data_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let expected = Expected {
+        data_exists: true,
+        anchor: None,
+    };
+    AuditLog::open_expecting(&config(&path, None), &expected)
+        .unwrap()
+        .close();
+    let lines = lines_of(&path);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        (lines[0]["event"].as_str(), lines[0]["reason"].as_str()),
+        (Some("gap"), Some("history_missing"))
+    );
+    assert!(matches!(
+        verify_dir(dir.path()).notes[..],
+        [Note::HistoryMissing { .. }]
+    ));
+    // A second start over that history finds nothing missing.
+    let log = AuditLog::open_expecting(&config(&path, None), &expected).unwrap();
+    append(&log, "R1").await.unwrap();
+    log.close();
+    assert_eq!(lines_of(&path).len(), 2);
+}
+
+#[tokio::test]
+async fn a_log_behind_its_anchor_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let log = AuditLog::open(&config(&path, None)).unwrap();
+    for i in 0..4 {
+        append(&log, &format!("R{i}")).await.unwrap();
+    }
+    log.close();
+    let anchor = verify_dir(dir.path()).outcome.unwrap().unwrap();
+    // The last two lines cut off (a consistent truncation the chain alone cannot see).
+    let text = std::fs::read_to_string(&path).unwrap();
+    let kept: Vec<&str> = text.lines().take(2).collect();
+    std::fs::write(&path, kept.join("\n") + "\n").unwrap();
+    assert!(verify_dir(dir.path()).outcome.is_ok());
+    let expected = Expected {
+        data_exists: true,
+        anchor: Some(anchor.clone()),
+    };
+    let log = AuditLog::open_expecting(&config(&path, None), &expected).unwrap();
+    append(&log, "R5").await.unwrap();
+    log.close();
+    let verified = verify_dir(dir.path());
+    assert_eq!(verified.outcome.unwrap().unwrap().seq, anchor.seq + 2);
+    assert!(matches!(
+        verified.notes[..],
+        [Note::Lost {
+            reason: GapReason::BehindAnchor,
+            from: 3,
+            to: 4,
+            ..
+        }]
+    ));
 }

@@ -14,16 +14,23 @@
 //! only fsyncs on a request's path). A separate thread fsyncs the active file every sync
 //! interval when something was written, so requests never wait for the disk otherwise.
 //!
+//! Once per batch the leader also `stat`s the active path: when it no longer leads to the
+//! open file (removed, renamed, its directory gone) a new file is started and a `gap` line
+//! declaring the lost lines heads it. Before writing, the batch must fit in the headroom above
+//! the configured minimum free space, which the sync thread reads with `statvfs` every sync
+//! interval (no system call on a request's path); otherwise it fails. After a rotation,
+//! retention deletes the oldest rotated files, once a `pruned` line naming them is written.
+//!
 //! A failed write fails every line of its batch; the chain then continues from the last line
 //! written, and a torn partial line is cut off before the next write. An fsync failure fails
 //! every batch until an fsync succeeds again. Choosing what a request does when its line
 //! fails is the handler's business.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::{self, Read as _, Seek as _, Write};
+use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -31,7 +38,10 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use super::chain::Link;
+use super::event::{Declaration, GapReason};
 use super::files;
+use super::record::now_timestamp;
+use super::{AuditConfig, Retention, SpaceGuard};
 
 /// A record waiting to be written, and the request waiting for it.
 pub struct Pending {
@@ -93,15 +103,35 @@ impl Shared {
         Ok(())
     }
 
-    /// Refuses further lines; fsyncs and closes the file once no one is writing.
-    pub fn close(&self) {
-        let writer = {
+    /// Whether the log is closed.
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// Writes `last` (if the writer is free now; else the leader writing does), refuses
+    /// further lines, and fsyncs and closes the file once no one is writing.
+    pub fn close(&self, last: Option<String>) {
+        let (writer, mut batch) = {
             let mut state = self.lock();
+            if let Some(body) = last {
+                let (ack, _) = oneshot::channel();
+                state.queue.push(Pending { body, ack });
+            }
             state.closed = true;
-            state.writer.take()
+            let writer = state.writer.take();
+            // A leader still writing drains the queue itself.
+            let batch = match writer {
+                Some(_) => std::mem::take(&mut state.queue),
+                None => Vec::new(),
+            };
+            (writer, batch)
         };
         // Dropping the writer fsyncs it; a leader still writing drops it when it finishes.
-        drop(writer);
+        if let Some(mut writer) = writer
+            && !batch.is_empty()
+        {
+            writer.process(&mut batch);
+        }
     }
 }
 
@@ -152,24 +182,100 @@ impl Drop for Leader<'_> {
     }
 }
 
-/// Flags shared with the sync thread.
-#[derive(Debug, Default)]
-struct SyncState {
+/// Flags and readings shared with the sync thread.
+#[derive(Debug)]
+pub struct SyncState {
     /// Bytes were written since the last fsync.
     dirty: AtomicBool,
     /// The last fsync failed.
     failed: AtomicBool,
+    /// Bytes that may still be written before the volume's free space falls under the
+    /// minimum: set from `statvfs` by the sync thread, lowered by each write.
+    headroom: AtomicU64,
+    /// The volume's size as last read, for the percentage.
+    total: AtomicU64,
+    /// A free-space reading that replaces the real one (tests); `u64::MAX` when none.
+    fake_free: AtomicU64,
+    guard: SpaceGuard,
+}
+
+impl SyncState {
+    fn new(guard: SpaceGuard) -> Self {
+        Self {
+            dirty: AtomicBool::new(false),
+            failed: AtomicBool::new(false),
+            headroom: AtomicU64::new(u64::MAX),
+            total: AtomicU64::new(0),
+            fake_free: AtomicU64::new(u64::MAX),
+            guard,
+        }
+    }
+
+    /// Reads the free space of `file`'s volume and sets the headroom from it.
+    fn refresh(&self, file: &File) {
+        match rustix::fs::fstatvfs(file) {
+            Ok(v) => {
+                let unit = v.f_frsize.max(1);
+                self.total
+                    .store(v.f_blocks.saturating_mul(unit), Ordering::Relaxed);
+                self.set_free(v.f_bavail.saturating_mul(unit));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the audit volume's free space; refusing lines");
+                self.headroom.store(0, Ordering::Release);
+            }
+        }
+    }
+
+    /// Sets the headroom for `free` bytes free (or the fake reading, when set).
+    fn set_free(&self, free: u64) {
+        let fake = self.fake_free.load(Ordering::Relaxed);
+        let free = if fake == u64::MAX { free } else { fake };
+        let minimum = self.guard.minimum(self.total.load(Ordering::Relaxed));
+        self.headroom
+            .store(free.saturating_sub(minimum), Ordering::Release);
+    }
+
+    /// Whether `bytes` more fit above the minimum free space.
+    pub fn has_room(&self, bytes: u64) -> bool {
+        self.headroom.load(Ordering::Acquire) >= bytes
+    }
+
+    fn spent(&self, bytes: u64) {
+        let _ = self
+            .headroom
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |h| {
+                Some(h.saturating_sub(bytes))
+            });
+    }
+
+    /// Replaces the free-space reading with `free` (`None`: the real one again, at the next
+    /// reading); takes effect at once.
+    pub fn fake_free_space(&self, free: Option<u64>) {
+        self.fake_free
+            .store(free.unwrap_or(u64::MAX), Ordering::Relaxed);
+        if let Some(free) = free {
+            self.set_free(free);
+        }
+    }
 }
 
 /// The active file and the chain's end; held by whichever request is writing.
 pub struct Writer {
     active: PathBuf,
     file: Option<File>,
+    /// Device and inode of `file`, to notice the path no longer leads to it.
+    identity: Option<(u64, u64)>,
     /// Bytes of whole lines in the active file.
     len: u64,
+    /// `seq` of the active file's first line (or of the next line, while it has none).
+    active_start: u64,
     /// A failed write may have left part of a line after `len`.
     torn: bool,
     max_bytes: Option<u64>,
+    retention: Retention,
+    /// Rotated files to delete once the `pruned` line naming them is written.
+    doomed: Vec<PathBuf>,
     next_archive: u64,
     /// The last line written.
     link: Link,
@@ -180,32 +286,34 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// A writer appending to the open `file` at `active`, continuing the chain at `link`;
-    /// starts the sync thread.
-    pub fn new(
-        active: PathBuf,
-        file: File,
-        link: Link,
-        max_bytes: Option<u64>,
-        sync_interval: Duration,
-    ) -> io::Result<Self> {
+    /// A writer appending to the open `file` at `config.path`, continuing the chain at
+    /// `link`; starts the sync thread.
+    pub fn new(config: &AuditConfig, file: File, link: Link) -> io::Result<Self> {
+        let active = config.path.clone();
         let len = file.metadata()?.len();
         let next_archive = files::archives(&active)?.last().map_or(1, |(n, _)| n + 1);
-        let sync = Arc::new(SyncState::default());
+        let sync = Arc::new(SyncState::new(config.space));
+        sync.refresh(&file);
         let (sync_files, rx) = mpsc::channel();
         sync_files
             .send(file.try_clone()?)
             .map_err(|_| io::Error::other("sync thread"))?;
         let state = sync.clone();
+        let interval = config.sync_interval;
         std::thread::Builder::new()
             .name("openkms-audit-sync".into())
-            .spawn(move || run_syncer(&rx, &state, sync_interval))?;
+            .spawn(move || run_syncer(&rx, &state, interval))?;
+        let active_start = first_seq(&file)?.unwrap_or(link.seq + 1);
         Ok(Self {
+            identity: Some(identity(&file.metadata()?)),
             active,
             file: Some(file),
             len,
+            active_start,
             torn: false,
-            max_bytes,
+            max_bytes: config.max_bytes,
+            retention: config.retention,
+            doomed: Vec::new(),
             next_archive,
             link,
             buf: Vec::new(),
@@ -214,33 +322,102 @@ impl Writer {
         })
     }
 
-    /// Writes the batch's lines with one call and answers each; leaves `batch` empty.
-    fn process(&mut self, batch: &mut Vec<Pending>) {
-        let mut buf = std::mem::take(&mut self.buf);
-        buf.clear();
+    /// What the sync thread shares (the free-space guard).
+    pub fn sync_state(&self) -> Arc<SyncState> {
+        self.sync.clone()
+    }
+
+    /// The last line written.
+    pub fn link(&self) -> &Link {
+        &self.link
+    }
+
+    /// Writes the log's own lines now (at open): a declared gap, a prune.
+    pub fn write_events(&mut self, bodies: &[String]) -> io::Result<()> {
+        let mut buf = Vec::new();
         let mut link = self.link.clone();
-        for pending in batch.iter() {
-            link = link.append(&pending.body, &mut buf);
+        for body in bodies {
+            link = link.append(body, &mut buf);
         }
-        let written = self.write(&buf);
-        match &written {
-            Ok(()) => self.link = link,
-            Err(e) => tracing::error!(
+        self.check_room(buf.len() as u64)?;
+        self.write(&buf)?;
+        self.link = link;
+        self.finish_prune();
+        Ok(())
+    }
+
+    /// Starts from `link` instead (a declared gap jumps the chain); only before writing.
+    pub fn jump_to(&mut self, link: Link) {
+        if self.len == 0 {
+            self.active_start = link.seq + 1;
+        }
+        self.link = link;
+    }
+
+    /// Decides what retention deletes now; the `pruned` line to write first, if any.
+    pub fn prune_now(&mut self) -> io::Result<Option<String>> {
+        self.prune()
+    }
+
+    /// Writes the batch's lines with one call and answers each; leaves `batch` empty.
+    pub fn process(&mut self, batch: &mut Vec<Pending>) {
+        let written = self.write_batch(batch);
+        if let Err(e) = &written {
+            tracing::error!(
                 path = %self.active.display(),
                 error = %e,
                 lines = batch.len(),
                 "audit log write failed"
-            ),
+            );
         }
         for pending in batch.drain(..) {
             let _ = pending.ack.send(written.as_ref().map_err(|_| ()).copied());
         }
-        self.buf = buf;
     }
 
-    /// Appends whole lines to the active file, rotating or repairing it first if needed.
+    /// Chains the batch (after any lines the log writes about itself first), checks the
+    /// free space and writes it.
+    fn write_batch(&mut self, batch: &[Pending]) -> io::Result<()> {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let mut link = self.link.clone();
+        for pending in batch {
+            link = link.append(&pending.body, &mut buf);
+        }
+        let events = self.prepare(buf.len() as u64);
+        let result = events.and_then(|events| {
+            if !events.is_empty() {
+                buf.clear();
+                link = self.link.clone();
+                for body in events.iter().chain(batch.iter().map(|p| &p.body)) {
+                    link = link.append(body, &mut buf);
+                }
+            }
+            self.check_room(buf.len() as u64)?;
+            self.write(&buf)
+        });
+        self.buf = buf;
+        result?;
+        self.link = link;
+        self.finish_prune();
+        Ok(())
+    }
+
+    fn check_room(&self, bytes: u64) -> io::Result<()> {
+        match self.sync.has_room(bytes) {
+            true => Ok(()),
+            false => Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                "the audit volume's free space is at the configured minimum",
+            )),
+        }
+    }
+
+    /// Appends whole lines to the active file.
     fn write(&mut self, lines: &[u8]) -> io::Result<()> {
-        self.prepare(lines.len() as u64)?;
+        if self.file.is_none() {
+            self.open_active()?;
+        }
         let file = self
             .file
             .as_mut()
@@ -250,12 +427,14 @@ impl Writer {
             return Err(e);
         }
         self.len += lines.len() as u64;
+        self.sync.spent(lines.len() as u64);
         self.sync.dirty.store(true, Ordering::Release);
         Ok(())
     }
 
-    /// Gets the active file ready for `incoming` more bytes.
-    fn prepare(&mut self, incoming: u64) -> io::Result<()> {
+    /// Gets the active file ready for `incoming` more bytes: repairs it, notices it was
+    /// removed or replaced, rotates. Returns the lines to write before the batch.
+    fn prepare(&mut self, incoming: u64) -> io::Result<Vec<String>> {
         if self.sync.failed.load(Ordering::Acquire) {
             if let Some(file) = &self.file {
                 file.sync_data()?;
@@ -268,16 +447,53 @@ impl Writer {
             }
             self.torn = false;
         }
+        let mut events = Vec::new();
+        if let Some(gap) = self.notice_removal()? {
+            events.push(gap);
+        }
         if self
             .max_bytes
             .is_some_and(|max| self.len > 0 && self.len + incoming > max)
         {
             self.rotate()?;
+            events.extend(self.prune()?);
         }
         if self.file.is_none() {
             self.open_active()?;
         }
-        Ok(())
+        Ok(events)
+    }
+
+    /// One `stat` of the path per batch: when it no longer leads to the open file (removed,
+    /// renamed, the directory gone), starts a new file and returns the `gap` line declaring
+    /// the lines the lost file held.
+    fn notice_removal(&mut self) -> io::Result<Option<String>> {
+        let Some(open) = self.identity else {
+            return Ok(None);
+        };
+        match std::fs::metadata(&self.active) {
+            Ok(m) if identity(&m) == open => return Ok(None),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        let archives_left = files::archives(&self.active).is_ok_and(|a| !a.is_empty());
+        let from = if archives_left { self.active_start } else { 1 };
+        tracing::error!(
+            path = %self.active.display(),
+            from_seq = from,
+            to_seq = self.link.seq,
+            "the audit log file was removed or replaced while in use; starting a new file and recording the loss"
+        );
+        self.file = None;
+        self.identity = None;
+        self.open_active()?;
+        let gap = Declaration::Gap {
+            reason: GapReason::Removed,
+            from: Some(from),
+            to: Some(self.link.seq),
+        };
+        Ok(Some(gap.to_json(&now_timestamp())))
     }
 
     /// fsync, rename to the next `<name>.<n>`, start a new file, fsync the directory.
@@ -304,13 +520,94 @@ impl Writer {
         sync_dir(files::parent(&self.active))
     }
 
+    /// The rotated files retention deletes now (the oldest ones, in order, up to the first
+    /// kept) and the `pruned` line naming them; they are deleted once it is written.
+    fn prune(&mut self) -> io::Result<Option<String>> {
+        if !self.retention.prunes() {
+            return Ok(None);
+        }
+        let archives = files::archives(&self.active)?;
+        let now = std::time::SystemTime::now();
+        let count = archives.len();
+        let doomed: Vec<PathBuf> = archives
+            .into_iter()
+            .enumerate()
+            .take_while(|(i, (_, path))| self.retention.deletes(count - i, path, now))
+            .map(|(_, (_, path))| path)
+            .collect();
+        let Some(last) = doomed.last() else {
+            return Ok(None);
+        };
+        let Some(link) =
+            files::last_line(&mut File::open(last)?)?.and_then(|(line, _)| Link::of_line(&line))
+        else {
+            tracing::warn!(path = %last.display(), "not pruning: the file does not end in an audit record");
+            return Ok(None);
+        };
+        let names = doomed
+            .iter()
+            .filter_map(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect();
+        self.doomed = doomed;
+        let pruned = Declaration::Pruned {
+            files: names,
+            last_seq: link.seq,
+            last_hash: link.hash,
+        };
+        Ok(Some(pruned.to_json(&now_timestamp())))
+    }
+
+    /// Deletes the files a written `pruned` line names (after an fsync, so the line is on
+    /// disk first). A failure is logged; the files are then pruned again later.
+    fn finish_prune(&mut self) {
+        if self.doomed.is_empty() {
+            return;
+        }
+        let doomed = std::mem::take(&mut self.doomed);
+        let deleted = self
+            .file
+            .as_ref()
+            .map_or(Ok(()), File::sync_data)
+            .and_then(|()| doomed.iter().try_for_each(std::fs::remove_file))
+            .and_then(|()| sync_dir(files::parent(&self.active)));
+        match deleted {
+            Ok(()) => tracing::info!(
+                files = doomed.len(),
+                "audit retention: deleted rotated files"
+            ),
+            Err(e) => tracing::error!(error = %e, "audit retention: cannot delete rotated files"),
+        }
+    }
+
     fn open_active(&mut self) -> io::Result<()> {
+        super::create_dir(files::parent(&self.active))?;
         let file = open_append(&self.active)?;
-        self.len = file.metadata()?.len();
+        let meta = file.metadata()?;
+        self.len = meta.len();
+        self.identity = Some(identity(&meta));
+        self.active_start = self.link.seq + 1;
         let _ = self.sync_files.send(file.try_clone()?);
         self.file = Some(file);
         Ok(())
     }
+}
+
+/// Device and inode.
+fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
+    (meta.dev(), meta.ino())
+}
+
+/// `seq` of a file's first line, if it has a record there.
+fn first_seq(file: &File) -> io::Result<Option<u64>> {
+    let mut reader = io::BufReader::new(file.try_clone()?);
+    reader.seek(io::SeekFrom::Start(0))?;
+    let mut line = Vec::new();
+    io::BufRead::read_until(&mut (&mut reader).take(64 * 1024), b'\n', &mut line)?;
+    let seq = serde_json::from_slice::<serde_json::Value>(&line)
+        .ok()
+        .and_then(|v| v.get("seq").and_then(serde_json::Value::as_u64));
+    Ok(seq)
 }
 
 impl Drop for Writer {
@@ -336,7 +633,8 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// Every `interval`, fsyncs the active file if something was written to it.
+/// Every `interval`: reads the volume's free space, and fsyncs the active file if something
+/// was written to it.
 fn run_syncer(files: &Receiver<File>, state: &SyncState, interval: Duration) {
     let mut current = None;
     loop {
@@ -344,6 +642,9 @@ fn run_syncer(files: &Receiver<File>, state: &SyncState, interval: Duration) {
             Ok(file) => current = Some(file),
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
+        }
+        if let Some(file) = &current {
+            state.refresh(file);
         }
         if !state.dirty.swap(false, Ordering::AcqRel) {
             continue;

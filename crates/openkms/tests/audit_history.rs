@@ -1,0 +1,123 @@
+//! A restart of `openkms server` over existing data whose audit history is gone (issue 13,
+//! finding 4): the server says so on stderr, a `gap` line starts the new log, and
+//! `openkms audit verify` reports it and exits 3 (0 with `--accept-gaps`). A restart over an
+//! intact log continues it with no gap. The servers run on one data directory this file
+//! owns (the shared `Server` makes a new one per start).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use common::{ACCESS_KEY_ID, ACCESS_KEY_SECRET, BIN, run};
+
+/// A server over `data` (plain HTTP); killed on drop.
+struct Running {
+    child: Child,
+    url: String,
+}
+
+impl Running {
+    fn start(data: &Path, log: &Path) -> Self {
+        let stderr = std::fs::File::create(log).unwrap();
+        let mut child = Command::new(BIN)
+            .arg("server")
+            .arg("--data-dir")
+            .arg(data)
+            .args(["--listen", "127.0.0.1:0", "--insecure-http"])
+            .env_clear()
+            .env("OPENKMS_ROOT_ACCESS_KEY_ID", ACCESS_KEY_ID)
+            .env("OPENKMS_ROOT_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET)
+            .env("OPENKMS_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim_end()
+            .strip_prefix("openkms: ready on ")
+            .unwrap_or_else(|| panic!("no ready line: {line:?}"))
+            .to_owned();
+        Self { child, url }
+    }
+
+    async fn call(&self) {
+        let client = openkms_client::Client::new(openkms_client::ClientConfig {
+            endpoint: self.url.clone(),
+            ca_file: None,
+            access_key_id: ACCESS_KEY_ID.into(),
+            access_key_secret: openkms_client::AccessKeySecret::new(ACCESS_KEY_SECRET),
+            region_id: "cn-hangzhou".into(),
+        })
+        .unwrap();
+        client.call("DescribeRegions", &[]).await.unwrap();
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn verify(dir: &Path, extra: &[&str]) -> common::Run {
+    run(Command::new(BIN)
+        .args(["audit", "verify"])
+        .args(extra)
+        .arg(dir)
+        .env_clear())
+}
+
+#[tokio::test]
+async fn a_restart_without_audit_history_records_the_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let audit = data.join("audit");
+    let log = dir.path().join("server.log");
+    for _ in 0..2 {
+        let server = Running::start(&data, &log);
+        server.call().await;
+    }
+    let intact = verify(&audit, &[]);
+    assert_eq!(intact.code, 0, "{}{}", intact.stdout, intact.stderr);
+    assert!(
+        intact.stdout.starts_with("intact: 2 lines"),
+        "{}",
+        intact.stdout
+    );
+
+    std::fs::remove_dir_all(&audit).unwrap();
+    let server = Running::start(&data, &log);
+    server.call().await;
+    drop(server);
+    let stderr = std::fs::read_to_string(&log).unwrap();
+    assert!(stderr.contains("AUDIT HISTORY MISSING"), "{stderr}");
+    let text = std::fs::read_to_string(audit.join("audit.log")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (first["seq"].as_u64(), first["event"].as_str()),
+        (Some(1), Some("gap"))
+    );
+    assert_eq!(first["reason"], "history_missing");
+
+    let reported = verify(&audit, &[]);
+    assert_eq!(reported.code, 3, "{}{}", reported.stdout, reported.stderr);
+    assert!(
+        reported
+            .stdout
+            .contains("the history before this line is missing"),
+        "{}",
+        reported.stdout
+    );
+    let accepted = verify(&audit, &["--accept-gaps"]);
+    assert_eq!(accepted.code, 0, "{}{}", accepted.stdout, accepted.stderr);
+}
