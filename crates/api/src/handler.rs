@@ -1,7 +1,8 @@
 //! One request, start to finish: read, authenticate, dispatch, render.
 //!
 //! [`App`] holds what every request needs. [`App::handle`] assigns the `RequestId`, reads the
-//! body within its limit, merges parameters, authenticates, checks `Version` and `Action`,
+//! body within its limit, merges parameters, refuses a parameter given twice or too long,
+//! authenticates, checks `Version` and `Action`,
 //! authorizes the caller for what the action touches, runs the action and renders the reply
 //! — success or error — in the format asked for (`Format`, else `Accept`, else XML). Then
 //! it writes the request's audit line and waits for it: a request whose line cannot be
@@ -237,8 +238,12 @@ impl App {
     ) -> Result<Rendered, RpcError> {
         let (method, headers) = (&parts.method, &parts.headers);
         facts.saw_claims(&params, headers);
-        let pending = find_endpoint(&params, headers).map(|endpoint| {
+        let endpoint = find_endpoint(&params, headers);
+        if let Ok(endpoint) = &endpoint {
             facts.action = Some(endpoint.name.action);
+        }
+        screen(&params)?;
+        let pending = endpoint.map(|endpoint| {
             // Decoded before authentication so that a refused request's audit line names
             // its key.
             let pending = endpoint.decode(&params, &self.service);
@@ -294,6 +299,15 @@ struct Call<'a> {
     format: Format,
     request_id: &'a str,
     origin: Origin,
+}
+
+/// Refuses, before anything reads them, parameters that are ambiguous (a name given twice)
+/// or too long ([`codec::bounds`]): nothing costly is done for such a request.
+fn screen(params: &Params) -> Result<(), RpcError> {
+    if let Some(name) = params.repeated_name() {
+        return Err(RpcError::repeated(name));
+    }
+    codec::bounds::check(params)
 }
 
 /// The codec of the request's `Version` (parameter or `x-acs-version`) and `Action`

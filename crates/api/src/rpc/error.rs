@@ -20,6 +20,9 @@ pub enum RpcError {
     /// A parameter's value is refused by a rule the codec checks, which the message says.
     #[error("invalid parameter {0}: {1:?}")]
     InvalidValue(&'static str, InvalidReason),
+    /// A parameter is given more than once (its name, cut to a bounded length).
+    #[error("repeated parameter")]
+    RepeatedParameter(String),
     /// The Action names no operation this server serves.
     #[error("unknown action")]
     UnknownAction,
@@ -104,6 +107,15 @@ pub struct WireError {
 }
 
 impl RpcError {
+    /// [`RpcError::RepeatedParameter`] for `name`, cut to 128 bytes for the message.
+    pub fn repeated(name: &str) -> Self {
+        let mut end = name.len().min(128);
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        Self::RepeatedParameter(name[..end].to_owned())
+    }
+
     /// Shorthand for [`RpcError::InvalidParameter`].
     pub fn invalid(name: &'static str) -> Self {
         Self::InvalidParameter(name)
@@ -120,6 +132,7 @@ impl RpcError {
             Self::MissingParameter(n) => (400, "MissingParameter", missing(n)),
             Self::InvalidParameter(n) => (400, "InvalidParameter", invalid(n, None)),
             Self::InvalidValue(n, reason) => (400, "InvalidParameter", invalid(n, Some(*reason))),
+            Self::RepeatedParameter(n) => (400, "InvalidParameter", repeated(n)),
             Self::UnknownAction => (404, "InvalidAction.NotFound", s(MSG_ACTION)),
             Self::InvalidVersion => (400, "InvalidVersion", s(MSG_VERSION)),
             Self::IncompleteSignature => (400, "IncompleteSignature", s(MSG_INCOMPLETE)),
@@ -319,6 +332,10 @@ fn invalid(name: &str, reason: Option<InvalidReason>) -> String {
         Some(InvalidReason::OutOfRange) => " It is out of range.".to_owned(),
     };
     format!("The specified parameter \"{name}\" is not valid.{detail}")
+}
+
+fn repeated(name: &str) -> String {
+    format!("The specified parameter \"{name}\" is not valid. It is given more than once.")
 }
 
 fn mismatch(string_to_sign: &str) -> String {
