@@ -85,6 +85,19 @@ pub struct ServerArgs {
     /// Seconds a request's headers, and then its body, may take to arrive [default: 30].
     #[arg(long, env = "OPENKMS_REQUEST_TIMEOUT_SECS")]
     pub request_timeout_secs: Option<OrEmpty<u64>>,
+    /// A file holding the root key (base64 of 32 bytes), instead of <data-dir>/root.key.
+    #[arg(long, env = "OPENKMS_ROOT_KEY_FILE", value_parser = path_or_empty)]
+    pub root_key_file: Option<PathBuf>,
+    /// A file holding the root AccessKey secret chosen at the first start (with
+    /// OPENKMS_ROOT_ACCESS_KEY_ID), instead of OPENKMS_ROOT_ACCESS_KEY_SECRET.
+    #[arg(long, env = "OPENKMS_ROOT_ACCESS_KEY_SECRET_FILE", value_parser = path_or_empty)]
+    pub root_access_key_secret_file: Option<PathBuf>,
+    /// Start even when the data directory is open to other users (logs a warning).
+    #[arg(long, env = "OPENKMS_ALLOW_OPEN_DATA_DIR", value_parser = bool_or_empty)]
+    pub allow_open_data_dir: bool,
+    /// Keep the process dumpable and core dumps allowed (for debugging only).
+    #[arg(long, env = "OPENKMS_ALLOW_CORE_DUMPS", value_parser = bool_or_empty)]
+    pub allow_core_dumps: bool,
 }
 
 impl ServerArgs {
@@ -112,6 +125,10 @@ impl ServerArgs {
             audit_fail_open: self.audit_fail_open,
             max_connections: OrEmpty::given(self.max_connections),
             request_timeout_secs: OrEmpty::given(self.request_timeout_secs),
+            root_key_file: path(self.root_key_file),
+            root_access_key_secret_file: path(self.root_access_key_secret_file),
+            allow_open_data_dir: self.allow_open_data_dir,
+            allow_core_dumps: self.allow_core_dumps,
         }
     }
 }
@@ -202,6 +219,10 @@ struct FileConfig {
     audit_fail_open: Option<bool>,
     max_connections: Option<usize>,
     request_timeout_secs: Option<u64>,
+    root_key_file: Option<PathBuf>,
+    root_access_key_secret_file: Option<PathBuf>,
+    allow_open_data_dir: Option<bool>,
+    allow_core_dumps: Option<bool>,
 }
 
 /// How the server speaks on its socket.
@@ -245,6 +266,36 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// How long a request's headers, and then its body, may take to arrive.
     pub request_timeout: Duration,
+    /// Where secrets come from and how the process and its files are protected.
+    pub hygiene: Hygiene,
+}
+
+/// Secret files and the protections of the process and the data directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hygiene {
+    /// The root key's file, when not `<data-dir>/root.key`.
+    pub root_key_file: Option<PathBuf>,
+    /// The file of the root AccessKey secret chosen at the first start.
+    pub root_access_key_secret_file: Option<PathBuf>,
+    /// Start (with a warning) when the data directory is open to other users.
+    pub allow_open_data_dir: bool,
+    /// Leave the process dumpable and core dumps allowed.
+    pub allow_core_dumps: bool,
+}
+
+impl Hygiene {
+    fn of(args: &ServerArgs, file: &FileConfig) -> Self {
+        let flag = |arg: bool, file: Option<bool>| arg || file.unwrap_or(false);
+        Self {
+            root_key_file: args.root_key_file.clone().or(file.root_key_file.clone()),
+            root_access_key_secret_file: args
+                .root_access_key_secret_file
+                .clone()
+                .or(file.root_access_key_secret_file.clone()),
+            allow_open_data_dir: flag(args.allow_open_data_dir, file.allow_open_data_dir),
+            allow_core_dumps: flag(args.allow_core_dumps, file.allow_core_dumps),
+        }
+    }
 }
 
 impl ServerConfig {
@@ -255,6 +306,7 @@ impl ServerConfig {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
+        let hygiene = Hygiene::of(&args, &file);
         let listen = args
             .listen
             .or(file.listen)
@@ -306,6 +358,7 @@ impl ServerConfig {
                     .and_then(|n| n.0)
                     .or(file.request_timeout_secs),
             )?,
+            hygiene,
         })
     }
 }

@@ -36,6 +36,10 @@ const SERVER_VARIABLES: &[&str] = &[
     "OPENKMS_AUDIT_FAIL_OPEN",
     "OPENKMS_MAX_CONNECTIONS",
     "OPENKMS_REQUEST_TIMEOUT_SECS",
+    "OPENKMS_ROOT_KEY_FILE",
+    "OPENKMS_ROOT_ACCESS_KEY_SECRET_FILE",
+    "OPENKMS_ALLOW_OPEN_DATA_DIR",
+    "OPENKMS_ALLOW_CORE_DUMPS",
 ];
 
 /// Kills the server when the test ends, however it ends.
