@@ -35,6 +35,21 @@ use crate::rpc::{Format, Params, RpcError};
 /// otherwise: as long as its headers may.
 pub const DEFAULT_BODY_DEADLINE: Duration = Duration::from_secs(30);
 
+/// The largest request head (request line and headers) answered, in bytes; a larger one is
+/// refused with 431 in the API's error format. The transport lets heads of up to twice this
+/// through to the handler so that the refusal is this one, with a `RequestId` and an audit
+/// line (see `server.rs`).
+pub const MAX_HEAD_BYTES: usize = 128 * 1024;
+
+/// Why the transport refused a connection's bytes before they made a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unparsed {
+    /// Not HTTP/1.1: a malformed request line or header (the transport answered 400).
+    Malformed,
+    /// A head larger than the transport buffers at all (it answered 431).
+    TooLarge,
+}
+
 /// Shared state of the request handler.
 pub struct App {
     service: Arc<KeyService>,
@@ -151,6 +166,40 @@ impl App {
         respond(rendered)
     }
 
+    /// Records bytes the transport could not read as a request (it answered them itself, with
+    /// no `RequestId`): one audit line with a `RequestId` of its own, so the refusal is on
+    /// record. Nothing else is known of such a request.
+    pub async fn record_unparsed(&self, peer: Option<SocketAddr>, why: Unparsed) {
+        let (status, outcome) = match why {
+            Unparsed::Malformed => (400, "MalformedRequest"),
+            Unparsed::TooLarge => (431, "RequestHeaderFieldsTooLarge"),
+        };
+        let request_id = self.request_ids.next_id();
+        let facts = Facts {
+            outcome: Some(outcome),
+            ..Facts::default()
+        };
+        tracing::debug!(
+            request_id = request_id.as_str(),
+            outcome,
+            "unparsed request"
+        );
+        metrics::counter!("openkms_requests_total", "action" => "-", "code" => outcome)
+            .increment(1);
+        let Some(log) = &self.audit else {
+            return;
+        };
+        let record = Record {
+            time: OffsetDateTime::now_utc(),
+            request_id: request_id.as_str(),
+            source: peer,
+            facts: &facts,
+            status,
+            latency_us: 0,
+        };
+        let _ = log.append(&record).await;
+    }
+
     /// A bug, not bad input: answer in the API's error format instead of dropping the
     /// connection, and say nothing about the cause to the client.
     fn panicked(&self, request_id: &str, facts: &mut Facts) -> Rendered {
@@ -171,7 +220,7 @@ impl App {
         facts: &mut Facts,
     ) -> (Rendered, Format) {
         let (parts, body) = req.into_parts();
-        let (body, format) = match routed(&parts) {
+        let (body, format) = match head_fits(&parts).and_then(|()| routed(&parts)) {
             Ok(()) => {
                 let body = self.read_form(&parts.headers, body, &mut params).await;
                 (body, reply_format(&params, &parts.headers))
@@ -325,6 +374,22 @@ fn find_endpoint(params: &Params, headers: &HeaderMap) -> Result<&'static Endpoi
     let name = params.optional("Action").or_else(|| header("x-acs-action"));
     let name = name.ok_or(RpcError::MissingParameter("Action"))?;
     codec::endpoint(version, name).ok_or(RpcError::UnknownAction)
+}
+
+/// Refuses a head larger than [`MAX_HEAD_BYTES`], counted as it came on the wire: the
+/// request line and every header line with its `: ` and CRLF.
+fn head_fits(parts: &http::request::Parts) -> Result<(), RpcError> {
+    let target = parts.uri.path_and_query().map_or(1, |t| t.as_str().len());
+    let line = parts.method.as_str().len() + 1 + target + " HTTP/1.1\r\n".len();
+    let headers: usize = parts
+        .headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    match line + headers <= MAX_HEAD_BYTES {
+        true => Ok(()),
+        false => Err(RpcError::HeadTooLarge),
+    }
 }
 
 /// `POST /` or `GET /`; anything else is not an API call.

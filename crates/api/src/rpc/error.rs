@@ -57,6 +57,9 @@ pub enum RpcError {
     /// A security token was sent; this server issues none.
     #[error("invalid security token")]
     InvalidSecurityToken,
+    /// The request head (request line and headers) is larger than the server accepts.
+    #[error("head too large")]
+    HeadTooLarge,
     /// The body is larger than the server accepts.
     #[error("body too large")]
     BodyTooLarge,
@@ -148,6 +151,7 @@ impl RpcError {
                 (400, "InvalidSecurityToken.Malformed", s(MSG_SECURITY_TOKEN))
             }
             Self::BodyTooLarge => (413, "InvalidParameter", s(MSG_BODY_TOO_LARGE)),
+            Self::HeadTooLarge => (431, "InvalidParameter", s(MSG_HEAD_TOO_LARGE)),
             Self::NotFound => (404, "InvalidAction.NotFound", s(MSG_ACTION)),
             Self::BodyUnreadable => (400, "InvalidParameter", s(MSG_BODY_UNREADABLE)),
             // Not in Alibaba's tables (unverified): the HTTP meaning, so clients may retry.
@@ -357,6 +361,8 @@ const MSG_NONCE_FULL: &str = "The server is too busy to check a request with a t
 const MSG_AK_NOT_FOUND: &str = "Specified access key is not found.";
 const MSG_AK_DISABLED: &str = "This AccessKey is not enabled.";
 const MSG_BODY_TOO_LARGE: &str = "The request body is larger than this server accepts.";
+const MSG_HEAD_TOO_LARGE: &str =
+    "The request line and headers are larger than this server accepts.";
 const MSG_BODY_UNREADABLE: &str = "The request body could not be read.";
 const MSG_BODY_TIMEOUT: &str = "The request body did not arrive in time.";
 const MSG_KEY_NOT_FOUND: &str = "The specified Key is not found.";
