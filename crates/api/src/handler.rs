@@ -1,7 +1,8 @@
 //! One request, start to finish: read, authenticate, dispatch, render.
 //!
 //! [`App`] holds what every request needs. [`App::handle`] assigns the `RequestId`, reads the
-//! body within its limit, merges parameters, authenticates, checks `Version` and `Action`,
+//! body within its limit, merges parameters, refuses a parameter given twice or too long,
+//! authenticates, checks `Version` and `Action`,
 //! authorizes the caller for what the action touches, runs the action and renders the reply
 //! — success or error — in the format asked for (`Format`, else `Accept`, else XML). Then
 //! it writes the request's audit line and waits for it: a request whose line cannot be
@@ -33,6 +34,21 @@ use crate::rpc::{Format, Params, RpcError};
 /// How long a request's body may take to arrive unless [`App::with_body_deadline`] says
 /// otherwise: as long as its headers may.
 pub const DEFAULT_BODY_DEADLINE: Duration = Duration::from_secs(30);
+
+/// The largest request head (request line and headers) answered, in bytes; a larger one is
+/// refused with 431 in the API's error format. The transport lets heads of up to twice this
+/// through to the handler so that the refusal is this one, with a `RequestId` and an audit
+/// line (see `server.rs`).
+pub const MAX_HEAD_BYTES: usize = 128 * 1024;
+
+/// Why the transport refused a connection's bytes before they made a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unparsed {
+    /// Not HTTP/1.1: a malformed request line or header (the transport answered 400).
+    Malformed,
+    /// A head larger than the transport buffers at all (it answered 431).
+    TooLarge,
+}
 
 /// Shared state of the request handler.
 pub struct App {
@@ -150,6 +166,40 @@ impl App {
         respond(rendered)
     }
 
+    /// Records bytes the transport could not read as a request (it answered them itself, with
+    /// no `RequestId`): one audit line with a `RequestId` of its own, so the refusal is on
+    /// record. Nothing else is known of such a request.
+    pub async fn record_unparsed(&self, peer: Option<SocketAddr>, why: Unparsed) {
+        let (status, outcome) = match why {
+            Unparsed::Malformed => (400, "MalformedRequest"),
+            Unparsed::TooLarge => (431, "RequestHeaderFieldsTooLarge"),
+        };
+        let request_id = self.request_ids.next_id();
+        let facts = Facts {
+            outcome: Some(outcome),
+            ..Facts::default()
+        };
+        tracing::debug!(
+            request_id = request_id.as_str(),
+            outcome,
+            "unparsed request"
+        );
+        metrics::counter!("openkms_requests_total", "action" => "-", "code" => outcome)
+            .increment(1);
+        let Some(log) = &self.audit else {
+            return;
+        };
+        let record = Record {
+            time: OffsetDateTime::now_utc(),
+            request_id: request_id.as_str(),
+            source: peer,
+            facts: &facts,
+            status,
+            latency_us: 0,
+        };
+        let _ = log.append(&record).await;
+    }
+
     /// A bug, not bad input: answer in the API's error format instead of dropping the
     /// connection, and say nothing about the cause to the client.
     fn panicked(&self, request_id: &str, facts: &mut Facts) -> Rendered {
@@ -170,7 +220,7 @@ impl App {
         facts: &mut Facts,
     ) -> (Rendered, Format) {
         let (parts, body) = req.into_parts();
-        let (body, format) = match routed(&parts) {
+        let (body, format) = match head_fits(&parts).and_then(|()| routed(&parts)) {
             Ok(()) => {
                 let body = self.read_form(&parts.headers, body, &mut params).await;
                 (body, reply_format(&params, &parts.headers))
@@ -237,8 +287,12 @@ impl App {
     ) -> Result<Rendered, RpcError> {
         let (method, headers) = (&parts.method, &parts.headers);
         facts.saw_claims(&params, headers);
-        let pending = find_endpoint(&params, headers).map(|endpoint| {
+        let endpoint = find_endpoint(&params, headers);
+        if let Ok(endpoint) = &endpoint {
             facts.action = Some(endpoint.name.action);
+        }
+        screen(&params)?;
+        let pending = endpoint.map(|endpoint| {
             // Decoded before authentication so that a refused request's audit line names
             // its key.
             let pending = endpoint.decode(&params, &self.service);
@@ -307,6 +361,15 @@ struct Call<'a> {
     origin: Origin,
 }
 
+/// Refuses, before anything reads them, parameters that are ambiguous (a name given twice)
+/// or too long ([`codec::bounds`]): nothing costly is done for such a request.
+fn screen(params: &Params) -> Result<(), RpcError> {
+    if let Some(name) = params.repeated_name() {
+        return Err(RpcError::repeated(name));
+    }
+    codec::bounds::check(params)
+}
+
 /// The codec of the request's `Version` (parameter or `x-acs-version`) and `Action`
 /// (parameter or `x-acs-action`): KMS (2016-01-20) or RAM (2015-05-01).
 fn find_endpoint(params: &Params, headers: &HeaderMap) -> Result<&'static Endpoint, RpcError> {
@@ -322,6 +385,22 @@ fn find_endpoint(params: &Params, headers: &HeaderMap) -> Result<&'static Endpoi
     let name = params.optional("Action").or_else(|| header("x-acs-action"));
     let name = name.ok_or(RpcError::MissingParameter("Action"))?;
     codec::endpoint(version, name).ok_or(RpcError::UnknownAction)
+}
+
+/// Refuses a head larger than [`MAX_HEAD_BYTES`], counted as it came on the wire: the
+/// request line and every header line with its `: ` and CRLF.
+fn head_fits(parts: &http::request::Parts) -> Result<(), RpcError> {
+    let target = parts.uri.path_and_query().map_or(1, |t| t.as_str().len());
+    let line = parts.method.as_str().len() + 1 + target + " HTTP/1.1\r\n".len();
+    let headers: usize = parts
+        .headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    match line + headers <= MAX_HEAD_BYTES {
+        true => Ok(()),
+        false => Err(RpcError::HeadTooLarge),
+    }
 }
 
 /// `POST /` or `GET /`; anything else is not an API call.

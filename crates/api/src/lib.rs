@@ -18,5 +18,5 @@ mod handler;
 pub mod rpc;
 pub mod server;
 
-pub use handler::{App, DEFAULT_BODY_DEADLINE};
+pub use handler::{App, DEFAULT_BODY_DEADLINE, MAX_HEAD_BYTES, Unparsed};
 pub use server::{DEFAULT_MAX_CONNECTIONS, ServerOptions, serve};

@@ -22,7 +22,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
-use crate::handler::App;
+use crate::handler::{App, Unparsed};
 
 /// Transport settings.
 #[derive(Clone)]
@@ -33,7 +33,10 @@ pub struct ServerOptions {
     pub handshake_timeout: Duration,
     /// Time allowed to receive a request's headers, and to wait on an idle connection.
     pub header_timeout: Duration,
-    /// Most bytes buffered for a request head.
+    /// Most bytes buffered for a request head by the transport. Set above the handler's own
+    /// limit ([`crate::handler::MAX_HEAD_BYTES`], the default is twice it) so that a head over
+    /// the limit is refused by the handler, in the API's format with a `RequestId`; only one
+    /// over this gets the transport's bare 431.
     pub max_head_bytes: usize,
     /// How long shutdown waits for in-flight requests.
     pub drain_timeout: Duration,
@@ -60,7 +63,7 @@ impl Default for ServerOptions {
             tls: None,
             handshake_timeout: Duration::from_secs(10),
             header_timeout: Duration::from_secs(30),
-            max_head_bytes: 128 * 1024,
+            max_head_bytes: 2 * crate::handler::MAX_HEAD_BYTES,
             drain_timeout: Duration::from_secs(10),
             max_connections: DEFAULT_MAX_CONNECTIONS,
         }
@@ -166,8 +169,9 @@ async fn serve_connection<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let handler = app.clone();
     let service = service_fn(move |req| {
-        let app = app.clone();
+        let app = handler.clone();
         async move { Ok::<_, std::convert::Infallible>(app.handle(req, Some(peer)).await) }
     });
     let mut builder = http1::Builder::new();
@@ -182,6 +186,19 @@ async fn serve_connection<S>(
     let conn = builder.serve_connection(TokioIo::new(stream), service);
     if let Err(e) = watcher.watch(conn).await {
         tracing::debug!(error = %e, "connection ended with an error");
+        if let Some(why) = unparsed(&e) {
+            app.record_unparsed(Some(peer), why).await;
+        }
+    }
+}
+
+/// Whether a connection's error is bytes hyper could not read as a request (which it answered
+/// 400 or 431 itself).
+fn unparsed(e: &hyper::Error) -> Option<Unparsed> {
+    match (e.is_parse_too_large(), e.is_parse()) {
+        (true, _) => Some(Unparsed::TooLarge),
+        (false, true) => Some(Unparsed::Malformed),
+        (false, false) => None,
     }
 }
 

@@ -360,8 +360,8 @@ async fn shutdown_gives_up_on_a_stalled_request_after_the_drain_timeout() {
 // in the query or the form body), and form bodies whose media type is spelled in another
 // case or carries parameters.
 
-/// A signed Encrypt of `key` with its parameters placed as `placement`; `format` comes before
-/// the client's own `Format=JSON` (the first occurrence is the one read); `None` sends none.
+/// A signed Encrypt of `key` with its parameters placed as `placement`; `format` replaces the
+/// client's own `Format=JSON`; `None` sends none.
 fn encrypt(key: &str, placement: ParamPlacement, format: Option<&str>) -> RawRequest {
     let mut req = RawRequest::new("Encrypt")
         .param("KeyId", key)

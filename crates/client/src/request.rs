@@ -69,7 +69,8 @@ pub enum SignatureMode {
 pub struct RawRequest {
     /// The `Action`, e.g. `Encrypt`.
     pub action: String,
-    /// Business parameters, in order, unencoded.
+    /// Business parameters, in order, unencoded; one named like a common parameter
+    /// (`Format`, `Timestamp`…) replaces it.
     pub params: Vec<(String, String)>,
     /// The HTTP method (POST unless set).
     pub method: HttpMethod,
@@ -143,8 +144,11 @@ pub(crate) fn prepare(
     let version = version_of(&req).to_owned();
     let keep = |(k, _): &(String, String)| !req.omit_params.iter().any(|o| o == k);
     let business: Vec<_> = req.params.into_iter().filter(keep).collect();
+    // A business parameter named like a common one (`Format`) replaces it: a server refuses
+    // a name given twice.
     let common: Vec<_> = common
         .into_iter()
+        .filter(|(k, _)| !business.iter().any(|(b, _)| b == k))
         .chain(req.extra_params)
         .filter(keep)
         .collect();

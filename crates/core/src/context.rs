@@ -13,6 +13,11 @@ use crate::error::{InvalidReason, KmsError};
 
 /// Largest accepted context, in bytes of its canonical form.
 pub const MAX_CONTEXT_BYTES: usize = 8192;
+/// Longest key of one context entry, in bytes (Alibaba states no per-entry limit; this one
+/// keeps a single entry from being the whole context's worth of a policy condition's input).
+pub const MAX_CONTEXT_KEY_BYTES: usize = 1024;
+/// Longest value of one context entry, in bytes (see [`MAX_CONTEXT_KEY_BYTES`]).
+pub const MAX_CONTEXT_VALUE_BYTES: usize = 4096;
 
 /// A map of strings bound to a ciphertext as associated data.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,8 +49,12 @@ impl EncryptionContext {
         Self::from_map(map)
     }
 
-    /// Builds a context from a map, checking its size.
+    /// Builds a context from a map, checking its size and each entry's.
     pub fn from_map(map: BTreeMap<String, String>) -> Result<Self, KmsError> {
+        for (key, value) in &map {
+            entry_bound(key, MAX_CONTEXT_KEY_BYTES)?;
+            entry_bound(value, MAX_CONTEXT_VALUE_BYTES)?;
+        }
         let ctx = Self(map);
         if ctx.canonical_bytes().len() > MAX_CONTEXT_BYTES {
             return Err(KmsError::invalid(
@@ -78,9 +87,32 @@ impl EncryptionContext {
     }
 }
 
+/// Refuses a context key or value longer than `max` bytes.
+fn entry_bound(text: &str, max: usize) -> Result<(), KmsError> {
+    match text.len() <= max {
+        true => Ok(()),
+        false => Err(KmsError::invalid(
+            Field::EncryptionContext,
+            InvalidReason::TooLong { max },
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entries_are_bounded() {
+        let key = "k".repeat(MAX_CONTEXT_KEY_BYTES);
+        let value = "v".repeat(MAX_CONTEXT_VALUE_BYTES);
+        let fits = BTreeMap::from([(key.clone(), value.clone())]);
+        assert!(EncryptionContext::from_map(fits).is_ok());
+        let long_key = BTreeMap::from([(key + "k", "v".to_owned())]);
+        assert!(EncryptionContext::from_map(long_key).is_err());
+        let long_value = BTreeMap::from([("k".to_owned(), value + "v")]);
+        assert!(EncryptionContext::from_map(long_value).is_err());
+    }
 
     #[test]
     fn serialisations_of_one_map_are_equal() {

@@ -104,6 +104,19 @@ pub struct ServerArgs {
     /// the rest are counted in one summary line per second [default: 10].
     #[arg(long, env = "OPENKMS_AUDIT_UNAUTHENTICATED_PER_SECOND")]
     pub audit_unauthenticated_per_second: Option<OrEmpty<u32>>,
+    /// A file holding the root key (base64 of 32 bytes), instead of <data-dir>/root.key.
+    #[arg(long, env = "OPENKMS_ROOT_KEY_FILE", value_parser = path_or_empty)]
+    pub root_key_file: Option<PathBuf>,
+    /// A file holding the root AccessKey secret chosen at the first start (with
+    /// OPENKMS_ROOT_ACCESS_KEY_ID), instead of OPENKMS_ROOT_ACCESS_KEY_SECRET.
+    #[arg(long, env = "OPENKMS_ROOT_ACCESS_KEY_SECRET_FILE", value_parser = path_or_empty)]
+    pub root_access_key_secret_file: Option<PathBuf>,
+    /// Start even when the data directory is open to other users (logs a warning).
+    #[arg(long, env = "OPENKMS_ALLOW_OPEN_DATA_DIR", value_parser = bool_or_empty)]
+    pub allow_open_data_dir: bool,
+    /// Keep the process dumpable and core dumps allowed (for debugging only).
+    #[arg(long, env = "OPENKMS_ALLOW_CORE_DUMPS", value_parser = bool_or_empty)]
+    pub allow_core_dumps: bool,
 }
 
 impl ServerArgs {
@@ -136,6 +149,10 @@ impl ServerArgs {
             audit_keep_files: OrEmpty::given(self.audit_keep_files),
             audit_keep_days: OrEmpty::given(self.audit_keep_days),
             audit_unauthenticated_per_second: OrEmpty::given(self.audit_unauthenticated_per_second),
+            root_key_file: path(self.root_key_file),
+            root_access_key_secret_file: path(self.root_access_key_secret_file),
+            allow_open_data_dir: self.allow_open_data_dir,
+            allow_core_dumps: self.allow_core_dumps,
         }
     }
 }
@@ -231,6 +248,10 @@ struct FileConfig {
     audit_keep_files: Option<u64>,
     audit_keep_days: Option<u64>,
     audit_unauthenticated_per_second: Option<u32>,
+    root_key_file: Option<PathBuf>,
+    root_access_key_secret_file: Option<PathBuf>,
+    allow_open_data_dir: Option<bool>,
+    allow_core_dumps: Option<bool>,
 }
 
 /// How the server speaks on its socket.
@@ -274,6 +295,36 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// How long a request's headers, and then its body, may take to arrive.
     pub request_timeout: Duration,
+    /// Where secrets come from and how the process and its files are protected.
+    pub hygiene: Hygiene,
+}
+
+/// Secret files and the protections of the process and the data directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hygiene {
+    /// The root key's file, when not `<data-dir>/root.key`.
+    pub root_key_file: Option<PathBuf>,
+    /// The file of the root AccessKey secret chosen at the first start.
+    pub root_access_key_secret_file: Option<PathBuf>,
+    /// Start (with a warning) when the data directory is open to other users.
+    pub allow_open_data_dir: bool,
+    /// Leave the process dumpable and core dumps allowed.
+    pub allow_core_dumps: bool,
+}
+
+impl Hygiene {
+    fn of(args: &ServerArgs, file: &FileConfig) -> Self {
+        let flag = |arg: bool, file: Option<bool>| arg || file.unwrap_or(false);
+        Self {
+            root_key_file: args.root_key_file.clone().or(file.root_key_file.clone()),
+            root_access_key_secret_file: args
+                .root_access_key_secret_file
+                .clone()
+                .or(file.root_access_key_secret_file.clone()),
+            allow_open_data_dir: flag(args.allow_open_data_dir, file.allow_open_data_dir),
+            allow_core_dumps: flag(args.allow_core_dumps, file.allow_core_dumps),
+        }
+    }
 }
 
 impl ServerConfig {
@@ -285,6 +336,7 @@ impl ServerConfig {
             None => FileConfig::default(),
         };
         let audit_settings = AuditSettings::merge(&args, &file);
+        let hygiene = Hygiene::of(&args, &file);
         let listen = args
             .listen
             .or(file.listen)
@@ -332,6 +384,7 @@ impl ServerConfig {
                     .and_then(|n| n.0)
                     .or(file.request_timeout_secs),
             )?,
+            hygiene,
         })
     }
 }

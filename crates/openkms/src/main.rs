@@ -31,6 +31,8 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once per run: the size of the server's arguments does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Run the KMS server.
     Server(config::ServerArgs),

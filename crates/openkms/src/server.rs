@@ -1,12 +1,13 @@
 //! `openkms server`: start-up as a sequence of named steps, then serve until a signal.
 //!
-//! warm_rng → load_config → prepare_data_dir → open_store → unlock_root_key → open_service →
+//! take_env_secrets → load_config → harden_process → warm_rng → prepare_data_dir → open_store → unlock_root_key → open_service →
 //! ensure_root_credentials → open_audit → tls_config → bind → serve (with the background key
 //! work beside it, stopped by the same signal) → wait for the background work → close the
 //! audit log. Each step fails with one line that says what is wrong and what to do. The
 //! request handling itself is the api crate's; the background loop is [`due_work`]'s.
 
 mod due_work;
+mod hygiene;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{ServerArgs, ServerConfig, Storage, Transport};
 use crate::{files, tls};
+use hygiene::{ENV_ROOT_AK_ID, ENV_ROOT_AK_SECRET, ENV_ROOT_KEY, EnvSecrets};
 
 /// Largest request body accepted, in bytes (a 6 KB plaintext percent-encoded fits easily).
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -32,20 +34,23 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 const DUE_WORK_PERIOD: Duration = Duration::from_secs(10);
 /// How long the exit waits for a background pass under way (e.g. a slow database).
 const DUE_WORK_GRACE: Duration = Duration::from_secs(30);
-/// Environment variable that may carry the root key (base64) instead of the file.
-const ENV_ROOT_KEY: &str = "OPENKMS_ROOT_KEY";
-/// Environment variables that name the root AccessKey at first start.
-const ENV_ROOT_AK_ID: &str = "OPENKMS_ROOT_ACCESS_KEY_ID";
-const ENV_ROOT_AK_SECRET: &str = "OPENKMS_ROOT_ACCESS_KEY_SECRET";
+/// Shortest root AccessKey secret accepted when one is chosen (the generated ones have 30).
+const MIN_ROOT_SECRET_CHARS: usize = 16;
+/// Longest root AccessKey id accepted when one is chosen (the request bound on AccessKeyId).
+const MAX_ROOT_ACCESS_KEY_ID_BYTES: usize = openkms_api::auth::MAX_ACCESS_KEY_ID_BYTES;
 
 /// Runs the server until SIGINT or SIGTERM.
 pub fn run(args: ServerArgs) -> anyhow::Result<()> {
-    warm_rng();
+    // First, while the process has one thread: nothing after this sees the secrets in the
+    // environment.
+    let secrets = EnvSecrets::take();
     let config = ServerConfig::load(args)?;
+    hygiene::harden_process(config.hygiene.allow_core_dumps)?;
+    warm_rng();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve(config))
+    runtime.block_on(serve(config, secrets))
 }
 
 /// Starts aws-lc's random generator on a thread of its own: its first draw sets up the CPU
@@ -57,16 +62,22 @@ fn warm_rng() {
         .spawn(|| aws_lc_rs::rand::fill(&mut [0u8; 1]));
 }
 
-async fn serve(config: ServerConfig) -> anyhow::Result<()> {
+async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> {
     files::ensure_dir(&config.data_dir)?;
+    hygiene::check_data_dir(&config.data_dir, config.hygiene.allow_open_data_dir)?;
     let backend = open_store(&config).await?;
     // Whether this start continues earlier ones: then the audit log must have history.
     let data_exists = KeyService::data_exists(backend.store.as_ref()).await?;
-    let root = unlock_root_key(&config, backend.store.as_ref()).await?;
+    let root = unlock_root_key(&config, secrets.root_key, backend.store.as_ref()).await?;
     let service = Arc::new(open_service(backend.store, root, &config).await?);
     // Nodes sharing the database share their replay window through it too.
     let shared_nonces = service.shares_store().then_some(backend.replay);
-    ensure_root_credentials(&service, &config.data_dir).await?;
+    let chosen = chosen_root_access_key(
+        &config,
+        secrets.root_access_key_id,
+        secrets.root_access_key_secret,
+    )?;
+    ensure_root_credentials(&service, &config.data_dir, chosen).await?;
     let audit = open_audit(&config, data_exists)?;
     install_metrics(&config)?;
     let tls = tls::server_config(&config)?;
@@ -161,6 +172,7 @@ async fn open_store(config: &ServerConfig) -> anyhow::Result<Backend> {
             let path = config.data_dir.join("openkms.db");
             let store = SqliteStore::open(&path)
                 .with_context(|| format!("store: cannot open {}", path.display()))?;
+            hygiene::tighten(&hygiene::database_files(&config.data_dir))?;
             Ok(Backend::of(store))
         }
         Storage::Postgres { url, pool_size } => {
@@ -196,13 +208,28 @@ fn open_audit(config: &ServerConfig, data_exists: bool) -> anyhow::Result<Option
     Ok(Some(log))
 }
 
-/// The root key from `OPENKMS_ROOT_KEY`, or `root.key`, or — only over an empty store — a
-/// new one written to `root.key` before anything is stored under it.
-async fn unlock_root_key(config: &ServerConfig, store: &dyn Store) -> anyhow::Result<RootKey> {
+/// The root key from `OPENKMS_ROOT_KEY`, or `root_key_file`, or `root.key`, or — only over
+/// an empty store — a new one written to `root.key` before anything is stored under it.
+async fn unlock_root_key(
+    config: &ServerConfig,
+    from_env: Option<SecretBytes>,
+    store: &dyn Store,
+) -> anyhow::Result<RootKey> {
     let data_dir = &config.data_dir;
-    if let Ok(text) = std::env::var(ENV_ROOT_KEY) {
-        return RootKey::from_base64(&text)
+    if let Some(text) = from_env {
+        let text = std::str::from_utf8(text.expose_secret()).unwrap_or("");
+        return RootKey::from_base64(text)
             .with_context(|| format!("{ENV_ROOT_KEY}: not the base64 of 32 bytes"));
+    }
+    if let Some(path) = &config.hygiene.root_key_file {
+        let text = hygiene::read_secret_file("root_key_file", path)?;
+        let text = std::str::from_utf8(text.expose_secret()).unwrap_or("");
+        return RootKey::from_base64(text).with_context(|| {
+            format!(
+                "root_key_file: {} is not the base64 of 32 bytes",
+                path.display()
+            )
+        });
     }
     let path = data_dir.join(files::ROOT_KEY_FILE);
     if path.exists() {
@@ -251,16 +278,57 @@ async fn open_service(
         })
 }
 
-/// At first start, makes the root AccessKey from the environment or generates one into
+/// The root AccessKey chosen by `OPENKMS_ROOT_ACCESS_KEY_ID` with its secret from
+/// `OPENKMS_ROOT_ACCESS_KEY_SECRET` or `root_access_key_secret_file`; `None` when neither id
+/// nor secret is given. A secret shorter than 16 characters, or an id with no secret (or a
+/// secret with no id), stops the start.
+fn chosen_root_access_key(
+    config: &ServerConfig,
+    id: Option<String>,
+    secret: Option<SecretBytes>,
+) -> anyhow::Result<Option<RootAccessKey>> {
+    let secret = match (secret, &config.hygiene.root_access_key_secret_file) {
+        (Some(_), Some(_)) => {
+            bail!("{ENV_ROOT_AK_SECRET} and root_access_key_secret_file are both set; use the file")
+        }
+        (Some(secret), None) => Some(secret),
+        (None, Some(path)) => Some(hygiene::read_secret_file(
+            "root_access_key_secret_file",
+            path,
+        )?),
+        (None, None) => None,
+    };
+    let (access_key_id, secret) = match (id, secret) {
+        (None, None) => return Ok(None),
+        (Some(id), Some(secret)) => (id, secret),
+        (Some(_), None) => bail!("{ENV_ROOT_AK_ID} needs its secret (root_access_key_secret_file)"),
+        (None, Some(_)) => bail!("the root AccessKey secret needs {ENV_ROOT_AK_ID}"),
+    };
+    let chars = std::str::from_utf8(secret.expose_secret()).map_or(0, |s| s.chars().count());
+    if chars < MIN_ROOT_SECRET_CHARS {
+        bail!(
+            "the chosen root AccessKey secret has {chars} characters; it needs at least {MIN_ROOT_SECRET_CHARS} (leave it unset to have one generated)"
+        );
+    }
+    if access_key_id.len() > MAX_ROOT_ACCESS_KEY_ID_BYTES {
+        bail!("{ENV_ROOT_AK_ID}: longer than {MAX_ROOT_ACCESS_KEY_ID_BYTES} bytes");
+    }
+    Ok(Some(RootAccessKey {
+        access_key_id,
+        secret,
+    }))
+}
+
+/// At first start, makes the root AccessKey `chosen` or generates one into
 /// `root-credentials.json` (written before it is stored, so it is never lost).
-async fn ensure_root_credentials(service: &KeyService, data_dir: &Path) -> anyhow::Result<()> {
-    let from_env = (
-        std::env::var(ENV_ROOT_AK_ID),
-        std::env::var(ENV_ROOT_AK_SECRET),
-    );
+async fn ensure_root_credentials(
+    service: &KeyService,
+    data_dir: &Path,
+    chosen: Option<RootAccessKey>,
+) -> anyhow::Result<()> {
     if let Some(existing) = service.root_access_key_id().await? {
-        if let Ok(id) = &from_env.0
-            && *id != existing
+        if let Some(chosen) = &chosen
+            && chosen.access_key_id != existing
         {
             tracing::warn!(
                 "{ENV_ROOT_AK_ID} is ignored: this data directory's root AccessKey was set at its first start"
@@ -268,12 +336,9 @@ async fn ensure_root_credentials(service: &KeyService, data_dir: &Path) -> anyho
         }
         return Ok(());
     }
-    let candidate = match from_env {
-        (Ok(id), Ok(secret)) if !id.is_empty() && !secret.is_empty() => RootAccessKey {
-            access_key_id: id,
-            secret: SecretBytes::new(secret.into_bytes()),
-        },
-        _ => {
+    let candidate = match chosen {
+        Some(chosen) => chosen,
+        None => {
             let generated = RootAccessKey::generate(service);
             write_credentials(data_dir, &generated)?;
             generated

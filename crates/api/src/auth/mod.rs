@@ -22,6 +22,9 @@ use nonce::{NonceCache, Refusal, SharedNonces};
 
 pub use openkms_ops::Caller;
 
+/// Longest AccessKeyId looked up; AccessKey ids here are at most 64 characters.
+pub const MAX_ACCESS_KEY_ID_BYTES: usize = 128;
+
 /// The caller a credential signs as.
 pub(crate) fn caller_of(credential: &Credential) -> Caller {
     Caller {
@@ -46,6 +49,11 @@ async fn active_credential(
     service: &KeyService,
     access_key_id: &str,
 ) -> Result<Arc<Credential>, RpcError> {
+    if access_key_id.len() > MAX_ACCESS_KEY_ID_BYTES {
+        // Names no AccessKey: not worth a lookup (a V3 credential is not a parameter, so the
+        // parameter bounds have not seen it).
+        return Err(RpcError::AccessKeyNotFound);
+    }
     let credential = service
         .credential(access_key_id)
         .await?

@@ -4,7 +4,10 @@
 //! name cannot be read, the account's container stands in for it.
 //!
 //! Only [`super::Wire::fallback`] uses these. Nothing is pinned: a request that failed to
-//! decode never runs.
+//! decode never runs. Every value read here has passed the parameter bounds
+//! ([`super::bounds`]) before authentication, so none can make the policy matching behind it
+//! costly; a key reference over its limit is not read at all (the core refuses it, and the
+//! key container stands in).
 
 use std::borrow::Cow;
 

@@ -20,6 +20,9 @@ pub enum RpcError {
     /// A parameter's value is refused by a rule the codec checks, which the message says.
     #[error("invalid parameter {0}: {1:?}")]
     InvalidValue(&'static str, InvalidReason),
+    /// A parameter is given more than once (its name, cut to a bounded length).
+    #[error("repeated parameter")]
+    RepeatedParameter(String),
     /// The Action names no operation this server serves.
     #[error("unknown action")]
     UnknownAction,
@@ -54,6 +57,9 @@ pub enum RpcError {
     /// A security token was sent; this server issues none.
     #[error("invalid security token")]
     InvalidSecurityToken,
+    /// The request head (request line and headers) is larger than the server accepts.
+    #[error("head too large")]
+    HeadTooLarge,
     /// The body is larger than the server accepts.
     #[error("body too large")]
     BodyTooLarge,
@@ -104,6 +110,15 @@ pub struct WireError {
 }
 
 impl RpcError {
+    /// [`RpcError::RepeatedParameter`] for `name`, cut to 128 bytes for the message.
+    pub fn repeated(name: &str) -> Self {
+        let mut end = name.len().min(128);
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        Self::RepeatedParameter(name[..end].to_owned())
+    }
+
     /// Shorthand for [`RpcError::InvalidParameter`].
     pub fn invalid(name: &'static str) -> Self {
         Self::InvalidParameter(name)
@@ -120,6 +135,7 @@ impl RpcError {
             Self::MissingParameter(n) => (400, "MissingParameter", missing(n)),
             Self::InvalidParameter(n) => (400, "InvalidParameter", invalid(n, None)),
             Self::InvalidValue(n, reason) => (400, "InvalidParameter", invalid(n, Some(*reason))),
+            Self::RepeatedParameter(n) => (400, "InvalidParameter", repeated(n)),
             Self::UnknownAction => (404, "InvalidAction.NotFound", s(MSG_ACTION)),
             Self::InvalidVersion => (400, "InvalidVersion", s(MSG_VERSION)),
             Self::IncompleteSignature => (400, "IncompleteSignature", s(MSG_INCOMPLETE)),
@@ -135,6 +151,7 @@ impl RpcError {
                 (400, "InvalidSecurityToken.Malformed", s(MSG_SECURITY_TOKEN))
             }
             Self::BodyTooLarge => (413, "InvalidParameter", s(MSG_BODY_TOO_LARGE)),
+            Self::HeadTooLarge => (431, "InvalidParameter", s(MSG_HEAD_TOO_LARGE)),
             Self::NotFound => (404, "InvalidAction.NotFound", s(MSG_ACTION)),
             Self::BodyUnreadable => (400, "InvalidParameter", s(MSG_BODY_UNREADABLE)),
             // Not in Alibaba's tables (unverified): the HTTP meaning, so clients may retry.
@@ -321,6 +338,10 @@ fn invalid(name: &str, reason: Option<InvalidReason>) -> String {
     format!("The specified parameter \"{name}\" is not valid.{detail}")
 }
 
+fn repeated(name: &str) -> String {
+    format!("The specified parameter \"{name}\" is not valid. It is given more than once.")
+}
+
 fn mismatch(string_to_sign: &str) -> String {
     // The colon matters: aliyunsdkcore splits the message on ':' and compares the rest with
     // its own string-to-sign (§2.4).
@@ -340,6 +361,8 @@ const MSG_NONCE_FULL: &str = "The server is too busy to check a request with a t
 const MSG_AK_NOT_FOUND: &str = "Specified access key is not found.";
 const MSG_AK_DISABLED: &str = "This AccessKey is not enabled.";
 const MSG_BODY_TOO_LARGE: &str = "The request body is larger than this server accepts.";
+const MSG_HEAD_TOO_LARGE: &str =
+    "The request line and headers are larger than this server accepts.";
 const MSG_BODY_UNREADABLE: &str = "The request body could not be read.";
 const MSG_BODY_TIMEOUT: &str = "The request body did not arrive in time.";
 const MSG_KEY_NOT_FOUND: &str = "The specified Key is not found.";

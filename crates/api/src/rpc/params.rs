@@ -115,6 +115,19 @@ impl Params {
             .map(|&(_, value)| self.span(value))
     }
 
+    /// The first name given more than once (in the query, the body, or both), if any. Such a
+    /// request is refused whole: which of the values a lookup sees depends on the order of
+    /// the pairs, which the V1 signature does not fix.
+    pub fn repeated_name(&self) -> Option<&str> {
+        let mut names: Vec<&str> = self
+            .pairs
+            .iter()
+            .map(|&(name, _)| self.span(name))
+            .collect();
+        names.sort_unstable();
+        names.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
+    }
+
     /// The value of `name`, or `MissingParameter` when absent or empty.
     pub fn required(&self, name: &'static str) -> Result<&str, RpcError> {
         match self.get(name) {
@@ -238,6 +251,26 @@ mod tests {
         let from = Params::from_pairs(vec![("k".into(), "v w".into())]);
         assert_eq!(from.get("k"), Some("v w"));
         assert_eq!(from.query_pairs().collect::<Vec<_>>(), vec![("k", "v w")]);
+    }
+
+    #[test]
+    fn repeated_names_are_found_in_query_and_body() {
+        assert_eq!(
+            Params::parse(Some("a=1&b=2"), Some(b"c=3")).repeated_name(),
+            None
+        );
+        assert_eq!(
+            Params::parse(Some("a=1&a=1"), None).repeated_name(),
+            Some("a")
+        );
+        assert_eq!(
+            Params::parse(Some("a=1"), Some(b"b=&a=2")).repeated_name(),
+            Some("a")
+        );
+        assert_eq!(
+            Params::parse(None, Some(b"K=1&k=2&K=")).repeated_name(),
+            Some("K")
+        );
     }
 
     #[test]

@@ -10,8 +10,10 @@ use crate::error::{InvalidReason, KmsError};
 use crate::model::{AliasRecord, KeyState};
 use crate::store::StoreError;
 
-/// Longest alias name after the `alias/` prefix.
+/// Longest alias name after the `alias/` prefix (Alibaba's rule).
 const MAX_ALIAS_SUFFIX: usize = 255;
+/// Longest alias name, `alias/` included, in bytes (its characters are ASCII).
+pub const MAX_ALIAS_NAME_BYTES: usize = "alias/".len() + MAX_ALIAS_SUFFIX;
 
 impl KeyService {
     /// Creates `name` pointing at the key `key`.

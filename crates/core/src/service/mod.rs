@@ -25,7 +25,13 @@ mod versions;
 use crate::error::Field;
 use std::sync::Arc;
 
+/// Longest key reference accepted, in bytes: an alias ARN is `acs:kms:<region>:<account>:`
+/// (about 60 bytes) and `alias/` with at most 255 characters (Alibaba's alias rule); key ids
+/// here are 40 characters.
+pub const MAX_KEY_REF_BYTES: usize = 512;
+
 pub use access::{Credential, Derived, RootAccessKey};
+pub use alias::MAX_ALIAS_NAME_BYTES;
 pub use authorize::{AccessRequest, Target, default_key_policy};
 pub use crypto_ops::{
     DataKeyOutput, DecryptOutput, EncryptOutput, MAX_DATA_KEY_BYTES, MAX_PLAINTEXT_BYTES,
@@ -122,10 +128,18 @@ impl KeyService {
     }
 
     /// Reads a `KeyId` parameter: a key id, `alias/...`, or a key or alias ARN of this
-    /// service's region and account. An ARN of another account names no key here.
+    /// service's region and account. An ARN of another account names no key here. A text
+    /// longer than [`MAX_KEY_REF_BYTES`] names no key either and is refused before anything
+    /// looks for it or matches a policy against it.
     pub fn parse_key_ref(&self, text: &str) -> Result<KeyRef, KmsError> {
         if text.is_empty() {
             return Err(KmsError::invalid(Field::KeyId, crate::InvalidReason::Empty));
+        }
+        if text.len() > MAX_KEY_REF_BYTES {
+            let reason = crate::InvalidReason::TooLong {
+                max: MAX_KEY_REF_BYTES,
+            };
+            return Err(KmsError::invalid(Field::KeyId, reason));
         }
         let Some(rest) = text.strip_prefix("acs:kms:") else {
             return Ok(match text.starts_with("alias/") {

@@ -44,6 +44,16 @@ impl Server {
     /// Starts a server on 127.0.0.1:0 with `extra` arguments (TLS unless they include
     /// `--insecure-http`) and waits for its ready line.
     pub fn start_with(extra: &[&str]) -> Self {
+        let credentials = [
+            ("OPENKMS_ROOT_ACCESS_KEY_ID", ACCESS_KEY_ID),
+            ("OPENKMS_ROOT_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET),
+        ];
+        Self::start_with_env(extra, &credentials)
+    }
+
+    /// [`Self::start_with`] with `env` (the root credentials, say) instead of the root
+    /// AccessKey in the environment.
+    pub fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let log = File::create(dir.path().join("server.log")).expect("server log");
         let mut child = Command::new(BIN)
@@ -53,8 +63,7 @@ impl Server {
             .args(["--listen", "127.0.0.1:0"])
             .args(extra)
             .env_clear()
-            .env("OPENKMS_ROOT_ACCESS_KEY_ID", ACCESS_KEY_ID)
-            .env("OPENKMS_ROOT_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET)
+            .envs(env.iter().copied())
             .env("OPENKMS_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -91,6 +100,11 @@ impl Server {
             ),
         }
         server
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// The server's stderr so far.
