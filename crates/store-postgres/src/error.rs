@@ -7,14 +7,15 @@
 //! the caller decides (see `writes`).
 
 use std::error::Error as _;
+use std::io;
 
 use deadpool_postgres::PoolError;
 use openkms_core::StoreError;
 use tokio_postgres::error::SqlState;
 
 /// Maps a PostgreSQL error from a record operation: `unique_violation` is `AlreadyExists`,
-/// `foreign_key_violation` is `ReferenceNotFound`, anything else (connection loss included)
-/// is `Unavailable`.
+/// `foreign_key_violation` is `ReferenceNotFound`, a lost or refused connection (or a server
+/// shutting down or starting up) is `Unreachable`, anything else is `Unavailable`.
 pub(crate) fn map_error(error: &tokio_postgres::Error) -> StoreError {
     match error.code() {
         Some(code) if *code == SqlState::UNIQUE_VIOLATION => StoreError::AlreadyExists,
@@ -23,18 +24,59 @@ pub(crate) fn map_error(error: &tokio_postgres::Error) -> StoreError {
     }
 }
 
-/// Any PostgreSQL error as `Unavailable` (for connecting and migrating, where a constraint
-/// violation says nothing about the caller's records).
+/// Any PostgreSQL error as `Unreachable` when the server is out of reach for now, else
+/// `Unavailable` (for connecting and migrating, where a constraint violation says nothing
+/// about the caller's records).
 pub(crate) fn unavailable(error: &tokio_postgres::Error) -> StoreError {
-    StoreError::Unavailable(describe(error))
+    match is_unreachable(error) {
+        true => StoreError::Unreachable(describe(error)),
+        false => StoreError::Unavailable(describe(error)),
+    }
 }
 
-/// Maps a failure to check a connection out of the pool; always `Unavailable`.
+/// Maps a failure to check a connection out of the pool: a connection that could not be
+/// made, or none free in time, is `Unreachable`; a closed pool is `Unavailable`.
 pub(crate) fn pool_error(error: PoolError) -> StoreError {
     match error {
         PoolError::Backend(error) => unavailable(&error),
+        PoolError::Timeout(_) => StoreError::Unreachable(format!("postgres pool: {error}")),
         other => StoreError::Unavailable(format!("postgres pool: {other}")),
     }
+}
+
+/// Whether the server is out of reach for now rather than refusing this statement: the
+/// connection is closed, refused, reset or timed out at the socket, or the server answered
+/// with a connection exception (SQLSTATE class 08) or an operator intervention that ends
+/// sessions (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now, 53300
+/// too many connections). A TLS or authentication failure is not: it will not pass by
+/// itself. Decided on the error's kind and SQLSTATE, never its text.
+fn is_unreachable(error: &tokio_postgres::Error) -> bool {
+    if let Some(code) = error.code() {
+        let unreachable = [
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CRASH_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::TOO_MANY_CONNECTIONS,
+        ];
+        return code.code().starts_with("08") || unreachable.contains(code);
+    }
+    let socket = error.source().and_then(|s| s.downcast_ref::<io::Error>());
+    error.is_closed() || socket.is_some_and(|e| is_lost_connection(e.kind()))
+}
+
+/// The socket errors of a server that is down, restarting or unreachable.
+fn is_lost_connection(kind: io::ErrorKind) -> bool {
+    use io::ErrorKind as K;
+    matches!(
+        kind,
+        K::ConnectionRefused
+            | K::ConnectionReset
+            | K::ConnectionAborted
+            | K::NotConnected
+            | K::BrokenPipe
+            | K::UnexpectedEof
+            | K::TimedOut
+    )
 }
 
 /// Whether the failed attempt may succeed if run again: a serialization failure or a

@@ -5,6 +5,7 @@
 //! `match` that decides the HTTP status, the Alibaba `Code` and the message (§4.3); nothing
 //! else in the code base chooses a status or a code. A 5xx says nothing about its cause.
 
+use openkms_core::StoreError;
 use openkms_core::error::{DeleteConflict, Entity, Field, InvalidReason, KmsError};
 use openkms_core::model::KeyState;
 
@@ -208,6 +209,10 @@ fn kms_wire(e: &KmsError) -> WireError {
         KmsError::DeleteConflict(c) => delete_conflict(*c),
         KmsError::AccessKeyLimit => (409, "LimitExceeded.User.AccessKey", s(MSG_AK_LIMIT)),
         KmsError::MalformedPolicy(why) => (400, "MalformedPolicyDocument", malformed(why)),
+        // Retryable: the database is restarting or out of reach, and will be back.
+        KmsError::Store(StoreError::Unreachable(_)) => {
+            (503, "ServiceUnavailableTemporary", s(MSG_UNREACHABLE))
+        }
         KmsError::Store(_) | KmsError::Corrupt => (500, "InternalFailure", s(MSG_INTERNAL)),
     };
     WireError {
@@ -385,6 +390,7 @@ const MSG_PENDING_DELETION: &str =
     "The request was rejected because the key state is PendingDeletion.";
 const MSG_CONTENDED: &str = "The key is being changed by many requests at once; retry the request.";
 const MSG_INTERNAL: &str = "Internal Failure.";
+const MSG_UNREACHABLE: &str = "The service is temporarily unavailable; retry the request.";
 const MSG_FORBIDDEN: &str = "This operation is forbidden by permission system.";
 const MSG_RAM_FORBIDDEN: &str = "You are not authorized to do this action.";
 const MSG_AK_LIMIT: &str = "The access key count of the user access keys beyond the current limits. The maximum number of AKs allowed is 2.";
@@ -436,6 +442,14 @@ mod tests {
         let w = RpcError::Kms(KmsError::Store(e)).wire();
         assert_eq!((w.status, w.code), (500, "InternalFailure"));
         assert!(!w.message.contains("secret"));
+    }
+
+    #[test]
+    fn an_unreachable_store_is_a_retryable_503() {
+        let e = openkms_core::StoreError::Unreachable("postgres: connection refused".into());
+        let w = RpcError::Kms(KmsError::Store(e)).wire();
+        assert_eq!((w.status, w.code), (503, "ServiceUnavailableTemporary"));
+        assert!(!w.message.contains("postgres"));
     }
 
     #[test]

@@ -51,6 +51,11 @@ pub enum StoreError {
     /// The backend cannot be reached or failed; the write may not have happened.
     #[error("backend unavailable: {0}")]
     Unavailable(String),
+    /// The backend cannot be reached for now (a database server down, restarting or refusing
+    /// connections; a connection lost): the write may or may not have happened, and the same
+    /// request may succeed once the backend is back. Clients are told to retry.
+    #[error("backend unreachable: {0}")]
+    Unreachable(String),
     /// Stored data could not be read back as a record.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
