@@ -10,6 +10,7 @@
 //! says which typed error a core error becomes for its action where Alibaba uses a
 //! specific code.
 
+mod cursor;
 pub mod kms;
 pub mod lenient;
 pub mod ram;
