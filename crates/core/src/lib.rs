@@ -37,5 +37,6 @@ pub use rootkey::RootKey;
 pub use secret::SecretBytes;
 pub use service::{KeyRef, KeyService, ServiceConfig};
 pub use store::{
-    AliasStore, IdentityStore, KeyStore, MetaStore, ReplayStore, Store, StoreError, TagStore,
+    AliasStore, IdentityStore, KeyCursor, KeySelection, KeyStore, KeyTag, MetaStore, ReplayStore,
+    Store, StoreError, TagCursor, TagStore,
 };

@@ -1,8 +1,11 @@
 //! Paging of listings: the window a request asks for, and the page a listing returns.
 //!
-//! The core returns listings whole; an operation that lists cuts out the asked page with
-//! [`Page::of`]. Which parameters carry the window, their defaults and bounds, and how a
-//! page is written on the wire are a codec's business.
+//! ListKeys, ListAliases and ListAliasesByKeyId get their page from the core, read by
+//! keyset ([`Page::with`]); ListKeyVersions (a key's few versions) still reads its listing
+//! whole and cuts the page out with [`Page::of`]. Which parameters carry the window, their
+//! defaults and bounds, and how a page is written on the wire are a codec's business.
+
+use openkms_core::service::ListPage;
 
 /// The window a listing request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +28,15 @@ pub struct Paged<T> {
 }
 
 impl Page {
+    /// The page the core read for this window.
+    pub fn with<T>(self, listed: ListPage<T>) -> Paged<T> {
+        Paged {
+            items: listed.items,
+            page: self,
+            total: usize::try_from(listed.total).unwrap_or(usize::MAX),
+        }
+    }
+
     /// The page of `all` this window shows.
     pub fn of<T>(self, all: Vec<T>) -> Paged<T> {
         let total = all.len();

@@ -43,9 +43,9 @@ use std::fmt;
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use openkms_core::{
-    AccessKeyRecord, AliasRecord, AliasStore, AttachmentRecord, IdentityStore, KeyRecord, KeyStore,
-    MetaStore, PolicyRecord, PolicyType, ReplayStore, StoreError, Tag, TagStore, UserRecord,
-    VersionRecord,
+    AccessKeyRecord, AliasRecord, AliasStore, AttachmentRecord, IdentityStore, KeyCursor,
+    KeyRecord, KeySelection, KeyStore, KeyTag, MetaStore, PolicyRecord, PolicyType, ReplayStore,
+    StoreError, Tag, TagCursor, TagStore, UserRecord, VersionRecord,
 };
 
 use crate::error::pool_error;
@@ -171,6 +171,27 @@ impl KeyStore for PostgresStore {
         reads::list_keys(&self.pool).await
     }
 
+    async fn page_keys(
+        &self,
+        selection: &KeySelection,
+        after: Option<&KeyCursor>,
+        limit: usize,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
+        reads::page_keys(&self.pool, selection, after, limit).await
+    }
+
+    async fn count_keys(&self, selection: &KeySelection) -> Result<u64, StoreError> {
+        reads::count_keys(&self.pool, selection).await
+    }
+
+    async fn key_cursor_at(
+        &self,
+        selection: &KeySelection,
+        index: u64,
+    ) -> Result<Option<KeyCursor>, StoreError> {
+        reads::key_cursor_at(&self.pool, selection, index).await
+    }
+
     async fn due_keys(&self, now: i64) -> Result<Vec<KeyRecord>, StoreError> {
         reads::due_keys(&self.pool, now).await
     }
@@ -198,6 +219,27 @@ impl AliasStore for PostgresStore {
         reads::list_aliases(&self.pool, key_id).await
     }
 
+    async fn page_aliases(
+        &self,
+        key_id: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AliasRecord>, StoreError> {
+        reads::page_aliases(&self.pool, key_id, after, limit).await
+    }
+
+    async fn count_aliases(&self, key_id: Option<&str>) -> Result<u64, StoreError> {
+        reads::count_aliases(&self.pool, key_id).await
+    }
+
+    async fn alias_name_at(
+        &self,
+        key_id: Option<&str>,
+        index: u64,
+    ) -> Result<Option<String>, StoreError> {
+        reads::alias_name_at(&self.pool, key_id, index).await
+    }
+
     async fn update_alias(&self, alias: &AliasRecord) -> Result<(), StoreError> {
         self.write(Write::UpdateAlias(alias)).await.map(|_| ())
     }
@@ -211,6 +253,15 @@ impl AliasStore for PostgresStore {
 impl TagStore for PostgresStore {
     async fn list_tags(&self, key_id: &str) -> Result<Vec<Tag>, StoreError> {
         reads::list_tags(&self.pool, key_id).await
+    }
+
+    async fn page_tags(
+        &self,
+        filter: Option<&Tag>,
+        after: Option<&TagCursor>,
+        limit: usize,
+    ) -> Result<Vec<KeyTag>, StoreError> {
+        reads::page_tags(&self.pool, filter, after, limit).await
     }
 
     async fn put_tags(
@@ -268,6 +319,14 @@ impl IdentityStore for PostgresStore {
         reads::list_users(&self.pool).await
     }
 
+    async fn page_users(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<UserRecord>, StoreError> {
+        reads::page_users(&self.pool, after, limit).await
+    }
+
     async fn delete_user(&self, user_name: &str) -> Result<(), StoreError> {
         let write = IdentityWrite::DeleteUser(user_name);
         self.identity(write).await.map(|_| ())
@@ -305,6 +364,14 @@ impl IdentityStore for PostgresStore {
 
     async fn list_policies(&self) -> Result<Vec<PolicyRecord>, StoreError> {
         reads::list_policies(&self.pool).await
+    }
+
+    async fn page_policies(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<PolicyRecord>, StoreError> {
+        reads::page_policies(&self.pool, after, limit).await
     }
 
     async fn delete_policy(&self, policy_name: &str) -> Result<(), StoreError> {

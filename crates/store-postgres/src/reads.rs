@@ -4,9 +4,11 @@
 //! the row is `Corrupt` (as in the SQLite backend). Each read is one statement on a pooled
 //! connection, outside any explicit transaction, so it sees every commit acknowledged before
 //! it started. Does not write (see `writes`) or build the pool (see `config`). The reads of
-//! RAM identities (users, AccessKeys by owner, policies, attachments) live in [`identities`].
+//! RAM identities (users, AccessKeys by owner, policies, attachments) live in [`identities`],
+//! the paged (keyset) reads of the listings in [`paging`].
 
 mod identities;
+mod paging;
 
 use crate::row::PgRow;
 use deadpool_postgres::{GenericClient, Pool};
@@ -22,6 +24,10 @@ use crate::error::{corrupt, map_error, pool_error};
 pub(crate) use self::identities::{
     get_policy, get_user, list_access_keys, list_policies, list_policy_attachments,
     list_user_attachments, list_users,
+};
+pub(crate) use self::paging::{
+    alias_name_at, count_aliases, count_keys, key_cursor_at, page_aliases, page_keys,
+    page_policies, page_tags, page_users,
 };
 
 /// One parameter of a statement.

@@ -137,9 +137,25 @@ CREATE INDEX policy_attachments_policy ON policy_attachments (policy_type, polic
 CREATE INDEX access_keys_user ON access_keys ("user");
 "#;
 
+/// Version 5: the indexes of the paged listings (issue 13), each in its listing's order with
+/// text in byte order (`COLLATE "C"`, which the older primary keys of `keys`, `aliases` and
+/// `key_tags` do not have). `keys_listing` is the key listing's order followed by the columns
+/// ListKeys filters on; `aliases_listing` and `aliases_by_key` the alias listings;
+/// `key_tags_listing` the tag listing, and `key_tags_by_key` and `key_tags_by_value` a tag
+/// listing filtered by tag key (and value).
+const V5: &str = r#"
+CREATE INDEX keys_listing ON keys
+    (created_at, key_id COLLATE "C", state, spec, usage, protection_level);
+CREATE INDEX aliases_listing ON aliases (name COLLATE "C");
+CREATE INDEX aliases_by_key ON aliases (key_id, name COLLATE "C");
+CREATE INDEX key_tags_listing ON key_tags (key_id COLLATE "C", tag_key);
+CREATE INDEX key_tags_by_key ON key_tags (tag_key, key_id COLLATE "C");
+CREATE INDEX key_tags_by_value ON key_tags (tag_key, tag_value, key_id COLLATE "C");
+"#;
+
 /// The migrations, in order; the schema version is the number applied. A migration, once
 /// released, never changes: a change to the schema is a new one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The table recording which versions have been applied.
 const CREATE_VERSIONS: &str = "CREATE TABLE IF NOT EXISTS openkms_schema_migrations (\

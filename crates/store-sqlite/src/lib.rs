@@ -37,9 +37,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use openkms_core::{
-    AccessKeyRecord, AliasRecord, AliasStore, AttachmentRecord, IdentityStore, KeyRecord, KeyStore,
-    MetaStore, PolicyRecord, PolicyType, ReplayStore, StoreError, Tag, TagStore, UserRecord,
-    VersionRecord,
+    AccessKeyRecord, AliasRecord, AliasStore, AttachmentRecord, IdentityStore, KeyCursor,
+    KeyRecord, KeySelection, KeyStore, KeyTag, MetaStore, PolicyRecord, PolicyType, ReplayStore,
+    StoreError, Tag, TagCursor, TagStore, UserRecord, VersionRecord,
 };
 
 use crate::ops::{IdentityOp, WriteOp};
@@ -141,6 +141,36 @@ impl KeyStore for SqliteStore {
         self.readers.run(reads::list_keys).await
     }
 
+    async fn page_keys(
+        &self,
+        selection: &KeySelection,
+        after: Option<&KeyCursor>,
+        limit: usize,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
+        let (selection, after) = (selection.clone(), after.cloned());
+        self.readers
+            .run(move |conn| reads::page_keys(conn, &selection, after.as_ref(), limit))
+            .await
+    }
+
+    async fn count_keys(&self, selection: &KeySelection) -> Result<u64, StoreError> {
+        let selection = selection.clone();
+        self.readers
+            .run(move |conn| reads::count_keys(conn, &selection))
+            .await
+    }
+
+    async fn key_cursor_at(
+        &self,
+        selection: &KeySelection,
+        index: u64,
+    ) -> Result<Option<KeyCursor>, StoreError> {
+        let selection = selection.clone();
+        self.readers
+            .run(move |conn| reads::key_cursor_at(conn, &selection, index))
+            .await
+    }
+
     async fn due_keys(&self, now: i64) -> Result<Vec<KeyRecord>, StoreError> {
         self.readers
             .run(move |conn| reads::due_keys(conn, now))
@@ -185,6 +215,36 @@ impl AliasStore for SqliteStore {
             .await
     }
 
+    async fn page_aliases(
+        &self,
+        key_id: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AliasRecord>, StoreError> {
+        let (key_id, after) = (key_id.map(str::to_owned), after.map(str::to_owned));
+        self.readers
+            .run(move |conn| reads::page_aliases(conn, key_id.as_deref(), after.as_deref(), limit))
+            .await
+    }
+
+    async fn count_aliases(&self, key_id: Option<&str>) -> Result<u64, StoreError> {
+        let key_id = key_id.map(str::to_owned);
+        self.readers
+            .run(move |conn| reads::count_aliases(conn, key_id.as_deref()))
+            .await
+    }
+
+    async fn alias_name_at(
+        &self,
+        key_id: Option<&str>,
+        index: u64,
+    ) -> Result<Option<String>, StoreError> {
+        let key_id = key_id.map(str::to_owned);
+        self.readers
+            .run(move |conn| reads::alias_name_at(conn, key_id.as_deref(), index))
+            .await
+    }
+
     async fn update_alias(&self, alias: &AliasRecord) -> Result<(), StoreError> {
         self.writer
             .submit(WriteOp::UpdateAlias(alias.clone()))
@@ -206,6 +266,18 @@ impl TagStore for SqliteStore {
         let key_id = key_id.to_owned();
         self.readers
             .run(move |conn| reads::list_tags(conn, &key_id))
+            .await
+    }
+
+    async fn page_tags(
+        &self,
+        filter: Option<&Tag>,
+        after: Option<&TagCursor>,
+        limit: usize,
+    ) -> Result<Vec<KeyTag>, StoreError> {
+        let (filter, after) = (filter.cloned(), after.cloned());
+        self.readers
+            .run(move |conn| reads::page_tags(conn, filter.as_ref(), after.as_ref(), limit))
             .await
     }
 
@@ -280,6 +352,17 @@ impl IdentityStore for SqliteStore {
         self.readers.run(reads::list_users).await
     }
 
+    async fn page_users(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<UserRecord>, StoreError> {
+        let after = after.map(str::to_owned);
+        self.readers
+            .run(move |conn| reads::page_users(conn, after.as_deref(), limit))
+            .await
+    }
+
     async fn delete_user(&self, user_name: &str) -> Result<(), StoreError> {
         self.identity(IdentityOp::DeleteUser(user_name.to_owned()))
             .await
@@ -326,6 +409,17 @@ impl IdentityStore for SqliteStore {
 
     async fn list_policies(&self) -> Result<Vec<PolicyRecord>, StoreError> {
         self.readers.run(reads::list_policies).await
+    }
+
+    async fn page_policies(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<PolicyRecord>, StoreError> {
+        let after = after.map(str::to_owned);
+        self.readers
+            .run(move |conn| reads::page_policies(conn, after.as_deref(), limit))
+            .await
     }
 
     async fn delete_policy(&self, policy_name: &str) -> Result<(), StoreError> {

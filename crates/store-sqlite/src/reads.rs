@@ -4,9 +4,11 @@
 //! booleans 0 or 1, or the row is `Corrupt`; and the orderings of the lists (SQLite's default
 //! `BINARY` collation compares text byte by byte, which is the order the contract asks for). Runs on any connection it is handed; does not
 //! choose connections (see `pool`) or write (see `ops`). The reads of RAM identities (users,
-//! AccessKeys by owner, policies, attachments) live in [`identities`].
+//! AccessKeys by owner, policies, attachments) live in [`identities`], the paged (keyset)
+//! reads of the listings in [`paging`].
 
 mod identities;
+mod paging;
 
 use crate::row::SqlRow;
 use openkms_core::store::records;
@@ -21,6 +23,10 @@ use crate::error::{corrupt, map_error};
 pub(crate) use self::identities::{
     get_policy, get_user, list_access_keys, list_policies, list_policy_attachments,
     list_user_attachments, list_users,
+};
+pub(crate) use self::paging::{
+    alias_name_at, count_aliases, count_keys, key_cursor_at, page_aliases, page_keys,
+    page_policies, page_tags, page_users,
 };
 
 /// Runs `sql` with one text parameter and parses the first row, if any.

@@ -129,8 +129,20 @@ CREATE INDEX policy_attachments_policy ON policy_attachments (policy_type, polic
 CREATE INDEX access_keys_user ON access_keys (user);
 ";
 
+/// Version 5: the indexes of the paged listings (issue 13). `keys_listing` is the key
+/// listing's order (creation time, then key id) followed by the columns ListKeys filters on,
+/// so a page, a filtered page and the skip to a page asked for out of order walk this index
+/// only; `key_tags_by_key` and `key_tags_by_value` let a tag listing filtered by tag key (and
+/// value) walk just the matching rows in key id order. Existing rows are indexed by the
+/// migration; nothing else changes.
+const V5: &str = "
+CREATE INDEX keys_listing ON keys (created_at, key_id, state, spec, usage, protection_level);
+CREATE INDEX key_tags_by_key ON key_tags (tag_key, key_id);
+CREATE INDEX key_tags_by_value ON key_tags (tag_key, tag_value, key_id);
+";
+
 /// The migrations, in order; the schema version is the number applied.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// Opens (creating if needed) the one read-write connection, in WAL mode with full fsync and
 /// foreign keys enforced.

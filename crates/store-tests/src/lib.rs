@@ -4,7 +4,7 @@
 //! open it again over the same data) and invokes [`conformance_tests!`], which expands to one
 //! named `#[test]` per check in [`checks`]. The checks pin down the [`Store`] contract: exact
 //! round trips, put-if-absent, atomic key creation, typed errors, the revision rule of
-//! updates, list orderings, which keys are due, destruction, SignatureNonce records (one
+//! updates, list orderings and their keyset pages, which keys are due, destruction, SignatureNonce records (one
 //! winner per nonce, expiry, purge), RAM identities (users, their AccessKeys and how many a
 //! user may own, custom policies, attachments, and the deletes refused while something
 //! depends on them), behaviour under concurrent writers, and durability across a reopen.
@@ -116,6 +116,8 @@ macro_rules! key_store_tests {
             version_of_another_key_is_refused,
             list_versions_oldest_first,
             list_keys_oldest_first,
+            page_keys_walks_the_listing,
+            page_keys_filters_and_counts,
             due_keys_at_boundaries,
             destroy_key_removes_everything,
             destroy_key_missing_is_not_found,
@@ -138,6 +140,7 @@ macro_rules! alias_store_tests {
             alias_to_missing_key,
             concurrent_alias_has_one_winner,
             list_aliases_sorted_by_name,
+            page_aliases_walks_and_counts,
             update_alias_repoints,
             update_alias_missing_alias_or_key,
             delete_alias_reports_existence,
@@ -155,6 +158,8 @@ macro_rules! tag_store_tests {
             put_tags_missing_key,
             put_tags_holds_the_limit,
             delete_tags_removes_listed,
+            page_tags_walks_every_tag,
+            page_tags_filtered_by_tag,
             concurrent_put_tags_hold_the_limit,
         );
     };
@@ -172,6 +177,7 @@ macro_rules! identity_store_tests {
             create_access_key_needs_no_user,
             user_round_trip_and_duplicate,
             list_users_sorted_by_name,
+            page_users_and_policies_walk_by_name,
             delete_user_refused_while_it_owns_or_holds,
             list_access_keys_of_one_user_oldest_first,
             set_access_key_active_round_trip,

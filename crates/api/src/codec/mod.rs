@@ -11,6 +11,7 @@
 //! specific code.
 
 pub mod bounds;
+mod cursor;
 pub mod kms;
 pub mod lenient;
 pub mod ram;

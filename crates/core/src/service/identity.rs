@@ -51,6 +51,46 @@ pub struct PolicyView {
     pub attachment_count: usize,
 }
 
+/// Where a policy listing resumes: just after this policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyCursor {
+    /// System or Custom.
+    pub policy_type: PolicyType,
+    /// The policy's name.
+    pub policy_name: String,
+}
+
+impl PolicyCursor {
+    /// The cursor just after `view`.
+    pub fn after(view: &PolicyView) -> Self {
+        Self {
+            policy_type: view.policy_type,
+            policy_name: view.record.policy_name.clone(),
+        }
+    }
+}
+
+/// The names of the System policies after the one `after` names (all when `after` is none;
+/// none when it names a System policy that does not exist).
+fn system_names_after(after: Option<&PolicyCursor>) -> impl Iterator<Item = &'static str> {
+    let names = system_policies().iter().map(|(name, _, _)| *name);
+    let skip = match after {
+        Some(c) if c.policy_type == PolicyType::System => names
+            .clone()
+            .position(|n| n == c.policy_name)
+            .map_or(usize::MAX, |at| at + 1),
+        _ => 0,
+    };
+    names.skip(skip)
+}
+
+/// Drops what lies past the first `max` entries; whether anything did.
+fn cut<T>(entries: &mut Vec<T>, max: usize) -> bool {
+    let more = entries.len() > max;
+    entries.truncate(max);
+    more
+}
+
 /// A policy attached to a user, with its description.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachedPolicy {
@@ -156,6 +196,18 @@ impl KeyService {
     /// Every user, sorted by name.
     pub async fn list_users(&self) -> Result<Vec<UserRecord>, KmsError> {
         Ok(self.store.list_users().await?)
+    }
+
+    /// One page of the users sorted by name: at most `max` users named after `after` (from
+    /// the first when `None`), and whether more follow. One keyset read of `max + 1` users.
+    pub async fn list_users_page(
+        &self,
+        after: Option<&str>,
+        max: usize,
+    ) -> Result<(Vec<UserRecord>, bool), KmsError> {
+        let mut users = self.store.page_users(after, max.saturating_add(1)).await?;
+        let more = cut(&mut users, max);
+        Ok((users, more))
     }
 
     /// Deletes a user that owns no AccessKey and holds no policy.
@@ -325,6 +377,38 @@ impl KeyService {
             }
         }
         Ok(out)
+    }
+
+    /// One page of [`KeyService::list_policies`] (System first, each sorted by name): at
+    /// most `max` policies after the one `after` names (from the first when `None`), and
+    /// whether more follow. The System policies are built in; the Custom ones are one keyset
+    /// read of at most `max + 1` policies, then one attachment count per policy shown.
+    /// A cursor naming a System policy that does not exist lists no System policy.
+    pub async fn list_policies_page(
+        &self,
+        policy_type: Option<PolicyType>,
+        after: Option<&PolicyCursor>,
+        max: usize,
+    ) -> Result<(Vec<PolicyView>, bool), KmsError> {
+        let want = max.saturating_add(1);
+        let mut out = Vec::new();
+        let custom_after = match after {
+            Some(c) if c.policy_type == PolicyType::Custom => Some(c.policy_name.as_str()),
+            _ => None,
+        };
+        if policy_type != Some(PolicyType::Custom) && custom_after.is_none() {
+            for name in system_names_after(after).take(want) {
+                out.push(self.get_policy(PolicyType::System, name).await?);
+            }
+        }
+        if policy_type != Some(PolicyType::System) && out.len() < want {
+            let rest = want - out.len();
+            for record in self.store.page_policies(custom_after, rest).await? {
+                out.push(self.policy_view(record, PolicyType::Custom).await?);
+            }
+        }
+        let more = cut(&mut out, max);
+        Ok((out, more))
     }
 
     async fn policy_view(

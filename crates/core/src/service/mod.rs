@@ -18,6 +18,7 @@ mod key_policy;
 mod keys;
 mod lifecycle;
 mod listing;
+mod pages;
 mod startup;
 mod tags;
 mod versions;
@@ -37,14 +38,15 @@ pub use crypto_ops::{
     DataKeyOutput, DecryptOutput, EncryptOutput, MAX_DATA_KEY_BYTES, MAX_PLAINTEXT_BYTES,
 };
 pub use identity::{
-    AttachedPolicy, MAX_ACCESS_KEYS_PER_USER, NewAccessKey, NewUser, PolicyView, ROOT_USER,
-    system_policies,
+    AttachedPolicy, MAX_ACCESS_KEYS_PER_USER, NewAccessKey, NewUser, PolicyCursor, PolicyView,
+    ROOT_USER, system_policies,
 };
 pub use jobs::DueWork;
 pub use key_policy::KEY_POLICY_NAME;
 pub use keys::{CreateKeyInput, MAX_DESCRIPTION_CHARS, MAX_POLICY_BYTES, MAX_TAGS};
 pub use lifecycle::{PENDING_WINDOW_DAYS, ROTATION_BOUNDS};
-pub use listing::KeyFilter;
+pub use listing::{KeyFilter, ListPage, TagPage};
+pub use pages::MAX_ENTRIES as MAX_PAGE_BOUNDARIES;
 pub use startup::StartupError;
 
 use crate::clock::Clock;
@@ -82,6 +84,10 @@ pub struct KeyService {
     cache: KeyCache,
     /// Whether other nodes share the store (then nonces are recorded there too).
     shared_store: bool,
+    /// Where numbered pages of key listings start (see `pages`).
+    key_pages: pages::PageMemo<crate::store::KeyCursor>,
+    /// Where numbered pages of alias listings start.
+    alias_pages: pages::PageMemo<String>,
 }
 
 /// How a request names a key: by id (or key ARN) or by alias (or alias ARN).

@@ -45,6 +45,14 @@ pub trait IdentityStore: Send + Sync + 'static {
     /// Every user, sorted by name (byte order).
     async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError>;
 
+    /// One page of [`IdentityStore::list_users`]: at most `limit` users, the first one named
+    /// just after `after` (from the start when `None`). A keyset read over the name index.
+    async fn page_users(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<UserRecord>, StoreError>;
+
     /// Deletes a user that owns no AccessKey and holds no policy, in one transaction:
     /// `NotFound` if there is no such user, `Conflict` if it still owns or holds something.
     async fn delete_user(&self, user_name: &str) -> Result<(), StoreError>;
@@ -70,6 +78,14 @@ pub trait IdentityStore: Send + Sync + 'static {
 
     /// Every custom policy, sorted by name (byte order).
     async fn list_policies(&self) -> Result<Vec<PolicyRecord>, StoreError>;
+
+    /// One page of [`IdentityStore::list_policies`]: at most `limit` custom policies, the
+    /// first one named just after `after` (from the start when `None`).
+    async fn page_policies(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<PolicyRecord>, StoreError>;
 
     /// Deletes a custom policy attached to nobody, in one transaction: `NotFound` if there is
     /// no such policy, `Conflict` if it is still attached.

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::StoreError;
+use super::{KeyCursor, KeySelection};
 use crate::model::{KeyRecord, Tag, VersionRecord};
 
 /// Keys and key versions: creation, revisioned updates, listings, due work, destruction.
@@ -41,6 +42,29 @@ pub trait KeyStore: Send + Sync + 'static {
 
     /// Every key, oldest first (by creation time, then key id).
     async fn list_keys(&self) -> Result<Vec<KeyRecord>, StoreError>;
+
+    /// One page of the keys `selection` selects, in the order of [`KeyStore::list_keys`]: at
+    /// most `limit` keys, the first one just after `after` (from the start when `None`). A
+    /// keyset read: its cost depends on `limit` (and on how many unselected keys lie between
+    /// the selected ones), not on how many keys come before the cursor.
+    async fn page_keys(
+        &self,
+        selection: &KeySelection,
+        after: Option<&KeyCursor>,
+        limit: usize,
+    ) -> Result<Vec<KeyRecord>, StoreError>;
+
+    /// How many keys `selection` selects.
+    async fn count_keys(&self, selection: &KeySelection) -> Result<u64, StoreError>;
+
+    /// The cursor just after the key at position `index` (from 0) of the keys `selection`
+    /// selects, in listing order; `None` past the end. Reads only the listing index (no key
+    /// record), but skips `index` entries of it: for a page asked for out of order.
+    async fn key_cursor_at(
+        &self,
+        selection: &KeySelection,
+        index: u64,
+    ) -> Result<Option<KeyCursor>, StoreError>;
 
     /// Keys with work due at `now`: PendingDeletion keys whose `delete_at <= now`, and Enabled
     /// keys whose `next_rotation_at <= now`.

@@ -10,13 +10,16 @@
 //! Every method that returns `Ok` for a write has made that write durable: callers
 //! acknowledge to clients only after it returns. Backends live in their own crates and all run
 //! the shared conformance suite (`openkms-store-tests`), one module per capability. How a
-//! stored row becomes a record is written once, in [`records`]. This module does not know SQL,
-//! files or connections.
+//! stored row becomes a record is written once, in [`records`]. Every listing has a paged
+//! read beside it (a keyset page after a cursor, see [`KeyCursor`]), so a List action's cost per
+//! page does not grow with what comes before the page. This module does not know SQL, files
+//! or connections.
 
 mod aliases;
 mod identity;
 mod keys;
 mod meta;
+mod paging;
 pub mod records;
 mod replay;
 mod tags;
@@ -25,6 +28,7 @@ pub use aliases::AliasStore;
 pub use identity::IdentityStore;
 pub use keys::KeyStore;
 pub use meta::MetaStore;
+pub use paging::{KeyCursor, KeySelection, KeyTag, TagCursor, tag_matches};
 pub use records::RecordRow;
 pub use replay::ReplayStore;
 pub use tags::TagStore;

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::StoreError;
+use super::{KeyTag, TagCursor};
 use crate::model::Tag;
 
 /// A key's tags: tag keys unique per key, with a caller-given limit per key.
@@ -10,6 +11,18 @@ use crate::model::Tag;
 pub trait TagStore: Send + Sync + 'static {
     /// Lists a key's tags, sorted by tag key in byte order (not by locale).
     async fn list_tags(&self, key_id: &str) -> Result<Vec<Tag>, StoreError>;
+
+    /// One page of the tags of every key, sorted by key id, then tag key (both in byte
+    /// order): at most `limit` rows, the first one just after `after` (from the start when
+    /// `None`), only tags matching `filter` when given (same tag key, and same value unless
+    /// the filter's value is empty; see [`super::tag_matches`]). A keyset read over an index
+    /// that leads with the tag key (and value) when filtered, so a page costs what it holds.
+    async fn page_tags(
+        &self,
+        filter: Option<&Tag>,
+        after: Option<&TagCursor>,
+        limit: usize,
+    ) -> Result<Vec<KeyTag>, StoreError>;
 
     /// Sets tags on a key, replacing the value of keys already present (a tag key given twice
     /// keeps its last value), unless the key would then hold more than `max_tags` tags. The

@@ -19,7 +19,8 @@ impl Operation for ListAliases {
     }
 
     async fn execute(self, call: &Call<'_>) -> Result<Paged<AliasRecord>, KmsError> {
-        let aliases = call.kms.list_aliases(None).await?;
-        Ok(self.page.of(aliases))
+        let (number, size) = (self.page.number, self.page.size);
+        let listed = call.kms.list_aliases_page(None, number, size).await?;
+        Ok(self.page.with(listed))
     }
 }

@@ -21,8 +21,12 @@ impl Operation for ListAliasesByKeyId {
     }
 
     async fn execute(self, call: &Call<'_>) -> Result<Paged<AliasRecord>, KmsError> {
-        let aliases = call.kms.list_aliases(Some(&self.key)).await?;
-        Ok(self.page.of(aliases))
+        let (number, size) = (self.page.number, self.page.size);
+        let listed = call
+            .kms
+            .list_aliases_page(Some(&self.key), number, size)
+            .await?;
+        Ok(self.page.with(listed))
     }
 
     fn audit_request(&self, event: &mut AuditEvent) {

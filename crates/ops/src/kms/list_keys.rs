@@ -1,4 +1,5 @@
-//! ListKeys: the keys passing every filter, a page at a time.
+//! ListKeys: the keys passing every filter, a page at a time (a keyset read of the page; see
+//! `KeyService::list_keys_page`).
 
 use openkms_core::service::KeyFilter;
 use openkms_core::{KeyRecord, KmsError};
@@ -22,7 +23,8 @@ impl Operation for ListKeys {
     }
 
     async fn execute(self, call: &Call<'_>) -> Result<Paged<KeyRecord>, KmsError> {
-        let keys = call.kms.list_keys(&self.filters).await?;
-        Ok(self.page.of(keys))
+        let (number, size) = (self.page.number, self.page.size);
+        let listed = call.kms.list_keys_page(&self.filters, number, size).await?;
+        Ok(self.page.with(listed))
     }
 }

@@ -1,6 +1,7 @@
 //! The RAM operations (users, AccessKeys, policies, attachments), one file each, and what
 //! they share: the resource ARNs authorization checks them against, the caller's own user
-//! (the AccessKey actions' default), and offset paging of listings.
+//! (the AccessKey actions' default), and keyset paging of listings (a page resumes after the
+//! last entry of the previous one, whose cursor the codec writes as the `Marker`).
 //!
 //! The ARNs are authorization vocabulary (what a RAM policy's `Resource` names), not wire
 //! format: `acs:ram:*:<account>:user/<name>`, `acs:ram:*:<owner>:policy/<name>` and the
@@ -96,34 +97,34 @@ fn user_or_caller<'a>(user: Option<&'a str>, caller: &'a Caller) -> Result<&'a s
     named_or_own(user, caller).ok_or(KmsError::invalid(Field::UserName, InvalidReason::Empty))
 }
 
-/// A window of a listing: skip `start` entries, show at most `max`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Page {
-    /// How many entries to skip (the previous page's marker).
-    pub start: usize,
+/// A window of a listing: at most `max` entries after the cursor `after` (the previous
+/// page's `next`; from the first entry when `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<C> {
+    /// Where the page starts: just after this entry.
+    pub after: Option<C>,
     /// Most entries to show.
     pub max: usize,
 }
 
 /// One page of a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listed<T> {
+pub struct Listed<T, C> {
     /// The entries shown.
     pub items: Vec<T>,
-    /// Where the next page starts, when there is more.
-    pub next: Option<usize>,
+    /// Where the next page starts (after the last entry shown), when there is more.
+    pub next: Option<C>,
 }
 
-impl Page {
-    /// The page of `all` this window shows.
-    pub fn of<T>(self, all: Vec<T>) -> Listed<T> {
-        let total = all.len();
-        let items = all.into_iter().skip(self.start).take(self.max).collect();
-        let next = self.start.saturating_add(self.max);
-        Listed {
-            items,
-            next: (next < total).then_some(next),
-        }
+impl<T, C> Listed<T, C> {
+    /// The page of `items`, followed by more when `more`, the next starting after the last
+    /// item (its cursor by `cursor`).
+    pub fn of((items, more): (Vec<T>, bool), cursor: impl Fn(&T) -> C) -> Self {
+        let next = match more {
+            true => items.last().map(cursor),
+            false => None,
+        };
+        Self { items, next }
     }
 }
 

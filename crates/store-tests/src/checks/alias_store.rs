@@ -2,6 +2,8 @@
 
 mod aliases;
 mod concurrency;
+mod paging;
 
 pub use aliases::*;
 pub use concurrency::*;
+pub use paging::*;

@@ -3,7 +3,9 @@
 mod access_keys;
 mod concurrency;
 mod identities;
+mod paging;
 
 pub use access_keys::*;
 pub use concurrency::*;
 pub use identities::*;
+pub use paging::*;

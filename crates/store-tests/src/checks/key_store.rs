@@ -1,4 +1,4 @@
-//! The checks of [`openkms_core::KeyStore`]: keys and versions: exact round trips, atomic creation, the revision rule, listings, due keys, destruction, `is_empty`, concurrent writers and durability across a reopen.
+//! The checks of [`openkms_core::KeyStore`]: keys and versions: exact round trips, atomic creation, the revision rule, listings and their pages, due keys, destruction, `is_empty`, concurrent writers and durability across a reopen.
 
 mod concurrency;
 mod destroy;
@@ -6,6 +6,7 @@ mod durability;
 mod empty;
 mod keys;
 mod listing;
+mod paging;
 mod revisions;
 
 pub use concurrency::*;
@@ -14,4 +15,5 @@ pub use durability::*;
 pub use empty::*;
 pub use keys::*;
 pub use listing::*;
+pub use paging::*;
 pub use revisions::*;

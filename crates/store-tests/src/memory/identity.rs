@@ -77,6 +77,15 @@ impl IdentityStore for MemoryStore {
         Ok(self.maps().users.values().cloned().collect())
     }
 
+    async fn page_users(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<UserRecord>, StoreError> {
+        let m = self.maps();
+        Ok(after_name(&m.users, after).take(limit).cloned().collect())
+    }
+
     async fn delete_user(&self, user_name: &str) -> Result<(), StoreError> {
         let mut m = self.maps();
         if !m.users.contains_key(user_name) {
@@ -130,6 +139,18 @@ impl IdentityStore for MemoryStore {
 
     async fn list_policies(&self) -> Result<Vec<PolicyRecord>, StoreError> {
         Ok(self.maps().policies.values().cloned().collect())
+    }
+
+    async fn page_policies(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<PolicyRecord>, StoreError> {
+        let m = self.maps();
+        Ok(after_name(&m.policies, after)
+            .take(limit)
+            .cloned()
+            .collect())
     }
 
     async fn delete_policy(&self, name: &str) -> Result<(), StoreError> {
@@ -209,4 +230,17 @@ impl ReplayStore for MemoryStore {
         m.nonces.retain(|_, exp| *exp >= now);
         Ok(u64::try_from(before - m.nonces.len()).unwrap_or(u64::MAX))
     }
+}
+
+/// The values of `map` whose names come after `after` (all when `None`), in name order.
+fn after_name<'a, V>(
+    map: &'a std::collections::BTreeMap<String, V>,
+    after: Option<&str>,
+) -> impl Iterator<Item = &'a V> {
+    use std::ops::Bound;
+    let start = match after {
+        Some(name) => Bound::Excluded(name.to_owned()),
+        None => Bound::Unbounded,
+    };
+    map.range((start, Bound::Unbounded)).map(|(_, v)| v)
 }

@@ -13,9 +13,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
+use openkms_core::store::tag_matches;
 use openkms_core::{
-    AccessKeyRecord, AliasRecord, AliasStore, AttachmentRecord, KeyRecord, KeyState, KeyStore,
-    MetaStore, PolicyRecord, PolicyType, StoreError, Tag, TagStore, UserRecord, VersionRecord,
+    AccessKeyRecord, AliasRecord, AliasStore, AttachmentRecord, KeyCursor, KeyRecord, KeySelection,
+    KeyState, KeyStore, KeyTag, MetaStore, PolicyRecord, PolicyType, StoreError, Tag, TagCursor,
+    TagStore, UserRecord, VersionRecord,
 };
 
 /// A store that keeps everything in maps; clones share them.
@@ -163,6 +165,32 @@ impl KeyStore for MemoryStore {
         Ok(self.maps().sorted_keys(|_| true))
     }
 
+    async fn page_keys(
+        &self,
+        selection: &KeySelection,
+        after: Option<&KeyCursor>,
+        limit: usize,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
+        let past = |k: &KeyRecord| after.is_none_or(|c| c.precedes(k));
+        let keys = self.maps().sorted_keys(|k| selection.matches(k) && past(k));
+        Ok(keys.into_iter().take(limit).collect())
+    }
+
+    async fn count_keys(&self, selection: &KeySelection) -> Result<u64, StoreError> {
+        let m = self.maps();
+        Ok(m.keys.values().filter(|k| selection.matches(k)).count() as u64)
+    }
+
+    async fn key_cursor_at(
+        &self,
+        selection: &KeySelection,
+        index: u64,
+    ) -> Result<Option<KeyCursor>, StoreError> {
+        let keys = self.maps().sorted_keys(|k| selection.matches(k));
+        let at = usize::try_from(index).ok().and_then(|i| keys.get(i));
+        Ok(at.map(KeyCursor::after))
+    }
+
     async fn due_keys(&self, now: i64) -> Result<Vec<KeyRecord>, StoreError> {
         Ok(self.maps().sorted_keys(|k| is_due(k, now)))
     }
@@ -214,6 +242,31 @@ impl AliasStore for MemoryStore {
         Ok(m.aliases.values().filter(of_key).cloned().collect())
     }
 
+    async fn page_aliases(
+        &self,
+        key_id: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AliasRecord>, StoreError> {
+        let all = self.list_aliases(key_id).await?;
+        let past = |a: &AliasRecord| after.is_none_or(|n| a.name.as_str() > n);
+        Ok(all.into_iter().filter(past).take(limit).collect())
+    }
+
+    async fn count_aliases(&self, key_id: Option<&str>) -> Result<u64, StoreError> {
+        Ok(self.list_aliases(key_id).await?.len() as u64)
+    }
+
+    async fn alias_name_at(
+        &self,
+        key_id: Option<&str>,
+        index: u64,
+    ) -> Result<Option<String>, StoreError> {
+        let all = self.list_aliases(key_id).await?;
+        let at = usize::try_from(index).ok().and_then(|i| all.get(i));
+        Ok(at.map(|a| a.name.clone()))
+    }
+
     async fn update_alias(&self, alias: &AliasRecord) -> Result<(), StoreError> {
         let mut m = self.maps();
         if !m.aliases.contains_key(&alias.name) {
@@ -241,6 +294,33 @@ impl TagStore for MemoryStore {
             value: value.clone(),
         };
         Ok(tags.map(tag).collect())
+    }
+
+    async fn page_tags(
+        &self,
+        filter: Option<&Tag>,
+        after: Option<&TagCursor>,
+        limit: usize,
+    ) -> Result<Vec<KeyTag>, StoreError> {
+        let m = self.maps();
+        let mut rows: Vec<KeyTag> = m
+            .tags
+            .iter()
+            .flat_map(|(key_id, tags)| {
+                tags.iter().map(move |(k, v)| KeyTag {
+                    key_id: key_id.clone(),
+                    tag: Tag {
+                        key: k.clone(),
+                        value: v.clone(),
+                    },
+                })
+            })
+            .filter(|r| filter.is_none_or(|f| tag_matches(f, &r.tag)))
+            .filter(|r| after.is_none_or(|c| c.precedes(r)))
+            .collect();
+        rows.sort_by(|a, b| (&a.key_id, &a.tag.key).cmp(&(&b.key_id, &b.tag.key)));
+        rows.truncate(limit);
+        Ok(rows)
     }
 
     async fn put_tags(

@@ -2,19 +2,23 @@
 //!
 //! Parameters: `RegionId`, `ResourceType` (`key`), `ResourceId.N` (default: every key),
 //! `Tag.N.Key`/`Tag.N.Value` (only these tags), `NextToken`. Reply:
-//! `TagResources.TagResource[]` of `ResourceType`, `ResourceId`, `TagKey`, `TagValue`, and an
-//! empty `NextToken` (everything fits one reply).
+//! `TagResources.TagResource[]` of `ResourceType`, `ResourceId`, `TagKey`, `TagValue`, and
+//! `NextToken`. Naming keys lists their tags in one reply (empty `NextToken`; a `NextToken`
+//! sent is ignored). Naming none lists every key's tags by key id then tag key, at most
+//! `TAG_PAGE_ROWS` rows a reply; `NextToken` is then the opaque cursor of the next page
+//! (see `codec::cursor`), empty on the last, and a token that is not one is
+//! `InvalidParameter`.
 
 use crate::codec::lenient;
-use openkms_core::{KeyService, KmsError};
+use openkms_core::{KeyService, KmsError, TagCursor};
 use openkms_ops::Call;
 use openkms_ops::Touch;
-use openkms_ops::kms::{KeyTags, ListTagResources};
+use openkms_ops::kms::{ListTagResources, TagListing};
 use serde::Serialize;
 
 use super::tags;
-use crate::codec::Wire;
 use crate::codec::spec::{ActionSpec, optional, required};
+use crate::codec::{Wire, cursor};
 use crate::rpc::{Params, RpcError};
 
 /// ListTagResources's reply.
@@ -22,8 +26,8 @@ use crate::rpc::{Params, RpcError};
 #[serde(rename_all = "PascalCase")]
 pub struct TagResourcesReply<'a> {
     tag_resources: Rows<'a>,
-    /// Always empty: every row fits one reply.
-    next_token: &'static str,
+    /// The next page's token; empty on the last page.
+    next_token: String,
 }
 
 /// The `TagResource` list wrapper.
@@ -57,14 +61,21 @@ impl Wire for ListTagResources {
     fn decode(params: &Params, kms: &KeyService) -> Result<Self, RpcError> {
         let keys = tags::resources(params, kms, false)?;
         let filter = tags::tag_list(params)?;
-        Ok(Self { keys, filter })
+        let after = match (keys.is_empty(), params.optional("NextToken")) {
+            (true, Some(token)) if !token.is_empty() => {
+                Some(after_tag(token).ok_or(RpcError::invalid("NextToken"))?)
+            }
+            _ => None,
+        };
+        Ok(Self {
+            keys,
+            filter,
+            after,
+        })
     }
 
-    fn encode<'a>(
-        out: &'a Vec<KeyTags>,
-        _: &KeyService,
-    ) -> Result<TagResourcesReply<'a>, RpcError> {
-        let rows = out.iter().flat_map(|key| {
+    fn encode<'a>(out: &'a TagListing, _: &KeyService) -> Result<TagResourcesReply<'a>, RpcError> {
+        let rows = out.keys.iter().flat_map(|key| {
             key.tags.iter().map(|t| Row {
                 resource_type: "key",
                 resource_id: &key.key_id,
@@ -76,7 +87,7 @@ impl Wire for ListTagResources {
             tag_resources: Rows {
                 tag_resource: rows.collect(),
             },
-            next_token: "",
+            next_token: out.next.as_ref().map(token).unwrap_or_default(),
         })
     }
 
@@ -87,4 +98,17 @@ impl Wire for ListTagResources {
     fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
         lenient::resource_ids(params, call)
     }
+}
+
+/// The `NextToken` of the page after `cursor`.
+fn token(cursor: &TagCursor) -> String {
+    cursor::encode("tags", &[&cursor.key_id, &cursor.tag_key])
+}
+
+/// The cursor a `NextToken` names.
+fn after_tag(token: &str) -> Option<TagCursor> {
+    let mut parts = cursor::decode(token, "tags", 2)?;
+    let tag_key = parts.pop()?;
+    let key_id = parts.pop()?;
+    Some(TagCursor { key_id, tag_key })
 }

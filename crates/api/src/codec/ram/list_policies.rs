@@ -6,15 +6,15 @@
 use crate::codec::lenient;
 use openkms_core::KeyService;
 use openkms_core::model::PolicyType;
-use openkms_core::service::PolicyView;
+use openkms_core::service::{PolicyCursor, PolicyView, system_policies};
 use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::ram::{ListPolicies, Listed};
 use serde::Serialize;
 
 use super::{MARKER_PARAMS, PolicyShown, page, truncation};
-use crate::codec::Wire;
 use crate::codec::spec::{ActionSpec, optional};
+use crate::codec::{Wire, cursor};
 use crate::rpc::{Params, RpcError};
 
 /// ListPolicies' reply.
@@ -50,15 +50,17 @@ impl Wire for ListPolicies {
             None => None,
             Some(t) => Some(PolicyType::parse(t).ok_or(RpcError::invalid("PolicyType"))?),
         };
-        let page = page(params)?;
+        let page = page(params, after_policy)?;
         Ok(Self { policy_type, page })
     }
 
     fn encode<'a>(
-        listed: &'a Listed<PolicyView>,
+        listed: &'a Listed<PolicyView, PolicyCursor>,
         _: &KeyService,
     ) -> Result<PoliciesPage<'a>, RpcError> {
-        let (is_truncated, marker) = truncation(listed.next);
+        let marker =
+            |c: &PolicyCursor| cursor::encode("policy", &[c.policy_type.as_str(), &c.policy_name]);
+        let (is_truncated, marker) = truncation(listed.next.as_ref(), marker);
         Ok(PoliciesPage {
             policies: Policies {
                 policy: listed.items.iter().map(PolicyShown::of).collect(),
@@ -71,4 +73,20 @@ impl Wire for ListPolicies {
     fn fallback(_: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
         vec![lenient::ram_account(call)]
     }
+}
+
+/// The policy a `Marker` names: a type and a name, the name of a System policy being one
+/// that exists.
+fn after_policy(marker: &str) -> Option<PolicyCursor> {
+    let mut parts = cursor::decode(marker, "policy", 2)?;
+    let policy_name = parts.pop()?;
+    let policy_type = PolicyType::parse(&parts.pop()?)?;
+    let known = |name: &str| system_policies().iter().any(|(n, _, _)| *n == name);
+    if policy_type == PolicyType::System && !known(&policy_name) {
+        return None;
+    }
+    Some(PolicyCursor {
+        policy_type,
+        policy_name,
+    })
 }

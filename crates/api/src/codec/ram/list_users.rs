@@ -12,8 +12,8 @@ use openkms_ops::ram::{ListUsers, Listed};
 use serde::Serialize;
 
 use super::{MARKER_PARAMS, UserShown, page, truncation};
-use crate::codec::Wire;
 use crate::codec::spec::ActionSpec;
+use crate::codec::{Wire, cursor};
 use crate::rpc::{Params, RpcError};
 
 /// ListUsers' reply.
@@ -41,16 +41,18 @@ impl Wire for ListUsers {
     type Reply<'a> = UsersPage<'a>;
 
     fn decode(params: &Params, _: &KeyService) -> Result<Self, RpcError> {
+        let after_user = |m: &str| cursor::decode(m, "user", 1)?.pop();
         Ok(Self {
-            page: page(params)?,
+            page: page(params, after_user)?,
         })
     }
 
     fn encode<'a>(
-        listed: &'a Listed<UserRecord>,
+        listed: &'a Listed<UserRecord, String>,
         _: &KeyService,
     ) -> Result<UsersPage<'a>, RpcError> {
-        let (is_truncated, marker) = truncation(listed.next);
+        let marker = |name: &String| cursor::encode("user", &[name]);
+        let (is_truncated, marker) = truncation(listed.next.as_ref(), marker);
         Ok(UsersPage {
             users: Users {
                 user: listed.items.iter().map(UserShown::of).collect(),

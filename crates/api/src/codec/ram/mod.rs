@@ -1,5 +1,7 @@
 //! The RAM actions on the Alibaba wire (version 2015-05-01), one codec file each, and the
-//! pieces they share: the parameter tables, `PolicyType`, `Marker`/`MaxItems` paging, the
+//! pieces they share: the parameter tables, `PolicyType`, `Marker`/`MaxItems` paging (the
+//! `Marker` an opaque keyset cursor: the last entry of the page before, see `codec::cursor`;
+//! the offsets older builds wrote are refused as `InvalidParameter`), the
 //! reply forms of users and policies, what an undecodable request is checked against, and
 //! how the AccessKey actions report a missing user.
 //!
@@ -81,12 +83,12 @@ fn attachment_touches(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
     ]
 }
 
-/// The page `Marker` (an offset, opaque to clients) and `MaxItems` (1-1000, default 100)
-/// ask for.
-fn page(params: &Params) -> Result<Page, RpcError> {
-    let start: usize = match params.optional("Marker") {
-        None => 0,
-        Some(m) => m.parse().map_err(|_| RpcError::invalid("Marker"))?,
+/// The page `Marker` (an opaque keyset cursor, see `codec::cursor`) and `MaxItems` (1-1000,
+/// default 100) ask for; `cursor` reads a marker's token (`None`: not one of this listing's).
+fn page<C>(params: &Params, cursor: impl FnOnce(&str) -> Option<C>) -> Result<Page<C>, RpcError> {
+    let after = match params.optional("Marker") {
+        None => None,
+        Some(m) => Some(cursor(m).ok_or(RpcError::invalid("Marker"))?),
     };
     let max: usize = match params.optional("MaxItems") {
         None => 100,
@@ -98,12 +100,12 @@ fn page(params: &Params) -> Result<Page, RpcError> {
             InvalidReason::OutOfRange,
         ));
     }
-    Ok(Page { start, max })
+    Ok(Page { after, max })
 }
 
-/// `IsTruncated` and the next page's `Marker` (only when truncated).
-fn truncation(next: Option<usize>) -> (bool, Option<String>) {
-    (next.is_some(), next.map(|n| n.to_string()))
+/// `IsTruncated` and the next page's `Marker` (only when truncated), written by `marker`.
+fn truncation<C>(next: Option<&C>, marker: impl FnOnce(&C) -> String) -> (bool, Option<String>) {
+    (next.is_some(), next.map(marker))
 }
 
 /// The wire error of an AccessKey action: the root identity naming no user is told the

@@ -81,7 +81,7 @@ pub async fn alias_to_missing_key<F: StoreFactory>(factory: F) {
 
 /// Alias names chosen so that byte order differs from locale order and UTF-16 order:
 /// upper case before lower case, punctuation by its byte, U+FF5E before U+1F600.
-const NAMES: [&str; 10] = [
+pub(crate) const NAMES: [&str; 10] = [
     "alias/b",
     "alias/B",
     "alias/a",

@@ -94,7 +94,7 @@ pub async fn user_round_trip_and_duplicate<F: StoreFactory>(factory: F) {
 
 /// Names whose byte order differs from a locale's: `-` < `.` < digits < `@` < upper case <
 /// `_` < lower case, and "user-10" before "user-9".
-const TRICKY_NAMES: [&str; 11] = [
+pub(crate) const TRICKY_NAMES: [&str; 11] = [
     "b", "B", "a.b", "a-b", "a_b", "a@b", "a0", "Zed", "_x", "user-9", "user-10",
 ];
 
