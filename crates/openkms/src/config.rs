@@ -16,6 +16,9 @@ use serde::Deserialize;
 
 use crate::cli::profile::path_or_empty;
 
+mod limits;
+pub use limits::{LimitArgs, LimitConfig};
+
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8443";
 /// Default data directory.
@@ -74,6 +77,9 @@ pub struct ServerArgs {
     /// Serve requests even when their audit line cannot be written (test setups only).
     #[arg(long, env = "OPENKMS_AUDIT_FAIL_OPEN", value_parser = bool_or_empty)]
     pub audit_fail_open: bool,
+    /// Throttles and quotas.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 impl ServerArgs {
@@ -99,6 +105,7 @@ impl ServerArgs {
             audit_log: path(self.audit_log),
             audit_max_bytes: OrEmpty::given(self.audit_max_bytes),
             audit_fail_open: self.audit_fail_open,
+            limits: self.limits.given(),
         }
     }
 }
@@ -187,6 +194,7 @@ struct FileConfig {
     audit_log: Option<PathBuf>,
     audit_max_bytes: Option<u64>,
     audit_fail_open: Option<bool>,
+    limits: Option<limits::LimitFile>,
 }
 
 /// How the server speaks on its socket.
@@ -226,16 +234,22 @@ pub struct ServerConfig {
     pub cache_ttl_ms: Option<i64>,
     /// The audit log; `None` when turned off.
     pub audit: Option<AuditConfig>,
+    /// Throttles and quotas.
+    pub limits: LimitConfig,
 }
 
 impl ServerConfig {
     /// Merges flags, environment and file, and validates the result.
     pub fn load(args: ServerArgs) -> anyhow::Result<Self> {
-        let args = args.given();
-        let file = match &args.config {
+        let mut args = args.given();
+        let mut file = match &args.config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
+        let limits = LimitConfig::load(
+            std::mem::take(&mut args.limits),
+            file.limits.take().unwrap_or_default(),
+        )?;
         let listen = args
             .listen
             .or(file.listen)
@@ -277,6 +291,7 @@ impl ServerConfig {
             metrics_listen: metrics_listen(args.metrics_listen.or(file.metrics_listen))?,
             audit,
             storage,
+            limits,
         })
     }
 }

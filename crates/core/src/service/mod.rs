@@ -18,6 +18,7 @@ mod key_policy;
 mod keys;
 mod lifecycle;
 mod listing;
+mod quotas;
 mod startup;
 mod tags;
 mod versions;
@@ -39,6 +40,7 @@ pub use key_policy::KEY_POLICY_NAME;
 pub use keys::{CreateKeyInput, MAX_DESCRIPTION_CHARS, MAX_POLICY_BYTES, MAX_TAGS};
 pub use lifecycle::{PENDING_WINDOW_DAYS, ROTATION_BOUNDS};
 pub use listing::KeyFilter;
+pub use quotas::Quotas;
 pub use startup::StartupError;
 
 use crate::clock::Clock;
@@ -48,6 +50,7 @@ use crate::random::SecureRandom;
 use crate::rootkey::RootKey;
 use crate::store::Store;
 use cache::KeyCache;
+use quotas::QuotaGates;
 
 /// Settings that shape identifiers: the region and account in ARNs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +79,10 @@ pub struct KeyService {
     cache: KeyCache,
     /// Whether other nodes share the store (then nonces are recorded there too).
     shared_store: bool,
+    /// How many keys, aliases, versions and users may exist.
+    quotas: Quotas,
+    /// Serializes the creates whose quota is counted outside the store's transaction.
+    gates: QuotaGates,
 }
 
 /// How a request names a key: by id (or key ARN) or by alias (or alias ARN).
@@ -106,6 +113,13 @@ impl KeyService {
     /// Whether other nodes share the store (a cache lifetime was configured).
     pub fn shares_store(&self) -> bool {
         self.shared_store
+    }
+
+    /// The service with `quotas` in force instead of [`Quotas::default`].
+    #[must_use]
+    pub fn with_quotas(mut self, quotas: Quotas) -> Self {
+        self.quotas = quotas;
+        self
     }
 
     /// The clock the service uses.

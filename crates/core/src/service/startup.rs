@@ -77,6 +77,8 @@ impl KeyService {
             account_id,
             cache: KeyCache::new(clock.clone(), config.cache_ttl_ms),
             shared_store: config.cache_ttl_ms.is_some(),
+            quotas: super::Quotas::default(),
+            gates: super::QuotaGates::default(),
         })
     }
 }
