@@ -382,14 +382,16 @@ mod tests {
 
     #[test]
     fn refilled_sources_are_forgotten_to_make_room() {
-        let t = FailureThrottle::new(rate(1, 60, SHARDS));
+        let t = FailureThrottle::new(rate(1, 60, SHARDS * 64));
         let start = Instant::now();
-        for i in 0..1_000_u32 {
+        // Far more sources than the table holds, each out of budget.
+        for i in 0..5_000_u32 {
             t.charge(IpAddr::V4(Ipv4Addr::from(i)), start);
         }
-        // Two seconds later every bucket is full again: new sources get their own.
+        // Two seconds later every bucket is full again: a sweep forgets them all, and new
+        // sources get buckets of their own instead of the exhausted overflow bucket.
         let later = start + Duration::from_secs(2);
-        for i in 5_000..5_100_u32 {
+        for i in 10_000..10_100_u32 {
             assert!(t.charge(IpAddr::V4(Ipv4Addr::from(i)), later));
         }
     }
