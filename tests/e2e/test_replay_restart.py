@@ -39,12 +39,14 @@ def key_state(server, key_id: str) -> str:
     return reply.json()["KeyMetadata"]["KeyState"]
 
 
-def restart(server, how: str):
+def restart(start_server, server, how: str):
+    """Stops ``server`` as ``how`` says, then starts a new process over its data (a new
+    ``OpenKms``, so no output of the old process can be taken for the new one's)."""
     if how == "kill -9":
         server.kill()
     else:
         assert server.stop(signal.SIGTERM) == 0, "a graceful stop exits 0"
-    return server.start()
+    return start_server(data_dir=server.data_dir)
 
 
 @pytest.mark.parametrize("how", ["graceful", "kill -9"])
@@ -54,7 +56,7 @@ def test_a_captured_create_key_is_refused_after_a_restart(start_server, how):
     first = send_raw(server, "POST", captured)
     assert first.status == 200, first.body
     assert key_count(server) == 1
-    server = restart(server, how)
+    server = restart(start_server, server, how)
     replay = send_raw(server, "POST", captured)
     body = assert_raw_error(replay, 400, "SignatureNonceUsed")
     assert body["RequestId"]
@@ -70,6 +72,6 @@ def test_a_captured_disable_key_is_refused_after_a_restart(start_server, how):
     assert send_raw(server, "POST", captured).status == 200
     enabled = send_raw(server, "POST", capture("EnableKey", {"KeyId": key_id}))
     assert enabled.status == 200, enabled.body
-    server = restart(server, how)
+    server = restart(start_server, server, how)
     assert_raw_error(send_raw(server, "POST", captured), 400, "SignatureNonceUsed")
     assert key_state(server, key_id) == "Enabled", "the replay disabled the key"
