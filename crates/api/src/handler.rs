@@ -2,7 +2,9 @@
 //!
 //! [`App`] holds what every request needs. [`App::handle`] assigns the `RequestId`, reads the
 //! body within its limit, merges parameters, refuses a parameter given twice or too long,
-//! authenticates, checks `Version` and `Action`,
+//! authenticates (a failure is charged to its source address, which may turn it into
+//! `Throttling`; a success to its AccessKey's quota, when there is one), checks `Version` and
+//! `Action`,
 //! authorizes the caller for what the action touches, runs the action and renders the reply
 //! — success or error — in the format asked for (`Format`, else `Accept`, else XML). Then
 //! it writes the request's audit line and waits for it: a request whose line cannot be
@@ -30,6 +32,7 @@ use crate::codec::{self, Endpoint, Exchange};
 use crate::rpc::reply::{self, Rendered};
 use crate::rpc::request_id::RequestIds;
 use crate::rpc::{Format, Params, RpcError};
+use crate::throttle::Limits;
 
 /// How long a request's body may take to arrive unless [`App::with_body_deadline`] says
 /// otherwise: as long as its headers may.
@@ -65,6 +68,8 @@ pub struct App {
     secure: bool,
     /// Where each reply's `RequestId` comes from.
     request_ids: RequestIds,
+    /// Failed-authentication and per-AccessKey throttles.
+    limits: Limits,
 }
 
 impl App {
@@ -81,7 +86,15 @@ impl App {
             audit: None,
             secure: true,
             request_ids: RequestIds::default(),
+            limits: Limits::default_for_server(),
         }
+    }
+
+    /// Throttles with `limits` instead of the default (failed authentications per source).
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Gives a request's body `deadline` to arrive (30 s unless set): a client that announces a
@@ -112,6 +125,18 @@ impl App {
     #[must_use]
     pub fn with_shared_nonces(mut self, replay: Arc<dyn ReplayStore>) -> Self {
         self.auth = self.auth.with_shared_nonces(SharedNonces::new(replay));
+        self
+    }
+
+    /// Keeps every nonce durably in `journal` (a single node on the embedded store), and
+    /// refuses the nonces it `restored` from before the restart.
+    #[must_use]
+    pub fn with_nonce_journal(
+        mut self,
+        journal: crate::auth::journal::NonceJournal,
+        restored: crate::auth::journal::Restored,
+    ) -> Self {
+        self.auth = self.auth.with_journal(journal, restored);
         self
     }
 
@@ -305,8 +330,12 @@ impl App {
             headers,
             body: &body,
         };
-        let caller = self.auth.authenticate(&self.service, view).await?;
+        let caller = match self.auth.authenticate(&self.service, view).await {
+            Ok(caller) => caller,
+            Err(e) => return Err(self.limits.failed(e, call.origin.source_ip)),
+        };
         facts.saw_caller(&caller);
+        self.limits.admit(&caller)?;
         let pending = pending?;
         if !self.audit_has_room() {
             // Its line could not be written: refused before it changes anything.

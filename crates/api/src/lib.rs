@@ -5,7 +5,8 @@
 //! authentication ([`auth`]: signatures, clock window, nonce replay), the RPC envelope
 //! ([`rpc`]: parameters, replies, the one error mapping), the Alibaba codec ([`codec`]: one
 //! file per action, decoding parameters into the typed operations of `openkms-ops` and
-//! encoding their outputs) and the audit log ([`audit`]: one chained line per request).
+//! encoding their outputs), the audit log ([`audit`]: one chained line per request) and the
+//! throttles ([`throttle`]: failed authentications per source, requests per AccessKey).
 //! Authorizing and running an operation is the `openkms-ops` engine's job. It never names a
 //! storage backend: the binary builds a [`openkms_core::KeyService`] over whichever store it
 //! chose and hands it in.
@@ -17,6 +18,7 @@ pub mod codec;
 mod handler;
 pub mod rpc;
 pub mod server;
+pub mod throttle;
 
 pub use handler::{App, DEFAULT_BODY_DEADLINE, MAX_HEAD_BYTES, Unparsed};
 pub use server::{DEFAULT_MAX_CONNECTIONS, ServerOptions, serve};

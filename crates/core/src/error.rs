@@ -166,6 +166,10 @@ pub enum KmsError {
     /// The user has as many AccessKeys as allowed.
     #[error("too many AccessKeys for one user")]
     AccessKeyLimit,
+    /// The request would take a resource count past its quota (keys, aliases of a key,
+    /// versions of a key, RAM users); nothing was created.
+    #[error("resource quota exceeded")]
+    LimitExceeded,
     /// A policy document is not valid; says which part.
     #[error("malformed policy document: {0}")]
     MalformedPolicy(&'static str),

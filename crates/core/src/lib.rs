@@ -35,7 +35,7 @@ pub use provider::{KeyBinding, KeyProvider, LoadedKey, SoftwareProvider, StoredK
 pub use random::{OsRandom, SecureRandom};
 pub use rootkey::RootKey;
 pub use secret::SecretBytes;
-pub use service::{KeyRef, KeyService, ServiceConfig};
+pub use service::{KeyRef, KeyService, Quotas, ServiceConfig};
 pub use store::{
     AliasStore, IdentityStore, KeyCursor, KeySelection, KeyStore, KeyTag, MetaStore, ReplayStore,
     Store, StoreError, TagCursor, TagStore,

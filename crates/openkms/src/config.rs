@@ -18,6 +18,9 @@ use serde::Deserialize;
 
 use crate::cli::profile::path_or_empty;
 
+mod limits;
+pub use limits::{LimitArgs, LimitConfig};
+
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8443";
 /// Default data directory.
@@ -117,6 +120,9 @@ pub struct ServerArgs {
     /// Keep the process dumpable and core dumps allowed (for debugging only).
     #[arg(long, env = "OPENKMS_ALLOW_CORE_DUMPS", value_parser = bool_or_empty)]
     pub allow_core_dumps: bool,
+    /// Throttles and quotas.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 impl ServerArgs {
@@ -153,6 +159,7 @@ impl ServerArgs {
             root_access_key_secret_file: path(self.root_access_key_secret_file),
             allow_open_data_dir: self.allow_open_data_dir,
             allow_core_dumps: self.allow_core_dumps,
+            limits: self.limits.given(),
         }
     }
 }
@@ -252,6 +259,7 @@ struct FileConfig {
     root_access_key_secret_file: Option<PathBuf>,
     allow_open_data_dir: Option<bool>,
     allow_core_dumps: Option<bool>,
+    limits: Option<limits::LimitFile>,
 }
 
 /// How the server speaks on its socket.
@@ -297,6 +305,8 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     /// Where secrets come from and how the process and its files are protected.
     pub hygiene: Hygiene,
+    /// Throttles and quotas.
+    pub limits: LimitConfig,
 }
 
 /// Secret files and the protections of the process and the data directory.
@@ -330,13 +340,17 @@ impl Hygiene {
 impl ServerConfig {
     /// Merges flags, environment and file, and validates the result.
     pub fn load(args: ServerArgs) -> anyhow::Result<Self> {
-        let args = args.given();
-        let file = match &args.config {
+        let mut args = args.given();
+        let mut file = match &args.config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
         let audit_settings = AuditSettings::merge(&args, &file);
         let hygiene = Hygiene::of(&args, &file);
+        let limits = LimitConfig::load(
+            std::mem::take(&mut args.limits),
+            file.limits.take().unwrap_or_default(),
+        )?;
         let listen = args
             .listen
             .or(file.listen)
@@ -385,6 +399,7 @@ impl ServerConfig {
                     .or(file.request_timeout_secs),
             )?,
             hygiene,
+            limits,
         })
     }
 }

@@ -35,7 +35,7 @@ struct Cli {
 #[allow(clippy::large_enum_variant)]
 enum Command {
     /// Run the KMS server.
-    Server(config::ServerArgs),
+    Server(Box<config::ServerArgs>),
     /// Store credentials and an endpoint in a profile (~/.config/openkms/config.toml).
     Configure(cli::profile::ConfigureArgs),
     /// Encrypt a file of any size (envelope encryption with one GenerateDataKey call).
@@ -81,7 +81,7 @@ fn full_command() -> clap::Command {
 fn run(cli: Cli) -> ExitCode {
     let conn = cli.connection;
     match cli.command {
-        Command::Server(args) => report(server::run(args)),
+        Command::Server(args) => report(server::run(*args)),
         Command::Configure(args) => report(cli::profile::configure(args, &conn)),
         Command::EncryptFile(args) => {
             cli::run_file_command(

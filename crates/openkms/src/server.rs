@@ -1,7 +1,8 @@
 //! `openkms server`: start-up as a sequence of named steps, then serve until a signal.
 //!
-//! take_env_secrets → load_config → harden_process → warm_rng → prepare_data_dir → open_store → unlock_root_key → open_service →
-//! ensure_root_credentials → open_audit → tls_config → bind → serve (with the background key
+//! take_env_secrets → load_config → harden_process → warm_rng → prepare_data_dir → open_store →
+//! unlock_root_key → open_service → open_nonce_journal (single node) → ensure_root_credentials →
+//! open_audit → tls_config → bind → serve (with the background key
 //! work beside it, stopped by the same signal) → wait for the background work → close the
 //! audit log. Each step fails with one line that says what is wrong and what to do. The
 //! request handling itself is the api crate's; the background loop is [`due_work`]'s.
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use openkms_api::audit::{AuditLog, Expected};
+use openkms_api::auth::journal::{NonceJournal, Restored};
 use openkms_api::{App, ServerOptions};
 use openkms_core::service::RootAccessKey;
 use openkms_core::{
@@ -69,9 +71,12 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
     // Whether this start continues earlier ones: then the audit log must have history.
     let data_exists = KeyService::data_exists(backend.store.as_ref()).await?;
     let root = unlock_root_key(&config, secrets.root_key, backend.store.as_ref()).await?;
-    let service = Arc::new(open_service(backend.store, root, &config).await?);
-    // Nodes sharing the database share their replay window through it too.
-    let shared_nonces = service.shares_store().then_some(backend.replay);
+    let service = open_service(backend.store, root, &config).await?;
+    let service = Arc::new(service.with_quotas(config.limits.quotas));
+    // Nodes sharing a database keep their nonces in it; a single node in its nonce journal.
+    // Either way a replay is refused after a restart or a crash.
+    let shared_nonces = shares_database(&config).then_some(backend.replay);
+    let journal = open_nonce_journal(&config, shared_nonces.is_none())?;
     let chosen = chosen_root_access_key(
         &config,
         secrets.root_access_key_id,
@@ -94,9 +99,13 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
     ));
     let mut app = App::new(service, MAX_BODY_BYTES)
         .over_tls(tls.is_some())
-        .with_body_deadline(config.request_timeout);
+        .with_body_deadline(config.request_timeout)
+        .with_limits(config.limits.limits());
     if let Some(replay) = shared_nonces {
         app = app.with_shared_nonces(replay);
+    }
+    if let Some((journal, restored)) = journal {
+        app = app.with_nonce_journal(journal, restored);
     }
     let app = Arc::new(match &audit {
         Some(log) => app.with_audit(log.clone()),
@@ -183,6 +192,31 @@ async fn open_store(config: &ServerConfig) -> anyhow::Result<Backend> {
             Ok(Backend::of(store))
         }
     }
+}
+
+/// Whether other nodes may share the store (PostgreSQL).
+fn shares_database(config: &ServerConfig) -> bool {
+    matches!(config.storage, Storage::Postgres { .. })
+}
+
+/// Opens `<data-dir>/nonces`, the journal that keeps a single node's nonces across restarts,
+/// when `wanted`; with the nonces still live from before.
+fn open_nonce_journal(
+    config: &ServerConfig,
+    wanted: bool,
+) -> anyhow::Result<Option<(NonceJournal, Restored)>> {
+    if !wanted {
+        return Ok(None);
+    }
+    let dir = config.data_dir.join("nonces");
+    let (journal, restored) = NonceJournal::open(&dir).with_context(|| {
+        format!(
+            "nonce journal: cannot use {}; check the data directory's permissions and free space",
+            dir.display()
+        )
+    })?;
+    tracing::debug!(restored = restored.len(), "nonce journal opened");
+    Ok(Some((journal, restored)))
 }
 
 /// Opens the audit log before the socket, so a server that cannot record requests never

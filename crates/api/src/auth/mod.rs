@@ -2,10 +2,13 @@
 //!
 //! Every request must be signed. [`Authenticator::authenticate`] checks the signature
 //! ([`v1`] for RPC HMAC-SHA1, [`v3`] for ACS3-HMAC-SHA256), that the timestamp is inside the clock window ([`window`]),
-//! and that the nonce was not used before inside it ([`nonce`]). The nonce is recorded only
+//! and that the nonce was not used before inside it ([`nonce`], kept durably by [`journal`] on a
+//! single node or in the shared store when nodes share a database, so that a replay is refused
+//! after a restart too). The nonce is recorded only
 //! after the signature verifies, so nobody can burn another client's nonces. Deciding what
 //! the caller may do is not done here.
 
+pub mod journal;
 pub mod nonce;
 pub mod v1;
 pub mod v3;
@@ -18,6 +21,7 @@ use openkms_core::service::Credential;
 use openkms_core::{KeyService, KmsError};
 
 use crate::rpc::{Params, RpcError};
+use journal::{NonceJournal, Restored};
 use nonce::{NonceCache, Refusal, SharedNonces};
 
 pub use openkms_ops::Caller;
@@ -83,6 +87,8 @@ pub struct Authenticator {
     nonces: NonceCache,
     /// The nonces of the nodes sharing the store, when several do.
     shared: Option<SharedNonces>,
+    /// Where a single node keeps its nonces durably.
+    journal: Option<NonceJournal>,
     window_secs: i64,
 }
 
@@ -98,6 +104,7 @@ impl Authenticator {
         Self {
             nonces: NonceCache::default(),
             shared: None,
+            journal: None,
             window_secs,
         }
     }
@@ -106,6 +113,21 @@ impl Authenticator {
     #[must_use]
     pub fn with_shared_nonces(mut self, shared: SharedNonces) -> Self {
         self.shared = Some(shared);
+        self
+    }
+
+    /// Also keeps every nonce in `journal`, durably before the request goes on, and refuses
+    /// the nonces it `restored` from before the restart.
+    #[must_use]
+    pub fn with_journal(mut self, journal: NonceJournal, restored: Restored) -> Self {
+        let nonces = NonceCache::with_key(journal.key(), nonce::SHARD_CAPACITY);
+        let now = journal::unix_now();
+        for (fingerprint, expires) in restored {
+            // A full set refuses old timestamps itself (see `nonce`): nothing to do here.
+            let _ = nonces.insert_fingerprint(fingerprint, i64::from(expires), now);
+        }
+        self.nonces = nonces;
+        self.journal = Some(journal);
         self
     }
 
@@ -130,13 +152,14 @@ impl Authenticator {
         };
         let expires = signed.timestamp + self.window_secs;
         let access_key_id = &signed.caller.access_key_id;
-        match self
-            .nonces
-            .insert(access_key_id, signed.nonce, expires, now)
-        {
+        let fingerprint = self.nonces.fingerprint(access_key_id, signed.nonce);
+        match self.nonces.insert_fingerprint(fingerprint, expires, now) {
             Ok(()) => {}
             Err(Refusal::Replayed) => return Err(RpcError::NonceUsed),
             Err(Refusal::Full) => return Err(RpcError::NonceMemoryFull),
+        }
+        if let Some(journal) = &self.journal {
+            journal.record(fingerprint, expires).await?;
         }
         // With nodes sharing a database the replay window is shared through it as well.
         if let Some(shared) = &self.shared {

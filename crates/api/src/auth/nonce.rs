@@ -1,11 +1,12 @@
 //! Nonce replay protection: each SignatureNonce is accepted once per AccessKey while its
 //! request's timestamp is inside the clock window, in bounded memory.
 //!
-//! A nonce is remembered as a 64-bit keyed fingerprint of (AccessKeyId, nonce) — the
-//! standard library's randomly keyed hasher, so nobody can aim a collision at another
-//! client's nonce — with the second its request's timestamp leaves the window: 12 bytes an
-//! entry, in 64 independently locked shards. A request whose fingerprint is remembered and
-//! not yet expired is a replay, whatever its other parameters. A fresh nonce mistaken for a
+//! A nonce is remembered as a 64-bit keyed fingerprint of (AccessKeyId, nonce) — SipHash-1-3
+//! under a random key ([`FingerprintKey`]; the journal's, when there is one, so fingerprints
+//! outlive a restart), so nobody can aim a collision at another client's nonce — with the
+//! second its request's timestamp leaves the window: 12 bytes an entry, in 64 independently
+//! locked shards. A request whose fingerprint is remembered and not yet expired is a replay,
+//! whatever its other parameters. A fresh nonce mistaken for a
 //! remembered one has a chance of at most one in 2^64 / 917,504 (the most entries kept),
 //! about 5 × 10^-14 a request, and is refused like a replay.
 //!
@@ -23,16 +24,21 @@
 //! about 1,000 requests a second for the whole 15-minute window; at 40,000 a second only
 //! timestamps less than ten to twenty seconds old are accepted.
 //!
+//! A single node makes its nonces durable in the nonce journal ([`super::journal`]), whose key
+//! the set then uses and whose live entries it is filled with at start.
+//!
 //! Nodes sharing a database also share their nonces: [`SharedNonces`] records each one in the
 //! store's [`ReplayStore`] (which keeps them durably, with one winner per nonce across
 //! nodes), after the local set accepted it.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use openkms_core::{ReplayStore, StoreError};
+
+use super::journal::FingerprintKey;
 
 /// Number of independently locked shards.
 const SHARDS: usize = 64;
@@ -58,8 +64,8 @@ pub enum Refusal {
 #[derive(Debug)]
 pub struct NonceCache {
     shards: Box<[Mutex<Shard>]>,
-    /// The per-process SipHash key of the fingerprints.
-    keys: RandomState,
+    /// The SipHash key of the fingerprints.
+    key: FingerprintKey,
     /// Most entries a shard holds.
     shard_capacity: usize,
     /// When nonces were last dropped early and a warning logged (seconds since the epoch).
@@ -75,9 +81,15 @@ impl Default for NonceCache {
 impl NonceCache {
     /// A set whose shards hold at most `shard_capacity` entries each (tests use small ones).
     pub fn with_shard_capacity(shard_capacity: usize) -> Self {
+        Self::with_key(FingerprintKey::random(), shard_capacity)
+    }
+
+    /// A set fingerprinting with `key` (the nonce journal's, so that the entries it restores
+    /// match).
+    pub fn with_key(key: FingerprintKey, shard_capacity: usize) -> Self {
         Self {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
-            keys: RandomState::new(),
+            key,
             shard_capacity: shard_capacity.max(INITIAL_CAPACITY),
             warned_at: AtomicI64::new(i64::MIN),
         }
@@ -92,7 +104,23 @@ impl NonceCache {
         expires: i64,
         now: i64,
     ) -> Result<(), Refusal> {
-        let fingerprint = self.keys.hash_one((access_key_id, nonce));
+        let fingerprint = self.key.fingerprint(access_key_id, nonce);
+        self.insert_fingerprint(fingerprint, expires, now)
+    }
+
+    /// The fingerprint under which `nonce` of `access_key_id` is remembered.
+    pub fn fingerprint(&self, access_key_id: &str, nonce: &str) -> u64 {
+        self.key.fingerprint(access_key_id, nonce)
+    }
+
+    /// Records a nonce by its [fingerprint](Self::fingerprint) until `expires`, or says why
+    /// not.
+    pub fn insert_fingerprint(
+        &self,
+        fingerprint: u64,
+        expires: i64,
+        now: i64,
+    ) -> Result<(), Refusal> {
         // Bits the shard's table uses least: it indexes by the low bits, tags by the top ones.
         let shard = (fingerprint >> 32) as usize % SHARDS;
         let mut shard = self.shards[shard]

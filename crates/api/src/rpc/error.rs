@@ -94,6 +94,16 @@ pub enum RpcError {
     /// A RAM action the caller's policies do not allow (RAM spells it `NoPermission`).
     #[error("not allowed by policy")]
     RamForbidden,
+    /// The source address used up its budget of failed authentications: the verdict is
+    /// withheld (see `throttle`).
+    #[error("failed authentications throttled")]
+    SourceThrottled,
+    /// The AccessKey used up its request quota (see `throttle`).
+    #[error("access key throttled")]
+    AccessKeyThrottled,
+    /// The nonce journal could not make the request's nonce durable.
+    #[error(transparent)]
+    NonceJournal(#[from] crate::auth::journal::JournalError),
     /// An error from the key service.
     #[error(transparent)]
     Kms(#[from] KmsError),
@@ -165,6 +175,9 @@ impl RpcError {
             Self::DuplicateTagKey => (400, "Duplicate.TagKey", s(MSG_DUPLICATE_TAG)),
             Self::AuditUnavailable => (500, "InternalFailure", s(MSG_INTERNAL)),
             Self::RamForbidden => (403, "NoPermission", s(MSG_RAM_FORBIDDEN)),
+            Self::SourceThrottled => (400, "Throttling", s(MSG_THROTTLING)),
+            Self::AccessKeyThrottled => (400, "Throttling.User", s(MSG_THROTTLING)),
+            Self::NonceJournal(_) => (500, "InternalFailure", s(MSG_INTERNAL)),
             Self::Kms(e) => return kms_wire(e),
         };
         WireError {
@@ -208,6 +221,7 @@ fn kms_wire(e: &KmsError) -> WireError {
         KmsError::EntityExists(entity) => (409, exists_code(*entity), s(exists(*entity))),
         KmsError::DeleteConflict(c) => delete_conflict(*c),
         KmsError::AccessKeyLimit => (409, "LimitExceeded.User.AccessKey", s(MSG_AK_LIMIT)),
+        KmsError::LimitExceeded => (400, "Rejected.LimitExceeded", s(MSG_LIMIT_EXCEEDED)),
         KmsError::MalformedPolicy(why) => (400, "MalformedPolicyDocument", malformed(why)),
         // Retryable: the database is restarting or out of reach, and will be back.
         KmsError::Store(StoreError::Unreachable(_)) => {
@@ -394,6 +408,10 @@ const MSG_UNREACHABLE: &str = "The service is temporarily unavailable; retry the
 const MSG_FORBIDDEN: &str = "This operation is forbidden by permission system.";
 const MSG_RAM_FORBIDDEN: &str = "You are not authorized to do this action.";
 const MSG_AK_LIMIT: &str = "The access key count of the user access keys beyond the current limits. The maximum number of AKs allowed is 2.";
+
+const MSG_LIMIT_EXCEEDED: &str =
+    "The request was rejected because user create resource limit was exceeded.";
+const MSG_THROTTLING: &str = "Request was denied due to request throttling.";
 
 /// A short hint on what to do about `code`, where there is an obvious one.
 pub fn remedy(code: &str) -> Option<&'static str> {

@@ -29,6 +29,7 @@ impl KeyService {
             key_id: key_id.clone(),
             created_at: self.clock.now(),
         };
+        let _admitted = self.admit_alias(&key_id, name).await?;
         match self.store.create_alias(&record).await {
             Ok(()) => {
                 self.cache.changed_alias(name, Some(&key_id));
@@ -58,6 +59,7 @@ impl KeyService {
             key_id: key_id.clone(),
             created_at: self.clock.now(),
         };
+        let _admitted = self.admit_alias(&key_id, name).await?;
         match self.store.update_alias(&record).await {
             Ok(()) => {
                 self.cache.changed_alias(name, Some(&key_id));

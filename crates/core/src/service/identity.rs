@@ -178,6 +178,7 @@ impl KeyService {
             comments: input.comments,
             created_at: self.clock.now(),
         };
+        let _admitted = self.admit_user().await?;
         match self.store.create_user(&record).await {
             Ok(()) => Ok(record),
             Err(StoreError::AlreadyExists) => Err(KmsError::EntityExists(Entity::User)),

@@ -6,6 +6,7 @@
 //! clock. Destruction deletes the material from the store and from memory.
 
 use super::KeyService;
+use super::versions::Rotation;
 use crate::error::KmsError;
 use crate::model::{KeyRecord, KeyState};
 use crate::store::StoreError;
@@ -28,7 +29,9 @@ impl KeyService {
             if is_due_for_deletion(&key, now) {
                 work.destroyed += usize::from(self.destroy(&key.key_id).await?);
             } else if self
-                .rotate(&key.key_id, |k| rotation_still_due(k, now))
+                .rotate(&key.key_id, Rotation::Automatic, |k| {
+                    rotation_still_due(k, now)
+                })
                 .await
                 .is_ok()
             {

@@ -63,9 +63,11 @@ impl KeyService {
             created_at: now,
             wrapped_material: stored.into_bytes(),
         };
+        let admitted = self.admit_key().await?;
         self.store
             .create_key(&record, &version, &input.tags)
             .await?;
+        drop(admitted);
         let primary = Arc::new(VersionKey {
             version_id,
             key_id,

@@ -19,6 +19,7 @@ mod keys;
 mod lifecycle;
 mod listing;
 mod pages;
+mod quotas;
 mod startup;
 mod tags;
 mod versions;
@@ -47,6 +48,7 @@ pub use keys::{CreateKeyInput, MAX_DESCRIPTION_CHARS, MAX_POLICY_BYTES, MAX_TAGS
 pub use lifecycle::{PENDING_WINDOW_DAYS, ROTATION_BOUNDS};
 pub use listing::{KeyFilter, ListPage, TagPage};
 pub use pages::MAX_ENTRIES as MAX_PAGE_BOUNDARIES;
+pub use quotas::Quotas;
 pub use startup::StartupError;
 
 use crate::clock::Clock;
@@ -56,6 +58,7 @@ use crate::random::SecureRandom;
 use crate::rootkey::RootKey;
 use crate::store::Store;
 use cache::KeyCache;
+use quotas::QuotaGates;
 
 /// Settings that shape identifiers: the region and account in ARNs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +91,10 @@ pub struct KeyService {
     key_pages: pages::PageMemo<crate::store::KeyCursor>,
     /// Where numbered pages of alias listings start.
     alias_pages: pages::PageMemo<String>,
+    /// How many keys, aliases, versions and users may exist.
+    quotas: Quotas,
+    /// Serializes the creates whose quota is counted outside the store's transaction.
+    gates: QuotaGates,
 }
 
 /// How a request names a key: by id (or key ARN) or by alias (or alias ARN).
@@ -118,6 +125,13 @@ impl KeyService {
     /// Whether other nodes share the store (a cache lifetime was configured).
     pub fn shares_store(&self) -> bool {
         self.shared_store
+    }
+
+    /// The service with `quotas` in force instead of [`Quotas::default`].
+    #[must_use]
+    pub fn with_quotas(mut self, quotas: Quotas) -> Self {
+        self.quotas = quotas;
+        self
     }
 
     /// The clock the service uses.

@@ -79,6 +79,8 @@ impl KeyService {
             shared_store: config.cache_ttl_ms.is_some(),
             key_pages: super::pages::PageMemo::new(),
             alias_pages: super::pages::PageMemo::new(),
+            quotas: super::Quotas::default(),
+            gates: super::QuotaGates::default(),
         })
     }
 }

@@ -18,20 +18,31 @@ use crate::store::StoreError;
 /// How often a rotation is retried after a concurrent update.
 const MAX_ATTEMPTS: usize = MAX_CONFLICT_RETRIES;
 
+/// Who asked for a new version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rotation {
+    /// CreateKeyVersion: subject to the versions quota.
+    Requested,
+    /// Automatic rotation: bounded by its interval instead, never refused by the quota.
+    Automatic,
+}
+
 impl KeyService {
     /// CreateKeyVersion: a new primary version for an Enabled key.
     pub async fn create_key_version(&self, key_id: &str) -> Result<VersionRecord, KmsError> {
-        self.rotate(key_id, |k| match k.state {
+        let allowed = |k: &KeyRecord| match k.state {
             KeyState::Enabled => Ok(()),
             other => Err(KmsError::KeyStateRejected(other)),
-        })
-        .await
+        };
+        self.rotate(key_id, Rotation::Requested, allowed).await
     }
 
-    /// Makes a new primary version if `allowed` accepts the current record.
+    /// Makes a new primary version if `allowed` accepts the current record (and, for a
+    /// requested rotation, the versions quota has room).
     pub(crate) async fn rotate<F>(
         &self,
         key_id: &str,
+        kind: Rotation,
         allowed: F,
     ) -> Result<VersionRecord, KmsError>
     where
@@ -44,6 +55,10 @@ impl KeyService {
                 .await?
                 .ok_or(KmsError::KeyNotFound)?;
             allowed(&current)?;
+            if kind == Rotation::Requested {
+                // Counted again on every attempt: a racing rotation made this one conflict.
+                self.admit_version(key_id).await?;
+            }
             let (record, version, loaded) = self.next_version(&current)?;
             match self.store.add_version(&record, &version).await {
                 Ok(()) => {
