@@ -18,6 +18,8 @@ use serde::Deserialize;
 
 use crate::cli::profile::path_or_empty;
 
+// The explicit path lets the fuzz crate compile this file by `#[path]` too (docs/fuzzing.md).
+#[path = "config/limits.rs"]
 mod limits;
 pub use limits::{LimitArgs, LimitConfig};
 

@@ -7,6 +7,13 @@
 //! others, and summarised in one `suppressed` line once the window is over (written by the
 //! next such request or by the log's ticker, or when the log closes). Their requests are
 //! answered as usual, without waiting for the disk: nothing happened that needs recording.
+//!
+//! The summary names the [`MAX_SOURCES`] heaviest sources of the window, found with the
+//! space-saving algorithm (Metwally et al.): a source not yet counted takes the place of the
+//! least counted one and inherits its count, recorded as the possible overcount `over`. So
+//! every source that sent more than 1/[`MAX_SOURCES`] of the window's suppressed requests is
+//! named, whatever the order they came in: filling the slots with a few junk requests from
+//! other addresses first cannot hide a source that keeps guessing.
 //! Requests that authenticated are never counted here.
 //!
 //! Deciding costs one short lock per unauthenticated request and nothing for the others.
@@ -24,10 +31,10 @@ use super::record::timestamp;
 pub const DEFAULT_UNAUTHENTICATED_PER_SECOND: u32 = 10;
 /// The window the budget applies to.
 pub const WINDOW: Duration = Duration::from_secs(1);
-/// Addresses counted one by one in a summary; the others are counted together.
+/// Addresses named in a summary: the heaviest of the window.
 pub const MAX_SOURCES: usize = 8;
 /// Upper bound of a summary line, `seq`, `prev` and newline included (checked by a test).
-pub const MAX_SUMMARY_LINE: usize = 1024;
+pub const MAX_SUMMARY_LINE: usize = 1280;
 
 /// What to do with one unauthenticated request's line.
 #[derive(Debug, PartialEq, Eq)]
@@ -53,9 +60,18 @@ struct Window {
     started_at: OffsetDateTime,
     written: u32,
     suppressed: u64,
-    sources: Vec<(IpAddr, u64)>,
-    /// Suppressed requests from addresses not in `sources` (or with none known).
+    /// The heaviest sources so far (space-saving counters).
+    sources: Vec<Heavy>,
+    /// Suppressed requests with no known source address.
     other: u64,
+}
+
+/// One space-saving counter: a source, its count, and how much of it may be inherited.
+#[derive(Debug, Clone, Copy)]
+struct Heavy {
+    ip: IpAddr,
+    count: u64,
+    over: u64,
 }
 
 impl Window {
@@ -76,12 +92,20 @@ impl Window {
             self.other += 1;
             return;
         };
-        if let Some(entry) = self.sources.iter_mut().find(|(a, _)| *a == ip) {
-            entry.1 += 1;
+        if let Some(entry) = self.sources.iter_mut().find(|h| h.ip == ip) {
+            entry.count += 1;
         } else if self.sources.len() < MAX_SOURCES {
-            self.sources.push((ip, 1));
-        } else {
-            self.other += 1;
+            self.sources.push(Heavy {
+                ip,
+                count: 1,
+                over: 0,
+            });
+        } else if let Some(least) = self.sources.iter_mut().min_by_key(|h| h.count) {
+            *least = Heavy {
+                ip,
+                count: least.count + 1,
+                over: least.count,
+            };
         }
     }
 
@@ -94,7 +118,7 @@ impl Window {
         let sources: Vec<_> = self
             .sources
             .iter()
-            .map(|(ip, count)| json!({ "ip": ip.to_string(), "count": count }))
+            .map(|h| json!({ "ip": h.ip.to_string(), "count": h.count, "over": h.over }))
             .collect();
         let value = json!({
             "time": timestamp(OffsetDateTime::now_utc()),
@@ -184,6 +208,26 @@ mod tests {
     }
 
     #[test]
+    fn a_source_that_keeps_guessing_is_named_however_the_slots_were_filled() {
+        let flood = Flood::new(0);
+        let t0 = Instant::now();
+        let ip = |n: u8| Some(IpAddr::from([127, 0, 0, n]));
+        // Junk from eight addresses first fills every slot, then one address guesses 30 times.
+        for n in 2..=9 {
+            flood.admit(ip(n), t0);
+        }
+        for _ in 0..30 {
+            flood.admit(ip(66), t0);
+        }
+        let v: serde_json::Value = serde_json::from_str(&flood.take_all().unwrap()).unwrap();
+        let sources = v["sources"].as_array().unwrap();
+        let guesser = sources.iter().find(|s| s["ip"] == "127.0.0.66").unwrap();
+        let (count, over) = (guesser["count"].as_u64(), guesser["over"].as_u64());
+        assert!(count.unwrap() - over.unwrap() <= 30 && count.unwrap() >= 30);
+        assert_eq!(v["count"], 38);
+    }
+
+    #[test]
     fn a_summary_is_bounded_however_many_sources() {
         let flood = Flood::new(0);
         let t0 = Instant::now();
@@ -195,7 +239,7 @@ mod tests {
         assert_eq!(v["sources"].as_array().unwrap().len(), MAX_SOURCES);
         assert_eq!(
             (v["count"].as_u64(), v["other_sources"].as_u64()),
-            (Some(101), Some(93))
+            (Some(101), Some(1))
         );
         assert_eq!(flood.take_all(), None);
         // The longest summary: every count at its maximum, the longest addresses.
@@ -204,7 +248,14 @@ mod tests {
         ]);
         let window = Window {
             suppressed: u64::MAX,
-            sources: vec![(longest, u64::MAX); MAX_SOURCES],
+            sources: vec![
+                Heavy {
+                    ip: longest,
+                    count: u64::MAX,
+                    over: u64::MAX,
+                };
+                MAX_SOURCES
+            ],
             other: u64::MAX,
             ..Window::new(t0)
         };

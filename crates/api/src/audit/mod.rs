@@ -208,6 +208,7 @@ impl AuditLog {
         };
         create_dir(files::parent(&config.path)).map_err(io_error)?;
         let mut file = writer::open_append(&config.path).map_err(io_error)?;
+        tighten(&config.path).map_err(io_error)?;
         let link = resume(&config.path, &mut file)?;
         let mut writer = writer::Writer::new(config, file, link).map_err(io_error)?;
         let mut events: Vec<String> = history_gap(&mut writer, expected).into_iter().collect();
@@ -328,6 +329,28 @@ async fn tick(shared: Weak<writer::Shared>, flood: Arc<flood::Flood>) {
             submit_unwaited(&shared, summary).await;
         }
     }
+}
+
+/// Makes the active file and the rotated ones 0600 when an earlier version or an operator left
+/// them readable by others (they name users, keys and addresses), and warns when their
+/// directory is open to others (it is the operator's to close; new files are 0600 anyway).
+fn tighten(active: &std::path::Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let open_to_others = |path: &std::path::Path| {
+        std::fs::metadata(path).map(|m| m.permissions().mode() & 0o077 != 0)
+    };
+    let dir = files::parent(active);
+    if open_to_others(dir)? {
+        tracing::warn!(dir = %dir.display(), "the audit log's directory is open to other users");
+    }
+    let rotated = files::archives(active)?.into_iter().map(|(_, path)| path);
+    for path in std::iter::once(active.to_owned()).chain(rotated) {
+        if open_to_others(&path)? {
+            tracing::warn!(file = %path.display(), "audit file was open to other users: now 0600");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(())
 }
 
 /// Creates `dir` (and its parents) mode 0700 if missing.

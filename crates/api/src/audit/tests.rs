@@ -398,3 +398,21 @@ async fn a_log_behind_its_anchor_is_recorded() {
         }]
     ));
 }
+
+#[test]
+fn files_left_open_to_others_are_closed_at_open() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let active = dir.path().join("audit.log");
+    let rotated = files::archive_path(&active, 1);
+    for path in [&active, &rotated] {
+        std::fs::write(path, b"").unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let log = AuditLog::open(&config(&active, None)).unwrap();
+    for path in [&active, &rotated] {
+        let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", path.display());
+    }
+    log.close();
+}
