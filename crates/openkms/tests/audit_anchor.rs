@@ -13,7 +13,6 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use common::{ACCESS_KEY_ID, ACCESS_KEY_SECRET, BIN, run};
 
@@ -201,7 +200,7 @@ async fn an_older_copy_put_back_after_a_crash_is_reported() {
     let server = setup.start();
     server.calls(3).await;
     // Recorded while running: within a second or so of the lines being written.
-    tokio::time::sleep(openkms_api::audit::HEAD_INTERVAL + Duration::from_millis(1500)).await;
+    tokio::time::sleep(openkms_api::audit::HEAD_INTERVAL * 4).await;
     drop(server); // kill -9: no clean stop records the head
     std::fs::remove_dir_all(&setup.audit).unwrap();
     std::fs::rename(&copy, &setup.audit).unwrap();
