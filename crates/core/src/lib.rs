@@ -37,6 +37,6 @@ pub use rootkey::RootKey;
 pub use secret::SecretBytes;
 pub use service::{KeyRef, KeyService, Quotas, ServiceConfig};
 pub use store::{
-    AliasStore, IdentityStore, KeyCursor, KeySelection, KeyStore, KeyTag, MetaStore, ReplayStore,
-    Store, StoreError, TagCursor, TagStore,
+    AliasStore, AnchorStore, AuditAnchor, IdentityStore, KeyCursor, KeySelection, KeyStore, KeyTag,
+    MetaStore, ReplayStore, Store, StoreError, TagCursor, TagStore,
 };

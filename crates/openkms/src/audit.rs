@@ -3,7 +3,7 @@
 //! Takes files in order, or a directory holding one log (ordered `<name>.1`, `<name>.2`, …,
 //! then `<name>`), and prints whether the chain is intact, and what the log declared about
 //! itself: files pruned by retention, lines lost (the active file removed while the server
-//! ran, history missing at start). Exit status: 0 intact, 1 broken (the first bad line, with
+//! ran, history missing at start, the log ending before the head anchored in the store). Exit status: 0 intact, 1 broken (the first bad line, with
 //! its file and line number, on stderr), 2 when the files could not be read, 3 intact but
 //! with declared lost lines (0 with `--accept-gaps`). The chain rules and the reading are the
 //! api crate's (`openkms_api::audit`).

@@ -2,11 +2,13 @@
 //!
 //! take_env_secrets → load_config → harden_process → warm_rng → prepare_data_dir → open_store →
 //! unlock_root_key → open_service → open_nonce_journal (single node) → ensure_root_credentials →
-//! open_audit → tls_config → bind → serve (with the background key
-//! work beside it, stopped by the same signal) → wait for the background work → close the
-//! audit log. Each step fails with one line that says what is wrong and what to do. The
+//! open_audit (checked against its anchor in the store) → tls_config → bind → serve (with the
+//! background key work and the anchor recorder beside it, stopped by the same signal) → wait for
+//! the background work → close the audit log → store its last head. Each step fails with one
+//! line that says what is wrong and what to do. The
 //! request handling itself is the api crate's; the background loop is [`due_work`]'s.
 
+mod anchor;
 mod due_work;
 mod hygiene;
 
@@ -20,7 +22,8 @@ use openkms_api::auth::journal::{NonceJournal, Restored};
 use openkms_api::{App, ServerOptions};
 use openkms_core::service::RootAccessKey;
 use openkms_core::{
-    KeyService, OsRandom, ReplayStore, RootKey, SecretBytes, ServiceConfig, Store, SystemClock,
+    AnchorStore, KeyService, OsRandom, ReplayStore, RootKey, SecretBytes, ServiceConfig, Store,
+    SystemClock,
 };
 use openkms_store_postgres::PostgresStore;
 use openkms_store_sqlite::SqliteStore;
@@ -83,7 +86,7 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
         secrets.root_access_key_secret,
     )?;
     ensure_root_credentials(&service, &config.data_dir, chosen).await?;
-    let audit = open_audit(&config, data_exists)?;
+    let audit = open_audit(&config, data_exists, backend.anchors).await?;
     install_metrics(&config)?;
     let tls = tls::server_config(&config)?;
     let listener = TcpListener::bind(config.listen)
@@ -108,7 +111,7 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
         app = app.with_nonce_journal(journal, restored);
     }
     let app = Arc::new(match &audit {
-        Some(log) => app.with_audit(log.clone()),
+        Some((log, _)) => app.with_audit(log.clone()),
         None => app,
     });
     let options = ServerOptions {
@@ -124,8 +127,9 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
     let served = openkms_api::serve(listener, app, options, shutdown).await;
     wait_for_due_work(jobs).await;
     served?;
-    if let Some(log) = audit {
+    if let Some((log, recorder)) = audit {
         log.close();
+        anchor::finish(recorder).await;
     }
     tracing::info!("stopped");
     Ok(())
@@ -163,14 +167,17 @@ struct Backend {
     store: Arc<dyn Store>,
     /// The request nonces nodes sharing the backend record.
     replay: Arc<dyn ReplayStore>,
+    /// The audit log heads recorded outside the log.
+    anchors: Arc<dyn AnchorStore>,
 }
 
 impl Backend {
-    fn of<S: Store + ReplayStore>(backend: S) -> Self {
+    fn of<S: Store + ReplayStore + AnchorStore>(backend: S) -> Self {
         let backend = Arc::new(backend);
         Self {
             store: backend.clone(),
-            replay: backend,
+            replay: backend.clone(),
+            anchors: backend,
         }
     }
 }
@@ -220,9 +227,14 @@ fn open_nonce_journal(
 }
 
 /// Opens the audit log before the socket, so a server that cannot record requests never
-/// serves them. Over existing data (`data_exists`) a log without history is an error on
-/// stderr and a `gap` line (docs/audit.md).
-fn open_audit(config: &ServerConfig, data_exists: bool) -> anyhow::Result<Option<AuditLog>> {
+/// serves them, and starts recording its head in the store. Over existing data
+/// (`data_exists`) a log without history, or one ending before the head recorded for this
+/// node, is an error on stderr and a `gap` line (docs/audit.md).
+async fn open_audit(
+    config: &ServerConfig,
+    data_exists: bool,
+    anchors: Arc<dyn AnchorStore>,
+) -> anyhow::Result<Option<(AuditLog, tokio::task::JoinHandle<()>)>> {
     let Some(audit) = &config.audit else {
         tracing::warn!("audit log off: requests are not recorded");
         return Ok(None);
@@ -232,14 +244,22 @@ fn open_audit(config: &ServerConfig, data_exists: bool) -> anyhow::Result<Option
             "audit log fail-open: requests are served even when they cannot be recorded"
         );
     }
+    let node = anchor::node(config)?;
+    let stored = anchor::read(anchors.as_ref(), &node).await?;
     let expected = Expected {
         data_exists,
-        anchor: None,
+        anchor: stored.clone(),
     };
     let log = AuditLog::open_expecting(audit, &expected).map_err(|e| {
         anyhow::anyhow!("audit_log: {e}; set --audit-log to a writable file (or off)")
     })?;
-    Ok(Some(log))
+    if stored.is_none() && log.heads().borrow().seq > 0 {
+        tracing::warn!(
+            "no audit anchor recorded for this node yet (first start with anchors, or a new node id): the end of the existing audit log cannot be checked at this start"
+        );
+    }
+    let recorder = anchor::record(log.heads(), anchors, node, stored);
+    Ok(Some((log, recorder)))
 }
 
 /// The root key from `OPENKMS_ROOT_KEY`, or `root_key_file`, or `root.key`, or — only over

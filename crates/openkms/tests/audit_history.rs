@@ -1,6 +1,7 @@
 //! A restart of `openkms server` over existing data whose audit history is gone (issue 13,
-//! finding 4): the server says so on stderr, a `gap` line starts the new log, and
-//! `openkms audit verify` reports it and exits 3 (0 with `--accept-gaps`). A restart over an
+//! finding 4): the server says so on stderr, a `gap` line starts the new log (declaring the
+//! lines up to the head recorded in the store, the audit anchor), and `openkms audit verify`
+//! reports it and exits 3 (0 with `--accept-gaps`). A restart over an
 //! intact log continues it with no gap. The servers run on one data directory this file
 //! owns (the shared `Server` makes a new one per start).
 
@@ -60,6 +61,13 @@ impl Running {
         .unwrap();
         client.call("DescribeRegions", &[]).await.unwrap();
     }
+
+    /// Stops the server cleanly (SIGTERM), so it records its audit head, and waits for it.
+    fn stop(mut self) {
+        let pid = rustix::process::Pid::from_child(&self.child);
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+        assert!(self.child.wait().unwrap().success());
+    }
 }
 
 impl Drop for Running {
@@ -86,6 +94,7 @@ async fn a_restart_without_audit_history_records_the_gap() {
     for _ in 0..2 {
         let server = Running::start(&data, &log);
         server.call().await;
+        server.stop();
     }
     let intact = verify(&audit, &[]);
     assert_eq!(intact.code, 0, "{}{}", intact.stdout, intact.stderr);
@@ -103,18 +112,23 @@ async fn a_restart_without_audit_history_records_the_gap() {
     assert!(stderr.contains("AUDIT HISTORY MISSING"), "{stderr}");
     let text = std::fs::read_to_string(audit.join("audit.log")).unwrap();
     let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    // Lines 1 and 2 are known lost (the anchor); the chain goes on from line 3.
     assert_eq!(
         (first["seq"].as_u64(), first["event"].as_str()),
-        (Some(1), Some("gap"))
+        (Some(3), Some("gap"))
     );
     assert_eq!(first["reason"], "history_missing");
+    assert_eq!(
+        (first["from_seq"].as_u64(), first["to_seq"].as_u64()),
+        (Some(1), Some(2))
+    );
 
     let reported = verify(&audit, &[]);
     assert_eq!(reported.code, 3, "{}{}", reported.stdout, reported.stderr);
     assert!(
-        reported
-            .stdout
-            .contains("the history before this line is missing"),
+        reported.stdout.contains(
+            "lines 1 to 2 lost: the server started over existing data without audit history"
+        ),
         "{}",
         reported.stdout
     );

@@ -1,6 +1,7 @@
 //! openkms-store-postgres: the storage backend for several stateless nodes, on PostgreSQL.
 //!
-//! [`PostgresStore`] implements [`openkms_core::Store`] and [`openkms_core::ReplayStore`] over one PostgreSQL database (or one
+//! [`PostgresStore`] implements [`openkms_core::Store`], [`openkms_core::ReplayStore`] and
+//! [`openkms_core::AnchorStore`] (one audit anchor per node) over one PostgreSQL database (or one
 //! schema of it) through a pool of tokio-postgres connections. Every node can write: unique
 //! names and references are enforced by the database's constraints, so nodes need no
 //! coordination of their own, and an `Ok` from a write means the commit was acknowledged.
@@ -43,9 +44,9 @@ use std::fmt;
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use openkms_core::{
-    AccessKeyRecord, AliasRecord, AliasStore, AttachmentRecord, IdentityStore, KeyCursor,
-    KeyRecord, KeySelection, KeyStore, KeyTag, MetaStore, PolicyRecord, PolicyType, ReplayStore,
-    StoreError, Tag, TagCursor, TagStore, UserRecord, VersionRecord,
+    AccessKeyRecord, AliasRecord, AliasStore, AnchorStore, AttachmentRecord, AuditAnchor,
+    IdentityStore, KeyCursor, KeyRecord, KeySelection, KeyStore, KeyTag, MetaStore, PolicyRecord,
+    PolicyType, ReplayStore, StoreError, Tag, TagCursor, TagStore, UserRecord, VersionRecord,
 };
 
 use crate::error::pool_error;
@@ -422,6 +423,26 @@ impl MetaStore for PostgresStore {
 
     async fn put_meta_if_absent(&self, name: &str, value: &[u8]) -> Result<bool, StoreError> {
         self.write(Write::PutMetaIfAbsent { name, value }).await
+    }
+}
+
+#[async_trait]
+impl AnchorStore for PostgresStore {
+    async fn audit_anchor(&self, node: &str) -> Result<Option<AuditAnchor>, StoreError> {
+        let value = reads::get_meta(&self.pool, &AuditAnchor::meta_name(node)).await?;
+        value
+            .map(|bytes| AuditAnchor::from_meta(&bytes))
+            .transpose()
+    }
+
+    async fn set_audit_anchor(&self, node: &str, anchor: &AuditAnchor) -> Result<(), StoreError> {
+        let name = AuditAnchor::meta_name(node);
+        let value = anchor.to_meta();
+        let write = Write::SetMeta {
+            name: &name,
+            value: &value,
+        };
+        writes::run(&self.pool, &write).await.map(|_| ())
     }
 }
 

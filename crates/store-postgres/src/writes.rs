@@ -40,6 +40,13 @@ pub(crate) enum Write<'a> {
         /// The value to store.
         value: &'a [u8],
     },
+    /// Insert a metadata value or replace the one under its name (an audit anchor).
+    SetMeta {
+        /// The metadata name.
+        name: &'a str,
+        /// The value to store.
+        value: &'a [u8],
+    },
     /// Insert a key, its first version and its tags, all or nothing.
     CreateKey {
         /// The key row.
@@ -192,6 +199,7 @@ async fn attempt_write(client: &mut Client, write: &Write<'_>) -> Result<u64, Fa
 async fn apply(client: &impl GenericClient, write: &Write<'_>) -> Result<u64, Failure> {
     let written = match *write {
         Write::PutMetaIfAbsent { name, value } => put_meta_if_absent(client, name, value).await,
+        Write::SetMeta { name, value } => set_meta(client, name, value).await,
         Write::CreateKey { key, version, tags } => {
             insert_key(client, key).await?;
             insert_version(client, version).await?;
@@ -250,6 +258,12 @@ async fn put_meta_if_absent(
     value: &[u8],
 ) -> Result<bool, Failure> {
     let sql = "INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
+    execute_one(client, sql, &[&name, &value]).await
+}
+
+async fn set_meta(client: &impl GenericClient, name: &str, value: &[u8]) -> Result<bool, Failure> {
+    let sql = "INSERT INTO meta (name, value) VALUES ($1, $2) \
+               ON CONFLICT (name) DO UPDATE SET value = excluded.value";
     execute_one(client, sql, &[&name, &value]).await
 }
 

@@ -1,7 +1,7 @@
 //! openkms-store-sqlite: the embedded default storage backend, on SQLite.
 //!
-//! [`SqliteStore`] implements [`openkms_core::Store`] (every capability) and
-//! [`openkms_core::ReplayStore`] over one database file (the binary uses
+//! [`SqliteStore`] implements [`openkms_core::Store`] (every capability),
+//! [`openkms_core::ReplayStore`] and [`openkms_core::AnchorStore`] over one database file (the binary uses
 //! `<data-dir>/openkms.db`). Writes go to one writer thread that commits them in groups, so a
 //! burst of writes shares one fsync and a write returns `Ok` only after its commit. Reads use
 //! a small pool of read-only connections, which WAL lets run beside the writer.
@@ -37,9 +37,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use openkms_core::{
-    AccessKeyRecord, AliasRecord, AliasStore, AttachmentRecord, IdentityStore, KeyCursor,
-    KeyRecord, KeySelection, KeyStore, KeyTag, MetaStore, PolicyRecord, PolicyType, ReplayStore,
-    StoreError, Tag, TagCursor, TagStore, UserRecord, VersionRecord,
+    AccessKeyRecord, AliasRecord, AliasStore, AnchorStore, AttachmentRecord, AuditAnchor,
+    IdentityStore, KeyCursor, KeyRecord, KeySelection, KeyStore, KeyTag, MetaStore, PolicyRecord,
+    PolicyType, ReplayStore, StoreError, Tag, TagCursor, TagStore, UserRecord, VersionRecord,
 };
 
 use crate::ops::{IdentityOp, WriteOp};
@@ -485,6 +485,24 @@ impl MetaStore for SqliteStore {
             value: value.to_vec(),
         };
         self.writer.submit(op).await.map(|n| n == 1)
+    }
+}
+
+#[async_trait]
+impl AnchorStore for SqliteStore {
+    async fn audit_anchor(&self, node: &str) -> Result<Option<AuditAnchor>, StoreError> {
+        let value = self.get_meta(&AuditAnchor::meta_name(node)).await?;
+        value
+            .map(|bytes| AuditAnchor::from_meta(&bytes))
+            .transpose()
+    }
+
+    async fn set_audit_anchor(&self, node: &str, anchor: &AuditAnchor) -> Result<(), StoreError> {
+        let op = WriteOp::SetMeta {
+            name: AuditAnchor::meta_name(node),
+            value: anchor.to_meta(),
+        };
+        self.writer.submit(op).await.map(|_| ())
     }
 }
 

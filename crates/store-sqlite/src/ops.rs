@@ -25,6 +25,13 @@ pub(crate) enum WriteOp {
         /// The value to store.
         value: Vec<u8>,
     },
+    /// Insert a metadata value or replace the one under its name (an audit anchor).
+    SetMeta {
+        /// The metadata name.
+        name: String,
+        /// The value to store.
+        value: Vec<u8>,
+    },
     /// Insert a key, its first version and its tags.
     CreateKey {
         /// The key row (boxed: it is most of the command's size).
@@ -102,6 +109,7 @@ impl WriteOp {
     pub(crate) fn apply(&self, conn: &Connection) -> Result<u64, WriteError> {
         match self {
             Self::PutMetaIfAbsent { name, value } => Ok(put_meta_if_absent(conn, name, value)?),
+            Self::SetMeta { name, value } => Ok(set_meta(conn, name, value)?),
             Self::CreateKey { key, version, tags } => {
                 check_version_key(key, version)?;
                 insert_key(conn, key)?;
@@ -155,6 +163,14 @@ fn put_meta_if_absent(conn: &Connection, name: &str, value: &[u8]) -> rusqlite::
     let sql = "INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING";
     let inserted = conn.prepare_cached(sql)?.execute(params![name, value])?;
     Ok(inserted as u64)
+}
+
+/// Inserts or replaces a metadata value; 1.
+fn set_meta(conn: &Connection, name: &str, value: &[u8]) -> rusqlite::Result<u64> {
+    let sql = "INSERT INTO meta (name, value) VALUES (?1, ?2) \
+               ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+    conn.prepare_cached(sql)?.execute(params![name, value])?;
+    Ok(1)
 }
 
 /// Binds every column of `key` as `?1`..`?17`, in the order `insert_key` names them.

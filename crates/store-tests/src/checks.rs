@@ -1,6 +1,6 @@
 //! The conformance checks, one public `async fn` per check, in one public module per storage
 //! capability: [`key_store`], [`alias_store`], [`tag_store`], [`identity_store`],
-//! [`meta_store`] and [`replay_store`] (each split into files by topic).
+//! [`meta_store`], [`replay_store`] and [`anchor_store`] (each split into files by topic).
 //!
 //! Each check takes a fresh [`crate::StoreFactory`], opens a store, and panics with a message
 //! naming the broken rule if the backend misbehaves. The capability's macro in the crate root
@@ -8,6 +8,7 @@
 //! its function and one line there. This module holds the assertions the checks share.
 
 pub mod alias_store;
+pub mod anchor_store;
 pub mod identity_store;
 pub mod key_store;
 pub mod meta_store;
@@ -18,7 +19,7 @@ pub mod tag_store;
 /// The capability traits every check file needs in scope to call a store's methods.
 mod prelude {
     pub(crate) use openkms_core::{
-        AliasStore, IdentityStore, KeyStore, MetaStore, ReplayStore, Store, TagStore,
+        AliasStore, AnchorStore, IdentityStore, KeyStore, MetaStore, ReplayStore, Store, TagStore,
     };
 }
 

@@ -5,7 +5,7 @@
 //! named `#[test]` per check in [`checks`]. The checks pin down the [`Store`] contract: exact
 //! round trips, put-if-absent, atomic key creation, typed errors, the revision rule of
 //! updates, list orderings and their keyset pages, which keys are due, destruction, SignatureNonce records (one
-//! winner per nonce, expiry, purge), RAM identities (users, their AccessKeys and how many a
+//! winner per nonce, expiry, purge), audit anchors (one per node, replaced in place), RAM identities (users, their AccessKeys and how many a
 //! user may own, custom policies, attachments, and the deletes refused while something
 //! depends on them), behaviour under concurrent writers, and durability across a reopen.
 //!
@@ -15,7 +15,7 @@
 
 use std::future::Future;
 
-use openkms_core::{ReplayStore, Store};
+use openkms_core::{AnchorStore, ReplayStore, Store};
 
 pub mod checks;
 pub mod fixtures;
@@ -27,8 +27,9 @@ pub mod memory;
 /// called more than once on the same factory; every call must give a store over the same data
 /// (that is how durability is checked). The suite drops the previous store before reopening.
 pub trait StoreFactory {
-    /// The backend under test: every capability of [`Store`], and [`ReplayStore`].
-    type Store: Store + ReplayStore;
+    /// The backend under test: every capability of [`Store`], [`ReplayStore`] and
+    /// [`AnchorStore`].
+    type Store: Store + ReplayStore + AnchorStore;
 
     /// Opens the store over this factory's data. Panics if the store cannot be opened.
     fn open(&self) -> impl Future<Output = Self::Store>;
@@ -59,7 +60,8 @@ where
 
 /// Expands to one `#[test]` per conformance check of every capability, each named after its
 /// check: [`key_store_tests!`], [`alias_store_tests!`], [`tag_store_tests!`],
-/// [`identity_store_tests!`], [`meta_store_tests!`] and [`replay_store_tests!`].
+/// [`identity_store_tests!`], [`meta_store_tests!`], [`replay_store_tests!`] and
+/// [`anchor_store_tests!`].
 ///
 /// The argument is an expression callable with no arguments that returns a future resolving
 /// to a fresh [`StoreFactory`], for example the path of an `async fn`:
@@ -80,6 +82,7 @@ macro_rules! conformance_tests {
         $crate::identity_store_tests!($make);
         $crate::meta_store_tests!($make);
         $crate::replay_store_tests!($make);
+        $crate::anchor_store_tests!($make);
     };
     (@each $make:expr; $module:ident; $($check:ident),* $(,)?) => {
         $(
@@ -223,6 +226,19 @@ macro_rules! replay_store_tests {
             concurrent_use_nonce_has_one_winner,
             purge_nonces_removes_only_expired,
             reopen_keeps_nonces,
+        );
+    };
+}
+
+/// Expands to one `#[test]` per check of the [`openkms_core::AnchorStore`] capability (see
+/// [`checks::anchor_store`]); [`conformance_tests!`] takes the same argument.
+#[macro_export]
+macro_rules! anchor_store_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make; anchor_store;
+            audit_anchor_is_replaced_per_node,
+            audit_anchor_leaves_other_data_alone,
+            reopen_keeps_audit_anchors,
         );
     };
 }

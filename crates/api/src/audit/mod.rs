@@ -8,7 +8,8 @@
 //! the budget of lines for requests that did not authenticate [`flood`]'s, file naming,
 //! rotation order and verifying files [`files`]'s, the writing itself (group commit,
 //! rotation, retention, removal detection, the free-space guard, fsync) the private
-//! `writer`'s. Deciding what a request does when its line fails (fail closed, or open when
+//! `writer`'s, and publishing the durable head for the caller to anchor elsewhere
+//! ([`AuditLog::heads`]) the private `heads`'. Deciding what a request does when its line fails (fail closed, or open when
 //! configured) is the handler's. The format, bounds and policies are documented in
 //! `docs/audit.md`.
 
@@ -16,6 +17,7 @@ pub mod chain;
 pub mod event;
 pub mod files;
 pub mod flood;
+mod heads;
 pub mod record;
 mod writer;
 
@@ -24,12 +26,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 pub use chain::{Break, GENESIS, Link, Note, Position, Problem, Start, Verifier, verify_lines};
 pub use event::{Declaration, GapReason};
 pub use files::{Verified, VerifyError, log_files, verify_paths};
 pub use flood::DEFAULT_UNAUTHENTICATED_PER_SECOND;
+pub use heads::HEAD_INTERVAL;
 pub use record::{Facts, Record};
 
 /// Default size at which the active file is rotated: 100 MiB.
@@ -139,7 +142,8 @@ impl AuditConfig {
 pub struct Expected {
     /// The store already holds data: a log without any line has lost its history.
     pub data_exists: bool,
-    /// The head the log had at its last clean close, as recorded elsewhere (the store).
+    /// The head last recorded outside the log (the store): a log ending before it has lost
+    /// lines.
     pub anchor: Option<Link>,
 }
 
@@ -179,6 +183,7 @@ pub struct AuditLog {
     space: Arc<writer::SyncState>,
     flood: Arc<flood::Flood>,
     fail_open: bool,
+    heads: watch::Receiver<Link>,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -210,7 +215,8 @@ impl AuditLog {
         let mut file = writer::open_append(&config.path).map_err(io_error)?;
         tighten(&config.path).map_err(io_error)?;
         let link = resume(&config.path, &mut file)?;
-        let mut writer = writer::Writer::new(config, file, link).map_err(io_error)?;
+        let (published, heads) = heads::Heads::new(link.clone());
+        let mut writer = writer::Writer::new(config, file, link, published).map_err(io_error)?;
         let mut events: Vec<String> = history_gap(&mut writer, expected).into_iter().collect();
         events.extend(writer.prune_now().map_err(io_error)?);
         if !events.is_empty() {
@@ -227,6 +233,7 @@ impl AuditLog {
             space,
             flood,
             fail_open: config.fail_open,
+            heads,
         })
     }
 
@@ -270,6 +277,15 @@ impl AuditLog {
         self.space.fake_free_space(free);
     }
 
+    /// The log's durable head (the last line known to be fsynced) as it moves on: published
+    /// at most every [`HEAD_INTERVAL`] while lines are written, after each rotation, and once
+    /// more when the log is closed, after its last fsync. The channel closes after that. For
+    /// recording the head outside the log, to pass back as [`Expected::anchor`] at the next
+    /// open; never on a request's path.
+    pub fn heads(&self) -> watch::Receiver<Link> {
+        self.heads.clone()
+    }
+
     /// Whether requests are served when their line cannot be written.
     pub fn fail_open(&self) -> bool {
         self.fail_open
@@ -294,12 +310,18 @@ fn history_gap(writer: &mut writer::Writer, expected: &Expected) -> Option<Strin
         Some(a) if a.seq > head.seq => (GapReason::BehindAnchor, Some(head.seq + 1), Some(a.seq)),
         _ => return None,
     };
+    let what = match reason {
+        GapReason::BehindAnchor => {
+            "the audit log ends before the head recorded in the store (lines cut off the end, \
+             or an older copy put back)"
+        }
+        _ => "the store holds data but the audit log lacks the lines recorded before",
+    };
     tracing::error!(
         log_ends_at_seq = head.seq,
         anchored_seq = anchor.map(|a| a.seq),
         reason = reason.as_str(),
-        "AUDIT HISTORY MISSING: the store holds data but the audit log lacks the lines recorded \
-         before; recording the gap as the next line (see docs/audit.md)"
+        "AUDIT HISTORY MISSING: {what}; recording the gap as the next line (see docs/audit.md)"
     );
     if let (Some(a), Some(_)) = (anchor, to) {
         writer.jump_to(a.clone());

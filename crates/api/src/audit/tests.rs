@@ -416,3 +416,57 @@ fn files_left_open_to_others_are_closed_at_open() {
     }
     log.close();
 }
+
+/// The last head published on `heads` once the channel closes (the log closed).
+async fn final_head(mut heads: watch::Receiver<Link>) -> Link {
+    let closed = async {
+        while heads.changed().await.is_ok() {}
+        heads.borrow().clone()
+    };
+    tokio::time::timeout(Duration::from_secs(10), closed)
+        .await
+        .expect("the head channel closes after the log does")
+}
+
+#[tokio::test]
+async fn the_durable_head_is_published_while_writing_and_at_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let log = AuditLog::open(&config(&path, None)).unwrap();
+    let mut heads = log.heads();
+    assert_eq!(heads.borrow().seq, 0, "an empty log starts at the genesis");
+    for i in 0..3 {
+        append(&log, &format!("R{i}")).await.unwrap();
+    }
+    // Published by the fsync thread within the interval, without closing.
+    tokio::time::timeout(HEAD_INTERVAL * 5, heads.changed())
+        .await
+        .expect("a head within the interval")
+        .unwrap();
+    let on_disk = verify_dir(dir.path()).outcome.unwrap().unwrap();
+    assert_eq!(heads.borrow_and_update().clone(), on_disk);
+    append(&log, "R3").await.unwrap();
+    log.close();
+    let last = final_head(heads).await;
+    assert_eq!(last, verify_dir(dir.path()).outcome.unwrap().unwrap());
+    assert_eq!(last.seq, 4);
+}
+
+#[tokio::test]
+async fn each_rotation_publishes_the_head_of_the_file_it_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let log = AuditLog::open(&config(&path, Some(400))).unwrap();
+    let heads = log.heads();
+    for i in 0..4 {
+        append(&log, &format!("R{i}")).await.unwrap();
+    }
+    let rotated = verify_paths(&[files::archive_path(&path, 1)], Start::Genesis).unwrap();
+    let closed_file = rotated.outcome.unwrap().unwrap();
+    assert!(
+        heads.borrow().seq >= closed_file.seq,
+        "published at rotation, before any interval: {:?} < {closed_file:?}",
+        *heads.borrow()
+    );
+    log.close();
+}

@@ -21,6 +21,10 @@
 //! interval (no system call on a request's path); otherwise it fails. After a rotation,
 //! retention deletes the oldest rotated files, once a `pruned` line naming them is written.
 //!
+//! The fsync thread also publishes the durable head (the last fsynced line) at most once a
+//! [`HEAD_INTERVAL`] while lines are written, the writer after each rotation and at close
+//! (see [`Heads`]), so the caller can anchor the log outside it off the request path.
+//!
 //! A failed write fails every line of its batch; the chain then continues from the last line
 //! written, and a torn partial line is cut off before the next write. An fsync failure fails
 //! every batch until an fsync succeeds again. Choosing what a request does when its line
@@ -33,13 +37,14 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
 use super::chain::Link;
 use super::event::{Declaration, GapReason};
 use super::files;
+use super::heads::{HEAD_INTERVAL, Heads, last_link};
 use super::record::now_timestamp;
 use super::{AuditConfig, Retention, SpaceGuard};
 
@@ -283,12 +288,14 @@ pub struct Writer {
     sync: Arc<SyncState>,
     /// Hands the sync thread each new active file.
     sync_files: Sender<File>,
+    /// Where durable heads are published.
+    heads: Arc<Heads>,
 }
 
 impl Writer {
     /// A writer appending to the open `file` at `config.path`, continuing the chain at
-    /// `link`; starts the sync thread.
-    pub fn new(config: &AuditConfig, file: File, link: Link) -> io::Result<Self> {
+    /// `link`; starts the sync thread. Durable heads go to `heads`.
+    pub fn new(config: &AuditConfig, file: File, link: Link, heads: Heads) -> io::Result<Self> {
         let active = config.path.clone();
         let len = file.metadata()?.len();
         let next_archive = files::archives(&active)?.last().map_or(1, |(n, _)| n + 1);
@@ -300,9 +307,11 @@ impl Writer {
             .map_err(|_| io::Error::other("sync thread"))?;
         let state = sync.clone();
         let interval = config.sync_interval;
+        let heads = Arc::new(heads);
+        let published = heads.clone();
         std::thread::Builder::new()
             .name("openkms-audit-sync".into())
-            .spawn(move || run_syncer(&rx, &state, interval))?;
+            .spawn(move || run_syncer(&rx, &state, &published, interval))?;
         let active_start = first_seq(&file)?.unwrap_or(link.seq + 1);
         Ok(Self {
             identity: Some(identity(&file.metadata()?)),
@@ -319,6 +328,7 @@ impl Writer {
             buf: Vec::new(),
             sync,
             sync_files,
+            heads,
         })
     }
 
@@ -500,6 +510,7 @@ impl Writer {
     fn rotate(&mut self) -> io::Result<()> {
         if let Some(file) = &self.file {
             file.sync_data()?;
+            self.heads.advance(self.link.clone());
         }
         let mut archive = files::archive_path(&self.active, self.next_archive);
         while archive.symlink_metadata().is_ok() {
@@ -611,10 +622,15 @@ fn first_seq(file: &File) -> io::Result<Option<u64>> {
 }
 
 impl Drop for Writer {
-    /// Closing: fsync what was written (the sync thread stops with its sender).
+    /// Closing: fsync what was written and publish the head (the sync thread stops with its
+    /// sender).
     fn drop(&mut self) {
-        if let Some(Err(e)) = self.file.as_ref().map(File::sync_data) {
-            tracing::error!(path = %self.active.display(), error = %e, "audit log fsync failed");
+        match self.file.as_ref().map(File::sync_data) {
+            Some(Err(e)) => {
+                tracing::error!(path = %self.active.display(), error = %e, "audit log fsync failed");
+            }
+            Some(Ok(())) if !self.torn => self.heads.advance(self.link.clone()),
+            _ => {}
         }
     }
 }
@@ -634,24 +650,67 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Every `interval`: reads the volume's free space, and fsyncs the active file if something
-/// was written to it.
-fn run_syncer(files: &Receiver<File>, state: &SyncState, interval: Duration) {
+/// was written to it; every [`HEAD_INTERVAL`] at most, publishes the durable head.
+fn run_syncer(files: &Receiver<File>, state: &SyncState, heads: &Heads, interval: Duration) {
     let mut current = None;
+    let mut anchor = Anchoring::default();
     loop {
         match files.recv_timeout(interval) {
             Ok(file) => current = Some(file),
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
-        if let Some(file) = &current {
-            state.refresh(file);
-        }
-        if !state.dirty.swap(false, Ordering::AcqRel) {
+        let Some(file) = current.as_mut() else {
             continue;
-        }
-        if let Some(Err(e)) = current.as_ref().map(File::sync_data) {
+        };
+        state.refresh(file);
+        let dirty = state.dirty.swap(false, Ordering::AcqRel);
+        // Read before the fsync: every line read is then on disk once it returns.
+        let due = anchor.due(dirty);
+        let head = due.then(|| last_link(file)).flatten();
+        if dirty && let Err(e) = file.sync_data() {
             tracing::error!(error = %e, "audit log fsync failed; requests fail until one succeeds");
             state.failed.store(true, Ordering::Release);
+            continue;
+        }
+        anchor.done(dirty, due);
+        if let Some(head) = head {
+            heads.advance(head);
+        }
+    }
+}
+
+/// When the fsync thread publishes a head.
+struct Anchoring {
+    /// When the head was last read.
+    last: Instant,
+    /// Lines were fsynced since, not covered by a published head.
+    pending: bool,
+}
+
+impl Default for Anchoring {
+    fn default() -> Self {
+        Self {
+            last: Instant::now(),
+            pending: false,
+        }
+    }
+}
+
+impl Anchoring {
+    /// Whether to read the head now: lines were written since the last one, and the
+    /// interval is over.
+    fn due(&self, dirty: bool) -> bool {
+        (dirty || self.pending) && self.last.elapsed() >= HEAD_INTERVAL
+    }
+
+    /// After a pass that fsynced new lines (`dirty`) and read the head (`due`) or not.
+    fn done(&mut self, dirty: bool, due: bool) {
+        if due {
+            self.last = Instant::now();
+            self.pending = false;
+        } else {
+            self.pending |= dirty;
         }
     }
 }

@@ -5,7 +5,8 @@
 //! (RAM users, AccessKeys, custom policies, attachments) and [`MetaStore`] (named metadata
 //! values). [`Store`] is all five together, with a blanket impl, and is what the key service
 //! holds. Replay nonces are a separate concern of the front end: [`ReplayStore`] is not part
-//! of [`Store`]. A new capability is a new trait, not more methods on an old one.
+//! of [`Store`]; nor is [`AnchorStore`], where the binary records its audit log's head. A new
+//! capability is a new trait, not more methods on an old one.
 //!
 //! Every method that returns `Ok` for a write has made that write durable: callers
 //! acknowledge to clients only after it returns. Backends live in their own crates and all run
@@ -16,6 +17,7 @@
 //! or connections.
 
 mod aliases;
+mod anchor;
 mod identity;
 mod keys;
 mod meta;
@@ -25,6 +27,7 @@ mod replay;
 mod tags;
 
 pub use aliases::AliasStore;
+pub use anchor::{AnchorStore, AuditAnchor};
 pub use identity::IdentityStore;
 pub use keys::KeyStore;
 pub use meta::MetaStore;

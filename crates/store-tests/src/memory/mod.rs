@@ -15,9 +15,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 use openkms_core::store::tag_matches;
 use openkms_core::{
-    AccessKeyRecord, AliasRecord, AliasStore, AttachmentRecord, KeyCursor, KeyRecord, KeySelection,
-    KeyState, KeyStore, KeyTag, MetaStore, PolicyRecord, PolicyType, StoreError, Tag, TagCursor,
-    TagStore, UserRecord, VersionRecord,
+    AccessKeyRecord, AliasRecord, AliasStore, AnchorStore, AttachmentRecord, AuditAnchor,
+    KeyCursor, KeyRecord, KeySelection, KeyState, KeyStore, KeyTag, MetaStore, PolicyRecord,
+    PolicyType, StoreError, Tag, TagCursor, TagStore, UserRecord, VersionRecord,
 };
 
 /// A store that keeps everything in maps; clones share them.
@@ -363,5 +363,21 @@ impl MetaStore for MemoryStore {
         }
         m.meta.insert(name.to_owned(), value.to_owned());
         Ok(true)
+    }
+}
+
+#[async_trait]
+impl AnchorStore for MemoryStore {
+    async fn audit_anchor(&self, node: &str) -> Result<Option<AuditAnchor>, StoreError> {
+        let value = self.maps().meta.get(&AuditAnchor::meta_name(node)).cloned();
+        value
+            .map(|bytes| AuditAnchor::from_meta(&bytes))
+            .transpose()
+    }
+
+    async fn set_audit_anchor(&self, node: &str, anchor: &AuditAnchor) -> Result<(), StoreError> {
+        let name = AuditAnchor::meta_name(node);
+        self.maps().meta.insert(name, anchor.to_meta());
+        Ok(())
     }
 }
