@@ -198,6 +198,27 @@ def stale(minutes: int) -> str:
     return utc_timestamp(dt.timedelta(minutes=minutes))
 
 
+RAM = {"Version": "2015-05-01"}
+
+
+def b64url(value) -> str:
+    """base64url without padding of `value` as JSON: the unsealed cursors earlier builds wrote."""
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def altered_marker(w) -> str:
+    """A real ListPolicies Marker (the built-in policies page by one) with one byte changed."""
+    reply = send(w["server"], Req("ListPolicies", [("MaxItems", "1")], common=RAM))
+    marker = reply.json()["Marker"]
+    raw = bytearray(base64.urlsafe_b64decode(marker + "=" * (-len(marker) % 4)))
+    raw[len(raw) // 2] ^= 1
+    return base64.urlsafe_b64encode(bytes(raw)).decode().rstrip("=")
+
+
+def numbered(name: str, suffix: str, n: int, value: str = "k") -> list:
+    return [(f"{name}.{i}{suffix}", f"{value}{i}") for i in range(1, n + 1)]
+
+
 ROWS = [
     # the request envelope
     ("missing-action", lambda w: Req(None), 400, "MissingParameter"),
@@ -265,6 +286,23 @@ ROWS = [
     ("duplicate-action",
      lambda w: Req("DescribeKey", [("KeyId", w["enabled"]), ("Action", "DisableKey")]), 400,
      "InvalidParameter"),
+    # how many parameters and list items (counted before the signature: these are unsigned)
+    ("too-many-parameters",
+     lambda w: Req("ListKeys", form=[(f"Pad{i}", "x") for i in range(300)], signed=False), 400,
+     "InvalidParameter"),
+    ("overlong-resource-id-list",
+     lambda w: Req("ListTagResources", form=[("ResourceType", "key")]
+                   + numbered("ResourceId", "", 51), signed=False), 400, "InvalidParameter"),
+    ("overlong-tag-list",
+     lambda w: Req("TagResources", form=[("ResourceType", "key"), ("ResourceId.1", w["enabled"])]
+                   + numbered("Tag", ".Key", 41), signed=False), 400, "InvalidParameter"),
+    ("overlong-tag-key-list",
+     lambda w: Req("UntagResources", form=[("ResourceType", "key"),
+                                           ("ResourceId.1", w["enabled"])]
+                   + numbered("TagKey", "", 21), signed=False), 400, "InvalidParameter"),
+    ("twenty-one-tags",
+     lambda w: Req("TagResources", form=[("ResourceType", "key"), ("ResourceId.1", w["enabled"])]
+                   + numbered("Tag", ".Key", 21)), 400, "InvalidParameter"),
     # ciphertexts
     ("bad-base64", lambda w: Req("Decrypt", [("CiphertextBlob", "!!not base64!!")]), 400,
      "InvalidParameter"),
@@ -337,6 +375,17 @@ ROWS = [
     ("bad-json-ram-policy",
      lambda w: Req("CreatePolicy", [("PolicyName", "p1"), ("PolicyDocument", "{")],
                    common={"Version": "2015-05-01"}), 400, "MalformedPolicyDocument"),
+    # listing cursors: sealed, so neither readable nor made by a client
+    ("forged-next-token",
+     lambda w: Req("ListTagResources", [("ResourceType", "key"),
+                                        ("NextToken", b64url(["tags", w["enabled"], "k"]))]),
+     400, "InvalidParameter"),
+    ("altered-marker",
+     lambda w: Req("ListPolicies", [("MaxItems", "1"), ("Marker", altered_marker(w))],
+                   common=RAM), 400, "InvalidParameter"),
+    ("forged-marker",
+     lambda w: Req("ListUsers", [("Marker", b64url(["user", "x"]))], common=RAM), 400,
+     "InvalidParameter"),
 ]
 
 

@@ -393,6 +393,7 @@ struct Call<'a> {
 /// Refuses, before anything reads them, parameters that are ambiguous (a name given twice)
 /// or too long ([`codec::bounds`]): nothing costly is done for such a request.
 fn screen(params: &Params) -> Result<(), RpcError> {
+    codec::bounds::check_count(params)?;
     if let Some(name) = params.repeated_name() {
         return Err(RpcError::repeated(name));
     }

@@ -69,6 +69,18 @@ fn message_key(spec: KeySpec, material: &[u8], salt: &[u8; SALT_LEN]) -> Message
     key
 }
 
+/// A 32-byte key derived from `material` with HKDF-SHA256 under `salt` and `info` (the
+/// root key's derived keys: listing cursors).
+pub(crate) fn derive_key(material: &[u8], salt: &[u8], info: &[u8]) -> SecretBytes {
+    let mut key = SecretBytes::zeroed(MAX_KEY_LEN);
+    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, salt).extract(material);
+    // HKDF-SHA256 can expand up to 8160 bytes; 32 is always within range.
+    if let Ok(okm) = prk.expand(&[info], OutLen(MAX_KEY_LEN)) {
+        let _ = okm.fill(key.expose_secret_mut());
+    }
+    key
+}
+
 /// Seals `plaintext` with a per-message key; returns ciphertext followed by the 16-byte tag.
 pub fn seal_message(
     spec: KeySpec,

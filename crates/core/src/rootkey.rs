@@ -5,10 +5,16 @@
 //! as associated data, so a wrapped blob cannot be moved to another record. A check value
 //! sealed at first start lets the server tell a wrong root key from a right one before
 //! serving. Reading the root key from a file or the environment is the binary's job.
+//!
+//! The root key also seals listing cursors ([`RootKey::seal_cursor`]): not with itself but
+//! under a key derived per cursor (HKDF-SHA256, random 96-bit salt, `openkms/v1/cursor`), so
+//! however many cursors are handed out the root key's own nonce budget is not spent and a
+//! (key, nonce) pair repeats only if 192 random bits do. Every node sharing the root key opens
+//! every node's cursors, also after a restart.
 
 use base64::Engine as _;
 
-use crate::crypto::{NONCE_LEN, TAG_LEN, aes_open, aes_seal};
+use crate::crypto::{NONCE_LEN, SALT_LEN, TAG_LEN, aes_open, aes_seal, derive_key};
 use crate::error::KmsError;
 use crate::random::SecureRandom;
 use crate::secret::SecretBytes;
@@ -19,6 +25,10 @@ pub const ROOT_KEY_LEN: usize = 32;
 const WRAP_V1: u8 = 0x01;
 /// Associated-data prefix for wrapped secrets.
 const WRAP_AAD: &[u8] = b"openkms/v1/wrap/";
+/// Format byte of sealed cursors.
+const CURSOR_V1: u8 = 0x01;
+/// HKDF `info` of cursor keys, and the associated-data prefix of cursors.
+const CURSOR_INFO: &[u8] = b"openkms/v1/cursor/";
 /// The label of the check value.
 const CHECK_LABEL: &str = "root-key-check";
 /// The plaintext of the check value.
@@ -98,6 +108,46 @@ impl RootKey {
     }
 }
 
+impl RootKey {
+    /// Seals a listing cursor of `kind` (bound as associated data, so a cursor of one listing
+    /// is not accepted by another): a format byte, a key-derivation salt, a nonce, then
+    /// AES-256-GCM ciphertext and tag. Nothing of `position` can be read from the output.
+    pub fn seal_cursor(&self, rng: &dyn SecureRandom, kind: &str, position: &[u8]) -> Vec<u8> {
+        let mut salt = [0u8; SALT_LEN];
+        let mut nonce = [0u8; NONCE_LEN];
+        rng.fill(&mut salt);
+        rng.fill(&mut nonce);
+        let key = derive_key(self.0.expose_secret(), &salt, CURSOR_INFO);
+        let mut out = Vec::with_capacity(1 + SALT_LEN + NONCE_LEN + position.len() + TAG_LEN);
+        out.push(CURSOR_V1);
+        out.extend_from_slice(&salt);
+        out.extend_from_slice(&nonce);
+        // Sealing with a valid 32-byte key cannot fail.
+        out.extend(aes_seal(&key, &nonce, &cursor_aad(kind), position).unwrap_or_default());
+        out
+    }
+
+    /// The position [`RootKey::seal_cursor`] sealed for `kind`; `None` for anything else (a
+    /// forged, altered or truncated cursor, another kind's, or one sealed under another root
+    /// key).
+    pub fn open_cursor(&self, kind: &str, sealed: &[u8]) -> Option<Vec<u8>> {
+        let (&format, rest) = sealed.split_first()?;
+        if format != CURSOR_V1 || rest.len() < SALT_LEN + NONCE_LEN + TAG_LEN {
+            return None;
+        }
+        let (salt, rest) = rest.split_at(SALT_LEN);
+        let (nonce, sealed) = rest.split_at(NONCE_LEN);
+        let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
+        let key = derive_key(self.0.expose_secret(), salt, CURSOR_INFO);
+        let opened = aes_open(&key, &nonce, &cursor_aad(kind), sealed).ok()?;
+        Some(opened.expose_secret().to_vec())
+    }
+}
+
+fn cursor_aad(kind: &str) -> Vec<u8> {
+    [CURSOR_INFO, kind.as_bytes()].concat()
+}
+
 fn wrap_aad(label: &str, id: &str) -> Vec<u8> {
     let mut aad = Vec::with_capacity(WRAP_AAD.len() + label.len() + 1 + id.len());
     aad.extend_from_slice(WRAP_AAD);
@@ -136,6 +186,42 @@ mod tests {
         let check = root.check_value(&rng);
         assert!(root.verify_check(&check));
         assert!(!RootKey::generate(&rng).verify_check(&check));
+    }
+
+    #[test]
+    fn cursors_are_sealed_and_bound_to_their_kind() {
+        let rng = OsRandom::new();
+        let root = RootKey::generate(&rng);
+        let position = b"key-0123456789/secret-tag";
+        let sealed = root.seal_cursor(&rng, "tags", position);
+        assert!(
+            !sealed
+                .windows(8)
+                .any(|w| position.windows(8).any(|p| p == w))
+        );
+        assert_eq!(
+            root.open_cursor("tags", &sealed).as_deref(),
+            Some(&position[..])
+        );
+        assert_ne!(
+            sealed,
+            root.seal_cursor(&rng, "tags", position),
+            "fresh salt and nonce"
+        );
+        assert_eq!(root.open_cursor("user", &sealed), None, "another listing's");
+        assert_eq!(RootKey::generate(&rng).open_cursor("tags", &sealed), None);
+        for i in 0..sealed.len() {
+            let mut altered = sealed.clone();
+            altered[i] ^= 1;
+            assert_eq!(root.open_cursor("tags", &altered), None, "byte {i}");
+        }
+        for len in 0..sealed.len() {
+            assert_eq!(
+                root.open_cursor("tags", &sealed[..len]),
+                None,
+                "{len} bytes"
+            );
+        }
     }
 
     #[test]

@@ -10,6 +10,12 @@
 //! this table only keeps any one value from being large. Parameters no decoder reads are not
 //! listed: nothing but the signature's linear hash sees them, and the body and head limits
 //! bound them.
+//!
+//! The number of parameters is bounded too, before anything else looks at them: at most
+//! [`MAX_PARAMS`] in a request, and at most a list's documented maximum of items in each
+//! repeat list (`ResourceId.N`, `Tag.N.Key`/`Tag.N.Value`, `TagKey.N`). More is 400
+//! `InvalidParameter` (naming the list, or saying the request has too many parameters), so
+//! no decoder ever works through thousands of items.
 
 use openkms_core::InvalidReason;
 use openkms_core::context::{MAX_CONTEXT_BYTES, MAX_CONTEXT_KEY_BYTES, MAX_CONTEXT_VALUE_BYTES};
@@ -62,6 +68,25 @@ const MAX_BLOB_BYTES: usize = 16 * 1024;
 /// A JSON list of tags: 20 tags of at most 128 characters a key and a value (Alibaba), spelled
 /// with escapes.
 const MAX_TAGS_JSON_BYTES: usize = 16 * 1024;
+
+/// The most parameters one request may carry (query and body together). The largest request
+/// an SDK sends is a TagResources of 50 keys and 20 tags: 90 list parameters beside about a
+/// dozen of the envelope and signature, about 100 in all; 256 leaves room for an
+/// EncryptionContext sent flattened or as numbered pairs (a context of more than about 120
+/// entries goes as JSON, one parameter) while keeping any per-parameter work small.
+pub const MAX_PARAMS: usize = 256;
+
+/// Keys one TagResources, UntagResources or ListTagResources names (`ResourceId.N`). Alibaba's
+/// tag APIs document N from 1 to 50 (ECS, Resource Directory, PrivateLink); the KMS reference
+/// (spec) states no number, so this is unverified for KMS.
+pub const MAX_RESOURCE_IDS: usize = 50;
+/// Tags one request gives (`Tag.N`): 20, Alibaba's documented limit for TagResource(s); each
+/// tag is at most two parameters (`Tag.N.Key`, `Tag.N.Value`). Applied to ListTagResources'
+/// filter too (its limit is not stated in the spec; unverified).
+pub const MAX_LIST_TAGS: usize = 20;
+/// Tag keys one UntagResources removes (`TagKey.N`): 20, as many as a key can hold (the spec
+/// states no number; unverified).
+pub const MAX_TAG_KEYS: usize = 20;
 
 /// Every named parameter a decoder reads, with its limit.
 const TABLE: &[Bound] = &[
@@ -135,12 +160,15 @@ const TABLE: &[Bound] = &[
 ];
 
 /// A family of numbered or flattened parameters (`ResourceId.3`, `EncryptionContext.<key>`):
-/// the prefix, the name errors give, the longest rest of the name and the longest value.
+/// the prefix, the name errors give, the longest rest of the name, the longest value and the
+/// most parameters of the family a request may hold (contexts are bounded by [`MAX_PARAMS`]
+/// and their canonical size).
 struct Family {
     prefix: &'static str,
     name: &'static str,
     max_rest: usize,
     max_value: usize,
+    max_count: usize,
 }
 
 const FAMILIES: &[Family] = &[
@@ -151,10 +179,14 @@ const FAMILIES: &[Family] = &[
         "DestinationEncryptionContext",
     ),
     // Numbered lists: an index and at most `.Key`/`.Value`.
-    list_family("ResourceId.", "ResourceId", MAX_KEY_REF_BYTES),
+    list_family(
+        ("ResourceId.", "ResourceId"),
+        MAX_KEY_REF_BYTES,
+        MAX_RESOURCE_IDS,
+    ),
     // Tag rules (128 characters, Alibaba) give their own codes; this only bounds the size.
-    list_family("Tag.", "Tag", 1024),
-    list_family("TagKey.", "TagKey", 1024),
+    list_family(("Tag.", "Tag"), 1024, 2 * MAX_LIST_TAGS),
+    list_family(("TagKey.", "TagKey"), 1024, MAX_TAG_KEYS),
 ];
 
 /// A flattened context: the rest of the name is a context key (or `<n>.Key`), the value a
@@ -165,35 +197,60 @@ const fn context_family(prefix: &'static str, name: &'static str) -> Family {
         name,
         max_rest: MAX_CONTEXT_KEY_BYTES,
         max_value: MAX_CONTEXT_VALUE_BYTES,
+        max_count: MAX_PARAMS,
     }
 }
 
-const fn list_family(prefix: &'static str, name: &'static str, max_value: usize) -> Family {
+const fn list_family(
+    (prefix, name): (&'static str, &'static str),
+    max_value: usize,
+    max_count: usize,
+) -> Family {
     Family {
         prefix,
         name,
         max_rest: 32,
         max_value,
+        max_count,
     }
 }
 
-/// Refuses the first parameter longer than its limit.
-pub fn check(params: &Params) -> Result<(), RpcError> {
-    params
-        .pairs()
-        .try_for_each(|(name, value)| check_one(name, value))
+/// Refuses a request of more than [`MAX_PARAMS`] parameters, before anything reads them.
+pub fn check_count(params: &Params) -> Result<(), RpcError> {
+    match params.pairs().len() > MAX_PARAMS {
+        true => Err(RpcError::TooManyParameters { max: MAX_PARAMS }),
+        false => Ok(()),
+    }
 }
 
-fn check_one(name: &str, value: &str) -> Result<(), RpcError> {
+/// Refuses the first parameter longer than its limit, and a repeat list of more items than
+/// its limit (one pass, a count per family).
+pub fn check(params: &Params) -> Result<(), RpcError> {
+    check_count(params)?;
+    let mut counts = [0usize; FAMILIES.len()];
+    params
+        .pairs()
+        .try_for_each(|(name, value)| check_one(name, value, &mut counts))
+}
+
+fn check_one(name: &str, value: &str, counts: &mut [usize]) -> Result<(), RpcError> {
     if let Some(bound) = TABLE.iter().find(|b| b.name == name) {
         return within(bound.name, value, bound.max, bound.unit);
     }
-    let family = FAMILIES.iter().find_map(|f| {
+    let family = FAMILIES.iter().zip(counts).find_map(|(f, count)| {
         let rest = name.strip_prefix(f.prefix)?;
-        Some((f, rest))
+        Some((f, rest, count))
     });
     match family {
-        Some((f, rest)) => {
+        Some((f, rest, count)) => {
+            *count += 1;
+            if *count > f.max_count {
+                let max = f.max_count;
+                return Err(RpcError::invalid_because(
+                    f.name,
+                    InvalidReason::TooLong { max },
+                ));
+            }
             within(f.name, rest, f.max_rest, Unit::Bytes)?;
             within(f.name, value, f.max_value, Unit::Bytes)
         }
@@ -255,6 +312,55 @@ mod tests {
         assert!(refused("EncryptionContext.k", &value).is_some());
         assert!(refused("ResourceId.1", &"r".repeat(MAX_KEY_REF_BYTES + 1)).is_some());
         assert!(refused(&format!("Tag.{}", "1".repeat(40)), "v").is_some());
+    }
+
+    fn numbered(prefix: &str, suffix: &str, n: usize) -> Vec<(String, String)> {
+        (1..=n)
+            .map(|i| (format!("{prefix}{i}{suffix}"), "v".to_owned()))
+            .collect()
+    }
+
+    fn list_refused(pairs: Vec<(String, String)>) -> Option<String> {
+        check(&Params::from_pairs(pairs))
+            .err()
+            .map(|e| e.wire().message)
+    }
+
+    #[test]
+    fn repeat_lists_are_bounded_in_length() {
+        for (prefix, suffix, max) in [
+            ("ResourceId.", "", MAX_RESOURCE_IDS),
+            ("TagKey.", "", MAX_TAG_KEYS),
+            ("Tag.", ".Key", 2 * MAX_LIST_TAGS),
+        ] {
+            assert_eq!(
+                list_refused(numbered(prefix, suffix, max)),
+                None,
+                "{prefix}"
+            );
+            let message = list_refused(numbered(prefix, suffix, max + 1)).unwrap_or_default();
+            let name = prefix.trim_end_matches('.');
+            assert!(
+                message.contains(&format!("\"{name}\"")) && message.contains(&max.to_string()),
+                "{message}"
+            );
+        }
+        let mut tags = numbered("Tag.", ".Key", MAX_LIST_TAGS);
+        tags.extend(numbered("Tag.", ".Value", MAX_LIST_TAGS));
+        assert_eq!(list_refused(tags), None, "20 tags with their values");
+    }
+
+    #[test]
+    fn the_number_of_parameters_is_bounded() {
+        let mut pairs = numbered("EncryptionContext.", "", MAX_PARAMS);
+        assert_eq!(list_refused(pairs.clone()), None);
+        pairs.push(("Action".into(), "Encrypt".into()));
+        let refused = check(&Params::from_pairs(pairs)).unwrap_err().wire();
+        assert_eq!((refused.status, refused.code), (400, "InvalidParameter"));
+        assert!(refused.message.contains("256"), "{}", refused.message);
+        // Thousands of list items are refused at the first over the limit, whatever follows.
+        let flood = numbered("ResourceId.", "", 7_000);
+        assert!(check(&Params::from_pairs(flood)).is_err());
     }
 
     #[test]

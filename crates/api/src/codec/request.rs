@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use openkms_core::{EncryptionContext, Field, InvalidReason, KmsError};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::rpc::{Params, RpcError};
 
@@ -75,16 +75,18 @@ fn numbered<'a>(flat: &[(&str, &'a str)]) -> Option<Vec<(u32, Half, &'a str)>> {
 }
 
 /// The `(key, value)` entries of numbered pairs, each index with exactly one Key and one
-/// Value and no key twice; anything else is a malformed map.
+/// Value and no key twice; anything else is a malformed map. Sorted, then checked against an
+/// ordered set of the keys seen: O(n log n) for n pairs.
 fn pairs(mut numbered: Vec<(u32, Half, &str)>) -> Result<Vec<(&str, &str)>, RpcError> {
     let malformed = || KmsError::invalid(Field::EncryptionContext, InvalidReason::BadFormat);
     numbered.sort_by_key(|&(index, half, _)| (index, half == Half::Value));
     let mut entries: Vec<(&str, &str)> = Vec::with_capacity(numbered.len() / 2);
+    let mut keys = BTreeSet::new();
     for pair in numbered.chunks(2) {
         let [(i, Half::Key, key), (j, Half::Value, value)] = *pair else {
             return Err(malformed().into());
         };
-        if i != j || entries.iter().any(|&(k, _)| k == key) {
+        if i != j || !keys.insert(key) {
             return Err(malformed().into());
         }
         entries.push((key, value));

@@ -24,6 +24,12 @@ pub enum RpcError {
     /// A parameter is given more than once (its name, cut to a bounded length).
     #[error("repeated parameter")]
     RepeatedParameter(String),
+    /// The request carries more parameters than any request needs (`codec::bounds`).
+    #[error("too many parameters")]
+    TooManyParameters {
+        /// The limit.
+        max: usize,
+    },
     /// The Action names no operation this server serves.
     #[error("unknown action")]
     UnknownAction,
@@ -147,6 +153,7 @@ impl RpcError {
             Self::InvalidParameter(n) => (400, "InvalidParameter", invalid(n, None)),
             Self::InvalidValue(n, reason) => (400, "InvalidParameter", invalid(n, Some(*reason))),
             Self::RepeatedParameter(n) => (400, "InvalidParameter", repeated(n)),
+            Self::TooManyParameters { max } => (400, "InvalidParameter", too_many(*max)),
             Self::UnknownAction => (404, "InvalidAction.NotFound", s(MSG_ACTION)),
             Self::InvalidVersion => (400, "InvalidVersion", s(MSG_VERSION)),
             Self::IncompleteSignature => (400, "IncompleteSignature", s(MSG_INCOMPLETE)),
@@ -355,6 +362,10 @@ fn invalid(name: &str, reason: Option<InvalidReason>) -> String {
         Some(InvalidReason::OutOfRange) => " It is out of range.".to_owned(),
     };
     format!("The specified parameter \"{name}\" is not valid.{detail}")
+}
+
+fn too_many(max: usize) -> String {
+    format!("The request is not valid. It has more than {max} parameters.")
 }
 
 fn repeated(name: &str) -> String {

@@ -12,6 +12,7 @@ mod alias;
 mod authorize;
 mod cache;
 mod crypto_ops;
+mod cursors;
 mod identity;
 mod jobs;
 mod key_policy;

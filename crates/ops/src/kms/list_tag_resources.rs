@@ -4,10 +4,10 @@
 //! Naming keys lists their tags whole (a request names a bounded number of keys). Naming
 //! none lists the tags of every key the caller may see, sorted by key id then tag key, at
 //! most [`TAG_PAGE_ROWS`] rows a page, resumed after the cursor the previous page returned:
-//! the core reads the page by keyset (see `KeyService::list_tags_page`), so a page costs the
-//! same whatever the number of keys and tags.
+//! the core reads by keyset (see `KeyService::list_tags_page`) and a page reads at most
+//! [`TAG_SCAN_ROWS`] rows, so a page costs the same whatever the number of keys and tags.
 
-use openkms_core::store::tag_matches;
+use openkms_core::store::{KeyTag, tag_matches};
 use openkms_core::{KeyRef, KmsError, Tag, TagCursor};
 
 use crate::kms::{KeyTags, tag_lists};
@@ -15,6 +15,11 @@ use crate::{Call, OpName, Operation, Touch};
 
 /// The most tag rows one page of ListTagResources naming no key holds.
 pub const TAG_PAGE_ROWS: usize = 100;
+
+/// The most tag rows one page of ListTagResources naming no key reads (and keys it judges)
+/// looking for rows the caller may see, before it answers with what it found and a cursor:
+/// five keyset reads, so a caller refused most keys still gets a bounded answer per request.
+pub const TAG_SCAN_ROWS: usize = 5 * TAG_PAGE_ROWS;
 
 /// A ListTagResources request.
 pub struct ListTagResources {
@@ -65,37 +70,89 @@ impl Operation for ListTagResources {
 
 /// One page of the tags of every key the caller may list the tags of: naming no key asks
 /// about the whole account, which the key container allowed, but a key the caller is refused
-/// (a Deny, a key policy) stays out of the answer. A page may therefore hold fewer rows than
+/// (a Deny, a key policy) stays out of the answer, and out of the page's cursor too.
+///
+/// The listing is read by keyset a chunk at a time and each key judged as its rows come by,
+/// until [`TAG_PAGE_ROWS`] visible rows are in hand or [`TAG_SCAN_ROWS`] rows have been read.
+/// A full page resumes after its last (visible) row; a page cut short by the budget resumes
+/// after the last row read, which may belong to a refused key: the codec seals every cursor,
+/// so its content is never shown. A page may therefore hold fewer rows than
 /// [`TAG_PAGE_ROWS`] (even none) and still have a next page.
 async fn every_key(
     call: &Call<'_>,
     filter: &[Tag],
     after: Option<&TagCursor>,
 ) -> Result<TagListing, KmsError> {
-    let page = call
-        .kms
-        .list_tags_page(filter, after, TAG_PAGE_ROWS)
-        .await?;
-    let mut keys: Vec<KeyTags> = Vec::new();
-    for row in page.rows {
-        match keys.last_mut() {
+    let mut page = VisiblePage::default();
+    let mut position = after.cloned();
+    loop {
+        let chunk = call
+            .kms
+            .list_tags_page(filter, position.as_ref(), TAG_PAGE_ROWS)
+            .await?;
+        let more = chunk.next.is_some();
+        let count = chunk.rows.len();
+        for (i, row) in chunk.rows.into_iter().enumerate() {
+            position = Some(TagCursor::after(&row));
+            page.scanned += 1;
+            if page.admits(call, &row.key_id).await? {
+                page.push(row);
+                if page.rows == TAG_PAGE_ROWS {
+                    let rest = more || i + 1 < count;
+                    return Ok(page.listing(position.filter(|_| rest)));
+                }
+            }
+        }
+        if !more {
+            return Ok(page.listing(None));
+        }
+        if page.scanned >= TAG_SCAN_ROWS {
+            return Ok(page.listing(position));
+        }
+    }
+}
+
+/// The visible rows of a page being read, grouped by key, and what reading them cost.
+#[derive(Default)]
+struct VisiblePage {
+    keys: Vec<KeyTags>,
+    rows: usize,
+    scanned: usize,
+    /// The last key judged and whether the caller may see it (rows come sorted by key id, so
+    /// each key is judged once a page).
+    verdict: Option<(String, bool)>,
+}
+
+impl VisiblePage {
+    /// Whether the caller may list the tags of `key_id`.
+    async fn admits(&mut self, call: &Call<'_>, key_id: &str) -> Result<bool, KmsError> {
+        if let Some((judged, allowed)) = &self.verdict
+            && judged == key_id
+        {
+            return Ok(*allowed);
+        }
+        let allowed = call.allows(ListTagResources::NAME, key_id).await?;
+        self.verdict = Some((key_id.to_owned(), allowed));
+        Ok(allowed)
+    }
+
+    fn push(&mut self, row: KeyTag) {
+        self.rows += 1;
+        match self.keys.last_mut() {
             Some(last) if last.key_id == row.key_id => last.tags.push(row.tag),
-            _ => keys.push(KeyTags {
+            _ => self.keys.push(KeyTags {
                 key_id: row.key_id,
                 tags: vec![row.tag],
             }),
         }
     }
-    let mut visible = Vec::with_capacity(keys.len());
-    for key in keys {
-        if call.allows(ListTagResources::NAME, &key.key_id).await? {
-            visible.push(key);
+
+    fn listing(self, next: Option<TagCursor>) -> TagListing {
+        TagListing {
+            keys: self.keys,
+            next,
         }
     }
-    Ok(TagListing {
-        keys: visible,
-        next: page.next,
-    })
 }
 
 /// Whether `tag` passes `filter`.

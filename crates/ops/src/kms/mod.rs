@@ -62,7 +62,7 @@ mod update_alias;
 pub use create_alias::CreateAlias;
 pub use delete_alias::DeleteAlias;
 pub use list_resource_tags::{KeyTags, ListResourceTags};
-pub use list_tag_resources::{ListTagResources, TAG_PAGE_ROWS, TagListing};
+pub use list_tag_resources::{ListTagResources, TAG_PAGE_ROWS, TAG_SCAN_ROWS, TagListing};
 pub use tag_resource::TagResource;
 pub use tag_resources::TagResources;
 pub use untag_resource::UntagResource;

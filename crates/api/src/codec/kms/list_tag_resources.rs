@@ -6,7 +6,7 @@
 //! `NextToken`. Naming keys lists their tags in one reply (empty `NextToken`; a `NextToken`
 //! sent is ignored). Naming none lists every key's tags by key id then tag key, at most
 //! `TAG_PAGE_ROWS` rows a reply; `NextToken` is then the opaque cursor of the next page
-//! (see `codec::cursor`), empty on the last, and a token that is not one is
+//! (sealed, see `codec::cursor`), empty on the last, and a token that is not one is
 //! `InvalidParameter`.
 
 use crate::codec::lenient;
@@ -63,7 +63,7 @@ impl Wire for ListTagResources {
         let filter = tags::tag_list(params)?;
         let after = match (keys.is_empty(), params.optional("NextToken")) {
             (true, Some(token)) if !token.is_empty() => {
-                Some(after_tag(token).ok_or(RpcError::invalid("NextToken"))?)
+                Some(after_tag(kms, token).ok_or(RpcError::invalid("NextToken"))?)
             }
             _ => None,
         };
@@ -74,7 +74,10 @@ impl Wire for ListTagResources {
         })
     }
 
-    fn encode<'a>(out: &'a TagListing, _: &KeyService) -> Result<TagResourcesReply<'a>, RpcError> {
+    fn encode<'a>(
+        out: &'a TagListing,
+        kms: &KeyService,
+    ) -> Result<TagResourcesReply<'a>, RpcError> {
         let rows = out.keys.iter().flat_map(|key| {
             key.tags.iter().map(|t| Row {
                 resource_type: "key",
@@ -87,7 +90,11 @@ impl Wire for ListTagResources {
             tag_resources: Rows {
                 tag_resource: rows.collect(),
             },
-            next_token: out.next.as_ref().map(token).unwrap_or_default(),
+            next_token: out
+                .next
+                .as_ref()
+                .map(|next| token(kms, next))
+                .unwrap_or_default(),
         })
     }
 
@@ -100,14 +107,15 @@ impl Wire for ListTagResources {
     }
 }
 
-/// The `NextToken` of the page after `cursor`.
-fn token(cursor: &TagCursor) -> String {
-    cursor::encode("tags", &[&cursor.key_id, &cursor.tag_key])
+/// The `NextToken` of the page after `cursor` (sealed: the key id it holds may be one the
+/// caller is refused).
+fn token(kms: &KeyService, cursor: &TagCursor) -> String {
+    cursor::encode(kms, "tags", &[&cursor.key_id, &cursor.tag_key])
 }
 
 /// The cursor a `NextToken` names.
-fn after_tag(token: &str) -> Option<TagCursor> {
-    let mut parts = cursor::decode(token, "tags", 2)?;
+fn after_tag(kms: &KeyService, token: &str) -> Option<TagCursor> {
+    let mut parts = cursor::decode(kms, token, "tags", 2)?;
     let tag_key = parts.pop()?;
     let key_id = parts.pop()?;
     Some(TagCursor { key_id, tag_key })

@@ -5,10 +5,15 @@
 //! A repeat-list index is canonical decimal (`0`, `1`, … `10`: no leading zero, sign or
 //! space); anything else is `InvalidParameter` naming the list, so one index names one item
 //! and a list is read once. Unknown resources are `InvalidResourceId.NotFound`; a tag key
-//! given twice is `Duplicate.TagKey`.
+//! given twice is `Duplicate.TagKey`. How many items a list may have is checked before
+//! authentication, with every parameter's size (`codec::bounds`); more than 20 tags (counted
+//! by index) is checked here.
 
-use openkms_core::{Field, KeyRef, KeyService, KmsError, Tag};
+use std::collections::{BTreeMap, BTreeSet};
 
+use openkms_core::{Field, InvalidReason, KeyRef, KeyService, KmsError, Tag};
+
+use crate::codec::bounds::MAX_LIST_TAGS;
 use crate::codec::request::canonical_index;
 use crate::rpc::{Params, RpcError};
 
@@ -52,30 +57,33 @@ pub fn resources(
         .collect()
 }
 
-/// The tags of `Tag.N.Key` / `Tag.N.Value` (a missing value is empty); a key given twice is
-/// `Duplicate.TagKey`.
+/// The tags of `Tag.N.Key` / `Tag.N.Value` (a missing value is empty), at most
+/// [`MAX_LIST_TAGS`]; a key given twice is `Duplicate.TagKey`. Indexes and keys are looked up
+/// in ordered maps, so a list of n items costs O(n log n) (the screen has already bounded n).
 pub fn tag_list(params: &Params) -> Result<Vec<Tag>, RpcError> {
-    let mut tags: Vec<(u32, Tag)> = Vec::new();
+    let mut by_index: BTreeMap<u32, Tag> = BTreeMap::new();
     for (index, field, value) in repeat_list(params, "Tag")? {
-        let slot = match tags.iter().position(|(i, _)| *i == index) {
-            Some(slot) => slot,
-            None => {
-                tags.push((index, empty_tag()));
-                tags.len() - 1
-            }
-        };
+        let tag = by_index.entry(index).or_insert_with(empty_tag);
         match field {
-            "Key" => tags[slot].1.key = value.to_owned(),
-            "Value" => tags[slot].1.value = value.to_owned(),
+            "Key" => tag.key = value.to_owned(),
+            "Value" => tag.value = value.to_owned(),
             _ => return Err(RpcError::invalid("Tag")),
         }
     }
-    let tags: Vec<Tag> = tags.into_iter().map(|(_, t)| t).collect();
-    for (i, t) in tags.iter().enumerate() {
+    if by_index.len() > MAX_LIST_TAGS {
+        let max = MAX_LIST_TAGS;
+        return Err(RpcError::invalid_because(
+            "Tag",
+            InvalidReason::TooLong { max },
+        ));
+    }
+    let tags: Vec<Tag> = by_index.into_values().collect();
+    let mut keys = BTreeSet::new();
+    for t in &tags {
         if t.key.is_empty() {
             return Err(RpcError::invalid("Tag"));
         }
-        if tags[..i].iter().any(|o| o.key == t.key) {
+        if !keys.insert(t.key.as_str()) {
             return Err(RpcError::DuplicateTagKey);
         }
     }
@@ -200,10 +208,28 @@ mod tests {
         assert_eq!((tags[1].key.as_str(), tags[1].value.as_str()), ("b", "2"));
         let dup = params(&[("Tag.1.Key", "a"), ("Tag.2.Key", "a")]);
         assert!(matches!(tag_list(&dup), Err(RpcError::DuplicateTagKey)));
+        let gap = params(&[("Tag.7.Key", "b"), ("Tag.3.Key", "a"), ("Tag.7.Value", "2")]);
+        let keys: Vec<String> = tag_list(&gap).unwrap().into_iter().map(|t| t.key).collect();
+        assert_eq!(keys, ["a", "b"], "index order");
         let bad = params(&[("Tag.1.Name", "a")]);
         assert!(matches!(
             tag_list(&bad),
             Err(RpcError::InvalidParameter("Tag"))
         ));
+    }
+
+    #[test]
+    fn tag_lists_hold_at_most_twenty_tags() {
+        let names: Vec<(String, String)> = (1..=21)
+            .map(|i| (format!("Tag.{i}.Key"), format!("k{i}")))
+            .collect();
+        let pairs: Vec<(&str, &str)> = names
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let refused = tag_list(&params(&pairs)).unwrap_err().wire();
+        assert_eq!(refused.code, "InvalidParameter");
+        assert!(refused.message.contains("20"), "{}", refused.message);
+        assert_eq!(tag_list(&params(&pairs[..20])).unwrap().len(), 20);
     }
 }

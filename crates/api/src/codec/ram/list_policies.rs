@@ -45,21 +45,22 @@ impl Wire for ListPolicies {
     };
     type Reply<'a> = PoliciesPage<'a>;
 
-    fn decode(params: &Params, _: &KeyService) -> Result<Self, RpcError> {
+    fn decode(params: &Params, kms: &KeyService) -> Result<Self, RpcError> {
         let policy_type = match params.optional("PolicyType") {
             None => None,
             Some(t) => Some(PolicyType::parse(t).ok_or(RpcError::invalid("PolicyType"))?),
         };
-        let page = page(params, after_policy)?;
+        let page = page(params, |marker| after_policy(kms, marker))?;
         Ok(Self { policy_type, page })
     }
 
     fn encode<'a>(
         listed: &'a Listed<PolicyView, PolicyCursor>,
-        _: &KeyService,
+        kms: &KeyService,
     ) -> Result<PoliciesPage<'a>, RpcError> {
-        let marker =
-            |c: &PolicyCursor| cursor::encode("policy", &[c.policy_type.as_str(), &c.policy_name]);
+        let marker = |c: &PolicyCursor| {
+            cursor::encode(kms, "policy", &[c.policy_type.as_str(), &c.policy_name])
+        };
         let (is_truncated, marker) = truncation(listed.next.as_ref(), marker);
         Ok(PoliciesPage {
             policies: Policies {
@@ -77,8 +78,8 @@ impl Wire for ListPolicies {
 
 /// The policy a `Marker` names: a type and a name, the name of a System policy being one
 /// that exists.
-fn after_policy(marker: &str) -> Option<PolicyCursor> {
-    let mut parts = cursor::decode(marker, "policy", 2)?;
+fn after_policy(kms: &KeyService, marker: &str) -> Option<PolicyCursor> {
+    let mut parts = cursor::decode(kms, marker, "policy", 2)?;
     let policy_name = parts.pop()?;
     let policy_type = PolicyType::parse(&parts.pop()?)?;
     let known = |name: &str| system_policies().iter().any(|(n, _, _)| *n == name);

@@ -40,8 +40,8 @@ impl Wire for ListUsers {
     };
     type Reply<'a> = UsersPage<'a>;
 
-    fn decode(params: &Params, _: &KeyService) -> Result<Self, RpcError> {
-        let after_user = |m: &str| cursor::decode(m, "user", 1)?.pop();
+    fn decode(params: &Params, kms: &KeyService) -> Result<Self, RpcError> {
+        let after_user = |m: &str| cursor::decode(kms, m, "user", 1)?.pop();
         Ok(Self {
             page: page(params, after_user)?,
         })
@@ -49,9 +49,9 @@ impl Wire for ListUsers {
 
     fn encode<'a>(
         listed: &'a Listed<UserRecord, String>,
-        _: &KeyService,
+        kms: &KeyService,
     ) -> Result<UsersPage<'a>, RpcError> {
-        let marker = |name: &String| cursor::encode("user", &[name]);
+        let marker = |name: &String| cursor::encode(kms, "user", &[name]);
         let (is_truncated, marker) = truncation(listed.next.as_ref(), marker);
         Ok(UsersPage {
             users: Users {
