@@ -27,7 +27,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8443";
 pub const DEFAULT_DATA_DIR: &str = "./openkms-data";
 /// Default region in ARNs.
 pub const DEFAULT_REGION: &str = "cn-hangzhou";
-/// Default time a request's headers, then its body, may take to arrive.
+/// Default time a request's headers, then its body, may take to arrive, and a reply's writing may
+/// make no progress.
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
 
 /// `openkms server` flags; each may also come from its environment variable.
