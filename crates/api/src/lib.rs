@@ -21,4 +21,6 @@ pub mod server;
 pub mod throttle;
 
 pub use handler::{App, DEFAULT_BODY_DEADLINE, MAX_HEAD_BYTES, Unparsed};
-pub use server::{DEFAULT_MAX_CONNECTIONS, ServerOptions, serve};
+pub use server::{
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_SOURCE, ServerOptions, serve,
+};

@@ -7,6 +7,17 @@
 //! audit line are never cut in half. On shutdown the listener closes, in-flight requests
 //! finish, then `serve` returns. Building the TLS configuration from files is the binary's
 //! job.
+//!
+//! Holding connections: at [`ServerOptions::max_connections`] new connections wait in the
+//! listen backlog (the kernel's queue) until one closes. So that no client can hold slots by
+//! itself: a connection that makes no progress writing a reply (or a TLS record) for
+//! [`ServerOptions::write_timeout`] is closed — a client that sends requests but never reads
+//! the replies; and one source (an IPv4 address or an IPv6 /64) may hold at most
+//! [`ServerOptions::max_connections_per_source`] connections, a connection beyond it is
+//! accepted and closed at once. Pipelined requests need no bound of their own: hyper serves
+//! them one at a time and stops reading while a reply cannot be written, so what a client has
+//! queued stays in the buffers bounded by `max_head_bytes`, and the write deadline ends the
+//! connection.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -20,9 +31,13 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_io_timeout::TimeoutStream;
 use tokio_rustls::TlsAcceptor;
 
 use crate::handler::{App, Unparsed};
+
+mod sources;
+use sources::{SourceLimit, SourceSlot};
 
 /// Transport settings.
 #[derive(Clone)]
@@ -43,10 +58,18 @@ pub struct ServerOptions {
     /// Most connections open at once; beyond it new connections wait in the listen backlog
     /// until one closes, so no client can exhaust the server's file descriptors.
     pub max_connections: usize,
+    /// Most connections one source (an IPv4 address, an IPv6 /64) holds at once; one more is
+    /// accepted and closed at once, so a single client cannot hold every slot.
+    pub max_connections_per_source: usize,
+    /// How long writing to a connection may make no progress before it is closed (a client
+    /// that does not read its replies).
+    pub write_timeout: Duration,
 }
 
 /// [`ServerOptions::max_connections`] unless set.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// [`ServerOptions::max_connections_per_source`] unless set.
+pub const DEFAULT_MAX_CONNECTIONS_PER_SOURCE: usize = 256;
 
 impl std::fmt::Debug for ServerOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -66,6 +89,8 @@ impl Default for ServerOptions {
             max_head_bytes: 2 * crate::handler::MAX_HEAD_BYTES,
             drain_timeout: Duration::from_secs(10),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_source: DEFAULT_MAX_CONNECTIONS_PER_SOURCE,
+            write_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -80,6 +105,7 @@ pub async fn serve(
     let graceful = GracefulShutdown::new();
     let acceptor = options.tls.clone().map(TlsAcceptor::from);
     let slots = Arc::new(Semaphore::new(options.max_connections.max(1)));
+    let sources = SourceLimit::new(options.max_connections_per_source);
     tokio::pin!(shutdown);
     loop {
         // A free slot first: at the cap, new connections wait in the backlog.
@@ -93,10 +119,13 @@ pub async fn serve(
         tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let open = OpenConnection::count(slot);
-                    spawn_connection(stream, peer, open, acceptor.clone(), app.clone(), &options, &graceful);
-                }
+                Ok((stream, peer)) => match sources.admit(peer.ip()) {
+                    Some(source) => {
+                        let open = OpenConnection::count(slot, source);
+                        spawn_connection(stream, peer, open, acceptor.clone(), app.clone(), &options, &graceful);
+                    }
+                    None => refuse_over_source_limit(stream, peer),
+                },
                 Err(e) => accept_error(e).await,
             },
         }
@@ -111,18 +140,30 @@ pub async fn serve(
     Ok(())
 }
 
-/// An open connection: holds one of the [`ServerOptions::max_connections`] slots and counts
-/// in the `openkms_open_connections` gauge while it lives.
+/// An open connection: holds one of the [`ServerOptions::max_connections`] slots and one of
+/// its source's, and counts in the `openkms_open_connections` gauge while it lives.
 struct OpenConnection {
     _slot: OwnedSemaphorePermit,
+    _source: SourceSlot,
 }
 
 impl OpenConnection {
-    fn count(slot: OwnedSemaphorePermit) -> Self {
+    fn count(slot: OwnedSemaphorePermit, source: SourceSlot) -> Self {
         metrics::gauge!("openkms_open_connections").increment(1.0);
         metrics::counter!("openkms_connections_total").increment(1);
-        Self { _slot: slot }
+        Self {
+            _slot: slot,
+            _source: source,
+        }
     }
+}
+
+/// Closes a connection from a source that holds its most (dropping it, which frees the slot
+/// it was given), counted in `openkms_connections_refused_total`.
+fn refuse_over_source_limit(stream: TcpStream, peer: SocketAddr) {
+    metrics::counter!("openkms_connections_refused_total").increment(1);
+    tracing::debug!(%peer, "connection refused: its source holds the most connections");
+    drop(stream);
 }
 
 impl Drop for OpenConnection {
@@ -143,6 +184,10 @@ fn spawn_connection(
     let _ = stream.set_nodelay(true);
     let watcher = graceful.watcher();
     let options = options.clone();
+    // Under TLS too: a handshake or record the client does not read counts as a stalled write.
+    let mut stream = TimeoutStream::new(stream);
+    stream.set_write_timeout(Some(options.write_timeout));
+    let stream = Box::pin(stream);
     tokio::spawn(async move {
         let _open = open;
         match acceptor {

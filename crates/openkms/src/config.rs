@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use openkms_api::DEFAULT_MAX_CONNECTIONS;
 use openkms_api::audit::{self, AuditConfig, Retention, SpaceGuard};
+use openkms_api::{DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_SOURCE};
 use serde::Deserialize;
 
 use crate::cli::profile::path_or_empty;
@@ -29,7 +29,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8443";
 pub const DEFAULT_DATA_DIR: &str = "./openkms-data";
 /// Default region in ARNs.
 pub const DEFAULT_REGION: &str = "cn-hangzhou";
-/// Default time a request's headers, then its body, may take to arrive.
+/// Default time a request's headers, then its body, may take to arrive, and a reply's writing may
+/// make no progress.
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
 
 /// `openkms server` flags; each may also come from its environment variable.
@@ -60,9 +61,13 @@ pub struct ServerArgs {
     #[arg(long, env = "OPENKMS_ACCOUNT_ID")]
     pub account_id: Option<String>,
     /// PostgreSQL URL (postgres://user:password@host/db) instead of the embedded SQLite store;
-    /// several nodes may share one database. The password is never logged.
+    /// several nodes may share one database. The password is never logged. On the command
+    /// line it is visible to every local user: prefer --database-url-file.
     #[arg(long, env = "OPENKMS_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<DatabaseUrl>,
+    /// A file holding the PostgreSQL URL (trimmed), instead of --database-url.
+    #[arg(long, env = "OPENKMS_DATABASE_URL_FILE", value_parser = path_or_empty)]
+    pub database_url_file: Option<PathBuf>,
     /// Connections in the PostgreSQL pool [default: 16].
     #[arg(long, env = "OPENKMS_DATABASE_POOL_SIZE")]
     pub database_pool_size: Option<OrEmpty<usize>>,
@@ -87,7 +92,12 @@ pub struct ServerArgs {
     /// or fewer when the open-file limit leaves less room].
     #[arg(long, env = "OPENKMS_MAX_CONNECTIONS")]
     pub max_connections: Option<OrEmpty<usize>>,
-    /// Seconds a request's headers, and then its body, may take to arrive [default: 30].
+    /// Most connections one source (an IPv4 address, an IPv6 /64) holds at once; more are
+    /// closed at once [default: 256].
+    #[arg(long, env = "OPENKMS_MAX_CONNECTIONS_PER_SOURCE")]
+    pub max_connections_per_source: Option<OrEmpty<usize>>,
+    /// Seconds a request's headers, and then its body, may take to arrive, and writing a
+    /// reply may make no progress [default: 30].
     #[arg(long, env = "OPENKMS_REQUEST_TIMEOUT_SECS")]
     pub request_timeout_secs: Option<OrEmpty<u64>>,
     /// Refuse audit lines (and so requests) when the audit volume's free space would fall
@@ -144,6 +154,7 @@ impl ServerArgs {
             region_id: text(self.region_id),
             account_id: text(self.account_id),
             database_url: self.database_url.filter(|u| !u.0.is_empty()),
+            database_url_file: path(self.database_url_file),
             database_pool_size: OrEmpty::given(self.database_pool_size),
             metrics_listen: text(self.metrics_listen),
             cache_ttl_ms: OrEmpty::given(self.cache_ttl_ms),
@@ -151,6 +162,7 @@ impl ServerArgs {
             audit_max_bytes: OrEmpty::given(self.audit_max_bytes),
             audit_fail_open: self.audit_fail_open,
             max_connections: OrEmpty::given(self.max_connections),
+            max_connections_per_source: OrEmpty::given(self.max_connections_per_source),
             request_timeout_secs: OrEmpty::given(self.request_timeout_secs),
             audit_min_free_bytes: OrEmpty::given(self.audit_min_free_bytes),
             audit_min_free_percent: OrEmpty::given(self.audit_min_free_percent),
@@ -244,6 +256,7 @@ struct FileConfig {
     region_id: Option<String>,
     account_id: Option<String>,
     database_url: Option<DatabaseUrl>,
+    database_url_file: Option<PathBuf>,
     database_pool_size: Option<usize>,
     cache_ttl_ms: Option<i64>,
     metrics_listen: Option<String>,
@@ -251,6 +264,7 @@ struct FileConfig {
     audit_max_bytes: Option<u64>,
     audit_fail_open: Option<bool>,
     max_connections: Option<usize>,
+    max_connections_per_source: Option<usize>,
     request_timeout_secs: Option<u64>,
     audit_min_free_bytes: Option<u64>,
     audit_min_free_percent: Option<u8>,
@@ -303,7 +317,10 @@ pub struct ServerConfig {
     pub audit: Option<AuditConfig>,
     /// Most client connections open at once (before the open-file limit lowers it).
     pub max_connections: usize,
-    /// How long a request's headers, and then its body, may take to arrive.
+    /// Most client connections one source holds at once.
+    pub max_connections_per_source: usize,
+    /// How long a request's headers, and then its body, may take to arrive, and how long
+    /// writing a reply may make no progress.
     pub request_timeout: Duration,
     /// Where secrets come from and how the process and its files are protected.
     pub hygiene: Hygiene,
@@ -363,7 +380,10 @@ impl ServerConfig {
             args.tls_key.or(file.tls_key),
         );
         let storage = storage(
-            args.database_url.or(file.database_url),
+            database_url(
+                args.database_url.or(file.database_url),
+                args.database_url_file.or(file.database_url_file),
+            )?,
             args.database_pool_size
                 .and_then(|n| n.0)
                 .or(file.database_pool_size),
@@ -395,6 +415,11 @@ impl ServerConfig {
                     .and_then(|n| n.0)
                     .or(file.max_connections),
             )?,
+            max_connections_per_source: max_connections_per_source(
+                args.max_connections_per_source
+                    .and_then(|n| n.0)
+                    .or(file.max_connections_per_source),
+            )?,
             request_timeout: request_timeout(
                 args.request_timeout_secs
                     .and_then(|n| n.0)
@@ -411,6 +436,15 @@ fn max_connections(value: Option<usize>) -> anyhow::Result<usize> {
     match value.unwrap_or(DEFAULT_MAX_CONNECTIONS) {
         n @ 1..=1_000_000 => Ok(n),
         n => bail!("max_connections: {n} is not between 1 and 1000000"),
+    }
+}
+
+/// The per-source connection limit: 1 to 1,000,000, default
+/// [`DEFAULT_MAX_CONNECTIONS_PER_SOURCE`]. Above `max_connections` it bounds nothing.
+fn max_connections_per_source(value: Option<usize>) -> anyhow::Result<usize> {
+    match value.unwrap_or(DEFAULT_MAX_CONNECTIONS_PER_SOURCE) {
+        n @ 1..=1_000_000 => Ok(n),
+        n => bail!("max_connections_per_source: {n} is not between 1 and 1000000"),
     }
 }
 
@@ -486,6 +520,28 @@ fn transport(
         (false, Some(_), None) => bail!("tls_key: required with tls_cert"),
         (false, None, Some(_)) => bail!("tls_cert: required with tls_key"),
     }
+}
+
+/// The database URL, given as itself or in a file (its contents trimmed), not both.
+fn database_url(
+    url: Option<DatabaseUrl>,
+    url_file: Option<PathBuf>,
+) -> anyhow::Result<Option<DatabaseUrl>> {
+    let Some(path) = url_file else {
+        return Ok(url);
+    };
+    if url.is_some() {
+        bail!("database_url_file: cannot be combined with database_url");
+    }
+    let bytes = crate::files::read_private(&path).context("database_url_file: unreadable")?;
+    let Ok(text) = String::from_utf8(bytes) else {
+        bail!("database_url_file: {} is not UTF-8", path.display());
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        bail!("database_url_file: {} is empty", path.display());
+    }
+    Ok(Some(DatabaseUrl(text.to_owned())))
 }
 
 fn storage(url: Option<DatabaseUrl>, pool_size: Option<usize>) -> anyhow::Result<Storage> {
@@ -649,6 +705,74 @@ mod tests {
             ..Default::default()
         };
         assert!(e(forever).starts_with("request_timeout_secs"));
+    }
+
+    #[test]
+    fn connections_per_source_default_and_bounds() {
+        let c = ServerConfig::load(ServerArgs::default()).unwrap();
+        assert_eq!(
+            c.max_connections_per_source,
+            DEFAULT_MAX_CONNECTIONS_PER_SOURCE
+        );
+        let c = ServerConfig::load(ServerArgs {
+            max_connections_per_source: Some("8".parse().unwrap()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.max_connections_per_source, 8);
+        let e = ServerConfig::load(ServerArgs {
+            max_connections_per_source: Some("0".parse().unwrap()),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("max_connections_per_source"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "max_connections_per_source = 3\n").unwrap();
+        let c = ServerConfig::load(ServerArgs {
+            config: Some(path),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.max_connections_per_source, 3);
+    }
+
+    #[test]
+    fn the_database_url_may_come_from_a_file_but_not_with_a_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("url");
+        std::fs::write(&file, "\n postgres://kms:s3cret@db/kms \n").unwrap();
+        let c = ServerConfig::load(ServerArgs {
+            database_url_file: Some(file.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        let Storage::Postgres { url, .. } = c.storage else {
+            panic!("not PostgreSQL");
+        };
+        assert_eq!(url.0, "postgres://kms:s3cret@db/kms");
+        let e = ServerConfig::load(ServerArgs {
+            database_url: Some("postgres://kms:other@db/kms".parse().unwrap()),
+            database_url_file: Some(file),
+            ..Default::default()
+        })
+        .unwrap_err();
+        let e = format!("{e:#}");
+        assert!(
+            e.starts_with("database_url_file: cannot be combined"),
+            "{e}"
+        );
+        assert!(!e.contains("s3cret") && !e.contains("other"), "{e}");
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, " \n").unwrap();
+        let e = ServerConfig::load(ServerArgs {
+            database_url_file: Some(empty),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("is empty"), "{e}");
     }
 
     #[test]

@@ -50,6 +50,12 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
     // environment.
     let secrets = EnvSecrets::take();
     let config = ServerConfig::load(args)?;
+    if hygiene::database_password_in_arguments(std::env::args_os()) {
+        tracing::warn!(
+            "the database URL's password is on the command line, readable by every local user; \
+             give it with --database-url-file (or OPENKMS_DATABASE_URL) instead"
+        );
+    }
     hygiene::harden_process(config.hygiene.allow_core_dumps)?;
     warm_rng();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -117,7 +123,9 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
     let options = ServerOptions {
         tls,
         max_connections: connection_cap(config.max_connections),
+        max_connections_per_source: config.max_connections_per_source,
         header_timeout: config.request_timeout,
+        write_timeout: config.request_timeout,
         ..ServerOptions::default()
     };
     let shutdown = async move {

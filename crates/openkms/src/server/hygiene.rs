@@ -6,6 +6,9 @@
 //!   later threads, child processes and `std::env` no longer see them. (The kernel's copy of
 //!   the initial environment, `/proc/<pid>/environ`, keeps its bytes; the non-dumpable flag
 //!   below makes it readable by root only. The file settings keep them out of it altogether.)
+//!   `OPENKMS_DATABASE_URL` (its password) is removed the same way, after the arguments were
+//!   read; [`database_password_in_arguments`] says when the URL's password sits on the command
+//!   line instead, where every local user can read it (`/proc/<pid>/cmdline`, `ps`).
 //! - [`harden_process`]: not dumpable (`PR_SET_DUMPABLE` 0: no core file, no ptrace attach by
 //!   the same user, `/proc/<pid>/mem` and `environ` owned by root) and `RLIMIT_CORE` 0, unless
 //!   `allow_core_dumps`; and a umask of 077, so every file the server creates (the database and
@@ -31,6 +34,8 @@ pub const ENV_ROOT_KEY: &str = "OPENKMS_ROOT_KEY";
 pub const ENV_ROOT_AK_ID: &str = "OPENKMS_ROOT_ACCESS_KEY_ID";
 /// Its secret.
 pub const ENV_ROOT_AK_SECRET: &str = "OPENKMS_ROOT_ACCESS_KEY_SECRET";
+/// The PostgreSQL URL, which may hold a password (already read with the arguments).
+const ENV_DATABASE_URL: &str = "OPENKMS_DATABASE_URL";
 
 /// The secrets the environment carried, taken out of it.
 #[derive(Default)]
@@ -62,6 +67,8 @@ impl EnvSecrets {
             value
         };
         let secret = |v: Option<String>| v.map(|v| SecretBytes::new(v.into_bytes()));
+        // Read into the arguments already: only removed here.
+        drop(take(ENV_DATABASE_URL));
         Self {
             root_key: secret(take(ENV_ROOT_KEY)),
             root_access_key_id: take(ENV_ROOT_AK_ID),
@@ -77,6 +84,36 @@ fn remove_from_environment(name: &str) {
     // the process has a single thread (nothing has spawned one yet: argument parsing and the
     // log setup start none), so no other thread can be reading the environment.
     unsafe { std::env::remove_var(name) }
+}
+
+/// Whether `args` (the process's arguments) give `--database-url` a URL with a password.
+pub fn database_password_in_arguments(args: impl IntoIterator<Item = std::ffi::OsString>) -> bool {
+    let mut args = args.into_iter().map(|a| a.to_string_lossy().into_owned());
+    while let Some(arg) = args.next() {
+        let value = match arg.strip_prefix("--database-url") {
+            Some("") => args.next(),
+            Some(rest) => rest.strip_prefix('=').map(str::to_owned),
+            None => None,
+        };
+        if value.is_some_and(|url| url_has_password(&url)) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether a PostgreSQL URL carries a password: `user:password@` or a `password` parameter.
+fn url_has_password(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let (before_query, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let authority = before_query.split('/').next().unwrap_or("");
+    let in_userinfo = authority
+        .rsplit_once('@')
+        .is_some_and(|(userinfo, _)| userinfo.contains(':'));
+    in_userinfo
+        || query
+            .split('&')
+            .any(|pair| pair.split('=').next() == Some("password"))
 }
 
 /// Makes the process not dumpable, with no core dumps, unless `allow_core_dumps`; sets the
@@ -187,6 +224,48 @@ mod tests {
         assert_eq!(taken.root_access_key_id.as_deref(), Some("LTAIroot"));
         assert!(taken.root_access_key_secret.is_none(), "empty is unset");
         assert_eq!(env.keys().collect::<Vec<_>>(), ["OTHER"]);
+    }
+
+    #[test]
+    fn the_database_url_leaves_the_environment() {
+        let mut env: HashMap<String, String> = [(ENV_DATABASE_URL, "postgres://u:p@h/db")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let seen = env.clone();
+        let _ = EnvSecrets::take_from(|n| seen.get(n).cloned(), |n| drop(env.remove(n)));
+        assert!(env.is_empty());
+    }
+
+    #[test]
+    fn a_database_password_on_the_command_line_is_noticed() {
+        let found = |args: &[&str]| {
+            database_password_in_arguments(args.iter().map(std::ffi::OsString::from))
+        };
+        assert!(found(&[
+            "openkms",
+            "server",
+            "--database-url",
+            "postgres://u:pw@h/db"
+        ]));
+        assert!(found(&[
+            "openkms",
+            "server",
+            "--database-url=postgresql://u:pw@h:5432/db"
+        ]));
+        assert!(found(&[
+            "x",
+            "--database-url",
+            "postgres://u@h/db?sslmode=require&password=pw"
+        ]));
+        assert!(!found(&[
+            "x",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:5432/test"
+        ]));
+        assert!(!found(&["x", "--database-url", "postgres://h/db?user=u"]));
+        assert!(!found(&["x", "--database-url-file", "/run/secrets/u:pw@h"]));
+        assert!(!found(&["x", "--listen", "postgres://u:pw@h/db"]));
     }
 
     #[test]
