@@ -10,77 +10,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 
-use common::{ACCESS_KEY_ID, ACCESS_KEY_SECRET, BIN, run};
-
-/// A server over `data` (plain HTTP) logging to `log`; killed on drop.
-struct Running {
-    child: Child,
-    url: String,
-}
-
-impl Running {
-    fn start(data: &Path, log: &Path) -> Self {
-        let stderr = std::fs::File::create(log).unwrap();
-        let mut child = Command::new(BIN)
-            .arg("server")
-            .arg("--data-dir")
-            .arg(data)
-            .args(["--listen", "127.0.0.1:0", "--insecure-http"])
-            .env_clear()
-            .env("OPENKMS_ROOT_ACCESS_KEY_ID", ACCESS_KEY_ID)
-            .env("OPENKMS_ROOT_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET)
-            .env("OPENKMS_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim_end()
-            .strip_prefix("openkms: ready on ")
-            .unwrap_or_else(|| panic!("no ready line: {line:?}"))
-            .to_owned();
-        Self { child, url }
-    }
-
-    /// Makes `n` requests, each one audit line.
-    async fn calls(&self, n: usize) {
-        let client = openkms_client::Client::new(openkms_client::ClientConfig {
-            endpoint: self.url.clone(),
-            ca_file: None,
-            access_key_id: ACCESS_KEY_ID.into(),
-            access_key_secret: openkms_client::AccessKeySecret::new(ACCESS_KEY_SECRET),
-            region_id: "cn-hangzhou".into(),
-        })
-        .unwrap();
-        for _ in 0..n {
-            client.call("DescribeRegions", &[]).await.unwrap();
-        }
-    }
-
-    /// Stops the server cleanly (SIGTERM) and waits for it to exit.
-    fn stop(mut self) {
-        let pid = rustix::process::Pid::from_child(&self.child);
-        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "clean exit: {status}");
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{BIN, Running, run};
 
 /// A data directory with its audit directory and a file for the server's stderr.
 struct Setup {

@@ -9,73 +9,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-use common::{ACCESS_KEY_ID, ACCESS_KEY_SECRET, BIN, run};
-
-/// A server over `data` (plain HTTP); killed on drop.
-struct Running {
-    child: Child,
-    url: String,
-}
-
-impl Running {
-    fn start(data: &Path, log: &Path) -> Self {
-        let stderr = std::fs::File::create(log).unwrap();
-        let mut child = Command::new(BIN)
-            .arg("server")
-            .arg("--data-dir")
-            .arg(data)
-            .args(["--listen", "127.0.0.1:0", "--insecure-http"])
-            .env_clear()
-            .env("OPENKMS_ROOT_ACCESS_KEY_ID", ACCESS_KEY_ID)
-            .env("OPENKMS_ROOT_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET)
-            .env("OPENKMS_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim_end()
-            .strip_prefix("openkms: ready on ")
-            .unwrap_or_else(|| panic!("no ready line: {line:?}"))
-            .to_owned();
-        Self { child, url }
-    }
-
-    async fn call(&self) {
-        let client = openkms_client::Client::new(openkms_client::ClientConfig {
-            endpoint: self.url.clone(),
-            ca_file: None,
-            access_key_id: ACCESS_KEY_ID.into(),
-            access_key_secret: openkms_client::AccessKeySecret::new(ACCESS_KEY_SECRET),
-            region_id: "cn-hangzhou".into(),
-        })
-        .unwrap();
-        client.call("DescribeRegions", &[]).await.unwrap();
-    }
-
-    /// Stops the server cleanly (SIGTERM), so it records its audit head, and waits for it.
-    fn stop(mut self) {
-        let pid = rustix::process::Pid::from_child(&self.child);
-        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
-        assert!(self.child.wait().unwrap().success());
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{BIN, Running, run};
 
 fn verify(dir: &Path, extra: &[&str]) -> common::Run {
     run(Command::new(BIN)
@@ -93,7 +30,7 @@ async fn a_restart_without_audit_history_records_the_gap() {
     let log = dir.path().join("server.log");
     for _ in 0..2 {
         let server = Running::start(&data, &log);
-        server.call().await;
+        server.calls(1).await;
         server.stop();
     }
     let intact = verify(&audit, &[]);
@@ -106,7 +43,7 @@ async fn a_restart_without_audit_history_records_the_gap() {
 
     std::fs::remove_dir_all(&audit).unwrap();
     let server = Running::start(&data, &log);
-    server.call().await;
+    server.calls(1).await;
     drop(server);
     let stderr = std::fs::read_to_string(&log).unwrap();
     assert!(stderr.contains("AUDIT HISTORY MISSING"), "{stderr}");

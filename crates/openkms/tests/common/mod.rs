@@ -332,3 +332,72 @@ pub fn leftover_temp_files(dir: &Path) -> Vec<String> {
         .filter(|n| n.starts_with(".openkms-"))
         .collect()
 }
+
+/// A server over a data directory the test owns (plain HTTP), its stderr to `log`, so that it
+/// can be restarted over the same data; killed on drop.
+pub struct Running {
+    child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+}
+
+impl Running {
+    /// Starts it and waits for its ready line.
+    pub fn start(data: &Path, log: &Path) -> Self {
+        let stderr = std::fs::File::create(log).unwrap();
+        let mut child = Command::new(BIN)
+            .arg("server")
+            .arg("--data-dir")
+            .arg(data)
+            .args(["--listen", "127.0.0.1:0", "--insecure-http"])
+            .env_clear()
+            .env("OPENKMS_ROOT_ACCESS_KEY_ID", ACCESS_KEY_ID)
+            .env("OPENKMS_ROOT_ACCESS_KEY_SECRET", ACCESS_KEY_SECRET)
+            .env("OPENKMS_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim_end()
+            .strip_prefix("openkms: ready on ")
+            .unwrap_or_else(|| panic!("no ready line: {line:?}"))
+            .to_owned();
+        Self { child, url }
+    }
+
+    /// Makes `n` requests, each one audit line.
+    pub async fn calls(&self, n: usize) {
+        let client = openkms_client::Client::new(openkms_client::ClientConfig {
+            endpoint: self.url.clone(),
+            ca_file: None,
+            access_key_id: ACCESS_KEY_ID.into(),
+            access_key_secret: openkms_client::AccessKeySecret::new(ACCESS_KEY_SECRET),
+            region_id: "cn-hangzhou".into(),
+        })
+        .unwrap();
+        for _ in 0..n {
+            client.call("DescribeRegions", &[]).await.unwrap();
+        }
+    }
+
+    /// Stops the server cleanly (SIGTERM) and waits for it to exit.
+    pub fn stop(mut self) {
+        let pid = rustix::process::Pid::from_child(&self.child);
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "clean exit: {status}");
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
