@@ -33,7 +33,7 @@ pub use model::{
 };
 pub use provider::{KeyBinding, KeyProvider, LoadedKey, SoftwareProvider, StoredKey, SymmetricKey};
 pub use random::{OsRandom, SecureRandom};
-pub use rootkey::RootKey;
+pub use rootkey::{CursorKey, RootKey, RootSeal};
 pub use secret::SecretBytes;
 pub use service::{KeyRef, KeyService, Quotas, ServiceConfig};
 pub use store::{

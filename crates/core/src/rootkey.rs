@@ -1,16 +1,20 @@
-//! The root key: the one key that wraps every other secret at rest.
+//! The root key: the one key that wraps every other secret at rest, and [`RootSeal`], the
+//! custody through which it is used.
 //!
-//! Key material and AccessKey secrets are stored only as [`RootKey::wrap`] output: a format
-//! byte, a random 96-bit nonce and AES-256-GCM ciphertext with tag, with the record's id bound
-//! as associated data, so a wrapped blob cannot be moved to another record. A check value
-//! sealed at first start lets the server tell a wrong root key from a right one before
-//! serving. Reading the root key from a file or the environment is the binary's job.
+//! Key material and AccessKey secrets are stored only as [`RootSeal::wrap`] output, with the
+//! record's label and id bound as associated data, so a wrapped blob cannot be moved to another
+//! record. A [`RootKey`] held in memory (read from `root.key`, or put together from unseal
+//! shares) wraps as a format byte, a random 96-bit nonce and AES-256-GCM ciphertext with tag; a
+//! PKCS#11 token (another crate) wraps inside the token. A check value sealed at first start
+//! lets the server tell a wrong root key from a right one before serving. Reading the root key
+//! from a file, the environment or shares is the binary's job.
 //!
-//! The root key also seals listing cursors ([`RootKey::seal_cursor`]): not with itself but
-//! under a key derived per cursor (HKDF-SHA256, random 96-bit salt, `openkms/v1/cursor`), so
-//! however many cursors are handed out the root key's own nonce budget is not spent and a
-//! (key, nonce) pair repeats only if 192 random bits do. Every node sharing the root key opens
-//! every node's cursors, also after a restart.
+//! Listing cursors are sealed by a [`CursorKey`]: a random key kept in the store wrapped under
+//! the root key, so that custody which cannot derive keys (a token) still serves them. Each
+//! cursor is sealed under a key derived per cursor (HKDF-SHA256, random 96-bit salt,
+//! `openkms/v1/cursor`), so however many cursors are handed out no key's nonce budget is spent
+//! and a (key, nonce) pair repeats only if 192 random bits do. Every node sharing the store
+//! opens every node's cursors, also after a restart.
 
 use base64::Engine as _;
 
@@ -34,7 +38,40 @@ const CHECK_LABEL: &str = "root-key-check";
 /// The plaintext of the check value.
 const CHECK_PLAINTEXT: &[u8] = b"openkms root key check";
 
-/// The root key; wiped on drop, never printed.
+/// Custody of the root key: whatever holds it wraps and unwraps the secrets stored under it.
+///
+/// Implementations bind `label` and `id` to the wrapped bytes (a blob wrapped for one record
+/// does not unwrap for another) and report every failure to unwrap as [`KmsError::Corrupt`].
+pub trait RootSeal: Send + Sync + 'static {
+    /// Where the root key lives: `"memory"` (a file or unseal shares), `"pkcs11"`.
+    fn custody(&self) -> &'static str;
+
+    /// Seals `secret` for the record named `label`/`id`; `rng` supplies nonces where the
+    /// custody takes them from the caller.
+    fn wrap(
+        &self,
+        rng: &dyn SecureRandom,
+        label: &str,
+        id: &str,
+        secret: &[u8],
+    ) -> Result<Vec<u8>, KmsError>;
+
+    /// Opens what [`RootSeal::wrap`] sealed for the same `label`/`id`.
+    fn unwrap(&self, label: &str, id: &str, wrapped: &[u8]) -> Result<SecretBytes, KmsError>;
+}
+
+/// A check value that [`verify_check`] accepts only under the same root key.
+pub fn check_value(seal: &dyn RootSeal, rng: &dyn SecureRandom) -> Result<Vec<u8>, KmsError> {
+    seal.wrap(rng, CHECK_LABEL, "", CHECK_PLAINTEXT)
+}
+
+/// Whether `check` was made by [`check_value`] under the root key `seal` holds.
+pub fn verify_check(seal: &dyn RootSeal, check: &[u8]) -> bool {
+    seal.unwrap(CHECK_LABEL, "", check)
+        .is_ok_and(|p| p.ct_eq(CHECK_PLAINTEXT))
+}
+
+/// The root key held in memory; wiped on drop, never printed.
 #[derive(Debug)]
 pub struct RootKey(SecretBytes);
 
@@ -103,12 +140,65 @@ impl RootKey {
 
     /// Whether `check` was made by [`RootKey::check_value`] under this key.
     pub fn verify_check(&self, check: &[u8]) -> bool {
-        self.unwrap(CHECK_LABEL, "", check)
-            .is_ok_and(|p| p.ct_eq(CHECK_PLAINTEXT))
+        verify_check(self, check)
     }
 }
 
-impl RootKey {
+impl RootSeal for RootKey {
+    fn custody(&self) -> &'static str {
+        "memory"
+    }
+
+    fn wrap(
+        &self,
+        rng: &dyn SecureRandom,
+        label: &str,
+        id: &str,
+        secret: &[u8],
+    ) -> Result<Vec<u8>, KmsError> {
+        Ok(RootKey::wrap(self, rng, label, id, secret))
+    }
+
+    fn unwrap(&self, label: &str, id: &str, wrapped: &[u8]) -> Result<SecretBytes, KmsError> {
+        RootKey::unwrap(self, label, id, wrapped)
+    }
+}
+
+/// The key that seals listing cursors: random, stored wrapped under the root key with the
+/// label `cursor-key`; wiped on drop, never printed.
+#[derive(Debug)]
+pub struct CursorKey(SecretBytes);
+
+/// Wrap label of the cursor key.
+pub const CURSOR_KEY_LABEL: &str = "cursor-key";
+
+impl CursorKey {
+    /// A fresh random cursor key.
+    pub fn generate(rng: &dyn SecureRandom) -> Self {
+        let mut key = SecretBytes::zeroed(ROOT_KEY_LEN);
+        rng.fill(key.expose_secret_mut());
+        Self(key)
+    }
+
+    /// The cursor key wrapped under `seal`, to store.
+    pub fn wrap_under(
+        &self,
+        seal: &dyn RootSeal,
+        rng: &dyn SecureRandom,
+    ) -> Result<Vec<u8>, KmsError> {
+        seal.wrap(rng, CURSOR_KEY_LABEL, "", self.0.expose_secret())
+    }
+
+    /// The cursor key [`CursorKey::wrap_under`] stored; [`KmsError::Corrupt`] for anything
+    /// else.
+    pub fn unwrap_from(seal: &dyn RootSeal, wrapped: &[u8]) -> Result<Self, KmsError> {
+        let key = seal.unwrap(CURSOR_KEY_LABEL, "", wrapped)?;
+        match key.len() == ROOT_KEY_LEN {
+            true => Ok(Self(key)),
+            false => Err(KmsError::Corrupt),
+        }
+    }
+
     /// Seals a listing cursor of `kind` (bound as associated data, so a cursor of one listing
     /// is not accepted by another): a format byte, a key-derivation salt, a nonce, then
     /// AES-256-GCM ciphertext and tag. Nothing of `position` can be read from the output.
@@ -127,9 +217,9 @@ impl RootKey {
         out
     }
 
-    /// The position [`RootKey::seal_cursor`] sealed for `kind`; `None` for anything else (a
-    /// forged, altered or truncated cursor, another kind's, or one sealed under another root
-    /// key).
+    /// The position [`CursorKey::seal_cursor`] sealed for `kind`; `None` for anything else (a
+    /// forged, altered or truncated cursor, another kind's, or one sealed under another
+    /// cursor key).
     pub fn open_cursor(&self, kind: &str, sealed: &[u8]) -> Option<Vec<u8>> {
         let (&format, rest) = sealed.split_first()?;
         if format != CURSOR_V1 || rest.len() < SALT_LEN + NONCE_LEN + TAG_LEN {
@@ -191,7 +281,7 @@ mod tests {
     #[test]
     fn cursors_are_sealed_and_bound_to_their_kind() {
         let rng = OsRandom::new();
-        let root = RootKey::generate(&rng);
+        let root = CursorKey::generate(&rng);
         let position = b"key-0123456789/secret-tag";
         let sealed = root.seal_cursor(&rng, "tags", position);
         assert!(
@@ -209,7 +299,7 @@ mod tests {
             "fresh salt and nonce"
         );
         assert_eq!(root.open_cursor("user", &sealed), None, "another listing's");
-        assert_eq!(RootKey::generate(&rng).open_cursor("tags", &sealed), None);
+        assert_eq!(CursorKey::generate(&rng).open_cursor("tags", &sealed), None);
         for i in 0..sealed.len() {
             let mut altered = sealed.clone();
             altered[i] ^= 1;
@@ -222,6 +312,26 @@ mod tests {
                 "{len} bytes"
             );
         }
+    }
+
+    #[test]
+    fn the_cursor_key_is_stored_wrapped_under_the_root_key() {
+        let rng = OsRandom::new();
+        let root = RootKey::generate(&rng);
+        let key = CursorKey::generate(&rng);
+        let wrapped = key.wrap_under(&root, &rng).unwrap();
+        let again = CursorKey::unwrap_from(&root, &wrapped).unwrap();
+        let sealed = key.seal_cursor(&rng, "keys", b"position");
+        assert_eq!(
+            again.open_cursor("keys", &sealed).as_deref(),
+            Some(&b"position"[..])
+        );
+        assert!(CursorKey::unwrap_from(&RootKey::generate(&rng), &wrapped).is_err());
+        let check = check_value(&root, &rng).unwrap();
+        assert!(
+            CursorKey::unwrap_from(&root, &check).is_err(),
+            "another record's blob"
+        );
     }
 
     #[test]

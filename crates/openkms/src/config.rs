@@ -22,6 +22,9 @@ use crate::cli::profile::path_or_empty;
 #[path = "config/limits.rs"]
 mod limits;
 pub use limits::{LimitArgs, LimitConfig};
+#[path = "config/seal.rs"]
+mod seal;
+pub use seal::{Seal, SealArgs, SealMode};
 
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8443";
@@ -135,6 +138,9 @@ pub struct ServerArgs {
     /// Throttles and quotas.
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// Where the root key comes from.
+    #[command(flatten)]
+    pub seal: SealArgs,
 }
 
 impl ServerArgs {
@@ -174,6 +180,7 @@ impl ServerArgs {
             allow_open_data_dir: self.allow_open_data_dir,
             allow_core_dumps: self.allow_core_dumps,
             limits: self.limits.given(),
+            seal: self.seal.given(),
         }
     }
 }
@@ -276,6 +283,24 @@ struct FileConfig {
     allow_open_data_dir: Option<bool>,
     allow_core_dumps: Option<bool>,
     limits: Option<limits::LimitFile>,
+    seal: Option<String>,
+    pkcs11_module: Option<PathBuf>,
+    pkcs11_token_label: Option<String>,
+    pkcs11_key_label: Option<String>,
+    pkcs11_pin_file: Option<PathBuf>,
+}
+
+impl FileConfig {
+    /// The file's seal settings, taken out of it.
+    fn take_seal(&mut self) -> SealArgs {
+        SealArgs {
+            seal: self.seal.take(),
+            pkcs11_module: self.pkcs11_module.take(),
+            pkcs11_token_label: self.pkcs11_token_label.take(),
+            pkcs11_key_label: self.pkcs11_key_label.take(),
+            pkcs11_pin_file: self.pkcs11_pin_file.take(),
+        }
+    }
 }
 
 /// How the server speaks on its socket.
@@ -326,6 +351,8 @@ pub struct ServerConfig {
     pub hygiene: Hygiene,
     /// Throttles and quotas.
     pub limits: LimitConfig,
+    /// Where the root key comes from, and the PKCS#11 token if one is configured.
+    pub seal: Seal,
 }
 
 /// Secret files and the protections of the process and the data directory.
@@ -366,6 +393,10 @@ impl ServerConfig {
         };
         let audit_settings = AuditSettings::merge(&args, &file);
         let hygiene = Hygiene::of(&args, &file);
+        let seal = Seal::load(
+            std::mem::take(&mut args.seal).or(file.take_seal()),
+            hygiene.root_key_file.is_some(),
+        )?;
         let limits = LimitConfig::load(
             std::mem::take(&mut args.limits),
             file.limits.take().unwrap_or_default(),
@@ -427,6 +458,7 @@ impl ServerConfig {
             )?,
             hygiene,
             limits,
+            seal,
         })
     }
 }

@@ -29,7 +29,7 @@ use openkms_store_postgres::PostgresStore;
 use openkms_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 
-use crate::config::{ServerArgs, ServerConfig, Storage, Transport};
+use crate::config::{SealMode, ServerArgs, ServerConfig, Storage, Transport};
 use crate::{files, tls};
 use hygiene::{ENV_ROOT_AK_ID, ENV_ROOT_AK_SECRET, ENV_ROOT_KEY, EnvSecrets};
 
@@ -277,6 +277,9 @@ async fn unlock_root_key(
     from_env: Option<SecretBytes>,
     store: &dyn Store,
 ) -> anyhow::Result<RootKey> {
+    if config.seal.mode != SealMode::File || config.seal.token.is_some() {
+        bail!("seal: only seal = file without a PKCS#11 token is available in this build");
+    }
     let data_dir = &config.data_dir;
     if let Some(text) = from_env {
         let text = std::str::from_utf8(text.expose_secret()).unwrap_or("");

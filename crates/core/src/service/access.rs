@@ -127,7 +127,7 @@ impl KeyService {
                 WRAP_LABEL_AK,
                 id,
                 candidate.secret.expose_secret(),
-            ),
+            )?,
             active: true,
             created_at: self.clock.now(),
         };

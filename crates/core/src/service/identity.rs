@@ -248,7 +248,7 @@ impl KeyService {
                 WRAP_LABEL_AK,
                 &pair.access_key_id,
                 pair.secret.expose_secret(),
-            ),
+            )?,
             access_key_id: pair.access_key_id,
             user: user_name.to_owned(),
             active: true,

@@ -56,7 +56,7 @@ use crate::clock::Clock;
 use crate::error::KmsError;
 use crate::provider::KeyProvider;
 use crate::random::SecureRandom;
-use crate::rootkey::RootKey;
+use crate::rootkey::{CursorKey, RootSeal};
 use crate::store::Store;
 use cache::KeyCache;
 use quotas::QuotaGates;
@@ -77,8 +77,11 @@ pub struct ServiceConfig {
 /// The KMS use cases. Cheap to share behind an `Arc`.
 pub struct KeyService {
     store: Arc<dyn Store>,
-    /// Wraps AccessKey secrets and the check value (key material is the provider's).
-    root: Arc<RootKey>,
+    /// Wraps AccessKey secrets, the cursor key and the check value (key material is the
+    /// provider's).
+    root: Arc<dyn RootSeal>,
+    /// Seals listing cursors.
+    cursor_key: CursorKey,
     /// Custody of key version material.
     provider: Arc<dyn KeyProvider>,
     clock: Arc<dyn Clock>,

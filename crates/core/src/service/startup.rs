@@ -1,23 +1,26 @@
-//! Opening the service over a store: root-key check and account identity.
+//! Opening the service over a store: root-key check, cursor key and account identity.
 //!
-//! At the first start of a data directory the root key's check value and the account id are
-//! recorded; at every later start the root key must open the check value, or the service
-//! refuses to start (a wrong root key must never silently create a second world of keys).
-//! Reading the root key file is not done here.
+//! At the first start of a data directory the root key's check value, the wrapped cursor key
+//! and the account id are recorded; at every later start the root key must open the check
+//! value, or the service refuses to start (a wrong root key must never silently create a
+//! second world of keys). Reading the root key (file, shares, token) is not done here.
 
 use std::sync::Arc;
 
 use super::{KeyService, ServiceConfig, cache::KeyCache};
 use crate::clock::Clock;
+use crate::error::KmsError;
 use crate::provider::{KeyProvider, SoftwareProvider};
 use crate::random::{SecureRandom, random_string};
-use crate::rootkey::RootKey;
+use crate::rootkey::{CursorKey, RootKey, RootSeal, check_value, verify_check};
 use crate::store::{Store, StoreError};
 
 /// Meta name of the root key check value.
 const META_ROOT_CHECK: &str = "root_key_check";
 /// Meta name of the account id.
 const META_ACCOUNT: &str = "account_id";
+/// Meta name of the cursor key, wrapped under the root key.
+pub const META_CURSOR_KEY: &str = "cursor_key";
 
 /// Why the service could not open.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +41,9 @@ pub enum StartupError {
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    /// The root key's custody failed (a token that refuses to wrap, for instance).
+    #[error("root key custody: {0}")]
+    Custody(KmsError),
 }
 
 impl KeyService {
@@ -50,26 +56,28 @@ impl KeyService {
         rng: Arc<dyn SecureRandom>,
         config: ServiceConfig,
     ) -> Result<Self, StartupError> {
-        let root = Arc::new(root);
+        let root: Arc<dyn RootSeal> = Arc::new(root);
         let provider = Arc::new(SoftwareProvider::new(root.clone(), rng.clone()));
         Self::open_with_provider(store, root, provider, clock, rng, config).await
     }
 
     /// Opens the service with the key provider `provider`; `root` still wraps AccessKey
-    /// secrets and the check value.
+    /// secrets, the cursor key and the check value.
     pub async fn open_with_provider(
         store: Arc<dyn Store>,
-        root: Arc<RootKey>,
+        root: Arc<dyn RootSeal>,
         provider: Arc<dyn KeyProvider>,
         clock: Arc<dyn Clock>,
         rng: Arc<dyn SecureRandom>,
         config: ServiceConfig,
     ) -> Result<Self, StartupError> {
-        check_root_key(store.as_ref(), &root, rng.as_ref()).await?;
+        check_root_key(store.as_ref(), root.as_ref(), rng.as_ref()).await?;
+        let cursor_key = settle_cursor_key(store.as_ref(), root.as_ref(), rng.as_ref()).await?;
         let account_id = settle_account(store.as_ref(), rng.as_ref(), config.account_id).await?;
         Ok(Self {
             store,
             root,
+            cursor_key,
             provider,
             clock: clock.clone(),
             rng,
@@ -87,11 +95,11 @@ impl KeyService {
 
 async fn check_root_key(
     store: &dyn Store,
-    root: &RootKey,
+    root: &dyn RootSeal,
     rng: &dyn SecureRandom,
 ) -> Result<(), StartupError> {
     if let Some(check) = store.get_meta(META_ROOT_CHECK).await? {
-        return match root.verify_check(&check) {
+        return match verify_check(root, &check) {
             true => Ok(()),
             false => Err(StartupError::WrongRootKey),
         };
@@ -99,14 +107,29 @@ async fn check_root_key(
     if !store.is_empty().await? {
         return Err(StartupError::WrongRootKey);
     }
-    if !store
-        .put_meta_if_absent(META_ROOT_CHECK, &root.check_value(rng))
-        .await?
-    {
+    let check = check_value(root, rng).map_err(StartupError::Custody)?;
+    if !store.put_meta_if_absent(META_ROOT_CHECK, &check).await? {
         // Another node initialised the store at the same moment: check against its value.
         return Box::pin(check_root_key(store, root, rng)).await;
     }
     Ok(())
+}
+
+/// The cursor key the store holds, made and stored at the first start of this version (by
+/// whichever node gets there first).
+async fn settle_cursor_key(
+    store: &dyn Store,
+    root: &dyn RootSeal,
+    rng: &dyn SecureRandom,
+) -> Result<CursorKey, StartupError> {
+    if store.get_meta(META_CURSOR_KEY).await?.is_none() {
+        let wrapped = CursorKey::generate(rng)
+            .wrap_under(root, rng)
+            .map_err(StartupError::Custody)?;
+        store.put_meta_if_absent(META_CURSOR_KEY, &wrapped).await?;
+    }
+    let wrapped = store.get_meta(META_CURSOR_KEY).await?.unwrap_or_default();
+    CursorKey::unwrap_from(root, &wrapped).map_err(|_| StartupError::WrongRootKey)
 }
 
 async fn settle_account(
