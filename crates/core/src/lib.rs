@@ -20,6 +20,7 @@ pub mod policy;
 pub mod provider;
 pub mod random;
 pub mod rootkey;
+pub mod rotation;
 pub mod secret;
 pub mod service;
 pub mod store;
@@ -38,5 +39,6 @@ pub use secret::SecretBytes;
 pub use service::{KeyRef, KeyService, Quotas, ServiceConfig};
 pub use store::{
     AliasStore, AnchorStore, AuditAnchor, IdentityStore, KeyCursor, KeySelection, KeyStore, KeyTag,
-    MetaStore, ReplayStore, Store, StoreError, TagCursor, TagStore,
+    MetaStore, ReplayStore, Rewrap, RewrapStore, Store, StoreError, TagCursor, TagStore,
+    WrappedBlob, WrappedRow,
 };

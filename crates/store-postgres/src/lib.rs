@@ -46,7 +46,8 @@ use deadpool_postgres::Pool;
 use openkms_core::{
     AccessKeyRecord, AliasRecord, AliasStore, AnchorStore, AttachmentRecord, AuditAnchor,
     IdentityStore, KeyCursor, KeyRecord, KeySelection, KeyStore, KeyTag, MetaStore, PolicyRecord,
-    PolicyType, ReplayStore, StoreError, Tag, TagCursor, TagStore, UserRecord, VersionRecord,
+    PolicyType, ReplayStore, Rewrap, RewrapStore, StoreError, Tag, TagCursor, TagStore, UserRecord,
+    VersionRecord, WrappedBlob,
 };
 
 use crate::error::pool_error;
@@ -466,5 +467,16 @@ impl ReplayStore for PostgresStore {
 
     async fn purge_nonces(&self, now: i64) -> Result<u64, StoreError> {
         writes::run(&self.pool, &Write::PurgeNonces(now)).await
+    }
+}
+
+#[async_trait]
+impl RewrapStore for PostgresStore {
+    async fn wrapped_blobs(&self) -> Result<Vec<WrappedBlob>, StoreError> {
+        reads::wrapped_blobs(&self.pool).await
+    }
+
+    async fn replace_wrapped(&self, changes: &[Rewrap]) -> Result<(), StoreError> {
+        self.write(Write::ReplaceWrapped(changes)).await.map(|_| ())
     }
 }

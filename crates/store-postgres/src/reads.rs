@@ -14,7 +14,8 @@ use crate::row::PgRow;
 use deadpool_postgres::{GenericClient, Pool};
 use openkms_core::store::records;
 use openkms_core::{
-    AccessKeyRecord, AliasRecord, KeyRecord, KeyState, StoreError, Tag, VersionRecord,
+    AccessKeyRecord, AliasRecord, KeyRecord, KeyState, StoreError, Tag, VersionRecord, WrappedBlob,
+    WrappedRow,
 };
 use tokio_postgres::Row;
 use tokio_postgres::types::{FromSqlOwned, ToSql};
@@ -212,4 +213,28 @@ pub(crate) async fn is_empty(pool: &Pool) -> Result<bool, StoreError> {
     let rows = query(pool, sql, &[]).await?;
     let row = rows.first().ok_or_else(|| corrupt("is_empty"))?;
     column(row, 0, "is_empty")
+}
+
+/// Every key version's material and AccessKey's secret, in one statement (one snapshot).
+pub(crate) async fn wrapped_blobs(pool: &Pool) -> Result<Vec<WrappedBlob>, StoreError> {
+    let sql = "SELECT v.key_id, v.version_id, k.protection_level = 'SOFTWARE', \
+               v.wrapped_material FROM key_versions v JOIN keys k USING (key_id) \
+               UNION ALL SELECT '', access_key_id, true, wrapped_secret FROM access_keys";
+    query_all(pool, sql, &[], |row| {
+        let key_id: String = column(row, 0, "key_versions.key_id")?;
+        let id: String = column(row, 1, "key_versions.version_id")?;
+        let row_kind = match key_id.is_empty() {
+            true => WrappedRow::AccessKey { access_key_id: id },
+            false => WrappedRow::Version {
+                key_id,
+                version_id: id,
+                software: column(row, 2, "keys.protection_level")?,
+            },
+        };
+        Ok(WrappedBlob {
+            row: row_kind,
+            bytes: column(row, 3, "wrapped bytes")?,
+        })
+    })
+    .await
 }

@@ -11,11 +11,14 @@
 //! changes) live in [`identities`].
 
 mod identities;
+mod rewrap;
 
 use std::time::Duration;
 
 use deadpool_postgres::{Client, GenericClient, Pool};
-use openkms_core::{AccessKeyRecord, AliasRecord, KeyRecord, StoreError, Tag, VersionRecord};
+use openkms_core::{
+    AccessKeyRecord, AliasRecord, KeyRecord, Rewrap, StoreError, Tag, VersionRecord,
+};
 use tokio_postgres::types::ToSql;
 
 use crate::error::{is_retryable, map_error, pool_error};
@@ -107,6 +110,8 @@ pub(crate) enum Write<'a> {
     PurgeNonces(i64),
     /// A write of users, AccessKeys, policies or attachments.
     Identity(IdentityWrite<'a>),
+    /// Replace every wrapped blob of a root-key rotation, all or none.
+    ReplaceWrapped(&'a [Rewrap]),
 }
 
 impl Write<'_> {
@@ -120,6 +125,7 @@ impl Write<'_> {
                     | Self::AddVersion { .. }
                     | Self::PutTags { .. }
                     | Self::DestroyKey(_)
+                    | Self::ReplaceWrapped(_)
             ),
         }
     }
@@ -229,6 +235,7 @@ async fn apply(client: &impl GenericClient, write: &Write<'_>) -> Result<u64, Fa
         } => use_nonce(client, access_key_id, nonce, expires_at, now).await,
         Write::PurgeNonces(now) => return purge_nonces(client, now).await,
         Write::Identity(ref identity) => identity.apply(client).await,
+        Write::ReplaceWrapped(changes) => rewrap::replace_wrapped(client, changes).await,
     };
     written.map(u64::from)
 }

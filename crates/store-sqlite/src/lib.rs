@@ -39,7 +39,8 @@ use async_trait::async_trait;
 use openkms_core::{
     AccessKeyRecord, AliasRecord, AliasStore, AnchorStore, AttachmentRecord, AuditAnchor,
     IdentityStore, KeyCursor, KeyRecord, KeySelection, KeyStore, KeyTag, MetaStore, PolicyRecord,
-    PolicyType, ReplayStore, StoreError, Tag, TagCursor, TagStore, UserRecord, VersionRecord,
+    PolicyType, ReplayStore, Rewrap, RewrapStore, StoreError, Tag, TagCursor, TagStore, UserRecord,
+    VersionRecord, WrappedBlob,
 };
 
 use crate::ops::{IdentityOp, WriteOp};
@@ -526,5 +527,17 @@ impl ReplayStore for SqliteStore {
 
     async fn purge_nonces(&self, now: i64) -> Result<u64, StoreError> {
         self.writer.submit(WriteOp::PurgeNonces(now)).await
+    }
+}
+
+#[async_trait]
+impl RewrapStore for SqliteStore {
+    async fn wrapped_blobs(&self) -> Result<Vec<WrappedBlob>, StoreError> {
+        self.readers.run(reads::wrapped_blobs).await
+    }
+
+    async fn replace_wrapped(&self, changes: &[Rewrap]) -> Result<(), StoreError> {
+        let op = WriteOp::ReplaceWrapped(changes.to_vec());
+        self.writer.submit(op).await.map(|_| ())
     }
 }

@@ -8,8 +8,11 @@
 //! of RAM identities (users, policies, attachments, AccessKey changes) live in [`identities`].
 
 mod identities;
+mod rewrap;
 
-use openkms_core::{AccessKeyRecord, AliasRecord, KeyRecord, StoreError, Tag, VersionRecord};
+use openkms_core::{
+    AccessKeyRecord, AliasRecord, KeyRecord, Rewrap, StoreError, Tag, VersionRecord,
+};
 use rusqlite::{Connection, Statement, ToSql, params};
 
 use crate::error::WriteError;
@@ -77,6 +80,8 @@ pub(crate) enum WriteOp {
     },
     /// Delete a key with its versions, aliases and tags, keeping tombstones of the versions.
     DestroyKey(String),
+    /// Replace every wrapped blob of a root-key rotation, all or none.
+    ReplaceWrapped(Vec<Rewrap>),
     /// Record a SignatureNonce unless an unexpired record of it exists.
     UseNonce {
         /// The AccessKey that signed with the nonce.
@@ -95,9 +100,10 @@ pub(crate) enum WriteOp {
 }
 
 impl WriteOp {
-    /// Whether the command destroys key material (the writer scrubs the WAL after it).
+    /// Whether the command destroys key material, or blobs wrapped under a retired root key
+    /// (the writer scrubs the WAL after it).
     pub(crate) fn destroys(&self) -> bool {
-        matches!(self, Self::DestroyKey(_))
+        matches!(self, Self::DestroyKey(_) | Self::ReplaceWrapped(_))
     }
 
     /// Runs the command's SQL; the count it answers is 1 or 0 for a command that may find
@@ -145,6 +151,7 @@ impl WriteOp {
             } => Ok(use_nonce(conn, access_key_id, nonce, *expires_at, *now)?),
             Self::PurgeNonces(now) => Ok(purge_nonces(conn, *now)?),
             Self::Identity(op) => op.apply(conn),
+            Self::ReplaceWrapped(changes) => rewrap::replace_wrapped(conn, changes),
         }
     }
 }

@@ -9,6 +9,7 @@
 
 mod identities;
 mod paging;
+mod rewrap;
 
 use crate::row::SqlRow;
 use openkms_core::store::records;
@@ -28,6 +29,7 @@ pub(crate) use self::paging::{
     alias_name_at, count_aliases, count_keys, key_cursor_at, page_aliases, page_keys,
     page_policies, page_tags, page_users,
 };
+pub(crate) use self::rewrap::wrapped_blobs;
 
 /// Runs `sql` with one text parameter and parses the first row, if any.
 fn query_one<T>(

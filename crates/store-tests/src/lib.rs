@@ -15,7 +15,7 @@
 
 use std::future::Future;
 
-use openkms_core::{AnchorStore, ReplayStore, Store};
+use openkms_core::{AnchorStore, ReplayStore, RewrapStore, Store};
 
 pub mod checks;
 pub mod fixtures;
@@ -27,9 +27,9 @@ pub mod memory;
 /// called more than once on the same factory; every call must give a store over the same data
 /// (that is how durability is checked). The suite drops the previous store before reopening.
 pub trait StoreFactory {
-    /// The backend under test: every capability of [`Store`], [`ReplayStore`] and
-    /// [`AnchorStore`].
-    type Store: Store + ReplayStore + AnchorStore;
+    /// The backend under test: every capability of [`Store`], [`ReplayStore`],
+    /// [`AnchorStore`] and [`RewrapStore`].
+    type Store: Store + ReplayStore + AnchorStore + RewrapStore;
 
     /// Opens the store over this factory's data. Panics if the store cannot be opened.
     fn open(&self) -> impl Future<Output = Self::Store>;
@@ -61,7 +61,7 @@ where
 /// Expands to one `#[test]` per conformance check of every capability, each named after its
 /// check: [`key_store_tests!`], [`alias_store_tests!`], [`tag_store_tests!`],
 /// [`identity_store_tests!`], [`meta_store_tests!`], [`replay_store_tests!`] and
-/// [`anchor_store_tests!`].
+/// [`anchor_store_tests!`] and [`rewrap_store_tests!`].
 ///
 /// The argument is an expression callable with no arguments that returns a future resolving
 /// to a fresh [`StoreFactory`], for example the path of an `async fn`:
@@ -83,6 +83,7 @@ macro_rules! conformance_tests {
         $crate::meta_store_tests!($make);
         $crate::replay_store_tests!($make);
         $crate::anchor_store_tests!($make);
+        $crate::rewrap_store_tests!($make);
     };
     (@each $make:expr; $module:ident; $($check:ident),* $(,)?) => {
         $(
@@ -239,6 +240,19 @@ macro_rules! anchor_store_tests {
             audit_anchor_is_replaced_per_node,
             audit_anchor_leaves_other_data_alone,
             reopen_keeps_audit_anchors,
+        );
+    };
+}
+
+/// Expands to one `#[test]` per check of the [`openkms_core::RewrapStore`] capability (see
+/// [`checks::rewrap_store`]); [`conformance_tests!`] takes the same argument.
+#[macro_export]
+macro_rules! rewrap_store_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make; rewrap_store;
+            wrapped_blobs_lists_versions_and_access_keys,
+            replace_wrapped_writes_every_row,
+            replace_wrapped_is_all_or_nothing,
         );
     };
 }

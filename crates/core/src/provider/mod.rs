@@ -10,7 +10,7 @@
 //! This module does not decide which key a request uses, nor lay out ciphertext blobs
 //! ([`crate::ciphertext`]); it does no I/O of its own.
 
-mod software;
+pub(crate) mod software;
 
 use std::fmt;
 use std::sync::Arc;

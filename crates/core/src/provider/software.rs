@@ -19,7 +19,7 @@ use crate::rootkey::RootSeal;
 use crate::secret::SecretBytes;
 
 /// Wrap label of key version material.
-const WRAP_LABEL_VERSION: &str = "key-version";
+pub(crate) const WRAP_LABEL_VERSION: &str = "key-version";
 /// The parameter named when imported material has the wrong length.
 const MATERIAL_PARAM: Field = Field::KeyMaterial;
 
@@ -84,7 +84,7 @@ impl KeyProvider for SoftwareProvider {
 }
 
 /// The wrap id of a version: both ids, so material cannot be moved between keys.
-fn wrap_id(bind: &KeyBinding<'_>) -> String {
+pub(crate) fn wrap_id(bind: &KeyBinding<'_>) -> String {
     format!("{}/{}", bind.key_id, bind.version_id)
 }
 

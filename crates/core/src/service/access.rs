@@ -17,7 +17,7 @@ use crate::store::StoreError;
 /// Meta name recording which AccessKey is the root one.
 const META_ROOT_AK: &str = "root_access_key_id";
 /// Wrap label of AccessKey secrets.
-pub(super) const WRAP_LABEL_AK: &str = "access-key";
+pub(crate) const WRAP_LABEL_AK: &str = "access-key";
 /// Alphabet of generated ids and secrets.
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 

@@ -7,7 +7,7 @@
 //! api crate turns requests into calls here and results into replies. Each use case lives in
 //! its own submodule.
 
-mod access;
+pub(crate) mod access;
 mod alias;
 mod authorize;
 mod cache;
@@ -51,6 +51,7 @@ pub use listing::{KeyFilter, ListPage, TagPage};
 pub use pages::MAX_ENTRIES as MAX_PAGE_BOUNDARIES;
 pub use quotas::Quotas;
 pub use startup::StartupError;
+pub(crate) use startup::{META_CURSOR_KEY, META_ROOT_CHECK};
 
 use crate::clock::Clock;
 use crate::error::KmsError;

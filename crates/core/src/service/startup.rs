@@ -16,11 +16,11 @@ use crate::rootkey::{CursorKey, RootKey, RootSeal, check_value, verify_check};
 use crate::store::{Store, StoreError};
 
 /// Meta name of the root key check value.
-const META_ROOT_CHECK: &str = "root_key_check";
+pub(crate) const META_ROOT_CHECK: &str = "root_key_check";
 /// Meta name of the account id.
 const META_ACCOUNT: &str = "account_id";
 /// Meta name of the cursor key, wrapped under the root key.
-pub const META_CURSOR_KEY: &str = "cursor_key";
+pub(crate) const META_CURSOR_KEY: &str = "cursor_key";
 
 /// Why the service could not open.
 #[derive(Debug, thiserror::Error)]

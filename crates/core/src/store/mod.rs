@@ -5,7 +5,8 @@
 //! (RAM users, AccessKeys, custom policies, attachments) and [`MetaStore`] (named metadata
 //! values). [`Store`] is all five together, with a blanket impl, and is what the key service
 //! holds. Replay nonces are a separate concern of the front end: [`ReplayStore`] is not part
-//! of [`Store`]; nor is [`AnchorStore`], where the binary records its audit log's head. A new
+//! of [`Store`]; nor is [`AnchorStore`], where the binary records its audit log's head; nor
+//! [`RewrapStore`], which only root-key rotation uses. A new
 //! capability is a new trait, not more methods on an old one.
 //!
 //! Every method that returns `Ok` for a write has made that write durable: callers
@@ -24,6 +25,7 @@ mod meta;
 mod paging;
 pub mod records;
 mod replay;
+mod rewrap;
 mod tags;
 
 pub use aliases::AliasStore;
@@ -34,6 +36,7 @@ pub use meta::MetaStore;
 pub use paging::{KeyCursor, KeySelection, KeyTag, TagCursor, tag_matches};
 pub use records::RecordRow;
 pub use replay::ReplayStore;
+pub use rewrap::{Rewrap, RewrapStore, WrappedBlob, WrappedRow};
 pub use tags::TagStore;
 
 /// An error from a storage backend.

@@ -8,6 +8,7 @@
 //! the last clone. The identity and replay capabilities live in [`identity`].
 
 mod identity;
+mod rewrap;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
