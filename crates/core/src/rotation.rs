@@ -20,7 +20,7 @@ use crate::random::SecureRandom;
 use crate::rootkey::{CURSOR_KEY_LABEL, RootSeal, check_value, verify_check};
 use crate::service::access::WRAP_LABEL_AK;
 use crate::service::{META_CURSOR_KEY, META_ROOT_CHECK};
-use crate::store::{MetaStore, Rewrap, RewrapStore, StoreError, WrappedBlob, WrappedRow};
+use crate::store::{Rewrap, RotationStore, StoreError, WrappedBlob, WrappedRow};
 
 /// What a rotation did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -59,15 +59,12 @@ pub enum RotationError {
 }
 
 /// Re-wraps everything under `new`, in one transaction (see the module docs).
-pub async fn rotate_root_key<S>(
-    store: &S,
+pub async fn rotate_root_key(
+    store: &dyn RotationStore,
     old: &dyn RootSeal,
     new: &dyn RootSeal,
     rng: &dyn SecureRandom,
-) -> Result<RotationReport, RotationError>
-where
-    S: MetaStore + RewrapStore + ?Sized,
-{
+) -> Result<RotationReport, RotationError> {
     let check = store
         .get_meta(META_ROOT_CHECK)
         .await?

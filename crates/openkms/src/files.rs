@@ -15,6 +15,8 @@ use anyhow::Context;
 pub const ROOT_KEY_FILE: &str = "root.key";
 /// Name of the generated root credentials file.
 pub const CREDENTIALS_FILE: &str = "root-credentials.json";
+/// Name of the lock file a server (or an offline command) holds while it uses the directory.
+pub const LOCK_FILE: &str = "lock";
 
 /// Creates the data directory (mode 0700) if it does not exist.
 pub fn ensure_dir(dir: &Path) -> anyhow::Result<()> {
@@ -52,6 +54,30 @@ pub fn write_private(path: &Path, bytes: &[u8], create_new: bool) -> anyhow::Res
     sync_dir(path)
 }
 
+/// Takes the data directory's lock (`<data-dir>/lock`, an advisory lock the kernel releases
+/// when the process ends, even by `kill -9`), held until the returned file is dropped: one
+/// server, or one offline command such as `root-key rotate`, uses a data directory at a time.
+pub fn lock_data_dir(dir: &Path) -> anyhow::Result<fs::File> {
+    let path = dir.join(LOCK_FILE);
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(file),
+        Err(rustix::io::Errno::WOULDBLOCK) => anyhow::bail!(
+            "{} is in use by another openkms process (a running server?); stop it first",
+            dir.display()
+        ),
+        Err(e) => {
+            Err(std::io::Error::from(e)).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
+}
+
 /// Reads a private file, warning when its mode lets others read it.
 pub fn read_private(path: &Path) -> anyhow::Result<Vec<u8>> {
     let meta = fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -65,6 +91,11 @@ fn tmp_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".tmp");
     path.with_file_name(name)
+}
+
+/// Fsyncs the directory holding `path`, so a rename into it is durable.
+pub fn sync_parent(path: &Path) -> anyhow::Result<()> {
+    sync_dir(path)
 }
 
 fn sync_dir(path: &Path) -> anyhow::Result<()> {

@@ -47,6 +47,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Audit log tools: `openkms audit verify <file|dir>…` checks the hash chain.
     Audit(audit::AuditArgs),
+    /// Root key custody: `openkms root-key rotate` re-wraps everything under a new root key.
+    RootKey(server::rotate::RootKeyArgs),
     /// Print shell completions.
     Completions {
         /// The shell: bash, zsh, fish, elvish or powershell.
@@ -97,6 +99,7 @@ fn run(cli: Cli) -> ExitCode {
         }
         Command::Bench(args) => bench::run(args, &conn),
         Command::Audit(args) => audit::run(args),
+        Command::RootKey(args) => server::rotate::run(args),
         Command::Completions { shell } => {
             // Written to a buffer first, so a closed pipe (`| head`) is not a panic.
             let mut out = Vec::new();

@@ -11,6 +11,7 @@
 mod anchor;
 mod due_work;
 mod hygiene;
+pub mod rotate;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -22,8 +23,8 @@ use openkms_api::auth::journal::{NonceJournal, Restored};
 use openkms_api::{App, ServerOptions};
 use openkms_core::service::RootAccessKey;
 use openkms_core::{
-    AnchorStore, KeyService, OsRandom, ReplayStore, RootKey, SecretBytes, ServiceConfig, Store,
-    SystemClock,
+    AnchorStore, KeyService, OsRandom, ReplayStore, RootKey, RotationStore, SecretBytes,
+    ServiceConfig, Store, SystemClock,
 };
 use openkms_store_postgres::PostgresStore;
 use openkms_store_sqlite::SqliteStore;
@@ -76,6 +77,8 @@ fn warm_rng() {
 async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> {
     files::ensure_dir(&config.data_dir)?;
     hygiene::check_data_dir(&config.data_dir, config.hygiene.allow_open_data_dir)?;
+    // Held until the server exits: a second server, or `root-key rotate`, is refused meanwhile.
+    let _lock = files::lock_data_dir(&config.data_dir)?;
     let backend = open_store(&config).await?;
     // Whether this start continues earlier ones: then the audit log must have history.
     let data_exists = KeyService::data_exists(backend.store.as_ref()).await?;
@@ -177,15 +180,18 @@ struct Backend {
     replay: Arc<dyn ReplayStore>,
     /// The audit log heads recorded outside the log.
     anchors: Arc<dyn AnchorStore>,
+    /// The wrapped blobs, for root-key rotation.
+    rotation: Arc<dyn RotationStore>,
 }
 
 impl Backend {
-    fn of<S: Store + ReplayStore + AnchorStore>(backend: S) -> Self {
+    fn of<S: Store + ReplayStore + AnchorStore + RotationStore>(backend: S) -> Self {
         let backend = Arc::new(backend);
         Self {
             store: backend.clone(),
             replay: backend.clone(),
-            anchors: backend,
+            anchors: backend.clone(),
+            rotation: backend,
         }
     }
 }

@@ -36,7 +36,7 @@ pub use meta::MetaStore;
 pub use paging::{KeyCursor, KeySelection, KeyTag, TagCursor, tag_matches};
 pub use records::RecordRow;
 pub use replay::ReplayStore;
-pub use rewrap::{Rewrap, RewrapStore, WrappedBlob, WrappedRow};
+pub use rewrap::{Rewrap, RewrapStore, RotationStore, WrappedBlob, WrappedRow};
 pub use tags::TagStore;
 
 /// An error from a storage backend.

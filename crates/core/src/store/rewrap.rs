@@ -10,7 +10,7 @@
 
 use async_trait::async_trait;
 
-use super::StoreError;
+use super::{MetaStore, StoreError};
 
 /// A blob the store keeps wrapped under the root key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,3 +69,9 @@ pub trait RewrapStore: Send + Sync + 'static {
     /// [`StoreError::Conflict`].
     async fn replace_wrapped(&self, changes: &[Rewrap]) -> Result<(), StoreError>;
 }
+
+/// What root-key rotation needs of a store: its wrapped blobs and its metadata values.
+/// Implemented for every type that has both.
+pub trait RotationStore: MetaStore + RewrapStore {}
+
+impl<T> RotationStore for T where T: MetaStore + RewrapStore {}

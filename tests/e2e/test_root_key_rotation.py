@@ -1,0 +1,174 @@
+"""``openkms root-key rotate`` (issue 14): every key version and AccessKey secret re-wrapped
+under a new root key, with the server stopped; killed (``kill -9``) at several points and run
+again, no key is lost, and afterwards the old root key no longer opens the store.
+
+Every check goes through a real server and the official Python SDK: a store "opens" under a
+root key when a server started with that key decrypts every ciphertext made before and the
+RAM user's AccessKey still signs. On PostgreSQL ($OPENKMS_E2E_DATABASE_URL) the same runs on
+the data dir's own database.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from e2ehelp import (Kms, ServerStartError, new_ram_user, openkms_binary, run_expecting_failure,
+                     sdk_client, sdk_request, server_env, with_database_url)
+
+ROTATE_TIMEOUT = 120
+
+
+def rotate_command(data_dir: Path, *extra) -> list:
+    return [str(openkms_binary()), "root-key", "rotate", "--data-dir", str(data_dir),
+            *with_database_url(extra, data_dir)]
+
+
+def run_rotate(data_dir: Path, *extra) -> subprocess.CompletedProcess:
+    return subprocess.run(rotate_command(data_dir, *extra), capture_output=True, text=True,
+                          env=server_env(credentials=False), timeout=ROTATE_TIMEOUT)
+
+
+def populate(kms: Kms, keys: int) -> list:
+    """``keys`` keys, each with a second version, and a ciphertext under each version."""
+    sealed = []
+    for n in range(keys):
+        key_id = kms.create_key()["KeyId"]
+        for version in range(2):
+            text = f"secret {n}.{version} " + "x" * (n % 17)
+            blob = kms.encrypt(key_id, base64.b64encode(text.encode()).decode())["CiphertextBlob"]
+            sealed.append((blob, text))
+            if version == 0:
+                kms.call(sdk_request("CreateKeyVersion", KeyId=key_id))
+    return sealed
+
+
+def assert_opens(start_server, data_dir: Path, sealed: list, user, args=()) -> None:
+    """A server on ``data_dir`` (with ``args`` naming its root key) decrypts everything, and
+    the RAM user's AccessKey signs."""
+    srv = start_server(args=list(args), data_dir=data_dir)
+    try:
+        kms = Kms(srv)
+        for blob, text in sealed:
+            plain = base64.b64decode(kms.decrypt(blob)["Plaintext"]).decode()
+            assert plain == text
+        as_user = Kms(srv, sdk_client(srv, user.access_key_id, user.secret))
+        as_user.call(sdk_request("ListKeys"))
+    finally:
+        srv.stop()
+
+
+def refuses(data_dir: Path, args=()) -> bool:
+    """Whether a server on ``data_dir`` with ``args`` refuses to start for a wrong root key."""
+    code, _, err = run_expecting_failure(openkms_binary(), data_dir, server_env(), args=args)
+    return code != 0 and "does not match" in err
+
+
+@pytest.fixture
+def populated(start_server, tmp_path):
+    """A stopped server's data dir with keys, ciphertexts and a RAM user, and the old key."""
+    data_dir = tmp_path / "data"
+    srv = start_server(data_dir=data_dir)
+    kms = Kms(srv)
+    sealed = populate(kms, 12)
+    user = new_ram_user(kms, "rotate", system=["AliyunKMSFullAccess"])
+    srv.stop()
+    old_key = tmp_path / "old-root.key"
+    old_key.write_bytes((data_dir / "root.key").read_bytes())
+    old_key.chmod(0o600)
+    return data_dir, sealed, user, old_key
+
+
+def test_rotation_rewraps_everything_and_retires_the_old_key(start_server, populated):
+    data_dir, sealed, user, old_key = populated
+    done = run_rotate(data_dir)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["Rotated"] is True
+    assert summary["KeyVersions"] == 24
+    assert summary["AccessKeys"] == 2  # the root AccessKey and the RAM user's
+    assert Path(summary["RootKeyFile"]) == data_dir / "root.key"
+    assert not (data_dir / "root.key.new").exists()
+    assert (data_dir / "root.key").read_bytes() != old_key.read_bytes()
+    assert_opens(start_server, data_dir, sealed, user)
+    assert refuses(data_dir, ["--root-key-file", str(old_key)]), "the old key still opens it"
+    again = run_rotate(data_dir)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["Rotated"] is True, "a second rotation is a new one"
+    assert_opens(start_server, data_dir, sealed, user)
+
+
+def test_rotation_is_refused_while_a_server_runs(start_server, populated):
+    data_dir, _, _, old_key = populated
+    srv = start_server(data_dir=data_dir)
+    try:
+        busy = run_rotate(data_dir)
+    finally:
+        srv.stop()
+    if with_database_url([], data_dir):
+        # PostgreSQL nodes cannot be seen from here; the data dir is not locked by them
+        # for the store. The operator stops them (docs/custody.md).
+        pytest.skip("on PostgreSQL the rotation cannot see running nodes")
+    assert busy.returncode != 0
+    assert "in use by another openkms process" in busy.stderr
+    assert (data_dir / "root.key").read_bytes() == old_key.read_bytes(), "nothing changed"
+
+
+def test_a_wrong_current_key_changes_nothing(start_server, populated, tmp_path):
+    data_dir, sealed, user, old_key = populated
+    wrong = tmp_path / "wrong.key"
+    wrong.write_text(base64.b64encode(bytes(range(32))).decode() + "\n")
+    wrong.chmod(0o600)
+    refused = run_rotate(data_dir, "--root-key-file", str(wrong),
+                         "--new-root-key-file", str(tmp_path / "next.key"))
+    assert refused.returncode != 0
+    assert "does not match" in refused.stderr
+    assert_opens(start_server, data_dir, sealed, user)
+
+
+def test_killed_at_any_point_then_rerun_loses_nothing(start_server, populated):
+    """kill -9 at growing delays into the run; after each kill one of the two key files
+    (root.key, else root.key.new) opens the store completely; a final run finishes and the
+    old key is retired."""
+    data_dir, sealed, user, old_key = populated
+    new_key = data_dir / "root.key.new"
+    began = time.monotonic()
+    first = run_rotate(data_dir)  # a whole run, timed: the kills spread over its length
+    whole = time.monotonic() - began
+    assert first.returncode == 0, first.stderr
+    rng = random.Random(14)
+    delays = [whole * i / 8 for i in range(10)] + [rng.uniform(0.0, whole) for _ in range(4)]
+    phases = []
+    for delay in delays:
+        before = (data_dir / "root.key").read_bytes()
+        proc = subprocess.Popen(rotate_command(data_dir), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=server_env(credentials=False))
+        time.sleep(delay)
+        proc.kill()
+        proc.communicate(timeout=ROTATE_TIMEOUT)
+        phases.append(classify(data_dir, before, new_key))
+        try:
+            assert_opens(start_server, data_dir, sealed, user)
+        except ServerStartError as refused:
+            assert "does not match" in str(refused), refused
+            assert new_key.exists(), f"neither key opens the store after a kill ({phases})"
+            assert_opens(start_server, data_dir, sealed, user, ["--root-key-file", str(new_key)])
+    finished = run_rotate(data_dir)
+    assert finished.returncode == 0, finished.stderr
+    assert not new_key.exists()
+    assert_opens(start_server, data_dir, sealed, user)
+    assert refuses(data_dir, ["--root-key-file", str(old_key)])
+    print(f"a whole run took {whole:.3f}s; kills landed:", phases)
+
+
+def classify(data_dir: Path, before: bytes, new_key: Path) -> str:
+    """Where a kill landed, by the files it left (``before``: root.key before the run)."""
+    if (data_dir / "root.key").read_bytes() != before:
+        return "after a rotation"
+    return "new key written" if new_key.exists() else "before the new key"
