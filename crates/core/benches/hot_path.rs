@@ -13,8 +13,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use openkms_core::crypto::{open_message, seal_message};
 use openkms_core::service::CreateKeyInput;
 use openkms_core::{
-    EncryptionContext, KeyRef, KeyService, KeySpec, KeyUsage, ManualClock, Origin, OsRandom,
-    ProtectionLevel, RootKey, SecretBytes, ServiceConfig,
+    EncryptionContext, KeyRef, KeyService, KeySpec, ManualClock, OsRandom, RootKey, SecretBytes,
+    ServiceConfig,
 };
 use openkms_store_tests::memory::MemoryStore as MemStore;
 use tokio::runtime::Runtime;
@@ -53,13 +53,7 @@ fn runtime() -> Runtime {
 fn key_input() -> CreateKeyInput {
     CreateKeyInput {
         description: "bench".into(),
-        spec: KeySpec::AliyunAes256,
-        usage: KeyUsage::EncryptDecrypt,
-        origin: Origin::AliyunKms,
-        protection_level: ProtectionLevel::Software,
-        rotation_interval: None,
-        tags: vec![],
-        policy: None,
+        ..CreateKeyInput::of_spec(KeySpec::AliyunAes256)
     }
 }
 

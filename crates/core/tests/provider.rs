@@ -60,16 +60,7 @@ fn config() -> ServiceConfig {
 }
 
 fn input() -> CreateKeyInput {
-    CreateKeyInput {
-        description: String::new(),
-        spec: KeySpec::AliyunSm4,
-        usage: KeyUsage::EncryptDecrypt,
-        origin: Origin::AliyunKms,
-        protection_level: ProtectionLevel::Software,
-        rotation_interval: None,
-        tags: vec![],
-        policy: None,
-    }
+    CreateKeyInput::of_spec(KeySpec::AliyunSm4)
 }
 
 #[tokio::test]

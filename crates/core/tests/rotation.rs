@@ -40,16 +40,7 @@ const NEW: &str = "HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4=";
 const OTHER: &str = "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8=";
 
 fn input() -> CreateKeyInput {
-    CreateKeyInput {
-        description: String::new(),
-        spec: KeySpec::AliyunAes256,
-        usage: KeyUsage::EncryptDecrypt,
-        origin: Origin::AliyunKms,
-        protection_level: ProtectionLevel::Software,
-        rotation_interval: None,
-        tags: vec![],
-        policy: None,
-    }
+    CreateKeyInput::of_spec(KeySpec::AliyunAes256)
 }
 
 /// Keys with two versions, ciphertexts under both, the root AccessKey and a cursor.

@@ -43,16 +43,7 @@ fn root_from(text: &str) -> RootKey {
 const ROOT: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 fn input(spec: KeySpec) -> CreateKeyInput {
-    CreateKeyInput {
-        description: String::new(),
-        spec,
-        usage: KeyUsage::EncryptDecrypt,
-        origin: Origin::AliyunKms,
-        protection_level: ProtectionLevel::Software,
-        rotation_interval: None,
-        tags: vec![],
-        policy: None,
-    }
+    CreateKeyInput::of_spec(spec)
 }
 
 #[tokio::test]

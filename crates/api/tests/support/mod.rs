@@ -14,8 +14,7 @@ use openkms_api::{App, ServerOptions};
 use openkms_client::{AccessKeySecret, Client, ClientConfig};
 use openkms_core::service::{CreateKeyInput, RootAccessKey};
 use openkms_core::{
-    KeyService, KeySpec, KeyUsage, Origin, OsRandom, ProtectionLevel, RootKey, SecretBytes,
-    ServiceConfig, SystemClock,
+    KeyService, KeySpec, OsRandom, RootKey, SecretBytes, ServiceConfig, SystemClock,
 };
 use openkms_store_sqlite::SqliteStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -120,16 +119,7 @@ impl TestServer {
 
     /// A new enabled AES-256 key; its id.
     pub async fn key(&self) -> String {
-        let input = CreateKeyInput {
-            description: String::new(),
-            spec: KeySpec::AliyunAes256,
-            usage: KeyUsage::EncryptDecrypt,
-            origin: Origin::AliyunKms,
-            protection_level: ProtectionLevel::Software,
-            rotation_interval: None,
-            tags: Vec::new(),
-            policy: None,
-        };
+        let input = CreateKeyInput::of_spec(KeySpec::AliyunAes256);
         self.service.create_key(input).await.expect("a key").key_id
     }
 

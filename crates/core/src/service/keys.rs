@@ -46,6 +46,23 @@ pub struct CreateKeyInput {
     pub policy: Option<String>,
 }
 
+impl CreateKeyInput {
+    /// A software key of `spec` for encryption, made by KMS, with nothing else set: what
+    /// CreateKey without optional parameters asks for.
+    pub fn of_spec(spec: KeySpec) -> Self {
+        Self {
+            description: String::new(),
+            spec,
+            usage: KeyUsage::EncryptDecrypt,
+            origin: Origin::AliyunKms,
+            protection_level: ProtectionLevel::Software,
+            rotation_interval: None,
+            tags: Vec::new(),
+            policy: None,
+        }
+    }
+}
+
 impl KeyService {
     /// Creates a key and its first version; returns the durable record.
     pub async fn create_key(&self, input: CreateKeyInput) -> Result<KeyRecord, KmsError> {

@@ -89,10 +89,7 @@ mod tests {
 
     use super::*;
     use openkms_core::service::CreateKeyInput;
-    use openkms_core::{
-        KeyRef, KeySpec, KeyUsage, KmsError, ManualClock, Origin, OsRandom, ProtectionLevel,
-        RootKey, ServiceConfig,
-    };
+    use openkms_core::{KeyRef, KeySpec, KmsError, ManualClock, OsRandom, RootKey, ServiceConfig};
     use openkms_store_sqlite::SqliteStore;
 
     /// Far longer than anything here should take; only a hang reaches it.
@@ -113,16 +110,7 @@ mod tests {
     }
 
     async fn key(svc: &KeyService) -> String {
-        let input = CreateKeyInput {
-            description: String::new(),
-            spec: KeySpec::AliyunAes256,
-            usage: KeyUsage::EncryptDecrypt,
-            origin: Origin::AliyunKms,
-            protection_level: ProtectionLevel::Software,
-            rotation_interval: None,
-            tags: Vec::new(),
-            policy: None,
-        };
+        let input = CreateKeyInput::of_spec(KeySpec::AliyunAes256);
         svc.create_key(input).await.unwrap().key_id
     }
 
