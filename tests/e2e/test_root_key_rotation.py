@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from e2ehelp import (Kms, ServerStartError, new_ram_user, openkms_binary, run_expecting_failure,
-                     sdk_client, sdk_request, server_env, with_database_url)
+from e2ehelp import (Kms, ServerStartError, database_url_for, new_ram_user, openkms_binary,
+                     run_expecting_failure, sdk_client, sdk_request, server_env,
+                     with_database_url)
 
 ROTATE_TIMEOUT = 120
 
@@ -104,20 +105,35 @@ def test_rotation_rewraps_everything_and_retires_the_old_key(start_server, popul
     assert_opens(start_server, data_dir, sealed, user)
 
 
-def test_rotation_is_refused_while_a_server_runs(start_server, populated):
+def test_rotation_is_refused_while_a_server_runs(start_server, populated, tmp_path):
+    """The data directory's lock refuses it; on PostgreSQL so does the database's serving
+    lock, also from another node's data directory."""
     data_dir, _, _, old_key = populated
+    url = database_url_for(data_dir)
+    other_node = tmp_path / "node2"
+    other_node.mkdir(mode=0o700)
     srv = start_server(data_dir=data_dir)
     try:
         busy = run_rotate(data_dir)
+        elsewhere = url and run_rotate(other_node, "--database-url", url, "--root-key-file",
+                                       str(old_key), "--new-root-key-file",
+                                       str(tmp_path / "next.key"))
     finally:
         srv.stop()
-    if with_database_url([], data_dir):
-        # PostgreSQL nodes cannot be seen from here; the data dir is not locked by them
-        # for the store. The operator stops them (docs/custody.md).
-        pytest.skip("on PostgreSQL the rotation cannot see running nodes")
     assert busy.returncode != 0
     assert "in use by another openkms process" in busy.stderr
+    if url:
+        assert elsewhere.returncode != 0
+        assert "in use by a running openkms node" in elsewhere.stderr, elsewhere.stderr
     assert (data_dir / "root.key").read_bytes() == old_key.read_bytes(), "nothing changed"
+
+
+def test_a_key_kept_outside_needs_its_successor_named(populated):
+    data_dir, _, _, old_key = populated
+    refused = run_rotate(data_dir, "--root-key-file", str(old_key))
+    assert refused.returncode != 0
+    assert "--new-root-key-file" in refused.stderr
+    assert not (data_dir / "root.key.new").exists()
 
 
 def test_a_wrong_current_key_changes_nothing(start_server, populated, tmp_path):

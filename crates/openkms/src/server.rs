@@ -26,7 +26,7 @@ use openkms_core::{
     AnchorStore, KeyService, OsRandom, ReplayStore, RootKey, RotationStore, SecretBytes,
     ServiceConfig, Store, SystemClock,
 };
-use openkms_store_postgres::PostgresStore;
+use openkms_store_postgres::{PostgresStore, ServingLock};
 use openkms_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 
@@ -79,7 +79,7 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
     hygiene::check_data_dir(&config.data_dir, config.hygiene.allow_open_data_dir)?;
     // Held until the server exits: a second server, or `root-key rotate`, is refused meanwhile.
     let _lock = files::lock_data_dir(&config.data_dir)?;
-    let backend = open_store(&config).await?;
+    let backend = open_store(&config, Opener::Server).await?;
     // Whether this start continues earlier ones: then the audit log must have history.
     let data_exists = KeyService::data_exists(backend.store.as_ref()).await?;
     let root = unlock_root_key(&config, secrets.root_key, backend.store.as_ref()).await?;
@@ -182,6 +182,18 @@ struct Backend {
     anchors: Arc<dyn AnchorStore>,
     /// The wrapped blobs, for root-key rotation.
     rotation: Arc<dyn RotationStore>,
+    /// PostgreSQL's serving lock (shared for a server, exclusive for a rotation), held as long
+    /// as the backend is.
+    _lock: Option<ServingLock>,
+}
+
+/// Who opens the store, which decides the PostgreSQL serving lock taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opener {
+    /// A server: the lock shared, beside the other nodes.
+    Server,
+    /// A root-key rotation: the lock exclusive, refused while any node serves.
+    Rotation,
 }
 
 impl Backend {
@@ -192,11 +204,12 @@ impl Backend {
             replay: backend.clone(),
             anchors: backend.clone(),
             rotation: backend,
+            _lock: None,
         }
     }
 }
 
-async fn open_store(config: &ServerConfig) -> anyhow::Result<Backend> {
+async fn open_store(config: &ServerConfig, opener: Opener) -> anyhow::Result<Backend> {
     match &config.storage {
         Storage::Sqlite => {
             let path = config.data_dir.join("openkms.db");
@@ -210,9 +223,24 @@ async fn open_store(config: &ServerConfig) -> anyhow::Result<Backend> {
                 .await
                 .context("database_url: cannot use the PostgreSQL database")?;
             tracing::info!(store = ?store, "using PostgreSQL");
-            Ok(Backend::of(store))
+            let lock = serving_lock(&store, opener).await?;
+            Ok(Backend {
+                _lock: Some(lock),
+                ..Backend::of(store)
+            })
         }
     }
+}
+
+/// The PostgreSQL serving lock `opener` takes: a rotation never runs beside a serving node.
+async fn serving_lock(store: &PostgresStore, opener: Opener) -> anyhow::Result<ServingLock> {
+    let lock = match opener {
+        Opener::Server => Some(store.hold_serving_lock().await?),
+        Opener::Rotation => store.try_exclusive_lock().await?,
+    };
+    lock.context(
+        "the PostgreSQL database is in use by a running openkms node; stop every node first",
+    )
 }
 
 /// Whether other nodes may share the store (PostgreSQL).

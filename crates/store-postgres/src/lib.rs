@@ -37,6 +37,7 @@ mod error;
 mod reads;
 mod row;
 mod schema;
+mod serving;
 mod writes;
 
 use std::fmt;
@@ -51,6 +52,7 @@ use openkms_core::{
 };
 
 use crate::error::pool_error;
+pub use crate::serving::ServingLock;
 use crate::writes::{IdentityWrite, Write};
 
 /// A [`openkms_core::Store`] in a PostgreSQL database.
@@ -63,6 +65,8 @@ pub struct PostgresStore {
     target: String,
     /// The schema holding the tables, when one was chosen.
     schema: Option<String>,
+    /// One connection's pool for the serving lock (see [`PostgresStore::hold_serving_lock`]).
+    lock_pool: Pool,
 }
 
 impl PostgresStore {
@@ -96,6 +100,7 @@ impl PostgresStore {
     async fn open(url: &str, pool_size: usize, schema: Option<&str>) -> Result<Self, StoreError> {
         let pg_config = config::parse(url, schema)?;
         let target = config::describe(&pg_config);
+        let lock_pool = config::build_pool(pg_config.clone(), 1)?;
         let pool = config::build_pool(pg_config, pool_size)?;
         let mut client = pool.get().await.map_err(pool_error)?;
         schema::migrate(&mut client, schema).await?;
@@ -104,7 +109,20 @@ impl PostgresStore {
             pool,
             target,
             schema: schema.map(str::to_owned),
+            lock_pool,
         })
+    }
+
+    /// Takes the serving lock shared, on a connection of its own, for as long as the result
+    /// is kept: a node holds it while it serves. Waits while a root-key rotation holds it.
+    pub async fn hold_serving_lock(&self) -> Result<ServingLock, StoreError> {
+        serving::hold_shared(&self.lock_pool).await
+    }
+
+    /// Takes the serving lock exclusively, for a root-key rotation; `None` while any node
+    /// holds it (serves this store).
+    pub async fn try_exclusive_lock(&self) -> Result<Option<ServingLock>, StoreError> {
+        serving::try_exclusive(&self.lock_pool).await
     }
 
     /// Runs a write that succeeds or not: whether it wrote (see [`writes::run`]).

@@ -3,7 +3,7 @@
 //! Owns the checks of this backend's own promises: migrations run once when nodes start
 //! together, an older schema is upgraded and a newer one refused, a non-durable server is
 //! refused, unreadable rows are `Corrupt`, `sslmode=require` never falls back to plaintext, a
-//! nonce used at one node is refused at another, and `Debug` hides the password. Each check uses its own schema (see `common`) and is skipped, or fails under
+//! nonce used at one node is refused at another, a rotation is refused while a node serves, and `Debug` hides the password. Each check uses its own schema (see `common`) and is skipped, or fails under
 //! CI, when the database is absent. The `Store` contract itself is the suite's
 //! (`conformance.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -207,6 +207,40 @@ async fn nonce_used_at_one_node_is_refused_at_another() {
         winners += u32::from(joined.unwrap());
     }
     assert_eq!(winners, 1, "exactly one node records a raced nonce");
+}
+
+/// Serving nodes share the serving lock; a rotation gets it only when none holds it, and
+/// another schema's lock is another lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotation_is_refused_while_a_node_serves() {
+    if !database_available() {
+        return;
+    }
+    let schema = TestSchema::new();
+    let (a, b) = (open(&schema).await.unwrap(), open(&schema).await.unwrap());
+    let serving_a = a.hold_serving_lock().await.unwrap();
+    let serving_b = b.hold_serving_lock().await.unwrap();
+    let rotation = open(&schema).await.unwrap();
+    assert!(rotation.try_exclusive_lock().await.unwrap().is_none());
+    drop(serving_a);
+    assert!(
+        rotation.try_exclusive_lock().await.unwrap().is_none(),
+        "B still serves"
+    );
+    drop(serving_b);
+    let other = TestSchema::new();
+    let elsewhere = open(&other).await.unwrap();
+    let _other_node = elsewhere.hold_serving_lock().await.unwrap();
+    let held = rotation.try_exclusive_lock().await.unwrap();
+    assert!(held.is_some(), "no node serves this schema");
+    let waiting = tokio::spawn(async move { a.hold_serving_lock().await.map(|_| ()) });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        !waiting.is_finished(),
+        "a node starting waits for the rotation"
+    );
+    drop(held);
+    waiting.await.unwrap().unwrap();
 }
 
 /// Assumes the server's certificate is not in the platform's roots (a Debian snakeoil

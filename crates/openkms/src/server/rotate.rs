@@ -12,8 +12,8 @@
 //!
 //! Why offline: a running server keeps the root key in memory and wraps new keys and
 //! AccessKeys under it; after a rotation it would write rows the new key cannot open. On
-//! SQLite the data directory's lock refuses to rotate while a server runs; on PostgreSQL every
-//! node must be stopped by the operator (docs/custody.md).
+//! SQLite the data directory's lock refuses to rotate while a server runs; on PostgreSQL the
+//! database's serving lock, which every node holds shared while it serves, does.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -23,8 +23,8 @@ use openkms_core::rotation::{RotationReport, rotate_root_key};
 use openkms_core::{KeyService, OsRandom, RootKey, SecretBytes};
 
 use super::hygiene::{self, EnvSecrets};
-use super::{open_store, store_location, unlock_root_key};
-use crate::config::{SealMode, ServerArgs, ServerConfig, Storage};
+use super::{Opener, open_store, store_location, unlock_root_key};
+use crate::config::{SealMode, ServerArgs, ServerConfig};
 use crate::files;
 
 /// Name of the new root key file written by default.
@@ -85,11 +85,10 @@ async fn rotate(
     if config.seal.mode != SealMode::File {
         bail!("root-key rotate: only seal = file is supported by this build");
     }
-    let _lock = match config.storage {
-        Storage::Sqlite => Some(files::lock_data_dir(&config.data_dir)?),
-        Storage::Postgres { .. } => None,
-    };
-    let backend = open_store(&config).await?;
+    // The data directory's lock on either backend (a PostgreSQL node keeps its nonce journal
+    // and audit log there), and with PostgreSQL the database's serving lock too.
+    let _lock = files::lock_data_dir(&config.data_dir)?;
+    let backend = open_store(&config, Opener::Rotation).await?;
     if !KeyService::data_exists(backend.store.as_ref()).await? {
         bail!(
             "root-key rotate: {} holds no keys yet; start a server on it first",
@@ -97,6 +96,13 @@ async fn rotate(
         );
     }
     let from_data_dir = secrets.root_key.is_none() && config.hygiene.root_key_file.is_none();
+    if !from_data_dir && new_file.is_none() {
+        // Never put the new key where the old one was deliberately kept away from.
+        bail!(
+            "root-key rotate: the current root key is kept outside the data directory; give \
+             --new-root-key-file (outside it too) for the new one"
+        );
+    }
     let old = unlock_root_key(&config, secrets.root_key, backend.store.as_ref()).await?;
     let default_new = config.data_dir.join(NEW_ROOT_KEY_FILE);
     let new_path = new_file.unwrap_or_else(|| default_new.clone());
