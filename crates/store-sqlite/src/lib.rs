@@ -76,6 +76,16 @@ impl SqliteStore {
         })
     }
 
+    /// Reads every record of the existing database at `path` in one read transaction
+    /// ([`SnapshotStore::export_snapshot`]) through a read-only connection: the database is
+    /// neither created, migrated nor written, so a running server keeps serving and writing.
+    /// `Unavailable` if the file is not an openkms database of this build's schema version.
+    pub fn export_database(path: &Path) -> Result<Snapshot, StoreError> {
+        let conn = schema::open_reader(path)?;
+        schema::check_current(&conn)?;
+        snapshot::export(&conn)
+    }
+
     /// Queues an identity write and waits for its commit; the count of [`IdentityOp::apply`].
     async fn identity(&self, op: IdentityOp) -> Result<u64, StoreError> {
         self.writer.submit(WriteOp::Identity(op)).await

@@ -40,8 +40,8 @@ pub use records::RecordRow;
 pub use replay::ReplayStore;
 pub use rewrap::{Rewrap, RewrapStore, RotationStore, WrappedBlob, WrappedRow};
 pub use snapshot::{
-    DestroyedVersion, MetaEntry, OTHER_TABLES, SNAPSHOT_TABLES, Snapshot, SnapshotStore,
-    is_snapshot_meta,
+    DestroyedVersion, MetaEntry, OTHER_TABLES, RESTORED_META, SNAPSHOT_TABLES, Snapshot,
+    SnapshotStore, is_snapshot_meta,
 };
 pub use tags::TagStore;
 

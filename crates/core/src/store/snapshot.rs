@@ -148,11 +148,16 @@ impl Snapshot {
     }
 }
 
+/// The metadata name under which a restore notes which backup it restored, and when (a JSON
+/// object). A server's first start on the restored store records it in its audit log.
+pub const RESTORED_META: &str = "restored_from_backup";
+
 /// Whether a metadata value belongs in a snapshot. Audit anchors do not: each records the head
 /// of one node's audit log, and that log is not in the backup (docs/backup.md says what a
-/// restored server does about its audit log).
+/// restored server does about its audit log). Nor does an earlier restore's note
+/// ([`RESTORED_META`]): a restore writes its own.
 pub fn is_snapshot_meta(name: &str) -> bool {
-    !name.starts_with(&AuditAnchor::meta_name(""))
+    !name.starts_with(&AuditAnchor::meta_name("")) && name != RESTORED_META
 }
 
 /// Moving a whole store's state out of it, and into an empty one.
@@ -180,6 +185,7 @@ mod tests {
         assert!(!is_snapshot_meta(&AuditAnchor::meta_name("sqlite")));
         assert!(is_snapshot_meta("root_key_check"));
         assert!(is_snapshot_meta("account_id"));
+        assert!(!is_snapshot_meta(RESTORED_META));
     }
 
     #[test]
