@@ -256,22 +256,17 @@ fn import(target: &Target, snapshot: &Snapshot) -> anyhow::Result<()> {
 }
 
 /// Imports into `<dir>/openkms.db`, creating the directory (mode 0700) and the database if
-/// absent; a database this created is removed again if the import fails.
+/// absent; what this created is removed again if the import fails.
 fn import_sqlite(dir: &Path, snapshot: &Snapshot) -> anyhow::Result<()> {
     if dir.exists() && !dir.is_dir() {
         bail!("{} is not a directory", dir.display());
     }
+    let made_dir = !dir.exists();
     files::ensure_dir(dir)?;
     let path = dir.join(DATABASE_FILE);
     let existed = path.exists();
     if existed {
-        // Read-only first: a database with data is refused without being opened for writing.
-        let held = SqliteStore::export_database(&path)
-            .with_context(|| format!("cannot read {}; nothing was changed", path.display()))?;
-        explain(
-            held.is_empty().then_some(()).ok_or(StoreError::NotEmpty),
-            &dir.display().to_string(),
-        )?;
+        refuse_if_holding_data(&path, dir)?;
     }
     let store =
         SqliteStore::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
@@ -280,10 +275,21 @@ fn import_sqlite(dir: &Path, snapshot: &Snapshot) -> anyhow::Result<()> {
     let database = database_files(&path);
     if result.is_err() && !existed {
         database.iter().for_each(|f| drop(std::fs::remove_file(f)));
+        if made_dir {
+            drop(std::fs::remove_dir(dir));
+        }
     } else {
         private(&database)?;
     }
     explain(result, &dir.display().to_string())
+}
+
+/// Refuses an existing database that holds data, reading it only (so it is not touched).
+fn refuse_if_holding_data(path: &Path, dir: &Path) -> anyhow::Result<()> {
+    let held = SqliteStore::export_database(path)
+        .with_context(|| format!("cannot read {}; nothing was changed", path.display()))?;
+    let empty = held.is_empty().then_some(()).ok_or(StoreError::NotEmpty);
+    explain(empty, &dir.display().to_string())
 }
 
 /// The database file and its WAL companions.
