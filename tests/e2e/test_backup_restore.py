@@ -33,16 +33,17 @@ import pytest
 
 from e2ehelp import (
     ACCESS_KEY_SECRET,
-    OpenKms,
     Kms,
+    OpenKms,
+    ServerStartError,
     database_url_for,
     describe,
     new_ram_user,
     policy_document,
     postgres_admin_url,
+    psql,
     ram_request,
     release_database,
-    ServerStartError,
     sdk_client,
     sdk_request,
     server_env,
@@ -562,20 +563,36 @@ def test_a_file_written_from_the_spec_restores(nodes, root_key_file, tmp_path):
     assert restored["sha256"] == hashlib.sha256(path.read_bytes()[:-32]).hexdigest()
 
 
-def test_a_restore_killed_midway_leaves_the_target_empty(nodes, root_key_file, tmp_path):
-    node = nodes("big", "sqlite", root_key_file, start=False)
+def import_started(node: Node, target: Path):
+    """A probe: whether the restore's import has written into the target (uncommitted)."""
+    if node.backend == "sqlite":
+        wal = target / "openkms.db-wal"
+        return lambda: wal.exists() and wal.stat().st_size > 1_000_000
+    url = database_url_for(node.data_dir)
+    database = url.rsplit("/", 1)[1]
+    sql = ("SELECT count(*) FROM pg_stat_activity WHERE datname = '%s' "
+           "AND xact_start IS NOT NULL AND query LIKE 'INSERT INTO key_versions%%'" % database)
+    return lambda: psql(postgres_admin_url(), sql).stdout.strip() not in ("", "0")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "pg"])
+def test_a_restore_killed_midway_leaves_the_target_empty(nodes, root_key_file, tmp_path,
+                                                         backend):
+    need_backend(backend)
+    node = nodes("big", backend, root_key_file, start=False)
     path = tmp_path / "big.okb"
-    path.write_bytes(big_store(6000))  # about 25 MB: the transaction spills into the WAL
+    path.write_bytes(big_store(6000))  # about 25 MB: the SQLite transaction spills into the WAL
     target = tmp_path / "big-data"
-    wal = target / "openkms.db-wal"
+    where = ["--data-dir", str(target)] if backend == "sqlite" else store_args(node, tmp_path)
+    started = import_started(node, target)
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENKMS_")}
-    proc = subprocess.Popen([str(node.binary), "restore", "--in", str(path), "--data-dir",
-                             str(target)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=env, stdin=subprocess.DEVNULL)
-    # kill it once the import has written into the WAL, before its commit
+    proc = subprocess.Popen([str(node.binary), "restore", "--in", str(path), *where],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            stdin=subprocess.DEVNULL)
+    # kill it once the import has written into the target, before its commit
     deadline = time.monotonic() + CLI_TIMEOUT
     while proc.poll() is None and time.monotonic() < deadline:
-        if wal.exists() and wal.stat().st_size > 1_000_000:
+        if started():
             proc.kill()
             break
         time.sleep(0.005)
@@ -584,8 +601,16 @@ def test_a_restore_killed_midway_leaves_the_target_empty(nodes, root_key_file, t
         pytest.fail(f"the restore finished ({proc.returncode}) before it could be killed "
                     "midway; make the file bigger")
     # nothing of the killed import is there: the same restore runs again into the same target
-    restored = cli_ok(node, "restore", "--in", path, "--data-dir", target)
+    deadline = time.monotonic() + 30
+    while True:  # PostgreSQL notices the dead connection and rolls back on its own time
+        done = cli(node, "restore", "--in", path, *where)
+        if done.returncode == 0 or time.monotonic() > deadline:
+            break
+        assert "already holds data" not in done.stderr, "the killed import left rows behind"
+        time.sleep(0.2)
+    assert done.returncode == 0, done.stderr
+    restored = json.loads(done.stdout)
     assert restored["counts"]["keys"] == 6000
-    assert cli(node, "restore", "--in", path, "--data-dir", target).returncode != 0
-    again = cli_ok(node, "backup", "--out", tmp_path / "again.okb", "--data-dir", target)
+    assert cli(node, "restore", "--in", path, *where).returncode != 0
+    again = cli_ok(node, "backup", "--out", tmp_path / "again.okb", *where)
     assert again["counts"] == restored["counts"]
