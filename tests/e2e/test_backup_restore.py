@@ -12,7 +12,10 @@ AccessKey signs), records the restore in its audit log, and takes new writes. Ev
 backends: SQLite -> SQLite, and with ``OPENKMS_E2E_DATABASE_URL`` set, SQLite -> PostgreSQL,
 PostgreSQL -> SQLite and PostgreSQL -> PostgreSQL (skipped, saying so, when it is not set).
 A file with a flipped byte, a truncated one, one of another version, and a restore into a
-target that holds data are refused, with a clear message and the target unchanged.
+target that holds data are refused, with a clear message and the target unchanged. A file this
+test writes from docs/backup-format.md restores; a restore SIGKILLed in the middle of its
+import (seen in the WAL, or in ``pg_stat_activity``) leaves the target empty, and the same
+restore then succeeds.
 """
 
 from __future__ import annotations
