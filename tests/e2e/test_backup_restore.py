@@ -487,6 +487,14 @@ def test_restore_into_a_store_with_data_is_refused_and_changes_nothing(backup_of
     with pytest.raises(ServerStartError, match="exited"):
         wrong.start()
     assert "root key does not match" in wrong.log_path.read_text()
+    # a data directory a server runs on is refused by its lock, before its database is read
+    running = Node(data_dir=fresh, log_path=tmp_path / "running.log", env=server_env(),
+                   args=["--root-key-file", str(root_key_file)], backend="sqlite").start()
+    try:
+        err = cli_refused(node, "restore", "--in", out, "--data-dir", fresh)
+        assert "in use by another openkms process" in err, err
+    finally:
+        running.stop()
 
 
 def test_restore_into_a_postgres_database_with_data_is_refused(nodes, root_key_file, tmp_path):

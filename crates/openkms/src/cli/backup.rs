@@ -256,13 +256,15 @@ fn import(target: &Target, snapshot: &Snapshot) -> anyhow::Result<()> {
 }
 
 /// Imports into `<dir>/openkms.db`, creating the directory (mode 0700) and the database if
-/// absent; what this created is removed again if the import fails.
+/// absent, holding the directory's lock (so no server starts on it meanwhile, and a running
+/// one is not written under); what this created is removed again if the import fails.
 fn import_sqlite(dir: &Path, snapshot: &Snapshot) -> anyhow::Result<()> {
     if dir.exists() && !dir.is_dir() {
         bail!("{} is not a directory", dir.display());
     }
     let made_dir = !dir.exists();
     files::ensure_dir(dir)?;
+    let lock = files::lock_data_dir(dir)?;
     let path = dir.join(DATABASE_FILE);
     let existed = path.exists();
     if existed {
@@ -276,11 +278,13 @@ fn import_sqlite(dir: &Path, snapshot: &Snapshot) -> anyhow::Result<()> {
     if result.is_err() && !existed {
         database.iter().for_each(|f| drop(std::fs::remove_file(f)));
         if made_dir {
+            drop(std::fs::remove_file(dir.join(files::LOCK_FILE)));
             drop(std::fs::remove_dir(dir));
         }
     } else {
         private(&database)?;
     }
+    drop(lock);
     explain(result, &dir.display().to_string())
 }
 
