@@ -222,6 +222,53 @@ def seed_configs() -> None:
     write("config", 'audit_log = "off"\nlisten = "[::1]:0"\n')
 
 
+def backup_value(v) -> bytes:
+    """One value of a backup record (docs/backup-format.md)."""
+    if v is None:
+        return b"\x00"
+    if isinstance(v, bool):
+        return b"\x05" if v else b"\x04"
+    if isinstance(v, int):
+        return b"\x01" + struct.pack(">q", v)
+    raw = v.encode() if isinstance(v, str) else v
+    return (b"\x02" if isinstance(v, str) else b"\x03") + struct.pack(">I", len(raw)) + raw
+
+
+def backup_body(records: list[tuple[int, list]]) -> bytes:
+    """A backup without its magic, version and digest: what the `backup` target seals."""
+    header = json.dumps({"format": "openkms-backup", "created_at": DATE, "source": "sqlite"}).encode()
+    out = struct.pack(">I", len(header)) + header
+    for code, values in records:
+        body = b"".join(backup_value(v) for v in values)
+        out += bytes([code]) + struct.pack(">I", len(body)) + body
+    return out + b"\x00" + struct.pack(">Q", len(records))
+
+
+def seed_backups() -> None:
+    key, version = "0b1f3c2e-0000-4000-8000-000000000001", "0b1f3c2e-0000-4000-9000-000000000002"
+    records = [
+        (1, ["root_key_check", bytes(range(48))]),
+        (1, ["account_id", b"1234567890123456"]),
+        (2, [key, "d\u00e9mo", "Aliyun_AES_256", "ENCRYPT/DECRYPT", "Aliyun_KMS", "SOFTWARE",
+             "PendingDeletion", "1234567890123456", 1_700_000_000, 1_800_000_000, version,
+             1_700_000_000, 31_536_000, 1_731_536_000, "keep", '{"Version":"1"}', 3]),
+        (3, [version, key, 1_700_000_000, bytes(range(60))]),
+        (4, [key, "team", "crypto"]),
+        (5, ["alias/demo", key, 1_700_000_001]),
+        (6, ["0b1f3c2e-0000-4000-9000-00000000dead", "gone", 1_700_000_002]),
+        (7, ["alice", "2000000000000001", "Alice", "", "alice@example.com", "", 1_700_000_003]),
+        (8, ["Policy-1", "", '{"Version":"1","Statement":[]}', 1_700_000_004]),
+        (9, ["alice", "Custom", "Policy-1", 1_700_000_005]),
+        (9, ["alice", "System", "AliyunKMSFullAccess", 1_700_000_006]),
+        (10, ["LTAI00000000000000000001", "alice", bytes(range(70)), False, 1_700_000_007]),
+    ]
+    write("backup", backup_body(records))
+    write("backup", backup_body(records[:1]))
+    write("backup", backup_body([]))
+    whole = b"OKMSBAK\n" + struct.pack(">H", 1) + backup_body(records[:3])
+    write("backup", whole + hashlib.sha256(whole).digest())
+
+
 def main() -> None:
     seed_requests()
     seed_authorizations()
@@ -230,6 +277,7 @@ def main() -> None:
     seed_envelopes()
     seed_policies()
     seed_configs()
+    seed_backups()
     for target in sorted(p.name for p in CORPUS.iterdir()):
         print(f"{target}: {len(list((CORPUS / target).iterdir()))} files")
 

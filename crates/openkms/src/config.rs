@@ -555,7 +555,7 @@ fn transport(
 }
 
 /// The database URL, given as itself or in a file (its contents trimmed), not both.
-fn database_url(
+pub(crate) fn database_url(
     url: Option<DatabaseUrl>,
     url_file: Option<PathBuf>,
 ) -> anyhow::Result<Option<DatabaseUrl>> {

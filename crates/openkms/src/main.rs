@@ -49,6 +49,11 @@ enum Command {
     Audit(audit::AuditArgs),
     /// Root key custody: `openkms root-key rotate` re-wraps everything under a new root key.
     RootKey(server::rotate::RootKeyArgs),
+    /// Write a consistent backup of a store to one file while servers keep serving
+    /// (wrapped material only; docs/backup.md).
+    Backup(cli::backup::BackupArgs),
+    /// Restore a backup file into an empty data directory or database.
+    Restore(cli::backup::RestoreArgs),
     /// Print shell completions.
     Completions {
         /// The shell: bash, zsh, fish, elvish or powershell.
@@ -100,6 +105,8 @@ fn run(cli: Cli) -> ExitCode {
         Command::Bench(args) => bench::run(args, &conn),
         Command::Audit(args) => audit::run(args),
         Command::RootKey(args) => server::rotate::run(args),
+        Command::Backup(args) => cli::backup::backup(args),
+        Command::Restore(args) => cli::backup::restore(args),
         Command::Completions { shell } => {
             // Written to a buffer first, so a closed pipe (`| head`) is not a panic.
             let mut out = Vec::new();

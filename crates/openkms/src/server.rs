@@ -82,6 +82,7 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
     let backend = open_store(&config, Opener::Server).await?;
     // Whether this start continues earlier ones: then the audit log must have history.
     let data_exists = KeyService::data_exists(backend.store.as_ref()).await?;
+    let restored_from = anchor::restored(backend.store.as_ref()).await?;
     let root = unlock_root_key(&config, secrets.root_key, backend.store.as_ref()).await?;
     let service = open_service(backend.store, root, &config).await?;
     let service = Arc::new(service.with_quotas(config.limits.quotas));
@@ -95,7 +96,7 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
         secrets.root_access_key_secret,
     )?;
     ensure_root_credentials(&service, &config.data_dir, chosen).await?;
-    let audit = open_audit(&config, data_exists, backend.anchors).await?;
+    let audit = open_audit(&config, data_exists, backend.anchors, restored_from).await?;
     install_metrics(&config)?;
     let tls = tls::server_config(&config)?;
     let listener = TcpListener::bind(config.listen)
@@ -271,11 +272,13 @@ fn open_nonce_journal(
 /// Opens the audit log before the socket, so a server that cannot record requests never
 /// serves them, and starts recording its head in the store. Over existing data
 /// (`data_exists`) a log without history, or one ending before the head recorded for this
-/// node, is an error on stderr and a `gap` line (docs/audit.md).
+/// node, is an error on stderr and a `gap` line (docs/audit.md); unless the store was
+/// `restored` and this node has recorded no head since: then a `restored` line.
 async fn open_audit(
     config: &ServerConfig,
     data_exists: bool,
     anchors: Arc<dyn AnchorStore>,
+    restored: Option<openkms_api::audit::Restored>,
 ) -> anyhow::Result<Option<(AuditLog, tokio::task::JoinHandle<()>)>> {
     let Some(audit) = &config.audit else {
         tracing::warn!("audit log off: requests are not recorded");
@@ -291,6 +294,7 @@ async fn open_audit(
     let expected = Expected {
         data_exists,
         anchor: stored.clone(),
+        restored,
     };
     let log = AuditLog::open_expecting(audit, &expected).map_err(|e| {
         anyhow::anyhow!("audit_log: {e}; set --audit-log to a writable file (or off)")

@@ -139,6 +139,19 @@ fn help_of_encrypt_lists_its_parameters() {
     snapshot!("help_encrypt", transcript(&out));
 }
 
+#[test]
+fn help_of_backup_and_restore_names_their_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    for (command, name) in [("backup", "help_backup"), ("restore", "help_restore")] {
+        let out = run(bare_cli(dir.path()).args([command, "--help"]));
+        assert_eq!(out.code, 0);
+        for flag in ["--data-dir", "--database-url", "--database-url-file"] {
+            assert!(out.stdout.contains(flag), "{command}: {flag} missing");
+        }
+        snapshot!(name, transcript(&out));
+    }
+}
+
 /// The API actions the top help lists (commands named like `CreateKey`, not `encrypt-file`).
 fn actions_in_help(help: &str) -> Vec<String> {
     help.lines()

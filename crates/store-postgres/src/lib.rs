@@ -1,7 +1,8 @@
 //! openkms-store-postgres: the storage backend for several stateless nodes, on PostgreSQL.
 //!
-//! [`PostgresStore`] implements [`openkms_core::Store`], [`openkms_core::ReplayStore`] and
-//! [`openkms_core::AnchorStore`] (one audit anchor per node) over one PostgreSQL database (or one
+//! [`PostgresStore`] implements [`openkms_core::Store`], [`openkms_core::ReplayStore`],
+//! [`openkms_core::AnchorStore`] (one audit anchor per node) and
+//! [`openkms_core::SnapshotStore`] (backup and restore) over one PostgreSQL database (or one
 //! schema of it) through a pool of tokio-postgres connections. Every node can write: unique
 //! names and references are enforced by the database's constraints, so nodes need no
 //! coordination of their own, and an `Ok` from a write means the commit was acknowledged.
@@ -38,6 +39,7 @@ mod reads;
 mod row;
 mod schema;
 mod serving;
+mod snapshot;
 mod writes;
 
 use std::fmt;
@@ -47,8 +49,8 @@ use deadpool_postgres::Pool;
 use openkms_core::{
     AccessKeyRecord, AliasRecord, AliasStore, AnchorStore, AttachmentRecord, AuditAnchor,
     IdentityStore, KeyCursor, KeyRecord, KeySelection, KeyStore, KeyTag, MetaStore, PolicyRecord,
-    PolicyType, ReplayStore, Rewrap, RewrapStore, StoreError, Tag, TagCursor, TagStore, UserRecord,
-    VersionRecord, WrappedBlob,
+    PolicyType, ReplayStore, Rewrap, RewrapStore, Snapshot, SnapshotStore, StoreError, Tag,
+    TagCursor, TagStore, UserRecord, VersionRecord, WrappedBlob,
 };
 
 use crate::error::pool_error;
@@ -496,5 +498,18 @@ impl RewrapStore for PostgresStore {
 
     async fn replace_wrapped(&self, changes: &[Rewrap]) -> Result<(), StoreError> {
         self.write(Write::ReplaceWrapped(changes)).await.map(|_| ())
+    }
+}
+
+#[async_trait]
+impl SnapshotStore for PostgresStore {
+    async fn export_snapshot(&self) -> Result<Snapshot, StoreError> {
+        snapshot::export(&self.pool).await
+    }
+
+    async fn import_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
+        self.write(Write::ImportSnapshot(snapshot))
+            .await
+            .map(|_| ())
     }
 }

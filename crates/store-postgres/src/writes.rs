@@ -12,12 +12,13 @@
 
 mod identities;
 mod rewrap;
+mod snapshot;
 
 use std::time::Duration;
 
 use deadpool_postgres::{Client, GenericClient, Pool};
 use openkms_core::{
-    AccessKeyRecord, AliasRecord, KeyRecord, Rewrap, StoreError, Tag, VersionRecord,
+    AccessKeyRecord, AliasRecord, KeyRecord, Rewrap, Snapshot, StoreError, Tag, VersionRecord,
 };
 use tokio_postgres::types::ToSql;
 
@@ -112,6 +113,8 @@ pub(crate) enum Write<'a> {
     Identity(IdentityWrite<'a>),
     /// Replace every wrapped blob of a root-key rotation, all or none.
     ReplaceWrapped(&'a [Rewrap]),
+    /// Write a whole snapshot into the empty tables.
+    ImportSnapshot(&'a Snapshot),
 }
 
 impl Write<'_> {
@@ -126,6 +129,7 @@ impl Write<'_> {
                     | Self::PutTags { .. }
                     | Self::DestroyKey(_)
                     | Self::ReplaceWrapped(_)
+                    | Self::ImportSnapshot(_)
             ),
         }
     }
@@ -236,6 +240,7 @@ async fn apply(client: &impl GenericClient, write: &Write<'_>) -> Result<u64, Fa
         Write::PurgeNonces(now) => return purge_nonces(client, now).await,
         Write::Identity(ref identity) => identity.apply(client).await,
         Write::ReplaceWrapped(changes) => rewrap::replace_wrapped(client, changes).await,
+        Write::ImportSnapshot(snapshot) => snapshot::import(client, snapshot).await,
     };
     written.map(u64::from)
 }

@@ -3,7 +3,9 @@
 //! Owns the checks of this backend's own promises: migrations run once when nodes start
 //! together, an older schema is upgraded and a newer one refused, a non-durable server is
 //! refused, unreadable rows are `Corrupt`, `sslmode=require` never falls back to plaintext, a
-//! nonce used at one node is refused at another, a rotation is refused while a node serves, and `Debug` hides the password. Each check uses its own schema (see `common`) and is skipped, or fails under
+//! nonce used at one node is refused at another, a rotation is refused while a node serves,
+//! `Debug` hides the password, and every table is known to backup (carried by a snapshot or
+//! left out on purpose). Each check uses its own schema (see `common`) and is skipped, or fails under
 //! CI, when the database is absent. The `Store` contract itself is the suite's
 //! (`conformance.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -285,4 +287,42 @@ async fn debug_shows_the_target_but_not_the_password() {
     assert!(!debug.contains("secret-pw"), "{debug}");
     assert!(debug.contains(&schema.name), "{debug}");
     assert!(debug.contains("pool_size: 3"), "{debug}");
+}
+
+/// Every table of the schema is either carried by a backup snapshot or left out on purpose:
+/// a new table fails here until the core's `SNAPSHOT_TABLES` or `OTHER_TABLES` names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_table_is_snapshot_state_or_named_as_not() {
+    use openkms_core::store::{OTHER_TABLES, SNAPSHOT_TABLES};
+    if !database_available() {
+        return;
+    }
+    let schema = TestSchema::new();
+    let _store = open(&schema).await.unwrap();
+    let client = raw_client(Some(&schema.name)).await.unwrap();
+    let rows = client
+        .query(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
+            &[&schema.name],
+        )
+        .await
+        .unwrap();
+    let tables: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    for table in &tables {
+        let known = SNAPSHOT_TABLES.contains(&table.as_str())
+            || OTHER_TABLES.iter().any(|(t, _)| t == table);
+        assert!(
+            known,
+            "table {table} is neither in SNAPSHOT_TABLES nor OTHER_TABLES"
+        );
+    }
+    for table in SNAPSHOT_TABLES
+        .iter()
+        .chain(OTHER_TABLES.iter().map(|(t, _)| t))
+    {
+        assert!(
+            tables.iter().any(|t| t == table),
+            "{table} is not in the schema"
+        );
+    }
 }

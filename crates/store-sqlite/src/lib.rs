@@ -1,7 +1,8 @@
 //! openkms-store-sqlite: the embedded default storage backend, on SQLite.
 //!
 //! [`SqliteStore`] implements [`openkms_core::Store`] (every capability),
-//! [`openkms_core::ReplayStore`] and [`openkms_core::AnchorStore`] over one database file (the binary uses
+//! [`openkms_core::ReplayStore`], [`openkms_core::AnchorStore`] and
+//! [`openkms_core::SnapshotStore`] (backup and restore) over one database file (the binary uses
 //! `<data-dir>/openkms.db`). Writes go to one writer thread that commits them in groups, so a
 //! burst of writes shares one fsync and a write returns `Ok` only after its commit. Reads use
 //! a small pool of read-only connections, which WAL lets run beside the writer.
@@ -30,6 +31,7 @@ mod pool;
 mod reads;
 mod row;
 mod schema;
+mod snapshot;
 mod writer;
 
 use std::path::Path;
@@ -39,8 +41,8 @@ use async_trait::async_trait;
 use openkms_core::{
     AccessKeyRecord, AliasRecord, AliasStore, AnchorStore, AttachmentRecord, AuditAnchor,
     IdentityStore, KeyCursor, KeyRecord, KeySelection, KeyStore, KeyTag, MetaStore, PolicyRecord,
-    PolicyType, ReplayStore, Rewrap, RewrapStore, StoreError, Tag, TagCursor, TagStore, UserRecord,
-    VersionRecord, WrappedBlob,
+    PolicyType, ReplayStore, Rewrap, RewrapStore, Snapshot, SnapshotStore, StoreError, Tag,
+    TagCursor, TagStore, UserRecord, VersionRecord, WrappedBlob,
 };
 
 use crate::ops::{IdentityOp, WriteOp};
@@ -72,6 +74,16 @@ impl SqliteStore {
             writer,
             readers: ReadPool::new(path.to_owned()),
         })
+    }
+
+    /// Reads every record of the existing database at `path` in one read transaction
+    /// ([`SnapshotStore::export_snapshot`]) through a read-only connection: the database is
+    /// neither created, migrated nor written, so a running server keeps serving and writing.
+    /// `Unavailable` if the file is not an openkms database of this build's schema version.
+    pub fn export_database(path: &Path) -> Result<Snapshot, StoreError> {
+        let conn = schema::open_reader(path)?;
+        schema::check_current(&conn)?;
+        snapshot::export(&conn)
     }
 
     /// Queues an identity write and waits for its commit; the count of [`IdentityOp::apply`].
@@ -538,6 +550,18 @@ impl RewrapStore for SqliteStore {
 
     async fn replace_wrapped(&self, changes: &[Rewrap]) -> Result<(), StoreError> {
         let op = WriteOp::ReplaceWrapped(changes.to_vec());
+        self.writer.submit(op).await.map(|_| ())
+    }
+}
+
+#[async_trait]
+impl SnapshotStore for SqliteStore {
+    async fn export_snapshot(&self) -> Result<Snapshot, StoreError> {
+        self.readers.run(snapshot::export).await
+    }
+
+    async fn import_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
+        let op = WriteOp::ImportSnapshot(Box::new(snapshot.clone()));
         self.writer.submit(op).await.map(|_| ())
     }
 }

@@ -11,13 +11,13 @@ mod identities;
 mod rewrap;
 
 use openkms_core::{
-    AccessKeyRecord, AliasRecord, KeyRecord, Rewrap, StoreError, Tag, VersionRecord,
+    AccessKeyRecord, AliasRecord, KeyRecord, Rewrap, Snapshot, StoreError, Tag, VersionRecord,
 };
 use rusqlite::{Connection, Statement, ToSql, params};
 
 use crate::error::WriteError;
 
-pub(crate) use self::identities::IdentityOp;
+pub(crate) use self::identities::{IdentityOp, attach_policy, insert_policy, insert_user};
 
 /// One write, owned so it can cross to the writer thread.
 pub(crate) enum WriteOp {
@@ -97,6 +97,8 @@ pub(crate) enum WriteOp {
     PurgeNonces(i64),
     /// A write of users, AccessKeys, policies or attachments.
     Identity(IdentityOp),
+    /// Write a whole snapshot into the empty database (boxed: it is every record).
+    ImportSnapshot(Box<Snapshot>),
 }
 
 impl WriteOp {
@@ -152,6 +154,7 @@ impl WriteOp {
             Self::PurgeNonces(now) => Ok(purge_nonces(conn, *now)?),
             Self::Identity(op) => op.apply(conn),
             Self::ReplaceWrapped(changes) => rewrap::replace_wrapped(conn, changes),
+            Self::ImportSnapshot(snapshot) => crate::snapshot::import(conn, snapshot).map(|()| 1),
         }
     }
 }
@@ -166,7 +169,11 @@ fn check_version_key(key: &KeyRecord, version: &VersionRecord) -> Result<(), Wri
 }
 
 /// 1 if the value was inserted, 0 if the name was taken.
-fn put_meta_if_absent(conn: &Connection, name: &str, value: &[u8]) -> rusqlite::Result<u64> {
+pub(crate) fn put_meta_if_absent(
+    conn: &Connection,
+    name: &str,
+    value: &[u8],
+) -> rusqlite::Result<u64> {
     let sql = "INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING";
     let inserted = conn.prepare_cached(sql)?.execute(params![name, value])?;
     Ok(inserted as u64)
@@ -214,7 +221,7 @@ fn bind_key(stmt: &mut Statement<'_>, key: &KeyRecord) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn insert_key(conn: &Connection, key: &KeyRecord) -> rusqlite::Result<()> {
+pub(crate) fn insert_key(conn: &Connection, key: &KeyRecord) -> rusqlite::Result<()> {
     let sql = "INSERT INTO keys (key_id, description, spec, usage, origin, protection_level, \
                state, creator, created_at, delete_at, primary_version, last_rotation_at, \
                rotation_interval, next_rotation_at, deletion_protection, policy, revision) \
@@ -259,7 +266,7 @@ fn key_exists(conn: &Connection, key_id: &str) -> rusqlite::Result<bool> {
         .query_row([key_id], |row| row.get(0))
 }
 
-fn insert_version(conn: &Connection, version: &VersionRecord) -> rusqlite::Result<()> {
+pub(crate) fn insert_version(conn: &Connection, version: &VersionRecord) -> rusqlite::Result<()> {
     let sql = "INSERT INTO key_versions (version_id, key_id, created_at, wrapped_material) \
                VALUES (?1, ?2, ?3, ?4)";
     conn.prepare_cached(sql)?.execute(params![
@@ -272,7 +279,7 @@ fn insert_version(conn: &Connection, version: &VersionRecord) -> rusqlite::Resul
 }
 
 /// Inserts the tags; a tag key given twice is a primary-key violation.
-fn insert_tags(conn: &Connection, key_id: &str, tags: &[Tag]) -> rusqlite::Result<()> {
+pub(crate) fn insert_tags(conn: &Connection, key_id: &str, tags: &[Tag]) -> rusqlite::Result<()> {
     let sql = "INSERT INTO key_tags (key_id, tag_key, tag_value) VALUES (?1, ?2, ?3)";
     let mut stmt = conn.prepare_cached(sql)?;
     for tag in tags {
@@ -325,7 +332,7 @@ fn delete_tags(conn: &Connection, key_id: &str, tag_keys: &[String]) -> rusqlite
     Ok(())
 }
 
-fn insert_alias(conn: &Connection, alias: &AliasRecord) -> rusqlite::Result<()> {
+pub(crate) fn insert_alias(conn: &Connection, alias: &AliasRecord) -> rusqlite::Result<()> {
     let sql = "INSERT INTO aliases (name, key_id, created_at) VALUES (?1, ?2, ?3)";
     conn.prepare_cached(sql)?
         .execute(params![alias.name, alias.key_id, alias.created_at])?;
@@ -378,7 +385,7 @@ fn destroy_key(conn: &Connection, key_id: &str) -> Result<(), WriteError> {
     }
 }
 
-fn insert_access_key(conn: &Connection, key: &AccessKeyRecord) -> rusqlite::Result<()> {
+pub(crate) fn insert_access_key(conn: &Connection, key: &AccessKeyRecord) -> rusqlite::Result<()> {
     let sql = "INSERT INTO access_keys (access_key_id, user, wrapped_secret, active, created_at) \
                VALUES (?1, ?2, ?3, ?4, ?5)";
     conn.prepare_cached(sql)?.execute(params![

@@ -47,7 +47,7 @@ fn query_one<T>(
 }
 
 /// Runs `sql` with `params` and parses every row, in the order the query returns them.
-fn query_all<T>(
+pub(crate) fn query_all<T>(
     conn: &Connection,
     sql: &str,
     params: impl Params,

@@ -182,6 +182,22 @@ pub(crate) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// Refuses a database whose schema is not exactly this build's (older or newer): for a
+/// reader that must not migrate it.
+pub(crate) fn check_current(conn: &Connection) -> Result<(), StoreError> {
+    let current: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(|e| map_error(&e))?;
+    let known = MIGRATIONS.len() as i64;
+    match current == known {
+        true => Ok(()),
+        false => Err(StoreError::Unavailable(format!(
+            "database schema version {current} is not this build's ({known}); use the openkms \
+             version the server runs"
+        ))),
+    }
+}
+
 /// Brings the schema up to date in one transaction. Refuses a database made by a newer build.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn

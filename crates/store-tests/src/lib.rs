@@ -5,7 +5,8 @@
 //! named `#[test]` per check in [`checks`]. The checks pin down the [`Store`] contract: exact
 //! round trips, put-if-absent, atomic key creation, typed errors, the revision rule of
 //! updates, list orderings and their keyset pages, which keys are due, destruction, SignatureNonce records (one
-//! winner per nonce, expiry, purge), audit anchors (one per node, replaced in place), RAM identities (users, their AccessKeys and how many a
+//! winner per nonce, expiry, purge), audit anchors (one per node, replaced in place), snapshots (every record out in one
+//! consistent view, into an empty store all or nothing), RAM identities (users, their AccessKeys and how many a
 //! user may own, custom policies, attachments, and the deletes refused while something
 //! depends on them), behaviour under concurrent writers, and durability across a reopen.
 //!
@@ -15,7 +16,7 @@
 
 use std::future::Future;
 
-use openkms_core::{AnchorStore, ReplayStore, RewrapStore, Store};
+use openkms_core::{AnchorStore, ReplayStore, RewrapStore, SnapshotStore, Store};
 
 pub mod checks;
 pub mod fixtures;
@@ -28,8 +29,8 @@ pub mod memory;
 /// (that is how durability is checked). The suite drops the previous store before reopening.
 pub trait StoreFactory {
     /// The backend under test: every capability of [`Store`], [`ReplayStore`],
-    /// [`AnchorStore`] and [`RewrapStore`].
-    type Store: Store + ReplayStore + AnchorStore + RewrapStore;
+    /// [`AnchorStore`], [`RewrapStore`] and [`SnapshotStore`].
+    type Store: Store + ReplayStore + AnchorStore + RewrapStore + SnapshotStore;
 
     /// Opens the store over this factory's data. Panics if the store cannot be opened.
     fn open(&self) -> impl Future<Output = Self::Store>;
@@ -60,8 +61,8 @@ where
 
 /// Expands to one `#[test]` per conformance check of every capability, each named after its
 /// check: [`key_store_tests!`], [`alias_store_tests!`], [`tag_store_tests!`],
-/// [`identity_store_tests!`], [`meta_store_tests!`], [`replay_store_tests!`] and
-/// [`anchor_store_tests!`] and [`rewrap_store_tests!`].
+/// [`identity_store_tests!`], [`meta_store_tests!`], [`replay_store_tests!`],
+/// [`anchor_store_tests!`], [`rewrap_store_tests!`] and [`snapshot_store_tests!`].
 ///
 /// The argument is an expression callable with no arguments that returns a future resolving
 /// to a fresh [`StoreFactory`], for example the path of an `async fn`:
@@ -84,6 +85,7 @@ macro_rules! conformance_tests {
         $crate::replay_store_tests!($make);
         $crate::anchor_store_tests!($make);
         $crate::rewrap_store_tests!($make);
+        $crate::snapshot_store_tests!($make);
     };
     (@each $make:expr; $module:ident; $($check:ident),* $(,)?) => {
         $(
@@ -253,6 +255,21 @@ macro_rules! rewrap_store_tests {
             wrapped_blobs_lists_versions_and_access_keys,
             replace_wrapped_writes_every_row,
             replace_wrapped_is_all_or_nothing,
+        );
+    };
+}
+
+/// Expands to one `#[test]` per check of the [`openkms_core::SnapshotStore`] capability (see
+/// [`checks::snapshot_store`]); [`conformance_tests!`] takes the same argument.
+#[macro_export]
+macro_rules! snapshot_store_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make; snapshot_store;
+            export_round_trips_every_record_kind,
+            import_restores_every_record_kind,
+            import_into_a_store_with_data_is_refused,
+            import_is_all_or_nothing,
+            export_is_one_consistent_view,
         );
     };
 }

@@ -14,7 +14,9 @@
 //!   `last_hash`; the oldest file left starts right after it.
 //!
 //! `suppressed` (a summary of refused unauthenticated requests not written one by one) only
-//! informs; see [`super::flood`]. Rendering the summary is done there.
+//! informs; see [`super::flood`]. Rendering the summary is done there. So does `restored`
+//! ([`Restored`]): the store was restored from a backup, so the log starts (or goes on)
+//! without the history of the store's earlier life, which stays in the old logs.
 
 use serde_json::{Value, json};
 
@@ -43,6 +45,32 @@ impl GapReason {
         [Self::Removed, Self::HistoryMissing, Self::BehindAnchor]
             .into_iter()
             .find(|r| r.as_str() == text)
+    }
+}
+
+/// A restore from a backup, as `openkms restore` noted it in the store: the `restored` line a
+/// node writes at its first start on the restored store, in place of a `gap` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restored {
+    /// When the restore ran (RFC 3339).
+    pub restored_at: String,
+    /// The backup file's SHA-256 (lowercase hex), which names it.
+    pub backup_sha256: String,
+    /// When the backup was taken (RFC 3339).
+    pub backup_created_at: String,
+}
+
+impl Restored {
+    /// The line's JSON object (without `seq` and `prev`), stamped `time`.
+    pub fn to_json(&self, time: &str) -> String {
+        json!({
+            "time": time,
+            "event": "restored",
+            "restored_at": self.restored_at,
+            "backup_sha256": self.backup_sha256,
+            "backup_created_at": self.backup_created_at,
+        })
+        .to_string()
     }
 }
 

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{oneshot, watch};
 
 pub use chain::{Break, GENESIS, Link, Note, Position, Problem, Start, Verifier, verify_lines};
-pub use event::{Declaration, GapReason};
+pub use event::{Declaration, GapReason, Restored};
 pub use files::{Verified, VerifyError, log_files, verify_paths};
 pub use flood::DEFAULT_UNAUTHENTICATED_PER_SECOND;
 pub use heads::HEAD_INTERVAL;
@@ -145,6 +145,10 @@ pub struct Expected {
     /// The head last recorded outside the log (the store): a log ending before it has lost
     /// lines.
     pub anchor: Option<Link>,
+    /// The store was restored from this backup. Without an anchor (this node has recorded
+    /// no head since the restore) the log is not expected to hold the store's history: a
+    /// `restored` line records the restore instead of a `gap` line.
+    pub restored: Option<Restored>,
 }
 
 /// Why the audit log could not be opened.
@@ -298,10 +302,19 @@ impl AuditLog {
     }
 }
 
-/// The `gap` line the history calls for at open, if any (and the chain moved to the anchor).
+/// The `gap` line the history calls for at open, if any (and the chain moved to the anchor);
+/// or the `restored` line of a node's first start on a restored store.
 fn history_gap(writer: &mut writer::Writer, expected: &Expected) -> Option<String> {
     let head = writer.link().clone();
     let anchor = expected.anchor.as_ref();
+    if let (Some(restored), None) = (&expected.restored, anchor) {
+        tracing::info!(
+            log_ends_at_seq = head.seq,
+            backup_sha256 = %restored.backup_sha256,
+            "the store was restored from a backup: recording the restore as the next audit line (the earlier history is in the old logs)"
+        );
+        return Some(restored.to_json(&record::now_timestamp()));
+    }
     let (reason, from, to) = match anchor {
         _ if head.seq == 0 && expected.data_exists => {
             let to = anchor.map(|a| a.seq).filter(|seq| *seq > 0);

@@ -343,6 +343,7 @@ async fn missing_history_over_existing_data_is_recorded() {
     let expected = Expected {
         data_exists: true,
         anchor: None,
+        restored: None,
     };
     AuditLog::open_expecting(&config(&path, None), &expected)
         .unwrap()
@@ -365,6 +366,43 @@ async fn missing_history_over_existing_data_is_recorded() {
 }
 
 #[tokio::test]
+async fn a_restored_store_starts_its_log_with_a_restored_line_not_a_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.log");
+    let restored = crate::audit::Restored {
+        restored_at: "2026-01-02T03:04:05Z".into(),
+        backup_sha256: "ab".repeat(32),
+        backup_created_at: "2026-01-01T00:00:00Z".into(),
+    };
+    let expected = Expected {
+        data_exists: true,
+        anchor: None,
+        restored: Some(restored),
+    };
+    let log = AuditLog::open_expecting(&config(&path, None), &expected).unwrap();
+    append(&log, "R1").await.unwrap();
+    log.close();
+    let lines = lines_of(&path);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["event"], "restored");
+    assert_eq!(lines[0]["backup_sha256"], "ab".repeat(32));
+    assert_eq!(lines[0]["seq"], 1);
+    let verified = verify_dir(dir.path());
+    assert!(verified.outcome.is_ok());
+    assert!(verified.notes.is_empty(), "{:?}", verified.notes);
+    // Once this node has recorded a head, the note no longer changes anything.
+    let anchor = verified.outcome.unwrap().unwrap();
+    let later = Expected {
+        anchor: Some(anchor),
+        ..expected
+    };
+    AuditLog::open_expecting(&config(&path, None), &later)
+        .unwrap()
+        .close();
+    assert_eq!(lines_of(&path).len(), 2, "no second restored line");
+}
+
+#[tokio::test]
 async fn a_log_behind_its_anchor_is_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.log");
@@ -382,6 +420,7 @@ async fn a_log_behind_its_anchor_is_recorded() {
     let expected = Expected {
         data_exists: true,
         anchor: Some(anchor.clone()),
+        restored: None,
     };
     let log = AuditLog::open_expecting(&config(&path, None), &expected).unwrap();
     append(&log, "R5").await.unwrap();

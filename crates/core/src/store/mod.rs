@@ -6,7 +6,8 @@
 //! values). [`Store`] is all five together, with a blanket impl, and is what the key service
 //! holds. Replay nonces are a separate concern of the front end: [`ReplayStore`] is not part
 //! of [`Store`]; nor is [`AnchorStore`], where the binary records its audit log's head; nor
-//! [`RewrapStore`], which only root-key rotation uses. A new
+//! [`RewrapStore`], which only root-key rotation uses; nor [`SnapshotStore`], through which
+//! backup and restore move a whole store's state. A new
 //! capability is a new trait, not more methods on an old one.
 //!
 //! Every method that returns `Ok` for a write has made that write durable: callers
@@ -26,6 +27,7 @@ mod paging;
 pub mod records;
 mod replay;
 mod rewrap;
+mod snapshot;
 mod tags;
 
 pub use aliases::AliasStore;
@@ -37,6 +39,10 @@ pub use paging::{KeyCursor, KeySelection, KeyTag, TagCursor, tag_matches};
 pub use records::RecordRow;
 pub use replay::ReplayStore;
 pub use rewrap::{Rewrap, RewrapStore, RotationStore, WrappedBlob, WrappedRow};
+pub use snapshot::{
+    DestroyedVersion, MetaEntry, OTHER_TABLES, RESTORED_META, SNAPSHOT_TABLES, Snapshot,
+    SnapshotStore, is_snapshot_meta,
+};
 pub use tags::TagStore;
 
 /// An error from a storage backend.
@@ -69,6 +75,10 @@ pub enum StoreError {
     /// Stored data could not be read back as a record.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The store already holds data, so a snapshot is not imported into it; nothing was
+    /// written.
+    #[error("the store is not empty")]
+    NotEmpty,
 }
 
 /// Durable storage for the key service: every capability it uses, together.

@@ -7,7 +7,8 @@
 //! than true/false makes the row [`StoreError::Corrupt`], naming the column, never the value
 //! (which might be wrapped material). This module does not know SQL or any driver.
 
-use super::StoreError;
+use super::snapshot::{DestroyedVersion, MetaEntry};
+use super::{KeyTag, StoreError};
 use crate::model::{
     AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin,
     PolicyRecord, PolicyType, ProtectionLevel, Tag, UserRecord, VersionRecord,
@@ -139,5 +140,34 @@ pub fn attachment(row: &impl RecordRow) -> Result<AttachmentRecord, StoreError> 
         policy_type: named(row, 1, "policy_attachments.policy_type", PolicyType::parse)?,
         policy_name: row.text(2, "policy_attachments.policy_name")?,
         attached_at: row.int(3, "policy_attachments.attached_at")?,
+    })
+}
+
+/// A tag with its key from `key_id, tag_key, tag_value` (the tag listing's and a snapshot's
+/// form).
+pub fn key_tag(row: &impl RecordRow) -> Result<KeyTag, StoreError> {
+    Ok(KeyTag {
+        key_id: row.text(0, "key_tags.key_id")?,
+        tag: Tag {
+            key: row.text(1, "key_tags.tag_key")?,
+            value: row.text(2, "key_tags.tag_value")?,
+        },
+    })
+}
+
+/// A destroyed version's tombstone from `version_id, key_id, destroyed_at`.
+pub fn destroyed(row: &impl RecordRow) -> Result<DestroyedVersion, StoreError> {
+    Ok(DestroyedVersion {
+        version_id: row.text(0, "destroyed_versions.version_id")?,
+        key_id: row.text(1, "destroyed_versions.key_id")?,
+        destroyed_at: row.int(2, "destroyed_versions.destroyed_at")?,
+    })
+}
+
+/// A metadata value from `name, value`.
+pub fn meta(row: &impl RecordRow) -> Result<MetaEntry, StoreError> {
+    Ok(MetaEntry {
+        name: row.text(0, "meta.name")?,
+        value: row.bytes(1, "meta.value")?,
     })
 }

@@ -2,10 +2,12 @@
 //!
 //! [`actions`] turns the api crate's action table into subcommands; [`profile`] finds the
 //! endpoint and credentials; [`files`] does envelope encryption of files over [`envelope`];
-//! [`output`] prints results and errors and picks exit codes. Requests are signed by the
+//! [`output`] prints results and errors and picks exit codes; [`backup`] is `openkms backup`
+//! and `openkms restore`, which work on a store directly rather than through a server. Requests are signed by the
 //! `openkms-client` crate, the same signer the tests use.
 
 pub mod actions;
+pub mod backup;
 pub mod envelope;
 pub mod files;
 pub mod output;

@@ -8,15 +8,18 @@
 //! write off the request path, never one per request. The node is [`node`]'s: on SQLite the
 //! one node there is; on PostgreSQL, where nodes share the store but each keeps its own log,
 //! a random id kept in `<data-dir>/node-id`. What an anchor can and cannot prove is in
-//! `docs/audit.md`.
+//! `docs/audit.md`. Anchors are not part of a backup; [`restored`] reads the note
+//! `openkms restore` leaves, so a node's first start on a restored store records the restore
+//! instead of reporting its history missing (docs/backup.md).
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use openkms_api::audit::Link;
-use openkms_core::{AnchorStore, AuditAnchor};
+use openkms_api::audit::{Link, Restored};
+use openkms_core::store::RESTORED_META;
+use openkms_core::{AnchorStore, AuditAnchor, MetaStore};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -75,6 +78,38 @@ pub async fn read(anchors: &dyn AnchorStore, node: &str) -> anyhow::Result<Optio
         seq: a.seq,
         hash: a.hash,
     }))
+}
+
+/// The restore `openkms restore` noted in the store, if it restored this store. A note that
+/// cannot be read is ignored (with a warning): the start then reports the history as missing.
+pub async fn restored(meta: &(impl MetaStore + ?Sized)) -> anyhow::Result<Option<Restored>> {
+    let note = meta
+        .get_meta(RESTORED_META)
+        .await
+        .context("audit: cannot read the store's restore note")?;
+    let Some(note) = note else {
+        return Ok(None);
+    };
+    let parsed: Option<serde_json::Value> = serde_json::from_slice(&note).ok();
+    let field = |name: &str| {
+        let value = parsed.as_ref()?.get(name)?.as_str()?;
+        Some(value.to_owned())
+    };
+    match (
+        field("restored_at"),
+        field("backup_sha256"),
+        field("backup_created_at"),
+    ) {
+        (Some(restored_at), Some(backup_sha256), Some(backup_created_at)) => Ok(Some(Restored {
+            restored_at,
+            backup_sha256,
+            backup_created_at,
+        })),
+        _ => {
+            tracing::warn!("audit: the store's restore note is unreadable; ignored");
+            Ok(None)
+        }
+    }
 }
 
 /// Stores each head published on `heads` until the log closes (the last one included).

@@ -108,7 +108,10 @@ impl IdentityWrite<'_> {
     }
 }
 
-async fn insert_user(client: &impl GenericClient, user: &UserRecord) -> Result<bool, Failure> {
+pub(super) async fn insert_user(
+    client: &impl GenericClient,
+    user: &UserRecord,
+) -> Result<bool, Failure> {
     let sql = "INSERT INTO users (user_name, user_id, display_name, mobile_phone, email, \
                comments, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
     let params: [Param<'_>; 7] = [
@@ -213,7 +216,7 @@ async fn set_access_key_active(
     }
 }
 
-async fn insert_policy(
+pub(super) async fn insert_policy(
     client: &impl GenericClient,
     policy: &PolicyRecord,
 ) -> Result<bool, Failure> {
@@ -231,7 +234,7 @@ async fn insert_policy(
 /// Locks a custom policy's row against deletion (`ReferenceNotFound` if there is none), then
 /// inserts the attachment: `ReferenceNotFound` (a foreign-key violation) if the user is
 /// missing, `AlreadyExists` (the primary key) if it holds the policy already.
-async fn attach_policy(
+pub(super) async fn attach_policy(
     client: &impl GenericClient,
     attachment: &AttachmentRecord,
 ) -> Result<bool, Failure> {

@@ -85,7 +85,7 @@ impl IdentityOp {
     }
 }
 
-fn insert_user(conn: &Connection, user: &UserRecord) -> rusqlite::Result<()> {
+pub(crate) fn insert_user(conn: &Connection, user: &UserRecord) -> rusqlite::Result<()> {
     let sql = "INSERT INTO users (user_name, user_id, display_name, mobile_phone, email, \
                comments, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
     conn.prepare_cached(sql)?.execute(params![
@@ -192,7 +192,7 @@ fn delete_access_key(conn: &Connection, access_key_id: &str) -> rusqlite::Result
     Ok(deleted as u64)
 }
 
-fn insert_policy(conn: &Connection, policy: &PolicyRecord) -> rusqlite::Result<()> {
+pub(crate) fn insert_policy(conn: &Connection, policy: &PolicyRecord) -> rusqlite::Result<()> {
     let sql = "INSERT INTO policies (policy_name, description, document, created_at) \
                VALUES (?1, ?2, ?3, ?4)";
     conn.prepare_cached(sql)?.execute(params![
@@ -224,7 +224,10 @@ fn delete_policy(conn: &Connection, policy_name: &str) -> Result<(), WriteError>
 /// Inserts the attachment: `ReferenceNotFound` if the policy is custom and missing, or (a
 /// foreign-key violation) if the user is missing; `AlreadyExists` (the primary key) if the
 /// user holds the policy already.
-fn attach_policy(conn: &Connection, attachment: &AttachmentRecord) -> Result<(), WriteError> {
+pub(crate) fn attach_policy(
+    conn: &Connection,
+    attachment: &AttachmentRecord,
+) -> Result<(), WriteError> {
     if attachment.policy_type == PolicyType::Custom
         && !policy_exists(conn, &attachment.policy_name)?
     {

@@ -5,16 +5,18 @@
 //! for anything else that needs a [`openkms_core::Store`] without a database. One mutex
 //! guards all maps, so every call is atomic and the concurrency checks hold trivially.
 //! Clones share the same maps: reopening a store is cloning it, so nothing is durable past
-//! the last clone. The identity and replay capabilities live in [`identity`].
+//! the last clone. The identity and replay capabilities live in [`identity`], backup's
+//! snapshots in [`snapshot`].
 
 mod identity;
 mod rewrap;
+mod snapshot;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
-use openkms_core::store::tag_matches;
+use openkms_core::store::{DestroyedVersion, tag_matches};
 use openkms_core::{
     AccessKeyRecord, AliasRecord, AliasStore, AnchorStore, AttachmentRecord, AuditAnchor,
     KeyCursor, KeyRecord, KeySelection, KeyState, KeyStore, KeyTag, MetaStore, PolicyRecord,
@@ -31,7 +33,8 @@ struct Maps {
     meta: HashMap<String, Vec<u8>>,
     keys: HashMap<String, KeyRecord>,
     versions: HashMap<String, VersionRecord>,
-    destroyed: BTreeSet<String>,
+    /// Tombstones of destroyed versions, by version id.
+    destroyed: BTreeMap<String, DestroyedVersion>,
     /// Tag key -> value per key id; a `BTreeMap` lists them in byte order.
     tags: HashMap<String, BTreeMap<String, String>>,
     aliases: BTreeMap<String, AliasRecord>,
@@ -86,6 +89,13 @@ impl Maps {
         v.sort_by(|a, b| (a.created_at, &a.key_id).cmp(&(b.created_at, &b.key_id)));
         v
     }
+}
+
+/// Seconds since the epoch by the system clock (what the SQL backends' `now()` gives a
+/// tombstone).
+fn unix_now() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since.map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 fn is_due(k: &KeyRecord, now: i64) -> bool {
@@ -205,9 +215,15 @@ impl KeyStore for MemoryStore {
             .filter(|v| v.key_id == key_id)
             .map(|v| v.version_id.clone())
             .collect();
+        let destroyed_at = unix_now();
         for version_id in gone {
             m.versions.remove(&version_id);
-            m.destroyed.insert(version_id);
+            let tombstone = DestroyedVersion {
+                version_id: version_id.clone(),
+                key_id: key_id.to_owned(),
+                destroyed_at,
+            };
+            m.destroyed.entry(version_id).or_insert(tombstone);
         }
         m.aliases.retain(|_, a| a.key_id != key_id);
         m.tags.remove(key_id);
@@ -215,7 +231,7 @@ impl KeyStore for MemoryStore {
     }
 
     async fn is_destroyed_version(&self, version_id: &str) -> Result<bool, StoreError> {
-        Ok(self.maps().destroyed.contains(version_id))
+        Ok(self.maps().destroyed.contains_key(version_id))
     }
 }
 
