@@ -22,7 +22,9 @@ pub mod random;
 pub mod rootkey;
 pub mod secret;
 pub mod service;
+pub mod shamir;
 pub mod store;
+pub mod unseal;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::EncryptionContext;

@@ -47,6 +47,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Audit log tools: `openkms audit verify <file|dir>…` checks the hash chain.
     Audit(audit::AuditArgs),
+    /// The Shamir seal of a running server (--seal shamir): init, unseal, status, seal.
+    Operator(cli::operator::OperatorArgs),
     /// Print shell completions.
     Completions {
         /// The shell: bash, zsh, fish, elvish or powershell.
@@ -97,6 +99,7 @@ fn run(cli: Cli) -> ExitCode {
         }
         Command::Bench(args) => bench::run(args, &conn),
         Command::Audit(args) => audit::run(args),
+        Command::Operator(args) => cli::operator::run(args, &conn),
         Command::Completions { shell } => {
             // Written to a buffer first, so a closed pipe (`| head`) is not a panic.
             let mut out = Vec::new();

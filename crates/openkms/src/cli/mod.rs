@@ -2,12 +2,14 @@
 //!
 //! [`actions`] turns the api crate's action table into subcommands; [`profile`] finds the
 //! endpoint and credentials; [`files`] does envelope encryption of files over [`envelope`];
-//! [`output`] prints results and errors and picks exit codes. Requests are signed by the
+//! [`output`] prints results and errors and picks exit codes; [`operator`] initialises,
+//! unseals and seals a server with the Shamir seal. Requests are signed by the
 //! `openkms-client` crate, the same signer the tests use.
 
 pub mod actions;
 pub mod envelope;
 pub mod files;
+pub mod operator;
 pub mod output;
 pub mod profile;
 
