@@ -272,11 +272,11 @@ mod tests {
     #[test]
     fn refused_shares_keep_the_progress_made() {
         let (secret, record, shares) = made(5, 3);
-        let (_, _, foreign) = {
+        // A share of another split (another initialisation): another split id.
+        let foreign = {
             let rng = OsRandom::new();
             let root = RootKey::generate(&rng);
-            let split = shamir::split(root.secret(), [4; SET_ID_LEN], 5, 3, &rng).unwrap();
-            ((), (), texts(&split))
+            texts(&shamir::split(root.secret(), [4; SET_ID_LEN], 5, 3, &rng).unwrap())
         };
         let mut progress = Progress::default();
         assert!(matches!(

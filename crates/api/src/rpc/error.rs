@@ -503,7 +503,7 @@ pub fn remedy(code: &str) -> Option<&'static str> {
         "Rejected.Disabled" => "The key is disabled; enable it with EnableKey.",
         "SignatureNonceUsed" => "Send a fresh SignatureNonce with every request.",
         "ServiceUnavailableTemporary" => {
-            "Retry; a sealed server answers this until `openkms operator unseal` reaches the threshold."
+            "Retry later: the server is busy, its database unreachable, or it is sealed (then it answers this until `openkms operator unseal` reaches the threshold)."
         }
         "Forbidden.NoPermission" | "NoPermission" => {
             "The caller's policies (or the key's policy) do not allow this; ask for a grant."
