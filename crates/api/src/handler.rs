@@ -10,6 +10,11 @@
 //! it writes the request's audit line and waits for it: a request whose line cannot be
 //! written fails with `InternalFailure` unless the audit log is fail-open. It logs the action,
 //! outcome code, status and latency, never parameters or bodies.
+//!
+//! The key service comes from the [`ServiceSlot`], once per request: while the server is
+//! sealed every API request is answered the retryable `ServiceUnavailableTemporary` (and
+//! `/readyz` 503). Requests under `/openkms/operator/` go to the Shamir seal's endpoints
+//! (`handler/operator.rs`) when the server has that seal.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
