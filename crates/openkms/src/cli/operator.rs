@@ -27,7 +27,8 @@ pub struct OperatorArgs {
     command: OperatorCommand,
 }
 
-#[derive(Debug, clap::Subcommand)]
+/// No derived `Debug`: `Unseal` may hold a share.
+#[derive(clap::Subcommand)]
 enum OperatorCommand {
     /// Once, on a sealed server (--seal shamir) whose store is empty: make the root key, split
     /// it into unseal shares and print them and the root AccessKey as JSON. They are shown
@@ -51,6 +52,24 @@ enum OperatorCommand {
     /// Seal a running server (signed with the root AccessKey): it drops the key service and
     /// every key in memory, and answers 503 until unsealed again.
     Seal,
+}
+
+impl std::fmt::Debug for OperatorCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Init { .. } => "Init",
+            Self::Unseal { .. } => "Unseal",
+            Self::Status => "Status",
+            Self::Seal => "Seal",
+        })
+    }
+}
+
+/// The unseal request's body, serialized straight into a buffer wiped on drop.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct UnsealBody<'a> {
+    share: &'a str,
 }
 
 /// Runs an operator command.
@@ -101,7 +120,7 @@ fn request(
                 None => read_share()?,
             };
             let text = std::str::from_utf8(share.expose_secret()).unwrap_or_default();
-            let body = serde_json::to_vec(&json!({ "Share": text.trim() }))?;
+            let body = serde_json::to_vec(&UnsealBody { share: text.trim() })?;
             (HttpMethod::Post, "unseal", Some(SecretBytes::new(body)))
         }
         OperatorCommand::Status | OperatorCommand::Seal => (HttpMethod::Get, "status", None),
