@@ -269,7 +269,17 @@ def seed_backups() -> None:
     write("backup", whole + hashlib.sha256(whole).digest())
 
 
+def seed_shares() -> None:
+    # okms1- + base64url(format 1, 8-byte split id, index, 32 value bytes), and near misses.
+    for index in (1, 2, 255):
+        raw = bytes([1]) + bytes(range(8)) + bytes([index]) + bytes(range(100, 132))
+        write("unseal_share", "okms1-" + base64.urlsafe_b64encode(raw).decode().rstrip("="))
+    write("unseal_share", "okms1-" + base64.urlsafe_b64encode(bytes(42)).decode().rstrip("="))
+    write("unseal_share", "okms1-\n")
+
+
 def main() -> None:
+    seed_shares()
     seed_requests()
     seed_authorizations()
     seed_contexts()

@@ -2,7 +2,8 @@
 //! parsing, the V1 signature check (StringToSign + HMAC-SHA1, alone and inside the whole
 //! authentication with its clock window, credential cache and nonce set), the Encrypt action
 //! on a warm key (the codec's decode, the engine's run and the typed reply: key reference,
-//! context, seal, base64, JSON), response rendering, and the RequestId.
+//! context, seal, base64, JSON), taking the engine from the service slot (what the seal costs
+//! a request), response rendering, and the RequestId.
 //!
 //! Run with `cargo bench -p openkms-api --bench request`. The requests are built and signed
 //! by `openkms-client`, byte for byte what the CLI and `openkms bench` send. No sockets, TLS
@@ -18,6 +19,7 @@ use openkms_api::codec::{self, Exchange, KMS_VERSION};
 use openkms_api::rpc::Params;
 use openkms_api::rpc::reply::{self, Format};
 use openkms_api::rpc::request_id::RequestIds;
+use openkms_api::slot::ServiceSlot;
 use openkms_client::{AccessKeySecret, Client, ClientConfig, RawRequest};
 use openkms_core::service::{CreateKeyInput, RootAccessKey};
 use openkms_core::{
@@ -188,6 +190,10 @@ fn authentication_and_action(c: &mut Criterion) {
         )
     });
     group.bench_function("encrypt_action_warm_key", |b| b.iter(encrypt));
+    // What every request pays for the seal: taking its own reference to the engine from the
+    // slot (one atomic load and a reference count), and dropping it.
+    let slot = ServiceSlot::unsealed(svc.clone());
+    group.bench_function("service_slot_load", |b| b.iter(|| slot.engine()));
     group.finish();
 }
 

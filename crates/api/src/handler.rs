@@ -10,6 +10,11 @@
 //! it writes the request's audit line and waits for it: a request whose line cannot be
 //! written fails with `InternalFailure` unless the audit log is fail-open. It logs the action,
 //! outcome code, status and latency, never parameters or bodies.
+//!
+//! The key service comes from the [`ServiceSlot`], once per request: while the server is
+//! sealed every API request is answered the retryable `ServiceUnavailableTemporary` (and
+//! `/readyz` 503). Requests under `/openkms/operator/` go to the Shamir seal's endpoints
+//! (`handler/operator.rs`) when the server has that seal.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,16 +28,20 @@ use hyper::body::Incoming;
 use openkms_core::{KeyService, ReplayStore};
 use time::OffsetDateTime;
 
-use openkms_ops::{Engine, Origin};
+use openkms_ops::Origin;
 
 use crate::audit::{AuditLog, Facts, Record};
 use crate::auth::nonce::SharedNonces;
 use crate::auth::{Authenticator, RequestView};
 use crate::codec::{self, Endpoint, Exchange};
+use crate::operator::Operator;
 use crate::rpc::reply::{self, Rendered};
 use crate::rpc::request_id::RequestIds;
 use crate::rpc::{Format, Params, RpcError};
+use crate::slot::ServiceSlot;
 use crate::throttle::Limits;
+
+mod operator;
 
 /// How long a request's body may take to arrive unless [`App::with_body_deadline`] says
 /// otherwise: as long as its headers may.
@@ -55,8 +64,10 @@ pub enum Unparsed {
 
 /// Shared state of the request handler.
 pub struct App {
-    service: Arc<KeyService>,
-    engine: Engine,
+    /// The key service (and its engine) while unsealed; empty while sealed.
+    slot: Arc<ServiceSlot>,
+    /// The Shamir seal's operator endpoints, when the server runs with that seal.
+    operator: Option<Arc<Operator>>,
     auth: Authenticator,
     host_id: String,
     max_body: usize,
@@ -73,12 +84,23 @@ pub struct App {
 }
 
 impl App {
-    /// The handler over `service`, accepting bodies up to `max_body` bytes.
+    /// The handler over `service` (unsealed for good), accepting bodies up to `max_body`
+    /// bytes.
     pub fn new(service: Arc<KeyService>, max_body: usize) -> Self {
-        let host_id = format!("openkms.{}", service.region_id());
+        let region_id = service.region_id().to_owned();
+        Self::over_slot(
+            Arc::new(ServiceSlot::unsealed(service)),
+            &region_id,
+            max_body,
+        )
+    }
+
+    /// The handler over whatever service `slot` holds (none while sealed), in `region_id`.
+    pub fn over_slot(slot: Arc<ServiceSlot>, region_id: &str, max_body: usize) -> Self {
+        let host_id = format!("openkms.{region_id}");
         Self {
-            engine: Engine::new(service.clone()),
-            service,
+            slot,
+            operator: None,
             auth: Authenticator::default(),
             host_id,
             max_body,
@@ -140,9 +162,21 @@ impl App {
         self
     }
 
-    /// The key service behind the handler.
-    pub fn service(&self) -> &Arc<KeyService> {
-        &self.service
+    /// Serves the Shamir seal's operator endpoints (`/openkms/operator/…`) through `operator`.
+    #[must_use]
+    pub fn with_operator(mut self, operator: Arc<Operator>) -> Self {
+        self.operator = Some(operator);
+        self
+    }
+
+    /// The key service behind the handler, while unsealed.
+    pub fn service(&self) -> Option<Arc<KeyService>> {
+        self.slot.service()
+    }
+
+    /// The slot the key service lives in.
+    pub fn slot(&self) -> &Arc<ServiceSlot> {
+        &self.slot
     }
 
     /// Handles one HTTP request from `peer` (the client's address, when known).
@@ -155,7 +189,7 @@ impl App {
             // Not audited: unauthenticated, and they touch no key.
             match req.uri().path() {
                 "/healthz" => return respond(health()),
-                "/readyz" => return respond(readiness(self.service.ready().await)),
+                "/readyz" => return respond(self.readiness().await),
                 _ => {}
             }
         }
@@ -245,6 +279,18 @@ impl App {
         facts: &mut Facts,
     ) -> (Rendered, Format) {
         let (parts, body) = req.into_parts();
+        if self.operator.is_some() && parts.uri.path().starts_with(operator::PREFIX) {
+            let call = Call {
+                format: Format::Json,
+                request_id,
+                origin,
+            };
+            let result = match head_fits(&parts) {
+                Ok(()) => self.operator_call(&parts, body, params, call, facts).await,
+                Err(e) => Err(e),
+            };
+            return (self.conclude(result, call, facts), Format::Json);
+        }
         let (body, format) = match head_fits(&parts).and_then(|()| routed(&parts)) {
             Ok(()) => {
                 let body = self.read_form(&parts.headers, body, &mut params).await;
@@ -262,17 +308,34 @@ impl App {
             Ok(body) => self.api_call(&parts, params, body, call, facts).await,
             Err(e) => Err(e),
         };
-        let rendered = match result {
+        (self.conclude(result, call, facts), format)
+    }
+
+    /// The reply to a request that ended in `result`, its outcome noted in `facts`.
+    fn conclude(
+        &self,
+        result: Result<Rendered, RpcError>,
+        call: Call<'_>,
+        facts: &mut Facts,
+    ) -> Rendered {
+        match result {
             Ok(rendered) => {
                 facts.outcome = Some("OK");
                 rendered
             }
             Err(e) => {
                 facts.outcome = Some(e.wire().code);
-                self.render_error(format, &e, request_id)
+                self.render_error(call.format, &e, call.request_id)
             }
-        };
-        (rendered, format)
+        }
+    }
+
+    /// `/readyz`: the store answers (unsealed), or 503 (sealed, or the store is down).
+    async fn readiness(&self) -> Rendered {
+        match self.slot.engine() {
+            Some(engine) => readiness(engine.kms().ready().await),
+            None => sealed_readiness(),
+        }
     }
 
     /// The body, whose pairs join `params` when it is a form.
@@ -316,11 +379,14 @@ impl App {
         if let Ok(endpoint) = &endpoint {
             facts.action = Some(endpoint.name.action);
         }
+        // Sealed: no root key, so no AccessKey secret to check a signature with.
+        let engine = self.slot.engine().ok_or(RpcError::Sealed)?;
+        let service = engine.kms();
         screen(&params)?;
         let pending = endpoint.map(|endpoint| {
             // Decoded before authentication so that a refused request's audit line names
             // its key.
-            let pending = endpoint.decode(&params, &self.service);
+            let pending = endpoint.decode(&params, service);
             pending.audit(&params, &mut facts.event);
             pending
         });
@@ -330,7 +396,7 @@ impl App {
             headers,
             body: &body,
         };
-        let caller = match self.auth.authenticate(&self.service, view).await {
+        let caller = match self.auth.authenticate(service, view).await {
             Ok(caller) => caller,
             Err(e) => return Err(self.limits.failed(e, call.origin.source_ip)),
         };
@@ -342,7 +408,7 @@ impl App {
             return Err(RpcError::AuditUnavailable);
         }
         let exchange = Exchange {
-            engine: &self.engine,
+            engine: &engine,
             params: &params,
             caller: &caller,
             origin: call.origin,
@@ -374,7 +440,8 @@ impl App {
 
     fn render_error(&self, format: Format, e: &RpcError, request_id: &str) -> Rendered {
         let wire = e.wire();
-        if wire.status >= 500 {
+        // A sealed node's 503 is its expected answer, not a fault.
+        if wire.status >= 500 && !matches!(e, RpcError::Sealed) {
             // The cause goes to the operator's log, never to the client.
             tracing::error!(request_id, error = %e, "internal failure");
         }
@@ -493,6 +560,15 @@ fn readiness(ready: bool) -> Rendered {
         status,
         content_type: "application/json;charset=utf-8",
         body: Bytes::from_static(body),
+    }
+}
+
+/// `/readyz` of a sealed server: 503 until it is unsealed.
+fn sealed_readiness() -> Rendered {
+    Rendered {
+        status: 503,
+        content_type: "application/json;charset=utf-8",
+        body: Bytes::from_static(b"{\"Status\":\"sealed\"}"),
     }
 }
 

@@ -6,7 +6,9 @@
 //! ([`rpc`]: parameters, replies, the one error mapping), the Alibaba codec ([`codec`]: one
 //! file per action, decoding parameters into the typed operations of `openkms-ops` and
 //! encoding their outputs), the audit log ([`audit`]: one chained line per request) and the
-//! throttles ([`throttle`]: failed authentications per source, requests per AccessKey).
+//! throttles ([`throttle`]: failed authentications per source, requests per AccessKey). The
+//! key service sits in a [`slot`], empty while the server is sealed; [`operator`] unseals it
+//! with Shamir shares.
 //! Authorizing and running an operation is the `openkms-ops` engine's job. It never names a
 //! storage backend: the binary builds a [`openkms_core::KeyService`] over whichever store it
 //! chose and hands it in.
@@ -16,8 +18,10 @@ pub mod audit;
 pub mod auth;
 pub mod codec;
 mod handler;
+pub mod operator;
 pub mod rpc;
 pub mod server;
+pub mod slot;
 pub mod throttle;
 
 pub use handler::{App, DEFAULT_BODY_DEADLINE, MAX_HEAD_BYTES, Unparsed};

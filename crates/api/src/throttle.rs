@@ -133,6 +133,29 @@ impl Limits {
     }
 }
 
+/// A budget per source for requests that no AccessKey can sign (the operator's init and
+/// unseal, which a sealed server answers): every such request takes a token, and once a
+/// source has none it is answered `Throttling` without being looked at. Same table, same
+/// bounded memory as the failed-authentication throttle.
+#[derive(Debug)]
+pub struct SourceThrottle(FailureThrottle);
+
+impl SourceThrottle {
+    /// A throttle allowing each source `rate`.
+    pub fn new(rate: FailureRate) -> Self {
+        Self(FailureThrottle::new(rate))
+    }
+
+    /// Takes one request from `source`'s budget, or answers `Throttling`. A request of
+    /// unknown source is not throttled (the transport always knows it).
+    pub fn admit(&self, source: Option<IpAddr>) -> Result<(), RpcError> {
+        match source {
+            Some(ip) if !self.0.charge(ip, Instant::now()) => Err(RpcError::SourceThrottled),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// A token bucket: `tokens` left as of `at`.
 #[derive(Debug, Clone, Copy)]
 struct Bucket {

@@ -67,6 +67,57 @@ impl Client {
         })
     }
 
+    /// A client for the requests no AccessKey signs (the operator's init, unseal and status
+    /// of a sealed server): only [`Client::send_json`] makes sense with it.
+    pub fn unsigned(
+        endpoint: &str,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<Self, ConfigError> {
+        Self::new(ClientConfig {
+            endpoint: endpoint.to_owned(),
+            ca_file: ca_file.map(std::path::Path::to_path_buf),
+            access_key_id: "-".to_owned(),
+            access_key_secret: crate::config::AccessKeySecret::new(""),
+            region_id: String::new(),
+        })
+    }
+
+    /// Sends `method` `path` (e.g. `/openkms/operator/status`) with `body` as JSON, unsigned;
+    /// the reply as received, whatever its status.
+    pub async fn send_json(
+        &self,
+        method: crate::request::HttpMethod,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<RawResponse, ClientError> {
+        let uri = http::Uri::builder()
+            .scheme(self.endpoint.scheme.clone())
+            .authority(self.endpoint.authority.clone())
+            .path_and_query(path)
+            .build()?;
+        let mut builder = http::Request::builder().method(method.as_str()).uri(uri);
+        if body.is_some() {
+            builder = builder.header(http::header::CONTENT_TYPE, "application/json");
+        }
+        let request = builder.body(Full::new(body.map(Bytes::from).unwrap_or_default()))?;
+        self.timed(request).await
+    }
+
+    /// Sends a signed request to `path` instead of `/`, its query string kept; the reply as
+    /// received.
+    pub async fn send_to(
+        &self,
+        path: &str,
+        req: &PreparedRequest,
+    ) -> Result<RawResponse, ClientError> {
+        let query = req.path_and_query.strip_prefix('/').unwrap_or_default();
+        let moved = PreparedRequest {
+            path_and_query: format!("{path}{query}"),
+            ..req.clone()
+        };
+        self.send(&moved).await
+    }
+
     /// Sets how long one call may take, connecting included.
     #[must_use]
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
@@ -110,6 +161,10 @@ impl Client {
     /// whatever its status.
     pub async fn send(&self, req: &PreparedRequest) -> Result<RawResponse, ClientError> {
         let request = self.http_request(req)?;
+        self.timed(request).await
+    }
+
+    async fn timed(&self, request: http::Request<Full<Bytes>>) -> Result<RawResponse, ClientError> {
         match tokio::time::timeout(self.timeout, self.exchange(request)).await {
             Ok(result) => result,
             Err(_) => Err(TransportError::timeout(&self.endpoint_text, self.timeout).into()),

@@ -23,7 +23,9 @@ pub mod rootkey;
 pub mod rotation;
 pub mod secret;
 pub mod service;
+pub mod shamir;
 pub mod store;
+pub mod unseal;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::EncryptionContext;

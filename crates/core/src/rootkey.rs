@@ -88,6 +88,11 @@ impl RootKey {
         (bytes.len() == ROOT_KEY_LEN).then_some(Self(bytes))
     }
 
+    /// The key's bytes, for splitting into unseal shares ([`crate::unseal`]).
+    pub(crate) fn secret(&self) -> &SecretBytes {
+        &self.0
+    }
+
     /// Parses the text form (standard base64 of 32 bytes, surrounding whitespace ignored).
     pub fn from_base64(text: &str) -> Option<Self> {
         let bytes = base64::engine::general_purpose::STANDARD

@@ -54,6 +54,8 @@ enum Command {
     Backup(cli::backup::BackupArgs),
     /// Restore a backup file into an empty data directory or database.
     Restore(cli::backup::RestoreArgs),
+    /// The Shamir seal of a running server (--seal shamir): init, unseal, status, seal.
+    Operator(cli::operator::OperatorArgs),
     /// Print shell completions.
     Completions {
         /// The shell: bash, zsh, fish, elvish or powershell.
@@ -107,6 +109,7 @@ fn run(cli: Cli) -> ExitCode {
         Command::RootKey(args) => server::rotate::run(args),
         Command::Backup(args) => cli::backup::backup(args),
         Command::Restore(args) => cli::backup::restore(args),
+        Command::Operator(args) => cli::operator::run(args, &conn),
         Command::Completions { shell } => {
             // Written to a buffer first, so a closed pipe (`| head`) is not a panic.
             let mut out = Vec::new();

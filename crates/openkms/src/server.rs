@@ -5,13 +5,16 @@
 //! open_audit (checked against its anchor in the store) → tls_config → bind → serve (with the
 //! background key work and the anchor recorder beside it, stopped by the same signal) → wait for
 //! the background work → close the audit log → store its last head. Each step fails with one
-//! line that says what is wrong and what to do. The
-//! request handling itself is the api crate's; the background loop is [`due_work`]'s.
+//! line that says what is wrong and what to do. With `--seal shamir` there is no root key at
+//! start: the server starts sealed (open_service and ensure_root_credentials wait for the
+//! unseal shares, [`shamir`]). The request handling itself is the api crate's; the background
+//! loop is [`due_work`]'s.
 
 mod anchor;
 mod due_work;
 mod hygiene;
 pub mod rotate;
+mod shamir;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -20,6 +23,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use openkms_api::audit::{AuditLog, Expected};
 use openkms_api::auth::journal::{NonceJournal, Restored};
+use openkms_api::slot::ServiceSlot;
 use openkms_api::{App, ServerOptions};
 use openkms_core::service::RootAccessKey;
 use openkms_core::{
@@ -84,18 +88,33 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
     let data_exists = KeyService::data_exists(backend.store.as_ref()).await?;
     let restored_from = anchor::restored(backend.store.as_ref()).await?;
     let root = unlock_root_key(&config, secrets.root_key, backend.store.as_ref()).await?;
-    let service = open_service(backend.store, root, &config).await?;
-    let service = Arc::new(service.with_quotas(config.limits.quotas));
+    let slot = Arc::new(ServiceSlot::sealed());
+    let operator = match root {
+        Unlocked::Now(root) => {
+            let service = open_service(backend.store.clone(), root, &config).await?;
+            let service = Arc::new(service.with_quotas(config.limits.quotas));
+            let chosen = chosen_root_access_key(
+                &config,
+                secrets.root_access_key_id,
+                secrets.root_access_key_secret,
+            )?;
+            ensure_root_credentials(&service, &config.data_dir, chosen).await?;
+            slot.fill(service);
+            None
+        }
+        Unlocked::Later => {
+            if secrets.root_access_key_id.is_some() || secrets.root_access_key_secret.is_some() {
+                tracing::warn!(
+                    "{ENV_ROOT_AK_ID} is ignored with seal = shamir: the root AccessKey is made by `openkms operator init`"
+                );
+            }
+            Some(shamir::operator(&slot, backend.store.clone(), &config).await?)
+        }
+    };
     // Nodes sharing a database keep their nonces in it; a single node in its nonce journal.
     // Either way a replay is refused after a restart or a crash.
     let shared_nonces = shares_database(&config).then_some(backend.replay);
     let journal = open_nonce_journal(&config, shared_nonces.is_none())?;
-    let chosen = chosen_root_access_key(
-        &config,
-        secrets.root_access_key_id,
-        secrets.root_access_key_secret,
-    )?;
-    ensure_root_credentials(&service, &config.data_dir, chosen).await?;
     let audit = open_audit(&config, data_exists, backend.anchors, restored_from).await?;
     install_metrics(&config)?;
     let tls = tls::server_config(&config)?;
@@ -105,17 +124,20 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
     announce(&listener, &config)?;
     let (stop, stop_signal) = due_work::stop_channel();
     let jobs = tokio::spawn(due_work::run(
-        service.clone(),
+        slot.clone(),
         shared_nonces.clone(),
         DUE_WORK_PERIOD,
         stop_signal,
     ));
-    let mut app = App::new(service, MAX_BODY_BYTES)
+    let mut app = App::over_slot(slot, &config.region_id, MAX_BODY_BYTES)
         .over_tls(tls.is_some())
         .with_body_deadline(config.request_timeout)
         .with_limits(config.limits.limits());
     if let Some(replay) = shared_nonces {
         app = app.with_shared_nonces(replay);
+    }
+    if let Some(operator) = operator {
+        app = app.with_operator(operator);
     }
     if let Some((journal, restored)) = journal {
         app = app.with_nonce_journal(journal, restored);
@@ -308,16 +330,47 @@ async fn open_audit(
     Ok(Some((log, recorder)))
 }
 
-/// The root key from `OPENKMS_ROOT_KEY`, or `root_key_file`, or `root.key`, or — only over
-/// an empty store — a new one written to `root.key` before anything is stored under it.
+/// The root key, when the server has it at start.
+enum Unlocked {
+    /// Read (or made) now: the server starts unsealed.
+    Now(RootKey),
+    /// Put together later from unseal shares: the server starts sealed.
+    Later,
+}
+
+/// Where the root key comes from, by seal mode: the file now ([`read_root_key_file`]), or
+/// Shamir shares later.
 async fn unlock_root_key(
     config: &ServerConfig,
     from_env: Option<SecretBytes>,
     store: &dyn Store,
-) -> anyhow::Result<RootKey> {
-    if config.seal.mode != SealMode::File || config.seal.token.is_some() {
-        bail!("seal: only seal = file without a PKCS#11 token is available in this build");
+) -> anyhow::Result<Unlocked> {
+    if config.seal.token.is_some() {
+        bail!("seal: a PKCS#11 token is not available in this build");
     }
+    match config.seal.mode {
+        SealMode::File => Ok(Unlocked::Now(
+            read_root_key_file(config, from_env, store).await?,
+        )),
+        SealMode::Shamir => {
+            if from_env.is_some() || config.hygiene.root_key_file.is_some() {
+                bail!(
+                    "seal = shamir takes no root key file: unset {ENV_ROOT_KEY} and root_key_file (the root key comes from unseal shares)"
+                );
+            }
+            Ok(Unlocked::Later)
+        }
+        SealMode::Pkcs11 => bail!("seal: pkcs11 is not available in this build"),
+    }
+}
+
+/// The root key from `OPENKMS_ROOT_KEY`, or `root_key_file`, or `root.key`, or — only over
+/// an empty store — a new one written to `root.key` before anything is stored under it.
+async fn read_root_key_file(
+    config: &ServerConfig,
+    from_env: Option<SecretBytes>,
+    store: &dyn Store,
+) -> anyhow::Result<RootKey> {
     let data_dir = &config.data_dir;
     if let Some(text) = from_env {
         let text = std::str::from_utf8(text.expose_secret()).unwrap_or("");
@@ -360,7 +413,7 @@ async fn unlock_root_key(
     Ok(root)
 }
 
-async fn open_service(
+pub(crate) async fn open_service(
     store: Arc<dyn Store>,
     root: RootKey,
     config: &ServerConfig,

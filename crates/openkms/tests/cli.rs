@@ -129,6 +129,21 @@ fn help_of_the_top_command() {
 }
 
 #[test]
+fn help_of_operator_lists_the_seal_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(bare_cli(dir.path()).args(["operator", "--help"]));
+    assert_eq!(out.code, 0);
+    for command in ["init", "unseal", "status", "seal"] {
+        assert!(
+            out.stdout.contains(command),
+            "{command} missing:\n{}",
+            out.stdout
+        );
+    }
+    snapshot!("help_operator", transcript(&out));
+}
+
+#[test]
 fn help_of_encrypt_lists_its_parameters() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(bare_cli(dir.path()).args(["Encrypt", "--help"]));

@@ -8,6 +8,9 @@
 use openkms_core::StoreError;
 use openkms_core::error::{DeleteConflict, Entity, Field, InvalidReason, KmsError};
 use openkms_core::model::KeyState;
+use openkms_core::unseal::ShareRefused;
+
+use crate::operator::OperatorError;
 
 /// What a failed request reports.
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +110,12 @@ pub enum RpcError {
     /// The AccessKey used up its request quota (see `throttle`).
     #[error("access key throttled")]
     AccessKeyThrottled,
+    /// The server is sealed: it holds no root key until unsealed (see `operator`).
+    #[error("sealed")]
+    Sealed,
+    /// An operator request (init, unseal) was refused.
+    #[error(transparent)]
+    Operator(#[from] crate::operator::OperatorError),
     /// The nonce journal could not make the request's nonce durable.
     #[error(transparent)]
     NonceJournal(#[from] crate::auth::journal::JournalError),
@@ -185,6 +194,10 @@ impl RpcError {
             Self::SourceThrottled => (400, "Throttling", s(MSG_THROTTLING)),
             Self::AccessKeyThrottled => (400, "Throttling.User", s(MSG_THROTTLING)),
             Self::NonceJournal(_) => (500, "InternalFailure", s(MSG_INTERNAL)),
+            // The code the SDKs retry (alibaba-kms-api-next.md, "Retry and back-off"): a
+            // sealed node is unavailable for now, and comes back once unsealed.
+            Self::Sealed => (503, "ServiceUnavailableTemporary", s(MSG_SEALED)),
+            Self::Operator(e) => return operator_wire(e),
             Self::Kms(e) => return kms_wire(e),
         };
         WireError {
@@ -192,6 +205,47 @@ impl RpcError {
             code,
             message,
         }
+    }
+}
+
+/// The mapping of the operator's refusals. The codes are openkms' own (Alibaba has no
+/// unseal API), in Alibaba's error format; none of them says anything of a share's value.
+fn operator_wire(e: &OperatorError) -> WireError {
+    let (status, code, message) = match e {
+        OperatorError::AlreadyInitialized => (
+            409,
+            "OperatorAlreadyInitialized",
+            s(MSG_ALREADY_INITIALIZED),
+        ),
+        OperatorError::NotEmpty => (409, "OperatorStoreNotEmpty", s(MSG_STORE_NOT_EMPTY)),
+        OperatorError::Parameters(p) => (400, "InvalidParameter", p.to_string()),
+        OperatorError::Share(ShareRefused::NotInitialised) => {
+            (400, "OperatorNotInitialized", s(MSG_NOT_INITIALIZED))
+        }
+        OperatorError::Share(ShareRefused::Malformed) => {
+            (400, "InvalidShare.Malformed", s(MSG_SHARE_MALFORMED))
+        }
+        OperatorError::Share(ShareRefused::OtherSplit) => (
+            400,
+            "InvalidShare.OtherInitialization",
+            s(MSG_SHARE_OTHER_SPLIT),
+        ),
+        OperatorError::Share(ShareRefused::Wrong) => {
+            (400, "InvalidShare.Mismatch", s(MSG_SHARE_WRONG))
+        }
+        OperatorError::Share(ShareRefused::Repeated) => {
+            (400, "InvalidShare.Repeated", s(MSG_SHARE_REPEATED))
+        }
+        OperatorError::Store(StoreError::Unreachable(_)) => {
+            (503, "ServiceUnavailableTemporary", s(MSG_UNREACHABLE))
+        }
+        OperatorError::Store(_) | OperatorError::Open => (500, "InternalFailure", s(MSG_INTERNAL)),
+        OperatorError::Kms(e) => return kms_wire(e),
+    };
+    WireError {
+        status,
+        code,
+        message,
     }
 }
 
@@ -415,6 +469,18 @@ const MSG_PENDING_DELETION: &str =
     "The request was rejected because the key state is PendingDeletion.";
 const MSG_CONTENDED: &str = "The key is being changed by many requests at once; retry the request.";
 const MSG_INTERNAL: &str = "Internal Failure.";
+const MSG_SEALED: &str = "The server is sealed: it holds no root key until enough unseal shares are submitted (openkms operator unseal); retry the request once it is unsealed.";
+const MSG_ALREADY_INITIALIZED: &str =
+    "The seal is already initialized; unseal the server with its shares (openkms operator unseal).";
+const MSG_STORE_NOT_EMPTY: &str = "The store holds keys made under another root key; initialize the Shamir seal on an empty store.";
+const MSG_NOT_INITIALIZED: &str =
+    "The seal is not initialized yet; run openkms operator init first.";
+const MSG_SHARE_MALFORMED: &str = "The share is not an unseal share (okms1- followed by 56 base64url characters); no progress was lost.";
+const MSG_SHARE_OTHER_SPLIT: &str = "The share belongs to another initialization of the seal (another store); no progress was lost.";
+const MSG_SHARE_WRONG: &str =
+    "The share is not one of this seal's shares (altered or mistyped?); no progress was lost.";
+const MSG_SHARE_REPEATED: &str =
+    "This share was already submitted; submit a different share. No progress was lost.";
 const MSG_UNREACHABLE: &str = "The service is temporarily unavailable; retry the request.";
 const MSG_FORBIDDEN: &str = "This operation is forbidden by permission system.";
 const MSG_RAM_FORBIDDEN: &str = "You are not authorized to do this action.";
@@ -436,6 +502,9 @@ pub fn remedy(code: &str) -> Option<&'static str> {
         "Forbidden.AliasNotFound" => "Check the alias name, or create it with CreateAlias.",
         "Rejected.Disabled" => "The key is disabled; enable it with EnableKey.",
         "SignatureNonceUsed" => "Send a fresh SignatureNonce with every request.",
+        "ServiceUnavailableTemporary" => {
+            "Retry later: the server is busy, its database unreachable, or it is sealed (then it answers this until `openkms operator unseal` reaches the threshold)."
+        }
         "Forbidden.NoPermission" | "NoPermission" => {
             "The caller's policies (or the key's policy) do not allow this; ask for a grant."
         }

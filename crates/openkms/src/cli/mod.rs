@@ -4,12 +4,15 @@
 //! endpoint and credentials; [`files`] does envelope encryption of files over [`envelope`];
 //! [`output`] prints results and errors and picks exit codes; [`backup`] is `openkms backup`
 //! and `openkms restore`, which work on a store directly rather than through a server. Requests are signed by the
+//! [`output`] prints results and errors and picks exit codes; [`operator`] initialises,
+//! unseals and seals a server with the Shamir seal. Requests are signed by the
 //! `openkms-client` crate, the same signer the tests use.
 
 pub mod actions;
 pub mod backup;
 pub mod envelope;
 pub mod files;
+pub mod operator;
 pub mod output;
 pub mod profile;
 

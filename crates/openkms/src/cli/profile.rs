@@ -133,16 +133,7 @@ pub fn resolve(args: &ConnectionArgs) -> anyhow::Result<Connection> {
             path.display()
         );
     }
-    let endpoint = args
-        .endpoint
-        .clone()
-        .or(profile.endpoint)
-        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
-    let ca_file = args
-        .ca_file
-        .clone()
-        .or(profile.ca_file)
-        .or_else(|| local_ca(&endpoint));
+    let (endpoint, ca_file) = place(args, &profile);
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let from_env = match (
         env("ALIBABA_CLOUD_ACCESS_KEY_ID"),
@@ -177,6 +168,33 @@ pub fn resolve(args: &ConnectionArgs) -> anyhow::Result<Connection> {
         access_key_secret: AccessKeySecret::new(secret),
         region_id,
     })
+}
+
+/// Resolves only where the server is (endpoint and CA), for the requests no AccessKey signs
+/// (`openkms operator init`, `unseal`, `status`).
+pub fn resolve_endpoint(args: &ConnectionArgs) -> anyhow::Result<(String, Option<PathBuf>)> {
+    let args = &args.given();
+    let name = args.profile.as_deref().unwrap_or(DEFAULT_PROFILE);
+    let profile = load(&config_path())?
+        .profiles
+        .remove(name)
+        .unwrap_or_default();
+    Ok(place(args, &profile))
+}
+
+/// The endpoint and CA file: flags and environment over the profile, then the defaults.
+fn place(args: &ConnectionArgs, profile: &Profile) -> (String, Option<PathBuf>) {
+    let endpoint = args
+        .endpoint
+        .clone()
+        .or_else(|| profile.endpoint.clone())
+        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
+    let ca_file = args
+        .ca_file
+        .clone()
+        .or_else(|| profile.ca_file.clone())
+        .or_else(|| local_ca(&endpoint));
+    (endpoint, ca_file)
 }
 
 fn local_ca(endpoint: &str) -> Option<PathBuf> {

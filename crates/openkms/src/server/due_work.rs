@@ -2,6 +2,9 @@
 //! are due (one [`KeyService::run_due`] pass), purges expired replay nonces from a shared
 //! replay store, at start and then every period, and exports the key cache counters.
 //!
+//! It takes the key service from the server's slot at each pass and holds it only for that
+//! pass, so a sealed server (an empty slot) does nothing and keeps no root key alive.
+//!
 //! It stops with the server: it watches the same shutdown signal, finishes the pass it is in
 //! (a pass is never cut in half) and returns, so the binary can wait for it before exiting.
 //! What a pass does is the core's business.
@@ -9,6 +12,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use openkms_api::slot::ServiceSlot;
 use openkms_core::{KeyService, ReplayStore};
 use tokio::sync::watch;
 
@@ -43,7 +47,7 @@ impl StopSignal {
 
 /// Runs a pass now, then every `period`, until `stop` is raised; a pass under way finishes.
 pub async fn run(
-    service: Arc<KeyService>,
+    slot: Arc<ServiceSlot>,
     shared_nonces: Option<Arc<dyn ReplayStore>>,
     period: Duration,
     mut stop: StopSignal,
@@ -54,7 +58,11 @@ pub async fn run(
         tokio::select! {
             biased;
             () = stop.stopped() => break,
-            _ = tick.tick() => pass(&service, shared_nonces.as_deref()).await,
+            _ = tick.tick() => {
+                if let Some(service) = slot.service() {
+                    pass(&service, shared_nonces.as_deref()).await;
+                }
+            }
         }
     }
     tracing::debug!("background key work stopped");
@@ -125,6 +133,10 @@ mod tests {
         (svc, doomed)
     }
 
+    fn slot(svc: &Arc<KeyService>) -> Arc<ServiceSlot> {
+        Arc::new(ServiceSlot::unsealed(svc.clone()))
+    }
+
     async fn gone(svc: &KeyService, key_id: &str) -> bool {
         let found = svc.describe_key(&KeyRef::Id(key_id.into())).await;
         matches!(found, Err(KmsError::KeyNotFound))
@@ -136,7 +148,7 @@ mod tests {
         let (svc, doomed) = past_its_deletion_date(&dir).await;
         let (stop, signal) = stop_channel();
         // An hour's period: only the first pass, at start, can destroy the key.
-        let jobs = tokio::spawn(run(svc.clone(), None, Duration::from_secs(3600), signal));
+        let jobs = tokio::spawn(run(slot(&svc), None, Duration::from_secs(3600), signal));
         let deadline = tokio::time::Instant::now() + BOUND;
         while !gone(&svc, &doomed).await {
             assert!(tokio::time::Instant::now() < deadline, "no pass at start");
@@ -152,7 +164,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let svc = service(&dir, Arc::new(ManualClock::new(1_700_000_000))).await;
         let (stop, signal) = stop_channel();
-        let jobs = tokio::spawn(run(svc, None, Duration::from_millis(5), signal));
+        let jobs = tokio::spawn(run(slot(&svc), None, Duration::from_millis(5), signal));
         tokio::time::sleep(Duration::from_millis(30)).await;
         drop(stop);
         let ended = tokio::time::timeout(BOUND, jobs).await;
@@ -165,7 +177,7 @@ mod tests {
         let (svc, doomed) = past_its_deletion_date(&dir).await;
         let (stop, signal) = stop_channel();
         stop.stop();
-        let ended = tokio::time::timeout(BOUND, run(svc.clone(), None, BOUND, signal)).await;
+        let ended = tokio::time::timeout(BOUND, run(slot(&svc), None, BOUND, signal)).await;
         ended.expect("the loop exits at once");
         assert!(!gone(&svc, &doomed).await, "no pass after the stop");
     }

@@ -23,7 +23,7 @@ use openkms_core::rotation::{RotationReport, rotate_root_key};
 use openkms_core::{KeyService, OsRandom, RootKey, SecretBytes};
 
 use super::hygiene::{self, EnvSecrets};
-use super::{Opener, open_store, store_location, unlock_root_key};
+use super::{Opener, open_store, read_root_key_file, store_location};
 use crate::config::{SealMode, ServerArgs, ServerConfig};
 use crate::files;
 
@@ -103,7 +103,7 @@ async fn rotate(
              --new-root-key-file (outside it too) for the new one"
         );
     }
-    let old = unlock_root_key(&config, secrets.root_key, backend.store.as_ref()).await?;
+    let old = read_root_key_file(&config, secrets.root_key, backend.store.as_ref()).await?;
     let default_new = config.data_dir.join(NEW_ROOT_KEY_FILE);
     let new_path = new_file.unwrap_or_else(|| default_new.clone());
     let new = new_root_key(&new_path)?;

@@ -1,0 +1,294 @@
+"""``openkms server --seal shamir``: a server that starts sealed and is unsealed with a
+threshold of Shamir shares, driven by the ``openkms operator`` CLI and the official SDK.
+
+What is checked: the sealed server answers ``/healthz`` 200, ``/readyz`` 503 and every API
+request the retryable 503 ``ServiceUnavailableTemporary``, which the old SDK raises as a
+``ServerException``; ``operator init --shares 5 --threshold 3`` prints five shares and the root
+AccessKey, and leaves the server sealed; three shares unseal it (a wrong share in between is
+refused without losing progress; one share goes in on stdin); the seed workflow then passes
+with the printed AccessKey; after a restart the server is sealed again and another three of
+the five unseal it, and the old ciphertext decrypts; ``operator seal`` seals it again. The
+shares are recombined here by an independent GF(256) implementation, and the key they give
+opens the root-key check value the store holds (AES-256-GCM through ``cryptography``). No share
+reaches the server's log or the audit log. On PostgreSQL, two nodes on one database are each
+unsealed on their own with the same shares.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+from aliyunsdkcore import client
+from aliyunsdkcore.acs_exception.exceptions import ServerException
+from aliyunsdkkms.request.v20160120 import CreateAliasRequest, CreateKeyRequest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from e2ehelp import (Kms, database_url_for, decode_blob, on_postgres, openkms_binary, psql,
+                     sdk_client, seed_certs, seed_script, server_env, with_database_url)
+
+KEY_ALIAS = "alias/Apollo/WorkKey"
+CLI_TIMEOUT = 60.0
+SEALED = ["--seal", "shamir"]
+
+
+# ---------------------------------------------------------------------------------------
+# the operator CLI
+
+
+def cli_env(server, config_home, credentials: tuple[str, str] | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("OPENKMS_", "ALIBABA_CLOUD_"))}
+    env.update({
+        "OPENKMS_ENDPOINT": server.url,
+        "ALIBABA_CLOUD_CA_BUNDLE": str(server.ca_path),
+        "XDG_CONFIG_HOME": str(config_home),
+    })
+    if credentials:
+        env["ALIBABA_CLOUD_ACCESS_KEY_ID"], env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = credentials
+    return env
+
+
+def operator(env, *args, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(openkms_binary()), "operator", *args], env=env,
+                          input=stdin if stdin is not None else "", capture_output=True,
+                          text=True, timeout=CLI_TIMEOUT)
+
+
+def operator_ok(env, *args, stdin: str | None = None) -> dict:
+    done = operator(env, *args, stdin=stdin)
+    assert done.returncode == 0, f"operator {args[0]} exited {done.returncode}:\n{done.stderr}"
+    return json.loads(done.stdout)
+
+
+def unseal_refused(env, share: str, code: str) -> None:
+    done = operator(env, "unseal", share)
+    assert done.returncode == 1, f"expected an API error, got {done.returncode}: {done.stdout}"
+    assert f"ERROR: {code} (HTTP 400)" in done.stderr, done.stderr
+    assert share not in done.stderr, "a share must never be echoed"
+
+
+def sealed_server(start_server, data_dir=None, args=()):
+    # No root AccessKey from the environment: with the Shamir seal it is made at init.
+    return start_server(args=[*SEALED, *args], env=server_env(credentials=False),
+                        data_dir=data_dir)
+
+
+# ---------------------------------------------------------------------------------------
+# an independent Shamir combination over GF(2^8) (x^8 + x^4 + x^3 + x^2 + 1)
+
+
+def gf_mul(a: int, b: int) -> int:
+    r = 0
+    while b:
+        if b & 1:
+            r ^= a
+        a <<= 1
+        if a & 0x100:
+            a ^= 0x11D
+        b >>= 1
+    return r
+
+
+def gf_inv(a: int) -> int:
+    return next(b for b in range(1, 256) if gf_mul(a, b) == 1)
+
+
+def share_bytes(text: str) -> tuple[bytes, int, bytes]:
+    """okms1-<base64url of format 1, 8-byte split id, x, 32-byte y>."""
+    assert text.startswith("okms1-"), text[:6]
+    raw = base64.urlsafe_b64decode(text[6:] + "=" * (-len(text[6:]) % 4))
+    assert len(raw) == 42 and raw[0] == 1
+    return raw[1:9], raw[9], raw[10:]
+
+
+def combine(shares: list[str]) -> bytes:
+    points = [share_bytes(s)[1:] for s in shares]
+    secret = bytearray(32)
+    for i, (xi, yi) in enumerate(points):
+        basis = 1  # Lagrange basis at 0: prod xj / (xj - xi); minus is xor in GF(2^8)
+        for j, (xj, _) in enumerate(points):
+            if j != i:
+                basis = gf_mul(basis, gf_mul(xj, gf_inv(xj ^ xi)))
+        for k in range(32):
+            secret[k] ^= gf_mul(basis, yi[k])
+    return bytes(secret)
+
+
+def stored_check_value(srv) -> bytes:
+    if on_postgres():
+        url = database_url_for(srv.data_dir)
+        out = psql(url, "SELECT encode(value, 'hex') FROM meta WHERE name = 'root_key_check'")
+        assert out.returncode == 0, out.stderr
+        return bytes.fromhex(out.stdout.strip())
+    with sqlite3.connect(srv.data_dir / "openkms.db") as db:
+        return db.execute("SELECT value FROM meta WHERE name = 'root_key_check'").fetchone()[0]
+
+
+def opens_check_value(root_key: bytes, check: bytes) -> bool:
+    """The check value is a format byte, a 96-bit nonce and AES-256-GCM of a known text with
+    the record's label bound as associated data."""
+    aad = b"openkms/v1/wrap/" + b"root-key-check" + b"\0"
+    try:
+        return AESGCM(root_key).decrypt(check[1:13], check[13:], aad) == b"openkms root key check"
+    except Exception:  # noqa: BLE001 - InvalidTag: not this key
+        return False
+
+
+# ---------------------------------------------------------------------------------------
+# the official SDK against a sealed server
+
+
+def expect_sealed(clt, endpoint: str) -> None:
+    request = CreateKeyRequest.CreateKeyRequest()
+    request.set_accept_format('JSON')
+    request.set_endpoint(endpoint)
+    with pytest.raises(ServerException) as raised:
+        clt.do_action_with_exception(request)
+    exc = raised.value
+    assert (exc.get_http_status(), exc.get_error_code()) == (503, "ServiceUnavailableTemporary")
+    assert "sealed" in exc.get_error_msg()
+    assert exc.get_request_id()
+
+
+def probe(srv, path: str) -> int:
+    return requests.get(f"{srv.url}{path}", verify=srv.verify, timeout=20).status_code
+
+
+def altered(share: str) -> str:
+    at = len(share) - 3
+    return share[:at] + ("B" if share[at] == "A" else "A") + share[at + 1:]
+
+
+def no_share_in_logs(srv, shares: list[str]) -> None:
+    logs = [srv.log_path, *sorted((srv.data_dir / "audit").glob("*"))]
+    assert len(logs) > 1, "the audit log exists"
+    for path in logs:
+        text = Path(path).read_text(errors="replace")
+        for share in shares:
+            assert share not in text and share[6:] not in text, f"a share is in {path}"
+    audit = (srv.data_dir / "audit" / "audit.log").read_text()
+    assert '"action":"OperatorUnseal"' in audit and '"action":"OperatorInit"' in audit
+
+
+# ---------------------------------------------------------------------------------------
+# the tests
+
+
+def test_sealed_start_unseal_seed_workflow_restart_and_seal(start_server, tmp_path, monkeypatch,
+                                                           rsa_pem):
+    srv = sealed_server(start_server)
+    env = cli_env(srv, tmp_path / "config")
+    status = operator_ok(env, "status")
+    assert (status["Initialized"], status["Sealed"]) == (False, True)
+    assert (probe(srv, "/healthz"), probe(srv, "/readyz")) == (200, 503)
+
+    made = operator_ok(env, "init", "--shares", "5", "--threshold", "3")
+    shares, ak, secret = made["Shares"], made["AccessKeyId"], made["AccessKeySecret"]
+    assert len(shares) == 5 and len(set(shares)) == 5 and made["Threshold"] == 3
+    assert not (srv.data_dir / "root-credentials.json").exists()
+    assert not (srv.data_dir / "root.key").exists()
+
+    # The shares recombine (independently) into the key that opens the stored check value,
+    # from any three of them; two give something else.
+    check = stored_check_value(srv)
+    keys = {combine(list(three)) for three in itertools.combinations(shares, 3)}
+    assert len(keys) == 1 and opens_check_value(keys.pop(), check)
+    assert not opens_check_value(combine(shares[:2]), check)
+
+    # Sealed after init: the official SDK surfaces the retryable 503.
+    endpoint = srv.url
+    seed_certs(srv, tmp_path, monkeypatch, rsa_pem)
+    clt = client.AcsClient(ak, secret, "cn-hangzhou")
+    expect_sealed(clt, endpoint)
+
+    # Unseal with 3 of 5; a wrong share in between is refused and loses nothing.
+    assert operator_ok(env, "unseal", stdin=shares[0] + "\n")["Progress"] == 1
+    unseal_refused(env, altered(shares[1]), "InvalidShare.Mismatch")
+    unseal_refused(env, shares[0], "InvalidShare.Repeated")
+    unseal_refused(env, "okms1-nonsense", "InvalidShare.Malformed")
+    assert operator_ok(env, "status")["Progress"] == 1
+    assert operator_ok(env, "unseal", shares[2])["Progress"] == 2
+    unsealed = operator_ok(env, "unseal", "-", stdin=shares[4])
+    assert (unsealed["Sealed"], unsealed["Progress"]) == (False, 0)
+    assert probe(srv, "/readyz") == 200
+
+    # The seed workflow with the printed root AccessKey.
+    request = CreateKeyRequest.CreateKeyRequest()
+    request.set_accept_format('JSON')
+    request.set_endpoint(endpoint)
+    key_id = json.loads(clt.do_action_with_exception(request))["KeyMetadata"]["KeyId"]
+    request = CreateAliasRequest.CreateAliasRequest()
+    request.set_accept_format('JSON')
+    request.set_endpoint(endpoint)
+    request.set_AliasName(KEY_ALIAS)
+    request.set_KeyId(key_id)
+    assert json.loads(clt.do_action_with_exception(request))["RequestId"]
+    seed = seed_script(clt, endpoint)
+    pem = seed.ReadTextFile('./certs/key.pem')
+    ciphertext = seed.KmsEncrypt(clt, pem, KEY_ALIAS)
+    decode_blob(ciphertext)
+    seed.WriteTextFile('./certs/key.pem.cipher', ciphertext)
+    assert seed.KmsDecrypt(clt, seed.ReadTextFile('./certs/key.pem.cipher')) == pem
+
+    # Restart: sealed again; another three of the five unseal it; the old ciphertext decrypts.
+    srv.stop()
+    srv.start()
+    endpoint = srv.url
+    env = cli_env(srv, tmp_path / "config")
+    assert operator_ok(env, "status")["Sealed"] is True
+    expect_sealed(clt, endpoint)
+    for share in (shares[1], shares[3]):
+        assert operator_ok(env, "unseal", share)["Sealed"] is True
+    assert operator_ok(env, "unseal", shares[2])["Sealed"] is False
+    seed = seed_script(clt, endpoint)
+    assert seed.KmsDecrypt(clt, seed.ReadTextFile('./certs/key.pem.cipher')) == pem
+
+    # operator seal (root credentials) seals the running server.
+    sealed = operator_ok(cli_env(srv, tmp_path / "config", (ak, secret)), "seal")
+    assert sealed["Sealed"] is True
+    expect_sealed(clt, endpoint)
+    assert probe(srv, "/readyz") == 503
+
+    srv.stop()
+    no_share_in_logs(srv, shares)
+
+
+def test_a_sealed_start_is_refused_on_the_store_of_a_root_key_file(start_server, tmp_path):
+    plain = start_server(env=server_env(credentials=True))
+    plain.stop()
+    done = subprocess.run(
+        [str(openkms_binary()), "server", "--data-dir", str(plain.data_dir), "--listen",
+         "127.0.0.1:0", *with_database_url(SEALED, plain.data_dir)],
+        env=server_env(credentials=False), stdin=subprocess.DEVNULL, capture_output=True,
+        text=True, timeout=CLI_TIMEOUT)
+    assert done.returncode != 0
+    assert "seal = file" in done.stderr, done.stderr
+
+
+@pytest.mark.skipif(not on_postgres(), reason="two nodes share a PostgreSQL database")
+def test_two_nodes_on_one_database_are_each_unsealed_on_their_own(start_server, tmp_path):
+    first = sealed_server(start_server)
+    url = database_url_for(first.data_dir)
+    second = sealed_server(start_server, args=["--database-url", url])
+    one, two = cli_env(first, tmp_path / "c1"), cli_env(second, tmp_path / "c2")
+    made = operator_ok(one, "init", "--shares", "3", "--threshold", "2")
+    shares, ak, secret = made["Shares"], made["AccessKeyId"], made["AccessKeySecret"]
+    assert operator_ok(two, "status")["Initialized"] is True
+    operator_ok(one, "unseal", shares[0])
+    assert operator_ok(one, "unseal", shares[1])["Sealed"] is False
+    assert operator_ok(two, "status") | {"RequestId": ""} == {
+        "Initialized": True, "Sealed": True, "Threshold": 2, "Shares": 3, "Progress": 0,
+        "RequestId": ""}, "each node is unsealed on its own"
+    operator_ok(two, "unseal", shares[2])
+    assert operator_ok(two, "unseal", shares[1])["Sealed"] is False
+    blob = Kms(first, sdk_client(first, ak, secret)).encrypt(
+        Kms(first, sdk_client(first, ak, secret)).create_key()["KeyId"], "aGk=")["CiphertextBlob"]
+    assert Kms(second, sdk_client(second, ak, secret)).decrypt(blob)["Plaintext"] == "aGk="
