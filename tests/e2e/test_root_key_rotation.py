@@ -23,6 +23,9 @@ from e2ehelp import (Kms, ServerStartError, database_url_for, new_ram_user, open
                      run_expecting_failure, sdk_client, sdk_request, server_env,
                      with_database_url)
 
+from test_shamir import (cli_env, combine, operator, operator_ok, opens_check_value,
+                         sealed_server, stored_check_value)
+
 ROTATE_TIMEOUT = 120
 
 
@@ -188,3 +191,61 @@ def classify(data_dir: Path, before: bytes, new_key: Path) -> str:
     if (data_dir / "root.key").read_bytes() != before:
         return "after a rotation"
     return "new key written" if new_key.exists() else "before the new key"
+
+
+# ---------------------------------------------------------------------------------------
+# seal = shamir: T current shares in, a new root key and new shares out
+
+
+def init_and_unseal(srv, env) -> tuple[list, str, str]:
+    """``operator init`` (5 shares, threshold 3), then unseal with the first three."""
+    made = operator_ok(env, "init", "--shares", "5", "--threshold", "3")
+    for share in made["Shares"][:3]:
+        operator_ok(env, "unseal", stdin=share + "\n")
+    return made["Shares"], made["AccessKeyId"], made["AccessKeySecret"]
+
+
+def rotate_shamir(data_dir: Path, shares: list) -> subprocess.CompletedProcess:
+    return subprocess.run(rotate_command(data_dir, "--seal", "shamir"),
+                          input="".join(s + "\n" for s in shares), capture_output=True,
+                          text=True, env=server_env(credentials=False), timeout=ROTATE_TIMEOUT)
+
+
+def test_shamir_rotation_prints_new_shares_and_retires_the_old(start_server, tmp_path):
+    srv = sealed_server(start_server)
+    env = cli_env(srv, tmp_path / "config")
+    shares, ak, secret = init_and_unseal(srv, env)
+    kms = Kms(srv, sdk_client(srv, ak, secret))
+    sealed = populate(kms, 4)
+    srv.stop()
+    data_dir = srv.data_dir
+
+    refused = rotate_shamir(data_dir, [shares[0], shares[0], shares[1]])
+    assert refused.returncode != 0 and "share already submitted" in refused.stderr
+    assert shares[0] not in refused.stderr + refused.stdout
+    short = rotate_shamir(data_dir, shares[:2])
+    assert short.returncode != 0 and "2 of 3 current shares" in short.stderr
+
+    done = rotate_shamir(data_dir, shares[2:])
+    assert done.returncode == 0, done.stderr
+    first, summary = (json.loads(line) for line in done.stdout.splitlines())
+    new = first["NewShares"]
+    assert len(new) == 5 and first["Threshold"] == 3 and not set(new) & set(shares)
+    assert summary["Rotated"] is True and summary["KeyVersions"] == 8
+    assert summary["AccessKeys"] == 1
+
+    # Independently: any three new shares make the key that opens the stored check value;
+    # the old shares' key no longer does.
+    srv = sealed_server(start_server, data_dir=data_dir)
+    check = stored_check_value(srv)
+    assert opens_check_value(combine(new[2:]), check)
+    assert not opens_check_value(combine(shares[:3]), check)
+    env = cli_env(srv, tmp_path / "config")
+    refused = operator(env, "unseal", shares[0])
+    assert refused.returncode == 1 and "InvalidShare.OtherInitialization" in refused.stderr
+    for share in new[1:4]:
+        operator_ok(env, "unseal", stdin=share + "\n")
+    kms = Kms(srv, sdk_client(srv, ak, secret))
+    for blob, text in sealed:
+        assert base64.b64decode(kms.decrypt(blob)["Plaintext"]).decode() == text
+    srv.stop()

@@ -65,6 +65,19 @@ pub async fn rotate_root_key(
     new: &dyn RootSeal,
     rng: &dyn SecureRandom,
 ) -> Result<RotationReport, RotationError> {
+    rotate_root_key_with(store, old, new, rng, Vec::new()).await
+}
+
+/// [`rotate_root_key`], also writing `also` in the same transaction: what the custody keeps in
+/// the store about the root key (the Shamir seal's record of the new split), so that it
+/// changes together with the key.
+pub async fn rotate_root_key_with(
+    store: &dyn RotationStore,
+    old: &dyn RootSeal,
+    new: &dyn RootSeal,
+    rng: &dyn SecureRandom,
+    also: Vec<Rewrap>,
+) -> Result<RotationReport, RotationError> {
     let check = store
         .get_meta(META_ROOT_CHECK)
         .await?
@@ -82,7 +95,7 @@ pub async fn rotate_root_key(
         (true, false) => {}
     }
     let mut report = RotationReport::default();
-    let mut changes = Vec::new();
+    let mut changes = also;
     for blob in store.wrapped_blobs().await? {
         if let Some(change) = rewrap_blob(blob, old, new, rng, &mut report)? {
             changes.push(change);

@@ -46,8 +46,8 @@ impl ShamirRecord {
         u8::try_from(self.digests.len()).unwrap_or(u8::MAX)
     }
 
-    /// Format byte, split id, threshold, count, then 32 bytes per share.
-    fn encode(&self) -> Vec<u8> {
+    /// The stored form: format byte, split id, threshold, count, then 32 bytes per share.
+    pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(3 + SET_ID_LEN + 32 * self.digests.len());
         out.push(RECORD_V1);
         out.extend_from_slice(&self.set);
@@ -153,6 +153,25 @@ pub async fn initialise(
         return Err(InitError::AlreadyInitialised);
     }
     Ok((root, split))
+}
+
+/// A fresh root key split like `record` (as many shares, the same threshold, a new split id),
+/// for a root-key rotation: the key, its shares, and the record to store in place of the old
+/// one (in the rotation's transaction, so the old shares open the store until it commits).
+pub fn resplit(
+    record: &ShamirRecord,
+    rng: &dyn SecureRandom,
+) -> Result<(RootKey, Vec<Share>, ShamirRecord), SplitError> {
+    let root = RootKey::generate(rng);
+    let mut set = [0u8; SET_ID_LEN];
+    rng.fill(&mut set);
+    let split = shamir::split(root.secret(), set, record.shares(), record.threshold, rng)?;
+    let next = ShamirRecord {
+        set,
+        threshold: record.threshold,
+        digests: split.iter().map(Share::digest).collect(),
+    };
+    Ok((root, split, next))
 }
 
 /// Why a submitted share was refused; none of them loses the shares already collected.

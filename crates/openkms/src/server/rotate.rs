@@ -23,7 +23,9 @@ use openkms_core::rotation::{RotationReport, rotate_root_key};
 use openkms_core::{KeyService, OsRandom, RootKey, SecretBytes};
 
 use super::hygiene::{self, EnvSecrets};
-use super::{Opener, open_store, read_root_key_file, store_location};
+use super::{Backend, Opener, open_store, read_root_key_file, store_location};
+
+mod shamir;
 use crate::config::{SealMode, ServerArgs, ServerConfig};
 use crate::files;
 
@@ -39,7 +41,8 @@ pub struct RootKeyArgs {
 
 #[derive(Debug, clap::Subcommand)]
 enum RootKeyCommand {
-    /// Re-wrap every key version and AccessKey secret under a new root key (servers stopped).
+    /// Re-wrap every key version and AccessKey secret under a new root key (servers stopped);
+    /// with seal = shamir, T current shares are read from stdin and new shares printed.
     Rotate(Box<RotateArgs>),
 }
 
@@ -82,9 +85,6 @@ async fn rotate(
     secrets: EnvSecrets,
     new_file: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    if config.seal.mode != SealMode::File {
-        bail!("root-key rotate: only seal = file is supported by this build");
-    }
     // The data directory's lock on either backend (a PostgreSQL node keeps its nonce journal
     // and audit log there), and with PostgreSQL the database's serving lock too.
     let _lock = files::lock_data_dir(&config.data_dir)?;
@@ -95,6 +95,26 @@ async fn rotate(
             store_location(&config)
         );
     }
+    match config.seal.mode {
+        SealMode::File => rotate_file(&config, &backend, secrets, new_file).await,
+        SealMode::Shamir => {
+            if new_file.is_some() {
+                bail!("new_root_key_file: not used with seal = shamir (new shares are printed)");
+            }
+            shamir::rotate(&backend).await
+        }
+        SealMode::Pkcs11 => bail!("root-key rotate: seal = pkcs11 is not supported yet"),
+    }
+}
+
+/// The file seal: the new key from (or into) `--new-root-key-file`, installed over
+/// `root.key` when both are the data directory's.
+async fn rotate_file(
+    config: &ServerConfig,
+    backend: &Backend,
+    secrets: EnvSecrets,
+    new_file: Option<PathBuf>,
+) -> anyhow::Result<()> {
     let from_data_dir = secrets.root_key.is_none() && config.hygiene.root_key_file.is_none();
     if !from_data_dir && new_file.is_none() {
         // Never put the new key where the old one was deliberately kept away from.
@@ -103,7 +123,7 @@ async fn rotate(
              --new-root-key-file (outside it too) for the new one"
         );
     }
-    let old = read_root_key_file(&config, secrets.root_key, backend.store.as_ref()).await?;
+    let old = read_root_key_file(config, secrets.root_key, backend.store.as_ref()).await?;
     let default_new = config.data_dir.join(NEW_ROOT_KEY_FILE);
     let new_path = new_file.unwrap_or_else(|| default_new.clone());
     let new = new_root_key(&new_path)?;
@@ -117,7 +137,14 @@ async fn rotate(
         )?),
         false => None,
     };
-    print_report(&report, &new_path, installed.as_deref());
+    print_summary(&report, Some(installed.as_deref().unwrap_or(&new_path)));
+    if installed.is_none() {
+        eprintln!(
+            "openkms: the store is now under the root key in {}; point the servers at it \
+             (--root-key-file) before starting them",
+            new_path.display()
+        );
+    }
     Ok(())
 }
 
@@ -152,27 +179,23 @@ fn install(new: &Path, root_key: &Path) -> anyhow::Result<PathBuf> {
     Ok(root_key.to_owned())
 }
 
+/// The one JSON line of a finished rotation (with the new key's file for the file seal), and
+/// the reminder about older backups.
 #[allow(clippy::print_stdout)]
-fn print_report(report: &RotationReport, new_path: &Path, installed: Option<&Path>) {
-    let key_file = installed.unwrap_or(new_path);
-    let summary = serde_json::json!({
+fn print_summary(report: &RotationReport, key_file: Option<&Path>) {
+    let mut summary = serde_json::json!({
         "Rotated": !report.already_rotated,
         "AlreadyRotated": report.already_rotated,
         "KeyVersions": report.versions,
         "OtherKeyVersions": report.other_versions,
         "AccessKeys": report.access_keys,
-        "RootKeyFile": key_file.display().to_string(),
     });
-    println!("{summary}");
-    if installed.is_none() {
-        eprintln!(
-            "openkms: the store is now under the root key in {}; point the servers at it \
-             (--root-key-file) before starting them",
-            new_path.display()
-        );
+    if let Some(file) = key_file {
+        summary["RootKeyFile"] = file.display().to_string().into();
     }
+    println!("{summary}");
     eprintln!(
-        "openkms: backups taken before this rotation still need the old root key; keep it \
-         with them (never beside them) until they expire"
+        "openkms: backups taken before this rotation still need the old root key (or shares); \
+         keep it with them (never beside them) until they expire"
     );
 }
