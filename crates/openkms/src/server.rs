@@ -11,6 +11,7 @@
 mod anchor;
 mod due_work;
 mod hygiene;
+mod token;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -22,8 +23,8 @@ use openkms_api::auth::journal::{NonceJournal, Restored};
 use openkms_api::{App, ServerOptions};
 use openkms_core::service::RootAccessKey;
 use openkms_core::{
-    AnchorStore, KeyService, OsRandom, ReplayStore, RootKey, SecretBytes, ServiceConfig, Store,
-    SystemClock,
+    AnchorStore, KeyService, OsRandom, ReplayStore, RootKey, RootSeal, SecretBytes, ServiceConfig,
+    SoftwareProvider, Store, SystemClock,
 };
 use openkms_store_postgres::PostgresStore;
 use openkms_store_sqlite::SqliteStore;
@@ -79,8 +80,15 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
     let backend = open_store(&config).await?;
     // Whether this start continues earlier ones: then the audit log must have history.
     let data_exists = KeyService::data_exists(backend.store.as_ref()).await?;
-    let root = unlock_root_key(&config, secrets.root_key, backend.store.as_ref()).await?;
-    let service = open_service(backend.store, root, &config).await?;
+    let token = token::open(&config, secrets.pkcs11_pin)?;
+    let root: Arc<dyn RootSeal> = match (&token, config.seal.mode) {
+        (Some(t), SealMode::Pkcs11) => token::root_seal(t, &config, backend.store.as_ref()).await?,
+        _ => Arc::new(unlock_root_key(&config, secrets.root_key, backend.store.as_ref()).await?),
+    };
+    let mut service = open_service(backend.store, root, &config).await?;
+    if let Some(t) = &token {
+        service = service.with_hsm_provider(token::hsm_provider(t));
+    }
     let service = Arc::new(service.with_quotas(config.limits.quotas));
     // Nodes sharing a database keep their nonces in it; a single node in its nonce journal.
     // Either way a replay is refused after a restart or a crash.
@@ -277,8 +285,8 @@ async fn unlock_root_key(
     from_env: Option<SecretBytes>,
     store: &dyn Store,
 ) -> anyhow::Result<RootKey> {
-    if config.seal.mode != SealMode::File || config.seal.token.is_some() {
-        bail!("seal: only seal = file without a PKCS#11 token is available in this build");
+    if config.seal.mode != SealMode::File {
+        bail!("seal: only seal = file or pkcs11 is available in this build");
     }
     let data_dir = &config.data_dir;
     if let Some(text) = from_env {
@@ -324,7 +332,7 @@ async fn unlock_root_key(
 
 async fn open_service(
     store: Arc<dyn Store>,
-    root: RootKey,
+    root: Arc<dyn RootSeal>,
     config: &ServerConfig,
 ) -> anyhow::Result<KeyService> {
     let settings = ServiceConfig {
@@ -332,7 +340,9 @@ async fn open_service(
         account_id: config.account_id.clone(),
         cache_ttl_ms: config.cache_ttl_ms,
     };
-    KeyService::open(store, root, Arc::new(SystemClock), Arc::new(OsRandom::new()), settings)
+    let rng = Arc::new(OsRandom::new());
+    let provider = Arc::new(SoftwareProvider::new(root.clone(), rng.clone()));
+    KeyService::open_with_provider(store, root, provider, Arc::new(SystemClock), rng, settings)
         .await
         .map_err(|e| match e {
             openkms_core::service::StartupError::WrongRootKey => anyhow::anyhow!(
