@@ -252,6 +252,8 @@ def test_hsm_key_works_through_the_token_and_its_material_is_not_stored(token, s
     key_id, version_id = created["KeyId"], created["PrimaryKeyVersion"]
     assert created["ProtectionLevel"] == "HSM"
     assert describe(kms, key_id)["ProtectionLevel"] == "HSM"
+    kms.error(kms.create_key_request(ProtectionLevel="HSM", KeySpec="Aliyun_SM4"), 400,
+              "UnsupportedOperation")
     software = kms.create_key()["KeyId"]
     assert describe(kms, software)["ProtectionLevel"] == "SOFTWARE"
     listed = kms.call(sdk_request("ListKeys", Filters=json.dumps(
