@@ -86,6 +86,7 @@ class TokenSetup:
         else:
             skip_or_fail(f"{module} is not SoftHSM2; set OPENKMS_TEST_PKCS11_TOKEN_LABEL and "
                          "OPENKMS_TEST_PKCS11_PIN to name an initialised token")
+        self.pin = pin
         self.pin_file = base / "pkcs11.pin"
         self.pin_file.write_text(pin + "\n")
         self.pin_file.chmod(0o600)
@@ -106,13 +107,15 @@ class TokenSetup:
                        env={**os.environ, "SOFTHSM2_CONF": str(conf)})
         return label, PIN
 
-    def args(self, seal: str = "pkcs11") -> list:
+    def args(self, seal: str = "pkcs11", pin_file: bool = True) -> list:
+        pin = ["--pkcs11-pin-file", str(self.pin_file)] if pin_file else []
         return ["--seal", seal, "--pkcs11-module", self.module,
-                "--pkcs11-token-label", self.token_label,
-                "--pkcs11-key-label", self.key_label, "--pkcs11-pin-file", str(self.pin_file)]
+                "--pkcs11-token-label", self.token_label, "--pkcs11-key-label", self.key_label,
+                *pin]
 
-    def server_env(self) -> dict:
-        return server_env(extra=self.env)
+    def server_env(self, pin_in_env: bool = False) -> dict:
+        extra = {**self.env, **({"OPENKMS_PKCS11_PIN": self.pin} if pin_in_env else {})}
+        return server_env(extra=extra)
 
 
 @pytest.fixture
@@ -172,7 +175,9 @@ def test_seed_workflow_with_the_root_key_in_the_token(token, servers, tmp_path, 
     assert not (srv.data_dir / "root.key").exists(), "no root.key file in pkcs11 mode"
     assert decode_blob(cipher)[VERSION_ID_LEN] == 0x01, "software keys keep format 1"
     srv.stop()
-    again = servers(token.args(), token.server_env(), data_dir=srv.data_dir)
+    # The PIN from OPENKMS_PKCS11_PIN this time, instead of the file.
+    again = servers(token.args(pin_file=False), token.server_env(pin_in_env=True),
+                    data_dir=srv.data_dir)
     opened = Kms(again).decrypt(cipher)
     assert opened["Plaintext"] == rsa_pem, "the store opens again with the token's root key"
     assert not (srv.data_dir / "root.key").exists()
@@ -339,3 +344,14 @@ def test_hsm_keys_are_served_under_the_file_seal_when_a_token_is_configured(toke
     assert decode_blob(blob)[VERSION_ID_LEN] == HSM_FORMAT
     assert kms.decrypt(blob)["Plaintext"] == "file seal, HSM key"
     assert (srv.data_dir / "root.key").exists(), "the file seal keeps its root.key"
+
+
+def test_a_missing_or_wrong_pin_stops_the_start_without_showing_it(token, tmp_path):
+    code, _, err = run_expecting_failure(openkms_binary(), tmp_path / "data", token.server_env(),
+                                         timeout=60, args=token.args(pin_file=False))
+    assert code != 0 and "pkcs11: no user PIN" in err, err[-2000:]
+    token.pin_file.write_text("wrong-pin-7319\n")
+    code, _, err = run_expecting_failure(openkms_binary(), tmp_path / "data", token.server_env(),
+                                         timeout=60, args=token.args())
+    assert code != 0 and "refused the user PIN" in err, err[-2000:]
+    assert "wrong-pin-7319" not in err
