@@ -10,7 +10,10 @@
 # postgres://postgres@127.0.0.1:5432/test). Unreachable PostgreSQL skips that run loudly, or
 # fails it when CI is set.
 #
-# Needs: cargo, psql, python3 with the venv module, node >= 20 with npm. The e2e venv lives in
+# The Rust tests run with a SoftHSM2 token directory of their own (scripts/softhsm-env.sh), so
+# the PKCS#11 tests run against a real token; without SoftHSM2 they skip loudly (fail in CI).
+#
+# Needs: cargo, psql, python3 with the venv module, node >= 20 with npm, softhsm2. The e2e venv lives in
 # target/e2e-venv; the npm suite installs into tests/e2e-npm/node_modules (npm ci).
 set -euo pipefail
 
@@ -22,8 +25,8 @@ step() { printf '\n==> %s\n' "$*"; }
 step "cargo build --locked --workspace --all-targets"
 cargo build --locked --workspace --all-targets
 
-step "cargo test --locked --workspace"
-cargo test --locked --workspace
+step "cargo test --locked --workspace (with a SoftHSM2 token directory of its own)"
+./scripts/softhsm-env.sh cargo test --locked --workspace
 
 bin="$root/target/debug/openkms"
 if [[ ! -x "$bin" ]]; then

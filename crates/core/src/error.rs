@@ -176,6 +176,14 @@ pub enum KmsError {
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    /// The key custody (a PKCS#11 token) failed or is out of reach; the detail is logged
+    /// where it happened, never carried here.
+    #[error("the key custody failed")]
+    Custody,
+    /// The key version has served as many encryptions as its ciphertext format allows
+    /// (HSM-protected keys, `docs/ciphertext-format.md`); a new version must be made.
+    #[error("the key version has reached its encryption limit")]
+    KeyVersionExhausted,
     /// Stored data failed its integrity check (wrong root key or corruption).
     #[error("stored data failed its integrity check")]
     Corrupt,

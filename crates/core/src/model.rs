@@ -102,17 +102,26 @@ impl Origin {
 pub enum ProtectionLevel {
     /// Software keys, wrapped under the root key.
     Software,
+    /// Keys whose material is made and used inside a PKCS#11 token, never leaving it.
+    Hsm,
 }
 
 impl ProtectionLevel {
     /// The API name.
     pub fn as_str(self) -> &'static str {
-        "SOFTWARE"
+        match self {
+            Self::Software => "SOFTWARE",
+            Self::Hsm => "HSM",
+        }
     }
 
-    /// Parses an API or stored name; `None` for values this server does not offer.
+    /// Parses an API or stored name; `None` for values this server does not know.
     pub fn parse(s: &str) -> Option<Self> {
-        (s == "SOFTWARE").then_some(Self::Software)
+        match s {
+            "SOFTWARE" => Some(Self::Software),
+            "HSM" => Some(Self::Hsm),
+            _ => None,
+        }
     }
 }
 

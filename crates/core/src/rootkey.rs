@@ -243,7 +243,9 @@ fn cursor_aad(kind: &str) -> Vec<u8> {
     [CURSOR_INFO, kind.as_bytes()].concat()
 }
 
-fn wrap_aad(label: &str, id: &str) -> Vec<u8> {
+/// The associated data binding a wrapped secret to its record: `openkms/v1/wrap/<label>\0<id>`
+/// (shared with custody that wraps elsewhere, such as a PKCS#11 token).
+pub fn wrap_aad(label: &str, id: &str) -> Vec<u8> {
     let mut aad = Vec::with_capacity(WRAP_AAD.len() + label.len() + 1 + id.len());
     aad.extend_from_slice(WRAP_AAD);
     aad.extend_from_slice(label.as_bytes());

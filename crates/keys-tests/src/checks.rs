@@ -3,6 +3,7 @@
 
 use base64::Engine as _;
 use openkms_core::crypto::{Message, TAG_LEN};
+use openkms_core::provider::MessageFormat;
 use openkms_core::{
     EncryptionContext, KeyBinding, KeyProvider, KeySpec, KmsError, LoadedKey, SecretBytes,
     StoredKey, SymmetricKey, ciphertext,
@@ -13,6 +14,42 @@ use crate::reference;
 
 /// Every symmetric spec; [`covered`] fails to compile when a spec is added and not listed.
 pub const SYMMETRIC_SPECS: [KeySpec; 2] = [KeySpec::AliyunAes256, KeySpec::AliyunSm4];
+
+/// What a provider declares it offers, where providers may differ: the specs it makes keys
+/// for, and whether it imports material (BYOK). The checks cover what is offered and check
+/// that what is not offered is refused with [`KmsError::UnsupportedOperation`].
+#[derive(Debug, Clone, Copy)]
+pub struct Profile {
+    /// The symmetric specs offered; `Aliyun_AES_256` must be among them.
+    pub specs: &'static [KeySpec],
+    /// Whether material can be imported.
+    pub imports: bool,
+}
+
+impl Profile {
+    /// Every spec, with import: the software provider.
+    pub const FULL: Profile = Profile {
+        specs: &SYMMETRIC_SPECS,
+        imports: true,
+    };
+    /// An HSM behind PKCS#11: AES-256 only (PKCS#11 has no standard SM4 mechanism), material
+    /// made in the token and never imported (BYOK into a token is not served yet).
+    pub const HSM: Profile = Profile {
+        specs: &[KeySpec::AliyunAes256],
+        imports: false,
+    };
+
+    /// The specs offered.
+    pub fn specs(&self) -> impl Iterator<Item = KeySpec> + '_ {
+        self.specs.iter().copied()
+    }
+}
+
+/// Whether `key` uses the HSM variant of the ciphertext format (no salt: GCM directly under
+/// the key, so the message's salt is not an input).
+fn direct(key: &dyn SymmetricKey) -> bool {
+    key.format() == MessageFormat::Direct
+}
 
 /// Lists every spec, so that adding one to the core breaks this crate's build until the
 /// suite covers it.
@@ -70,7 +107,11 @@ fn material(spec: KeySpec, seed: u8) -> Vec<u8> {
 }
 
 /// `name` is a short lowercase word, fit for logs and configuration.
-pub fn name_is_a_short_lowercase_word(p: &dyn KeyProvider) {
+pub fn name_is_a_short_lowercase_word(p: &dyn KeyProvider, profile: &Profile) {
+    assert!(
+        profile.specs.contains(&KeySpec::AliyunAes256),
+        "every provider offers AES-256"
+    );
     let name = p.name();
     assert!(!name.is_empty() && name.len() <= 16, "{name}");
     assert!(
@@ -80,8 +121,8 @@ pub fn name_is_a_short_lowercase_word(p: &dyn KeyProvider) {
 }
 
 /// For every spec: generate, load, then seal and open messages of several sizes.
-pub fn generate_load_round_trip_every_spec(p: &dyn KeyProvider) {
-    for spec in SYMMETRIC_SPECS {
+pub fn generate_load_round_trip_every_spec(p: &dyn KeyProvider, profile: &Profile) {
+    for spec in profile.specs() {
         assert!(covered(spec));
         let (_, loaded) = fresh_key(p, spec);
         assert_eq!(loaded.spec(), spec);
@@ -95,11 +136,21 @@ pub fn generate_load_round_trip_every_spec(p: &dyn KeyProvider) {
             assert!(opened.ct_eq(&plaintext), "{spec:?} {len}");
         }
     }
+    for spec in SYMMETRIC_SPECS
+        .iter()
+        .filter(|s| !profile.specs.contains(s))
+    {
+        let refused = p.generate(*spec, &bind());
+        assert!(
+            matches!(refused, Err(KmsError::UnsupportedOperation)),
+            "{spec:?} is not offered"
+        );
+    }
 }
 
 /// Seal appends ciphertext ‖ tag after what the buffer already holds (the blob header).
-pub fn seal_appends_after_what_out_holds(p: &dyn KeyProvider) {
-    for spec in SYMMETRIC_SPECS {
+pub fn seal_appends_after_what_out_holds(p: &dyn KeyProvider, profile: &Profile) {
+    for spec in profile.specs() {
         let (_, loaded) = fresh_key(p, spec);
         let key = symmetric(&loaded);
         let mut out = b"header".to_vec();
@@ -112,8 +163,8 @@ pub fn seal_appends_after_what_out_holds(p: &dyn KeyProvider) {
 }
 
 /// Two generated keys have different material: the same message seals differently.
-pub fn generated_keys_differ(p: &dyn KeyProvider) {
-    for spec in SYMMETRIC_SPECS {
+pub fn generated_keys_differ(p: &dyn KeyProvider, profile: &Profile) {
+    for spec in profile.specs() {
         let (_, a) = fresh_key(p, spec);
         let (_, b) = fresh_key(p, spec);
         let sealed = seal(symmetric(&a), &message(), b"same");
@@ -123,19 +174,20 @@ pub fn generated_keys_differ(p: &dyn KeyProvider) {
 }
 
 /// A stored key, generated or imported, loads only for its own key id and version id.
-pub fn wrong_binding_fails_to_load(p: &dyn KeyProvider) {
+pub fn wrong_binding_fails_to_load(p: &dyn KeyProvider, profile: &Profile) {
     let b = bind();
     let others = [
         KeyBinding::version("another-key", b.version_id),
         KeyBinding::version(b.key_id, "another-version"),
         KeyBinding::version(b.version_id, b.key_id),
     ];
-    for spec in SYMMETRIC_SPECS {
-        let generated = p.generate(spec, &b).expect("generate");
-        let imported = p
-            .import(spec, SecretBytes::new(material(spec, 1)), &b)
-            .expect("import");
-        for stored in [&generated, &imported] {
+    for spec in profile.specs() {
+        let mut stored_keys = vec![p.generate(spec, &b).expect("generate")];
+        if profile.imports {
+            let material = SecretBytes::new(material(spec, 1));
+            stored_keys.push(p.import(spec, material, &b).expect("import"));
+        }
+        for stored in &stored_keys {
             for other in &others {
                 let loaded = p.load(spec, stored, other);
                 assert!(matches!(loaded, Err(KmsError::Corrupt)), "{other:?}");
@@ -145,8 +197,8 @@ pub fn wrong_binding_fails_to_load(p: &dyn KeyProvider) {
 }
 
 /// A stored key with a flipped bit, cut short, or empty is [`KmsError::Corrupt`].
-pub fn damaged_stored_key_fails_to_load(p: &dyn KeyProvider) {
-    for spec in SYMMETRIC_SPECS {
+pub fn damaged_stored_key_fails_to_load(p: &dyn KeyProvider, profile: &Profile) {
+    for spec in profile.specs() {
         let bytes = p.generate(spec, &bind()).expect("generate").into_bytes();
         let mut damaged = Vec::new();
         for i in [0, bytes.len() / 2, bytes.len() - 1] {
@@ -164,21 +216,23 @@ pub fn damaged_stored_key_fails_to_load(p: &dyn KeyProvider) {
 }
 
 /// A key stored for one spec does not load as another.
-pub fn spec_mismatch_fails_to_load(p: &dyn KeyProvider) {
-    let stored = p.generate(KeySpec::AliyunSm4, &bind()).expect("generate");
-    let loaded = p.load(KeySpec::AliyunAes256, &stored, &bind());
-    assert!(matches!(loaded, Err(KmsError::Corrupt)));
-    let stored = p
-        .generate(KeySpec::AliyunAes256, &bind())
-        .expect("generate");
-    let loaded = p.load(KeySpec::AliyunSm4, &stored, &bind());
-    assert!(matches!(loaded, Err(KmsError::Corrupt)));
+pub fn spec_mismatch_fails_to_load(p: &dyn KeyProvider, profile: &Profile) {
+    for made in profile.specs() {
+        let stored = p.generate(made, &bind()).expect("generate");
+        for other in SYMMETRIC_SPECS.iter().filter(|s| **s != made) {
+            let loaded = p.load(*other, &stored, &bind());
+            assert!(
+                matches!(loaded, Err(KmsError::Corrupt)),
+                "{made:?} as {other:?}"
+            );
+        }
+    }
 }
 
 /// Wrong AAD, salt or nonce, any flipped bit, and any truncation fail to open, always with
 /// the one undetailed [`KmsError::InvalidCiphertext`].
-pub fn tampering_fails_to_open(p: &dyn KeyProvider) {
-    for spec in SYMMETRIC_SPECS {
+pub fn tampering_fails_to_open(p: &dyn KeyProvider, profile: &Profile) {
+    for spec in profile.specs() {
         let (_, loaded) = fresh_key(p, spec);
         let key = symmetric(&loaded);
         let sealed = seal(key, &message(), b"attack at dawn");
@@ -187,13 +241,17 @@ pub fn tampering_fails_to_open(p: &dyn KeyProvider) {
         let m = message();
         assert!(refused(&Message { aad: b"other", ..m }, &sealed));
         assert!(refused(&Message { aad: b"", ..m }, &sealed));
-        assert!(refused(
-            &Message {
-                salt: &[0; 12],
-                ..m
-            },
-            &sealed
-        ));
+        // The HSM format has no salt: its keys take the message's salt as no input.
+        assert!(
+            direct(key)
+                || refused(
+                    &Message {
+                        salt: &[0; 12],
+                        ..m
+                    },
+                    &sealed
+                )
+        );
         assert!(refused(
             &Message {
                 nonce: &[0; 12],
@@ -216,8 +274,8 @@ pub fn tampering_fails_to_open(p: &dyn KeyProvider) {
 }
 
 /// Imported material of any length but the spec's is refused as an invalid parameter.
-pub fn import_of_wrong_length_is_refused(p: &dyn KeyProvider) {
-    for spec in SYMMETRIC_SPECS {
+pub fn import_of_wrong_length_is_refused(p: &dyn KeyProvider, profile: &Profile) {
+    for spec in profile.specs() {
         let n = spec.material_len();
         for len in [0, 1, n - 1, n + 1, 2 * n, 64] {
             let material = SecretBytes::new(vec![7; len]);
@@ -227,13 +285,24 @@ pub fn import_of_wrong_length_is_refused(p: &dyn KeyProvider) {
                 "{spec:?} {len}"
             );
         }
+        if !profile.imports {
+            let material = SecretBytes::new(material(spec, 2));
+            let imported = p.import(spec, material, &bind());
+            assert!(matches!(imported, Err(KmsError::UnsupportedOperation)));
+        }
     }
 }
 
 /// A key imported from known bytes seals what the independent [`reference`] opens, and opens
 /// what it seals.
-pub fn imported_key_interoperates_with_the_reference(p: &dyn KeyProvider) {
-    for spec in SYMMETRIC_SPECS {
+///
+/// A provider that does not import is checked against an independent implementation in its
+/// own crate instead (its material cannot be known here).
+pub fn imported_key_interoperates_with_the_reference(p: &dyn KeyProvider, profile: &Profile) {
+    if !profile.imports {
+        return;
+    }
+    for spec in profile.specs() {
         let bytes = material(spec, 0x40);
         let stored = p
             .import(spec, SecretBytes::new(bytes.clone()), &bind())
@@ -256,7 +325,10 @@ pub fn imported_key_interoperates_with_the_reference(p: &dyn KeyProvider) {
 
 /// Known answers: a key imported from each reference vector's material opens its blob and
 /// reseals it to the same bytes.
-pub fn imported_key_opens_the_reference_blobs(p: &dyn KeyProvider) {
+pub fn imported_key_opens_the_reference_blobs(p: &dyn KeyProvider, profile: &Profile) {
+    if !profile.imports {
+        return;
+    }
     let all: Value = serde_json::from_str(VECTORS).expect("the vectors parse");
     let vectors = all["vectors"].as_array().expect("a vector list");
     assert!(vectors.len() >= 4);
@@ -302,8 +374,8 @@ fn unhex(text: &str) -> Vec<u8> {
 
 /// One loaded key seals and opens from many threads at once, and each thread opens what
 /// another sealed.
-pub fn loaded_keys_serve_many_threads(p: &dyn KeyProvider) {
-    for spec in SYMMETRIC_SPECS {
+pub fn loaded_keys_serve_many_threads(p: &dyn KeyProvider, profile: &Profile) {
+    for spec in profile.specs() {
         let (_, loaded) = fresh_key(p, spec);
         let shared = seal(symmetric(&loaded), &message(), b"from the main thread");
         std::thread::scope(|s| {

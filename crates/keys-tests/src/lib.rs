@@ -7,7 +7,9 @@
 //! version; tampered ciphertexts refused with the one undetailed error; imported material of
 //! the wrong length refused; imported material interoperating with an independent
 //! implementation ([`reference`]) and opening the reference blobs in `testdata/ciphertext`;
-//! loaded keys shared between threads.
+//! loaded keys shared between threads. Where providers legitimately differ (an HSM offers
+//! fewer specs and imports nothing), a [`checks::Profile`] says so and the checks cover what is
+//! offered and check that the rest is refused.
 //!
 //! This crate owns the checks and the independent reference implementation. It knows no
 //! provider: everything it does goes through the `KeyProvider` trait.
@@ -19,16 +21,27 @@ pub mod reference;
 /// Expands to one `#[test]` per conformance check, each named after its check.
 ///
 /// The argument is an expression callable with no arguments that returns a fresh provider (a
-/// sized type implementing `KeyProvider`), for example the path of a function:
+/// sized type implementing `KeyProvider`), for example the path of a function; the checks
+/// then assume [`checks::Profile::FULL`]. A provider that offers less names its profile, and
+/// one that needs outside equipment (a PKCS#11 token) may return `Option<provider>` with
+/// `optional`: `None` skips the check (the factory says why, loudly).
 ///
 /// ```ignore
 /// fn provider() -> MyProvider { MyProvider::new() }
 /// openkms_keys_tests::conformance_tests!(provider);
+/// fn token_provider() -> Option<HsmProvider> { /* None without a token */ }
+/// openkms_keys_tests::conformance_tests!(optional token_provider, openkms_keys_tests::checks::Profile::HSM);
 /// ```
 #[macro_export]
 macro_rules! conformance_tests {
+    (optional $make:expr, $profile:expr) => {
+        $crate::conformance_tests!(@list $make, $profile, optional);
+    };
     ($make:expr) => {
-        $crate::conformance_tests!(@each $make;
+        $crate::conformance_tests!(@list || Some(($make)()), $crate::checks::Profile::FULL, optional);
+    };
+    (@list $make:expr, $profile:expr, optional) => {
+        $crate::conformance_tests!(@each $make, $profile;
             name_is_a_short_lowercase_word,
             generate_load_round_trip_every_spec,
             seal_appends_after_what_out_holds,
@@ -43,12 +56,14 @@ macro_rules! conformance_tests {
             loaded_keys_serve_many_threads,
         );
     };
-    (@each $make:expr; $($check:ident),* $(,)?) => {
+    (@each $make:expr, $profile:expr; $($check:ident),* $(,)?) => {
         $(
             #[test]
             fn $check() {
-                let provider = ($make)();
-                $crate::checks::$check(&provider);
+                let Some(provider) = ($make)() else {
+                    return;
+                };
+                $crate::checks::$check(&provider, &$profile);
             }
         )*
     };

@@ -24,7 +24,7 @@ mod limits;
 pub use limits::{LimitArgs, LimitConfig};
 #[path = "config/seal.rs"]
 mod seal;
-pub use seal::{Seal, SealArgs, SealMode};
+pub use seal::{Seal, SealArgs, SealMode, TokenConfig};
 
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8443";

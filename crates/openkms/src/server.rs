@@ -15,6 +15,7 @@ mod due_work;
 mod hygiene;
 pub mod rotate;
 mod shamir;
+mod token;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -27,9 +28,10 @@ use openkms_api::slot::ServiceSlot;
 use openkms_api::{App, ServerOptions};
 use openkms_core::service::RootAccessKey;
 use openkms_core::{
-    AnchorStore, KeyService, OsRandom, ReplayStore, RootKey, RotationStore, SecretBytes,
-    ServiceConfig, Store, SystemClock,
+    AnchorStore, KeyService, OsRandom, ReplayStore, RootKey, RootSeal, RotationStore, SecretBytes,
+    ServiceConfig, SoftwareProvider, Store, SystemClock,
 };
+use openkms_pkcs11::Token;
 use openkms_store_postgres::{PostgresStore, ServingLock};
 use openkms_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
@@ -87,12 +89,19 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
     // Whether this start continues earlier ones: then the audit log must have history.
     let data_exists = KeyService::data_exists(backend.store.as_ref()).await?;
     let restored_from = anchor::restored(backend.store.as_ref()).await?;
-    let root = unlock_root_key(&config, secrets.root_key, backend.store.as_ref()).await?;
+    let token = token::open(&config, secrets.pkcs11_pin)?;
+    let root = unlock_root_key(
+        &config,
+        secrets.root_key,
+        token.as_ref(),
+        backend.store.as_ref(),
+    )
+    .await?;
     let slot = Arc::new(ServiceSlot::sealed());
     let operator = match root {
         Unlocked::Now(root) => {
-            let service = open_service(backend.store.clone(), root, &config).await?;
-            let service = Arc::new(service.with_quotas(config.limits.quotas));
+            let service =
+                open_service(backend.store.clone(), root, &config, token.as_ref()).await?;
             let chosen = chosen_root_access_key(
                 &config,
                 secrets.root_access_key_id,
@@ -108,7 +117,7 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
                     "{ENV_ROOT_AK_ID} is ignored with seal = shamir: the root AccessKey is made by `openkms operator init`"
                 );
             }
-            Some(shamir::operator(&slot, backend.store.clone(), &config).await?)
+            Some(shamir::operator(&slot, backend.store.clone(), &config, token).await?)
         }
     };
     // Nodes sharing a database keep their nonces in it; a single node in its nonce journal.
@@ -332,35 +341,37 @@ async fn open_audit(
 
 /// The root key, when the server has it at start.
 enum Unlocked {
-    /// Read (or made) now: the server starts unsealed.
-    Now(RootKey),
+    /// Read, made or found in the token now: the server starts unsealed.
+    Now(Arc<dyn RootSeal>),
     /// Put together later from unseal shares: the server starts sealed.
     Later,
 }
 
-/// Where the root key comes from, by seal mode: the file now ([`read_root_key_file`]), or
-/// Shamir shares later.
+/// Where the root key comes from, by seal mode: the file now ([`read_root_key_file`]), the
+/// token now ([`token::root_seal`]), or Shamir shares later.
 async fn unlock_root_key(
     config: &ServerConfig,
     from_env: Option<SecretBytes>,
+    token: Option<&Arc<Token>>,
     store: &dyn Store,
 ) -> anyhow::Result<Unlocked> {
-    if config.seal.token.is_some() {
-        bail!("seal: a PKCS#11 token is not available in this build");
+    if config.seal.mode != SealMode::File
+        && (from_env.is_some() || config.hygiene.root_key_file.is_some())
+    {
+        bail!(
+            "seal = {:?} takes no root key file: unset {ENV_ROOT_KEY} and root_key_file",
+            config.seal.mode
+        );
     }
     match config.seal.mode {
-        SealMode::File => Ok(Unlocked::Now(
+        SealMode::File => Ok(Unlocked::Now(Arc::new(
             read_root_key_file(config, from_env, store).await?,
-        )),
-        SealMode::Shamir => {
-            if from_env.is_some() || config.hygiene.root_key_file.is_some() {
-                bail!(
-                    "seal = shamir takes no root key file: unset {ENV_ROOT_KEY} and root_key_file (the root key comes from unseal shares)"
-                );
-            }
-            Ok(Unlocked::Later)
+        ))),
+        SealMode::Shamir => Ok(Unlocked::Later),
+        SealMode::Pkcs11 => {
+            let token = token.context("pkcs11_module: required with seal = pkcs11")?;
+            Ok(Unlocked::Now(token::root_seal(token, config, store).await?))
         }
-        SealMode::Pkcs11 => bail!("seal: pkcs11 is not available in this build"),
     }
 }
 
@@ -413,25 +424,35 @@ async fn read_root_key_file(
     Ok(root)
 }
 
+/// The key service over `store` under `root`, with the token's HSM keys when a token is
+/// configured, and the quotas.
 pub(crate) async fn open_service(
     store: Arc<dyn Store>,
-    root: RootKey,
+    root: Arc<dyn RootSeal>,
     config: &ServerConfig,
-) -> anyhow::Result<KeyService> {
+    token: Option<&Arc<Token>>,
+) -> anyhow::Result<Arc<KeyService>> {
     let settings = ServiceConfig {
         region_id: config.region_id.clone(),
         account_id: config.account_id.clone(),
         cache_ttl_ms: config.cache_ttl_ms,
     };
-    KeyService::open(store, root, Arc::new(SystemClock), Arc::new(OsRandom::new()), settings)
-        .await
-        .map_err(|e| match e {
-            openkms_core::service::StartupError::WrongRootKey => anyhow::anyhow!(
-                "root key: the root key does not match the keys stored in {}; use the root key they were created with",
-                store_location(config)
-            ),
-            other => anyhow::anyhow!("start-up: {other}"),
-        })
+    let rng = Arc::new(OsRandom::new());
+    let provider = Arc::new(SoftwareProvider::new(root.clone(), rng.clone()));
+    let mut service =
+        KeyService::open_with_provider(store, root, provider, Arc::new(SystemClock), rng, settings)
+            .await
+            .map_err(|e| match e {
+                openkms_core::service::StartupError::WrongRootKey => anyhow::anyhow!(
+                    "root key: the root key does not match the keys stored in {}; use the root key they were created with",
+                    store_location(config)
+                ),
+                other => anyhow::anyhow!("start-up: {other}"),
+            })?;
+    if let Some(token) = token {
+        service = service.with_hsm_provider(token::hsm_provider(token));
+    }
+    Ok(Arc::new(service.with_quotas(config.limits.quotas)))
 }
 
 /// The root AccessKey chosen by `OPENKMS_ROOT_ACCESS_KEY_ID` with its secret from

@@ -445,6 +445,20 @@ impl MetaStore for PostgresStore {
     async fn put_meta_if_absent(&self, name: &str, value: &[u8]) -> Result<bool, StoreError> {
         self.write(Write::PutMetaIfAbsent { name, value }).await
     }
+
+    async fn replace_meta_if(
+        &self,
+        name: &str,
+        expected: &[u8],
+        value: &[u8],
+    ) -> Result<bool, StoreError> {
+        let write = Write::ReplaceMetaIf {
+            name,
+            expected,
+            value,
+        };
+        self.write(write).await
+    }
 }
 
 #[async_trait]

@@ -44,6 +44,15 @@ pub(crate) enum Write<'a> {
         /// The value to store.
         value: &'a [u8],
     },
+    /// Replace a metadata value only if it is `expected` now.
+    ReplaceMetaIf {
+        /// The metadata name.
+        name: &'a str,
+        /// The value it must have.
+        expected: &'a [u8],
+        /// The value to store.
+        value: &'a [u8],
+    },
     /// Insert a metadata value or replace the one under its name (an audit anchor).
     SetMeta {
         /// The metadata name.
@@ -209,6 +218,11 @@ async fn attempt_write(client: &mut Client, write: &Write<'_>) -> Result<u64, Fa
 async fn apply(client: &impl GenericClient, write: &Write<'_>) -> Result<u64, Failure> {
     let written = match *write {
         Write::PutMetaIfAbsent { name, value } => put_meta_if_absent(client, name, value).await,
+        Write::ReplaceMetaIf {
+            name,
+            expected,
+            value,
+        } => replace_meta_if(client, name, expected, value).await,
         Write::SetMeta { name, value } => set_meta(client, name, value).await,
         Write::CreateKey { key, version, tags } => {
             insert_key(client, key).await?;
@@ -271,6 +285,16 @@ async fn put_meta_if_absent(
 ) -> Result<bool, Failure> {
     let sql = "INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
     execute_one(client, sql, &[&name, &value]).await
+}
+
+async fn replace_meta_if(
+    client: &impl GenericClient,
+    name: &str,
+    expected: &[u8],
+    value: &[u8],
+) -> Result<bool, Failure> {
+    let sql = "UPDATE meta SET value = $3 WHERE name = $1 AND value = $2";
+    execute_one(client, sql, &[&name, &expected, &value]).await
 }
 
 async fn set_meta(client: &impl GenericClient, name: &str, value: &[u8]) -> Result<bool, Failure> {

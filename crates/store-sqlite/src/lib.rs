@@ -499,6 +499,20 @@ impl MetaStore for SqliteStore {
         };
         self.writer.submit(op).await.map(|n| n == 1)
     }
+
+    async fn replace_meta_if(
+        &self,
+        name: &str,
+        expected: &[u8],
+        value: &[u8],
+    ) -> Result<bool, StoreError> {
+        let op = WriteOp::ReplaceMetaIf {
+            name: name.to_owned(),
+            expected: expected.to_vec(),
+            value: value.to_vec(),
+        };
+        self.writer.submit(op).await.map(|n| n == 1)
+    }
 }
 
 #[async_trait]

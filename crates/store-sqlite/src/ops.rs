@@ -28,6 +28,15 @@ pub(crate) enum WriteOp {
         /// The value to store.
         value: Vec<u8>,
     },
+    /// Replace a metadata value only if it is `expected` now.
+    ReplaceMetaIf {
+        /// The metadata name.
+        name: String,
+        /// The value it must have.
+        expected: Vec<u8>,
+        /// The value to store.
+        value: Vec<u8>,
+    },
     /// Insert a metadata value or replace the one under its name (an audit anchor).
     SetMeta {
         /// The metadata name.
@@ -117,6 +126,11 @@ impl WriteOp {
     pub(crate) fn apply(&self, conn: &Connection) -> Result<u64, WriteError> {
         match self {
             Self::PutMetaIfAbsent { name, value } => Ok(put_meta_if_absent(conn, name, value)?),
+            Self::ReplaceMetaIf {
+                name,
+                expected,
+                value,
+            } => Ok(replace_meta_if(conn, name, expected, value)?),
             Self::SetMeta { name, value } => Ok(set_meta(conn, name, value)?),
             Self::CreateKey { key, version, tags } => {
                 check_version_key(key, version)?;
@@ -177,6 +191,20 @@ pub(crate) fn put_meta_if_absent(
     let sql = "INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING";
     let inserted = conn.prepare_cached(sql)?.execute(params![name, value])?;
     Ok(inserted as u64)
+}
+
+/// 1 if the value was `expected` and is now `value`, 0 otherwise.
+fn replace_meta_if(
+    conn: &Connection,
+    name: &str,
+    expected: &[u8],
+    value: &[u8],
+) -> rusqlite::Result<u64> {
+    let sql = "UPDATE meta SET value = ?3 WHERE name = ?1 AND value = ?2";
+    let updated = conn
+        .prepare_cached(sql)?
+        .execute(params![name, expected, value])?;
+    Ok(updated as u64)
 }
 
 /// Inserts or replaces a metadata value; 1.

@@ -212,6 +212,8 @@ macro_rules! meta_store_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each $make; meta_store;
             meta_put_if_absent,
+            meta_replace_if_swaps_only_over_the_expected_value,
+            meta_replace_if_lets_one_of_racing_writers_win,
             get_unknown_returns_none,
         );
     };

@@ -288,6 +288,16 @@ fn kms_wire(e: &KmsError) -> WireError {
         KmsError::Store(StoreError::Unreachable(_)) => {
             (503, "ServiceUnavailableTemporary", s(MSG_UNREACHABLE))
         }
+        // Not in Alibaba's tables: the HSM is out of reach or failed (the detail is logged);
+        // retryable like an unreachable database.
+        KmsError::Custody => (503, "ServiceUnavailableTemporary", s(MSG_UNREACHABLE)),
+        // Not in Alibaba's tables (unverified): the version's HSM ciphertext format allows no
+        // more encryptions; the key's state is the cause, as for a disabled key.
+        KmsError::KeyVersionExhausted => (
+            400,
+            "Forbidden.KeyVersionExhausted",
+            s(MSG_VERSION_EXHAUSTED),
+        ),
         KmsError::Store(_) | KmsError::Corrupt => (500, "InternalFailure", s(MSG_INTERNAL)),
     };
     WireError {
@@ -481,6 +491,8 @@ const MSG_SHARE_WRONG: &str =
     "The share is not one of this seal's shares (altered or mistyped?); no progress was lost.";
 const MSG_SHARE_REPEATED: &str =
     "This share was already submitted; submit a different share. No progress was lost.";
+const MSG_VERSION_EXHAUSTED: &str = "The primary version of this key has reached the encryption \
+limit of its HSM ciphertext format; create a new key version (CreateKeyVersion) and retry.";
 const MSG_UNREACHABLE: &str = "The service is temporarily unavailable; retry the request.";
 const MSG_FORBIDDEN: &str = "This operation is forbidden by permission system.";
 const MSG_RAM_FORBIDDEN: &str = "You are not authorized to do this action.";

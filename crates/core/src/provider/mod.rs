@@ -122,11 +122,30 @@ impl LoadedKey {
     }
 }
 
+/// Which variant of the ciphertext format a key's blobs use (`docs/ciphertext-format.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageFormat {
+    /// Format `0x01`: GCM under a per-message key derived from the material and
+    /// [`Message::salt`]; no practical message limit.
+    Derived,
+    /// Format `0x02`, the HSM variant: AES-256-GCM directly under the version's key (which
+    /// cannot leave its token to be derived from) with a random 96-bit nonce; there is no
+    /// salt ([`Message::salt`] is ignored), and a version serves at most
+    /// [`crate::ciphertext::DIRECT_MESSAGE_LIMIT`] encryptions.
+    Direct,
+}
+
 /// A loaded symmetric key: the AEAD of the ciphertext format (a per-message key derived from
-/// the material and [`Message::salt`], then GCM), without access to the material.
+/// the material and [`Message::salt`], then GCM, or GCM directly for [`MessageFormat::Direct`]
+/// keys), without access to the material.
 pub trait SymmetricKey: Send + Sync {
     /// The spec, which decides the cipher.
     fn spec(&self) -> KeySpec;
+
+    /// The ciphertext format variant this key seals and opens.
+    fn format(&self) -> MessageFormat {
+        MessageFormat::Derived
+    }
 
     /// Seals `plaintext`, appending ciphertext ‖ 16-byte tag to `out` (which already holds the
     /// blob header); on failure `out` is left as it was.

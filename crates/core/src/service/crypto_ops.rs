@@ -1,7 +1,9 @@
 //! Encrypt, GenerateDataKey and Decrypt: the hot path.
 //!
 //! Encrypt seals the exact bytes of the `Plaintext` string under the key's primary version;
-//! Decrypt finds the version from the blob's prefix and returns the same bytes. Once a key is
+//! Decrypt finds the version from the blob's prefix and returns the same bytes. A key's
+//! [`MessageFormat`] picks the blob variant: HSM keys seal format 2, and each of their
+//! encryptions is first taken from the version's durable budget (`budget`). Once a key is
 //! cached neither touches the store. Every way a blob can fail to open is the one error
 //! [`KmsError::InvalidCiphertext`]. Base64 and JSON are the api crate's concern.
 
@@ -15,7 +17,7 @@ use crate::context::EncryptionContext;
 use crate::crypto::{Message, NONCE_LEN, SALT_LEN};
 use crate::error::{InvalidReason, KmsError};
 use crate::model::KeyState;
-use crate::provider::{LoadedKey, SymmetricKey};
+use crate::provider::{LoadedKey, MessageFormat, SymmetricKey};
 use crate::secret::SecretBytes;
 
 /// Largest plaintext Encrypt accepts, in bytes ("6 KB" in the documentation).
@@ -75,7 +77,7 @@ impl KeyService {
         let cached = self.load_key(&key_id).await?;
         usable(cached.record.state)?;
         let primary = &cached.primary;
-        let blob = self.seal(primary, plaintext, context)?;
+        let blob = self.seal(primary, plaintext, context).await?;
         Ok(EncryptOutput {
             key_id,
             version_id: primary.version_id.clone(),
@@ -103,7 +105,9 @@ impl KeyService {
         let mut raw = SecretBytes::zeroed(len);
         self.rng.fill(raw.expose_secret_mut());
         let text = SecretBytes::new(B64.encode(raw.expose_secret()).into_bytes());
-        let blob = self.seal(&cached.primary, text.expose_secret(), context)?;
+        let blob = self
+            .seal(&cached.primary, text.expose_secret(), context)
+            .await?;
         let version_id = cached.primary.version_id.clone();
         Ok(DataKeyOutput {
             key_id,
@@ -129,7 +133,11 @@ impl KeyService {
             nonce: parsed.nonce,
             aad: &aad,
         };
-        let plaintext = symmetric(&version.key)?.open(&message, parsed.sealed)?;
+        let key = symmetric(&version.key)?;
+        if key.format() != parsed.format {
+            return Err(KmsError::InvalidCiphertext);
+        }
+        let plaintext = key.open(&message, parsed.sealed)?;
         Ok(DecryptOutput {
             key_id: version.key_id.clone(),
             version_id: version.version_id.clone(),
@@ -150,11 +158,13 @@ impl KeyService {
         let key_id = self.resolve(target).await?;
         let cached = self.load_key(&key_id).await?;
         usable(cached.record.state)?;
-        let blob = self.seal(
-            &cached.primary,
-            opened.plaintext.expose_secret(),
-            target_context,
-        )?;
+        let blob = self
+            .seal(
+                &cached.primary,
+                opened.plaintext.expose_secret(),
+                target_context,
+            )
+            .await?;
         Ok(EncryptOutput {
             key_id,
             version_id: cached.primary.version_id.clone(),
@@ -177,24 +187,35 @@ impl KeyService {
         }
     }
 
-    fn seal(
+    async fn seal(
         &self,
         version: &super::cache::VersionKey,
         plaintext: &[u8],
         context: &EncryptionContext,
     ) -> Result<Vec<u8>, KmsError> {
+        let key = symmetric(&version.key)?;
         let mut salt = [0u8; SALT_LEN];
         let mut nonce = [0u8; NONCE_LEN];
-        self.rng.fill(&mut salt);
         self.rng.fill(&mut nonce);
-        let mut blob = ciphertext::header(&version.version_id, &salt, &nonce, plaintext.len());
+        let mut blob = match key.format() {
+            MessageFormat::Derived => {
+                self.rng.fill(&mut salt);
+                ciphertext::header(&version.version_id, &salt, &nonce, plaintext.len())
+            }
+            MessageFormat::Direct => {
+                self.budgets
+                    .take(self.store.as_ref(), &version.version_id)
+                    .await?;
+                ciphertext::hsm_header(&version.version_id, &nonce, plaintext.len())
+            }
+        };
         let aad = ciphertext::associated_data(&blob, &context.canonical_bytes());
         let message = Message {
             salt: &salt,
             nonce: &nonce,
             aad: &aad,
         };
-        symmetric(&version.key)?.seal(&message, plaintext, &mut blob)?;
+        key.seal(&message, plaintext, &mut blob)?;
         Ok(blob)
     }
 }

@@ -71,8 +71,9 @@ impl KeyService {
         let key_id = uuid_v4(self.rng.as_ref());
         let version_id = uuid_v4(self.rng.as_ref());
         let bind = KeyBinding::version(&key_id, &version_id);
-        let stored = self.provider.generate(input.spec, &bind)?;
-        let loaded = self.provider.load(input.spec, &stored, &bind)?;
+        let provider = self.provider_for(input.protection_level)?;
+        let stored = provider.generate(input.spec, &bind)?;
+        let loaded = provider.load(input.spec, &stored, &bind)?;
         let record = new_record(&input, &key_id, &version_id, &self.account_id, now);
         let version = VersionRecord {
             version_id: version_id.clone(),
@@ -136,7 +137,8 @@ impl KeyService {
             .ok_or(KmsError::Corrupt)?;
         let bind = KeyBinding::version(&rec.key_id, &rec.version_id);
         let stored = StoredKey::from_bytes(rec.wrapped_material);
-        let loaded = self.provider.load(key.spec, &stored, &bind)?;
+        let provider = self.provider_for(key.protection_level)?;
+        let loaded = provider.load(key.spec, &stored, &bind)?;
         let v = Arc::new(VersionKey {
             version_id: rec.version_id,
             key_id: rec.key_id,

@@ -10,6 +10,7 @@
 pub(crate) mod access;
 mod alias;
 mod authorize;
+mod budget;
 mod cache;
 mod crypto_ops;
 mod cursors;
@@ -83,8 +84,12 @@ pub struct KeyService {
     root: Arc<dyn RootSeal>,
     /// Seals listing cursors.
     cursor_key: CursorKey,
-    /// Custody of key version material.
+    /// Custody of key version material (`ProtectionLevel=SOFTWARE` keys).
     provider: Arc<dyn KeyProvider>,
+    /// Custody of `ProtectionLevel=HSM` keys, when a token is configured.
+    hsm: Option<Arc<dyn KeyProvider>>,
+    /// The message limits of HSM key versions (the HSM ciphertext variant).
+    budgets: budget::Budgets,
     clock: Arc<dyn Clock>,
     rng: Arc<dyn SecureRandom>,
     region_id: String,
@@ -137,6 +142,38 @@ impl KeyService {
     pub fn with_quotas(mut self, quotas: Quotas) -> Self {
         self.quotas = quotas;
         self
+    }
+
+    /// The service serving `ProtectionLevel=HSM` keys through `provider` (a PKCS#11 token);
+    /// without it such keys are refused with [`KmsError::UnsupportedProtectionLevel`].
+    #[must_use]
+    pub fn with_hsm_provider(mut self, provider: Arc<dyn KeyProvider>) -> Self {
+        self.hsm = Some(provider);
+        self
+    }
+
+    /// The service with HSM key versions limited to `limit` encryptions each instead of the
+    /// format's [`crate::ciphertext::DIRECT_MESSAGE_LIMIT`] (tests reach the limit this way).
+    #[must_use]
+    pub fn with_hsm_message_limit(mut self, limit: u64) -> Self {
+        self.budgets = budget::Budgets::with_limit(limit);
+        self
+    }
+
+    /// Whether `ProtectionLevel=HSM` keys are served (a token is configured).
+    pub fn offers_hsm(&self) -> bool {
+        self.hsm.is_some()
+    }
+
+    /// The provider that keeps keys of `level`.
+    fn provider_for(&self, level: crate::ProtectionLevel) -> Result<&dyn KeyProvider, KmsError> {
+        match level {
+            crate::ProtectionLevel::Software => Ok(self.provider.as_ref()),
+            crate::ProtectionLevel::Hsm => self
+                .hsm
+                .as_deref()
+                .ok_or(KmsError::UnsupportedProtectionLevel),
+        }
     }
 
     /// The clock the service uses.

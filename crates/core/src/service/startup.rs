@@ -79,6 +79,8 @@ impl KeyService {
             root,
             cursor_key,
             provider,
+            hsm: None,
+            budgets: Default::default(),
             clock: clock.clone(),
             rng,
             region_id: config.region_id,

@@ -87,8 +87,9 @@ impl KeyService {
         let now = self.clock.now();
         let version_id = uuid_v4(self.rng.as_ref());
         let bind = KeyBinding::version(&current.key_id, &version_id);
-        let stored = self.provider.generate(current.spec, &bind)?;
-        let loaded = self.provider.load(current.spec, &stored, &bind)?;
+        let provider = self.provider_for(current.protection_level)?;
+        let stored = provider.generate(current.spec, &bind)?;
+        let loaded = provider.load(current.spec, &stored, &bind)?;
         let record = KeyRecord {
             primary_version: version_id.clone(),
             last_rotation_at: now,

@@ -74,6 +74,10 @@ pub struct BenchArgs {
     /// The key to use; by default the bench creates one.
     #[arg(long, conflicts_with = "key_ids_file")]
     pub key_id: Option<String>,
+    /// The ProtectionLevel of the keys the bench creates: SOFTWARE, or HSM (the server needs a
+    /// PKCS#11 token; --spawn-server passes the OPENKMS_PKCS11_* environment on to it).
+    #[arg(long, default_value = "SOFTWARE", value_parser = ["SOFTWARE", "HSM"])]
+    pub protection_level: String,
     /// A file of KeyIds, one per line, used round-robin by Encrypt, GenerateDataKey and
     /// DescribeKey (Decrypt uses the first); see --save-key-ids.
     #[arg(long)]

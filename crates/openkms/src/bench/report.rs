@@ -103,8 +103,12 @@ impl Outcome {
             }
             _ => String::new(),
         };
+        let level = match args.protection_level.as_str() {
+            "HSM" if args.key_id.is_none() && args.key_ids_file.is_none() => " HSM",
+            _ => "",
+        };
         let headline = format!(
-            "openkms bench: --op {:?}{plaintext}, {} connections over {}, {limit}, {key_count} key(s)",
+            "openkms bench: --op {:?}{plaintext}, {} connections over {}, {limit}, {key_count}{level} key(s)",
             args.op,
             args.concurrency,
             dialer.scheme(),

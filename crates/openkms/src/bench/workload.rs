@@ -104,6 +104,8 @@ pub struct Fixture {
     key_ids: Vec<String>,
     /// The Encrypt plaintext, exactly --plaintext-size bytes of base64 text.
     plaintext: String,
+    /// The ProtectionLevel of keys made by --op create-key.
+    protection_level: String,
     /// A CiphertextBlob of `plaintext` under the first key, for Decrypt.
     ciphertext: Option<String>,
 }
@@ -116,7 +118,7 @@ pub async fn setup(client: &Client, args: &BenchArgs) -> anyhow::Result<Fixture>
         _ if ops == [Op::CreateKey] => Vec::new(),
         (Some(id), _) => vec![id.clone()],
         (None, Some(path)) => read_key_ids(path)?,
-        (None, None) => vec![create_key(client).await?],
+        (None, None) => vec![create_key(client, &args.protection_level).await?],
     };
     let ciphertext = match ops.contains(&Op::Decrypt) {
         true => Some(encrypt_once(client, &key_ids[0], &plaintext).await?),
@@ -125,6 +127,7 @@ pub async fn setup(client: &Client, args: &BenchArgs) -> anyhow::Result<Fixture>
     Ok(Fixture {
         key_ids,
         plaintext,
+        protection_level: args.protection_level.clone(),
         ciphertext,
     })
 }
@@ -138,9 +141,13 @@ fn plaintext_of(len: usize) -> anyhow::Result<String> {
     Ok(text)
 }
 
-async fn create_key(client: &Client) -> anyhow::Result<String> {
+async fn create_key(client: &Client, protection_level: &str) -> anyhow::Result<String> {
+    let params = [
+        ("Description", BENCH_KEY_DESCRIPTION),
+        ("ProtectionLevel", protection_level),
+    ];
     let reply = client
-        .call("CreateKey", &[("Description", BENCH_KEY_DESCRIPTION)])
+        .call("CreateKey", &params)
         .await
         .context("setup: CreateKey failed (are the credentials right?)")?;
     reply["KeyMetadata"]["KeyId"]
@@ -301,7 +308,10 @@ fn business_params(op: Op, fixture: &Fixture) -> (&'static str, Vec<(&'static st
             fixture.ciphertext.as_deref().unwrap_or(""),
         )],
         Op::GenerateDataKey | Op::DescribeKey => vec![("KeyId", KEY_ID_SLOT)],
-        Op::CreateKey => vec![("Description", BENCH_KEY_DESCRIPTION)],
+        Op::CreateKey => vec![
+            ("Description", BENCH_KEY_DESCRIPTION),
+            ("ProtectionLevel", fixture.protection_level.as_str()),
+        ],
         Op::Health => vec![],
     };
     (action_of(op), params)

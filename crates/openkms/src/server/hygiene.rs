@@ -1,8 +1,8 @@
 //! Keeping the server's secrets to itself: secrets taken out of the environment, no core
 //! dumps, files and directories private to the server's user.
 //!
-//! - [`EnvSecrets::take`] reads the root key and the chosen root AccessKey from the
-//!   environment and removes them from it, first thing, while the process has one thread:
+//! - [`EnvSecrets::take`] reads the root key, the chosen root AccessKey and the PKCS#11 PIN
+//!   from the environment and removes them from it, first thing, while the process has one thread:
 //!   later threads, child processes and `std::env` no longer see them. (The kernel's copy of
 //!   the initial environment, `/proc/<pid>/environ`, keeps its bytes; the non-dumpable flag
 //!   below makes it readable by root only. The file settings keep them out of it altogether.)
@@ -34,6 +34,8 @@ pub const ENV_ROOT_KEY: &str = "OPENKMS_ROOT_KEY";
 pub const ENV_ROOT_AK_ID: &str = "OPENKMS_ROOT_ACCESS_KEY_ID";
 /// Its secret.
 pub const ENV_ROOT_AK_SECRET: &str = "OPENKMS_ROOT_ACCESS_KEY_SECRET";
+/// The PKCS#11 token's user PIN, instead of `--pkcs11-pin-file`.
+pub const ENV_PKCS11_PIN: &str = "OPENKMS_PKCS11_PIN";
 /// The PostgreSQL URL, which may hold a password (already read with the arguments).
 const ENV_DATABASE_URL: &str = "OPENKMS_DATABASE_URL";
 
@@ -46,6 +48,8 @@ pub struct EnvSecrets {
     pub root_access_key_id: Option<String>,
     /// `OPENKMS_ROOT_ACCESS_KEY_SECRET`.
     pub root_access_key_secret: Option<SecretBytes>,
+    /// `OPENKMS_PKCS11_PIN`, the token's user PIN.
+    pub pkcs11_pin: Option<SecretBytes>,
 }
 
 impl EnvSecrets {
@@ -73,6 +77,7 @@ impl EnvSecrets {
             root_key: secret(take(ENV_ROOT_KEY)),
             root_access_key_id: take(ENV_ROOT_AK_ID),
             root_access_key_secret: secret(take(ENV_ROOT_AK_SECRET)),
+            pkcs11_pin: secret(take(ENV_PKCS11_PIN)),
         }
     }
 }
@@ -210,6 +215,7 @@ mod tests {
             (ENV_ROOT_KEY, "a2V5"),
             (ENV_ROOT_AK_ID, "LTAIroot"),
             (ENV_ROOT_AK_SECRET, ""),
+            (ENV_PKCS11_PIN, "1234"),
             ("OTHER", "kept"),
         ]
         .into_iter()
@@ -223,6 +229,10 @@ mod tests {
         );
         assert_eq!(taken.root_access_key_id.as_deref(), Some("LTAIroot"));
         assert!(taken.root_access_key_secret.is_none(), "empty is unset");
+        assert_eq!(
+            taken.pkcs11_pin.map(|k| k.expose_secret().to_vec()),
+            Some(b"1234".to_vec())
+        );
         assert_eq!(env.keys().collect::<Vec<_>>(), ["OTHER"]);
     }
 

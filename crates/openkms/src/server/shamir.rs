@@ -11,7 +11,8 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use openkms_api::operator::{OpenError, Opener, Operator};
 use openkms_api::slot::ServiceSlot;
-use openkms_core::{KeyService, OsRandom, RootKey, Store, unseal};
+use openkms_core::{KeyService, OsRandom, RootKey, RootSeal, Store, unseal};
+use openkms_pkcs11::Token;
 
 use crate::config::ServerConfig;
 
@@ -19,13 +20,18 @@ use crate::config::ServerConfig;
 struct ShamirOpener {
     store: Arc<dyn Store>,
     config: Arc<ServerConfig>,
+    /// The PKCS#11 token of HSM keys, when one is configured.
+    token: Option<Arc<Token>>,
 }
 
 impl Opener for ShamirOpener {
     fn open(&self, root: RootKey) -> BoxFuture<'_, Result<Arc<KeyService>, OpenError>> {
         Box::pin(async move {
-            let service = super::open_service(self.store.clone(), root, &self.config).await?;
-            Ok(Arc::new(service.with_quotas(self.config.limits.quotas)))
+            let root: Arc<dyn RootSeal> = Arc::new(root);
+            let service =
+                super::open_service(self.store.clone(), root, &self.config, self.token.as_ref())
+                    .await?;
+            Ok(service)
         })
     }
 }
@@ -36,6 +42,7 @@ pub async fn operator(
     slot: &Arc<ServiceSlot>,
     store: Arc<dyn Store>,
     config: &ServerConfig,
+    token: Option<Arc<Token>>,
 ) -> anyhow::Result<Arc<Operator>> {
     let record = unseal::read_record(store.as_ref())
         .await
@@ -57,6 +64,7 @@ pub async fn operator(
     let opener = Arc::new(ShamirOpener {
         store: store.clone(),
         config: Arc::new(config.clone()),
+        token,
     });
     Ok(Arc::new(Operator::new(
         slot.clone(),

@@ -1,5 +1,6 @@
-//! The checks of [`openkms_core::MetaStore`]: the put-if-absent rule for named metadata, and
-//! lookups of unknown names and ids.
+//! The checks of [`openkms_core::MetaStore`]: the put-if-absent rule for named metadata, the
+//! compare-and-swap of `replace_meta_if` (on which HSM message budgets rely), and lookups of
+//! unknown names and ids.
 
 use crate::StoreFactory;
 use crate::checks::create;
@@ -50,6 +51,49 @@ pub async fn meta_put_if_absent<F: StoreFactory>(factory: F) {
         None,
         "names are case-sensitive"
     );
+}
+
+/// `replace_meta_if` writes only over the expected value, never creates a name, and leaves
+/// other names alone.
+pub async fn meta_replace_if_swaps_only_over_the_expected_value<F: StoreFactory>(factory: F) {
+    let store = factory.open().await;
+    let swapped = store.replace_meta_if("count", b"", b"1").await;
+    assert!(
+        !swapped.expect("replace_meta_if"),
+        "an absent name is not created"
+    );
+    assert_eq!(store.get_meta("count").await.expect("get_meta"), None);
+    assert!(store.put_meta_if_absent("count", b"1").await.expect("put"));
+    assert!(store.put_meta_if_absent("other", b"1").await.expect("put"));
+    let stale = store.replace_meta_if("count", b"0", b"2").await;
+    assert!(!stale.expect("replace_meta_if"), "a stale expected value");
+    let swapped = store.replace_meta_if("count", b"1", b"2").await;
+    assert!(swapped.expect("replace_meta_if"), "the current value");
+    let again = store.replace_meta_if("count", b"1", b"3").await;
+    assert!(!again.expect("replace_meta_if"), "the same swap twice");
+    let value = store.get_meta("count").await.expect("get_meta");
+    assert_eq!(value.as_deref(), Some(&b"2"[..]));
+    let other = store.get_meta("other").await.expect("get_meta");
+    assert_eq!(other.as_deref(), Some(&b"1"[..]), "other names untouched");
+}
+
+/// Writers racing to replace the same value: exactly one succeeds.
+pub async fn meta_replace_if_lets_one_of_racing_writers_win<F: StoreFactory>(factory: F) {
+    let store = std::sync::Arc::new(factory.open().await);
+    assert!(store.put_meta_if_absent("race", b"0").await.expect("put"));
+    let results = crate::checks::race::race(&store, 8, |s, i| async move {
+        let value = [b'a' + i as u8];
+        s.replace_meta_if("race", b"0", &value).await
+    })
+    .await;
+    let won: Vec<u8> = results
+        .iter()
+        .filter(|(_, r)| *r.as_ref().expect("replace_meta_if"))
+        .map(|(i, _)| b'a' + *i as u8)
+        .collect();
+    assert_eq!(won.len(), 1, "exactly one writer wins");
+    let value = store.get_meta("race").await.expect("get_meta");
+    assert_eq!(value.as_deref(), Some(&won[..]));
 }
 
 /// Every lookup of an unknown id returns `Ok(None)` (or an empty list), not an error.

@@ -381,6 +381,22 @@ impl MetaStore for MemoryStore {
         m.meta.insert(name.to_owned(), value.to_owned());
         Ok(true)
     }
+
+    async fn replace_meta_if(
+        &self,
+        name: &str,
+        expected: &[u8],
+        value: &[u8],
+    ) -> Result<bool, StoreError> {
+        let mut m = self.maps();
+        match m.meta.get_mut(name) {
+            Some(current) if current.as_slice() == expected => {
+                *current = value.to_owned();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
 }
 
 #[async_trait]

@@ -103,7 +103,9 @@ fn origin(value: Option<&str>) -> Result<Origin, RpcError> {
 fn protection_level(value: Option<&str>) -> Result<ProtectionLevel, RpcError> {
     match value {
         None | Some("SOFTWARE") => Ok(ProtectionLevel::Software),
-        Some("HSM") => Err(KmsError::UnsupportedProtectionLevel.into()),
+        // Served when a PKCS#11 token is configured; otherwise the service refuses it with
+        // the spec's `Unsupported.ProtectionLevel`.
+        Some("HSM") => Ok(ProtectionLevel::Hsm),
         Some(_) => Err(RpcError::invalid("ProtectionLevel")),
     }
 }
