@@ -23,6 +23,7 @@ from e2ehelp import (Kms, ServerStartError, database_url_for, new_ram_user, open
                      run_expecting_failure, sdk_client, sdk_request, server_env,
                      with_database_url)
 
+from test_pkcs11 import token  # noqa: F401 - the fixture of a token of the test's own
 from test_shamir import (cli_env, combine, operator, operator_ok, opens_check_value,
                          sealed_server, stored_check_value)
 
@@ -34,9 +35,9 @@ def rotate_command(data_dir: Path, *extra) -> list:
             *with_database_url(extra, data_dir)]
 
 
-def run_rotate(data_dir: Path, *extra) -> subprocess.CompletedProcess:
+def run_rotate(data_dir: Path, *extra, env=None) -> subprocess.CompletedProcess:
     return subprocess.run(rotate_command(data_dir, *extra), capture_output=True, text=True,
-                          env=server_env(credentials=False), timeout=ROTATE_TIMEOUT)
+                          env=env or server_env(credentials=False), timeout=ROTATE_TIMEOUT)
 
 
 def populate(kms: Kms, keys: int) -> list:
@@ -53,10 +54,10 @@ def populate(kms: Kms, keys: int) -> list:
     return sealed
 
 
-def assert_opens(start_server, data_dir: Path, sealed: list, user, args=()) -> None:
+def assert_opens(start_server, data_dir: Path, sealed: list, user, args=(), env=None) -> None:
     """A server on ``data_dir`` (with ``args`` naming its root key) decrypts everything, and
     the RAM user's AccessKey signs."""
-    srv = start_server(args=list(args), data_dir=data_dir)
+    srv = start_server(args=list(args), env=env, data_dir=data_dir)
     try:
         kms = Kms(srv)
         for blob, text in sealed:
@@ -68,9 +69,10 @@ def assert_opens(start_server, data_dir: Path, sealed: list, user, args=()) -> N
         srv.stop()
 
 
-def refuses(data_dir: Path, args=()) -> bool:
+def refuses(data_dir: Path, args=(), env=None) -> bool:
     """Whether a server on ``data_dir`` with ``args`` refuses to start for a wrong root key."""
-    code, _, err = run_expecting_failure(openkms_binary(), data_dir, server_env(), args=args)
+    code, _, err = run_expecting_failure(openkms_binary(), data_dir, env or server_env(),
+                                         args=args)
     return code != 0 and "does not match" in err
 
 
@@ -249,3 +251,36 @@ def test_shamir_rotation_prints_new_shares_and_retires_the_old(start_server, tmp
     for blob, text in sealed:
         assert base64.b64decode(kms.decrypt(blob)["Plaintext"]).decode() == text
     srv.stop()
+
+
+# ---------------------------------------------------------------------------------------
+# seal = pkcs11: a new root key in the same token, under a new label
+
+
+def test_pkcs11_rotation_moves_the_store_to_a_new_token_key(token, start_server):  # noqa: F811
+    env = token.server_env()
+    srv = start_server(args=token.args(), env=env)
+    kms = Kms(srv)
+    sealed = populate(kms, 3)
+    user = new_ram_user(kms, "rotate", system=["AliyunKMSFullAccess"])
+    srv.stop()
+    data_dir = srv.data_dir
+    new_args = token.args()
+    new_args[new_args.index("--pkcs11-key-label") + 1] = token.key_label + "-next"
+
+    refused = run_rotate(data_dir, *token.args(), env=env)
+    assert refused.returncode != 0 and "--new-pkcs11-key-label" in refused.stderr.replace(
+        "new_pkcs11_key_label", "--new-pkcs11-key-label")
+    done = run_rotate(data_dir, *token.args(), "--new-pkcs11-key-label",
+                      token.key_label + "-next", env=env)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["Rotated"] is True and summary["KeyVersions"] == 6
+    assert summary["AccessKeys"] == 2
+
+    assert refuses(data_dir, token.args(), env), "the old token key still opens the store"
+    assert_opens(start_server, data_dir, sealed, user, new_args, env)
+    again = run_rotate(data_dir, *token.args(), "--new-pkcs11-key-label",
+                       token.key_label + "-next", env=env)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["AlreadyRotated"] is True, "a re-run finds the work done"

@@ -21,6 +21,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use openkms_core::rotation::{RotationReport, rotate_root_key};
 use openkms_core::{KeyService, OsRandom, RootKey, SecretBytes};
+use openkms_pkcs11::Pkcs11Root;
 
 use super::hygiene::{self, EnvSecrets};
 use super::{Backend, Opener, open_store, read_root_key_file, store_location};
@@ -52,6 +53,10 @@ struct RotateArgs {
     /// written there [default: <data-dir>/root.key.new].
     #[arg(long, env = "OPENKMS_NEW_ROOT_KEY_FILE")]
     new_root_key_file: Option<PathBuf>,
+    /// With seal = pkcs11: the label of the new root key in the token, made there unless a key
+    /// has it (a re-run).
+    #[arg(long, env = "OPENKMS_NEW_PKCS11_KEY_LABEL")]
+    new_pkcs11_key_label: Option<String>,
     /// The server's settings: which store, and where the current root key is.
     #[command(flatten)]
     server: ServerArgs,
@@ -62,6 +67,7 @@ pub fn run(args: RootKeyArgs) -> ExitCode {
     let RootKeyCommand::Rotate(args) = args.command;
     let RotateArgs {
         new_root_key_file,
+        new_pkcs11_key_label,
         server,
     } = *args;
     let secrets = EnvSecrets::take();
@@ -69,7 +75,12 @@ pub fn run(args: RootKeyArgs) -> ExitCode {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?
-            .block_on(rotate(config, secrets, new_root_key_file))
+            .block_on(rotate(
+                config,
+                secrets,
+                new_root_key_file,
+                new_pkcs11_key_label,
+            ))
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -84,7 +95,11 @@ async fn rotate(
     config: ServerConfig,
     secrets: EnvSecrets,
     new_file: Option<PathBuf>,
+    new_label: Option<String>,
 ) -> anyhow::Result<()> {
+    if new_label.is_some() && config.seal.mode != SealMode::Pkcs11 {
+        bail!("new_pkcs11_key_label: only meaningful with seal = pkcs11");
+    }
     // The data directory's lock on either backend (a PostgreSQL node keeps its nonce journal
     // and audit log there), and with PostgreSQL the database's serving lock too.
     let _lock = files::lock_data_dir(&config.data_dir)?;
@@ -97,14 +112,50 @@ async fn rotate(
     }
     match config.seal.mode {
         SealMode::File => rotate_file(&config, &backend, secrets, new_file).await,
-        SealMode::Shamir => {
-            if new_file.is_some() {
-                bail!("new_root_key_file: not used with seal = shamir (new shares are printed)");
-            }
-            shamir::rotate(&backend).await
+        _ if new_file.is_some() => {
+            bail!("new_root_key_file: only meaningful with seal = file")
         }
-        SealMode::Pkcs11 => bail!("root-key rotate: seal = pkcs11 is not supported yet"),
+        SealMode::Shamir => shamir::rotate(&backend).await,
+        SealMode::Pkcs11 => {
+            let label = new_label.context(
+                "new_pkcs11_key_label: required with seal = pkcs11 (the new root key's label)",
+            )?;
+            rotate_token(&config, &backend, secrets, &label).await
+        }
     }
+}
+
+/// The PKCS#11 seal: the new root key is another key in the same token, found by its label
+/// (a re-run) or made there; the servers then start with `--pkcs11-key-label` set to it.
+async fn rotate_token(
+    config: &ServerConfig,
+    backend: &Backend,
+    secrets: EnvSecrets,
+    new_label: &str,
+) -> anyhow::Result<()> {
+    let token = super::token::open(config, secrets.pkcs11_pin)?
+        .context("pkcs11_module: required with seal = pkcs11")?;
+    let old = super::token::root_seal(&token, config, backend.store.as_ref()).await?;
+    let new = match Pkcs11Root::find(token.clone(), new_label).context("pkcs11: lookup")? {
+        Some(found) => found,
+        None => Pkcs11Root::create(token.clone(), new_label)
+            .context("pkcs11: making the new root key")?,
+    };
+    let report = rotate_root_key(
+        backend.rotation.as_ref(),
+        old.as_ref(),
+        &new,
+        &OsRandom::new(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("root-key rotate: {e}"))?;
+    print_summary(&report, None);
+    eprintln!(
+        "openkms: the store is now under the token key {new_label:?}; start the servers with \
+         --pkcs11-key-label {new_label:?}, and delete the old key from the token once no backup \
+         needs it"
+    );
+    Ok(())
 }
 
 /// The file seal: the new key from (or into) `--new-root-key-file`, installed over
