@@ -27,7 +27,7 @@ use super::{App, Call, screen};
 use crate::audit::Facts;
 use crate::auth::RequestView;
 use crate::operator::{Initialized, Operator, OperatorError, Status};
-use crate::rpc::reply::Rendered;
+use crate::rpc::reply::{Rendered, Wiped};
 use crate::rpc::{Params, RpcError};
 
 /// Where the operator endpoints live.
@@ -135,7 +135,12 @@ impl App {
     /// on drop.
     async fn read_bounded(&self, body: Incoming) -> Result<SecretBytes, RpcError> {
         let body = self.read_limited(body, MAX_OPERATOR_BODY).await?;
-        Ok(SecretBytes::new(Vec::from(body)))
+        let copy = SecretBytes::new(body.to_vec());
+        // The collected body, when this is its only reference, is wiped too.
+        if let Ok(mut collected) = body.try_into_mut() {
+            zeroize::Zeroize::zeroize(collected.as_mut());
+        }
+        Ok(copy)
     }
 
     /// Seals the node for a request signed by the root AccessKey; a sealed node just says so.
@@ -228,7 +233,8 @@ fn status_reply(status: &Status, request_id: &str) -> Rendered {
     json(200, serde_json::to_vec(&reply).unwrap_or_default())
 }
 
-/// The one answer that carries the shares and the root AccessKey secret.
+/// The one answer that carries the shares and the root AccessKey secret: written into a
+/// buffer sized once (no reallocation leaves a copy) and wiped once sent.
 fn init_reply(made: &Initialized, request_id: &str) -> Rendered {
     let shares: Vec<&str> = made.shares.iter().map(text).collect();
     let reply = InitReply {
@@ -238,7 +244,15 @@ fn init_reply(made: &Initialized, request_id: &str) -> Rendered {
         access_key_secret: text(&made.root_access_key.secret),
         request_id,
     };
-    json(200, serde_json::to_vec(&reply).unwrap_or_default())
+    let secrets: usize = made.shares.iter().map(|s| s.len() + 3).sum();
+    let mut body = Vec::with_capacity(256 + secrets + made.root_access_key.secret.len());
+    // Serializing strings and numbers into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut body, &reply);
+    Rendered {
+        status: 200,
+        content_type: "application/json;charset=utf-8",
+        body: Bytes::from_owner(Wiped(body)),
+    }
 }
 
 /// A secret's text form (shares and generated secrets are ASCII).
