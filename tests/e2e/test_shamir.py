@@ -13,7 +13,9 @@ with the printed AccessKey; after a restart the server is sealed again and anoth
 the five unseal it, and the old ciphertext decrypts; ``operator seal`` seals it again. The
 shares are recombined here by an independent GF(256) implementation, and the key they give
 opens the root-key check value the store holds (AES-256-GCM through ``cryptography``). No share
-nor the init token reaches the server's log or the audit log. On PostgreSQL, two nodes on one
+nor the init token reaches the server's log or the audit log. A flood of status requests
+cannot keep init and unseal lines out of the audit log, and a source throttled for refused
+requests still initialises with the right token and unseals with valid shares. On PostgreSQL, two nodes on one
 database each write their own init token, either may initialise the store, and each is
 unsealed on its own with the same shares.
 """
@@ -317,6 +319,44 @@ def test_a_sealed_start_is_refused_on_the_store_of_a_root_key_file(start_server,
         text=True, timeout=CLI_TIMEOUT)
     assert done.returncode != 0
     assert "seal = file" in done.stderr, done.stderr
+
+
+def raw_unseal(srv, share: str) -> requests.Response:
+    return requests.post(f"{srv.url}/openkms/operator/unseal", json={"Share": share},
+                         verify=srv.verify, timeout=20)
+
+
+def test_a_flood_neither_hides_a_ceremony_nor_locks_out_its_holders(start_server):
+    srv = sealed_server(start_server, args=["--audit-unauthenticated-per-second", "1"])
+    token = read_token(srv)
+    # A flood of status requests takes the unauthenticated audit budget (1 a second)...
+    for _ in range(100):
+        assert probe(srv, "/openkms/operator/status") == 200
+    # ...and this source spends its budget of refused init and unseal requests.
+    refused = 0
+    while (reply := raw_unseal(srv, "okms1-guess")).json()["Code"] != "Throttling":
+        assert reply.json()["Code"] == "OperatorNotInitialized"
+        refused += 1
+        assert refused <= 40, "refused requests are throttled"
+    wrong = raw_init(srv, {"Shares": 2, "Threshold": 2, "InitToken": "0" * 64})
+    assert wrong.json()["Code"] == "Throttling"
+    # The holders of the token and the shares are never throttled.
+    made = raw_init(srv, {"Shares": 2, "Threshold": 2, "InitToken": token})
+    assert made.status_code == 200, made.text
+    shares = made.json()["Shares"]
+    assert raw_unseal(srv, shares[0]).json()["Progress"] == 1
+    assert raw_unseal(srv, shares[1]).json()["Sealed"] is False
+    srv.stop()
+    lines = [json.loads(line) for line in
+             (srv.data_dir / "audit" / "audit.log").read_text().splitlines()]
+    assert any(line.get("event") == "suppressed" for line in lines), \
+        "the status flood overran the audit budget (the premise of this test)"
+    outcomes = [(line.get("action"), line.get("outcome")) for line in lines]
+    assert outcomes.count(("OperatorInit", "OK")) == 1, "init is never left out of the log"
+    assert outcomes.count(("OperatorUnseal", "OK")) == 2
+    assert outcomes.count(("OperatorUnseal", "OperatorNotInitialized")) == refused, \
+        "every refused unseal that was looked at is written"
+    assert outcomes.count(("OperatorInit", "InvalidInitToken")) == 0
 
 
 @pytest.mark.skipif(not on_postgres(), reason="two nodes share a PostgreSQL database")

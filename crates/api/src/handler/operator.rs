@@ -13,8 +13,10 @@
 //! the node's one-time init token instead, refused init and unseal requests are throttled per
 //! source (accepted ones never are), and their bodies are bounded in size and in time (the
 //! API's body deadline); seal is signed by the root AccessKey. Every request gets an audit
-//! line naming the action and the outcome; init, unseal and seal lines are always written in
-//! full (never folded into a flood summary), and init's before the shares are sent. The body,
+//! line naming the action and the outcome; the lines of init, unseal and seal requests that
+//! were looked at are always written in full (never folded into a flood summary; a throttled
+//! one, an unseal of an unsealed node and a seal of a sealed one are budgeted as any
+//! unauthenticated request), and init's before the shares are sent. The body,
 //! and so the share or token, is never in it, nor in any log or error message.
 
 use bytes::Bytes;
@@ -92,8 +94,6 @@ impl App {
         let source = call.origin.source_ip;
         let name = parts.uri.path().strip_prefix(PREFIX).unwrap_or_default();
         facts.action = action_name(&parts.method, name);
-        // A ceremony's lines are never folded into the unauthenticated flood's summary.
-        facts.always_written = facts.action.is_some_and(|a| a != "OperatorStatus");
         let charge = |e: RpcError| match is_refusal(&e) {
             true => op.throttle().refused(e, source),
             false => e,
@@ -101,12 +101,16 @@ impl App {
         match (&parts.method, name) {
             (&Method::GET, "status") => Ok(status_reply(&op.status().await?, call.request_id)),
             (&Method::POST, "init") => {
-                let made = self.init(op, body).await.map_err(charge)?;
-                Ok(init_reply(&made, call.request_id))
+                let made = self.init(op, body).await.map_err(charge);
+                facts.always_written = ceremony_step(made.as_ref().err());
+                Ok(init_reply(&made?, call.request_id))
             }
             (&Method::POST, "unseal") => {
-                let status = self.unseal(op, body).await.map_err(charge)?;
-                Ok(status_reply(&status, call.request_id))
+                // An unsealed node does not look at the share: no step of a ceremony.
+                let sealed = self.slot.is_sealed();
+                let status = self.unseal(op, body).await.map_err(charge);
+                facts.always_written = sealed && ceremony_step(status.as_ref().err());
+                Ok(status_reply(&status?, call.request_id))
             }
             (&Method::POST, "seal") => self.seal(op, parts, params, call, facts).await,
             _ => Err(RpcError::NotFound),
@@ -156,6 +160,7 @@ impl App {
         let Some(engine) = self.slot.engine() else {
             return Ok(status_reply(&op.status().await?, call.request_id));
         };
+        facts.always_written = true;
         screen(&params)?;
         let view = RequestView {
             method: parts.method.as_str(),
@@ -165,7 +170,11 @@ impl App {
         };
         let caller = match self.auth.authenticate(engine.kms(), view).await {
             Ok(caller) => caller,
-            Err(e) => return Err(self.limits.failed(e, call.origin.source_ip)),
+            Err(e) => {
+                let e = self.limits.failed(e, call.origin.source_ip);
+                facts.always_written = ceremony_step(Some(&e));
+                return Err(e);
+            }
         };
         facts.saw_caller(&caller);
         if params.optional("Action") != Some(SEAL_ACTION) {
@@ -191,6 +200,14 @@ fn is_refusal(e: &RpcError) -> bool {
                 OperatorError::Store(_) | OperatorError::Open | OperatorError::Kms(_)
             )
     )
+}
+
+/// Whether a request of init, unseal or seal that ended in `error` (if any) is a step of a
+/// ceremony, whose audit line is always written in full (never folded into the
+/// unauthenticated flood's summary): every outcome except `Throttling`, which did nothing and
+/// whose lines the flood budget keeps bounded.
+fn ceremony_step(error: Option<&RpcError>) -> bool {
+    !matches!(error, Some(RpcError::SourceThrottled))
 }
 
 /// The audit line's action of an operator request.
