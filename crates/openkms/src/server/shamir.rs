@@ -51,7 +51,7 @@ pub async fn operator(
         .await
         .map_err(|e| anyhow::anyhow!("seal: cannot read the Shamir seal record: {e}"))?;
     let token_file = config.data_dir.join(INIT_TOKEN_FILE);
-    let token = match record {
+    let init_token = match record {
         Some(r) => {
             tracing::info!(
                 threshold = r.threshold(),
@@ -72,8 +72,8 @@ pub async fn operator(
         config: Arc::new(config.clone()),
     });
     let operator = Operator::new(slot.clone(), store, opener, Arc::new(OsRandom::new()));
-    Ok(Arc::new(match token {
-        Some(token) => operator.with_init_token(token),
+    Ok(Arc::new(match init_token {
+        Some(init_token) => operator.with_init_token(init_token),
         None => operator,
     }))
 }
