@@ -201,7 +201,8 @@ def classify(data_dir: Path, before: bytes, new_key: Path) -> str:
 
 def init_and_unseal(srv, env) -> tuple[list, str, str]:
     """``operator init`` (5 shares, threshold 3), then unseal with the first three."""
-    made = operator_ok(env, "init", "--shares", "5", "--threshold", "3")
+    made = operator_ok(env, "init", "--shares", "5", "--threshold", "3", "--init-token-file",
+                       str(srv.data_dir / "init-token"))
     for share in made["Shares"][:3]:
         operator_ok(env, "unseal", stdin=share + "\n")
     return made["Shares"], made["AccessKeyId"], made["AccessKeySecret"]

@@ -3,15 +3,21 @@ threshold of Shamir shares, driven by the ``openkms operator`` CLI and the offic
 
 What is checked: the sealed server answers ``/healthz`` 200, ``/readyz`` 503 and every API
 request the retryable 503 ``ServiceUnavailableTemporary``, which the old SDK raises as a
-``ServerException``; ``operator init --shares 5 --threshold 3`` prints five shares and the root
-AccessKey, and leaves the server sealed; three shares unseal it (a wrong share in between is
+``ServerException``; the sealed start over an empty store writes a one-time init token to
+``<data-dir>/init-token`` (mode 0600, only its path logged), without which (or with another)
+``POST /openkms/operator/init`` is refused 403 ``InvalidInitToken``; ``operator init --shares 5
+--threshold 3 --init-token-file <data-dir>/init-token`` prints five shares and the root
+AccessKey, removes the token file, and leaves the server sealed; three shares unseal it (a wrong share in between is
 refused without losing progress; one share goes in on stdin); the seed workflow then passes
 with the printed AccessKey; after a restart the server is sealed again and another three of
 the five unseal it, and the old ciphertext decrypts; ``operator seal`` seals it again. The
 shares are recombined here by an independent GF(256) implementation, and the key they give
 opens the root-key check value the store holds (AES-256-GCM through ``cryptography``). No share
-reaches the server's log or the audit log. On PostgreSQL, two nodes on one database are each
-unsealed on their own with the same shares.
+nor the init token reaches the server's log or the audit log. A flood of status requests
+cannot keep init and unseal lines out of the audit log, and a source throttled for refused
+requests still initialises with the right token and unseals with valid shares. On PostgreSQL, two nodes on one
+database each write their own init token, either may initialise the store, and each is
+unsealed on its own with the same shares.
 """
 
 from __future__ import annotations
@@ -73,6 +79,27 @@ def unseal_refused(env, share: str, code: str) -> None:
     assert done.returncode == 1, f"expected an API error, got {done.returncode}: {done.stdout}"
     assert f"ERROR: {code} (HTTP 400)" in done.stderr, done.stderr
     assert share not in done.stderr, "a share must never be echoed"
+
+
+def token_file(srv) -> Path:
+    return srv.data_dir / "init-token"
+
+
+def init_ok(env, srv, *args) -> dict:
+    return operator_ok(env, "init", *args, "--init-token-file", str(token_file(srv)))
+
+
+def read_token(srv) -> str:
+    path = token_file(srv)
+    assert path.stat().st_mode & 0o777 == 0o600
+    token = path.read_text()
+    assert len(token) == 64 and int(token, 16) >= 0, "256 random bits, in hex"
+    return token
+
+
+def raw_init(srv, body: dict) -> requests.Response:
+    return requests.post(f"{srv.url}/openkms/operator/init", json=body, verify=srv.verify,
+                         timeout=20)
 
 
 def sealed_server(start_server, data_dir=None, args=()):
@@ -167,13 +194,14 @@ def altered(share: str) -> str:
     return share[:at] + ("B" if share[at] == "A" else "A") + share[at + 1:]
 
 
-def no_share_in_logs(srv, shares: list[str]) -> None:
+def no_share_in_logs(srv, shares: list[str], token: str) -> None:
     logs = [srv.log_path, *sorted((srv.data_dir / "audit").glob("*"))]
     assert len(logs) > 1, "the audit log exists"
     for path in logs:
         text = Path(path).read_text(errors="replace")
         for share in shares:
             assert share not in text and share[6:] not in text, f"a share is in {path}"
+        assert token not in text, f"the init token is in {path}"
     audit = (srv.data_dir / "audit" / "audit.log").read_text()
     assert '"action":"OperatorUnseal"' in audit and '"action":"OperatorInit"' in audit
 
@@ -190,8 +218,27 @@ def test_sealed_start_unseal_seed_workflow_restart_and_seal(start_server, tmp_pa
     assert (status["Initialized"], status["Sealed"]) == (False, True)
     assert (probe(srv, "/healthz"), probe(srv, "/readyz")) == (200, 503)
 
-    made = operator_ok(env, "init", "--shares", "5", "--threshold", "3")
+    # Whoever reaches the fresh server first cannot initialise it: init needs the token the
+    # server wrote to its data directory (only the path is logged).
+    token = read_token(srv)
+    assert str(token_file(srv)) in srv.log_path.read_text()
+    for body in ({"Shares": 5, "Threshold": 3},
+                 {"Shares": 5, "Threshold": 3, "InitToken": "0" * 64}):
+        refused = raw_init(srv, body)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["Code"] == "InvalidInitToken" and refused.json()["RequestId"]
+    assert operator_ok(env, "status")["Initialized"] is False
+    wrong = tmp_path / "wrong-token"
+    wrong.write_text("f" * 64)
+    done = operator(env, "init", "--shares", "5", "--threshold", "3", "--init-token-file",
+                    str(wrong))
+    assert done.returncode == 1 and "InvalidInitToken" in done.stderr, done.stderr
+
+    made = init_ok(env, srv, "--shares", "5", "--threshold", "3")
     shares, ak, secret = made["Shares"], made["AccessKeyId"], made["AccessKeySecret"]
+    assert not token_file(srv).exists(), "the token file is removed at init"
+    again = raw_init(srv, {"Shares": 5, "Threshold": 3, "InitToken": token})
+    assert again.json()["Code"] == "OperatorAlreadyInitialized", "a token serves once"
     assert len(shares) == 5 and len(set(shares)) == 5 and made["Threshold"] == 3
     assert not (srv.data_dir / "root-credentials.json").exists()
     assert not (srv.data_dir / "root.key").exists()
@@ -244,6 +291,7 @@ def test_sealed_start_unseal_seed_workflow_restart_and_seal(start_server, tmp_pa
     endpoint = srv.url
     env = cli_env(srv, tmp_path / "config")
     assert operator_ok(env, "status")["Sealed"] is True
+    assert not token_file(srv).exists(), "no init token over an initialised store"
     expect_sealed(clt, endpoint)
     for share in (shares[1], shares[3]):
         assert operator_ok(env, "unseal", share)["Sealed"] is True
@@ -258,7 +306,7 @@ def test_sealed_start_unseal_seed_workflow_restart_and_seal(start_server, tmp_pa
     assert probe(srv, "/readyz") == 503
 
     srv.stop()
-    no_share_in_logs(srv, shares)
+    no_share_in_logs(srv, shares, token)
 
 
 def test_a_sealed_start_is_refused_on_the_store_of_a_root_key_file(start_server, tmp_path):
@@ -273,15 +321,61 @@ def test_a_sealed_start_is_refused_on_the_store_of_a_root_key_file(start_server,
     assert "seal = file" in done.stderr, done.stderr
 
 
+def raw_unseal(srv, share: str) -> requests.Response:
+    return requests.post(f"{srv.url}/openkms/operator/unseal", json={"Share": share},
+                         verify=srv.verify, timeout=20)
+
+
+def test_a_flood_neither_hides_a_ceremony_nor_locks_out_its_holders(start_server):
+    srv = sealed_server(start_server, args=["--audit-unauthenticated-per-second", "1"])
+    token = read_token(srv)
+    # A flood of status requests takes the unauthenticated audit budget (1 a second)...
+    for _ in range(100):
+        assert probe(srv, "/openkms/operator/status") == 200
+    # ...and this source spends its budget of refused init and unseal requests.
+    refused = 0
+    while (reply := raw_unseal(srv, "okms1-guess")).json()["Code"] != "Throttling":
+        assert reply.json()["Code"] == "OperatorNotInitialized"
+        refused += 1
+        assert refused <= 40, "refused requests are throttled"
+    wrong = raw_init(srv, {"Shares": 2, "Threshold": 2, "InitToken": "0" * 64})
+    assert wrong.json()["Code"] == "Throttling"
+    # The holders of the token and the shares are never throttled.
+    made = raw_init(srv, {"Shares": 2, "Threshold": 2, "InitToken": token})
+    assert made.status_code == 200, made.text
+    shares = made.json()["Shares"]
+    assert raw_unseal(srv, shares[0]).json()["Progress"] == 1
+    assert raw_unseal(srv, shares[1]).json()["Sealed"] is False
+    srv.stop()
+    lines = [json.loads(line) for line in
+             (srv.data_dir / "audit" / "audit.log").read_text().splitlines()]
+    assert any(line.get("event") == "suppressed" for line in lines), \
+        "the status flood overran the audit budget (the premise of this test)"
+    outcomes = [(line.get("action"), line.get("outcome")) for line in lines]
+    assert outcomes.count(("OperatorInit", "OK")) == 1, "init is never left out of the log"
+    assert outcomes.count(("OperatorUnseal", "OK")) == 2
+    assert outcomes.count(("OperatorUnseal", "OperatorNotInitialized")) == refused, \
+        "every refused unseal that was looked at is written"
+    assert outcomes.count(("OperatorInit", "InvalidInitToken")) == 0
+
+
 @pytest.mark.skipif(not on_postgres(), reason="two nodes share a PostgreSQL database")
 def test_two_nodes_on_one_database_are_each_unsealed_on_their_own(start_server, tmp_path):
     first = sealed_server(start_server)
     url = database_url_for(first.data_dir)
     second = sealed_server(start_server, args=["--database-url", url])
     one, two = cli_env(first, tmp_path / "c1"), cli_env(second, tmp_path / "c2")
-    made = operator_ok(one, "init", "--shares", "3", "--threshold", "2")
+    first_token, second_token = read_token(first), read_token(second)
+    assert first_token != second_token, "each node writes its own init token"
+    refused = raw_init(second, {"Shares": 3, "Threshold": 2, "InitToken": first_token})
+    assert refused.json()["Code"] == "InvalidInitToken", "a node accepts only its own token"
+    made = init_ok(one, first, "--shares", "3", "--threshold", "2")
     shares, ak, secret = made["Shares"], made["AccessKeyId"], made["AccessKeySecret"]
     assert operator_ok(two, "status")["Initialized"] is True
+    late = operator(two, "init", "--shares", "3", "--threshold", "2", "--init-token-file",
+                    str(token_file(second)))
+    assert "OperatorAlreadyInitialized" in late.stderr, late.stderr
+    assert not token_file(second).exists(), "the other node's token is retired too"
     operator_ok(one, "unseal", shares[0])
     assert operator_ok(one, "unseal", shares[1])["Sealed"] is False
     assert operator_ok(two, "status") | {"RequestId": ""} == {

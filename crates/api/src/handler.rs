@@ -427,7 +427,14 @@ impl App {
     }
 
     async fn read_body(&self, body: Incoming) -> Result<Bytes, RpcError> {
-        let collect = Limited::new(body, self.max_body).collect();
+        self.read_limited(body, self.max_body).await
+    }
+
+    /// The body, at most `limit` bytes, arrived within the body deadline: a client that
+    /// announces a body and stalls is answered `RequestTimeout` (and its connection closed)
+    /// instead of holding a connection slot (the API's and the operator's bodies alike).
+    async fn read_limited(&self, body: Incoming, limit: usize) -> Result<Bytes, RpcError> {
+        let collect = Limited::new(body, limit).collect();
         let Ok(collected) = tokio::time::timeout(self.body_deadline, collect).await else {
             return Err(RpcError::BodyTimeout);
         };

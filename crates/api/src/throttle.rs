@@ -133,10 +133,11 @@ impl Limits {
     }
 }
 
-/// A budget per source for requests that no AccessKey can sign (the operator's init and
-/// unseal, which a sealed server answers): every such request takes a token, and once a
-/// source has none it is answered `Throttling` without being looked at. Same table, same
-/// bounded memory as the failed-authentication throttle.
+/// A budget per source for refused requests that no AccessKey can sign (the operator's init
+/// and unseal, which a sealed server answers): as with failed authentication, only a refused
+/// request takes a token, and once a source has none its refusals are answered `Throttling`;
+/// an accepted request is never charged, so no flood can lock an operator out. Same table,
+/// same bounded memory as the failed-authentication throttle.
 #[derive(Debug)]
 pub struct SourceThrottle(FailureThrottle);
 
@@ -146,12 +147,13 @@ impl SourceThrottle {
         Self(FailureThrottle::new(rate))
     }
 
-    /// Takes one request from `source`'s budget, or answers `Throttling`. A request of
-    /// unknown source is not throttled (the transport always knows it).
-    pub fn admit(&self, source: Option<IpAddr>) -> Result<(), RpcError> {
+    /// The answer to a request from `source` refused with `error`: the error itself while
+    /// the source has budget left, `Throttling` once it has none. A request of unknown source
+    /// is not throttled (the transport always knows it).
+    pub fn refused(&self, error: RpcError, source: Option<IpAddr>) -> RpcError {
         match source {
-            Some(ip) if !self.0.charge(ip, Instant::now()) => Err(RpcError::SourceThrottled),
-            _ => Ok(()),
+            Some(ip) if !self.0.charge(ip, Instant::now()) => RpcError::SourceThrottled,
+            _ => error,
         }
     }
 }

@@ -3,7 +3,10 @@
 //! unseal it one by one while wrong, foreign, malformed and repeated ones are refused without
 //! losing progress; a RAM user cannot seal it, the root AccessKey can, and sealing drops the
 //! key service (no reference survives); another threshold of shares unseals it again and old
-//! ciphertext decrypts; init and unseal are throttled per source.
+//! ciphertext decrypts; init needs the node's init token, whose file it removes; refused init
+//! and unseal requests are throttled per source, accepted ones never; an operator body that
+//! stalls is cut off at the body deadline; init and unseal lines are never left out of the
+//! audit log by a flood.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
@@ -11,18 +14,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use openkms_api::operator::{OpenError, Opener, Operator};
+use openkms_api::audit::{AuditConfig, AuditLog};
+use openkms_api::operator::{InitToken, OpenError, Opener, Operator};
 use openkms_api::slot::ServiceSlot;
 use openkms_api::{App, ServerOptions};
 use openkms_client::{
     AccessKeySecret, Client, ClientConfig, ClientError, HttpMethod, RawRequest, RawResponse,
 };
-use openkms_core::{KeyService, OsRandom, RootKey, ServiceConfig, Store, SystemClock};
+use openkms_core::{KeyService, OsRandom, RootKey, SecretBytes, ServiceConfig, Store, SystemClock};
 use openkms_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 
 const REGION: &str = "cn-hangzhou";
+/// The init token every test server is given.
+const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 
 struct TestOpener(Arc<dyn Store>);
 
@@ -48,19 +55,29 @@ struct Sealed {
     slot: Arc<ServiceSlot>,
     plain: Client,
     _stop: oneshot::Sender<()>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 async fn start() -> Sealed {
+    start_custom(|app| app).await
+}
+
+/// A sealed server whose init token is [`TOKEN`], also written to `<dir>/init-token`.
+async fn start_custom(configure: impl FnOnce(App) -> App) -> Sealed {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(&dir.path().join("openkms.db")).unwrap());
     let slot = Arc::new(ServiceSlot::sealed());
     let opener = Arc::new(TestOpener(store.clone()));
-    let operator = Operator::new(slot.clone(), store, opener, Arc::new(OsRandom::new()));
+    let token_file = dir.path().join("init-token");
+    std::fs::write(&token_file, TOKEN).unwrap();
+    let token = InitToken::new(SecretBytes::new(TOKEN.into()), Some(token_file));
+    let operator = Operator::new(slot.clone(), store, opener, Arc::new(OsRandom::new()))
+        .with_init_token(token);
     let app = App::over_slot(slot.clone(), REGION, 64 * 1024)
         .over_tls(false)
         .with_operator(Arc::new(operator));
+    let app = configure(app);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -81,7 +98,7 @@ async fn start() -> Sealed {
         slot,
         plain,
         _stop: stop,
-        _dir: dir,
+        dir,
     }
 }
 
@@ -92,6 +109,13 @@ impl Sealed {
             .send_json(method, &format!("/openkms/operator/{name}"), body)
             .await
             .unwrap()
+    }
+
+    async fn init(&self, shares: u32, threshold: u32) -> Result<Value, ClientError> {
+        let body = json!({ "Shares": shares, "Threshold": threshold, "InitToken": TOKEN });
+        self.op(HttpMethod::Post, "init", Some(body))
+            .await
+            .into_result()
     }
 
     async fn status(&self) -> Value {
@@ -183,28 +207,34 @@ async fn sealed_unseal_seal_unseal_again() {
     let (s, c) = code(anyone.call("CreateKey", &[]).await);
     assert_eq!((s, c.as_str()), (503, "ServiceUnavailableTemporary"));
 
-    let bad = json!({ "Shares": 3, "Threshold": 1 });
-    let r = server
-        .op(HttpMethod::Post, "init", Some(bad))
-        .await
-        .into_result();
-    assert_eq!(code(r), (400, "InvalidParameter".to_owned()));
-    let init = json!({ "Shares": 5, "Threshold": 3 });
-    let made = server
-        .op(HttpMethod::Post, "init", Some(init.clone()))
-        .await
-        .into_result()
-        .unwrap();
+    assert_eq!(
+        code(server.init(3, 1).await),
+        (400, "InvalidParameter".to_owned())
+    );
+    // Without the init token, or with another, nobody initialises the store.
+    let token_file = server.dir.path().join("init-token");
+    for body in [
+        json!({ "Shares": 5, "Threshold": 3 }),
+        json!({ "Shares": 5, "Threshold": 3, "InitToken": "" }),
+        json!({ "Shares": 5, "Threshold": 3, "InitToken": TOKEN.replace('0', "1") }),
+    ] {
+        let r = server.op(HttpMethod::Post, "init", Some(body)).await;
+        assert_eq!(code(r.into_result()), (403, "InvalidInitToken".to_owned()));
+    }
+    assert_eq!(server.status().await["Initialized"], false);
+    assert!(token_file.exists());
+    let made = server.init(5, 3).await.unwrap();
+    assert!(
+        !token_file.exists(),
+        "the init token file is removed at init"
+    );
     let shares: Vec<String> = serde_json::from_value(made["Shares"].clone()).unwrap();
     assert_eq!(shares.len(), 5);
     let (ak, secret) = (
         made["AccessKeyId"].as_str().unwrap(),
         made["AccessKeySecret"].as_str().unwrap(),
     );
-    let again = server
-        .op(HttpMethod::Post, "init", Some(init))
-        .await
-        .into_result();
+    let again = server.init(5, 3).await;
     assert_eq!(code(again), (409, "OperatorAlreadyInitialized".to_owned()));
     let status = server.status().await;
     assert_eq!(
@@ -226,12 +256,7 @@ async fn sealed_unseal_seal_unseal_again() {
     );
     let foreign = {
         let other = start().await;
-        let init = json!({ "Shares": 2, "Threshold": 2 });
-        let made = other
-            .op(HttpMethod::Post, "init", Some(init))
-            .await
-            .into_result()
-            .unwrap();
+        let made = other.init(2, 2).await.unwrap();
         made["Shares"][0].as_str().unwrap().to_owned()
     };
     for (share, expected) in [
@@ -323,28 +348,105 @@ async fn sealed_unseal_seal_unseal_again() {
     assert_eq!(plain["Plaintext"], "aGVsbG8=");
 }
 
-#[tokio::test]
-async fn init_and_unseal_are_throttled_per_source() {
-    let server = start().await;
-    let mut throttled = None;
+/// Sends unseal guesses until the source is throttled; how many were answered first.
+async fn spend_refusals(server: &Sealed, refused: &str) -> usize {
     for i in 0..40 {
         match server.unseal("okms1-guess").await {
-            Err(ClientError::Api { code, .. }) if code == "Throttling" => {
-                throttled = Some(i);
-                break;
-            }
-            Err(ClientError::Api { code, .. }) => assert_eq!(code, "OperatorNotInitialized"),
+            Err(ClientError::Api { code, .. }) if code == "Throttling" => return i,
+            Err(ClientError::Api { code, .. }) => assert_eq!(code, refused),
             other => panic!("unexpected {other:?}"),
         }
     }
-    let at = throttled.expect("throttled within 40 attempts");
+    panic!("not throttled within 40 refused attempts");
+}
+
+#[tokio::test]
+async fn refused_requests_are_throttled_per_source_accepted_ones_never() {
+    let server = start().await;
+    let at = spend_refusals(&server, "OperatorNotInitialized").await;
     assert!(at >= 20, "not before the burst: {at}");
-    let init = json!({ "Shares": 2, "Threshold": 2 });
-    let r = server
-        .op(HttpMethod::Post, "init", Some(init))
-        .await
-        .into_result();
-    assert_eq!(code(r).1, "Throttling", "init shares the source's budget");
-    // Status is not throttled.
+    let wrong = json!({ "Shares": 40, "Threshold": 40, "InitToken": "guess" });
+    let r = server.op(HttpMethod::Post, "init", Some(wrong)).await;
+    assert_eq!(
+        code(r.into_result()).1,
+        "Throttling",
+        "a refused init token shares the source's budget"
+    );
+    // Status is not throttled; neither is the right init token, nor any valid share.
     assert_eq!(server.status().await["Initialized"], false);
+    let made = server.init(40, 40).await.unwrap();
+    let shares: Vec<String> = serde_json::from_value(made["Shares"].clone()).unwrap();
+    assert_eq!(spend_refusals(&server, "InvalidShare.Malformed").await, 0);
+    for (i, share) in shares.iter().enumerate() {
+        let status = server.unseal(share).await.unwrap();
+        assert_eq!(progress(&status).1, if i == 39 { 0 } else { i as u64 + 1 });
+    }
+    assert!(
+        !server.slot.is_sealed(),
+        "40 valid shares unseal a throttled source"
+    );
+}
+
+#[tokio::test]
+async fn an_operator_body_that_stalls_is_cut_off_at_the_body_deadline() {
+    let server = start_custom(|app| app.with_body_deadline(Duration::from_millis(300))).await;
+    for name in ["init", "unseal"] {
+        let mut conn = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        let head = format!(
+            "POST /openkms/operator/{name} HTTP/1.1\r\nhost: x\r\n\
+             content-type: application/json\r\ncontent-length: 100\r\n\r\n{{\"Sh"
+        );
+        conn.write_all(head.as_bytes()).await.unwrap();
+        let mut reply = Vec::new();
+        // Guards against a hang only: the server answers after 300 ms.
+        let read = tokio::time::timeout(Duration::from_secs(20), conn.read_to_end(&mut reply));
+        read.await
+            .unwrap_or_else(|_| panic!("{name}: a stalled body holds the connection"))
+            .unwrap();
+        let reply = String::from_utf8_lossy(&reply);
+        assert!(reply.starts_with("HTTP/1.1 408"), "{name}: {reply}");
+        assert!(
+            reply.contains(r#""Code":"RequestTimeout""#),
+            "{name}: {reply}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn init_and_unseal_lines_are_written_whatever_the_flood() {
+    let audit_dir = tempfile::tempdir().unwrap();
+    let path = audit_dir.path().join("audit.log");
+    let config = AuditConfig {
+        unauthenticated_per_second: 1,
+        ..AuditConfig::new(&path)
+    };
+    let log = AuditLog::open(&config).unwrap();
+    let server = start_custom(|app| app.with_audit(log)).await;
+    for _ in 0..20 {
+        server.status().await;
+    }
+    let made = server.init(2, 2).await.unwrap();
+    server
+        .unseal(made["Shares"][0].as_str().unwrap())
+        .await
+        .unwrap();
+    server.unseal("okms1-guess").await.unwrap_err();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let written = |action: &str, outcome: &str| {
+        lines.iter().any(|l| {
+            l.to_string().contains(&format!("\"{action}\""))
+                && l.to_string().contains(&format!("\"{outcome}\""))
+        })
+    };
+    assert!(written("OperatorInit", "OK"), "{text}");
+    assert!(written("OperatorUnseal", "OK"), "{text}");
+    assert!(
+        written("OperatorUnseal", "InvalidShare.Malformed"),
+        "{text}"
+    );
+    assert!(!text.contains(TOKEN), "the init token is never in the log");
 }

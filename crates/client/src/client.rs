@@ -83,7 +83,7 @@ impl Client {
     }
 
     /// Sends `method` `path` (e.g. `/openkms/operator/status`) with `body` as JSON, unsigned;
-    /// the reply as received, whatever its status.
+    /// the reply as received, whatever its status. The body is wiped once sent.
     pub async fn send_json(
         &self,
         method: crate::request::HttpMethod,
@@ -99,7 +99,8 @@ impl Client {
         if body.is_some() {
             builder = builder.header(http::header::CONTENT_TYPE, "application/json");
         }
-        let request = builder.body(Full::new(body.map(Bytes::from).unwrap_or_default()))?;
+        let body = body.map(|b| Bytes::from_owner(Wiped(b)));
+        let request = builder.body(Full::new(body.unwrap_or_default()))?;
         self.timed(request).await
     }
 
@@ -240,5 +241,21 @@ impl fmt::Debug for Client {
             .field("key", &self.key)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
+    }
+}
+
+/// A request body overwritten with zeros once sent (it may hold an unseal share or an init
+/// token).
+struct Wiped(Vec<u8>);
+
+impl AsRef<[u8]> for Wiped {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Wiped {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
     }
 }

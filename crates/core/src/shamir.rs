@@ -117,8 +117,16 @@ impl Share {
         out[1..=SET_ID_LEN].copy_from_slice(&self.set);
         out[1 + SET_ID_LEN] = self.index;
         out[2 + SET_ID_LEN..].copy_from_slice(self.value.expose_secret());
-        let body = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes.expose_secret());
-        SecretBytes::new(format!("{SHARE_PREFIX}{body}").into_bytes())
+        // Encoded straight into a buffer wiped on drop: no unwiped `String` copy.
+        let encoded = base64::encoded_len(SHARE_LEN, false).unwrap_or_default();
+        let mut text = SecretBytes::zeroed(SHARE_PREFIX.len() + encoded);
+        let (prefix, body) = text.expose_secret_mut().split_at_mut(SHARE_PREFIX.len());
+        prefix.copy_from_slice(SHARE_PREFIX.as_bytes());
+        let written = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode_slice(bytes.expose_secret(), body)
+            .unwrap_or_default();
+        text.truncate(SHARE_PREFIX.len() + written);
+        text
     }
 
     /// The id of the split this share belongs to.

@@ -1,6 +1,7 @@
 //! `openkms server`'s connection cap and request deadline, as configured: a stalled body is
 //! answered `RequestTimeout` after `--request-timeout-secs`, and beyond `--max-connections`
-//! a new connection is not served until an open one closes.
+//! a new connection is not served until an open one closes. The operator endpoints of a
+//! sealed server (`--seal shamir`) keep the same body deadline.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -42,6 +43,31 @@ fn a_stalled_body_is_timed_out_after_the_configured_deadline() {
     assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
     assert!(reply.contains("RequestTimeout"), "{reply}");
     assert!(reply.contains("RequestId"), "{reply}");
+}
+
+#[test]
+fn a_stalled_operator_body_is_timed_out_after_the_configured_deadline() {
+    let server = Server::start_with(&[
+        "--insecure-http",
+        "--request-timeout-secs",
+        "1",
+        "--seal",
+        "shamir",
+    ]);
+    for name in ["init", "unseal"] {
+        let mut stream = connect(&server);
+        let head = format!(
+            "POST /openkms/operator/{name} HTTP/1.1\r\nHost: x\r\n\
+             Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"Sh"
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut reply = String::new();
+        // Answered and closed well before the 20 s read timeout (no deadline at all would
+        // hold the connection for ever).
+        stream.read_to_string(&mut reply).unwrap();
+        assert!(reply.starts_with("HTTP/1.1 408"), "{name}: {reply}");
+        assert!(reply.contains("RequestTimeout"), "{name}: {reply}");
+    }
 }
 
 #[test]

@@ -242,9 +242,10 @@ impl AuditLog {
     }
 
     /// Writes `record`'s line; returns once it is written (not yet fsynced). A request that
-    /// did not authenticate beyond the second's budget is only counted, and returns at once.
+    /// did not authenticate beyond the second's budget is only counted, and returns at once,
+    /// unless its facts say it is [`Facts::always_written`].
     pub async fn append(&self, record: &Record<'_>) -> Result<(), AuditError> {
-        if !record.authenticated() {
+        if !record.authenticated() && !record.facts.always_written {
             let source = record.source.map(|s| s.ip());
             let verdict = self.flood.admit(source, Instant::now());
             if let Some(summary) = verdict.summary {

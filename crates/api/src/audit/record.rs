@@ -43,6 +43,9 @@ pub struct Facts {
     pub event: AuditEvent,
     /// `OK`, or the Alibaba error `Code` the request ended in.
     pub outcome: Option<&'static str>,
+    /// Written whatever the unauthenticated flood budget says (the operator's init, unseal
+    /// and seal: a ceremony must never be left out of the log).
+    pub always_written: bool,
 }
 
 impl Facts {

@@ -3,20 +3,24 @@
 //! | request | body | answer |
 //! |---|---|---|
 //! | `GET /openkms/operator/status` | — | status |
-//! | `POST /openkms/operator/init` | `{"Shares":5,"Threshold":3}` | `{"Shares":[…],"Threshold":3,"AccessKeyId":…,"AccessKeySecret":…}` |
+//! | `POST /openkms/operator/init` | `{"Shares":5,"Threshold":3,"InitToken":"…"}` | `{"Shares":[…],"Threshold":3,"AccessKeyId":…,"AccessKeySecret":…}` |
 //! | `POST /openkms/operator/unseal` | `{"Share":"okms1-…"}` | status |
 //! | `POST /openkms/operator/seal` | — (V1-signed query, `Action=OperatorSeal`, root AccessKey) | status |
 //!
 //! A status is `{"Initialized":…,"Sealed":…,"Threshold":…,"Shares":…,"Progress":…}`; every
 //! answer, success or error, is JSON with a `RequestId`, errors in Alibaba's format. init,
-//! unseal and status cannot be signed (a sealed server has no AccessKey secrets), so init and
-//! unseal are throttled per source and their bodies bounded; seal is signed by the root
-//! AccessKey. Every request gets an audit line naming the action and the outcome — the body,
-//! and so the share, is never in it, nor in any log or error message.
+//! unseal and status cannot be signed (a sealed server has no AccessKey secrets): init carries
+//! the node's one-time init token instead, refused init and unseal requests are throttled per
+//! source (accepted ones never are), and their bodies are bounded in size and in time (the
+//! API's body deadline); seal is signed by the root AccessKey. Every request gets an audit
+//! line naming the action and the outcome; the lines of init, unseal and seal requests that
+//! were looked at are always written in full (never folded into a flood summary; a throttled
+//! one, an unseal of an unsealed node and a seal of a sealed one are budgeted as any
+//! unauthenticated request), and init's before the shares are sent. The body,
+//! and so the share or token, is never in it, nor in any log or error message.
 
 use bytes::Bytes;
 use http::Method;
-use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use openkms_core::{KmsError, SecretBytes};
 use serde::{Deserialize, Serialize};
@@ -24,8 +28,8 @@ use serde::{Deserialize, Serialize};
 use super::{App, Call, screen};
 use crate::audit::Facts;
 use crate::auth::RequestView;
-use crate::operator::{Initialized, Operator, Status};
-use crate::rpc::reply::Rendered;
+use crate::operator::{Initialized, Operator, OperatorError, Status};
+use crate::rpc::reply::{Rendered, Wiped};
 use crate::rpc::{Params, RpcError};
 
 /// Where the operator endpoints live.
@@ -35,11 +39,15 @@ const MAX_OPERATOR_BODY: usize = 4096;
 /// The `Action` a seal request signs, so that no other signed request can be replayed here.
 const SEAL_ACTION: &str = "OperatorSeal";
 
+/// No `Debug`: it holds the init token.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
-struct InitBody {
+struct InitBody<'a> {
     shares: u32,
     threshold: u32,
+    /// Missing is refused as a wrong token is (`InvalidInitToken`), not as malformed JSON.
+    #[serde(default)]
+    init_token: Option<&'a str>,
 }
 
 /// No `Debug`: it holds a share.
@@ -86,27 +94,57 @@ impl App {
         let source = call.origin.source_ip;
         let name = parts.uri.path().strip_prefix(PREFIX).unwrap_or_default();
         facts.action = action_name(&parts.method, name);
+        let charge = |e: RpcError| match is_refusal(&e) {
+            true => op.throttle().refused(e, source),
+            false => e,
+        };
         match (&parts.method, name) {
             (&Method::GET, "status") => Ok(status_reply(&op.status().await?, call.request_id)),
             (&Method::POST, "init") => {
-                op.throttle().admit(source)?;
-                let body = read_bounded(body).await?;
-                let asked: InitBody = parse_json(&body, "Shares")?;
-                let made = op.init(asked.shares, asked.threshold).await?;
-                Ok(init_reply(&made, call.request_id))
+                let made = self.init(op, body).await.map_err(charge);
+                facts.always_written = ceremony_step(made.as_ref().err());
+                Ok(init_reply(&made?, call.request_id))
             }
             (&Method::POST, "unseal") => {
-                op.throttle().admit(source)?;
-                let body = read_bounded(body).await?;
-                let asked: UnsealBody<'_> = parse_json(&body, "Share")?;
-                Ok(status_reply(
-                    &op.unseal(asked.share).await?,
-                    call.request_id,
-                ))
+                // An unsealed node does not look at the share: no step of a ceremony.
+                let sealed = self.slot.is_sealed();
+                let status = self.unseal(op, body).await.map_err(charge);
+                facts.always_written = sealed && ceremony_step(status.as_ref().err());
+                Ok(status_reply(&status?, call.request_id))
             }
             (&Method::POST, "seal") => self.seal(op, parts, params, call, facts).await,
             _ => Err(RpcError::NotFound),
         }
+    }
+
+    /// Checks the init token and initialises; refused before anything is made when the audit
+    /// line (written before the reply) could not be.
+    async fn init(&self, op: &Operator, body: Incoming) -> Result<Initialized, RpcError> {
+        let body = self.read_bounded(body).await?;
+        let asked: InitBody<'_> = parse_json(&body, "Shares")?;
+        if !self.audit_has_room() {
+            return Err(RpcError::AuditUnavailable);
+        }
+        let token = asked.init_token.unwrap_or_default().as_bytes();
+        Ok(op.init(token, asked.shares, asked.threshold).await?)
+    }
+
+    async fn unseal(&self, op: &Operator, body: Incoming) -> Result<Status, RpcError> {
+        let body = self.read_bounded(body).await?;
+        let asked: UnsealBody<'_> = parse_json(&body, "Share")?;
+        Ok(op.unseal(asked.share).await?)
+    }
+
+    /// The body, at most [`MAX_OPERATOR_BODY`] bytes within the body deadline, held wiped
+    /// on drop.
+    async fn read_bounded(&self, body: Incoming) -> Result<SecretBytes, RpcError> {
+        let body = self.read_limited(body, MAX_OPERATOR_BODY).await?;
+        let copy = SecretBytes::new(body.to_vec());
+        // The collected body, when this is its only reference, is wiped too.
+        if let Ok(mut collected) = body.try_into_mut() {
+            zeroize::Zeroize::zeroize(collected.as_mut());
+        }
+        Ok(copy)
     }
 
     /// Seals the node for a request signed by the root AccessKey; a sealed node just says so.
@@ -122,6 +160,7 @@ impl App {
         let Some(engine) = self.slot.engine() else {
             return Ok(status_reply(&op.status().await?, call.request_id));
         };
+        facts.always_written = true;
         screen(&params)?;
         let view = RequestView {
             method: parts.method.as_str(),
@@ -131,7 +170,11 @@ impl App {
         };
         let caller = match self.auth.authenticate(engine.kms(), view).await {
             Ok(caller) => caller,
-            Err(e) => return Err(self.limits.failed(e, call.origin.source_ip)),
+            Err(e) => {
+                let e = self.limits.failed(e, call.origin.source_ip);
+                facts.always_written = ceremony_step(Some(&e));
+                return Err(e);
+            }
         };
         facts.saw_caller(&caller);
         if params.optional("Action") != Some(SEAL_ACTION) {
@@ -147,6 +190,26 @@ impl App {
     }
 }
 
+/// Whether `e` refuses what the client sent (charged to its source's budget), rather than
+/// being the server's own failure.
+fn is_refusal(e: &RpcError) -> bool {
+    !matches!(
+        e,
+        RpcError::AuditUnavailable
+            | RpcError::Operator(
+                OperatorError::Store(_) | OperatorError::Open | OperatorError::Kms(_)
+            )
+    )
+}
+
+/// Whether a request of init, unseal or seal that ended in `error` (if any) is a step of a
+/// ceremony, whose audit line is always written in full (never folded into the
+/// unauthenticated flood's summary): every outcome except `Throttling`, which did nothing and
+/// whose lines the flood budget keeps bounded.
+fn ceremony_step(error: Option<&RpcError>) -> bool {
+    !matches!(error, Some(RpcError::SourceThrottled))
+}
+
 /// The audit line's action of an operator request.
 fn action_name(method: &Method, name: &str) -> Option<&'static str> {
     match (method, name) {
@@ -155,15 +218,6 @@ fn action_name(method: &Method, name: &str) -> Option<&'static str> {
         (&Method::POST, "unseal") => Some("OperatorUnseal"),
         (&Method::POST, "seal") => Some(SEAL_ACTION),
         _ => None,
-    }
-}
-
-/// The body, at most [`MAX_OPERATOR_BODY`] bytes, held wiped on drop.
-async fn read_bounded(body: Incoming) -> Result<SecretBytes, RpcError> {
-    match Limited::new(body, MAX_OPERATOR_BODY).collect().await {
-        Ok(collected) => Ok(SecretBytes::new(Vec::from(collected.to_bytes()))),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(RpcError::BodyTooLarge),
-        Err(_) => Err(RpcError::BodyUnreadable),
     }
 }
 
@@ -196,7 +250,8 @@ fn status_reply(status: &Status, request_id: &str) -> Rendered {
     json(200, serde_json::to_vec(&reply).unwrap_or_default())
 }
 
-/// The one answer that carries the shares and the root AccessKey secret.
+/// The one answer that carries the shares and the root AccessKey secret: written into a
+/// buffer sized once (no reallocation leaves a copy) and wiped once sent.
 fn init_reply(made: &Initialized, request_id: &str) -> Rendered {
     let shares: Vec<&str> = made.shares.iter().map(text).collect();
     let reply = InitReply {
@@ -206,7 +261,15 @@ fn init_reply(made: &Initialized, request_id: &str) -> Rendered {
         access_key_secret: text(&made.root_access_key.secret),
         request_id,
     };
-    json(200, serde_json::to_vec(&reply).unwrap_or_default())
+    let secrets: usize = made.shares.iter().map(|s| s.len() + 3).sum();
+    let mut body = Vec::with_capacity(256 + secrets + made.root_access_key.secret.len());
+    // Serializing strings and numbers into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut body, &reply);
+    Rendered {
+        status: 200,
+        content_type: "application/json;charset=utf-8",
+        body: Bytes::from_owner(Wiped(body)),
+    }
 }
 
 /// A secret's text form (shares and generated secrets are ASCII).

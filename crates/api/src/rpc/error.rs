@@ -218,6 +218,7 @@ fn operator_wire(e: &OperatorError) -> WireError {
             s(MSG_ALREADY_INITIALIZED),
         ),
         OperatorError::NotEmpty => (409, "OperatorStoreNotEmpty", s(MSG_STORE_NOT_EMPTY)),
+        OperatorError::InitTokenRefused => (403, "InvalidInitToken", s(MSG_INIT_TOKEN)),
         OperatorError::Parameters(p) => (400, "InvalidParameter", p.to_string()),
         OperatorError::Share(ShareRefused::NotInitialised) => {
             (400, "OperatorNotInitialized", s(MSG_NOT_INITIALIZED))
@@ -483,6 +484,7 @@ const MSG_SEALED: &str = "The server is sealed: it holds no root key until enoug
 const MSG_ALREADY_INITIALIZED: &str =
     "The seal is already initialized; unseal the server with its shares (openkms operator unseal).";
 const MSG_STORE_NOT_EMPTY: &str = "The store holds keys made under another root key; initialize the Shamir seal on an empty store.";
+const MSG_INIT_TOKEN: &str = "The init token is missing or wrong: pass the contents of <data-dir>/init-token, written by the server at its sealed start (openkms operator init --init-token-file).";
 const MSG_NOT_INITIALIZED: &str =
     "The seal is not initialized yet; run openkms operator init first.";
 const MSG_SHARE_MALFORMED: &str = "The share is not an unseal share (okms1- followed by 56 base64url characters); no progress was lost.";

@@ -87,7 +87,7 @@ impl std::fmt::Debug for Rendered {
 
 /// Reply bytes that are overwritten with zeros when the last reference to them is dropped
 /// (after the connection wrote them): a success may carry a plaintext or a data key.
-struct Wiped(Vec<u8>);
+pub(crate) struct Wiped(pub(crate) Vec<u8>);
 
 impl AsRef<[u8]> for Wiped {
     fn as_ref(&self) -> &[u8] {

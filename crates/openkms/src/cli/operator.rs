@@ -5,14 +5,17 @@
 //! signed — a sealed server has no AccessKey secrets to check a signature with — and send
 //! JSON to `/openkms/operator/…`; seal is a request signed by the root AccessKey. The wire
 //! form is the api crate's (`handler/operator.rs`), the runbook `docs/custody.md`. A share
-//! given on standard input (no argument, or `-`) stays out of shell history and `ps`.
+//! given on standard input (no argument, or `-`) stays out of shell history and `ps`; init's
+//! one-time init token is read from the file the server wrote (`--init-token-file`, or `-`
+//! for standard input), never from an argument.
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
+use anyhow::Context;
+
 use openkms_client::{Client, ClientError, HttpMethod, RawRequest};
 use openkms_core::SecretBytes;
-use serde_json::json;
 
 use super::output;
 use super::profile::{self, ConnectionArgs};
@@ -32,7 +35,8 @@ pub struct OperatorArgs {
 enum OperatorCommand {
     /// Once, on a sealed server (--seal shamir) whose store is empty: make the root key, split
     /// it into unseal shares and print them and the root AccessKey as JSON. They are shown
-    /// only this once; the server stays sealed until unsealed with them.
+    /// only this once; the server stays sealed until unsealed with them. Needs the init token
+    /// the server wrote to <data-dir>/init-token at its start (it removes the file after init).
     Init {
         /// How many shares to make (1 to 255).
         #[arg(long)]
@@ -40,6 +44,10 @@ enum OperatorCommand {
         /// How many shares unseal (at least 2 unless --shares is 1, at most --shares).
         #[arg(long)]
         threshold: u32,
+        /// The server's init token file (<data-dir>/init-token on the server's host), or `-`
+        /// to read the token from standard input.
+        #[arg(long, value_name = "PATH")]
+        init_token_file: std::path::PathBuf,
     },
     /// Submit one unseal share; repeat (with other shares) until the threshold is reached.
     /// With no share, or `-`, it is read from standard input (kept out of shell history).
@@ -63,6 +71,15 @@ impl std::fmt::Debug for OperatorCommand {
             Self::Seal => "Seal",
         })
     }
+}
+
+/// The init request's body, serialized straight into a buffer wiped on drop.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InitBody<'a> {
+    shares: u32,
+    threshold: u32,
+    init_token: &'a str,
 }
 
 /// The unseal request's body, serialized straight into a buffer wiped on drop.
@@ -109,10 +126,19 @@ fn request(
     command: OperatorCommand,
 ) -> anyhow::Result<(HttpMethod, &'static str, Option<SecretBytes>)> {
     Ok(match command {
-        OperatorCommand::Init { shares, threshold } => {
-            let body = json!({ "Shares": shares, "Threshold": threshold }).to_string();
-            let body = SecretBytes::new(body.into_bytes());
-            (HttpMethod::Post, "init", Some(body))
+        OperatorCommand::Init {
+            shares,
+            threshold,
+            init_token_file,
+        } => {
+            let token = read_init_token(&init_token_file)?;
+            let text = std::str::from_utf8(token.expose_secret()).unwrap_or_default();
+            let body = InitBody {
+                shares,
+                threshold,
+                init_token: text.trim(),
+            };
+            (HttpMethod::Post, "init", Some(secret_json(&body)?))
         }
         OperatorCommand::Unseal { share } => {
             let share = match share.filter(|s| s != "-") {
@@ -120,11 +146,37 @@ fn request(
                 None => read_share()?,
             };
             let text = std::str::from_utf8(share.expose_secret()).unwrap_or_default();
-            let body = serde_json::to_vec(&UnsealBody { share: text.trim() })?;
-            (HttpMethod::Post, "unseal", Some(SecretBytes::new(body)))
+            let body = secret_json(&UnsealBody { share: text.trim() })?;
+            (HttpMethod::Post, "unseal", Some(body))
         }
         OperatorCommand::Status | OperatorCommand::Seal => (HttpMethod::Get, "status", None),
     })
+}
+
+/// `body` as JSON in a buffer sized once (no reallocation leaves a copy) and wiped on drop.
+fn secret_json(body: &impl serde::Serialize) -> anyhow::Result<SecretBytes> {
+    let mut buf = Vec::with_capacity(512);
+    let written = serde_json::to_writer(&mut buf, body);
+    let buf = SecretBytes::new(buf);
+    written?;
+    Ok(buf)
+}
+
+/// The init token from `path` (the file the server wrote) or, for `-`, standard input.
+fn read_init_token(path: &std::path::Path) -> anyhow::Result<SecretBytes> {
+    let token = if path.as_os_str() == "-" {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        SecretBytes::new(line.into_bytes())
+    } else {
+        SecretBytes::new(crate::files::read_private(path).context(
+            "--init-token-file: read the server's <data-dir>/init-token (on the server's host)",
+        )?)
+    };
+    if token.expose_secret().iter().all(u8::is_ascii_whitespace) {
+        anyhow::bail!("the init token is empty: pass the server's <data-dir>/init-token");
+    }
+    Ok(token)
 }
 
 /// One share from standard input: prompted without echo at a terminal, else one line.
