@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use openkms_core::StoreError;
-use openkms_core::store::{MetaEntry, RESTORED_META, Snapshot, SnapshotStore};
+use openkms_core::store::{MetaEntry, RESTORED_META, Snapshot, SnapshotStore, is_snapshot_meta};
 use openkms_store_postgres::PostgresStore;
 use openkms_store_sqlite::SqliteStore;
 use serde_json::{Map, Value, json};
@@ -132,6 +132,7 @@ fn report(command: &str, result: anyhow::Result<Value>) -> ExitCode {
 fn run_backup(args: BackupArgs) -> anyhow::Result<Value> {
     let target = Target::of(args.store)?;
     let snapshot = super::block_on(export(&target))?;
+    refuse_unknown_meta(&snapshot)?;
     let created_at = now_rfc3339();
     let header = json!({
         "format": "openkms-backup",
@@ -152,6 +153,18 @@ fn run_backup(args: BackupArgs) -> anyhow::Result<Value> {
         "source": target.backend(),
         "counts": counts(&snapshot),
     }))
+}
+
+/// Refuses a snapshot holding a metadata value no restore would write back (written by a newer
+/// openkms, say), rather than a backup that cannot be restored.
+fn refuse_unknown_meta(snapshot: &Snapshot) -> anyhow::Result<()> {
+    if snapshot.meta.iter().all(|m| is_snapshot_meta(&m.name)) {
+        return Ok(());
+    }
+    bail!(
+        "the store holds metadata this openkms version cannot restore (written by a newer \
+         version?); back it up with the openkms version the servers run; no file was written"
+    )
 }
 
 /// The target's snapshot.

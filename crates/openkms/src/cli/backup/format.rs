@@ -11,7 +11,7 @@
 
 use aws_lc_rs::digest::{SHA256, digest};
 use openkms_core::store::records;
-use openkms_core::store::{DestroyedVersion, MetaEntry, RecordRow, Snapshot};
+use openkms_core::store::{DestroyedVersion, MetaEntry, RecordRow, Snapshot, is_snapshot_meta};
 use openkms_core::{
     AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, KeyTag, PolicyRecord, StoreError,
     UserRecord, VersionRecord,
@@ -459,7 +459,7 @@ fn add_record(s: &mut Snapshot, code: u8, values: &[Value]) -> Result<(), Format
 /// Reads `row` as a record of table `code` (a known code) and adds it to `s`.
 fn push_record(s: &mut Snapshot, code: u8, row: &ValueRow<'_>) -> Result<(), StoreError> {
     match code {
-        1 => s.meta.push(records::meta(row)?),
+        1 => s.meta.push(snapshot_meta(records::meta(row)?)?),
         2 => s.keys.push(records::key(row)?),
         3 => s.versions.push(records::version(row)?),
         4 => s.tags.push(records::key_tag(row)?),
@@ -471,6 +471,15 @@ fn push_record(s: &mut Snapshot, code: u8, row: &ValueRow<'_>) -> Result<(), Sto
         _ => s.access_keys.push(records::access_key(row)?),
     }
     Ok(())
+}
+
+/// `m` if an export writes its name ([`is_snapshot_meta`]): a file naming an audit anchor, a
+/// restore's note or an unknown value is refused, even by `restore --check`.
+fn snapshot_meta(m: MetaEntry) -> Result<MetaEntry, StoreError> {
+    match is_snapshot_meta(&m.name) {
+        true => Ok(m),
+        false => Err(StoreError::NotSnapshotMeta),
+    }
 }
 
 #[cfg(test)]
