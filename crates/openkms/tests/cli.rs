@@ -167,6 +167,26 @@ fn help_of_backup_and_restore_names_their_stores() {
     }
 }
 
+/// A backup file larger than the most a backup may be (1 GiB, docs/backup-format.md) is
+/// refused before it is read (a sparse file: it takes no disk, and would take 1 GiB of memory
+/// if it were read), by `--check` too.
+#[test]
+fn restore_refuses_a_file_over_the_size_limit_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.okb");
+    let file = fs::File::create(&big).unwrap();
+    file.set_len((1 << 30) + 1).unwrap();
+    let out = run(bare_cli(dir.path())
+        .args(["restore", "--check", "--in"])
+        .arg(&big));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("larger than 1024 MiB"),
+        "{}",
+        out.stderr
+    );
+}
+
 /// The API actions the top help lists (commands named like `CreateKey`, not `encrypt-file`).
 fn actions_in_help(help: &str) -> Vec<String> {
     help.lines()

@@ -8,7 +8,7 @@
 use deadpool_postgres::{GenericClient, Pool};
 use openkms_core::StoreError;
 use openkms_core::store::records;
-use openkms_core::store::{Snapshot, is_snapshot_meta};
+use openkms_core::store::{Snapshot, is_exported_meta};
 use tokio_postgres::IsolationLevel;
 
 use crate::error::{map_error, pool_error};
@@ -42,7 +42,7 @@ async fn all<T>(
 /// The reads of [`export`], inside its transaction.
 async fn read_all(tx: &impl GenericClient) -> Result<Snapshot, StoreError> {
     let mut meta = all(tx, "SELECT name, value FROM meta", |r| records::meta(r)).await?;
-    meta.retain(|m| is_snapshot_meta(&m.name));
+    meta.retain(|m| is_exported_meta(&m.name));
     let mut snapshot = Snapshot {
         meta,
         keys: all(tx, SELECT_KEYS, |r| records::key(r)).await?,

@@ -10,7 +10,7 @@
 
 use openkms_core::StoreError;
 use openkms_core::store::records;
-use openkms_core::store::{SNAPSHOT_TABLES, Snapshot, is_snapshot_meta};
+use openkms_core::store::{SNAPSHOT_TABLES, Snapshot, check_importable, is_exported_meta};
 use rusqlite::{Connection, Row, params};
 
 use crate::error::{WriteError, map_error};
@@ -41,7 +41,7 @@ fn all<T>(
 /// The reads of [`export`], inside its transaction.
 fn read_all(conn: &Connection) -> Result<Snapshot, StoreError> {
     let mut meta = all(conn, "SELECT name, value FROM meta", |r| records::meta(r))?;
-    meta.retain(|m| is_snapshot_meta(&m.name));
+    meta.retain(|m| is_exported_meta(&m.name));
     let mut snapshot = Snapshot {
         meta,
         keys: all(conn, SELECT_KEYS, |r| records::key(r))?,
@@ -77,6 +77,7 @@ const SELECT_ACCESS_KEYS: &str =
 /// Writes `snapshot` into the database if no snapshot table holds a row (`NotEmpty`
 /// otherwise). Runs inside the writer's savepoint, which rolls every row back on `Err`.
 pub(crate) fn import(conn: &Connection, snapshot: &Snapshot) -> Result<(), WriteError> {
+    check_importable(snapshot).map_err(WriteError::Refused)?;
     if !is_empty(conn)? {
         return Err(WriteError::Refused(StoreError::NotEmpty));
     }

@@ -271,6 +271,7 @@ macro_rules! snapshot_store_tests {
             import_restores_every_record_kind,
             import_into_a_store_with_data_is_refused,
             import_is_all_or_nothing,
+            import_refuses_meta_no_export_writes,
             export_is_one_consistent_view,
         );
     };

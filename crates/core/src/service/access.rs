@@ -15,7 +15,7 @@ use crate::secret::SecretBytes;
 use crate::store::StoreError;
 
 /// Meta name recording which AccessKey is the root one.
-const META_ROOT_AK: &str = "root_access_key_id";
+pub(crate) const META_ROOT_AK: &str = "root_access_key_id";
 /// Wrap label of AccessKey secrets.
 pub(crate) const WRAP_LABEL_AK: &str = "access-key";
 /// Alphabet of generated ids and secrets.

@@ -34,6 +34,7 @@ use std::sync::Arc;
 /// here are 40 characters.
 pub const MAX_KEY_REF_BYTES: usize = 512;
 
+pub(crate) use access::META_ROOT_AK;
 pub use access::{Credential, Derived, RootAccessKey};
 pub use alias::MAX_ALIAS_NAME_BYTES;
 pub use authorize::{AccessRequest, Target, default_key_policy};
@@ -52,7 +53,7 @@ pub use listing::{KeyFilter, ListPage, TagPage};
 pub use pages::MAX_ENTRIES as MAX_PAGE_BOUNDARIES;
 pub use quotas::Quotas;
 pub use startup::StartupError;
-pub(crate) use startup::{META_CURSOR_KEY, META_ROOT_CHECK};
+pub(crate) use startup::{META_ACCOUNT, META_CURSOR_KEY, META_ROOT_CHECK};
 
 use crate::clock::Clock;
 use crate::error::KmsError;

@@ -18,7 +18,7 @@ use crate::store::{Store, StoreError};
 /// Meta name of the root key check value.
 pub(crate) const META_ROOT_CHECK: &str = "root_key_check";
 /// Meta name of the account id.
-const META_ACCOUNT: &str = "account_id";
+pub(crate) const META_ACCOUNT: &str = "account_id";
 /// Meta name of the cursor key, wrapped under the root key.
 pub(crate) const META_CURSOR_KEY: &str = "cursor_key";
 

@@ -40,8 +40,9 @@ pub use records::RecordRow;
 pub use replay::ReplayStore;
 pub use rewrap::{Rewrap, RewrapStore, RotationStore, WrappedBlob, WrappedRow};
 pub use snapshot::{
-    DestroyedVersion, MetaEntry, OTHER_TABLES, RESTORED_META, SNAPSHOT_TABLES, Snapshot,
-    SnapshotStore, is_snapshot_meta,
+    DestroyedVersion, MetaEntry, OTHER_TABLES, RESTORED_META, SNAPSHOT_META,
+    SNAPSHOT_META_PREFIXES, SNAPSHOT_TABLES, Snapshot, SnapshotStore, check_importable,
+    is_exported_meta, is_importable_meta, is_snapshot_meta,
 };
 pub use tags::TagStore;
 
@@ -79,6 +80,10 @@ pub enum StoreError {
     /// written.
     #[error("the store is not empty")]
     NotEmpty,
+    /// A snapshot to import holds a metadata name no export writes (an audit anchor, say);
+    /// nothing was written.
+    #[error("the snapshot holds a metadata name no backup holds")]
+    NotSnapshotMeta,
 }
 
 /// Durable storage for the key service: every capability it uses, together.

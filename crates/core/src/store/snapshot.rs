@@ -70,7 +70,7 @@ pub struct DestroyedVersion {
 /// (see [`Snapshot::canonicalize`]), so two snapshots of the same state are equal.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
-    /// Metadata values, audit anchors excepted (see [`is_snapshot_meta`]); by name.
+    /// Metadata values, audit anchors excepted (see [`is_exported_meta`]); by name.
     pub meta: Vec<MetaEntry>,
     /// Keys, by key id.
     pub keys: Vec<KeyRecord>,
@@ -152,12 +152,50 @@ impl Snapshot {
 /// object). A server's first start on the restored store records it in its audit log.
 pub const RESTORED_META: &str = "restored_from_backup";
 
-/// Whether a metadata value belongs in a snapshot. Audit anchors do not: each records the head
-/// of one node's audit log, and that log is not in the backup (docs/backup.md says what a
-/// restored server does about its audit log). Nor does an earlier restore's note
-/// ([`RESTORED_META`]): a restore writes its own.
+/// The metadata names a snapshot may carry: the state the service keeps in the metadata table.
+/// The one allow-list: an import refuses every other name (but [`RESTORED_META`], which the
+/// restore itself adds), so a crafted backup cannot plant an audit anchor or any other value
+/// the service would trust. A new metadata name that is state goes here (and in
+/// docs/backup-format.md), or backups of a store holding it are refused.
+pub const SNAPSHOT_META: &[&str] = &[
+    crate::service::META_ROOT_CHECK,
+    crate::service::META_ACCOUNT,
+    crate::service::META_CURSOR_KEY,
+    crate::service::META_ROOT_AK,
+    crate::unseal::META_SHAMIR,
+];
+
+/// Prefixes of metadata names a snapshot may carry too, one name per record they count for:
+/// `hsm-budget/<version id>` is the per-version encryption count of the PKCS#11 key provider
+/// (a count that must survive a restore, or it would start again from zero).
+pub const SNAPSHOT_META_PREFIXES: &[&str] = &["hsm-budget/"];
+
+/// Whether a metadata value belongs in a snapshot ([`SNAPSHOT_META`], [`SNAPSHOT_META_PREFIXES`]).
+/// Audit anchors do not: each records the head of one node's audit log, and that log is not in
+/// the backup (docs/backup.md says what a restored server does about its audit log). Nor does
+/// an earlier restore's note ([`RESTORED_META`]): a restore writes its own.
 pub fn is_snapshot_meta(name: &str) -> bool {
+    SNAPSHOT_META.contains(&name) || SNAPSHOT_META_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// Whether an export leaves a metadata value in: all but audit anchors and an earlier restore's
+/// note. A value that is neither and not [`is_snapshot_meta`] stays in, so that a backup of it
+/// is refused (by [`check_importable`]) rather than the value silently lost.
+pub fn is_exported_meta(name: &str) -> bool {
     !name.starts_with(&AuditAnchor::meta_name("")) && name != RESTORED_META
+}
+
+/// Whether an import writes a metadata value: a snapshot's ([`is_snapshot_meta`]) or the
+/// restore's own note ([`RESTORED_META`]).
+pub fn is_importable_meta(name: &str) -> bool {
+    is_snapshot_meta(name) || name == RESTORED_META
+}
+
+/// `NotSnapshotMeta` if `snapshot` holds a metadata name an import does not write; every
+/// backend's import calls it before writing anything.
+pub fn check_importable(snapshot: &Snapshot) -> Result<(), StoreError> {
+    let all = snapshot.meta.iter().all(|m| is_importable_meta(&m.name));
+    all.then_some(()).ok_or(StoreError::NotSnapshotMeta)
 }
 
 /// Moving a whole store's state out of it, and into an empty one.
@@ -165,14 +203,16 @@ pub fn is_snapshot_meta(name: &str) -> bool {
 pub trait SnapshotStore: Send + Sync + 'static {
     /// Reads every record of [`SNAPSHOT_TABLES`] in one consistent view (one read transaction:
     /// no write that commits meanwhile is half in it), while other connections and nodes keep
-    /// reading and writing. Returns it canonicalized; audit anchors are left out.
+    /// reading and writing. Returns it canonicalized; audit anchors and a restore's note are
+    /// left out ([`is_exported_meta`]).
     async fn export_snapshot(&self) -> Result<Snapshot, StoreError>;
 
     /// Writes `snapshot` into this store in one transaction, if the store holds no row in any of
     /// [`SNAPSHOT_TABLES`]: `NotEmpty` otherwise, and nothing is written. A snapshot that breaks
     /// the store's rules (a version of a key it does not hold, a name twice) is refused with the
     /// backend's error (`ReferenceNotFound`, `AlreadyExists`) and nothing is written either; so
-    /// is every other failure, and a process killed midway leaves the store as it was.
+    /// is a metadata name an import does not write (`NotSnapshotMeta`, see [`check_importable`])
+    /// and every other failure, and a process killed midway leaves the store as it was.
     async fn import_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError>;
 }
 
@@ -183,9 +223,44 @@ mod tests {
     #[test]
     fn anchors_are_not_snapshot_meta() {
         assert!(!is_snapshot_meta(&AuditAnchor::meta_name("sqlite")));
+        assert!(!is_exported_meta(&AuditAnchor::meta_name("sqlite")));
+        assert!(!is_importable_meta(&AuditAnchor::meta_name("sqlite")));
         assert!(is_snapshot_meta("root_key_check"));
         assert!(is_snapshot_meta("account_id"));
         assert!(!is_snapshot_meta(RESTORED_META));
+        assert!(!is_exported_meta(RESTORED_META));
+        assert!(is_importable_meta(RESTORED_META));
+    }
+
+    #[test]
+    fn only_the_allow_list_is_importable() {
+        for name in SNAPSHOT_META {
+            assert!(is_importable_meta(name), "{name}");
+        }
+        assert!(is_importable_meta("hsm-budget/key-1-v1"));
+        for name in [
+            "",
+            "root_key_check ",
+            "Root_key_check",
+            "audit-anchor",
+            "x/hsm-budget/",
+        ] {
+            assert!(!is_importable_meta(name), "{name:?}");
+        }
+        let mut snapshot = Snapshot::default();
+        snapshot.meta.push(MetaEntry {
+            name: "account_id".into(),
+            value: b"1".to_vec(),
+        });
+        assert!(check_importable(&snapshot).is_ok());
+        snapshot.meta.push(MetaEntry {
+            name: AuditAnchor::meta_name("node-a"),
+            value: vec![],
+        });
+        assert!(matches!(
+            check_importable(&snapshot),
+            Err(StoreError::NotSnapshotMeta)
+        ));
     }
 
     #[test]

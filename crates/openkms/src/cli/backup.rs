@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use openkms_core::StoreError;
-use openkms_core::store::{MetaEntry, RESTORED_META, Snapshot, SnapshotStore};
+use openkms_core::store::{MetaEntry, RESTORED_META, Snapshot, SnapshotStore, is_snapshot_meta};
 use openkms_store_postgres::PostgresStore;
 use openkms_store_sqlite::SqliteStore;
 use serde_json::{Map, Value, json};
@@ -58,7 +58,7 @@ pub struct BackupArgs {
 /// `openkms restore`.
 #[derive(Debug, clap::Args)]
 pub struct RestoreArgs {
-    /// The backup file to restore.
+    /// The backup file to restore (at most 1 GiB; a larger file is refused unread).
     #[arg(long = "in", value_name = "FILE")]
     input: PathBuf,
     /// Only check the file (format version, integrity, every record) and print its summary;
@@ -132,6 +132,7 @@ fn report(command: &str, result: anyhow::Result<Value>) -> ExitCode {
 fn run_backup(args: BackupArgs) -> anyhow::Result<Value> {
     let target = Target::of(args.store)?;
     let snapshot = super::block_on(export(&target))?;
+    refuse_unknown_meta(&snapshot)?;
     let created_at = now_rfc3339();
     let header = json!({
         "format": "openkms-backup",
@@ -141,6 +142,14 @@ fn run_backup(args: BackupArgs) -> anyhow::Result<Value> {
         "counts": counts(&snapshot),
     });
     let bytes = format::encode(&snapshot, &header);
+    if bytes.len() as u64 > format::MAX_FILE_BYTES {
+        bail!(
+            "the backup would be {} bytes, more than the {} a restore reads; no file was \
+             written (say so in an issue)",
+            bytes.len(),
+            format::MAX_FILE_BYTES
+        );
+    }
     files::write_private(&args.out, &bytes, false)
         .with_context(|| format!("cannot write the backup to {}", args.out.display()))?;
     let decoded = format::decode(&bytes).context("the file just encoded does not read back")?;
@@ -152,6 +161,18 @@ fn run_backup(args: BackupArgs) -> anyhow::Result<Value> {
         "source": target.backend(),
         "counts": counts(&snapshot),
     }))
+}
+
+/// Refuses a snapshot holding a metadata value no restore would write back (written by a newer
+/// openkms, say), rather than a backup that cannot be restored.
+fn refuse_unknown_meta(snapshot: &Snapshot) -> anyhow::Result<()> {
+    if snapshot.meta.iter().all(|m| is_snapshot_meta(&m.name)) {
+        return Ok(());
+    }
+    bail!(
+        "the store holds metadata this openkms version cannot restore (written by a newer \
+         version?); back it up with the openkms version the servers run; no file was written"
+    )
 }
 
 /// The target's snapshot.
@@ -201,14 +222,15 @@ fn now_rfc3339() -> String {
 }
 
 fn run_restore(args: RestoreArgs) -> anyhow::Result<Value> {
-    let bytes = std::fs::read(&args.input)
-        .with_context(|| format!("cannot read {}", args.input.display()))?;
-    let decoded = format::decode(&bytes).with_context(|| {
-        format!(
-            "{} cannot be restored; nothing was written",
-            args.input.display()
-        )
-    })?;
+    let decoded = {
+        let bytes = read_backup(&args.input)?;
+        format::decode(&bytes).with_context(|| {
+            format!(
+                "{} cannot be restored; nothing was written",
+                args.input.display()
+            )
+        })?
+    }; // the file's bytes are freed here: only the records stay in memory for the import
     let mut summary = json!({
         "backup": args.input.display().to_string(),
         "sha256": decoded.sha256,
@@ -225,6 +247,33 @@ fn run_restore(args: RestoreArgs) -> anyhow::Result<Value> {
     import(&target, &snapshot)?;
     summary["restored_into"] = json!(target.backend());
     Ok(summary)
+}
+
+/// The bytes of the backup file at `path`, refused unread if it is larger than
+/// [`format::MAX_FILE_BYTES`] (and read no further than that, whatever its size said: a pipe
+/// or a device has none).
+fn read_backup(path: &Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    let cannot = || format!("cannot read {}", path.display());
+    let file = std::fs::File::open(path).with_context(cannot)?;
+    let size = file.metadata().with_context(cannot)?.len();
+    let too_large = || {
+        anyhow::Error::new(format::FormatError::TooLarge).context(format!(
+            "{} cannot be restored; nothing was written",
+            path.display()
+        ))
+    };
+    if size > format::MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(format::MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(cannot)?;
+    if bytes.len() as u64 > format::MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }
 
 /// The snapshot with the note that it was restored (which backup, when), which the server's

@@ -7,7 +7,7 @@
 
 use deadpool_postgres::GenericClient;
 use openkms_core::StoreError;
-use openkms_core::store::{SNAPSHOT_TABLES, Snapshot};
+use openkms_core::store::{SNAPSHOT_TABLES, Snapshot, check_importable};
 
 use super::identities::{attach_policy, insert_policy, insert_user};
 use super::{
@@ -21,6 +21,7 @@ pub(super) async fn import(
     client: &impl GenericClient,
     snapshot: &Snapshot,
 ) -> Result<bool, Failure> {
+    check_importable(snapshot).map_err(Failure::Refused)?;
     let tables = SNAPSHOT_TABLES.join(", ");
     client
         .batch_execute(&format!("LOCK TABLE {tables} IN EXCLUSIVE MODE"))

@@ -1,13 +1,14 @@
 //! The checks of [`openkms_core::SnapshotStore`]: an export holds every record of every kind
 //! and reads back as an equal snapshot after an import; an import writes all or nothing, and
-//! nothing into a store that holds data; an export is one consistent view while writers run.
+//! nothing into a store that holds data, and no metadata an export never writes; an export is
+//! one consistent view while writers run.
 //!
 //! The other side of each move is the in-memory store ([`crate::memory::MemoryStore`]), which
 //! runs these same checks, so a backend is checked both as a source and as a target.
 
 use std::sync::Arc;
 
-use openkms_core::store::{Snapshot, SnapshotStore};
+use openkms_core::store::{MetaEntry, RESTORED_META, Snapshot, SnapshotStore};
 use openkms_core::{AuditAnchor, PolicyType, StoreError};
 
 use crate::StoreFactory;
@@ -262,6 +263,45 @@ pub async fn import_is_all_or_nothing<F: StoreFactory>(factory: F) {
         .await
         .expect("the good snapshot imports");
     assert_eq!(export(&store).await, good);
+}
+
+/// An import of a snapshot holding a metadata name no export writes (an audit anchor, an
+/// unknown name) is refused with `NotSnapshotMeta` and writes nothing; the restore's own note
+/// is written.
+pub async fn import_refuses_meta_no_export_writes<F: StoreFactory>(factory: F) {
+    let source = MemoryStore::default();
+    populate(&source).await;
+    let good = export(&source).await;
+    let store = factory.open().await;
+    for name in [AuditAnchor::meta_name("node-a"), "no_such_meta".to_owned()] {
+        let mut bad = good.clone();
+        bad.meta.push(MetaEntry {
+            name: name.clone(),
+            value: b"planted".to_vec(),
+        });
+        let refused = store.import_snapshot(&bad).await;
+        assert!(
+            matches!(refused, Err(StoreError::NotSnapshotMeta)),
+            "{name}: got {refused:?}"
+        );
+        assert!(export(&store).await.is_empty(), "{name}: nothing written");
+        assert_eq!(
+            store.get_meta(&name).await.expect("get_meta"),
+            None,
+            "{name}"
+        );
+    }
+    let mut noted = good.clone();
+    noted.meta.push(MetaEntry {
+        name: RESTORED_META.to_owned(),
+        value: b"{}".to_vec(),
+    });
+    store
+        .import_snapshot(&noted)
+        .await
+        .expect("the restore's note imports");
+    let note = store.get_meta(RESTORED_META).await.expect("get_meta");
+    assert_eq!(note.as_deref(), Some(&b"{}"[..]));
 }
 
 /// Exports taken while writers create keys (each with its version and tags, and an alias

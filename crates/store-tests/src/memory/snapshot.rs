@@ -2,7 +2,7 @@
 //! filled from a snapshot under it, checked first, so an import is all or nothing.
 
 use async_trait::async_trait;
-use openkms_core::store::{MetaEntry, Snapshot, SnapshotStore, is_snapshot_meta};
+use openkms_core::store::{MetaEntry, Snapshot, SnapshotStore, check_importable, is_exported_meta};
 use openkms_core::{KeyTag, PolicyType, StoreError, Tag};
 
 use super::{Maps, MemoryStore};
@@ -10,7 +10,7 @@ use super::{Maps, MemoryStore};
 impl Maps {
     /// Every record, as a snapshot.
     fn snapshot(&self) -> Snapshot {
-        let meta = self.meta.iter().filter(|(name, _)| is_snapshot_meta(name));
+        let meta = self.meta.iter().filter(|(name, _)| is_exported_meta(name));
         let tags = self.tags.iter().flat_map(|(key_id, tags)| {
             tags.iter().map(move |(k, v)| KeyTag {
                 key_id: key_id.clone(),
@@ -117,6 +117,7 @@ impl SnapshotStore for MemoryStore {
     }
 
     async fn import_snapshot(&self, s: &Snapshot) -> Result<(), StoreError> {
+        check_importable(s)?;
         let mut m = self.maps();
         if m.holds_state() {
             return Err(StoreError::NotEmpty);

@@ -11,7 +11,7 @@
 
 use aws_lc_rs::digest::{SHA256, digest};
 use openkms_core::store::records;
-use openkms_core::store::{DestroyedVersion, MetaEntry, RecordRow, Snapshot};
+use openkms_core::store::{DestroyedVersion, MetaEntry, RecordRow, Snapshot, is_snapshot_meta};
 use openkms_core::{
     AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, KeyTag, PolicyRecord, StoreError,
     UserRecord, VersionRecord,
@@ -23,6 +23,10 @@ pub const MAGIC: &[u8; 8] = b"OKMSBAK\n";
 pub const VERSION: u16 = 1;
 /// The largest header accepted.
 const MAX_HEADER: usize = 64 * 1024;
+/// The largest file written or read, 1 GiB: more than ten times a store of 100,000 keys
+/// (docs/backup-format.md gives the measured bytes per key), and small enough that a crafted
+/// file cannot make `openkms restore` take more memory than that (and the records it holds).
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
 /// The byte that ends the records and starts the trailer.
 const END: u8 = 0;
 /// The size of the SHA-256 digest that ends the file.
@@ -40,6 +44,9 @@ pub enum FormatError {
     /// It ends early.
     #[error("the file is truncated")]
     Truncated,
+    /// It is larger than [`MAX_FILE_BYTES`].
+    #[error("the file is larger than {} MiB, the most a backup file may hold", MAX_FILE_BYTES >> 20)]
+    TooLarge,
     /// The digest does not match the bytes.
     #[error("the integrity check failed: the file is corrupt (SHA-256 mismatch)")]
     Digest,
@@ -293,8 +300,11 @@ pub fn decode(file: &[u8]) -> Result<Decoded, FormatError> {
     })
 }
 
-/// Checks magic, version and digest; the bytes the digest covers.
+/// Checks size, magic, version and digest; the bytes the digest covers.
 fn check(file: &[u8]) -> Result<&[u8], FormatError> {
+    if file.len() as u64 > MAX_FILE_BYTES {
+        return Err(FormatError::TooLarge);
+    }
     if file.len() < MAGIC.len() || &file[..MAGIC.len()] != MAGIC {
         return Err(FormatError::NotABackup);
     }
@@ -459,7 +469,7 @@ fn add_record(s: &mut Snapshot, code: u8, values: &[Value]) -> Result<(), Format
 /// Reads `row` as a record of table `code` (a known code) and adds it to `s`.
 fn push_record(s: &mut Snapshot, code: u8, row: &ValueRow<'_>) -> Result<(), StoreError> {
     match code {
-        1 => s.meta.push(records::meta(row)?),
+        1 => s.meta.push(snapshot_meta(records::meta(row)?)?),
         2 => s.keys.push(records::key(row)?),
         3 => s.versions.push(records::version(row)?),
         4 => s.tags.push(records::key_tag(row)?),
@@ -471,6 +481,15 @@ fn push_record(s: &mut Snapshot, code: u8, row: &ValueRow<'_>) -> Result<(), Sto
         _ => s.access_keys.push(records::access_key(row)?),
     }
     Ok(())
+}
+
+/// `m` if an export writes its name ([`is_snapshot_meta`]): a file naming an audit anchor, a
+/// restore's note or an unknown value is refused, even by `restore --check`.
+fn snapshot_meta(m: MetaEntry) -> Result<MetaEntry, StoreError> {
+    match is_snapshot_meta(&m.name) {
+        true => Ok(m),
+        false => Err(StoreError::NotSnapshotMeta),
+    }
 }
 
 #[cfg(test)]

@@ -134,6 +134,26 @@ fn damage_under_a_good_digest_is_malformed_not_a_panic() {
 }
 
 #[test]
+fn meta_no_export_writes_is_refused() {
+    for name in [
+        "audit-anchor/node-a",
+        "restored_from_backup",
+        "no_such_meta",
+    ] {
+        let mut s = sample();
+        s.meta.push(MetaEntry {
+            name: name.into(),
+            value: b"planted".to_vec(),
+        });
+        let refused = decode(&encode(&s, &serde_json::json!({})));
+        assert!(
+            matches!(&refused, Err(FormatError::Malformed(m)) if m.contains("metadata name")),
+            "{name}: {refused:?}"
+        );
+    }
+}
+
+#[test]
 fn table_codes_follow_the_snapshot_tables() {
     let names: Vec<_> = TABLES.iter().map(|(_, n, _)| *n).collect();
     assert_eq!(names, SNAPSHOT_TABLES);
