@@ -36,9 +36,12 @@ struct Block {
     end: u64,
 }
 
+/// The prefix of the metadata names of the counts (a backup carries them).
+pub(crate) const META_PREFIX: &str = "hsm-budget/";
+
 /// The metadata name of a version's count.
 pub(crate) fn meta_name(version_id: &str) -> String {
-    format!("hsm-budget/{version_id}")
+    format!("{META_PREFIX}{version_id}")
 }
 
 impl Default for Budgets {

@@ -11,6 +11,7 @@ pub(crate) mod access;
 mod alias;
 mod authorize;
 mod budget;
+pub(crate) use budget::META_PREFIX as HSM_BUDGET_META_PREFIX;
 mod cache;
 mod crypto_ops;
 mod cursors;

@@ -168,7 +168,7 @@ pub const SNAPSHOT_META: &[&str] = &[
 /// Prefixes of metadata names a snapshot may carry too, one name per record they count for:
 /// `hsm-budget/<version id>` is the per-version encryption count of the PKCS#11 key provider
 /// (a count that must survive a restore, or it would start again from zero).
-pub const SNAPSHOT_META_PREFIXES: &[&str] = &["hsm-budget/"];
+pub const SNAPSHOT_META_PREFIXES: &[&str] = &[crate::service::HSM_BUDGET_META_PREFIX];
 
 /// Whether a metadata value belongs in a snapshot ([`SNAPSHOT_META`], [`SNAPSHOT_META_PREFIXES`]).
 /// Audit anchors do not: each records the head of one node's audit log, and that log is not in
