@@ -72,6 +72,11 @@ pub struct Token {
     ctx: Pkcs11,
     slot: Slot,
     pool: Mutex<Vec<Session>>,
+    /// Serialises the making and destroying of token objects: SoftHSM2 answers
+    /// `CKR_GENERAL_ERROR` to a `C_GenerateKey` of a token object while another session of
+    /// the process makes one (seen under load, in the tests' parallel threads). Not on the
+    /// path of a request's Encrypt or Decrypt.
+    objects: Mutex<()>,
     /// Holds the user login for the application (PKCS#11 logs in all sessions together).
     _login: Mutex<Session>,
 }
@@ -110,6 +115,7 @@ impl Token {
             ctx,
             slot,
             pool: Mutex::new(Vec::new()),
+            objects: Mutex::new(()),
             _login: Mutex::new(login),
         })
     }
@@ -189,11 +195,13 @@ impl Token {
             Attribute::Label(label.as_bytes().to_vec()),
             Attribute::Id(id.to_vec()),
         ];
+        let _one_at_a_time = self.objects.lock().unwrap_or_else(|p| p.into_inner());
         self.with_session(|s| s.generate_key(&Mechanism::AesKeyGen, &template))
     }
 
     /// Destroys a key (used when a test or a failed create cleans up).
     pub fn destroy(&self, key: ObjectHandle) -> Result<(), TokenError> {
+        let _one_at_a_time = self.objects.lock().unwrap_or_else(|p| p.into_inner());
         self.with_session(|s| s.destroy_object(key))
     }
 
