@@ -450,3 +450,36 @@ async fn init_and_unseal_lines_are_written_whatever_the_flood() {
     );
     assert!(!text.contains(TOKEN), "the init token is never in the log");
 }
+
+/// An unauthenticated seal request (a wrong signature) is no ceremony step: on an unsealed
+/// node a flood of them stays under the flood budget instead of filling the audit volume.
+#[tokio::test]
+async fn unauthenticated_seal_requests_stay_under_the_flood_budget() {
+    let audit_dir = tempfile::tempdir().unwrap();
+    let path = audit_dir.path().join("audit.log");
+    let config = AuditConfig {
+        unauthenticated_per_second: 1,
+        ..AuditConfig::new(&path)
+    };
+    let log = AuditLog::open(&config).unwrap();
+    let server = start_custom(|app| app.with_audit(log)).await;
+    let made = server.init(1, 1).await.unwrap();
+    server
+        .unseal(made["Shares"][0].as_str().unwrap())
+        .await
+        .unwrap();
+    let stranger = server.signed("LTAI00000000000000000000", "not-the-secret-of-anyone");
+    for _ in 0..40 {
+        assert!(server.seal_as(&stranger).await.is_err());
+    }
+    assert!(!progress(&server.status().await).0, "still unsealed");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let seal_lines = text
+        .lines()
+        .filter(|l| l.contains("\"OperatorSeal\""))
+        .count();
+    assert!(
+        seal_lines < 10,
+        "{seal_lines} seal lines written one by one:\n{text}"
+    );
+}

@@ -13,10 +13,12 @@
 //! the node's one-time init token instead, refused init and unseal requests are throttled per
 //! source (accepted ones never are), and their bodies are bounded in size and in time (the
 //! API's body deadline); seal is signed by the root AccessKey. Every request gets an audit
-//! line naming the action and the outcome; the lines of init, unseal and seal requests that
-//! were looked at are always written in full (never folded into a flood summary; a throttled
-//! one, an unseal of an unsealed node and a seal of a sealed one are budgeted as any
-//! unauthenticated request), and init's before the shares are sent. The body,
+//! line naming the action and the outcome; the lines of init and unseal requests a sealed node
+//! looked at, and of authenticated seal requests, are always written in full (never folded
+//! into a flood summary); a throttled one, one that failed on the server's side, an init or
+//! unseal sent to an unsealed node and an unauthenticated seal are budgeted as any
+//! unauthenticated request. init's line is written before the shares are sent, and no init,
+//! unseal or seal happens while the audit volume has no room for its line. The body,
 //! and so the share or token, is never in it, nor in any log or error message.
 
 use bytes::Bytes;
@@ -101,8 +103,10 @@ impl App {
         match (&parts.method, name) {
             (&Method::GET, "status") => Ok(status_reply(&op.status().await?, call.request_id)),
             (&Method::POST, "init") => {
+                // An unsealed node is initialised: no step of a ceremony either.
+                let sealed = self.slot.is_sealed();
                 let made = self.init(op, body).await.map_err(charge);
-                facts.always_written = ceremony_step(made.as_ref().err());
+                facts.always_written = sealed && ceremony_step(made.as_ref().err());
                 Ok(init_reply(&made?, call.request_id))
             }
             (&Method::POST, "unseal") => {
@@ -132,6 +136,10 @@ impl App {
     async fn unseal(&self, op: &Operator, body: Incoming) -> Result<Status, RpcError> {
         let body = self.read_bounded(body).await?;
         let asked: UnsealBody<'_> = parse_json(&body, "Share")?;
+        // The step must not happen without its audit line.
+        if !self.audit_has_room() {
+            return Err(RpcError::AuditUnavailable);
+        }
         Ok(op.unseal(asked.share).await?)
     }
 
@@ -160,7 +168,8 @@ impl App {
         let Some(engine) = self.slot.engine() else {
             return Ok(status_reply(&op.status().await?, call.request_id));
         };
-        facts.always_written = true;
+        // Unauthenticated lines stay under the flood budget (a failed or malformed seal
+        // request is no ceremony step); an authenticated one is always written.
         screen(&params)?;
         let view = RequestView {
             method: parts.method.as_str(),
@@ -170,11 +179,7 @@ impl App {
         };
         let caller = match self.auth.authenticate(engine.kms(), view).await {
             Ok(caller) => caller,
-            Err(e) => {
-                let e = self.limits.failed(e, call.origin.source_ip);
-                facts.always_written = ceremony_step(Some(&e));
-                return Err(e);
-            }
+            Err(e) => return Err(self.limits.failed(e, call.origin.source_ip)),
         };
         facts.saw_caller(&caller);
         if params.optional("Action") != Some(SEAL_ACTION) {
@@ -182,6 +187,9 @@ impl App {
         }
         if !caller.is_root() {
             return Err(KmsError::Forbidden.into());
+        }
+        if !self.audit_has_room() {
+            return Err(RpcError::AuditUnavailable);
         }
         // This request's own reference must not keep the service alive.
         drop(engine);
@@ -207,7 +215,12 @@ fn is_refusal(e: &RpcError) -> bool {
 /// unauthenticated flood's summary): every outcome except `Throttling`, which did nothing and
 /// whose lines the flood budget keeps bounded.
 fn ceremony_step(error: Option<&RpcError>) -> bool {
-    !matches!(error, Some(RpcError::SourceThrottled))
+    match error {
+        None => true,
+        // Throttled, or failed on the server's side (the store down): nothing the client
+        // did was looked at, and such lines must not escape the flood budget.
+        Some(e) => !matches!(e, RpcError::SourceThrottled) && is_refusal(e),
+    }
 }
 
 /// The audit line's action of an operator request.
