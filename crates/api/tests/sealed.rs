@@ -412,16 +412,21 @@ async fn an_operator_body_that_stalls_is_cut_off_at_the_body_deadline() {
     }
 }
 
+/// A sealed server auditing to `path` with a flood budget of one unauthenticated line a second.
+async fn start_audited(path: &std::path::Path) -> Sealed {
+    let config = AuditConfig {
+        unauthenticated_per_second: 1,
+        ..AuditConfig::new(path)
+    };
+    let log = AuditLog::open(&config).unwrap();
+    start_custom(|app| app.with_audit(log)).await
+}
+
 #[tokio::test]
 async fn init_and_unseal_lines_are_written_whatever_the_flood() {
     let audit_dir = tempfile::tempdir().unwrap();
     let path = audit_dir.path().join("audit.log");
-    let config = AuditConfig {
-        unauthenticated_per_second: 1,
-        ..AuditConfig::new(&path)
-    };
-    let log = AuditLog::open(&config).unwrap();
-    let server = start_custom(|app| app.with_audit(log)).await;
+    let server = start_audited(&path).await;
     for _ in 0..20 {
         server.status().await;
     }
@@ -457,12 +462,7 @@ async fn init_and_unseal_lines_are_written_whatever_the_flood() {
 async fn unauthenticated_seal_requests_stay_under_the_flood_budget() {
     let audit_dir = tempfile::tempdir().unwrap();
     let path = audit_dir.path().join("audit.log");
-    let config = AuditConfig {
-        unauthenticated_per_second: 1,
-        ..AuditConfig::new(&path)
-    };
-    let log = AuditLog::open(&config).unwrap();
-    let server = start_custom(|app| app.with_audit(log)).await;
+    let server = start_audited(&path).await;
     let made = server.init(1, 1).await.unwrap();
     server
         .unseal(made["Shares"][0].as_str().unwrap())
