@@ -242,14 +242,22 @@ class OpenKms:
                                          stdout=subprocess.PIPE, stderr=log, env=self.env)
         finally:
             log.close()
-        threading.Thread(target=self._drain_stdout, args=(self.proc,), daemon=True).start()
+        # The thread is handed this start's own queue: a previous start's thread may still be
+        # reading its server's last output, and must not put its end-of-output in this one's.
+        threading.Thread(target=self._drain_stdout, args=(self.proc, self._lines),
+                         daemon=True).start()
         try:
             line = self._lines.get(timeout=timeout)
         except queue.Empty:
             self.kill()
             raise ServerStartError(f"no ready line within {timeout}s; stderr:\n{tail(self.log_path)}")
         if line is None:
-            code = self.proc.wait(timeout=STOP_TIMEOUT)
+            try:
+                code = self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise ServerStartError("openkms closed its output without a ready line and "
+                                       f"did not exit; stderr:\n{tail(self.log_path)}")
             raise ServerStartError(f"openkms exited with {code} before its ready line; "
                                    f"stderr:\n{tail(self.log_path)}")
         match = READY_RE.match(line)
@@ -259,10 +267,11 @@ class OpenKms:
         self.scheme, self.port = match.group(1), int(match.group(2))
         return self
 
-    def _drain_stdout(self, proc: subprocess.Popen) -> None:
+    @staticmethod
+    def _drain_stdout(proc: subprocess.Popen, lines: queue.Queue) -> None:
         for raw in proc.stdout:
-            self._lines.put(raw.decode("utf-8", "replace").rstrip("\r\n"))
-        self._lines.put(None)
+            lines.put(raw.decode("utf-8", "replace").rstrip("\r\n"))
+        lines.put(None)
 
     @property
     def url(self) -> str:
