@@ -260,6 +260,37 @@ fn encrypt_sm2(
         .map_err(|_| KmsError::Corrupt)
 }
 
+/// GB/T 32918.5 curve constants that enter Z (hashed, never computed with).
+const SM2_A: &str = "FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC";
+const SM2_B: &str = "28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93";
+const SM2_GX: &str = "32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7";
+const SM2_GY: &str = "BC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0";
+
+/// The SM2 `Z_A` of a public key (DER SubjectPublicKeyInfo) with the default ID:
+/// `SM3(ENTL ‖ ID ‖ a ‖ b ‖ x_G ‖ y_G ‖ x_A ‖ y_A)`. A caller (the CLI's sign-file) signs
+/// `SM3(Z_A ‖ M)`; the server itself never computes Z. `None` if the key is not SM2.
+pub fn sm2_z(spki_der: &[u8]) -> Option<[u8; DIGEST_LEN]> {
+    use sm3::Digest as _;
+    let public = sm2::PublicKey::from_public_key_der(spki_der).ok()?;
+    let point = public.to_sec1_bytes();
+    let xy = point.get(1..65)?;
+    let mut h = sm3::Sm3::new();
+    h.update(((SM2_DISTID.len() * 8) as u16).to_be_bytes());
+    h.update(SM2_DISTID.as_bytes());
+    for constant in [SM2_A, SM2_B, SM2_GX, SM2_GY] {
+        h.update(unhex(constant));
+    }
+    h.update(xy);
+    Some(h.finalize().into())
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .filter_map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 /// The PEM of a DER SubjectPublicKeyInfo as GetPublicKey returns it: `PUBLIC KEY` armour,
 /// 64-character lines joined by `\n`, and a trailing `\n` (§3.3).
 pub fn public_key_pem(spki_der: &[u8]) -> String {
@@ -321,6 +352,12 @@ mod tests {
             .decode("WLkb4sm2OvCQXuKJbFrUQ+XC26CkiHM86I5Id96Hiow=")
             .unwrap();
         let value = B64.decode("MEUCIFmCG3yC7yrCUwJRNAgmIos6opRgJacAqtD3ClJ1d8u1AiEAyVUJtXU/J8iHu8y+6wxFvCsKfot02eFHE03vLHYDz+0=").unwrap();
+        let z = sm2_z(&spki).unwrap();
+        let z_hex: String = z.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            z_hex,
+            "f6713a71d07928304239c584bc5e941d19372cc68de667f23bcb296c60655a6a"
+        );
         let d = digest_of(&digest).unwrap();
         assert!(verify(
             &spki,
