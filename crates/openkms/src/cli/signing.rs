@@ -251,7 +251,7 @@ mod tests {
         let d = sha256(File::open(&path).unwrap()).unwrap();
         assert_eq!(
             B64.encode(d),
-            "47DEQpj8HBSa+/TImW+5JLeuQeRkm5NMpJWZG3hSuFU="
+            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
         );
     }
 }
