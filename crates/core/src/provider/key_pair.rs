@@ -228,3 +228,91 @@ fn sm2_decrypt(key: &sm2::pke::DecryptingKey, ciphertext: &[u8]) -> Result<Secre
         .map(SecretBytes::new)
         .map_err(|_| KmsError::InvalidCiphertext)
 }
+
+#[cfg(test)]
+mod tests {
+    //! The private key is known here, so what the public key encrypted is opened by OpenSSL
+    //! (an independent implementation), and OpenSSL's signatures of the same digest verify.
+    #![allow(clippy::unwrap_used)]
+
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    use sm2::pkcs8::der::Encode;
+
+    use super::*;
+    use crate::asymmetric;
+    use crate::random::OsRandom;
+
+    fn scratch(name: &str, bytes: &[u8]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("openkms-pair-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    /// `openkms pkeyutl -decrypt` of `ciphertext` with the PKCS#8 DER key `pkcs8`.
+    fn openssl_decrypt(pkcs8: &[u8], ciphertext: &[u8], opts: &[&str], tag: &str) -> Vec<u8> {
+        let key = scratch(&format!("{tag}.key.der"), pkcs8);
+        let ct = scratch(&format!("{tag}.ct"), ciphertext);
+        let mut cmd = Command::new("openssl");
+        cmd.args(["pkeyutl", "-decrypt", "-keyform", "DER", "-inkey"])
+            .arg(&key)
+            .arg("-in")
+            .arg(&ct);
+        for opt in opts {
+            cmd.args(["-pkeyopt", opt]);
+        }
+        let out = cmd
+            .output()
+            .expect("openssl must be installed for this test");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    #[test]
+    fn openssl_opens_what_rsa_oaep_sealed() {
+        let rng = OsRandom::new();
+        let pkcs8 = generate_pkcs8(KeySpec::Rsa2048, &rng).unwrap();
+        let pair = SoftwarePair::from_pkcs8(KeySpec::Rsa2048, &pkcs8).unwrap();
+        let cases = [
+            (EncryptAlgorithm::RsaesOaepSha256, "sha256"),
+            (EncryptAlgorithm::RsaesOaepSha1, "sha1"),
+        ];
+        for (alg, md) in cases {
+            let plain = b"offline decryption of AsymmetricEncrypt output";
+            let ct = asymmetric::encrypt(pair.public_key_der(), alg, KeySpec::Rsa2048, plain, &rng)
+                .unwrap();
+            let opts = [
+                "rsa_padding_mode:oaep",
+                &format!("rsa_oaep_md:{md}"),
+                &format!("rsa_mgf1_md:{md}"),
+            ];
+            assert_eq!(openssl_decrypt(&pkcs8, &ct, &opts, md), plain);
+        }
+    }
+
+    #[test]
+    fn openssl_opens_what_sm2_sealed() {
+        let rng = OsRandom::new();
+        let pkcs8 = generate_pkcs8(KeySpec::EcSm2, &rng).unwrap();
+        let pair = SoftwarePair::from_pkcs8(KeySpec::EcSm2, &pkcs8).unwrap();
+        let plain = b"SM2PKE, raw 04 || C1 || C3 || C2 on the wire";
+        let alg = EncryptAlgorithm::Sm2Pke;
+        let raw =
+            asymmetric::encrypt(pair.public_key_der(), alg, KeySpec::EcSm2, plain, &rng).unwrap();
+        assert_eq!((raw.len(), raw[0]), (97 + plain.len(), 4));
+        // OpenSSL reads the ASN.1 SM2Cipher; the same four fields, re-encoded.
+        let cipher =
+            sm2::pke::Cipher::<sm2::Sm2, sm3::Sm3>::from_slice(&raw, sm2::pke::Mode::C1C3C2)
+                .unwrap();
+        let der = cipher.to_der().unwrap();
+        assert_eq!(openssl_decrypt(&pkcs8, &der, &[], "sm2"), plain);
+        assert!(pair.decrypt(alg, &der).unwrap().ct_eq(plain));
+    }
+}
