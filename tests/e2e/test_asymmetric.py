@@ -496,3 +496,37 @@ def test_tea_refusals(tea):
     expect_tea(lambda: tea.asymmetric_sign(m.AsymmetricSignRequest(
         key_id=key_id, key_version_id=version, algorithm="ECDSA_SHA_256", digest=digest)),
         409, "Rejected.Disabled")
+
+
+# ---------------------------------------------------------------------------------------
+# custody: private keys are wrapped under the root key like symmetric material
+
+def test_key_pairs_survive_root_key_rotation(start_server, tmp_path):
+    """``openkms root-key rotate`` re-wraps the wrapped private keys too: afterwards the same
+    public keys are served, offline ciphertexts still decrypt and signatures still verify."""
+    from e2ehelp import Kms
+    from test_root_key_rotation import run_rotate
+
+    data_dir = tmp_path / "data"
+    srv = start_server(data_dir=data_dir)
+    kms = Kms(srv)
+    signer, sv = create(kms, "RSA_2048")
+    sealer, ev = create(kms, "EC_SM2", "ENCRYPT/DECRYPT")
+    sign_pem, seal_pem = public_pem(kms, signer, sv), public_pem(kms, sealer, ev)
+    secret = os.urandom(48)
+    blob = kms.call(sdk_request("AsymmetricEncrypt", KeyId=sealer, KeyVersionId=ev,
+                                Algorithm="SM2PKE", Plaintext=b64(secret)))["CiphertextBlob"]
+    srv.stop()
+    done = run_rotate(data_dir)
+    assert done.returncode == 0, done.stderr
+    srv = start_server(data_dir=data_dir)
+    kms = Kms(srv)
+    assert public_pem(kms, signer, sv) == sign_pem
+    assert public_pem(kms, sealer, ev) == seal_pem
+    back = kms.call(sdk_request("AsymmetricDecrypt", KeyId=sealer, KeyVersionId=ev,
+                                Algorithm="SM2PKE", CiphertextBlob=blob))
+    assert base64.b64decode(back["Plaintext"]) == secret
+    signature = sign(kms, signer, sv, "RSA_PSS_SHA_256", hashlib.sha256(MESSAGE).digest())
+    serialization.load_pem_public_key(sign_pem.encode()).verify(
+        signature, MESSAGE, padding.PSS(padding.MGF1(hashes.SHA256()), 32), hashes.SHA256())
+    srv.stop()
