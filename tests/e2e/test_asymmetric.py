@@ -530,3 +530,57 @@ def test_key_pairs_survive_root_key_rotation(start_server, tmp_path):
     serialization.load_pem_public_key(sign_pem.encode()).verify(
         signature, MESSAGE, padding.PSS(padding.MGF1(hashes.SHA256()), 32), hashes.SHA256())
     srv.stop()
+
+
+def test_dry_run_checks_everything_and_changes_nothing(kms):
+    key_id, version = create(kms, "EC_P256")
+    digest = b64(hashlib.sha256(MESSAGE).digest())
+    for action, params in [
+        ("GetPublicKey", {}),
+        ("AsymmetricSign", {"Algorithm": "ECDSA_SHA_256", "Digest": digest}),
+        ("AsymmetricVerify", {"Algorithm": "ECDSA_SHA_256", "Digest": digest,
+                              "Value": b64(b"\x30\x00")}),
+    ]:
+        kms.error(sdk_request(action, KeyId=key_id, KeyVersionId=version, DryRun="true",
+                              **params), 412, "DryRunOperationError")
+
+
+def test_policies_govern_key_pairs_per_action(kms):
+    """A RAM user allowed kms:AsymmetricSign and kms:GetPublicKey on one key pair signs with it,
+    and is refused AsymmetricDecrypt there and signing with another key pair."""
+    from e2ehelp import new_ram_user, policy_document, statement
+
+    key_id, version = create(kms, "EC_SM2")
+    other, other_version = create(kms, "EC_SM2")
+    arn = f"acs:kms:*:*:key/{key_id}"
+    user = new_ram_user(kms, "pairs", documents=[policy_document(
+        statement(["kms:AsymmetricSign", "kms:GetPublicKey"], arn))])
+    digest = b64(b"\x07" * 32)
+    user.kms.call(sdk_request("AsymmetricSign", KeyId=key_id, KeyVersionId=version,
+                              Algorithm="SM2DSA", Digest=digest))
+    user.kms.call(sdk_request("GetPublicKey", KeyId=key_id, KeyVersionId=version))
+    user.kms.error(sdk_request("AsymmetricVerify", KeyId=key_id, KeyVersionId=version,
+                               Algorithm="SM2DSA", Digest=digest, Value=b64(b"\x30\x00")),
+                   403, "Forbidden.NoPermission")
+    user.kms.error(sdk_request("AsymmetricSign", KeyId=other, KeyVersionId=other_version,
+                               Algorithm="SM2DSA", Digest=digest), 403, "Forbidden.NoPermission")
+
+
+def test_hsm_key_pairs_are_refused(tmp_path_factory):
+    """Key pairs are not made in a PKCS#11 token (yet): CreateKey's documented
+    UnsupportedOperation with a token configured, Unsupported.ProtectionLevel without one."""
+    from e2ehelp import Kms
+    from test_pkcs11 import TokenSetup
+
+    token = TokenSetup(tmp_path_factory.mktemp("asym-token"))
+    srv = new_server(tmp_path_factory, "asym-hsm", args=token.args(seal="file"),
+                     env=token.server_env())
+    srv.start()
+    try:
+        kms = Kms(srv)
+        for spec in ("RSA_2048", "EC_P256", "EC_SM2"):
+            kms.error(kms.create_key_request(ProtectionLevel="HSM", KeySpec=spec), 400,
+                      "UnsupportedOperation")
+        assert kms.create_key(ProtectionLevel="HSM")["ProtectionLevel"] == "HSM"
+    finally:
+        stop_or_fail(srv, "openkms died during the HSM key-pair test")
