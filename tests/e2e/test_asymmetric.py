@@ -341,6 +341,9 @@ def test_wrong_usage_and_algorithm_are_refused(kms):
               400, "Rejected.UnsupportedOperation")
     kms.error(sdk_request("AsymmetricSign", KeyId=symmetric["KeyId"], KeyVersionId=version,
                           Algorithm="RSA_PSS_SHA_256", Digest=digest), 400, "InvalidParameter")
+    blob = kms.encrypt(symmetric["KeyId"], "to be moved")["CiphertextBlob"]
+    kms.error(sdk_request("ReEncrypt", CiphertextBlob=blob, DestinationKeyId=sealing),
+              400, "UnsupportedOperation")
 
 
 def test_bad_parameters_are_refused(kms):
