@@ -9,6 +9,15 @@
 //! RSA signatures (PSS with MGF1-SHA-256 and a 32-byte salt), DER `SEQUENCE{r,s}` for ECDSA and
 //! SM2, bare OAEP ciphertext (same hash for MGF1, empty label) and SM2 ciphertext as
 //! `04 ‖ C1.x ‖ C1.y ‖ C3 ‖ C2` (GB/T 32918.4-2016 order, §3.6).
+//!
+//! Wire facts checked against client sources: the Go adapter `tw-bc-group/aliyun-kms`
+//! (`sm2/sm2.go`, on `alibaba-cloud-sdk-go`) computes the SM2DSA `Digest` itself as
+//! `SM3(Z ‖ M)` with tjfoc-gm's default ID `1234567812345678`, names the version from
+//! `ListKeyVersions` (`KeyVersion[0]`), and reads AsymmetricVerify's `Value` as a Go `bool`;
+//! the Tea model types it `bool` too (the e2e suite parses it so). The SM2PKE ciphertext layout
+//! is *not* settled by any Alibaba source found: that client only round-trips through KMS. The
+//! raw C1C3C2 form written here rests on the documented 6047/6144 limits (spec §8.1); input is
+//! read leniently (DER `SM2Cipher` as OpenSSL writes it, or raw with or without `04`).
 
 use aws_lc_rs::digest::{self, Digest};
 use aws_lc_rs::rsa::{OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepAlgorithm};
