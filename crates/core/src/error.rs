@@ -152,6 +152,15 @@ pub enum KmsError {
     /// `Rejected.UnsupportedOperation`.
     #[error("unsupported operation for this key")]
     RejectedUnsupported,
+    /// An `ImportToken` that does not open, was issued for another key, or is damaged.
+    #[error("import token is invalid")]
+    InvalidImportToken,
+    /// An `ImportToken` past its 24 hours.
+    #[error("import token is expired")]
+    ExpiredImportToken,
+    /// Imported key material that does not unwrap or has the wrong length. No detail.
+    #[error("key material is invalid")]
+    InvalidKeyMaterial,
     /// The protection level is not offered by this server.
     #[error("unsupported protection level")]
     UnsupportedProtectionLevel,

@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 pub mod asymmetric;
+pub mod byok;
 pub mod ciphertext;
 pub mod clock;
 pub mod context;

@@ -276,6 +276,9 @@ fn kms_wire(e: &KmsError) -> WireError {
             "Rejected.UnsupportedOperation",
             s(MSG_REJECTED_UNSUPPORTED),
         ),
+        KmsError::InvalidImportToken => (400, "InvalidImportToken", s(MSG_IMPORT_TOKEN)),
+        KmsError::ExpiredImportToken => (400, "ExpiredImportToken", s(MSG_IMPORT_TOKEN_EXPIRED)),
+        KmsError::InvalidKeyMaterial => (400, "InvalidKeyMaterial", s(MSG_KEY_MATERIAL)),
         KmsError::UnsupportedProtectionLevel => {
             (400, "Unsupported.ProtectionLevel", s(MSG_PROTECTION))
         }
@@ -484,6 +487,10 @@ const MSG_STATE: &str = "Keystate modified failed.";
 const MSG_UNSUPPORTED: &str = "This action is not supported.";
 /// `Rejected.UnsupportedOperation`, as the api-docs spell it (next-surfaces §2).
 const MSG_REJECTED_UNSUPPORTED: &str = "Unsupported operation.";
+/// The BYOK codes' messages, as the api-docs spell them (next-surfaces §2).
+const MSG_IMPORT_TOKEN: &str = "import token is invalid";
+const MSG_IMPORT_TOKEN_EXPIRED: &str = "import token is expired";
+const MSG_KEY_MATERIAL: &str = "key material is invalid";
 const MSG_PROTECTION: &str = "This protection level is not valid for this region";
 const MSG_DKMS: &str = "The specified DKMS instance is not found.";
 const MSG_DISABLED: &str = "The request was rejected because the key state is Disabled.";
