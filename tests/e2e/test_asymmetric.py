@@ -205,9 +205,20 @@ def test_key_metadata_of_key_pairs(kms):
     assert (described["KeySpec"], described["KeyUsage"]) == ("RSA_2048", "SIGN/VERIFY")
     sm2 = kms.create_key(KeySpec="EC_SM2", KeyUsage="ENCRYPT/DECRYPT")
     assert (sm2["KeySpec"], sm2["KeyUsage"]) == ("EC_SM2", "ENCRYPT/DECRYPT")
-    listed = kms.call(sdk_request("ListKeys", Filters='[{"Key":"KeySpec","Values":["EC_SM2"]}]',
-                                  PageSize=100))
-    assert sm2["KeyId"] in [k["KeyId"] for k in listed["Keys"]["Key"]]
+    assert sm2["KeyId"] in listed_ids(kms, '[{"Key":"KeySpec","Values":["EC_SM2"]}]')
+    ids = listed_ids(kms, '[{"Key":"KeyUsage","Values":["SIGN/VERIFY"]}]')
+    assert meta["KeyId"] in ids and sm2["KeyId"] not in ids
+
+
+def listed_ids(kms, filters: str) -> list:
+    """Every KeyId ListKeys returns with ``filters``, over all pages."""
+    ids, page = [], 1
+    while True:
+        reply = kms.call(sdk_request("ListKeys", Filters=filters, PageSize=100, PageNumber=page))
+        ids += [k["KeyId"] for k in reply["Keys"]["Key"]]
+        if len(ids) >= reply["TotalCount"]:
+            return ids
+        page += 1
 
 
 def test_create_key_version_makes_a_new_pair(kms):
