@@ -244,7 +244,7 @@ mod tests {
     fn unknown_enum_names_are_corrupt() {
         for (spec, usage, state) in [
             ("AES", "ENCRYPT/DECRYPT", "Enabled"),
-            ("Aliyun_AES_256", "SIGN/VERIFY", "Enabled"),
+            ("Aliyun_AES_256", "SIGN", "Enabled"),
             ("Aliyun_AES_256", "ENCRYPT/DECRYPT", "enabled"),
         ] {
             let (_dir, conn) = fresh();

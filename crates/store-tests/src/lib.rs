@@ -105,6 +105,7 @@ macro_rules! key_store_tests {
         $crate::conformance_tests!(@each $make; key_store;
             create_key_round_trips_every_field,
             create_key_round_trips_empty_options,
+            create_key_round_trips_key_pairs,
             create_key_duplicate_key_id,
             create_key_is_atomic,
             create_key_missing_version_key,

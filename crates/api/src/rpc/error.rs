@@ -271,6 +271,14 @@ fn kms_wire(e: &KmsError) -> WireError {
         KmsError::KeyStateRejected(state) => state_rejected(*state),
         KmsError::StateModifiedFailed => (409, "Rejected.StateModifiedFailed", s(MSG_STATE)),
         KmsError::UnsupportedOperation => (400, "UnsupportedOperation", s(MSG_UNSUPPORTED)),
+        KmsError::RejectedUnsupported => (
+            400,
+            "Rejected.UnsupportedOperation",
+            s(MSG_REJECTED_UNSUPPORTED),
+        ),
+        KmsError::InvalidImportToken => (400, "InvalidImportToken", s(MSG_IMPORT_TOKEN)),
+        KmsError::ExpiredImportToken => (400, "ExpiredImportToken", s(MSG_IMPORT_TOKEN_EXPIRED)),
+        KmsError::InvalidKeyMaterial => (400, "InvalidKeyMaterial", s(MSG_KEY_MATERIAL)),
         KmsError::UnsupportedProtectionLevel => {
             (400, "Unsupported.ProtectionLevel", s(MSG_PROTECTION))
         }
@@ -333,6 +341,10 @@ fn field_name(field: Field) -> &'static str {
         Field::Comments => "Comments",
         Field::KeyMaterial => "KeyMaterial",
         Field::PasswordLength => "PasswordLength",
+        Field::KeySpec => "KeySpec",
+        Field::KeyUsage => "KeyUsage",
+        Field::Algorithm => "Algorithm",
+        Field::Digest => "Digest",
     }
 }
 
@@ -473,6 +485,12 @@ const MSG_PROTECTED: &str =
 const MSG_ALIAS_EXISTS: &str = "AliasName Already Exists.";
 const MSG_STATE: &str = "Keystate modified failed.";
 const MSG_UNSUPPORTED: &str = "This action is not supported.";
+/// `Rejected.UnsupportedOperation`, as the api-docs spell it (next-surfaces §2).
+const MSG_REJECTED_UNSUPPORTED: &str = "Unsupported operation.";
+/// The BYOK codes' messages, as the api-docs spell them (next-surfaces §2).
+const MSG_IMPORT_TOKEN: &str = "import token is invalid";
+const MSG_IMPORT_TOKEN_EXPIRED: &str = "import token is expired";
+const MSG_KEY_MATERIAL: &str = "key material is invalid";
 const MSG_PROTECTION: &str = "This protection level is not valid for this region";
 const MSG_DKMS: &str = "The specified DKMS instance is not found.";
 const MSG_DISABLED: &str = "The request was rejected because the key state is Disabled.";

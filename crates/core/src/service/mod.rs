@@ -9,6 +9,7 @@
 
 pub(crate) mod access;
 mod alias;
+mod asymmetric;
 mod authorize;
 mod budget;
 pub(crate) use budget::META_PREFIX as HSM_BUDGET_META_PREFIX;
@@ -38,6 +39,9 @@ pub const MAX_KEY_REF_BYTES: usize = 512;
 pub(crate) use access::META_ROOT_AK;
 pub use access::{Credential, Derived, RootAccessKey};
 pub use alias::MAX_ALIAS_NAME_BYTES;
+pub use asymmetric::{
+    PairBytesOutput, PairDecryptOutput, PairVersion, PublicKeyOutput, VerifyOutput,
+};
 pub use authorize::{AccessRequest, Target, default_key_policy};
 pub use crypto_ops::{
     DataKeyOutput, DecryptOutput, EncryptOutput, MAX_DATA_KEY_BYTES, MAX_PLAINTEXT_BYTES,
