@@ -78,6 +78,8 @@ pub enum Field {
     KeyMaterial,
     /// A generated password's length (or its character set, when nothing is left of it).
     PasswordLength,
+    /// A RAM user's console password.
+    Password,
 }
 
 /// A kind of RAM identity record, for the identity errors.
@@ -91,6 +93,8 @@ pub enum Entity {
     UserPolicy,
     /// An AccessKey of a user.
     AccessKey,
+    /// A user's login profile (console password).
+    LoginProfile,
 }
 
 /// What still refers to a record that was asked to be deleted.

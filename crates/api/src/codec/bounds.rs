@@ -157,6 +157,9 @@ const TABLE: &[Bound] = &[
     chars("Comments", 128),
     bytes("UserAccessKeyId", MAX_ID_BYTES),
     bytes("Status", MAX_WORD_BYTES),
+    chars("Password", 128), // RAM: 8-32 characters by the default password policy
+    bytes("PasswordResetRequired", MAX_WORD_BYTES),
+    bytes("MFABindRequired", MAX_WORD_BYTES),
 ];
 
 /// A family of numbered or flattened parameters (`ResourceId.3`, `EncryptionContext.<key>`):

@@ -333,6 +333,7 @@ fn field_name(field: Field) -> &'static str {
         Field::Comments => "Comments",
         Field::KeyMaterial => "KeyMaterial",
         Field::PasswordLength => "PasswordLength",
+        Field::Password => "Password",
     }
 }
 
@@ -343,6 +344,7 @@ fn not_found_code(entity: Entity) -> &'static str {
         Entity::Policy => "EntityNotExist.Policy",
         Entity::UserPolicy => "EntityNotExist.User.Policy",
         Entity::AccessKey => "EntityNotExist.User.AccessKey",
+        Entity::LoginProfile => "EntityNotExist.User.LoginProfile",
     }
 }
 
@@ -352,6 +354,7 @@ fn not_found(entity: Entity) -> &'static str {
         Entity::Policy => "The policy does not exist.",
         Entity::UserPolicy => "The indicate policy of the user does not exist.",
         Entity::AccessKey => "The user access key does not exist.",
+        Entity::LoginProfile => "The login policy of the user does not exist.",
     }
 }
 
@@ -361,6 +364,7 @@ fn exists_code(entity: Entity) -> &'static str {
         Entity::Policy => "EntityAlreadyExists.Policy",
         Entity::UserPolicy => "EntityAlreadyExists.User.Policy",
         Entity::AccessKey => "EntityAlreadyExists.User.AccessKey",
+        Entity::LoginProfile => "EntityAlreadyExists.User.LoginProfile",
     }
 }
 
@@ -370,6 +374,7 @@ fn exists(entity: Entity) -> &'static str {
         Entity::Policy => "The policy does already EXIST.",
         Entity::UserPolicy => "The user has already been attached this policy.",
         Entity::AccessKey => "The user access key does already EXIST.",
+        Entity::LoginProfile => "The login policy of the user does already EXIST.",
     }
 }
 
