@@ -131,7 +131,9 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
         .await
         .with_context(|| format!("listen: cannot bind {}", config.listen))?;
     announce(&listener, &config)?;
+    let console = bind_console(&config, tls.clone()).await?;
     let (stop, stop_signal) = due_work::stop_channel();
+    let console_stop = stop_signal.clone();
     let jobs = tokio::spawn(due_work::run(
         slot.clone(),
         shared_nonces.clone(),
@@ -151,6 +153,18 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
     if let Some((journal, restored)) = journal {
         app = app.with_nonce_journal(journal, restored);
     }
+    let console_task = console.map(|(listener, options)| {
+        let console = openkms_console::Console::new(
+            app.slot().clone(),
+            audit.as_ref().map(|(log, _)| log.clone()),
+            console_config(&config, options.tls.is_some()),
+        );
+        let mut stop = console_stop;
+        tokio::spawn(async move {
+            let stopped = async move { stop.stopped().await };
+            openkms_api::serve(listener, Arc::new(console), options, stopped).await
+        })
+    });
     let app = Arc::new(match &audit {
         Some((log, _)) => app.with_audit(log.clone()),
         None => app,
@@ -168,6 +182,9 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
         stop.stop();
     };
     let served = openkms_api::serve(listener, app, options, shutdown).await;
+    if let Some(task) = console_task {
+        let _ = task.await;
+    }
     wait_for_due_work(jobs).await;
     served?;
     if let Some((log, recorder)) = audit {
@@ -533,6 +550,46 @@ fn write_credentials(data_dir: &Path, ak: &RootAccessKey) -> anyhow::Result<()> 
     files::write_private(&path, text.expose_secret(), false)?;
     tracing::info!(path = %path.display(), "root AccessKey generated; its credentials are in this file");
     Ok(())
+}
+
+/// Binds the console's listener when it is on, and prints its line on stdout (after the ready
+/// line): `openkms: console on https://127.0.0.1:8444/console/`.
+async fn bind_console(
+    config: &ServerConfig,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> anyhow::Result<Option<(TcpListener, ServerOptions)>> {
+    let Some(addr) = config.console_listen else {
+        return Ok(None);
+    };
+    let listener = TcpListener::bind(addr).await.with_context(|| {
+        format!("console_listen: cannot bind {addr} (or run with --console off)")
+    })?;
+    let bound = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    #[allow(clippy::print_stdout)]
+    {
+        println!("openkms: console on {scheme}://{bound}/console/");
+    }
+    let options = ServerOptions {
+        tls,
+        max_connections: 256,
+        max_connections_per_source: 64,
+        header_timeout: config.request_timeout,
+        write_timeout: config.request_timeout,
+        ..ServerOptions::default()
+    };
+    Ok(Some((listener, options)))
+}
+
+/// What the console shows about this server.
+fn console_config(config: &ServerConfig, secure: bool) -> openkms_console::ConsoleConfig {
+    openkms_console::ConsoleConfig {
+        version: env!("CARGO_PKG_VERSION"),
+        store: store_location(config),
+        audit_path: config.audit.as_ref().map(|a| a.path.clone()),
+        secure,
+        sessions: openkms_console::SessionLimits::default(),
+    }
 }
 
 /// Prints the one ready line on stdout (tests and scripts read it), logs the rest.
