@@ -269,6 +269,8 @@ struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     insecure_http: Option<bool>,
+    console: Option<String>,
+    console_listen: Option<String>,
     region_id: Option<String>,
     account_id: Option<String>,
     database_url: Option<DatabaseUrl>,
@@ -418,8 +420,8 @@ impl ServerConfig {
             .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
         let insecure = args.insecure_http || file.insecure_http.unwrap_or(false);
         let console_listen = console_listen(
-            args.console.as_deref(),
-            args.console_listen.as_deref(),
+            args.console.as_deref().or(file.console.as_deref()),
+            args.console_listen.as_deref().or(file.console_listen.as_deref()),
             &listen,
         )?;
         let tls = (
@@ -512,8 +514,10 @@ fn console_listen(
     listen: Option<&str>,
     api: &str,
 ) -> anyhow::Result<Option<SocketAddr>> {
-    if console == Some("off") {
-        return Ok(None);
+    match console {
+        None | Some("on") => {}
+        Some("off") => return Ok(None),
+        Some(other) => anyhow::bail!("console: {other:?} is neither \"on\" nor \"off\""),
     }
     if let Some(addr) = listen {
         let parsed = addr.parse().with_context(|| {
