@@ -421,7 +421,9 @@ impl ServerConfig {
         let insecure = args.insecure_http || file.insecure_http.unwrap_or(false);
         let console_listen = console_listen(
             args.console.as_deref().or(file.console.as_deref()),
-            args.console_listen.as_deref().or(file.console_listen.as_deref()),
+            args.console_listen
+                .as_deref()
+                .or(file.console_listen.as_deref()),
             &listen,
         )?;
         let tls = (
