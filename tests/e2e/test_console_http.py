@@ -11,7 +11,7 @@ import re
 
 import requests
 
-from e2ehelp import ACCESS_KEY_ID, ACCESS_KEY_SECRET, new_server
+from e2ehelp import ACCESS_KEY_ID, ACCESS_KEY_SECRET, new_ram_user, new_server, ram_request
 
 
 def test_console_headers_csrf_and_cookie(server):
@@ -61,3 +61,38 @@ def test_console_off(tmp_path_factory):
         assert srv.console_url is None
     finally:
         srv.stop()
+
+
+def _signed_in(server, data):
+    s = requests.Session()
+    s.request = functools.partial(s.request, verify=server.verify)
+    r = s.post(server.console_url + "signin", data=data, allow_redirects=False, timeout=30)
+    return s, r
+
+
+def test_console_sign_in_ends_with_its_credential(server, kms):
+    user = new_ram_user(kms, "console-ak", system=["AliyunKMSReadOnlyAccess"])
+    s, r = _signed_in(server, {"method": "accesskey", "access_key_id": user.access_key_id,
+                               "access_key_secret": user.secret})
+    assert r.status_code == 303, r.text
+    assert s.get(server.console_url + "keys", allow_redirects=False, timeout=30).status_code == 200
+    kms.call(ram_request("UpdateAccessKey", UserName=user.name,
+                         UserAccessKeyId=user.access_key_id, Status="Inactive"))
+    after = s.get(server.console_url + "keys", allow_redirects=False, timeout=30)
+    assert after.status_code == 303 and after.headers["Location"].endswith("/console/signin")
+    # an inactive key does not sign in; nor does a wrong secret or an unknown user's password
+    _, again = _signed_in(server, {"method": "accesskey", "access_key_id": user.access_key_id,
+                                   "access_key_secret": user.secret})
+    assert again.status_code == 401
+    _, wrong = _signed_in(server, {"method": "password", "user_name": user.name,
+                                   "password": "No-profile-123"})
+    assert wrong.status_code == 401
+    # a password session ends when the login profile is deleted
+    kms.call(ram_request("CreateLoginProfile", UserName=user.name, Password="Console-pass-1"))
+    s, r = _signed_in(server, {"method": "password", "user_name": user.name,
+                               "password": "Console-pass-1"})
+    assert r.status_code == 303, r.text
+    assert s.get(server.console_url + "status", allow_redirects=False, timeout=30).status_code == 200
+    kms.call(ram_request("DeleteLoginProfile", UserName=user.name))
+    gone = s.get(server.console_url + "status", allow_redirects=False, timeout=30)
+    assert gone.status_code == 303

@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::Console;
 use crate::action::{self, Actor, ApiError, Outcome};
 use crate::http::{Reply, Req, cleared_cookie_header, error_page, session_cookie_header};
-use crate::session::Session;
+use crate::session::{Proof, Session};
 use crate::signin::{self, Credentials, SignInError};
 
 /// One area of the console: its path segment and its name in the navigation.
@@ -69,6 +69,12 @@ pub async fn route(console: &Console, req: Req) -> Reply {
     let Some(session) = req.session.clone() else {
         return Reply::Redirect("signin".to_owned());
     };
+    if !still_allowed(console, &session).await {
+        if let Some(id) = &req.cookie {
+            console.sessions.close(id);
+        }
+        return Reply::RedirectWithCookie("signin".to_owned(), cleared_cookie_header());
+    }
     let page = Page {
         console,
         req: &req,
@@ -83,6 +89,25 @@ pub async fn route(console: &Console, req: Req) -> Reply {
         "audit" => audit::route(&page).await,
         "status" => status::route(&page).await,
         _ => error_page(console, StatusCode::NOT_FOUND),
+    }
+}
+
+/// Whether what the session signed in with still holds: its AccessKey exists and is active, or
+/// its user still has a console password. A key disabled or deleted, a login profile removed or
+/// a user deleted ends the session at its next request. (Sealed: nothing runs anyway.)
+async fn still_allowed(console: &Console, session: &Session) -> bool {
+    let Some(engine) = console.slot.engine() else {
+        return true;
+    };
+    let kms = engine.kms();
+    match session.proof {
+        Proof::AccessKey => kms
+            .credential(&session.caller.access_key_id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|c| c.active),
+        Proof::Password => kms.get_login_profile(&session.caller.user).await.is_ok(),
     }
 }
 
