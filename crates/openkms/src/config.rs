@@ -763,6 +763,35 @@ mod tests {
     }
 
     #[test]
+    fn console_is_on_beside_the_api_unless_turned_off() {
+        let c = ServerConfig::load(ServerArgs::default()).unwrap();
+        assert_eq!(c.console_listen.unwrap().to_string(), "127.0.0.1:8444");
+        let any_port = ServerConfig::load(ServerArgs {
+            listen: Some("127.0.0.1:0".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(any_port.console_listen.unwrap().to_string(), "127.0.0.1:0");
+        let chosen = ServerConfig::load(ServerArgs {
+            console_listen: Some("0.0.0.0:9444".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(chosen.console_listen.unwrap().to_string(), "0.0.0.0:9444");
+        let off = ServerConfig::load(ServerArgs {
+            console: Some("off".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(off.console_listen, None);
+        let bad = ServerConfig::load(ServerArgs {
+            console_listen: Some("nope".into()),
+            ..Default::default()
+        });
+        assert!(bad.unwrap_err().to_string().starts_with("console_listen"));
+    }
+
+    #[test]
     fn connection_cap_and_request_timeout_are_bounded() {
         let c = ServerConfig::load(ServerArgs {
             max_connections: Some("64".parse().unwrap()),

@@ -130,8 +130,9 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listen: cannot bind {}", config.listen))?;
-    announce(&listener, &config)?;
     let console = bind_console(&config, tls.clone()).await?;
+    let console_addr = console.as_ref().map(|(l, _)| l.local_addr()).transpose()?;
+    announce(&listener, &config, console_addr)?;
     let (stop, stop_signal) = due_work::stop_channel();
     let console_stop = stop_signal.clone();
     let jobs = tokio::spawn(due_work::run(
@@ -552,8 +553,7 @@ fn write_credentials(data_dir: &Path, ak: &RootAccessKey) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Binds the console's listener when it is on, and prints its line on stdout (after the ready
-/// line): `openkms: console on https://127.0.0.1:8444/console/`.
+/// Binds the console's listener when it is on (its line is printed by [`announce`]).
 async fn bind_console(
     config: &ServerConfig,
     tls: Option<Arc<rustls::ServerConfig>>,
@@ -564,12 +564,6 @@ async fn bind_console(
     let listener = TcpListener::bind(addr).await.with_context(|| {
         format!("console_listen: cannot bind {addr} (or run with --console off)")
     })?;
-    let bound = listener.local_addr()?;
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    #[allow(clippy::print_stdout)]
-    {
-        println!("openkms: console on {scheme}://{bound}/console/");
-    }
     let options = ServerOptions {
         tls,
         max_connections: 256,
@@ -592,8 +586,15 @@ fn console_config(config: &ServerConfig, secure: bool) -> openkms_console::Conso
     }
 }
 
-/// Prints the one ready line on stdout (tests and scripts read it), logs the rest.
-fn announce(listener: &TcpListener, config: &ServerConfig) -> anyhow::Result<()> {
+/// Prints the one ready line on stdout (tests and scripts read it), then, when the console is
+/// on, its line (`openkms: console on https://127.0.0.1:8444/console/`), both in one write: a
+/// reader that takes the first line and closes the pipe never makes the second one fail.
+/// Logs the rest.
+fn announce(
+    listener: &TcpListener,
+    config: &ServerConfig,
+    console: Option<std::net::SocketAddr>,
+) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let scheme = match config.transport {
         Transport::InsecureHttp => {
@@ -602,10 +603,16 @@ fn announce(listener: &TcpListener, config: &ServerConfig) -> anyhow::Result<()>
         }
         _ => "https",
     };
-    #[allow(clippy::print_stdout)]
-    {
-        println!("openkms: ready on {scheme}://{addr}");
+    let mut lines = format!("openkms: ready on {scheme}://{addr}\n");
+    if let Some(console) = console {
+        lines.push_str(&format!(
+            "openkms: console on {scheme}://{console}/console/\n"
+        ));
     }
+    let mut out = std::io::stdout().lock();
+    std::io::Write::write_all(&mut out, lines.as_bytes())
+        .and_then(|()| std::io::Write::flush(&mut out))
+        .context("stdout: cannot print the ready line")?;
     Ok(())
 }
 

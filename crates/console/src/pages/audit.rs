@@ -18,7 +18,7 @@ use crate::http::Reply;
 /// Bytes read from the end of the active file for the recent lines.
 const TAIL_BYTES: u64 = 256 * 1024;
 /// Most lines shown.
-const MAX_LINES: usize = 200;
+const MAX_LINES: usize = 100;
 
 /// `audit`.
 pub async fn route(page: &Page<'_>) -> Reply {
@@ -73,8 +73,10 @@ pub async fn route(page: &Page<'_>) -> Reply {
         Some(Err(e)) => context! { ok => false, problem => e.to_string() },
         None => context! { ok => false, problem => "the check did not finish" },
     };
-    let data = context! { entries => entries, chain => chain, action => action, user => user,
-    outcome => outcome, via => via };
+    let data = context! {
+        entries => entries, chain => chain, f_action => action, f_user => user,
+        f_outcome => outcome, f_via => via,
+    };
     page.render("audit.html", "audit", data)
 }
 
