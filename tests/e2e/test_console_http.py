@@ -96,3 +96,20 @@ def test_console_sign_in_ends_with_its_credential(server, kms):
     kms.call(ram_request("DeleteLoginProfile", UserName=user.name))
     gone = s.get(server.console_url + "status", allow_redirects=False, timeout=30)
     assert gone.status_code == 303
+
+
+def test_console_sign_in_is_throttled(tmp_path_factory):
+    """Ten failed sign-ins from one address, then even the right pair is refused (429) until
+    the window ends; a server of its own, so no other test's address is throttled."""
+    srv = new_server(tmp_path_factory, "console-throttle").start()
+    try:
+        wrong = {"method": "accesskey", "access_key_id": ACCESS_KEY_ID,
+                 "access_key_secret": "not-the-secret"}
+        for _ in range(10):
+            assert _signed_in(srv, wrong)[1].status_code == 401
+        right = {"method": "accesskey", "access_key_id": ACCESS_KEY_ID,
+                 "access_key_secret": ACCESS_KEY_SECRET}
+        refused = _signed_in(srv, right)[1]
+        assert refused.status_code == 429 and "Too many failed sign-ins" in refused.text
+    finally:
+        srv.stop()

@@ -51,8 +51,6 @@ pub enum Credentials {
 pub enum SignInError {
     /// Wrong name, password, AccessKey or secret (which one is not said).
     Refused,
-    /// Too many failures from this source; try again later.
-    Throttled,
     /// The server is sealed or the store failed.
     Unavailable(Option<KmsError>),
 }

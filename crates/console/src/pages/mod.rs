@@ -207,11 +207,6 @@ async fn sign_in(console: &Console, req: &Req) -> Reply {
                 "Sign-in failed: the name and password, or the AccessKey pair, are not right.";
             sign_in_page(console, Some(why), StatusCode::UNAUTHORIZED)
         }
-        Err(SignInError::Throttled) => sign_in_page(
-            console,
-            Some("Too many attempts."),
-            StatusCode::TOO_MANY_REQUESTS,
-        ),
         Err(SignInError::Unavailable(e)) => {
             tracing::error!(error = ?e.map(|e| e.to_string()), "console sign-in failed");
             let why = "The server could not check the sign-in right now.";
