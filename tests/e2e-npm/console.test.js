@@ -298,7 +298,12 @@ test('the console: keys, the seed workflow by hand, RAM, refusals, session and a
   assert.ok(fromConsole.some((l) => l.action === 'CreateKey' && l.user === 'root' && l.outcome === 'OK'));
   assert.ok(fromConsole.some((l) => l.action === 'CreateKey' && l.user === user
     && l.outcome === 'Forbidden.NoPermission'));
-  assert.ok(fromConsole.every((l) => typeof l.session === 'string' && l.session.length >= 12));
+  assert.ok(fromConsole.some((l) => l.action === 'ConsoleSignIn' && l.user === user && l.outcome === 'OK'));
+  assert.ok(fromConsole.some((l) => l.action === 'ConsoleSignIn' && l.user === null
+    && l.outcome === 'SignInFailed'));
+  assert.ok(fromConsole.some((l) => l.action === 'ConsoleSignOut' && l.user === 'root'));
+  assert.ok(fromConsole.filter((l) => l.outcome !== 'SignInFailed')
+    .every((l) => typeof l.session === 'string' && l.session.length >= 12));
   let prev = '0'.repeat(64);
   const raw = fs.readFileSync(path.join(server.dataDir, 'audit', 'audit.log'), 'utf8').trim().split('\n');
   raw.forEach((line, i) => {

@@ -103,6 +103,62 @@ pub async fn run(
     result.map_err(|e| shown(&e, request_id))
 }
 
+/// A console event that is not an API action: `ConsoleSignIn` (outcome `OK` or
+/// `SignInFailed`) and `ConsoleSignOut`, written to the same chained log with `via: console`.
+/// A failed sign-in names no user (it did not authenticate): its line is compact and counts
+/// against the log's budget of unauthenticated lines, so failures cannot flood the log.
+pub struct Event<'a> {
+    /// `ConsoleSignIn` or `ConsoleSignOut`.
+    pub action: &'static str,
+    /// The identity, once proven.
+    pub caller: Option<&'a openkms_ops::Caller>,
+    /// The AccessKeyId a failed AccessKey sign-in claimed.
+    pub claimed: Option<&'a str>,
+    /// The session's public handle (`-` when none was opened).
+    pub session: &'a str,
+    /// `OK` or `SignInFailed`.
+    pub outcome: &'static str,
+    /// The HTTP status of the reply.
+    pub status: u16,
+}
+
+/// Writes `event`'s audit line (best effort: a sign-in is not refused for it).
+pub async fn record(console: &Console, peer: Option<SocketAddr>, event: Event<'_>) {
+    let Some(log) = &console.audit else {
+        return;
+    };
+    let request_id = console.request_ids.next_id();
+    let access_key_id = match event.caller {
+        Some(c) => Some(c.access_key_id.clone()).filter(|id| !id.is_empty()),
+        None => event.claimed.map(|c| c.chars().take(128).collect()),
+    };
+    let facts = Facts {
+        action: Some(event.action),
+        access_key_id,
+        user: event.caller.map(|c| c.user.clone()),
+        outcome: Some(event.outcome),
+        via: Some(Via {
+            front_end: "console",
+            session: event.session.to_owned(),
+        }),
+        ..Facts::default()
+    };
+    let record = Record {
+        time: OffsetDateTime::now_utc(),
+        request_id: request_id.as_str(),
+        source: peer,
+        facts: &facts,
+        status: event.status,
+        latency_us: 0,
+    };
+    if log.append(&record).await.is_err() {
+        tracing::error!(
+            action = event.action,
+            "the console's audit line could not be written"
+        );
+    }
+}
+
 /// Decodes and runs the action; its JSON reply.
 #[allow(clippy::too_many_arguments)]
 async fn dispatch(

@@ -82,8 +82,9 @@ impl Sessions {
         }
     }
 
-    /// Opens a session for `caller`; its id for the cookie, or `None` when too many are open.
-    pub fn open(&self, caller: Caller, proof: Proof) -> Option<String> {
+    /// Opens a session for `caller`: its id (for the cookie) and public handle (for the audit
+    /// log), or `None` when too many are open.
+    pub fn open(&self, caller: Caller, proof: Proof) -> Option<(String, String)> {
         let now = Instant::now();
         let id = self.token(32);
         let session = Session {
@@ -101,8 +102,9 @@ impl Sessions {
         if open.len() >= self.limits.max_sessions {
             return None;
         }
+        let handle = session.handle.clone();
         open.insert(digest(&id), session);
-        Some(id)
+        Some((id, handle))
     }
 
     /// The live session of `id`, its idle clock restarted; an expired one is removed.
@@ -167,12 +169,13 @@ mod tests {
             max_sessions: 2,
         };
         let s = Sessions::new(limits);
-        let a = s.open(caller(), Proof::Password).unwrap();
+        let (a, handle) = s.open(caller(), Proof::Password).unwrap();
         let found = s.find(&a).unwrap();
         assert_eq!(found.caller.user, "alice");
         assert_ne!(found.csrf, found.handle);
+        assert_eq!(found.handle, handle);
         assert!(s.find("not-an-id").is_none());
-        let b = s.open(caller(), Proof::AccessKey).unwrap();
+        let (b, _) = s.open(caller(), Proof::AccessKey).unwrap();
         assert!(s.open(caller(), Proof::Password).is_none(), "capped");
         s.close(&b);
         assert!(s.find(&b).is_none(), "closed on the server");

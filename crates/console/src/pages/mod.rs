@@ -82,7 +82,7 @@ pub async fn route(console: &Console, req: Req) -> Reply {
     };
     match first.as_str() {
         "" => Reply::Redirect("keys".to_owned()),
-        "signout" if req.method == Method::POST => sign_out(console, &req),
+        "signout" if req.method == Method::POST => sign_out(console, &req).await,
         "keys" => keys::route(&page).await,
         "crypto" => crypto::route(&page).await,
         "users" | "policies" => ram::route(&page).await,
@@ -193,8 +193,19 @@ async fn sign_in(console: &Console, req: &Req) -> Reply {
     };
     let credentials = credentials(req);
     match signin::verify(engine.kms(), &credentials).await {
-        Ok((caller, proof)) => match console.sessions.open(caller, proof) {
-            Some(id) => Reply::RedirectWithCookie("keys".to_owned(), session_cookie_header(&id)),
+        Ok((caller, proof)) => match console.sessions.open(caller.clone(), proof) {
+            Some((id, handle)) => {
+                let event = action::Event {
+                    action: "ConsoleSignIn",
+                    caller: Some(&caller),
+                    claimed: None,
+                    session: &handle,
+                    outcome: "OK",
+                    status: 303,
+                };
+                action::record(console, req.peer, event).await;
+                Reply::RedirectWithCookie("keys".to_owned(), session_cookie_header(&id))
+            }
             None => sign_in_page(
                 console,
                 Some("Too many open console sessions; try again later."),
@@ -203,6 +214,19 @@ async fn sign_in(console: &Console, req: &Req) -> Reply {
         },
         Err(SignInError::Refused) => {
             console.throttle.failed(source);
+            let claimed = match &credentials {
+                Credentials::AccessKey { id, .. } => Some(id.as_str()),
+                Credentials::Password { .. } => None,
+            };
+            let event = action::Event {
+                action: "ConsoleSignIn",
+                caller: None,
+                claimed,
+                session: "-",
+                outcome: "SignInFailed",
+                status: 401,
+            };
+            action::record(console, req.peer, event).await;
             let why =
                 "Sign-in failed: the name and password, or the AccessKey pair, are not right.";
             sign_in_page(console, Some(why), StatusCode::UNAUTHORIZED)
@@ -239,9 +263,20 @@ fn sign_in_page(console: &Console, error: Option<&str>, status: StatusCode) -> R
 }
 
 /// Ends the session on the server and clears the cookie.
-fn sign_out(console: &Console, req: &Req) -> Reply {
+async fn sign_out(console: &Console, req: &Req) -> Reply {
     if let Some(id) = &req.cookie {
         console.sessions.close(id);
+    }
+    if let Some(session) = &req.session {
+        let event = action::Event {
+            action: "ConsoleSignOut",
+            caller: Some(&session.caller),
+            claimed: None,
+            session: &session.handle,
+            outcome: "OK",
+            status: 303,
+        };
+        action::record(console, req.peer, event).await;
     }
     Reply::RedirectWithCookie("signin".to_owned(), cleared_cookie_header())
 }
