@@ -392,6 +392,38 @@ mod tests {
     }
 
     #[test]
+    fn console_lines_say_so_and_api_lines_are_unchanged() {
+        let mut facts = Facts {
+            action: Some("CreateKey"),
+            user: Some("alice".into()),
+            outcome: Some("OK"),
+            ..Facts::default()
+        };
+        let line = |facts: &Facts| {
+            Record {
+                time: OffsetDateTime::UNIX_EPOCH,
+                request_id: "R",
+                source: None,
+                facts,
+                status: 200,
+                latency_us: 1,
+            }
+            .to_json()
+        };
+        let api = line(&facts);
+        assert!(!api.contains("via") && !api.contains("session"), "{api}");
+        facts.via = Some(Via {
+            front_end: "console",
+            session: "h4ndle".into(),
+        });
+        let console = line(&facts);
+        assert!(
+            console.ends_with(",\"latency_us\":1,\"via\":\"console\",\"session\":\"h4ndle\"}"),
+            "{console}"
+        );
+    }
+
+    #[test]
     fn timestamps_match_the_formatter() {
         let times = [
             OffsetDateTime::UNIX_EPOCH,
