@@ -113,3 +113,27 @@ def test_console_sign_in_is_throttled(tmp_path_factory):
         assert refused.status_code == 429 and "Too many failed sign-ins" in refused.text
     finally:
         srv.stop()
+
+
+def test_console_password_reset_required_forces_a_change(server, kms):
+    user = new_ram_user(kms, "console-reset", system=["AliyunKMSReadOnlyAccess"])
+    kms.call(ram_request("CreateLoginProfile", UserName=user.name, Password="Given-pass-1",
+                         PasswordResetRequired=True))
+    s, r = _signed_in(server, {"method": "password", "user_name": user.name,
+                               "password": "Given-pass-1"})
+    assert r.status_code == 303, r.text
+    held = s.get(server.console_url + "keys", allow_redirects=False, timeout=30)
+    assert held.status_code == 303 and held.headers["Location"].endswith("/console/password")
+    form = s.get(server.console_url + "password", timeout=30)
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+    changed = s.post(server.console_url + "password", allow_redirects=False, timeout=30, data={
+        "csrf": token, "old_password": "Given-pass-1", "new_password": "Chosen-pass-2",
+        "confirm": "Chosen-pass-2"})
+    assert changed.status_code == 303, changed.text
+    assert s.get(server.console_url + "keys", allow_redirects=False, timeout=30).status_code == 200
+    _, old = _signed_in(server, {"method": "password", "user_name": user.name,
+                                 "password": "Given-pass-1"})
+    assert old.status_code == 401
+    _, new = _signed_in(server, {"method": "password", "user_name": user.name,
+                                 "password": "Chosen-pass-2"})
+    assert new.status_code == 303

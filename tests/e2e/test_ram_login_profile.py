@@ -87,3 +87,28 @@ def test_login_profile_needs_ram_permission(kms):
     reader.kms.error(R("UpdateLoginProfile", UserName=user, Password="Other-horse-3"), 403,
                      "NoPermission")
     reader.kms.error(R("DeleteLoginProfile", UserName=user), 403, "NoPermission")
+
+
+def test_change_password_is_the_users_own(kms):
+    """ChangePassword (old SDK's ChangePasswordRequest) acts on the caller's own profile, needs
+    no RAM permission, proves the old password and clears PasswordResetRequired."""
+    user = new_ram_user(kms, "chpw")  # no policy at all
+    user.kms.error(R("ChangePassword", OldPassword="Initial-pass-1", NewPassword="Next-pass-22"),
+                   404, "EntityNotExist.User.LoginProfile")
+    kms.call(R("CreateLoginProfile", UserName=user.name, Password="Initial-pass-1",
+               PasswordResetRequired=True))
+    user.kms.error(R("ChangePassword", OldPassword="Wrong-pass-1", NewPassword="Next-pass-22"),
+                   400, "InvalidParameter")
+    user.kms.error(R("ChangePassword", OldPassword="Initial-pass-1", NewPassword="short"),
+                   400, "InvalidParameter")
+    user.kms.error(R("ChangePassword", OldPassword="Initial-pass-1"), 400, "MissingParameter")
+    reply = user.kms.call(R("ChangePassword", OldPassword="Initial-pass-1",
+                            NewPassword="Next-pass-22"))
+    assert set(reply) == {"RequestId"}, reply
+    profile(kms.call(R("GetLoginProfile", UserName=user.name)), user.name, False, False)
+    # the old password no longer proves anything
+    user.kms.error(R("ChangePassword", OldPassword="Initial-pass-1", NewPassword="Third-pass-333"),
+                   400, "InvalidParameter")
+    # root has no RAM user, so no console password
+    kms.error(R("ChangePassword", OldPassword="Initial-pass-1", NewPassword="Next-pass-22"),
+              404, "EntityNotExist.User")

@@ -61,6 +61,9 @@ pub struct Session {
     pub csrf: String,
     /// Written in audit lines to tie them to this session (not the id).
     pub handle: String,
+    /// The user must choose a new password before anything else (its login profile says
+    /// `PasswordResetRequired`).
+    pub must_change: bool,
     created: Instant,
     last_seen: Instant,
 }
@@ -84,7 +87,12 @@ impl Sessions {
 
     /// Opens a session for `caller`: its id (for the cookie) and public handle (for the audit
     /// log), or `None` when too many are open.
-    pub fn open(&self, caller: Caller, proof: Proof) -> Option<(String, String)> {
+    pub fn open(
+        &self,
+        caller: Caller,
+        proof: Proof,
+        must_change: bool,
+    ) -> Option<(String, String)> {
         let now = Instant::now();
         let id = self.token(32);
         let session = Session {
@@ -92,6 +100,7 @@ impl Sessions {
             proof,
             csrf: self.token(32),
             handle: self.token(9),
+            must_change,
             created: now,
             last_seen: now,
         };
@@ -120,6 +129,14 @@ impl Sessions {
         let session = open.get_mut(&key)?;
         session.last_seen = now;
         Some(session.clone())
+    }
+
+    /// Notes that the session of `id` has changed its password.
+    pub fn password_changed(&self, id: &str) {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(s) = open.get_mut(&digest(id)) {
+            s.must_change = false;
+        }
     }
 
     /// Ends the session of `id` (sign-out).
@@ -169,20 +186,20 @@ mod tests {
             max_sessions: 2,
         };
         let s = Sessions::new(limits);
-        let (a, handle) = s.open(caller(), Proof::Password).unwrap();
+        let (a, handle) = s.open(caller(), Proof::Password, false).unwrap();
         let found = s.find(&a).unwrap();
         assert_eq!(found.caller.user, "alice");
         assert_ne!(found.csrf, found.handle);
         assert_eq!(found.handle, handle);
         assert!(s.find("not-an-id").is_none());
-        let (b, _) = s.open(caller(), Proof::AccessKey).unwrap();
-        assert!(s.open(caller(), Proof::Password).is_none(), "capped");
+        let (b, _) = s.open(caller(), Proof::AccessKey, false).unwrap();
+        assert!(s.open(caller(), Proof::Password, false).is_none(), "capped");
         s.close(&b);
         assert!(s.find(&b).is_none(), "closed on the server");
         std::thread::sleep(Duration::from_millis(1800));
         assert!(s.find(&a).is_none(), "idle timeout");
         assert!(
-            s.open(caller(), Proof::Password).is_some(),
+            s.open(caller(), Proof::Password, false).is_some(),
             "expired ones make room"
         );
     }

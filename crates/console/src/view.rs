@@ -19,6 +19,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("policies.html", include_str!("../templates/policies.html")),
     ("audit.html", include_str!("../templates/audit.html")),
     ("status.html", include_str!("../templates/status.html")),
+    ("password.html", include_str!("../templates/password.html")),
     ("error.html", include_str!("../templates/error.html")),
 ];
 

@@ -80,6 +80,8 @@ pub enum Field {
     PasswordLength,
     /// A RAM user's console password.
     Password,
+    /// The current console password a user gives to change it.
+    OldPassword,
 }
 
 /// A kind of RAM identity record, for the identity errors.

@@ -62,6 +62,7 @@ macro_rules! for_each_operation {
             $crate::ram::GetLoginProfile,
             $crate::ram::UpdateLoginProfile,
             $crate::ram::DeleteLoginProfile,
+            $crate::ram::ChangePassword,
         }
     };
 }

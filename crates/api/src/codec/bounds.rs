@@ -158,6 +158,8 @@ const TABLE: &[Bound] = &[
     bytes("UserAccessKeyId", MAX_ID_BYTES),
     bytes("Status", MAX_WORD_BYTES),
     chars("Password", 128), // RAM: 8-32 characters by the default password policy
+    chars("OldPassword", 128),
+    chars("NewPassword", 128),
     bytes("PasswordResetRequired", MAX_WORD_BYTES),
     bytes("MFABindRequired", MAX_WORD_BYTES),
 ];

@@ -334,6 +334,7 @@ fn field_name(field: Field) -> &'static str {
         Field::KeyMaterial => "KeyMaterial",
         Field::PasswordLength => "PasswordLength",
         Field::Password => "Password",
+        Field::OldPassword => "OldPassword",
     }
 }
 

@@ -8,6 +8,7 @@
 mod audit;
 mod crypto;
 mod keys;
+mod password;
 mod ram;
 mod status;
 
@@ -80,8 +81,12 @@ pub async fn route(console: &Console, req: Req) -> Reply {
         req: &req,
         session: &session,
     };
+    if session.must_change && first != "password" && first != "signout" {
+        return Reply::Redirect("password".to_owned());
+    }
     match first.as_str() {
         "" => Reply::Redirect("keys".to_owned()),
+        "password" => password::route(&page).await,
         "signout" if req.method == Method::POST => sign_out(console, &req).await,
         "keys" => keys::route(&page).await,
         "crypto" => crypto::route(&page).await,
@@ -193,7 +198,11 @@ async fn sign_in(console: &Console, req: &Req) -> Reply {
     };
     let credentials = credentials(req);
     match signin::verify(engine.kms(), &credentials).await {
-        Ok((caller, proof)) => match console.sessions.open(caller.clone(), proof) {
+        Ok((caller, proof)) => match console.sessions.open(
+            caller.clone(),
+            proof,
+            must_change(engine.kms(), &caller, proof).await,
+        ) {
             Some((id, handle)) => {
                 let event = action::Event {
                     action: "ConsoleSignIn",
@@ -237,6 +246,19 @@ async fn sign_in(console: &Console, req: &Req) -> Reply {
             sign_in_page(console, Some(why), StatusCode::SERVICE_UNAVAILABLE)
         }
     }
+}
+
+/// Whether a password sign-in must choose a new password first (`PasswordResetRequired`).
+async fn must_change(
+    kms: &openkms_core::KeyService,
+    caller: &openkms_ops::Caller,
+    proof: Proof,
+) -> bool {
+    proof == Proof::Password
+        && kms
+            .get_login_profile(&caller.user)
+            .await
+            .is_ok_and(|p| p.password_reset_required)
 }
 
 /// The credentials of the sign-in form (bounded: the fields' lengths are cut before use).

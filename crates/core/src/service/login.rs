@@ -135,6 +135,32 @@ impl KeyService {
         }
     }
 
+    /// A user changes their own console password (RAM's ChangePassword): `old` must be the
+    /// current one (`InvalidParameter` on `OldPassword` otherwise); the new one must meet the
+    /// same bounds, and the profile no longer requires a reset.
+    pub async fn change_own_password(
+        &self,
+        user_name: &str,
+        old: &SecretBytes,
+        new: &SecretBytes,
+    ) -> Result<(), KmsError> {
+        let mut record = self.login_profile(user_name).await?;
+        if !verify(&record.password_hash, old.expose_secret()) {
+            return Err(KmsError::invalid(
+                Field::OldPassword,
+                InvalidReason::NotAccepted,
+            ));
+        }
+        record.password_hash = self.hash_password(new)?;
+        record.password_reset_required = false;
+        record.updated_at = self.clock.now();
+        match self.store.update_login_profile(&record).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::NotFound) => Err(KmsError::EntityNotFound(Entity::LoginProfile)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Whether `password` is the console password of `user_name`. A user without a profile
     /// (or no such user) is `false` after the same work as a wrong password.
     pub async fn check_console_password(

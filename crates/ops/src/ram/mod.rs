@@ -8,6 +8,7 @@
 //! account `acs:ram:*:<account>:*`.
 
 mod attach_policy_to_user;
+mod change_password;
 mod create_access_key;
 mod create_login_profile;
 mod create_policy;
@@ -29,6 +30,7 @@ mod update_access_key;
 mod update_login_profile;
 
 pub use attach_policy_to_user::AttachPolicyToUser;
+pub use change_password::ChangePassword;
 pub use create_access_key::CreateAccessKey;
 pub use create_login_profile::CreateLoginProfile;
 pub use create_policy::CreatePolicy;

@@ -12,6 +12,7 @@
 //! it used to be told which parameter is wrong; a missing name was `*` there too.
 
 mod attach_policy_to_user;
+mod change_password;
 mod create_access_key;
 mod create_login_profile;
 mod create_policy;
