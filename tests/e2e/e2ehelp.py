@@ -69,6 +69,8 @@ STOP_TIMEOUT = 20.0
 HTTP_TIMEOUT = 20.0
 
 READY_RE = re.compile(r"^openkms: ready on (https?)://127\.0\.0\.1:(\d+)$")
+# the line after the ready line while the web console is on (the default; `--console off`)
+CONSOLE_RE = re.compile(r"^openkms: console on (https?://127\.0\.0\.1:\d+/console/)$")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 B64_RE = re.compile(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
@@ -225,6 +227,7 @@ class OpenKms:
     proc: subprocess.Popen | None = None
     scheme: str = ""
     port: int = 0
+    console_url: str | None = None
     _lines: queue.Queue = field(default_factory=queue.Queue)
 
     def command(self) -> list:
@@ -265,7 +268,20 @@ class OpenKms:
             self.kill()
             raise ServerStartError(f"first stdout line is not the ready line: {line!r}")
         self.scheme, self.port = match.group(1), int(match.group(2))
+        self.console_url = self._console_line()
         return self
+
+    def _console_line(self) -> str | None:
+        """The console's address from the line after the ready line (printed at once after
+        it), unless the server runs with ``--console off``."""
+        if "--console" in self.args and "off" in self.args:
+            return None
+        try:
+            line = self._lines.get(timeout=10)
+        except queue.Empty:
+            return None
+        match = CONSOLE_RE.match(line or "")
+        return match.group(1) if match else None
 
     @staticmethod
     def _drain_stdout(proc: subprocess.Popen, lines: queue.Queue) -> None:

@@ -86,6 +86,10 @@ pub enum Field {
     Digest,
     /// A generated password's length (or its character set, when nothing is left of it).
     PasswordLength,
+    /// A RAM user's console password.
+    Password,
+    /// The current console password a user gives to change it.
+    OldPassword,
 }
 
 /// A kind of RAM identity record, for the identity errors.
@@ -99,6 +103,8 @@ pub enum Entity {
     UserPolicy,
     /// An AccessKey of a user.
     AccessKey,
+    /// A user's login profile (console password).
+    LoginProfile,
 }
 
 /// What still refers to a record that was asked to be deleted.

@@ -45,6 +45,6 @@ pub use secret::SecretBytes;
 pub use service::{KeyRef, KeyService, Quotas, ServiceConfig};
 pub use store::{
     AliasStore, AnchorStore, AuditAnchor, IdentityStore, KeyCursor, KeySelection, KeyStore, KeyTag,
-    MetaStore, ReplayStore, Rewrap, RewrapStore, RotationStore, Snapshot, SnapshotStore, Store,
-    StoreError, TagCursor, TagStore, WrappedBlob, WrappedRow,
+    LoginProfileRecord, LoginStore, MetaStore, ReplayStore, Rewrap, RewrapStore, RotationStore,
+    Snapshot, SnapshotStore, Store, StoreError, TagCursor, TagStore, WrappedBlob, WrappedRow,
 };

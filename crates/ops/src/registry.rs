@@ -63,6 +63,11 @@ macro_rules! for_each_operation {
             $crate::ram::AttachPolicyToUser,
             $crate::ram::DetachPolicyFromUser,
             $crate::ram::ListPoliciesForUser,
+            $crate::ram::CreateLoginProfile,
+            $crate::ram::GetLoginProfile,
+            $crate::ram::UpdateLoginProfile,
+            $crate::ram::DeleteLoginProfile,
+            $crate::ram::ChangePassword,
         }
     };
 }

@@ -153,9 +153,24 @@ CREATE INDEX key_tags_by_key ON key_tags (tag_key, key_id COLLATE "C");
 CREATE INDEX key_tags_by_value ON key_tags (tag_key, tag_value, key_id COLLATE "C");
 "#;
 
+/// Version 6: RAM users' console passwords (login profiles, issue 17). One row per user at
+/// most, holding the Argon2id hash in PHC form and RAM's two flags; deleting the user deletes
+/// its row (`ON DELETE CASCADE`), and a row for a missing user is a foreign-key violation.
+const V6: &str = r#"
+CREATE TABLE login_profiles (
+    user_name               TEXT COLLATE "C" PRIMARY KEY
+                            REFERENCES users (user_name) ON DELETE CASCADE,
+    password_hash           TEXT NOT NULL,
+    password_reset_required BOOLEAN NOT NULL,
+    mfa_bind_required       BOOLEAN NOT NULL,
+    created_at              BIGINT NOT NULL,
+    updated_at              BIGINT NOT NULL
+);
+"#;
+
 /// The migrations, in order; the schema version is the number applied. A migration, once
 /// released, never changes: a change to the schema is a new one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The table recording which versions have been applied.
 const CREATE_VERSIONS: &str = "CREATE TABLE IF NOT EXISTS openkms_schema_migrations (\

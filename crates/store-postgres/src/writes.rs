@@ -11,6 +11,7 @@
 //! changes) live in [`identities`].
 
 mod identities;
+mod login;
 mod rewrap;
 mod snapshot;
 
@@ -25,6 +26,7 @@ use tokio_postgres::types::ToSql;
 use crate::error::{is_retryable, map_error, pool_error};
 
 pub(crate) use self::identities::IdentityWrite;
+pub(crate) use self::login::LoginWrite;
 
 /// How many times a write is attempted when PostgreSQL asks for a retry.
 const MAX_ATTEMPTS: u32 = 4;
@@ -120,6 +122,8 @@ pub(crate) enum Write<'a> {
     PurgeNonces(i64),
     /// A write of users, AccessKeys, policies or attachments.
     Identity(IdentityWrite<'a>),
+    /// A write of login profiles (one statement each).
+    Login(LoginWrite<'a>),
     /// Replace every wrapped blob of a root-key rotation, all or none.
     ReplaceWrapped(&'a [Rewrap]),
     /// Write a whole snapshot into the empty tables.
@@ -253,6 +257,7 @@ async fn apply(client: &impl GenericClient, write: &Write<'_>) -> Result<u64, Fa
         } => use_nonce(client, access_key_id, nonce, expires_at, now).await,
         Write::PurgeNonces(now) => return purge_nonces(client, now).await,
         Write::Identity(ref identity) => identity.apply(client).await,
+        Write::Login(ref login) => login.apply(client).await,
         Write::ReplaceWrapped(changes) => rewrap::replace_wrapped(client, changes).await,
         Write::ImportSnapshot(snapshot) => snapshot::import(client, snapshot).await,
     };

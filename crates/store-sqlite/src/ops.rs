@@ -5,9 +5,11 @@
 //! existence of what it updates or deletes, how many tags a key may hold). Each command runs
 //! inside whatever transaction or savepoint the caller opened; this module does not begin,
 //! commit or batch (see `writer`), and does not read records back (see `reads`). The writes
-//! of RAM identities (users, policies, attachments, AccessKey changes) live in [`identities`].
+//! of RAM identities (users, policies, attachments, AccessKey changes) live in [`identities`],
+//! those of login profiles in [`login`].
 
 mod identities;
+mod login;
 mod rewrap;
 
 use openkms_core::{
@@ -18,6 +20,7 @@ use rusqlite::{Connection, Statement, ToSql, params};
 use crate::error::WriteError;
 
 pub(crate) use self::identities::{IdentityOp, attach_policy, insert_policy, insert_user};
+pub(crate) use self::login::{LoginOp, insert_login_profile};
 
 /// One write, owned so it can cross to the writer thread.
 pub(crate) enum WriteOp {
@@ -106,6 +109,8 @@ pub(crate) enum WriteOp {
     PurgeNonces(i64),
     /// A write of users, AccessKeys, policies or attachments.
     Identity(IdentityOp),
+    /// A write of login profiles.
+    Login(LoginOp),
     /// Write a whole snapshot into the empty database (boxed: it is every record).
     ImportSnapshot(Box<Snapshot>),
 }
@@ -167,6 +172,7 @@ impl WriteOp {
             } => Ok(use_nonce(conn, access_key_id, nonce, *expires_at, *now)?),
             Self::PurgeNonces(now) => Ok(purge_nonces(conn, *now)?),
             Self::Identity(op) => op.apply(conn),
+            Self::Login(op) => op.apply(conn),
             Self::ReplaceWrapped(changes) => rewrap::replace_wrapped(conn, changes),
             Self::ImportSnapshot(snapshot) => crate::snapshot::import(conn, snapshot).map(|()| 1),
         }

@@ -166,6 +166,11 @@ const TABLE: &[Bound] = &[
     chars("Comments", 128),
     bytes("UserAccessKeyId", MAX_ID_BYTES),
     bytes("Status", MAX_WORD_BYTES),
+    chars("Password", 128), // RAM: 8-32 characters by the default password policy
+    chars("OldPassword", 128),
+    chars("NewPassword", 128),
+    bytes("PasswordResetRequired", MAX_WORD_BYTES),
+    bytes("MFABindRequired", MAX_WORD_BYTES),
 ];
 
 /// A family of numbered or flattened parameters (`ResourceId.3`, `EncryptionContext.<key>`):

@@ -345,6 +345,8 @@ fn field_name(field: Field) -> &'static str {
         Field::KeyUsage => "KeyUsage",
         Field::Algorithm => "Algorithm",
         Field::Digest => "Digest",
+        Field::Password => "Password",
+        Field::OldPassword => "OldPassword",
     }
 }
 
@@ -355,6 +357,7 @@ fn not_found_code(entity: Entity) -> &'static str {
         Entity::Policy => "EntityNotExist.Policy",
         Entity::UserPolicy => "EntityNotExist.User.Policy",
         Entity::AccessKey => "EntityNotExist.User.AccessKey",
+        Entity::LoginProfile => "EntityNotExist.User.LoginProfile",
     }
 }
 
@@ -364,6 +367,7 @@ fn not_found(entity: Entity) -> &'static str {
         Entity::Policy => "The policy does not exist.",
         Entity::UserPolicy => "The indicate policy of the user does not exist.",
         Entity::AccessKey => "The user access key does not exist.",
+        Entity::LoginProfile => "The login policy of the user does not exist.",
     }
 }
 
@@ -373,6 +377,7 @@ fn exists_code(entity: Entity) -> &'static str {
         Entity::Policy => "EntityAlreadyExists.Policy",
         Entity::UserPolicy => "EntityAlreadyExists.User.Policy",
         Entity::AccessKey => "EntityAlreadyExists.User.AccessKey",
+        Entity::LoginProfile => "EntityAlreadyExists.User.LoginProfile",
     }
 }
 
@@ -382,6 +387,7 @@ fn exists(entity: Entity) -> &'static str {
         Entity::Policy => "The policy does already EXIST.",
         Entity::UserPolicy => "The user has already been attached this policy.",
         Entity::AccessKey => "The user access key does already EXIST.",
+        Entity::LoginProfile => "The login policy of the user does already EXIST.",
     }
 }
 

@@ -2,8 +2,8 @@
 //!
 //! Storage is split by what it keeps, the way tikv's `engine_traits` compose `KvEngine`:
 //! [`KeyStore`] (keys, versions, destruction), [`AliasStore`], [`TagStore`], [`IdentityStore`]
-//! (RAM users, AccessKeys, custom policies, attachments) and [`MetaStore`] (named metadata
-//! values). [`Store`] is all five together, with a blanket impl, and is what the key service
+//! (RAM users, AccessKeys, custom policies, attachments), [`MetaStore`] (named metadata
+//! values) and [`LoginStore`] (RAM users' console passwords). [`Store`] is all six together, with a blanket impl, and is what the key service
 //! holds. Replay nonces are a separate concern of the front end: [`ReplayStore`] is not part
 //! of [`Store`]; nor is [`AnchorStore`], where the binary records its audit log's head; nor
 //! [`RewrapStore`], which only root-key rotation uses; nor [`SnapshotStore`], through which
@@ -22,6 +22,7 @@ mod aliases;
 mod anchor;
 mod identity;
 mod keys;
+mod login;
 mod meta;
 mod paging;
 pub mod records;
@@ -34,6 +35,7 @@ pub use aliases::AliasStore;
 pub use anchor::{AnchorStore, AuditAnchor};
 pub use identity::IdentityStore;
 pub use keys::KeyStore;
+pub use login::{LoginProfileRecord, LoginStore};
 pub use meta::MetaStore;
 pub use paging::{KeyCursor, KeySelection, KeyTag, TagCursor, tag_matches};
 pub use records::RecordRow;
@@ -90,6 +92,9 @@ pub enum StoreError {
 ///
 /// Implemented for every type that implements the five capabilities; a backend implements
 /// those and never this trait directly.
-pub trait Store: KeyStore + AliasStore + TagStore + IdentityStore + MetaStore {}
+pub trait Store: KeyStore + AliasStore + TagStore + IdentityStore + MetaStore + LoginStore {}
 
-impl<T> Store for T where T: KeyStore + AliasStore + TagStore + IdentityStore + MetaStore {}
+impl<T> Store for T where
+    T: KeyStore + AliasStore + TagStore + IdentityStore + MetaStore + LoginStore
+{
+}

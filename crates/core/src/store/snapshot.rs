@@ -30,6 +30,7 @@ pub const SNAPSHOT_TABLES: &[&str] = &[
     "policies",
     "policy_attachments",
     "access_keys",
+    "login_profiles",
 ];
 
 /// The tables a snapshot leaves out, each with why.
@@ -90,6 +91,8 @@ pub struct Snapshot {
     pub attachments: Vec<AttachmentRecord>,
     /// AccessKeys (the root one too) with their wrapped secrets, by id.
     pub access_keys: Vec<AccessKeyRecord>,
+    /// RAM users' login profiles (console password hashes), by user name.
+    pub login_profiles: Vec<super::LoginProfileRecord>,
 }
 
 impl Snapshot {
@@ -119,10 +122,12 @@ impl Snapshot {
         });
         self.access_keys
             .sort_by(|a, b| a.access_key_id.cmp(&b.access_key_id));
+        self.login_profiles
+            .sort_by(|a, b| a.user_name.cmp(&b.user_name));
     }
 
     /// How many records of each table, in the order of [`SNAPSHOT_TABLES`].
-    pub fn counts(&self) -> [(&'static str, usize); 10] {
+    pub fn counts(&self) -> [(&'static str, usize); 11] {
         [
             ("meta", self.meta.len()),
             ("keys", self.keys.len()),
@@ -134,6 +139,7 @@ impl Snapshot {
             ("policies", self.policies.len()),
             ("policy_attachments", self.attachments.len()),
             ("access_keys", self.access_keys.len()),
+            ("login_profiles", self.login_profiles.len()),
         ]
     }
 

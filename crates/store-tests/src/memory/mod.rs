@@ -9,6 +9,7 @@
 //! snapshots in [`snapshot`].
 
 mod identity;
+mod login;
 mod rewrap;
 mod snapshot;
 
@@ -43,6 +44,8 @@ struct Maps {
     users: BTreeMap<String, UserRecord>,
     policies: BTreeMap<String, PolicyRecord>,
     attached: HashMap<(String, PolicyType, String), AttachmentRecord>,
+    /// Login profiles by user name; a user's goes with it.
+    logins: BTreeMap<String, openkms_core::LoginProfileRecord>,
 }
 
 impl MemoryStore {

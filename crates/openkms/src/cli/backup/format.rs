@@ -67,7 +67,7 @@ enum Value {
 
 /// Each table's code and how many values its records have, in the order of
 /// `SNAPSHOT_TABLES` (and of the records in a file).
-const TABLES: [(u8, &str, usize); 10] = [
+const TABLES: [(u8, &str, usize); 11] = [
     (1, "meta", 2),
     (2, "keys", 17),
     (3, "key_versions", 4),
@@ -78,6 +78,7 @@ const TABLES: [(u8, &str, usize); 10] = [
     (8, "policies", 4),
     (9, "policy_attachments", 4),
     (10, "access_keys", 5),
+    (11, "login_profiles", 6),
 ];
 
 /// The whole file for `snapshot` with `header` (a JSON object).
@@ -120,6 +121,11 @@ fn rows(s: &Snapshot) -> Vec<(u8, Vec<Value>)> {
     rows.extend(s.policies.iter().map(|p| (8, policy_values(p))));
     rows.extend(s.attachments.iter().map(|a| (9, attachment_values(a))));
     rows.extend(s.access_keys.iter().map(|a| (10, access_key_values(a))));
+    rows.extend(
+        s.login_profiles
+            .iter()
+            .map(|p| (11, login_profile_values(p))),
+    );
     rows
 }
 
@@ -225,6 +231,17 @@ fn access_key_values(a: &AccessKeyRecord) -> Vec<Value> {
         Value::Bytes(a.wrapped_secret.clone()),
         Value::Bool(a.active),
         Value::Int(a.created_at),
+    ]
+}
+
+fn login_profile_values(p: &openkms_core::LoginProfileRecord) -> Vec<Value> {
+    vec![
+        text(&p.user_name),
+        text(&p.password_hash),
+        Value::Bool(p.password_reset_required),
+        Value::Bool(p.mfa_bind_required),
+        Value::Int(p.created_at),
+        Value::Int(p.updated_at),
     ]
 }
 
@@ -478,7 +495,8 @@ fn push_record(s: &mut Snapshot, code: u8, row: &ValueRow<'_>) -> Result<(), Sto
         7 => s.users.push(records::user(row)?),
         8 => s.policies.push(records::policy(row)?),
         9 => s.attachments.push(records::attachment(row)?),
-        _ => s.access_keys.push(records::access_key(row)?),
+        10 => s.access_keys.push(records::access_key(row)?),
+        _ => s.login_profiles.push(records::login_profile(row)?),
     }
     Ok(())
 }
