@@ -7,7 +7,9 @@ is refused; sign-in with the root AccessKey sets a Secure, HttpOnly, SameSite=St
 from __future__ import annotations
 
 import functools
+import json
 import re
+import time
 
 import requests
 
@@ -99,18 +101,37 @@ def test_console_sign_in_ends_with_its_credential(server, kms):
 
 
 def test_console_sign_in_is_throttled(tmp_path_factory):
-    """Ten failed sign-ins from one address, then even the right pair is refused (429) until
-    the window ends; a server of its own, so no other test's address is throttled."""
+    """Failed sign-ins are budgeted per (address, user) and per address; a password's shape
+    says nothing about the user (always 401, never 503); a throttled attempt is 429 and
+    audited; the right AccessKey pair signs in even from a throttled address. A server of its
+    own, so no other test's address is throttled."""
     srv = new_server(tmp_path_factory, "console-throttle").start()
     try:
+        def password(user, pw):
+            return _signed_in(srv, {"method": "password", "user_name": user, "password": pw})[1]
+        # too short, too long, a control character, a plausible one: the same refusal
+        for pw in ("x", "y" * 40, "abc\x01defgh", "Plausible-pw-1"):
+            r = password("nobody", pw)
+            assert r.status_code == 401 and "Sign-in failed" in r.text, (pw, r.status_code)
+        for _ in range(6):
+            assert password("nobody", "Wrong-pass-1").status_code == 401
+        time.sleep(1.1)  # a fresh second of the audit log's budget for unauthenticated lines
+        throttled = password("nobody", "Wrong-pass-1")
+        assert throttled.status_code == 429 and "Too many failed sign-ins" in throttled.text
+        assert password("somebody", "Wrong-pass-1").status_code == 401, "another user's budget"
         wrong = {"method": "accesskey", "access_key_id": ACCESS_KEY_ID,
                  "access_key_secret": "not-the-secret"}
-        for _ in range(10):
-            assert _signed_in(srv, wrong)[1].status_code == 401
+        codes = []
+        while len(codes) < 60 and (not codes or codes[-1] == 401):
+            codes.append(_signed_in(srv, wrong)[1].status_code)
+        assert codes[-1] == 429 and codes.count(401) >= 30, codes
         right = {"method": "accesskey", "access_key_id": ACCESS_KEY_ID,
                  "access_key_secret": ACCESS_KEY_SECRET}
-        refused = _signed_in(srv, right)[1]
-        assert refused.status_code == 429 and "Too many failed sign-ins" in refused.text
+        assert _signed_in(srv, right)[1].status_code == 303, "a right pair passes the throttle"
+        outcomes = [json.loads(line).get("outcome")
+                    for line in (srv.data_dir / "audit" / "audit.log").read_text().splitlines()
+                    if '"ConsoleSignIn"' in line]
+        assert "Throttled" in outcomes and outcomes[-1] == "OK", outcomes
     finally:
         srv.stop()
 

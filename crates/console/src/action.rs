@@ -122,10 +122,11 @@ pub struct Event<'a> {
     pub status: u16,
 }
 
-/// Writes `event`'s audit line (best effort: a sign-in is not refused for it).
-pub async fn record(console: &Console, peer: Option<SocketAddr>, event: Event<'_>) {
+/// Writes `event`'s audit line; false when it could not be written (a successful sign-in
+/// is then undone).
+pub async fn record(console: &Console, peer: Option<SocketAddr>, event: Event<'_>) -> bool {
     let Some(log) = &console.audit else {
-        return;
+        return true;
     };
     let request_id = console.request_ids.next_id();
     let access_key_id = match event.caller {
@@ -151,12 +152,14 @@ pub async fn record(console: &Console, peer: Option<SocketAddr>, event: Event<'_
         status: event.status,
         latency_us: 0,
     };
-    if log.append(&record).await.is_err() {
+    let written = log.append(&record).await.is_ok();
+    if !written {
         tracing::error!(
             action = event.action,
             "the console's audit line could not be written"
         );
     }
+    written
 }
 
 /// Decodes and runs the action; its JSON reply.

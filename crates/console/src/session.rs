@@ -4,8 +4,9 @@
 //! (who signed in, the CSRF token, the public handle written in audit lines) stays here. A
 //! session ends when it has been idle too long, when it reaches its absolute lifetime, or at
 //! sign-out, which removes it on the server so the cookie is worthless afterwards. At most
-//! `max_sessions` exist at once: a sign-in past that first drops expired sessions, then is
-//! refused. The map is keyed by the id's SHA-256, so the id itself is never compared byte by
+//! `max_sessions` exist at once, and at most `per_identity` for one user name: a sign-in
+//! past either ends the identity's oldest session, or expired ones, or the least recently
+//! used one. The map is keyed by the id's SHA-256, so the id itself is never compared byte by
 //! byte against a stored one.
 
 use std::collections::HashMap;
@@ -29,6 +30,8 @@ pub struct SessionLimits {
     pub absolute: Duration,
     /// Most sessions open at once.
     pub max_sessions: usize,
+    /// Most sessions one identity (user name) holds at once.
+    pub per_identity: usize,
 }
 
 impl Default for SessionLimits {
@@ -37,6 +40,7 @@ impl Default for SessionLimits {
             idle: Duration::from_secs(15 * 60),
             absolute: Duration::from_secs(8 * 3600),
             max_sessions: 1024,
+            per_identity: 8,
         }
     }
 }
@@ -86,13 +90,11 @@ impl Sessions {
     }
 
     /// Opens a session for `caller`: its id (for the cookie) and public handle (for the audit
-    /// log), or `None` when too many are open.
-    pub fn open(
-        &self,
-        caller: Caller,
-        proof: Proof,
-        must_change: bool,
-    ) -> Option<(String, String)> {
+    /// log). An identity (a user name) holds at most `per_identity` sessions: its oldest ends
+    /// to make room for a new one. When `max_sessions` are open, expired ones are dropped and,
+    /// if none was, the least recently used session ends: a sign-in is never refused for
+    /// room, and one identity cannot fill the table against the others.
+    pub fn open(&self, caller: Caller, proof: Proof, must_change: bool) -> (String, String) {
         let now = Instant::now();
         let id = self.token(32);
         let session = Session {
@@ -105,15 +107,20 @@ impl Sessions {
             last_seen: now,
         };
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        let user = &session.caller.user;
+        let theirs = open.values().filter(|s| &s.caller.user == user).count();
+        if theirs >= self.limits.per_identity {
+            evict(&mut open, |s| &s.caller.user == user, |s| s.created);
+        }
         if open.len() >= self.limits.max_sessions {
             open.retain(|_, s| self.live(s, now));
         }
         if open.len() >= self.limits.max_sessions {
-            return None;
+            evict(&mut open, |_| true, |s| s.last_seen);
         }
         let handle = session.handle.clone();
         open.insert(digest(&id), session);
-        Some((id, handle))
+        (id, handle)
     }
 
     /// The live session of `id`, its idle clock restarted; an expired one is removed.
@@ -158,6 +165,22 @@ impl Sessions {
     }
 }
 
+/// Ends the session among those `which` selects whose `age` instant is earliest.
+fn evict(
+    open: &mut HashMap<[u8; 32], Session>,
+    which: impl Fn(&Session) -> bool,
+    age: impl Fn(&Session) -> Instant,
+) {
+    let oldest = open
+        .iter()
+        .filter(|(_, s)| which(s))
+        .min_by_key(|(_, s)| age(s))
+        .map(|(k, _)| *k);
+    if let Some(k) = oldest {
+        open.remove(&k);
+    }
+}
+
 /// The map key of a session id: its SHA-256.
 fn digest(id: &str) -> [u8; 32] {
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, id.as_bytes());
@@ -178,29 +201,73 @@ mod tests {
         }
     }
 
+    fn user(name: &str) -> Caller {
+        Caller {
+            access_key_id: String::new(),
+            user: name.into(),
+        }
+    }
+
     #[test]
     fn sessions_open_find_close_and_expire() {
         let limits = SessionLimits {
             idle: Duration::from_millis(1500),
             absolute: Duration::from_secs(60),
-            max_sessions: 2,
+            max_sessions: 3,
+            per_identity: 3,
         };
         let s = Sessions::new(limits);
-        let (a, handle) = s.open(caller(), Proof::Password, false).unwrap();
+        let (a, handle) = s.open(caller(), Proof::Password, false);
         let found = s.find(&a).unwrap();
         assert_eq!(found.caller.user, "alice");
         assert_ne!(found.csrf, found.handle);
         assert_eq!(found.handle, handle);
         assert!(s.find("not-an-id").is_none());
-        let (b, _) = s.open(caller(), Proof::AccessKey, false).unwrap();
-        assert!(s.open(caller(), Proof::Password, false).is_none(), "capped");
+        let (b, _) = s.open(caller(), Proof::AccessKey, false);
         s.close(&b);
         assert!(s.find(&b).is_none(), "closed on the server");
         std::thread::sleep(Duration::from_millis(1800));
         assert!(s.find(&a).is_none(), "idle timeout");
+    }
+
+    #[test]
+    fn an_identity_past_its_cap_loses_its_oldest_session() {
+        let limits = SessionLimits {
+            per_identity: 2,
+            ..SessionLimits::default()
+        };
+        let s = Sessions::new(limits);
+        let (root, _) = s.open(user("root"), Proof::AccessKey, false);
+        let (first, _) = s.open(caller(), Proof::Password, false);
+        std::thread::sleep(Duration::from_millis(5));
+        let (second, _) = s.open(caller(), Proof::Password, false);
+        let (third, _) = s.open(caller(), Proof::Password, false);
+        assert!(s.find(&first).is_none(), "alice's oldest ended");
+        assert!(s.find(&second).is_some() && s.find(&third).is_some());
+        assert!(s.find(&root).is_some(), "another identity untouched");
+    }
+
+    #[test]
+    fn a_full_table_ends_the_least_recently_used_session() {
+        let limits = SessionLimits {
+            max_sessions: 3,
+            ..SessionLimits::default()
+        };
+        let s = Sessions::new(limits);
+        let (a, _) = s.open(user("a"), Proof::Password, false);
+        std::thread::sleep(Duration::from_millis(5));
+        let (b, _) = s.open(user("b"), Proof::Password, false);
+        std::thread::sleep(Duration::from_millis(5));
+        let (c, _) = s.open(user("c"), Proof::Password, false);
+        std::thread::sleep(Duration::from_millis(5));
         assert!(
-            s.open(caller(), Proof::Password, false).is_some(),
-            "expired ones make room"
+            s.find(&a).is_some(),
+            "a used again: b is now the least recent"
         );
+        let (d, _) = s.open(user("d"), Proof::AccessKey, false);
+        assert!(s.find(&b).is_none());
+        for id in [&a, &c, &d] {
+            assert!(s.find(id).is_some());
+        }
     }
 }

@@ -183,69 +183,83 @@ fn failed(e: &ApiError) -> Value {
 }
 
 /// GET: the sign-in form. POST: checks the credentials, opens a session and sets its cookie.
+/// Every outcome writes an audit line; a session whose line cannot be written is closed again
+/// and the sign-in refused, as an API call fails when its line cannot be written.
 async fn sign_in(console: &Console, req: &Req) -> Reply {
     if req.method != Method::POST {
         return sign_in_page(console, None, StatusCode::OK);
     }
-    let source = req.peer.map(|p| p.ip());
-    if !console.throttle.admits(source) {
-        let why = "Too many failed sign-ins from this address. Wait a few minutes and try again.";
-        return sign_in_page(console, Some(why), StatusCode::TOO_MANY_REQUESTS);
-    }
+    let credentials = credentials(req);
+    let claimed = match &credentials {
+        Credentials::AccessKey { id, .. } => Some(id.clone()),
+        Credentials::Password { .. } => None,
+    };
+    let refused = |outcome, status: StatusCode, why| {
+        let event = action::Event {
+            action: "ConsoleSignIn",
+            caller: None,
+            claimed: claimed.as_deref(),
+            session: "-",
+            outcome,
+            status: status.as_u16(),
+        };
+        async move {
+            action::record(console, req.peer, event).await;
+            sign_in_page(console, Some(why), status)
+        }
+    };
     let Some(engine) = console.slot.engine() else {
         let why = "The server is sealed: unseal it before signing in.";
-        return sign_in_page(console, Some(why), StatusCode::SERVICE_UNAVAILABLE);
+        return refused("Sealed", StatusCode::SERVICE_UNAVAILABLE, why).await;
     };
-    let credentials = credentials(req);
-    match signin::verify(engine.kms(), &credentials).await {
-        Ok((caller, proof)) => match console.sessions.open(
-            caller.clone(),
-            proof,
-            must_change(engine.kms(), &caller, proof).await,
-        ) {
-            Some((id, handle)) => {
-                let event = action::Event {
-                    action: "ConsoleSignIn",
-                    caller: Some(&caller),
-                    claimed: None,
-                    session: &handle,
-                    outcome: "OK",
-                    status: 303,
-                };
-                action::record(console, req.peer, event).await;
-                Reply::RedirectWithCookie("keys".to_owned(), session_cookie_header(&id))
-            }
-            None => sign_in_page(
-                console,
-                Some("Too many open console sessions; try again later."),
-                StatusCode::SERVICE_UNAVAILABLE,
-            ),
-        },
+    let source = req.peer.map(|p| p.ip());
+    match signin::verify(engine.kms(), &console.guard, source, credentials).await {
+        Ok((caller, proof)) => open_session(console, req, engine.kms(), caller, proof).await,
         Err(SignInError::Refused) => {
-            console.throttle.failed(source);
-            let claimed = match &credentials {
-                Credentials::AccessKey { id, .. } => Some(id.as_str()),
-                Credentials::Password { .. } => None,
-            };
-            let event = action::Event {
-                action: "ConsoleSignIn",
-                caller: None,
-                claimed,
-                session: "-",
-                outcome: "SignInFailed",
-                status: 401,
-            };
-            action::record(console, req.peer, event).await;
             let why =
                 "Sign-in failed: the name and password, or the AccessKey pair, are not right.";
-            sign_in_page(console, Some(why), StatusCode::UNAUTHORIZED)
+            refused("SignInFailed", StatusCode::UNAUTHORIZED, why).await
+        }
+        Err(SignInError::Throttled) => {
+            let why = "Too many failed sign-ins. Wait a few minutes and try again.";
+            refused("Throttled", StatusCode::TOO_MANY_REQUESTS, why).await
+        }
+        Err(SignInError::Busy) => {
+            let why = "The server is busy checking other sign-ins; try again in a moment.";
+            refused("Busy", StatusCode::SERVICE_UNAVAILABLE, why).await
         }
         Err(SignInError::Unavailable(e)) => {
-            tracing::error!(error = ?e.map(|e| e.to_string()), "console sign-in failed");
+            console.store_errors.log(&e);
             let why = "The server could not check the sign-in right now.";
-            sign_in_page(console, Some(why), StatusCode::SERVICE_UNAVAILABLE)
+            refused("Unavailable", StatusCode::SERVICE_UNAVAILABLE, why).await
         }
     }
+}
+
+/// Opens the session of a proven sign-in, audits it and sets the cookie.
+async fn open_session(
+    console: &Console,
+    req: &Req,
+    kms: &openkms_core::KeyService,
+    caller: openkms_ops::Caller,
+    proof: Proof,
+) -> Reply {
+    let must_change = must_change(kms, &caller, proof).await;
+    let (id, handle) = console.sessions.open(caller.clone(), proof, must_change);
+    let event = action::Event {
+        action: "ConsoleSignIn",
+        caller: Some(&caller),
+        claimed: None,
+        session: &handle,
+        outcome: "OK",
+        status: 303,
+    };
+    if !action::record(console, req.peer, event).await {
+        console.sessions.close(&id);
+        let why = "The server could not record the sign-in in its audit log.";
+        return sign_in_page(console, Some(why), StatusCode::SERVICE_UNAVAILABLE);
+    }
+    Reply::RedirectWithCookie("keys".to_owned(), session_cookie_header(&id))
 }
 
 /// Whether a password sign-in must choose a new password first (`PasswordResetRequired`).
