@@ -95,6 +95,19 @@ def test_console_sign_in_ends_with_its_credential(server, kms):
                                "password": "Console-pass-1"})
     assert r.status_code == 303, r.text
     assert s.get(server.console_url + "status", allow_redirects=False, timeout=30).status_code == 200
+    # an administrator's new password ends the session; so does setting PasswordResetRequired
+    kms.call(ram_request("UpdateLoginProfile", UserName=user.name, Password="Console-pass-2"))
+    ended = s.get(server.console_url + "status", allow_redirects=False, timeout=30)
+    assert ended.status_code == 303 and ended.headers["Location"].endswith("/console/signin")
+    s, r = _signed_in(server, {"method": "password", "user_name": user.name,
+                               "password": "Console-pass-2"})
+    assert r.status_code == 303, r.text
+    kms.call(ram_request("UpdateLoginProfile", UserName=user.name, PasswordResetRequired=True))
+    assert s.get(server.console_url + "status", allow_redirects=False, timeout=30).status_code == 303
+    s, r = _signed_in(server, {"method": "password", "user_name": user.name,
+                               "password": "Console-pass-2"})
+    held = s.get(server.console_url + "keys", allow_redirects=False, timeout=30)
+    assert held.status_code == 303 and held.headers["Location"].endswith("/console/password")
     kms.call(ram_request("DeleteLoginProfile", UserName=user.name))
     gone = s.get(server.console_url + "status", allow_redirects=False, timeout=30)
     assert gone.status_code == 303
@@ -136,6 +149,22 @@ def test_console_sign_in_is_throttled(tmp_path_factory):
         srv.stop()
 
 
+def test_console_actions_take_the_access_key_quota(tmp_path_factory):
+    """The console's actions are charged to the API's per-AccessKey quota: past the burst a
+    page shows Throttling.User instead of running its action."""
+    srv = new_server(tmp_path_factory, "console-quota",
+                     args=["--access-key-rate", "1", "--access-key-burst", "3"]).start()
+    try:
+        s, r = _signed_in(srv, {"method": "accesskey", "access_key_id": ACCESS_KEY_ID,
+                                "access_key_secret": ACCESS_KEY_SECRET})
+        assert r.status_code == 303, r.text
+        pages = [s.get(srv.console_url + "keys", timeout=30).text for _ in range(8)]
+        assert "Throttling.User" not in pages[0]
+        assert any("Throttling.User" in p for p in pages), "quota never reached"
+    finally:
+        srv.stop()
+
+
 def test_console_password_reset_required_forces_a_change(server, kms):
     user = new_ram_user(kms, "console-reset", system=["AliyunKMSReadOnlyAccess"])
     kms.call(ram_request("CreateLoginProfile", UserName=user.name, Password="Given-pass-1",
@@ -143,6 +172,8 @@ def test_console_password_reset_required_forces_a_change(server, kms):
     s, r = _signed_in(server, {"method": "password", "user_name": user.name,
                                "password": "Given-pass-1"})
     assert r.status_code == 303, r.text
+    other, _ = _signed_in(server, {"method": "password", "user_name": user.name,
+                                   "password": "Given-pass-1"})
     held = s.get(server.console_url + "keys", allow_redirects=False, timeout=30)
     assert held.status_code == 303 and held.headers["Location"].endswith("/console/password")
     form = s.get(server.console_url + "password", timeout=30)
@@ -152,6 +183,9 @@ def test_console_password_reset_required_forces_a_change(server, kms):
         "confirm": "Chosen-pass-2"})
     assert changed.status_code == 303, changed.text
     assert s.get(server.console_url + "keys", allow_redirects=False, timeout=30).status_code == 200
+    # the user's other session (signed in with the old password) has ended
+    gone = other.get(server.console_url + "password", allow_redirects=False, timeout=30)
+    assert gone.status_code == 303 and gone.headers["Location"].endswith("/console/signin")
     _, old = _signed_in(server, {"method": "password", "user_name": user.name,
                                  "password": "Given-pass-1"})
     assert old.status_code == 401

@@ -124,10 +124,14 @@ impl Limits {
 
     /// Admits one request of an authenticated `caller`, or answers `Throttling.User`.
     pub fn admit(&self, caller: &Caller) -> Result<(), RpcError> {
+        self.admit_key(&caller.access_key_id)
+    }
+
+    /// Admits one request charged to quota `key` (an AccessKeyId, or another front end's
+    /// name for a caller without one), or answers `Throttling.User`.
+    pub fn admit_key(&self, key: &str) -> Result<(), RpcError> {
         match &self.access_keys {
-            Some(quota) if !quota.take(&caller.access_key_id, Instant::now()) => {
-                Err(RpcError::AccessKeyThrottled)
-            }
+            Some(quota) if !quota.take(key, Instant::now()) => Err(RpcError::AccessKeyThrottled),
             _ => Ok(()),
         }
     }

@@ -177,6 +177,9 @@ async fn dispatch(
     let endpoint = codec::endpoint(version, action).ok_or(RpcError::UnknownAction)?;
     facts.action = Some(endpoint.name.action);
     let engine = console.slot.engine().ok_or(RpcError::Sealed)?;
+    console
+        .limits
+        .admit_key(&quota_key(&actor.session.caller))?;
     codec::bounds::check_count(params)?;
     codec::bounds::check(params)?;
     let pending = endpoint.decode(params, engine.kms());
@@ -199,6 +202,15 @@ async fn dispatch(
     facts.event = event;
     let rendered = rendered?;
     Ok(serde_json::from_slice(&rendered.body).unwrap_or(Value::Null))
+}
+
+/// The per-AccessKey quota a caller's actions are charged to: its AccessKeyId, or for a
+/// password session (no AccessKey) `console-user:<name>`, which no AccessKeyId can be.
+fn quota_key(caller: &openkms_ops::Caller) -> String {
+    match caller.access_key_id.is_empty() {
+        true => format!("console-user:{}", caller.user),
+        false => caller.access_key_id.clone(),
+    }
 }
 
 fn audit_has_room(console: &Console) -> bool {

@@ -67,6 +67,7 @@ pub struct Console {
     config: ConsoleConfig,
     sessions: session::Sessions,
     guard: signin::Guard,
+    limits: Arc<openkms_api::throttle::Limits>,
     store_errors: signin::StoreErrors,
     views: view::Views,
     request_ids: RequestIds,
@@ -82,11 +83,22 @@ impl Console {
             audit,
             config,
             guard: signin::Guard::default(),
+            limits: Arc::new(openkms_api::throttle::Limits::none()),
             store_errors: signin::StoreErrors::default(),
             views: view::Views::new(),
             request_ids: RequestIds::default(),
             started: Instant::now(),
         }
+    }
+}
+
+impl Console {
+    /// Applies the API's per-AccessKey quotas (`limits`, the API handler's own) to console
+    /// actions too; a password session is charged as `console-user:<name>`.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Arc<openkms_api::throttle::Limits>) -> Self {
+        self.limits = limits;
+        self
     }
 }
 

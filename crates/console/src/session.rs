@@ -68,8 +68,21 @@ pub struct Session {
     /// The user must choose a new password before anything else (its login profile says
     /// `PasswordResetRequired`).
     pub must_change: bool,
+    /// For a password session, the login profile's fingerprint at sign-in
+    /// ([`openkms_core::PasswordCheck::fingerprint`]): a profile changed since (a new
+    /// password, the reset flag set, the profile or user deleted and made again) ends it.
+    pub profile: Option<[u8; 32]>,
     created: Instant,
     last_seen: Instant,
+}
+
+/// What a password sign-in's login profile said.
+#[derive(Clone, Copy)]
+pub struct Profile {
+    /// Its fingerprint ([`openkms_core::PasswordCheck::fingerprint`]).
+    pub fingerprint: [u8; 32],
+    /// Whether it requires a new password first.
+    pub must_change: bool,
 }
 
 /// The open sessions.
@@ -94,7 +107,7 @@ impl Sessions {
     /// to make room for a new one. When `max_sessions` are open, expired ones are dropped and,
     /// if none was, the least recently used session ends: a sign-in is never refused for
     /// room, and one identity cannot fill the table against the others.
-    pub fn open(&self, caller: Caller, proof: Proof, must_change: bool) -> (String, String) {
+    pub fn open(&self, caller: Caller, proof: Proof, profile: Option<Profile>) -> (String, String) {
         let now = Instant::now();
         let id = self.token(32);
         let session = Session {
@@ -102,7 +115,8 @@ impl Sessions {
             proof,
             csrf: self.token(32),
             handle: self.token(9),
-            must_change,
+            must_change: profile.is_some_and(|p| p.must_change),
+            profile: profile.map(|p| p.fingerprint),
             created: now,
             last_seen: now,
         };
@@ -138,11 +152,13 @@ impl Sessions {
         Some(session.clone())
     }
 
-    /// Notes that the session of `id` has changed its password.
-    pub fn password_changed(&self, id: &str) {
+    /// Notes that the session of `id` has changed its own password: it goes on with the new
+    /// profile (the user's other sessions end at their next request).
+    pub fn password_changed(&self, id: &str, fingerprint: [u8; 32]) {
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(s) = open.get_mut(&digest(id)) {
             s.must_change = false;
+            s.profile = Some(fingerprint);
         }
     }
 
@@ -217,13 +233,13 @@ mod tests {
             per_identity: 3,
         };
         let s = Sessions::new(limits);
-        let (a, handle) = s.open(caller(), Proof::Password, false);
+        let (a, handle) = s.open(caller(), Proof::Password, None);
         let found = s.find(&a).unwrap();
         assert_eq!(found.caller.user, "alice");
         assert_ne!(found.csrf, found.handle);
         assert_eq!(found.handle, handle);
         assert!(s.find("not-an-id").is_none());
-        let (b, _) = s.open(caller(), Proof::AccessKey, false);
+        let (b, _) = s.open(caller(), Proof::AccessKey, None);
         s.close(&b);
         assert!(s.find(&b).is_none(), "closed on the server");
         std::thread::sleep(Duration::from_millis(1800));
@@ -237,11 +253,11 @@ mod tests {
             ..SessionLimits::default()
         };
         let s = Sessions::new(limits);
-        let (root, _) = s.open(user("root"), Proof::AccessKey, false);
-        let (first, _) = s.open(caller(), Proof::Password, false);
+        let (root, _) = s.open(user("root"), Proof::AccessKey, None);
+        let (first, _) = s.open(caller(), Proof::Password, None);
         std::thread::sleep(Duration::from_millis(5));
-        let (second, _) = s.open(caller(), Proof::Password, false);
-        let (third, _) = s.open(caller(), Proof::Password, false);
+        let (second, _) = s.open(caller(), Proof::Password, None);
+        let (third, _) = s.open(caller(), Proof::Password, None);
         assert!(s.find(&first).is_none(), "alice's oldest ended");
         assert!(s.find(&second).is_some() && s.find(&third).is_some());
         assert!(s.find(&root).is_some(), "another identity untouched");
@@ -254,20 +270,37 @@ mod tests {
             ..SessionLimits::default()
         };
         let s = Sessions::new(limits);
-        let (a, _) = s.open(user("a"), Proof::Password, false);
+        let (a, _) = s.open(user("a"), Proof::Password, None);
         std::thread::sleep(Duration::from_millis(5));
-        let (b, _) = s.open(user("b"), Proof::Password, false);
+        let (b, _) = s.open(user("b"), Proof::Password, None);
         std::thread::sleep(Duration::from_millis(5));
-        let (c, _) = s.open(user("c"), Proof::Password, false);
+        let (c, _) = s.open(user("c"), Proof::Password, None);
         std::thread::sleep(Duration::from_millis(5));
         assert!(
             s.find(&a).is_some(),
             "a used again: b is now the least recent"
         );
-        let (d, _) = s.open(user("d"), Proof::AccessKey, false);
+        let (d, _) = s.open(user("d"), Proof::AccessKey, None);
         assert!(s.find(&b).is_none());
         for id in [&a, &c, &d] {
             assert!(s.find(id).is_some());
         }
+    }
+
+    #[test]
+    fn a_password_session_holds_its_profile_until_it_changes_it() {
+        let s = Sessions::new(SessionLimits::default());
+        let profile = Profile {
+            fingerprint: [1; 32],
+            must_change: true,
+        };
+        let (id, _) = s.open(caller(), Proof::Password, Some(profile));
+        let found = s.find(&id).unwrap();
+        assert!(found.must_change);
+        assert_eq!(found.profile, Some([1; 32]));
+        s.password_changed(&id, [2; 32]);
+        let found = s.find(&id).unwrap();
+        assert!(!found.must_change);
+        assert_eq!(found.profile, Some([2; 32]));
     }
 }

@@ -28,7 +28,7 @@ use openkms_ops::Caller;
 use subtle::ConstantTimeEq;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::session::Proof;
+use crate::session::{Profile, Proof};
 
 /// Password hashes that may run at once, server-wide.
 pub const MAX_HASHING: usize = 2;
@@ -83,6 +83,16 @@ pub enum SignInError {
     Unavailable(KmsError),
 }
 
+/// What a sign-in proved.
+pub struct Proven {
+    /// The identity.
+    pub caller: Caller,
+    /// How.
+    pub proof: Proof,
+    /// For a password, what its login profile said.
+    pub profile: Option<Profile>,
+}
+
 /// Checks `credentials` from `source`, within the throttle's budgets and the hashing gate;
 /// the caller they prove and how.
 pub async fn verify(
@@ -90,7 +100,7 @@ pub async fn verify(
     guard: &Guard,
     source: Option<IpAddr>,
     credentials: Credentials,
-) -> Result<(Caller, Proof), SignInError> {
+) -> Result<Proven, SignInError> {
     match credentials {
         Credentials::Password {
             user_name,
@@ -101,17 +111,18 @@ pub async fn verify(
                 guard.throttle.refund(&charged);
                 return Err(SignInError::Busy);
             };
-            let ok = check_password(kms, &user_name, password, permit).await?;
+            let (ok, profile) = check_password(kms, &user_name, password, permit).await?;
             match ok && user_name != ROOT_USER {
                 true => {
                     guard.throttle.refund(&charged);
-                    Ok((
-                        Caller {
+                    Ok(Proven {
+                        caller: Caller {
                             access_key_id: String::new(),
                             user: user_name,
                         },
-                        Proof::Password,
-                    ))
+                        proof: Proof::Password,
+                        profile: Some(profile),
+                    })
                 }
                 false => Err(SignInError::Refused),
             }
@@ -125,13 +136,14 @@ pub async fn verify(
                 bool::from(c.secret.expose_secret().ct_eq(secret.expose_secret())) && c.active
             });
             match matched {
-                Some(c) => Ok((
-                    Caller {
+                Some(c) => Ok(Proven {
+                    caller: Caller {
                         access_key_id: c.access_key_id.clone(),
                         user: c.user.clone(),
                     },
-                    Proof::AccessKey,
-                )),
+                    proof: Proof::AccessKey,
+                    profile: None,
+                }),
                 None => match guard.throttle.charge_source(source) {
                     true => Err(SignInError::Refused),
                     false => Err(SignInError::Throttled),
@@ -141,24 +153,30 @@ pub async fn verify(
     }
 }
 
-/// Whether `password` is `user_name`'s, hashed on the blocking pool under `permit`.
+/// Whether `password` is `user_name`'s, hashed on the blocking pool under `permit`, and
+/// what the profile said.
 async fn check_password(
     kms: &KeyService,
     user_name: &str,
     password: SecretBytes,
     permit: OwnedSemaphorePermit,
-) -> Result<bool, SignInError> {
+) -> Result<(bool, Profile), SignInError> {
     let check = kms
         .console_password_check(user_name)
         .await
         .map_err(SignInError::Unavailable)?;
+    let profile = Profile {
+        fingerprint: check.fingerprint(),
+        must_change: check.reset_required(),
+    };
     let hashed = tokio::task::spawn_blocking(move || {
         let _permit = permit;
         check.matches(password.expose_secret())
     });
-    hashed
+    let ok = hashed
         .await
-        .map_err(|_| SignInError::Unavailable(KmsError::Corrupt))
+        .map_err(|_| SignInError::Unavailable(KmsError::Corrupt))?;
+    Ok((ok, profile))
 }
 
 /// The throttle and the hashing gate, shared by every sign-in.

@@ -159,7 +159,8 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
             app.slot().clone(),
             audit.as_ref().map(|(log, _)| log.clone()),
             console_config(&config, options.tls.is_some()),
-        );
+        )
+        .with_limits(app.limits());
         let mut stop = console_stop;
         tokio::spawn(async move {
             let stopped = async move { stop.stopped().await };

@@ -98,8 +98,10 @@ pub async fn route(console: &Console, req: Req) -> Reply {
 }
 
 /// Whether what the session signed in with still holds: its AccessKey exists and is active, or
-/// its user still has a console password. A key disabled or deleted, a login profile removed or
-/// a user deleted ends the session at its next request. (Sealed: nothing runs anyway.)
+/// its user's login profile is the one it signed in with. A key disabled or deleted, a
+/// password changed (by the user in another session, or by an administrator), the reset flag
+/// set, a login profile removed or a user deleted (and made again under the same name) ends
+/// the session at its next request. (Sealed: nothing runs anyway.)
 async fn still_allowed(console: &Console, session: &Session) -> bool {
     let Some(engine) = console.slot.engine() else {
         return true;
@@ -112,7 +114,10 @@ async fn still_allowed(console: &Console, session: &Session) -> bool {
             .ok()
             .flatten()
             .is_some_and(|c| c.active),
-        Proof::Password => kms.get_login_profile(&session.caller.user).await.is_ok(),
+        Proof::Password => kms
+            .console_password_check(&session.caller.user)
+            .await
+            .is_ok_and(|check| Some(check.fingerprint()) == session.profile),
     }
 }
 
@@ -214,7 +219,7 @@ async fn sign_in(console: &Console, req: &Req) -> Reply {
     };
     let source = req.peer.map(|p| p.ip());
     match signin::verify(engine.kms(), &console.guard, source, credentials).await {
-        Ok((caller, proof)) => open_session(console, req, engine.kms(), caller, proof).await,
+        Ok(proven) => open_session(console, req, proven).await,
         Err(SignInError::Refused) => {
             let why =
                 "Sign-in failed: the name and password, or the AccessKey pair, are not right.";
@@ -237,15 +242,11 @@ async fn sign_in(console: &Console, req: &Req) -> Reply {
 }
 
 /// Opens the session of a proven sign-in, audits it and sets the cookie.
-async fn open_session(
-    console: &Console,
-    req: &Req,
-    kms: &openkms_core::KeyService,
-    caller: openkms_ops::Caller,
-    proof: Proof,
-) -> Reply {
-    let must_change = must_change(kms, &caller, proof).await;
-    let (id, handle) = console.sessions.open(caller.clone(), proof, must_change);
+async fn open_session(console: &Console, req: &Req, proven: signin::Proven) -> Reply {
+    let caller = proven.caller;
+    let (id, handle) = console
+        .sessions
+        .open(caller.clone(), proven.proof, proven.profile);
     let event = action::Event {
         action: "ConsoleSignIn",
         caller: Some(&caller),
@@ -260,19 +261,6 @@ async fn open_session(
         return sign_in_page(console, Some(why), StatusCode::SERVICE_UNAVAILABLE);
     }
     Reply::RedirectWithCookie("keys".to_owned(), session_cookie_header(&id))
-}
-
-/// Whether a password sign-in must choose a new password first (`PasswordResetRequired`).
-async fn must_change(
-    kms: &openkms_core::KeyService,
-    caller: &openkms_ops::Caller,
-    proof: Proof,
-) -> bool {
-    proof == Proof::Password
-        && kms
-            .get_login_profile(&caller.user)
-            .await
-            .is_ok_and(|p| p.password_reset_required)
 }
 
 /// The credentials of the sign-in form (bounded: the fields' lengths are cut before use).

@@ -73,14 +73,35 @@ impl From<&LoginProfileRecord> for LoginProfileView {
     }
 }
 
-/// A stored console password hash, or the stand-in for a user without one.
-pub struct PasswordCheck(String);
+/// A stored console password hash, or the stand-in for a user without one, and whether the
+/// profile requires a new password.
+pub struct PasswordCheck {
+    phc: String,
+    reset_required: bool,
+}
 
 impl PasswordCheck {
     /// Whether `password` matches (Argon2id, 19 MiB and tens of milliseconds of CPU: run it
     /// on a blocking thread).
     pub fn matches(&self, password: &[u8]) -> bool {
-        verify(&self.0, password)
+        verify(&self.phc, password)
+    }
+
+    /// Whether the login profile says `PasswordResetRequired`.
+    pub fn reset_required(&self) -> bool {
+        self.reset_required
+    }
+
+    /// SHA-256 of the profile's hash (fresh salt on every change) and its reset flag: it
+    /// changes whenever the password or the flag does, or the profile is deleted and made
+    /// again, so a session can hold it to end once the profile it signed in with is gone.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        ctx.update(self.phc.as_bytes());
+        ctx.update(&[u8::from(self.reset_required)]);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.finish().as_ref());
+        out
     }
 }
 
@@ -189,10 +210,16 @@ impl KeyService {
     /// run by the caller, off its async workers and bounded in number.
     pub async fn console_password_check(&self, user_name: &str) -> Result<PasswordCheck, KmsError> {
         let stored = self.store.get_login_profile(user_name).await?;
-        Ok(PasswordCheck(stored.map_or_else(
-            || NO_PROFILE.to_owned(),
-            |r| r.password_hash,
-        )))
+        Ok(match stored {
+            Some(r) => PasswordCheck {
+                phc: r.password_hash,
+                reset_required: r.password_reset_required,
+            },
+            None => PasswordCheck {
+                phc: NO_PROFILE.to_owned(),
+                reset_required: false,
+            },
+        })
     }
 
     /// The stored profile; `EntityNotFound(User)` without the user, `(LoginProfile)` without
@@ -314,6 +341,21 @@ mod tests {
         assert_eq!((salt.len(), hash.len()), (SALT_BYTES, HASH_BYTES));
         assert!(!verify(NO_PROFILE, b"x"));
         assert!(!verify(NO_PROFILE, &[0u8; 200]));
+    }
+
+    #[test]
+    fn a_fingerprint_changes_with_the_hash_or_the_flag() {
+        let check = |phc: &str, reset_required| PasswordCheck {
+            phc: phc.to_owned(),
+            reset_required,
+        };
+        let a = check(NO_PROFILE, false).fingerprint();
+        assert_eq!(a, check(NO_PROFILE, false).fingerprint());
+        assert_ne!(a, check(NO_PROFILE, true).fingerprint());
+        assert_ne!(
+            a,
+            check(&NO_PROFILE.replace("$AAAA", "$AAAB"), false).fingerprint()
+        );
     }
 
     #[test]
