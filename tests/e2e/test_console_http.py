@@ -111,6 +111,10 @@ def test_console_sign_in_ends_with_its_credential(server, kms):
     kms.call(ram_request("DeleteLoginProfile", UserName=user.name))
     gone = s.get(server.console_url + "status", allow_redirects=False, timeout=30)
     assert gone.status_code == 303
+    ended = [json.loads(line) for line in
+             (server.data_dir / "audit" / "audit.log").read_text().splitlines()
+             if '"ConsoleSignOut"' in line and f'"user":"{user.name}"' in line]
+    assert [e["outcome"] for e in ended].count("Revoked") >= 3, ended
 
 
 def test_console_sign_in_is_throttled(tmp_path_factory):

@@ -20,7 +20,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use subtle::ConstantTimeEq;
 
-use crate::session::{COOKIE, Session};
+use crate::session::{COOKIE, Lookup, Session};
 use crate::{Console, assets, pages};
 
 /// The console's path prefix.
@@ -117,7 +117,14 @@ async fn read(
     }
     let query = fields(parts.uri.query().unwrap_or("").as_bytes())?;
     let cookie = session_cookie(&parts.headers);
-    let session = cookie.as_deref().and_then(|id| console.sessions.find(id));
+    let session = match cookie.as_deref().map(|id| console.sessions.look_up(id)) {
+        Some(Lookup::Live(s)) => Some(*s),
+        Some(Lookup::Expired(s)) => {
+            crate::pages::session_ended(console, peer, &s, "Expired").await;
+            None
+        }
+        Some(Lookup::Unknown) | None => None,
+    };
     let mut form = HashMap::new();
     if method == Method::POST {
         same_origin(&parts.headers)?;

@@ -76,6 +76,16 @@ pub struct Session {
     last_seen: Instant,
 }
 
+/// What a cookie's session id finds.
+pub enum Lookup {
+    /// A live session.
+    Live(Box<Session>),
+    /// A session that had expired (now removed).
+    Expired(Box<Session>),
+    /// No session.
+    Unknown,
+}
+
 /// What a password sign-in's login profile said.
 #[derive(Clone, Copy)]
 pub struct Profile {
@@ -139,17 +149,28 @@ impl Sessions {
 
     /// The live session of `id`, its idle clock restarted; an expired one is removed.
     pub fn find(&self, id: &str) -> Option<Session> {
+        match self.look_up(id) {
+            Lookup::Live(s) => Some(*s),
+            Lookup::Expired(_) | Lookup::Unknown => None,
+        }
+    }
+
+    /// The session of `id`: live (its idle clock restarted), or just now found expired and
+    /// removed (so each expiry is seen once), or unknown.
+    pub fn look_up(&self, id: &str) -> Lookup {
         let now = Instant::now();
         let key = digest(id);
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        let live = open.get(&key).is_some_and(|s| self.live(s, now));
-        if !live {
-            open.remove(&key);
-            return None;
+        let Some(session) = open.get_mut(&key) else {
+            return Lookup::Unknown;
+        };
+        if !self.live(session, now) {
+            return open
+                .remove(&key)
+                .map_or(Lookup::Unknown, |s| Lookup::Expired(Box::new(s)));
         }
-        let session = open.get_mut(&key)?;
         session.last_seen = now;
-        Some(session.clone())
+        Lookup::Live(Box::new(session.clone()))
     }
 
     /// Notes that the session of `id` has changed its own password: it goes on with the new
@@ -243,7 +264,11 @@ mod tests {
         s.close(&b);
         assert!(s.find(&b).is_none(), "closed on the server");
         std::thread::sleep(Duration::from_millis(1800));
-        assert!(s.find(&a).is_none(), "idle timeout");
+        assert!(matches!(s.look_up(&a), Lookup::Expired(_)), "idle timeout");
+        assert!(
+            matches!(s.look_up(&a), Lookup::Unknown),
+            "seen expired once"
+        );
     }
 
     #[test]

@@ -74,6 +74,7 @@ pub async fn route(console: &Console, req: Req) -> Reply {
         if let Some(id) = &req.cookie {
             console.sessions.close(id);
         }
+        session_ended(console, req.peer, &session, "Revoked").await;
         return Reply::RedirectWithCookie("signin".to_owned(), cleared_cookie_header());
     }
     let page = Page {
@@ -95,6 +96,25 @@ pub async fn route(console: &Console, req: Req) -> Reply {
         "status" => status::route(&page).await,
         _ => error_page(console, StatusCode::NOT_FOUND),
     }
+}
+
+/// Writes the `ConsoleSignOut` line of a session the server ended: `Expired` (idle or
+/// absolute timeout, seen at its next request) or `Revoked` (its credential changed).
+pub async fn session_ended(
+    console: &Console,
+    peer: Option<std::net::SocketAddr>,
+    session: &Session,
+    outcome: &'static str,
+) {
+    let event = action::Event {
+        action: "ConsoleSignOut",
+        caller: Some(&session.caller),
+        claimed: None,
+        session: &session.handle,
+        outcome,
+        status: 303,
+    };
+    action::record(console, peer, event).await;
 }
 
 /// Whether what the session signed in with still holds: its AccessKey exists and is active, or
