@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import socket
 import time
 
 import requests
@@ -55,6 +56,30 @@ def test_console_headers_csrf_and_cookie(server):
                                        "spec": "Aliyun_AES_256", "protection": "SOFTWARE"},
                   allow_redirects=False, timeout=30)
     assert made.status_code == 303 and "done=created" in made.headers["Location"], made.text
+
+
+def test_console_connections_per_source_are_capped(tmp_path_factory):
+    """One address holds at most 8 console connections by default (not the API's 256): the
+    ninth is closed at once, so a few addresses cannot hold every console slot."""
+    srv = new_server(tmp_path_factory, "console-conns").start()
+    held = []
+    try:
+        host, port = srv.console_url.split("//")[1].split("/")[0].rsplit(":", 1)
+        for _ in range(8):
+            held.append(socket.create_connection((host, int(port)), timeout=5))
+        time.sleep(0.3)  # let the server accept them before the ninth arrives
+        ninth = socket.create_connection((host, int(port)), timeout=5)
+        held.append(ninth)
+        ninth.settimeout(3)  # under the console's 5 s handshake timeout
+        try:
+            got = ninth.recv(1)
+        except ConnectionResetError:
+            got = b""
+        assert got == b"", "the ninth connection was kept open"
+    finally:
+        for c in held:
+            c.close()
+        srv.stop()
 
 
 def test_console_off(tmp_path_factory):
