@@ -29,6 +29,8 @@ def test_console_headers_csrf_and_cookie(server):
     assert h["X-Frame-Options"] == "DENY"
     assert h["Cache-Control"] == "no-store"
     assert h["Referrer-Policy"] == "same-origin"
+    assert h["Strict-Transport-Security"] == "max-age=31536000"
+    assert "openkms 0." not in page.text and "version" not in page.text.lower(), "no version"
     assert "<script>" not in page.text and "onclick" not in page.text
     # no session: a POST is refused
     assert requests.post(base + "keys", data={"description": "x"}, verify=server.verify,
@@ -41,8 +43,10 @@ def test_console_headers_csrf_and_cookie(server):
                     allow_redirects=False, timeout=30)
     assert signed.status_code == 303, signed.text
     cookie = signed.headers["Set-Cookie"]
-    for flag in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/console/"):
+    assert cookie.startswith("__Host-openkms_console="), cookie
+    for flag in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/;"):
         assert flag in cookie, cookie
+    assert "Domain" not in cookie, cookie
     keys = s.get(base + "keys", timeout=30)
     assert keys.status_code == 200
     token = re.search(r'name="csrf" value="([^"]+)"', keys.text).group(1)
@@ -93,7 +97,10 @@ def test_console_off(tmp_path_factory):
 def _signed_in(server, data):
     s = requests.Session()
     s.request = functools.partial(s.request, verify=server.verify)
-    r = s.post(server.console_url + "signin", data=data, allow_redirects=False, timeout=30)
+    # Connection: close: sessions a test throws away must not hold console connections (one
+    # address holds at most 8)
+    r = s.post(server.console_url + "signin", data=data, allow_redirects=False, timeout=30,
+               headers={"Connection": "close"})
     return s, r
 
 
@@ -119,7 +126,10 @@ def test_console_sign_in_ends_with_its_credential(server, kms):
     s, r = _signed_in(server, {"method": "password", "user_name": user.name,
                                "password": "Console-pass-1"})
     assert r.status_code == 303, r.text
-    assert s.get(server.console_url + "status", allow_redirects=False, timeout=30).status_code == 200
+    status = s.get(server.console_url + "status", allow_redirects=False, timeout=30)
+    assert status.status_code == 200 and user.name in status.text
+    # only root sees the server's facts (store, its path, seal state, version)
+    assert "Store" not in status.text and "Seal" not in status.text, status.text
     # an administrator's new password ends the session; so does setting PasswordResetRequired
     kms.call(ram_request("UpdateLoginProfile", UserName=user.name, Password="Console-pass-2"))
     ended = s.get(server.console_url + "status", allow_redirects=False, timeout=30)

@@ -77,8 +77,28 @@ pub enum Reply {
     RedirectWithCookie(String, String),
 }
 
-/// Answers one console request.
+/// Answers one console request; over TLS every answer also carries
+/// `Strict-Transport-Security` (a year), so a browser that has seen the console once never
+/// tries it over plain HTTP again.
 pub async fn handle(
+    console: &Console,
+    req: Request<Incoming>,
+    peer: Option<SocketAddr>,
+) -> Response<Full<Bytes>> {
+    let mut resp = respond(console, req, peer).await;
+    if console.config.secure {
+        resp.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
+    resp
+}
+
+/// `Strict-Transport-Security` over TLS.
+const HSTS: &str = "max-age=31536000";
+
+async fn respond(
     console: &Console,
     req: Request<Incoming>,
     peer: Option<SocketAddr>,
@@ -202,12 +222,12 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
 
 /// The `Set-Cookie` value of a new session.
 pub fn session_cookie_header(id: &str) -> String {
-    format!("{COOKIE}={id}; Path={PREFIX}; Secure; HttpOnly; SameSite=Strict")
+    format!("{COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Strict")
 }
 
 /// The `Set-Cookie` value that clears the session cookie.
 pub fn cleared_cookie_header() -> String {
-    format!("{COOKIE}=; Path={PREFIX}; Max-Age=0; Secure; HttpOnly; SameSite=Strict")
+    format!("{COOKIE}=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict")
 }
 
 /// A page for an HTTP-level refusal.
@@ -327,7 +347,7 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(
             header::COOKIE,
-            HeaderValue::from_static("a=b; openkms_console=xyz"),
+            HeaderValue::from_static("a=b; openkms_console=old; __Host-openkms_console=xyz"),
         );
         assert_eq!(session_cookie(&h).as_deref(), Some("xyz"));
     }

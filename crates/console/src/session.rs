@@ -18,8 +18,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use openkms_core::{OsRandom, SecureRandom};
 use openkms_ops::Caller;
 
-/// The cookie holding the session id.
-pub const COOKIE: &str = "openkms_console";
+/// The cookie holding the session id. The `__Host-` prefix makes a browser take it only
+/// when set `Secure`, with `Path=/` and no `Domain`, from the console's own host: no
+/// sibling subdomain or other path can plant (shadow) a session cookie of its own.
+pub const COOKIE: &str = "__Host-openkms_console";
 
 /// Session timeouts and the cap on open sessions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

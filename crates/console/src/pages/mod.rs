@@ -299,10 +299,9 @@ fn credentials(req: &Req) -> Credentials {
 }
 
 fn sign_in_page(console: &Console, error: Option<&str>, status: StatusCode) -> Reply {
-    let html = console.views.render(
-        "signin.html",
-        minijinja::context! { error => error, version => console.config.version },
-    );
+    let html = console
+        .views
+        .render("signin.html", minijinja::context! { error => error });
     Reply::Page(status, html)
 }
 
