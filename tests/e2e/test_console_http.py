@@ -38,8 +38,20 @@ def test_console_headers_csrf_and_cookie(server):
     s = requests.Session()
     # per call, not `s.verify`: a REQUESTS_CA_BUNDLE in the environment would override that
     s.request = functools.partial(s.request, verify=server.verify)
-    signed = s.post(base + "signin", data={"method": "accesskey", "access_key_id": ACCESS_KEY_ID,
-                                           "access_key_secret": ACCESS_KEY_SECRET},
+    root = {"method": "accesskey", "access_key_id": ACCESS_KEY_ID,
+            "access_key_secret": ACCESS_KEY_SECRET}
+    # sign-in needs the form's pre-session token, in its field and in its __Host- cookie
+    assert s.post(base + "signin", data=root, allow_redirects=False,
+                  timeout=30).status_code == 403
+    form = s.get(base + "signin", timeout=30)
+    assert form.headers["Set-Cookie"].startswith("__Host-openkms_signin="), form.headers
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+    assert s.post(base + "signin", data={**root, "csrf": "wrong"}, allow_redirects=False,
+                  timeout=30).status_code == 403
+    bare = requests.post(base + "signin", data={**root, "csrf": token}, verify=server.verify,
+                         allow_redirects=False, timeout=30)
+    assert bare.status_code == 403, "the token without its cookie"
+    signed = s.post(base + "signin", data={**root, "csrf": token},
                     allow_redirects=False, timeout=30)
     assert signed.status_code == 303, signed.text
     cookie = signed.headers["Set-Cookie"]
@@ -99,8 +111,10 @@ def _signed_in(server, data):
     s.request = functools.partial(s.request, verify=server.verify)
     # Connection: close: sessions a test throws away must not hold console connections (one
     # address holds at most 8)
-    r = s.post(server.console_url + "signin", data=data, allow_redirects=False, timeout=30,
-               headers={"Connection": "close"})
+    form = s.get(server.console_url + "signin", timeout=30, headers={"Connection": "close"})
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+    r = s.post(server.console_url + "signin", data={**data, "csrf": token},
+               allow_redirects=False, timeout=30, headers={"Connection": "close"})
     return s, r
 
 

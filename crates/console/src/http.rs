@@ -20,7 +20,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use subtle::ConstantTimeEq;
 
-use crate::session::{COOKIE, Lookup, Session};
+use crate::session::{COOKIE, Lookup, SIGNIN_COOKIE, Session};
 use crate::{Console, assets, pages};
 
 /// The console's path prefix.
@@ -71,6 +71,8 @@ impl Req {
 pub enum Reply {
     /// An HTML page.
     Page(StatusCode, String),
+    /// A page that also sets a cookie (the sign-in page's pre-session CSRF token).
+    PageWithCookie(StatusCode, String, String),
     /// A redirect (303) to a console path.
     Redirect(String),
     /// A redirect that also sets (or clears) the session cookie.
@@ -136,7 +138,7 @@ async fn read(
         return Err(StatusCode::METHOD_NOT_ALLOWED);
     }
     let query = fields(parts.uri.query().unwrap_or("").as_bytes())?;
-    let cookie = session_cookie(&parts.headers);
+    let cookie = cookie_value(&parts.headers, COOKIE);
     let session = match cookie.as_deref().map(|id| console.sessions.look_up(id)) {
         Some(Lookup::Live(s)) => Some(*s),
         Some(Lookup::Expired(s)) => {
@@ -149,12 +151,18 @@ async fn read(
     if method == Method::POST {
         same_origin(&parts.headers)?;
         form = fields(&read_body(body).await?)?;
-        if let Some(s) = &session {
+        if path == "signin" {
+            let sent = form.get("csrf").map_or("", String::as_str);
+            let set = cookie_value(&parts.headers, SIGNIN_COOKIE).unwrap_or_default();
+            if set.is_empty() || !bool::from(sent.as_bytes().ct_eq(set.as_bytes())) {
+                return Err(StatusCode::FORBIDDEN);
+            }
+        } else if let Some(s) = &session {
             let sent = form.get("csrf").map_or("", String::as_str);
             if !bool::from(sent.as_bytes().ct_eq(s.csrf.as_bytes())) {
                 return Err(StatusCode::FORBIDDEN);
             }
-        } else if path != "signin" {
+        } else {
             return Err(StatusCode::FORBIDDEN);
         }
     }
@@ -207,15 +215,15 @@ fn fields(raw: &[u8]) -> Result<HashMap<String, String>, StatusCode> {
     Ok(out)
 }
 
-/// The session id the request's cookie carries.
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
+/// The value of cookie `name` the request carries.
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_owned())
         .filter(|v| v.len() <= 128)
 }
@@ -223,6 +231,13 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
 /// The `Set-Cookie` value of a new session.
 pub fn session_cookie_header(id: &str) -> String {
     format!("{COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Strict")
+}
+
+/// The `Set-Cookie` value of the sign-in form's pre-session CSRF token (double submit: a
+/// sign-in POST must carry the same value in its `csrf` field; `__Host-`, so no other host
+/// can set it).
+pub fn signin_cookie_header(token: &str) -> String {
+    format!("{SIGNIN_COOKIE}={token}; Path=/; Max-Age=3600; Secure; HttpOnly; SameSite=Strict")
 }
 
 /// The `Set-Cookie` value that clears the session cookie.
@@ -274,6 +289,10 @@ fn finish(reply: Reply) -> Response<Full<Bytes>> {
         Reply::Page(status, html) => (
             bare(status, "text/html; charset=utf-8", Bytes::from(html)),
             None,
+        ),
+        Reply::PageWithCookie(status, html, cookie) => (
+            bare(status, "text/html; charset=utf-8", Bytes::from(html)),
+            Some(cookie),
         ),
         Reply::Redirect(to) => (redirect(&to), None),
         Reply::RedirectWithCookie(to, cookie) => (redirect(&to), Some(cookie)),
@@ -349,6 +368,7 @@ mod tests {
             header::COOKIE,
             HeaderValue::from_static("a=b; openkms_console=old; __Host-openkms_console=xyz"),
         );
-        assert_eq!(session_cookie(&h).as_deref(), Some("xyz"));
+        assert_eq!(cookie_value(&h, COOKIE).as_deref(), Some("xyz"));
+        assert_eq!(cookie_value(&h, SIGNIN_COOKIE), None);
     }
 }

@@ -22,6 +22,8 @@ use openkms_ops::Caller;
 /// when set `Secure`, with `Path=/` and no `Domain`, from the console's own host: no
 /// sibling subdomain or other path can plant (shadow) a session cookie of its own.
 pub const COOKIE: &str = "__Host-openkms_console";
+/// The cookie holding the sign-in form's pre-session CSRF token.
+pub const SIGNIN_COOKIE: &str = "__Host-openkms_signin";
 
 /// Session timeouts and the cap on open sessions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,6 +196,11 @@ impl Sessions {
     fn live(&self, s: &Session, now: Instant) -> bool {
         now.duration_since(s.last_seen) < self.limits.idle
             && now.duration_since(s.created) < self.limits.absolute
+    }
+
+    /// A fresh 256-bit token (the sign-in form's CSRF token).
+    pub fn new_token(&self) -> String {
+        self.token(32)
     }
 
     /// `bytes` random bytes, base64url.

@@ -20,7 +20,9 @@ use serde::Serialize;
 
 use crate::Console;
 use crate::action::{self, Actor, ApiError, Outcome};
-use crate::http::{Reply, Req, cleared_cookie_header, error_page, session_cookie_header};
+use crate::http::{
+    Reply, Req, cleared_cookie_header, error_page, session_cookie_header, signin_cookie_header,
+};
 use crate::session::{Proof, Session};
 use crate::signin::{self, Credentials, SignInError};
 
@@ -299,10 +301,12 @@ fn credentials(req: &Req) -> Credentials {
 }
 
 fn sign_in_page(console: &Console, error: Option<&str>, status: StatusCode) -> Reply {
-    let html = console
-        .views
-        .render("signin.html", minijinja::context! { error => error });
-    Reply::Page(status, html)
+    let token = console.sessions.new_token();
+    let html = console.views.render(
+        "signin.html",
+        minijinja::context! { error => error, csrf => &token },
+    );
+    Reply::PageWithCookie(status, html, signin_cookie_header(&token))
 }
 
 /// Ends the session on the server and clears the cookie.
