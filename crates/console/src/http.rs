@@ -22,6 +22,7 @@ use subtle::ConstantTimeEq;
 
 use crate::session::{COOKIE, Lookup, SIGNIN_COOKIE, Session};
 use crate::{Console, assets, pages};
+use zeroize::{Zeroize, Zeroizing};
 
 /// The console's path prefix.
 pub const PREFIX: &str = "/console/";
@@ -44,13 +45,14 @@ pub struct Req {
     /// The path after `/console/` (e.g. `keys/abc`).
     pub path: String,
     /// The query string's fields.
-    pub query: HashMap<String, String>,
-    /// The form's fields (POST).
-    pub form: HashMap<String, String>,
+    pub query: Fields,
+    /// The form's fields (POST): passwords, AccessKey secrets, plaintexts, wiped when the
+    /// request is done.
+    pub form: Fields,
     /// The signed-in session, if any.
     pub session: Option<Session>,
-    /// The session cookie's value, if sent.
-    pub cookie: Option<String>,
+    /// The session cookie's value (the session id), if sent; wiped when the request is done.
+    pub cookie: Option<Zeroizing<String>>,
     /// The client's address.
     pub peer: Option<SocketAddr>,
 }
@@ -58,12 +60,12 @@ pub struct Req {
 impl Req {
     /// A form field, or the empty string.
     pub fn field(&self, name: &str) -> &str {
-        self.form.get(name).map_or("", String::as_str)
+        self.form.get(name).map_or("", |v| v.as_str())
     }
 
     /// A query field, or the empty string.
     pub fn param(&self, name: &str) -> &str {
-        self.query.get(name).map_or("", String::as_str)
+        self.query.get(name).map_or("", |v| v.as_str())
     }
 }
 
@@ -138,7 +140,7 @@ async fn read(
         return Err(StatusCode::METHOD_NOT_ALLOWED);
     }
     let query = fields(parts.uri.query().unwrap_or("").as_bytes())?;
-    let cookie = cookie_value(&parts.headers, COOKIE);
+    let cookie = cookie_value(&parts.headers, COOKIE).map(Zeroizing::new);
     let session = match cookie.as_deref().map(|id| console.sessions.look_up(id)) {
         Some(Lookup::Live(s)) => Some(*s),
         Some(Lookup::Expired(s)) => {
@@ -152,13 +154,13 @@ async fn read(
         same_origin(&parts.headers)?;
         form = fields(&read_body(body).await?)?;
         if path == "signin" {
-            let sent = form.get("csrf").map_or("", String::as_str);
+            let sent = form.get("csrf").map_or("", |v| v.as_str());
             let set = cookie_value(&parts.headers, SIGNIN_COOKIE).unwrap_or_default();
             if set.is_empty() || !bool::from(sent.as_bytes().ct_eq(set.as_bytes())) {
                 return Err(StatusCode::FORBIDDEN);
             }
         } else if let Some(s) = &session {
-            let sent = form.get("csrf").map_or("", String::as_str);
+            let sent = form.get("csrf").map_or("", |v| v.as_str());
             if !bool::from(sent.as_bytes().ct_eq(s.csrf.as_bytes())) {
                 return Err(StatusCode::FORBIDDEN);
             }
@@ -194,23 +196,36 @@ fn same_origin(headers: &HeaderMap) -> Result<(), StatusCode> {
     Ok(())
 }
 
-async fn read_body(body: Incoming) -> Result<Bytes, StatusCode> {
+/// The body, in a buffer wiped when dropped (the collected chunks are copied once, and
+/// wiped too when this request held the only reference to them).
+async fn read_body(body: Incoming) -> Result<Zeroizing<Vec<u8>>, StatusCode> {
     let collect = Limited::new(body, MAX_BODY).collect();
     match tokio::time::timeout(BODY_DEADLINE, collect).await {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Ok(collected)) => {
+            let bytes = collected.to_bytes();
+            let copy = Zeroizing::new(bytes.to_vec());
+            if let Ok(mut unique) = bytes.try_into_mut() {
+                unique.as_mut().zeroize();
+            }
+            Ok(copy)
+        }
         Ok(Err(_)) => Err(StatusCode::PAYLOAD_TOO_LARGE),
         Err(_) => Err(StatusCode::REQUEST_TIMEOUT),
     }
 }
 
+/// A form's or query string's fields, their values wiped when dropped.
+pub type Fields = HashMap<String, Zeroizing<String>>;
+
 /// The fields of a query string or form body (a name given twice keeps its first value).
-fn fields(raw: &[u8]) -> Result<HashMap<String, String>, StatusCode> {
-    let mut out = HashMap::new();
+fn fields(raw: &[u8]) -> Result<Fields, StatusCode> {
+    let mut out = Fields::new();
     for (name, value) in url::form_urlencoded::parse(raw) {
         if out.len() >= MAX_FIELDS {
             return Err(StatusCode::BAD_REQUEST);
         }
-        out.entry(name.into_owned()).or_insert(value.into_owned());
+        let value = Zeroizing::new(value.into_owned());
+        out.entry(name.into_owned()).or_insert(value);
     }
     Ok(out)
 }
@@ -363,6 +378,10 @@ mod tests {
     fn fields_are_bounded_and_cookie_is_found() {
         let many: String = (0..100).map(|i| format!("f{i}=1&")).collect();
         assert!(fields(many.as_bytes()).is_err());
+        // form values are held in buffers wiped when dropped
+        let form = fields(b"password=p%40ss&password=second").unwrap();
+        let value: &Zeroizing<String> = &form["password"];
+        assert_eq!(value.as_str(), "p@ss");
         let mut h = HeaderMap::new();
         h.insert(
             header::COOKIE,

@@ -17,6 +17,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use openkms_core::{OsRandom, SecureRandom};
 use openkms_ops::Caller;
+use zeroize::Zeroizing;
 
 /// The cookie holding the session id. The `__Host-` prefix makes a browser take it only
 /// when set `Secure`, with `Path=/` and no `Domain`, from the console's own host: no
@@ -58,15 +59,16 @@ pub enum Proof {
     AccessKey,
 }
 
-/// A signed-in session, as a request sees it.
-#[derive(Debug, Clone)]
+/// A signed-in session, as a request sees it. No `Debug`: its CSRF token must not reach a
+/// log (the token is wiped when a copy is dropped).
+#[derive(Clone)]
 pub struct Session {
     /// Who is signed in: every action runs as this caller.
     pub caller: Caller,
     /// How they signed in.
     pub proof: Proof,
     /// The token every POST of this session must carry.
-    pub csrf: String,
+    pub csrf: Zeroizing<String>,
     /// Written in audit lines to tie them to this session (not the id).
     pub handle: String,
     /// The user must choose a new password before anything else (its login profile says
@@ -127,7 +129,7 @@ impl Sessions {
         let session = Session {
             caller,
             proof,
-            csrf: self.token(32),
+            csrf: Zeroizing::new(self.token(32)),
             handle: self.token(9),
             must_change: profile.is_some_and(|p| p.must_change),
             profile: profile.map(|p| p.fingerprint),
@@ -266,7 +268,7 @@ mod tests {
         let (a, handle) = s.open(caller(), Proof::Password, None);
         let found = s.find(&a).unwrap();
         assert_eq!(found.caller.user, "alice");
-        assert_ne!(found.csrf, found.handle);
+        assert_ne!(*found.csrf, found.handle);
         assert_eq!(found.handle, handle);
         assert!(s.find("not-an-id").is_none());
         let (b, _) = s.open(caller(), Proof::AccessKey, None);

@@ -180,7 +180,7 @@ impl Page<'_> {
             area => area,
             user => &self.session.caller.user,
             is_root => self.session.caller.is_root(),
-            csrf => &self.session.csrf,
+            csrf => self.session.csrf.as_str(),
             version => self.console.config.version,
             notice => notice(self.req.param("done")),
             ..data
