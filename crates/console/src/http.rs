@@ -151,7 +151,7 @@ async fn read(
     };
     let mut form = HashMap::new();
     if method == Method::POST {
-        same_origin(&parts.headers)?;
+        same_origin(&parts.headers, console.config.secure)?;
         form = fields(&read_body(body).await?)?;
         if path == "signin" {
             let sent = form.get("csrf").map_or("", |v| v.as_str());
@@ -180,15 +180,19 @@ async fn read(
 }
 
 /// Refuses a POST the browser marks cross-site, or whose `Origin` names another host.
-fn same_origin(headers: &HeaderMap) -> Result<(), StatusCode> {
+/// The scheme counts over TLS: an `http://` origin of the same host is another origin (a
+/// plain-HTTP page of the host). Served as plain HTTP (`--insecure-http`), the console is
+/// either a test on loopback or behind a TLS-terminating proxy, so both schemes are its own.
+fn same_origin(headers: &HeaderMap, secure: bool) -> Result<(), StatusCode> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if header("sec-fetch-site").is_some_and(|site| site == "cross-site" || site == "same-site") {
         return Err(StatusCode::FORBIDDEN);
     }
     if let (Some(origin), Some(host)) = (header("origin"), header("host")) {
-        let own = origin
-            .strip_prefix("https://")
-            .or_else(|| origin.strip_prefix("http://"));
+        let own = origin.strip_prefix("https://").or_else(|| match secure {
+            true => None,
+            false => origin.strip_prefix("http://"),
+        });
         if own != Some(host) {
             return Err(StatusCode::FORBIDDEN);
         }
@@ -364,14 +368,24 @@ mod tests {
     #[test]
     fn cross_site_posts_are_refused() {
         let mut h = HeaderMap::new();
-        assert!(same_origin(&h).is_ok());
+        assert!(same_origin(&h, true).is_ok());
         h.insert("origin", HeaderValue::from_static("https://evil.example"));
         h.insert("host", HeaderValue::from_static("127.0.0.1:8444"));
-        assert!(same_origin(&h).is_err());
+        assert!(same_origin(&h, true).is_err());
+        h.insert("origin", HeaderValue::from_static("http://127.0.0.1:8444"));
+        assert!(
+            same_origin(&h, true).is_err(),
+            "another scheme is another origin"
+        );
+        assert!(same_origin(&h, false).is_ok());
         h.insert("origin", HeaderValue::from_static("https://127.0.0.1:8444"));
-        assert!(same_origin(&h).is_ok());
+        assert!(same_origin(&h, true).is_ok());
+        assert!(
+            same_origin(&h, false).is_ok(),
+            "behind a TLS-terminating proxy"
+        );
         h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
-        assert!(same_origin(&h).is_err());
+        assert!(same_origin(&h, true).is_err());
     }
 
     #[test]
