@@ -92,8 +92,8 @@ async function signInWithAccessKey(page, id, secret) {
   await page.waitForURL(/\/console\/keys/);
 }
 
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+async function shot(page, name, mask = []) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true, mask });
 }
 
 /** The one error the browser logged since `from` is the deliberate refusal with `status`. */
@@ -119,12 +119,12 @@ test('the console: keys, the seed workflow by hand, RAM, refusals, session and a
   await page.goto(url('signin'));
   await shot(page, 'signin');
   await signInWithAccessKey(page, ACCESS_KEY_ID, ACCESS_KEY_SECRET);
-  const cookie = (await context.cookies()).find((c) => c.name === 'openkms_console');
+  const cookie = (await context.cookies()).find((c) => c.name === '__Host-openkms_console');
   assert.ok(cookie, 'no session cookie');
   assert.equal(cookie.secure, true);
   assert.equal(cookie.httpOnly, true);
   assert.equal(cookie.sameSite, 'Strict');
-  assert.equal(cookie.path, '/console/');
+  assert.equal(cookie.path, '/');
   assert.ok(cookie.value.length >= 40, 'the session id is long and random');
 
   // create a key; it opens on its page
@@ -218,7 +218,8 @@ test('the console: keys, the seed workflow by hand, RAM, refusals, session and a
   await page.getByRole('button', { name: 'Create AccessKey' }).click();
   const secret = (await page.locator('#new-ak-secret').textContent()).trim();
   assert.equal(secret.length, 30, 'the new secret is shown once');
-  await shot(page, 'user');
+  // the committed screenshot shows no secret: its box is painted over
+  await shot(page, 'user', [page.locator('#new-ak-secret')]);
   await page.goto(url('users'));
   await shot(page, 'users');
 
@@ -249,11 +250,11 @@ test('the console: keys, the seed workflow by hand, RAM, refusals, session and a
   assert.equal(crossSite.status(), 403);
 
   // sign out: the old cookie no longer opens anything
-  const oldCookie = (await context.cookies()).find((c) => c.name === 'openkms_console');
+  const oldCookie = (await context.cookies()).find((c) => c.name === '__Host-openkms_console');
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.waitForURL(/\/console\/signin/);
   const replay = await context.request.get(url('keys'), {
-    headers: { Cookie: `openkms_console=${oldCookie.value}` }, maxRedirects: 0,
+    headers: { Cookie: `__Host-openkms_console=${oldCookie.value}` }, maxRedirects: 0,
   });
   assert.equal(replay.status(), 303, 'a signed-out session still opens pages');
   assert.match(replay.headers().location, /signin/);

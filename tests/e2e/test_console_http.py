@@ -7,7 +7,10 @@ is refused; sign-in with the root AccessKey sets a Secure, HttpOnly, SameSite=St
 from __future__ import annotations
 
 import functools
+import json
 import re
+import socket
+import time
 
 import requests
 
@@ -26,6 +29,8 @@ def test_console_headers_csrf_and_cookie(server):
     assert h["X-Frame-Options"] == "DENY"
     assert h["Cache-Control"] == "no-store"
     assert h["Referrer-Policy"] == "same-origin"
+    assert h["Strict-Transport-Security"] == "max-age=31536000"
+    assert "openkms 0." not in page.text and "version" not in page.text.lower(), "no version"
     assert "<script>" not in page.text and "onclick" not in page.text
     # no session: a POST is refused
     assert requests.post(base + "keys", data={"description": "x"}, verify=server.verify,
@@ -33,13 +38,27 @@ def test_console_headers_csrf_and_cookie(server):
     s = requests.Session()
     # per call, not `s.verify`: a REQUESTS_CA_BUNDLE in the environment would override that
     s.request = functools.partial(s.request, verify=server.verify)
-    signed = s.post(base + "signin", data={"method": "accesskey", "access_key_id": ACCESS_KEY_ID,
-                                           "access_key_secret": ACCESS_KEY_SECRET},
+    root = {"method": "accesskey", "access_key_id": ACCESS_KEY_ID,
+            "access_key_secret": ACCESS_KEY_SECRET}
+    # sign-in needs the form's pre-session token, in its field and in its __Host- cookie
+    assert s.post(base + "signin", data=root, allow_redirects=False,
+                  timeout=30).status_code == 403
+    form = s.get(base + "signin", timeout=30)
+    assert form.headers["Set-Cookie"].startswith("__Host-openkms_signin="), form.headers
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+    assert s.post(base + "signin", data={**root, "csrf": "wrong"}, allow_redirects=False,
+                  timeout=30).status_code == 403
+    bare = requests.post(base + "signin", data={**root, "csrf": token}, verify=server.verify,
+                         allow_redirects=False, timeout=30)
+    assert bare.status_code == 403, "the token without its cookie"
+    signed = s.post(base + "signin", data={**root, "csrf": token},
                     allow_redirects=False, timeout=30)
     assert signed.status_code == 303, signed.text
     cookie = signed.headers["Set-Cookie"]
-    for flag in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/console/"):
+    assert cookie.startswith("__Host-openkms_console="), cookie
+    for flag in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/;"):
         assert flag in cookie, cookie
+    assert "Domain" not in cookie, cookie
     keys = s.get(base + "keys", timeout=30)
     assert keys.status_code == 200
     token = re.search(r'name="csrf" value="([^"]+)"', keys.text).group(1)
@@ -55,6 +74,30 @@ def test_console_headers_csrf_and_cookie(server):
     assert made.status_code == 303 and "done=created" in made.headers["Location"], made.text
 
 
+def test_console_connections_per_source_are_capped(tmp_path_factory):
+    """One address holds at most 8 console connections by default (not the API's 256): the
+    ninth is closed at once, so a few addresses cannot hold every console slot."""
+    srv = new_server(tmp_path_factory, "console-conns").start()
+    held = []
+    try:
+        host, port = srv.console_url.split("//")[1].split("/")[0].rsplit(":", 1)
+        for _ in range(8):
+            held.append(socket.create_connection((host, int(port)), timeout=5))
+        time.sleep(0.3)  # let the server accept them before the ninth arrives
+        ninth = socket.create_connection((host, int(port)), timeout=5)
+        held.append(ninth)
+        ninth.settimeout(3)  # under the console's 5 s handshake timeout
+        try:
+            got = ninth.recv(1)
+        except ConnectionResetError:
+            got = b""
+        assert got == b"", "the ninth connection was kept open"
+    finally:
+        for c in held:
+            c.close()
+        srv.stop()
+
+
 def test_console_off(tmp_path_factory):
     srv = new_server(tmp_path_factory, "console-off", args=["--console", "off"]).start()
     try:
@@ -66,7 +109,12 @@ def test_console_off(tmp_path_factory):
 def _signed_in(server, data):
     s = requests.Session()
     s.request = functools.partial(s.request, verify=server.verify)
-    r = s.post(server.console_url + "signin", data=data, allow_redirects=False, timeout=30)
+    # Connection: close: sessions a test throws away must not hold console connections (one
+    # address holds at most 8)
+    form = s.get(server.console_url + "signin", timeout=30, headers={"Connection": "close"})
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+    r = s.post(server.console_url + "signin", data={**data, "csrf": token},
+               allow_redirects=False, timeout=30, headers={"Connection": "close"})
     return s, r
 
 
@@ -92,25 +140,80 @@ def test_console_sign_in_ends_with_its_credential(server, kms):
     s, r = _signed_in(server, {"method": "password", "user_name": user.name,
                                "password": "Console-pass-1"})
     assert r.status_code == 303, r.text
-    assert s.get(server.console_url + "status", allow_redirects=False, timeout=30).status_code == 200
+    status = s.get(server.console_url + "status", allow_redirects=False, timeout=30)
+    assert status.status_code == 200 and user.name in status.text
+    # only root sees the server's facts (store, its path, seal state, version)
+    assert "Store" not in status.text and "Seal" not in status.text, status.text
+    # an administrator's new password ends the session; so does setting PasswordResetRequired
+    kms.call(ram_request("UpdateLoginProfile", UserName=user.name, Password="Console-pass-2"))
+    ended = s.get(server.console_url + "status", allow_redirects=False, timeout=30)
+    assert ended.status_code == 303 and ended.headers["Location"].endswith("/console/signin")
+    s, r = _signed_in(server, {"method": "password", "user_name": user.name,
+                               "password": "Console-pass-2"})
+    assert r.status_code == 303, r.text
+    kms.call(ram_request("UpdateLoginProfile", UserName=user.name, PasswordResetRequired=True))
+    assert s.get(server.console_url + "status", allow_redirects=False, timeout=30).status_code == 303
+    s, r = _signed_in(server, {"method": "password", "user_name": user.name,
+                               "password": "Console-pass-2"})
+    held = s.get(server.console_url + "keys", allow_redirects=False, timeout=30)
+    assert held.status_code == 303 and held.headers["Location"].endswith("/console/password")
     kms.call(ram_request("DeleteLoginProfile", UserName=user.name))
     gone = s.get(server.console_url + "status", allow_redirects=False, timeout=30)
     assert gone.status_code == 303
+    ended = [json.loads(line) for line in
+             (server.data_dir / "audit" / "audit.log").read_text().splitlines()
+             if '"ConsoleSignOut"' in line and f'"user":"{user.name}"' in line]
+    assert [e["outcome"] for e in ended].count("Revoked") >= 3, ended
 
 
 def test_console_sign_in_is_throttled(tmp_path_factory):
-    """Ten failed sign-ins from one address, then even the right pair is refused (429) until
-    the window ends; a server of its own, so no other test's address is throttled."""
+    """Failed sign-ins are budgeted per (address, user) and per address; a password's shape
+    says nothing about the user (always 401, never 503); a throttled attempt is 429 and
+    audited; the right AccessKey pair signs in even from a throttled address. A server of its
+    own, so no other test's address is throttled."""
     srv = new_server(tmp_path_factory, "console-throttle").start()
     try:
+        def password(user, pw):
+            return _signed_in(srv, {"method": "password", "user_name": user, "password": pw})[1]
+        # too short, too long, a control character, a plausible one: the same refusal
+        for pw in ("x", "y" * 40, "abc\x01defgh", "Plausible-pw-1"):
+            r = password("nobody", pw)
+            assert r.status_code == 401 and "Sign-in failed" in r.text, (pw, r.status_code)
+        for _ in range(6):
+            assert password("nobody", "Wrong-pass-1").status_code == 401
+        time.sleep(1.1)  # a fresh second of the audit log's budget for unauthenticated lines
+        throttled = password("nobody", "Wrong-pass-1")
+        assert throttled.status_code == 429 and "Too many failed sign-ins" in throttled.text
+        assert password("somebody", "Wrong-pass-1").status_code == 401, "another user's budget"
         wrong = {"method": "accesskey", "access_key_id": ACCESS_KEY_ID,
                  "access_key_secret": "not-the-secret"}
-        for _ in range(10):
-            assert _signed_in(srv, wrong)[1].status_code == 401
+        codes = []
+        while len(codes) < 60 and (not codes or codes[-1] == 401):
+            codes.append(_signed_in(srv, wrong)[1].status_code)
+        assert codes[-1] == 429 and codes.count(401) >= 30, codes
         right = {"method": "accesskey", "access_key_id": ACCESS_KEY_ID,
                  "access_key_secret": ACCESS_KEY_SECRET}
-        refused = _signed_in(srv, right)[1]
-        assert refused.status_code == 429 and "Too many failed sign-ins" in refused.text
+        assert _signed_in(srv, right)[1].status_code == 303, "a right pair passes the throttle"
+        outcomes = [json.loads(line).get("outcome")
+                    for line in (srv.data_dir / "audit" / "audit.log").read_text().splitlines()
+                    if '"ConsoleSignIn"' in line]
+        assert "Throttled" in outcomes and outcomes[-1] == "OK", outcomes
+    finally:
+        srv.stop()
+
+
+def test_console_actions_take_the_access_key_quota(tmp_path_factory):
+    """The console's actions are charged to the API's per-AccessKey quota: past the burst a
+    page shows Throttling.User instead of running its action."""
+    srv = new_server(tmp_path_factory, "console-quota",
+                     args=["--access-key-rate", "1", "--access-key-burst", "3"]).start()
+    try:
+        s, r = _signed_in(srv, {"method": "accesskey", "access_key_id": ACCESS_KEY_ID,
+                                "access_key_secret": ACCESS_KEY_SECRET})
+        assert r.status_code == 303, r.text
+        pages = [s.get(srv.console_url + "keys", timeout=30).text for _ in range(8)]
+        assert "Throttling.User" not in pages[0]
+        assert any("Throttling.User" in p for p in pages), "quota never reached"
     finally:
         srv.stop()
 
@@ -122,6 +225,8 @@ def test_console_password_reset_required_forces_a_change(server, kms):
     s, r = _signed_in(server, {"method": "password", "user_name": user.name,
                                "password": "Given-pass-1"})
     assert r.status_code == 303, r.text
+    other, _ = _signed_in(server, {"method": "password", "user_name": user.name,
+                                   "password": "Given-pass-1"})
     held = s.get(server.console_url + "keys", allow_redirects=False, timeout=30)
     assert held.status_code == 303 and held.headers["Location"].endswith("/console/password")
     form = s.get(server.console_url + "password", timeout=30)
@@ -131,6 +236,9 @@ def test_console_password_reset_required_forces_a_change(server, kms):
         "confirm": "Chosen-pass-2"})
     assert changed.status_code == 303, changed.text
     assert s.get(server.console_url + "keys", allow_redirects=False, timeout=30).status_code == 200
+    # the user's other session (signed in with the old password) has ended
+    gone = other.get(server.console_url + "password", allow_redirects=False, timeout=30)
+    assert gone.status_code == 303 and gone.headers["Location"].endswith("/console/signin")
     _, old = _signed_in(server, {"method": "password", "user_name": user.name,
                                  "password": "Given-pass-1"})
     assert old.status_code == 401

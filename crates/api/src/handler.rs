@@ -79,8 +79,8 @@ pub struct App {
     secure: bool,
     /// Where each reply's `RequestId` comes from.
     request_ids: RequestIds,
-    /// Failed-authentication and per-AccessKey throttles.
-    limits: Limits,
+    /// Failed-authentication and per-AccessKey throttles (shared with the console).
+    limits: Arc<Limits>,
 }
 
 impl App {
@@ -108,15 +108,21 @@ impl App {
             audit: None,
             secure: true,
             request_ids: RequestIds::default(),
-            limits: Limits::default_for_server(),
+            limits: Arc::new(Limits::default_for_server()),
         }
     }
 
     /// Throttles with `limits` instead of the default (failed authentications per source).
     #[must_use]
     pub fn with_limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
+        self.limits = Arc::new(limits);
         self
+    }
+
+    /// The throttles this handler applies, for another front end (the console) to apply the
+    /// same per-AccessKey quotas.
+    pub fn limits(&self) -> Arc<Limits> {
+        Arc::clone(&self.limits)
     }
 
     /// Gives a request's body `deadline` to arrive (30 s unless set): a client that announces a

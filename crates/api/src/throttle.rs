@@ -30,7 +30,7 @@
 //! no longer see these; and a throttled failure is not worth retrying at all.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -116,7 +116,7 @@ impl Limits {
         ) {
             return error;
         }
-        match throttle.charge(source, Instant::now()) {
+        match throttle.charge_ip(source, Instant::now()) {
             true => error,
             false => RpcError::SourceThrottled,
         }
@@ -124,10 +124,14 @@ impl Limits {
 
     /// Admits one request of an authenticated `caller`, or answers `Throttling.User`.
     pub fn admit(&self, caller: &Caller) -> Result<(), RpcError> {
+        self.admit_key(&caller.access_key_id)
+    }
+
+    /// Admits one request charged to quota `key` (an AccessKeyId, or another front end's
+    /// name for a caller without one), or answers `Throttling.User`.
+    pub fn admit_key(&self, key: &str) -> Result<(), RpcError> {
         match &self.access_keys {
-            Some(quota) if !quota.take(&caller.access_key_id, Instant::now()) => {
-                Err(RpcError::AccessKeyThrottled)
-            }
+            Some(quota) if !quota.take(key, Instant::now()) => Err(RpcError::AccessKeyThrottled),
             _ => Ok(()),
         }
     }
@@ -152,7 +156,7 @@ impl SourceThrottle {
     /// is not throttled (the transport always knows it).
     pub fn refused(&self, error: RpcError, source: Option<IpAddr>) -> RpcError {
         match source {
-            Some(ip) if !self.0.charge(ip, Instant::now()) => RpcError::SourceThrottled,
+            Some(ip) if !self.0.charge_ip(ip, Instant::now()) => RpcError::SourceThrottled,
             _ => error,
         }
     }
@@ -198,7 +202,7 @@ impl Bucket {
 
 /// Where a request comes from, as far as throttling is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Source {
+pub enum Source {
     /// An IPv4 address (also when it arrives IPv4-mapped on an IPv6 socket).
     V4(u32),
     /// The /64 prefix of an IPv6 address.
@@ -206,7 +210,8 @@ enum Source {
 }
 
 impl Source {
-    fn of(ip: IpAddr) -> Self {
+    /// The source `ip` counts as.
+    pub fn of(ip: IpAddr) -> Self {
         match ip {
             IpAddr::V4(v4) => Self::V4(u32::from(v4)),
             IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -220,27 +225,40 @@ impl Source {
 
 /// One lock's share of the failure table.
 #[derive(Debug)]
-struct Shard {
-    buckets: HashMap<Source, Bucket, RandomState>,
+struct Shard<K> {
+    buckets: HashMap<K, Bucket, RandomState>,
     /// No sweep before this instant.
     next_sweep: Instant,
 }
 
 /// Failed-authentication buckets per source, in bounded memory.
+type FailureThrottle = FailureTable<Source>;
+
+impl FailureThrottle {
+    /// Takes one failure from `ip`'s budget; false when it has none left (throttled).
+    fn charge_ip(&self, ip: IpAddr, now: Instant) -> bool {
+        self.charge_at(Source::of(ip), now)
+    }
+}
+
+/// Failure buckets per key (a [`Source`], or whatever else a caller budgets failures by, such
+/// as the console's user names), in bounded memory: the table the module's doc describes,
+/// [`FailureRate::sources`] being the most keys it holds.
 #[derive(Debug)]
-struct FailureThrottle {
+pub struct FailureTable<K> {
     rate: FailureRate,
     per_second: f64,
     per_shard: usize,
-    /// Which shard a source lives in (keyed per process, so nobody can aim at one shard).
+    /// Which shard a key lives in (keyed per process, so nobody can aim at one shard).
     hasher: RandomState,
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[Mutex<Shard<K>>]>,
     /// Charged for the sources that find their shard full of indebted ones.
     overflow: Mutex<Bucket>,
 }
 
-impl FailureThrottle {
-    fn new(rate: FailureRate) -> Self {
+impl<K: Hash + Eq> FailureTable<K> {
+    /// An empty table allowing each key `rate`.
+    pub fn new(rate: FailureRate) -> Self {
         let now = Instant::now();
         let shard = || {
             Mutex::new(Shard {
@@ -258,10 +276,26 @@ impl FailureThrottle {
         }
     }
 
-    /// Takes one failure from `ip`'s budget; false when it has none left (throttled).
-    fn charge(&self, ip: IpAddr, now: Instant) -> bool {
-        let source = Source::of(ip);
-        let index = self.hasher.hash_one(source) as usize % SHARDS;
+    /// Takes one failure from `key`'s budget now; false when it has none left (throttled).
+    pub fn charge(&self, key: K) -> bool {
+        self.charge_at(key, Instant::now())
+    }
+
+    /// Gives back one failure taken from `key` (an attempt charged in advance that
+    /// succeeded, or was never judged); nothing when the key is no longer tracked.
+    pub fn refund(&self, key: &K) {
+        let index = self.hasher.hash_one(key) as usize % SHARDS;
+        let mut shard = self.shards[index]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(bucket) = shard.buckets.get_mut(key) {
+            bucket.tokens = (bucket.tokens + 1.0).min(f64::from(self.rate.burst));
+        }
+    }
+
+    /// Takes one failure from `key`'s budget at `now`; false when it has none left.
+    fn charge_at(&self, source: K, now: Instant) -> bool {
+        let index = self.hasher.hash_one(&source) as usize % SHARDS;
         let mut shard = self.shards[index]
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
@@ -283,7 +317,7 @@ impl FailureThrottle {
     }
 
     /// Drops the buckets that have refilled completely, at most once per [`SWEEP_EVERY`].
-    fn sweep(&self, shard: &mut Shard, now: Instant) {
+    fn sweep(&self, shard: &mut Shard<K>, now: Instant) {
         if now < shard.next_sweep {
             return;
         }
@@ -358,27 +392,27 @@ mod tests {
         let t = FailureThrottle::new(rate(3, 60, 100));
         let start = Instant::now();
         let a = ip("192.0.2.1");
-        assert!((0..3).all(|_| t.charge(a, start)));
-        assert!(!t.charge(a, start));
+        assert!((0..3).all(|_| t.charge_ip(a, start)));
+        assert!(!t.charge_ip(a, start));
         // Another address has its own budget.
-        assert!(t.charge(ip("192.0.2.2"), start));
+        assert!(t.charge_ip(ip("192.0.2.2"), start));
         // One failure a second comes back.
-        assert!(t.charge(a, start + Duration::from_millis(1000)));
-        assert!(!t.charge(a, start + Duration::from_millis(1100)));
+        assert!(t.charge_ip(a, start + Duration::from_millis(1000)));
+        assert!(!t.charge_ip(a, start + Duration::from_millis(1100)));
     }
 
     #[test]
     fn ipv6_is_bucketed_by_64_and_mapped_ipv4_as_ipv4() {
         let t = FailureThrottle::new(rate(2, 0, 100));
         let now = Instant::now();
-        assert!(t.charge(ip("2001:db8:1:2::1"), now));
-        assert!(t.charge(ip("2001:db8:1:2:ffff::9"), now));
-        assert!(!t.charge(ip("2001:db8:1:2::77"), now));
-        assert!(t.charge(ip("2001:db8:1:3::1"), now));
+        assert!(t.charge_ip(ip("2001:db8:1:2::1"), now));
+        assert!(t.charge_ip(ip("2001:db8:1:2:ffff::9"), now));
+        assert!(!t.charge_ip(ip("2001:db8:1:2::77"), now));
+        assert!(t.charge_ip(ip("2001:db8:1:3::1"), now));
         let mapped = IpAddr::V6(Ipv4Addr::new(198, 51, 100, 7).to_ipv6_mapped());
-        assert!(t.charge(mapped, now));
-        assert!(t.charge(ip("198.51.100.7"), now));
-        assert!(!t.charge(mapped, now));
+        assert!(t.charge_ip(mapped, now));
+        assert!(t.charge_ip(ip("198.51.100.7"), now));
+        assert!(!t.charge_ip(mapped, now));
         assert_eq!(Source::of(IpAddr::V6(Ipv6Addr::LOCALHOST)), Source::V6(0));
     }
 
@@ -387,12 +421,12 @@ mod tests {
         let t = FailureThrottle::new(rate(2, 60, 64));
         let now = Instant::now();
         let victim = ip("203.0.113.9");
-        assert!(t.charge(victim, now) && t.charge(victim, now));
+        assert!(t.charge_ip(victim, now) && t.charge_ip(victim, now));
         // Ten thousand addresses, each failing twice (so none is refilled).
         for i in 0..10_000_u32 {
             let a = IpAddr::V4(Ipv4Addr::from(0x0A00_0000 + i));
-            t.charge(a, now);
-            t.charge(a, now);
+            t.charge_ip(a, now);
+            t.charge_ip(a, now);
         }
         let tracked: usize = t
             .shards
@@ -401,8 +435,8 @@ mod tests {
             .sum();
         assert!(tracked <= 64 + SHARDS, "{tracked}");
         // The victim's debt was kept, and newcomers share the exhausted overflow bucket.
-        assert!(!t.charge(victim, now));
-        assert!(!t.charge(ip("172.16.0.1"), now));
+        assert!(!t.charge_ip(victim, now));
+        assert!(!t.charge_ip(ip("172.16.0.1"), now));
     }
 
     #[test]
@@ -411,13 +445,13 @@ mod tests {
         let start = Instant::now();
         // Far more sources than the table holds, each out of budget.
         for i in 0..5_000_u32 {
-            t.charge(IpAddr::V4(Ipv4Addr::from(i)), start);
+            t.charge_ip(IpAddr::V4(Ipv4Addr::from(i)), start);
         }
         // Two seconds later every bucket is full again: a sweep forgets them all, and new
         // sources get buckets of their own instead of the exhausted overflow bucket.
         let later = start + Duration::from_secs(2);
         for i in 10_000..10_100_u32 {
-            assert!(t.charge(IpAddr::V4(Ipv4Addr::from(i)), later));
+            assert!(t.charge_ip(IpAddr::V4(Ipv4Addr::from(i)), later));
         }
     }
 

@@ -122,10 +122,11 @@ pub struct Event<'a> {
     pub status: u16,
 }
 
-/// Writes `event`'s audit line (best effort: a sign-in is not refused for it).
-pub async fn record(console: &Console, peer: Option<SocketAddr>, event: Event<'_>) {
+/// Writes `event`'s audit line; false when it could not be written (a successful sign-in
+/// is then undone).
+pub async fn record(console: &Console, peer: Option<SocketAddr>, event: Event<'_>) -> bool {
     let Some(log) = &console.audit else {
-        return;
+        return true;
     };
     let request_id = console.request_ids.next_id();
     let access_key_id = match event.caller {
@@ -151,12 +152,14 @@ pub async fn record(console: &Console, peer: Option<SocketAddr>, event: Event<'_
         status: event.status,
         latency_us: 0,
     };
-    if log.append(&record).await.is_err() {
+    let written = log.append(&record).await.is_ok();
+    if !written {
         tracing::error!(
             action = event.action,
             "the console's audit line could not be written"
         );
     }
+    written
 }
 
 /// Decodes and runs the action; its JSON reply.
@@ -174,6 +177,9 @@ async fn dispatch(
     let endpoint = codec::endpoint(version, action).ok_or(RpcError::UnknownAction)?;
     facts.action = Some(endpoint.name.action);
     let engine = console.slot.engine().ok_or(RpcError::Sealed)?;
+    console
+        .limits
+        .admit_key(&quota_key(&actor.session.caller))?;
     codec::bounds::check_count(params)?;
     codec::bounds::check(params)?;
     let pending = endpoint.decode(params, engine.kms());
@@ -196,6 +202,15 @@ async fn dispatch(
     facts.event = event;
     let rendered = rendered?;
     Ok(serde_json::from_slice(&rendered.body).unwrap_or(Value::Null))
+}
+
+/// The per-AccessKey quota a caller's actions are charged to: its AccessKeyId, or for a
+/// password session (no AccessKey) `console-user:<name>`, which no AccessKeyId can be.
+fn quota_key(caller: &openkms_ops::Caller) -> String {
+    match caller.access_key_id.is_empty() {
+        true => format!("console-user:{}", caller.user),
+        false => caller.access_key_id.clone(),
+    }
 }
 
 fn audit_has_room(console: &Console) -> bool {

@@ -20,8 +20,9 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use subtle::ConstantTimeEq;
 
-use crate::session::{COOKIE, Session};
+use crate::session::{COOKIE, Lookup, SIGNIN_COOKIE, Session};
 use crate::{Console, assets, pages};
+use zeroize::{Zeroize, Zeroizing};
 
 /// The console's path prefix.
 pub const PREFIX: &str = "/console/";
@@ -44,13 +45,14 @@ pub struct Req {
     /// The path after `/console/` (e.g. `keys/abc`).
     pub path: String,
     /// The query string's fields.
-    pub query: HashMap<String, String>,
-    /// The form's fields (POST).
-    pub form: HashMap<String, String>,
+    pub query: Fields,
+    /// The form's fields (POST): passwords, AccessKey secrets, plaintexts, wiped when the
+    /// request is done.
+    pub form: Fields,
     /// The signed-in session, if any.
     pub session: Option<Session>,
-    /// The session cookie's value, if sent.
-    pub cookie: Option<String>,
+    /// The session cookie's value (the session id), if sent; wiped when the request is done.
+    pub cookie: Option<Zeroizing<String>>,
     /// The client's address.
     pub peer: Option<SocketAddr>,
 }
@@ -58,12 +60,12 @@ pub struct Req {
 impl Req {
     /// A form field, or the empty string.
     pub fn field(&self, name: &str) -> &str {
-        self.form.get(name).map_or("", String::as_str)
+        self.form.get(name).map_or("", |v| v.as_str())
     }
 
     /// A query field, or the empty string.
     pub fn param(&self, name: &str) -> &str {
-        self.query.get(name).map_or("", String::as_str)
+        self.query.get(name).map_or("", |v| v.as_str())
     }
 }
 
@@ -71,14 +73,36 @@ impl Req {
 pub enum Reply {
     /// An HTML page.
     Page(StatusCode, String),
+    /// A page that also sets a cookie (the sign-in page's pre-session CSRF token).
+    PageWithCookie(StatusCode, String, String),
     /// A redirect (303) to a console path.
     Redirect(String),
     /// A redirect that also sets (or clears) the session cookie.
     RedirectWithCookie(String, String),
 }
 
-/// Answers one console request.
+/// Answers one console request; over TLS every answer also carries
+/// `Strict-Transport-Security` (a year), so a browser that has seen the console once never
+/// tries it over plain HTTP again.
 pub async fn handle(
+    console: &Console,
+    req: Request<Incoming>,
+    peer: Option<SocketAddr>,
+) -> Response<Full<Bytes>> {
+    let mut resp = respond(console, req, peer).await;
+    if console.config.secure {
+        resp.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
+    resp
+}
+
+/// `Strict-Transport-Security` over TLS.
+const HSTS: &str = "max-age=31536000";
+
+async fn respond(
     console: &Console,
     req: Request<Incoming>,
     peer: Option<SocketAddr>,
@@ -116,18 +140,31 @@ async fn read(
         return Err(StatusCode::METHOD_NOT_ALLOWED);
     }
     let query = fields(parts.uri.query().unwrap_or("").as_bytes())?;
-    let cookie = session_cookie(&parts.headers);
-    let session = cookie.as_deref().and_then(|id| console.sessions.find(id));
+    let cookie = cookie_value(&parts.headers, COOKIE).map(Zeroizing::new);
+    let session = match cookie.as_deref().map(|id| console.sessions.look_up(id)) {
+        Some(Lookup::Live(s)) => Some(*s),
+        Some(Lookup::Expired(s)) => {
+            crate::pages::session_ended(console, peer, &s, "Expired").await;
+            None
+        }
+        Some(Lookup::Unknown) | None => None,
+    };
     let mut form = HashMap::new();
     if method == Method::POST {
-        same_origin(&parts.headers)?;
+        same_origin(&parts.headers, console.config.secure)?;
         form = fields(&read_body(body).await?)?;
-        if let Some(s) = &session {
-            let sent = form.get("csrf").map_or("", String::as_str);
+        if path == "signin" {
+            let sent = form.get("csrf").map_or("", |v| v.as_str());
+            let set = cookie_value(&parts.headers, SIGNIN_COOKIE).unwrap_or_default();
+            if set.is_empty() || !bool::from(sent.as_bytes().ct_eq(set.as_bytes())) {
+                return Err(StatusCode::FORBIDDEN);
+            }
+        } else if let Some(s) = &session {
+            let sent = form.get("csrf").map_or("", |v| v.as_str());
             if !bool::from(sent.as_bytes().ct_eq(s.csrf.as_bytes())) {
                 return Err(StatusCode::FORBIDDEN);
             }
-        } else if path != "signin" {
+        } else {
             return Err(StatusCode::FORBIDDEN);
         }
     }
@@ -143,15 +180,19 @@ async fn read(
 }
 
 /// Refuses a POST the browser marks cross-site, or whose `Origin` names another host.
-fn same_origin(headers: &HeaderMap) -> Result<(), StatusCode> {
+/// The scheme counts over TLS: an `http://` origin of the same host is another origin (a
+/// plain-HTTP page of the host). Served as plain HTTP (`--insecure-http`), the console is
+/// either a test on loopback or behind a TLS-terminating proxy, so both schemes are its own.
+fn same_origin(headers: &HeaderMap, secure: bool) -> Result<(), StatusCode> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if header("sec-fetch-site").is_some_and(|site| site == "cross-site" || site == "same-site") {
         return Err(StatusCode::FORBIDDEN);
     }
     if let (Some(origin), Some(host)) = (header("origin"), header("host")) {
-        let own = origin
-            .strip_prefix("https://")
-            .or_else(|| origin.strip_prefix("http://"));
+        let own = origin.strip_prefix("https://").or_else(|| match secure {
+            true => None,
+            false => origin.strip_prefix("http://"),
+        });
         if own != Some(host) {
             return Err(StatusCode::FORBIDDEN);
         }
@@ -159,48 +200,68 @@ fn same_origin(headers: &HeaderMap) -> Result<(), StatusCode> {
     Ok(())
 }
 
-async fn read_body(body: Incoming) -> Result<Bytes, StatusCode> {
+/// The body, in a buffer wiped when dropped (the collected chunks are copied once, and
+/// wiped too when this request held the only reference to them).
+async fn read_body(body: Incoming) -> Result<Zeroizing<Vec<u8>>, StatusCode> {
     let collect = Limited::new(body, MAX_BODY).collect();
     match tokio::time::timeout(BODY_DEADLINE, collect).await {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Ok(collected)) => {
+            let bytes = collected.to_bytes();
+            let copy = Zeroizing::new(bytes.to_vec());
+            if let Ok(mut unique) = bytes.try_into_mut() {
+                unique.as_mut().zeroize();
+            }
+            Ok(copy)
+        }
         Ok(Err(_)) => Err(StatusCode::PAYLOAD_TOO_LARGE),
         Err(_) => Err(StatusCode::REQUEST_TIMEOUT),
     }
 }
 
+/// A form's or query string's fields, their values wiped when dropped.
+pub type Fields = HashMap<String, Zeroizing<String>>;
+
 /// The fields of a query string or form body (a name given twice keeps its first value).
-fn fields(raw: &[u8]) -> Result<HashMap<String, String>, StatusCode> {
-    let mut out = HashMap::new();
+fn fields(raw: &[u8]) -> Result<Fields, StatusCode> {
+    let mut out = Fields::new();
     for (name, value) in url::form_urlencoded::parse(raw) {
         if out.len() >= MAX_FIELDS {
             return Err(StatusCode::BAD_REQUEST);
         }
-        out.entry(name.into_owned()).or_insert(value.into_owned());
+        let value = Zeroizing::new(value.into_owned());
+        out.entry(name.into_owned()).or_insert(value);
     }
     Ok(out)
 }
 
-/// The session id the request's cookie carries.
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
+/// The value of cookie `name` the request carries.
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_owned())
         .filter(|v| v.len() <= 128)
 }
 
 /// The `Set-Cookie` value of a new session.
 pub fn session_cookie_header(id: &str) -> String {
-    format!("{COOKIE}={id}; Path={PREFIX}; Secure; HttpOnly; SameSite=Strict")
+    format!("{COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Strict")
+}
+
+/// The `Set-Cookie` value of the sign-in form's pre-session CSRF token (double submit: a
+/// sign-in POST must carry the same value in its `csrf` field; `__Host-`, so no other host
+/// can set it).
+pub fn signin_cookie_header(token: &str) -> String {
+    format!("{SIGNIN_COOKIE}={token}; Path=/; Max-Age=3600; Secure; HttpOnly; SameSite=Strict")
 }
 
 /// The `Set-Cookie` value that clears the session cookie.
 pub fn cleared_cookie_header() -> String {
-    format!("{COOKIE}=; Path={PREFIX}; Max-Age=0; Secure; HttpOnly; SameSite=Strict")
+    format!("{COOKIE}=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict")
 }
 
 /// A page for an HTTP-level refusal.
@@ -247,6 +308,10 @@ fn finish(reply: Reply) -> Response<Full<Bytes>> {
         Reply::Page(status, html) => (
             bare(status, "text/html; charset=utf-8", Bytes::from(html)),
             None,
+        ),
+        Reply::PageWithCookie(status, html, cookie) => (
+            bare(status, "text/html; charset=utf-8", Bytes::from(html)),
+            Some(cookie),
         ),
         Reply::Redirect(to) => (redirect(&to), None),
         Reply::RedirectWithCookie(to, cookie) => (redirect(&to), Some(cookie)),
@@ -303,25 +368,40 @@ mod tests {
     #[test]
     fn cross_site_posts_are_refused() {
         let mut h = HeaderMap::new();
-        assert!(same_origin(&h).is_ok());
+        assert!(same_origin(&h, true).is_ok());
         h.insert("origin", HeaderValue::from_static("https://evil.example"));
         h.insert("host", HeaderValue::from_static("127.0.0.1:8444"));
-        assert!(same_origin(&h).is_err());
+        assert!(same_origin(&h, true).is_err());
+        h.insert("origin", HeaderValue::from_static("http://127.0.0.1:8444"));
+        assert!(
+            same_origin(&h, true).is_err(),
+            "another scheme is another origin"
+        );
+        assert!(same_origin(&h, false).is_ok());
         h.insert("origin", HeaderValue::from_static("https://127.0.0.1:8444"));
-        assert!(same_origin(&h).is_ok());
+        assert!(same_origin(&h, true).is_ok());
+        assert!(
+            same_origin(&h, false).is_ok(),
+            "behind a TLS-terminating proxy"
+        );
         h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
-        assert!(same_origin(&h).is_err());
+        assert!(same_origin(&h, true).is_err());
     }
 
     #[test]
     fn fields_are_bounded_and_cookie_is_found() {
         let many: String = (0..100).map(|i| format!("f{i}=1&")).collect();
         assert!(fields(many.as_bytes()).is_err());
+        // form values are held in buffers wiped when dropped
+        let form = fields(b"password=p%40ss&password=second").unwrap();
+        let value: &Zeroizing<String> = &form["password"];
+        assert_eq!(value.as_str(), "p@ss");
         let mut h = HeaderMap::new();
         h.insert(
             header::COOKIE,
-            HeaderValue::from_static("a=b; openkms_console=xyz"),
+            HeaderValue::from_static("a=b; openkms_console=old; __Host-openkms_console=xyz"),
         );
-        assert_eq!(session_cookie(&h).as_deref(), Some("xyz"));
+        assert_eq!(cookie_value(&h, COOKIE).as_deref(), Some("xyz"));
+        assert_eq!(cookie_value(&h, SIGNIN_COOKIE), None);
     }
 }

@@ -66,7 +66,9 @@ pub struct Console {
     audit: Option<AuditLog>,
     config: ConsoleConfig,
     sessions: session::Sessions,
-    throttle: signin::Throttle,
+    guard: signin::Guard,
+    limits: Arc<openkms_api::throttle::Limits>,
+    store_errors: signin::StoreErrors,
     views: view::Views,
     request_ids: RequestIds,
     started: Instant,
@@ -80,11 +82,23 @@ impl Console {
             slot,
             audit,
             config,
-            throttle: signin::Throttle::default(),
+            guard: signin::Guard::default(),
+            limits: Arc::new(openkms_api::throttle::Limits::none()),
+            store_errors: signin::StoreErrors::default(),
             views: view::Views::new(),
             request_ids: RequestIds::default(),
             started: Instant::now(),
         }
+    }
+}
+
+impl Console {
+    /// Applies the API's per-AccessKey quotas (`limits`, the API handler's own) to console
+    /// actions too; a password session is charged as `console-user:<name>`.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Arc<openkms_api::throttle::Limits>) -> Self {
+        self.limits = limits;
+        self
     }
 }
 

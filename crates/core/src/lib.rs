@@ -42,7 +42,7 @@ pub use provider::{
 pub use random::{OsRandom, SecureRandom};
 pub use rootkey::{CursorKey, RootKey, RootSeal};
 pub use secret::SecretBytes;
-pub use service::{KeyRef, KeyService, Quotas, ServiceConfig};
+pub use service::{KeyRef, KeyService, PasswordCheck, Quotas, ServiceConfig};
 pub use store::{
     AliasStore, AnchorStore, AuditAnchor, IdentityStore, KeyCursor, KeySelection, KeyStore, KeyTag,
     LoginProfileRecord, LoginStore, MetaStore, ReplayStore, Rewrap, RewrapStore, RotationStore,

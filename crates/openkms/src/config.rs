@@ -60,10 +60,17 @@ pub struct ServerArgs {
     /// The web console at /console/ on a listener of its own: on or off [default: on].
     #[arg(long, env = "OPENKMS_CONSOLE", value_parser = ["on", "off"])]
     pub console: Option<String>,
-    /// Address the console listens on [default: the API's address with port 8444, or port 0
-    /// when the API's port is 0].
+    /// Address the console listens on [default: 127.0.0.1:8444 (loopback, whatever the API's
+    /// address), or 127.0.0.1:0 when the API's port is 0].
     #[arg(long, env = "OPENKMS_CONSOLE_LISTEN")]
     pub console_listen: Option<String>,
+    /// Most connections the console's listener holds at once [default: 256].
+    #[arg(long, env = "OPENKMS_CONSOLE_MAX_CONNECTIONS")]
+    pub console_max_connections: Option<OrEmpty<usize>>,
+    /// Most console connections one source (an IPv4 address, an IPv6 /64) holds at once
+    /// [default: 8].
+    #[arg(long, env = "OPENKMS_CONSOLE_MAX_CONNECTIONS_PER_SOURCE")]
+    pub console_max_connections_per_source: Option<OrEmpty<usize>>,
     /// Region id shown in ARNs [default: cn-hangzhou].
     #[arg(long, env = "OPENKMS_REGION_ID")]
     pub region_id: Option<String>,
@@ -166,6 +173,10 @@ impl ServerArgs {
             insecure_http: self.insecure_http,
             console: text(self.console),
             console_listen: text(self.console_listen),
+            console_max_connections: OrEmpty::given(self.console_max_connections),
+            console_max_connections_per_source: OrEmpty::given(
+                self.console_max_connections_per_source,
+            ),
             region_id: text(self.region_id),
             account_id: text(self.account_id),
             database_url: self.database_url.filter(|u| !u.0.is_empty()),
@@ -271,6 +282,8 @@ struct FileConfig {
     insecure_http: Option<bool>,
     console: Option<String>,
     console_listen: Option<String>,
+    console_max_connections: Option<usize>,
+    console_max_connections_per_source: Option<usize>,
     region_id: Option<String>,
     account_id: Option<String>,
     database_url: Option<DatabaseUrl>,
@@ -360,6 +373,10 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     /// Where the web console listens; `None` when it is off.
     pub console_listen: Option<SocketAddr>,
+    /// Most connections the console's listener holds at once.
+    pub console_max_connections: usize,
+    /// Most console connections one source holds at once.
+    pub console_max_connections_per_source: usize,
     /// Where secrets come from and how the process and its files are protected.
     pub hygiene: Hygiene,
     /// Throttles and quotas.
@@ -472,6 +489,20 @@ impl ServerConfig {
                     .or(file.max_connections_per_source),
             )?,
             console_listen,
+            console_max_connections: bounded(
+                "console_max_connections",
+                args.console_max_connections
+                    .and_then(|n| n.0)
+                    .or(file.console_max_connections),
+                DEFAULT_CONSOLE_MAX_CONNECTIONS,
+            )?,
+            console_max_connections_per_source: bounded(
+                "console_max_connections_per_source",
+                args.console_max_connections_per_source
+                    .and_then(|n| n.0)
+                    .or(file.console_max_connections_per_source),
+                DEFAULT_CONSOLE_MAX_CONNECTIONS_PER_SOURCE,
+            )?,
             request_timeout: request_timeout(
                 args.request_timeout_secs
                     .and_then(|n| n.0)
@@ -501,6 +532,20 @@ fn max_connections_per_source(value: Option<usize>) -> anyhow::Result<usize> {
     }
 }
 
+/// [`ServerConfig::console_max_connections`] unless set.
+pub const DEFAULT_CONSOLE_MAX_CONNECTIONS: usize = 256;
+/// [`ServerConfig::console_max_connections_per_source`] unless set: a browser opens about six
+/// connections to one host.
+pub const DEFAULT_CONSOLE_MAX_CONNECTIONS_PER_SOURCE: usize = 8;
+
+/// A connection cap named `name`: 1 to 100,000, `default` unless set.
+fn bounded(name: &str, value: Option<usize>, default: usize) -> anyhow::Result<usize> {
+    match value.unwrap_or(default) {
+        n @ 1..=100_000 => Ok(n),
+        n => bail!("{name}: {n} is not between 1 and 100000"),
+    }
+}
+
 /// The request deadline: 1 to 3600 seconds, default 30.
 fn request_timeout(value: Option<u64>) -> anyhow::Result<Duration> {
     match value.unwrap_or(DEFAULT_REQUEST_TIMEOUT_SECS) {
@@ -509,8 +554,9 @@ fn request_timeout(value: Option<u64>) -> anyhow::Result<Duration> {
     }
 }
 
-/// The console's address: `None` when `--console off`; else `--console-listen`, or the API's
-/// host with port 8444 (port 0 when the API's port is 0, so test servers never collide).
+/// The console's address: `None` when `--console off`; else `--console-listen`, or loopback
+/// port 8444 whatever the API's host (port 0 when the API's port is 0, so test servers never
+/// collide): an API on `0.0.0.0` does not put the console on every interface unless asked.
 fn console_listen(
     console: Option<&str>,
     listen: Option<&str>,
@@ -527,11 +573,9 @@ fn console_listen(
         })?;
         return Ok(Some(parsed));
     }
-    let Ok(mut addr) = api.parse::<SocketAddr>() else {
-        return Ok(None);
-    };
-    addr.set_port(if addr.port() == 0 { 0 } else { 8444 });
-    Ok(Some(addr))
+    let any_port = api.parse::<SocketAddr>().is_ok_and(|a| a.port() == 0);
+    let port = if any_port { 0 } else { 8444 };
+    Ok(Some(SocketAddr::from(([127, 0, 0, 1], port))))
 }
 
 fn metrics_listen(value: Option<String>) -> anyhow::Result<Option<SocketAddr>> {
@@ -778,6 +822,33 @@ mod tests {
         })
         .unwrap();
         assert_eq!(chosen.console_listen.unwrap().to_string(), "0.0.0.0:9444");
+        let everywhere = ServerConfig::load(ServerArgs {
+            listen: Some("0.0.0.0:8443".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(
+            everywhere.console_listen.unwrap().to_string(),
+            "127.0.0.1:8444",
+            "an API on every interface leaves the console on loopback"
+        );
+        assert_eq!(everywhere.console_max_connections, 256);
+        assert_eq!(everywhere.console_max_connections_per_source, 8);
+        let capped = ServerConfig::load(ServerArgs {
+            console_max_connections_per_source: Some(OrEmpty(Some(2))),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(capped.console_max_connections_per_source, 2);
+        let zero = ServerConfig::load(ServerArgs {
+            console_max_connections: Some(OrEmpty(Some(0))),
+            ..Default::default()
+        });
+        assert!(
+            zero.unwrap_err()
+                .to_string()
+                .starts_with("console_max_connections")
+        );
         let off = ServerConfig::load(ServerArgs {
             console: Some("off".into()),
             ..Default::default()

@@ -159,7 +159,8 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
             app.slot().clone(),
             audit.as_ref().map(|(log, _)| log.clone()),
             console_config(&config, options.tls.is_some()),
-        );
+        )
+        .with_limits(app.limits());
         let mut stop = console_stop;
         tokio::spawn(async move {
             let stopped = async move { stop.stopped().await };
@@ -553,6 +554,12 @@ fn write_credentials(data_dir: &Path, ak: &RootAccessKey) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// Time a console connection has for its TLS handshake.
+const CONSOLE_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Time a console request's headers have to arrive, and an idle console connection stays
+/// open (shorter than the request timeout: a browser sends its headers at once).
+const CONSOLE_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Binds the console's listener when it is on (its line is printed by [`announce`]).
 async fn bind_console(
     config: &ServerConfig,
@@ -566,9 +573,10 @@ async fn bind_console(
     })?;
     let options = ServerOptions {
         tls,
-        max_connections: 256,
-        max_connections_per_source: 64,
-        header_timeout: config.request_timeout,
+        max_connections: config.console_max_connections,
+        max_connections_per_source: config.console_max_connections_per_source,
+        handshake_timeout: CONSOLE_HANDSHAKE_TIMEOUT,
+        header_timeout: config.request_timeout.min(CONSOLE_HEADER_TIMEOUT),
         write_timeout: config.request_timeout,
         ..ServerOptions::default()
     };

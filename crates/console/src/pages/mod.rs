@@ -20,7 +20,9 @@ use serde::Serialize;
 
 use crate::Console;
 use crate::action::{self, Actor, ApiError, Outcome};
-use crate::http::{Reply, Req, cleared_cookie_header, error_page, session_cookie_header};
+use crate::http::{
+    Reply, Req, cleared_cookie_header, error_page, session_cookie_header, signin_cookie_header,
+};
 use crate::session::{Proof, Session};
 use crate::signin::{self, Credentials, SignInError};
 
@@ -74,6 +76,7 @@ pub async fn route(console: &Console, req: Req) -> Reply {
         if let Some(id) = &req.cookie {
             console.sessions.close(id);
         }
+        session_ended(console, req.peer, &session, "Revoked").await;
         return Reply::RedirectWithCookie("signin".to_owned(), cleared_cookie_header());
     }
     let page = Page {
@@ -97,9 +100,30 @@ pub async fn route(console: &Console, req: Req) -> Reply {
     }
 }
 
+/// Writes the `ConsoleSignOut` line of a session the server ended: `Expired` (idle or
+/// absolute timeout, seen at its next request) or `Revoked` (its credential changed).
+pub async fn session_ended(
+    console: &Console,
+    peer: Option<std::net::SocketAddr>,
+    session: &Session,
+    outcome: &'static str,
+) {
+    let event = action::Event {
+        action: "ConsoleSignOut",
+        caller: Some(&session.caller),
+        claimed: None,
+        session: &session.handle,
+        outcome,
+        status: 303,
+    };
+    action::record(console, peer, event).await;
+}
+
 /// Whether what the session signed in with still holds: its AccessKey exists and is active, or
-/// its user still has a console password. A key disabled or deleted, a login profile removed or
-/// a user deleted ends the session at its next request. (Sealed: nothing runs anyway.)
+/// its user's login profile is the one it signed in with. A key disabled or deleted, a
+/// password changed (by the user in another session, or by an administrator), the reset flag
+/// set, a login profile removed or a user deleted (and made again under the same name) ends
+/// the session at its next request. (Sealed: nothing runs anyway.)
 async fn still_allowed(console: &Console, session: &Session) -> bool {
     let Some(engine) = console.slot.engine() else {
         return true;
@@ -112,7 +136,10 @@ async fn still_allowed(console: &Console, session: &Session) -> bool {
             .ok()
             .flatten()
             .is_some_and(|c| c.active),
-        Proof::Password => kms.get_login_profile(&session.caller.user).await.is_ok(),
+        Proof::Password => kms
+            .console_password_check(&session.caller.user)
+            .await
+            .is_ok_and(|check| Some(check.fingerprint()) == session.profile),
     }
 }
 
@@ -153,7 +180,7 @@ impl Page<'_> {
             area => area,
             user => &self.session.caller.user,
             is_root => self.session.caller.is_root(),
-            csrf => &self.session.csrf,
+            csrf => self.session.csrf.as_str(),
             version => self.console.config.version,
             notice => notice(self.req.param("done")),
             ..data
@@ -183,82 +210,79 @@ fn failed(e: &ApiError) -> Value {
 }
 
 /// GET: the sign-in form. POST: checks the credentials, opens a session and sets its cookie.
+/// Every outcome writes an audit line; a session whose line cannot be written is closed again
+/// and the sign-in refused, as an API call fails when its line cannot be written.
 async fn sign_in(console: &Console, req: &Req) -> Reply {
     if req.method != Method::POST {
         return sign_in_page(console, None, StatusCode::OK);
     }
-    let source = req.peer.map(|p| p.ip());
-    if !console.throttle.admits(source) {
-        let why = "Too many failed sign-ins from this address. Wait a few minutes and try again.";
-        return sign_in_page(console, Some(why), StatusCode::TOO_MANY_REQUESTS);
-    }
+    let credentials = credentials(req);
+    let claimed = match &credentials {
+        Credentials::AccessKey { id, .. } => Some(id.clone()),
+        Credentials::Password { .. } => None,
+    };
+    let refused = |outcome, status: StatusCode, why| {
+        let event = action::Event {
+            action: "ConsoleSignIn",
+            caller: None,
+            claimed: claimed.as_deref(),
+            session: "-",
+            outcome,
+            status: status.as_u16(),
+        };
+        async move {
+            action::record(console, req.peer, event).await;
+            sign_in_page(console, Some(why), status)
+        }
+    };
     let Some(engine) = console.slot.engine() else {
         let why = "The server is sealed: unseal it before signing in.";
-        return sign_in_page(console, Some(why), StatusCode::SERVICE_UNAVAILABLE);
+        return refused("Sealed", StatusCode::SERVICE_UNAVAILABLE, why).await;
     };
-    let credentials = credentials(req);
-    match signin::verify(engine.kms(), &credentials).await {
-        Ok((caller, proof)) => match console.sessions.open(
-            caller.clone(),
-            proof,
-            must_change(engine.kms(), &caller, proof).await,
-        ) {
-            Some((id, handle)) => {
-                let event = action::Event {
-                    action: "ConsoleSignIn",
-                    caller: Some(&caller),
-                    claimed: None,
-                    session: &handle,
-                    outcome: "OK",
-                    status: 303,
-                };
-                action::record(console, req.peer, event).await;
-                Reply::RedirectWithCookie("keys".to_owned(), session_cookie_header(&id))
-            }
-            None => sign_in_page(
-                console,
-                Some("Too many open console sessions; try again later."),
-                StatusCode::SERVICE_UNAVAILABLE,
-            ),
-        },
+    let source = req.peer.map(|p| p.ip());
+    match signin::verify(engine.kms(), &console.guard, source, credentials).await {
+        Ok(proven) => open_session(console, req, proven).await,
         Err(SignInError::Refused) => {
-            console.throttle.failed(source);
-            let claimed = match &credentials {
-                Credentials::AccessKey { id, .. } => Some(id.as_str()),
-                Credentials::Password { .. } => None,
-            };
-            let event = action::Event {
-                action: "ConsoleSignIn",
-                caller: None,
-                claimed,
-                session: "-",
-                outcome: "SignInFailed",
-                status: 401,
-            };
-            action::record(console, req.peer, event).await;
             let why =
                 "Sign-in failed: the name and password, or the AccessKey pair, are not right.";
-            sign_in_page(console, Some(why), StatusCode::UNAUTHORIZED)
+            refused("SignInFailed", StatusCode::UNAUTHORIZED, why).await
+        }
+        Err(SignInError::Throttled) => {
+            let why = "Too many failed sign-ins. Wait a few minutes and try again.";
+            refused("Throttled", StatusCode::TOO_MANY_REQUESTS, why).await
+        }
+        Err(SignInError::Busy) => {
+            let why = "The server is busy checking other sign-ins; try again in a moment.";
+            refused("Busy", StatusCode::SERVICE_UNAVAILABLE, why).await
         }
         Err(SignInError::Unavailable(e)) => {
-            tracing::error!(error = ?e.map(|e| e.to_string()), "console sign-in failed");
+            console.store_errors.log(&e);
             let why = "The server could not check the sign-in right now.";
-            sign_in_page(console, Some(why), StatusCode::SERVICE_UNAVAILABLE)
+            refused("Unavailable", StatusCode::SERVICE_UNAVAILABLE, why).await
         }
     }
 }
 
-/// Whether a password sign-in must choose a new password first (`PasswordResetRequired`).
-async fn must_change(
-    kms: &openkms_core::KeyService,
-    caller: &openkms_ops::Caller,
-    proof: Proof,
-) -> bool {
-    proof == Proof::Password
-        && kms
-            .get_login_profile(&caller.user)
-            .await
-            .is_ok_and(|p| p.password_reset_required)
+/// Opens the session of a proven sign-in, audits it and sets the cookie.
+async fn open_session(console: &Console, req: &Req, proven: signin::Proven) -> Reply {
+    let caller = proven.caller;
+    let (id, handle) = console
+        .sessions
+        .open(caller.clone(), proven.proof, proven.profile);
+    let event = action::Event {
+        action: "ConsoleSignIn",
+        caller: Some(&caller),
+        claimed: None,
+        session: &handle,
+        outcome: "OK",
+        status: 303,
+    };
+    if !action::record(console, req.peer, event).await {
+        console.sessions.close(&id);
+        let why = "The server could not record the sign-in in its audit log.";
+        return sign_in_page(console, Some(why), StatusCode::SERVICE_UNAVAILABLE);
+    }
+    Reply::RedirectWithCookie("keys".to_owned(), session_cookie_header(&id))
 }
 
 /// The credentials of the sign-in form (bounded: the fields' lengths are cut before use).
@@ -277,11 +301,12 @@ fn credentials(req: &Req) -> Credentials {
 }
 
 fn sign_in_page(console: &Console, error: Option<&str>, status: StatusCode) -> Reply {
+    let token = console.sessions.new_token();
     let html = console.views.render(
         "signin.html",
-        minijinja::context! { error => error, version => console.config.version },
+        minijinja::context! { error => error, csrf => &token },
     );
-    Reply::Page(status, html)
+    Reply::PageWithCookie(status, html, signin_cookie_header(&token))
 }
 
 /// Ends the session on the server and clears the cookie.

@@ -28,10 +28,19 @@ pub async fn route(page: &Page<'_>) -> Reply {
     ];
     match page.ram("ChangePassword", &params).await {
         Ok(_) => {
-            if let Some(id) = &page.req.cookie {
-                page.console.sessions.password_changed(id);
+            let Some(engine) = page.console.slot.engine() else {
+                return Reply::Redirect("signin".to_owned());
+            };
+            let user = &page.session.caller.user;
+            let check = engine.kms().console_password_check(user).await;
+            match (check, &page.req.cookie) {
+                (Ok(check), Some(id)) => {
+                    let sessions = &page.console.sessions;
+                    sessions.password_changed(id, check.fingerprint());
+                    Reply::Redirect("keys?done=updated".to_owned())
+                }
+                _ => Reply::Redirect("signin".to_owned()),
             }
-            Reply::Redirect("keys?done=updated".to_owned())
         }
         Err(e) => {
             let data = context! { must_change => page.session.must_change,

@@ -1,4 +1,6 @@
-//! Server status: version, store, seal state, uptime, and the signed-in identity.
+//! Status: the signed-in identity for everyone; the server's facts (version, store and its
+//! path, seal state, readiness, uptime, audit log and TLS) for root only, which alone may
+//! administer the server.
 
 use minijinja::context;
 
@@ -8,6 +10,13 @@ use crate::http::Reply;
 /// `status`.
 pub async fn route(page: &Page<'_>) -> Reply {
     let console = page.console;
+    if !page.session.caller.is_root() {
+        let data = context! {
+            proof => format!("{:?}", page.session.proof),
+            session => &page.session.handle,
+        };
+        return page.render("status.html", "status", data);
+    }
     let uptime = console.started.elapsed().as_secs();
     let ready = match console.slot.engine() {
         Some(engine) => engine.kms().ready().await,

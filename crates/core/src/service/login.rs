@@ -1,7 +1,7 @@
 //! RAM login profiles: a user's console password, kept as an Argon2id hash.
 //!
 //! The use cases behind CreateLoginProfile, GetLoginProfile, UpdateLoginProfile and
-//! DeleteLoginProfile, and the console's password check ([`KeyService::check_console_password`]).
+//! DeleteLoginProfile, and the console's password check ([`KeyService::console_password_check`]).
 //! A password is 8 to 32 characters (RAM's default password policy bounds) and is hashed with
 //! Argon2id (RFC 9106; 19 MiB, 2 passes, 1 lane, a 16-byte random salt — OWASP's minimum
 //! recommended configuration), written as a PHC string; it never leaves this module in any
@@ -32,6 +32,9 @@ const P_COST: u32 = 1;
 /// Bytes of salt and of hash.
 const SALT_BYTES: usize = 16;
 const HASH_BYTES: usize = 32;
+/// What a password is checked against when the user has no profile: this module's costs,
+/// an all-zero salt and an all-zero hash, which no password's Argon2id gives in practice.
+const NO_PROFILE: &str = "$argon2id$v=19$m=19456,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
 /// A new login profile, or the changes to one (`None`: left as it is; a new profile's
 /// `password` is required and its flags default to false).
@@ -67,6 +70,44 @@ impl From<&LoginProfileRecord> for LoginProfileView {
             mfa_bind_required: r.mfa_bind_required,
             created_at: r.created_at,
         }
+    }
+}
+
+/// A stored console password hash, or the stand-in for a user without one, and whether the
+/// profile requires a new password.
+pub struct PasswordCheck {
+    phc: String,
+    reset_required: bool,
+}
+
+impl PasswordCheck {
+    /// Whether `password` matches (Argon2id, 19 MiB and tens of milliseconds of CPU: run it
+    /// on a blocking thread).
+    pub fn matches(&self, password: &[u8]) -> bool {
+        verify(&self.phc, password)
+    }
+
+    /// Whether the login profile says `PasswordResetRequired`.
+    pub fn reset_required(&self) -> bool {
+        self.reset_required
+    }
+
+    /// SHA-256 of the profile's hash (fresh salt on every change) and its reset flag: it
+    /// changes whenever the password or the flag does, or the profile is deleted and made
+    /// again, so a session can hold it to end once the profile it signed in with is gone.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        ctx.update(self.phc.as_bytes());
+        ctx.update(&[u8::from(self.reset_required)]);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.finish().as_ref());
+        out
+    }
+}
+
+impl std::fmt::Debug for PasswordCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordCheck(..)")
     }
 }
 
@@ -161,19 +202,24 @@ impl KeyService {
         }
     }
 
-    /// Whether `password` is the console password of `user_name`. A user without a profile
-    /// (or no such user) is `false` after the same work as a wrong password.
-    pub async fn check_console_password(
-        &self,
-        user_name: &str,
-        password: &SecretBytes,
-    ) -> Result<bool, KmsError> {
+    /// What `user_name`'s console password is checked against ([`PasswordCheck::matches`]). A
+    /// user without a profile (or no such user) gets [`NO_PROFILE`], which takes the same
+    /// Argon2id work as a real hash and matches nothing, so neither the time taken nor the
+    /// answer says whether the user has a profile, and the password's content (length,
+    /// characters) is never refused. Only the store's failure is an error. The hash itself is
+    /// run by the caller, off its async workers and bounded in number.
+    pub async fn console_password_check(&self, user_name: &str) -> Result<PasswordCheck, KmsError> {
         let stored = self.store.get_login_profile(user_name).await?;
-        let Some(record) = stored else {
-            let _ = self.hash_password(password)?;
-            return Ok(false);
-        };
-        Ok(verify(&record.password_hash, password.expose_secret()))
+        Ok(match stored {
+            Some(r) => PasswordCheck {
+                phc: r.password_hash,
+                reset_required: r.password_reset_required,
+            },
+            None => PasswordCheck {
+                phc: NO_PROFILE.to_owned(),
+                reset_required: false,
+            },
+        })
     }
 
     /// The stored profile; `EntityNotFound(User)` without the user, `(LoginProfile)` without
@@ -284,6 +330,32 @@ mod tests {
             b"password"
         ));
         assert!(!verify(&phc.replace("m=19456", "m=999999"), b"password"));
+    }
+
+    /// The stand-in hash parses with this module's own costs, so a check without a profile
+    /// does the same Argon2id work as one with, whatever the password's shape.
+    #[test]
+    fn no_profile_costs_a_full_hash() {
+        let (m, t, p, salt, hash) = parse_phc(NO_PROFILE).unwrap();
+        assert_eq!((m, t, p), (M_COST, T_COST, P_COST));
+        assert_eq!((salt.len(), hash.len()), (SALT_BYTES, HASH_BYTES));
+        assert!(!verify(NO_PROFILE, b"x"));
+        assert!(!verify(NO_PROFILE, &[0u8; 200]));
+    }
+
+    #[test]
+    fn a_fingerprint_changes_with_the_hash_or_the_flag() {
+        let check = |phc: &str, reset_required| PasswordCheck {
+            phc: phc.to_owned(),
+            reset_required,
+        };
+        let a = check(NO_PROFILE, false).fingerprint();
+        assert_eq!(a, check(NO_PROFILE, false).fingerprint());
+        assert_ne!(a, check(NO_PROFILE, true).fingerprint());
+        assert_ne!(
+            a,
+            check(&NO_PROFILE.replace("$AAAA", "$AAAB"), false).fingerprint()
+        );
     }
 
     #[test]

@@ -56,7 +56,9 @@ pub use key_policy::KEY_POLICY_NAME;
 pub use keys::{CreateKeyInput, MAX_DESCRIPTION_CHARS, MAX_POLICY_BYTES, MAX_TAGS};
 pub use lifecycle::{PENDING_WINDOW_DAYS, ROTATION_BOUNDS};
 pub use listing::{KeyFilter, ListPage, TagPage};
-pub use login::{LoginProfileInput, LoginProfileView, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
+pub use login::{
+    LoginProfileInput, LoginProfileView, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordCheck,
+};
 pub use pages::MAX_ENTRIES as MAX_PAGE_BOUNDARIES;
 pub use quotas::Quotas;
 pub use startup::StartupError;
