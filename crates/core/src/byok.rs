@@ -253,11 +253,10 @@ mod tests {
 
     /// OpenSSL wraps `material` with the DER public key, with `-pkeyopt` options.
     fn openssl_wrap(public_der: &[u8], material: &[u8], opts: &[&str], tag: &str) -> Vec<u8> {
-        let dir = std::env::temp_dir().join(format!("openkms-byok-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = tempfile::tempdir().unwrap();
         let (key, input) = (
-            dir.join(format!("{tag}.der")),
-            dir.join(format!("{tag}.bin")),
+            dir.path().join(format!("{tag}.der")),
+            dir.path().join(format!("{tag}.bin")),
         );
         std::fs::write(&key, public_der).unwrap();
         std::fs::write(&input, material).unwrap();
