@@ -11,8 +11,9 @@
 //! past their issue time ([`open_token`]). Also here: the check of `KeyMaterialExpireUnix`
 //! ([`material_expiry`]) and the constant-time comparison of material fingerprints
 //! ([`same_fingerprint`]; the fingerprint itself is
-//! [`crate::rootkey::CursorKey::material_fingerprint`]). The actions that serve this (GetParametersForImport, ImportKeyMaterial,
-//! DeleteKeyMaterial, material expiry) are not wired yet: they need stored material state.
+//! [`crate::rootkey::CursorKey::material_fingerprint`]). The actions that serve this
+//! (GetParametersForImport, ImportKeyMaterial, DeleteKeyMaterial, material expiry) are not
+//! wired yet: they need stored material state.
 //!
 //! Failures carry no detail: a token that does not open, was issued for another key, or is
 //! damaged is [`KmsError::InvalidImportToken`]; an expired one [`KmsError::ExpiredImportToken`];
