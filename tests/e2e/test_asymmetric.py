@@ -186,6 +186,24 @@ def test_verify_accepts_an_independently_encoded_ecdsa_signature(kms):
     assert verify(kms, key_id, version, "ECDSA_SHA_256", digest, other) is True
 
 
+SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def test_secp256k1_signatures_are_low_s(kms):
+    """EC_P256K signatures have s <= n/2 (BIP-62 / EIP-2), checked by cryptography's DER
+    decoder over 32 signatures (a non-normalising signer is high-S half the time), and
+    verify with cryptography."""
+    key_id, version = create(kms, "EC_P256K")
+    public = serialization.load_pem_public_key(public_pem(kms, key_id, version).encode())
+    for i in range(32):
+        message = MESSAGE + bytes([i])
+        digest = hashlib.sha256(message).digest()
+        signature = sign(kms, key_id, version, "ECDSA_SHA_256", digest)
+        public.verify(signature, message, ec.ECDSA(hashes.SHA256()))
+        _, s = decode_dss_signature(signature)
+        assert s <= SECP256K1_ORDER // 2
+
+
 def test_sm2_digest_construction_matches_the_contract_vector():
     """The test's own Z computation against the spec's OpenSSL-made vector (3.4)."""
     pem = ("-----BEGIN PUBLIC KEY-----\n"

@@ -65,6 +65,25 @@ def test_sign_file_then_verify_file(server, env, tmp_path, spec, algorithm):
         done = openkms(env, "verify-file", *target, "--in", str(other),
                        "--signature", signature, *mode)
         assert (done.returncode, done.stdout.strip()) == (1, "invalid"), done
+    # --public-key: the verifier's own copy of the key (re-encoded by cryptography where it
+    # can load the curve); the server is not asked, so a key id it does not know is fine.
+    if algorithm != "SM2DSA":
+        pem = serialization.load_pem_public_key(pem.encode()).public_bytes(
+            serialization.Encoding.PEM,
+            serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    (tmp_path / "trusted.pem").write_text(pem)
+    offline = ["--key-id", "no-such-key", "--key-version-id", "no-such-version",
+               "--algorithm", algorithm, "--public-key", str(tmp_path / "trusted.pem")]
+    out = openkms_ok(env, "verify-file", *offline, "--in", str(data), "--signature", signature)
+    assert out.strip() == "valid"
+    done = openkms(env, "verify-file", *offline, "--in", str(tmp_path / "other"),
+                   "--signature", signature)
+    assert (done.returncode, done.stdout.strip()) == (1, "invalid"), done
+    other_id, other_version = create(kms, spec)
+    (tmp_path / "other.pem").write_text(public_pem(kms, other_id, other_version))
+    offline[-1] = str(tmp_path / "other.pem")
+    done = openkms(env, "verify-file", *offline, "--in", str(data), "--signature", signature)
+    assert (done.returncode, done.stdout.strip()) == (1, "invalid"), done
 
 
 def test_sign_file_refusals_say_what_to_do(server, env, tmp_path):

@@ -275,6 +275,36 @@ const SM2_B: &str = "28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D9
 const SM2_GX: &str = "32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7";
 const SM2_GY: &str = "BC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0";
 
+/// The key spec of a public key (DER SubjectPublicKeyInfo): RSA by modulus size, EC by the
+/// curve OID in the algorithm parameters; `None` for anything else.
+pub fn spec_of_public_key(spki_der: &[u8]) -> Option<KeySpec> {
+    const P256: &[u8] = &[0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07];
+    const P256K: &[u8] = &[0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x0A];
+    const SM2: &[u8] = &[0x06, 0x08, 0x2A, 0x81, 0x1C, 0xCF, 0x55, 0x01, 0x82, 0x2D];
+    if let Ok(rsa) = PublicEncryptingKey::from_der(spki_der) {
+        return match rsa.key_size_bytes() {
+            256 => Some(KeySpec::Rsa2048),
+            384 => Some(KeySpec::Rsa3072),
+            512 => Some(KeySpec::Rsa4096),
+            _ => None,
+        };
+    }
+    // id-ecPublicKey SPKI of an uncompressed point: the curve OID sits in its first 30 bytes.
+    let head = spki_der.get(..spki_der.len().min(30))?;
+    let has = |oid: &[u8]| head.windows(oid.len()).any(|w| w == oid);
+    let spec = match () {
+        _ if has(SM2) => KeySpec::EcSm2,
+        _ if has(P256) => KeySpec::EcP256,
+        _ if has(P256K) => KeySpec::EcP256K,
+        _ => return None,
+    };
+    let parses = match spec {
+        KeySpec::EcSm2 => sm2::PublicKey::from_public_key_der(spki_der).is_ok(),
+        _ => spki_der.len() == 91 - usize::from(spec == KeySpec::EcP256K) * 3,
+    };
+    parses.then_some(spec)
+}
+
 /// The SM2 `Z_A` of a public key (DER SubjectPublicKeyInfo) with the default ID:
 /// `SM3(ENTL ‖ ID ‖ a ‖ b ‖ x_G ‖ y_G ‖ x_A ‖ y_A)`. A caller (the CLI's sign-file) signs
 /// `SM3(Z_A ‖ M)`; the server itself never computes Z. `None` if the key is not SM2.
@@ -384,5 +414,25 @@ mod tests {
             &flipped,
             &value
         ));
+    }
+
+    #[test]
+    fn the_spec_of_each_public_key_is_recognised() {
+        use crate::provider::PrivateKey as _;
+        use crate::provider::key_pair::{SoftwarePair, generate_pkcs8};
+        let rng = crate::random::OsRandom::new();
+        for spec in [
+            KeySpec::Rsa2048,
+            KeySpec::Rsa3072,
+            KeySpec::EcP256,
+            KeySpec::EcP256K,
+            KeySpec::EcSm2,
+        ] {
+            let pkcs8 = generate_pkcs8(spec, &rng).unwrap();
+            let pair = SoftwarePair::from_pkcs8(spec, &pkcs8).unwrap();
+            assert_eq!(spec_of_public_key(pair.public_key_der()), Some(spec));
+        }
+        assert_eq!(spec_of_public_key(b""), None);
+        assert_eq!(spec_of_public_key(&[0x30; 91]), None);
     }
 }

@@ -3,12 +3,17 @@
 //! unwrapping `EncryptedKeyMaterial` with it.
 //!
 //! A token is self-contained: the wrapping private key (PKCS#8), the wrapping algorithm and
-//! key spec, and the expiry (issue time + 24 h), sealed with [`RootSeal::wrap`] under the label
+//! key spec, its issue time and expiry (issue time + 24 h), sealed with [`RootSeal::wrap`] under the label
 //! `import-token` and the key id. It therefore opens only for the key it was issued for and only
 //! under the root key that sealed it (after `openkms root-key rotate`, ask for new parameters);
 //! the client cannot read or alter it, and every call makes a new wrapping key. Nothing is
-//! stored. The actions that serve this (GetParametersForImport, ImportKeyMaterial,
-//! DeleteKeyMaterial, material expiry) are not wired yet: they need stored material state.
+//! stored per token; a key's tokens are revoked together by moving its `tokens_not_before`
+//! past their issue time ([`open_token`]). Also here: the check of `KeyMaterialExpireUnix`
+//! ([`material_expiry`]) and the constant-time comparison of material fingerprints
+//! ([`same_fingerprint`]; the fingerprint itself is
+//! [`crate::rootkey::CursorKey::material_fingerprint`]). The actions that serve this
+//! (GetParametersForImport, ImportKeyMaterial, DeleteKeyMaterial, material expiry) are not
+//! wired yet: they need stored material state.
 //!
 //! Failures carry no detail: a token that does not open, was issued for another key, or is
 //! damaged is [`KmsError::InvalidImportToken`]; an expired one [`KmsError::ExpiredImportToken`];
@@ -34,8 +39,10 @@ pub const TOKEN_LIFETIME_SECS: i64 = 24 * 3600;
 const TOKEN_LABEL: &str = "import-token";
 /// The token format this build writes and reads.
 const TOKEN_V1: u8 = 1;
-/// Format byte, algorithm, spec, expiry.
-const TOKEN_HEADER: usize = 1 + 1 + 1 + 8;
+/// Format byte, algorithm, spec, issue time, expiry.
+const TOKEN_HEADER: usize = 1 + 1 + 1 + 8 + 8;
+/// The latest `KeyMaterialExpireUnix` accepted: 9999-12-31T23:59:59Z.
+pub const MAX_MATERIAL_EXPIRY: i64 = 253_402_300_799;
 /// The longest `ImportToken` text accepted (an RSA-2048 token is about 1.7 KB of base64).
 pub const MAX_TOKEN_CHARS: usize = 4096;
 
@@ -137,6 +144,7 @@ pub fn issue(
     let expires_at = now + TOKEN_LIFETIME_SECS;
     let mut plain = Zeroizing::new(Vec::with_capacity(TOKEN_HEADER + pkcs8.len()));
     plain.extend_from_slice(&[TOKEN_V1, algorithm.code(), spec.code()]);
+    plain.extend_from_slice(&now.to_be_bytes());
     plain.extend_from_slice(&expires_at.to_be_bytes());
     plain.extend_from_slice(&pkcs8);
     let sealed = root.wrap(rng, TOKEN_LABEL, key_id, &plain)?;
@@ -147,12 +155,15 @@ pub fn issue(
     })
 }
 
-/// Opens a token issued for `key_id`; checks its expiry against `now`.
+/// Opens a token issued for `key_id`; checks its expiry against `now`. A token issued before
+/// `not_before` (the key's revocation time: material deleted, expired or imported, or too
+/// many failed unwraps) is [`KmsError::InvalidImportToken`].
 pub fn open_token(
     root: &dyn RootSeal,
     key_id: &str,
     token: &str,
     now: i64,
+    not_before: i64,
 ) -> Result<OpenedToken, KmsError> {
     if token.len() > MAX_TOKEN_CHARS {
         return Err(KmsError::InvalidImportToken);
@@ -172,9 +183,15 @@ pub fn open_token(
     let (Some(algorithm), Some(spec), TOKEN_V1) = (algorithm, spec, header[0]) else {
         return Err(KmsError::InvalidImportToken);
     };
-    let mut expiry = [0u8; 8];
-    expiry.copy_from_slice(&header[3..]);
-    if now >= i64::from_be_bytes(expiry) {
+    let time_at = |at: usize| {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&header[at..at + 8]);
+        i64::from_be_bytes(bytes)
+    };
+    if time_at(3) < not_before {
+        return Err(KmsError::InvalidImportToken);
+    }
+    if now >= time_at(11) {
         return Err(KmsError::ExpiredImportToken);
     }
     Ok(OpenedToken {
@@ -233,6 +250,25 @@ fn pkcs1_decrypt(pkcs8: &[u8], encrypted: &[u8]) -> Result<SecretBytes, KmsError
     Ok(out)
 }
 
+/// `KeyMaterialExpireUnix` checked (§4.4): 0 is "never" (`None`); otherwise a time in
+/// seconds after `now` and at most [`MAX_MATERIAL_EXPIRY`], else `InvalidParameter`.
+pub fn material_expiry(value: i64, now: i64) -> Result<Option<i64>, KmsError> {
+    match value {
+        0 => Ok(None),
+        v if v > now && v <= MAX_MATERIAL_EXPIRY => Ok(Some(v)),
+        _ => Err(KmsError::invalid(
+            crate::error::Field::KeyMaterialExpireUnix,
+            crate::error::InvalidReason::OutOfRange,
+        )),
+    }
+}
+
+/// Whether two material fingerprints are equal, in time independent of where they differ.
+pub fn same_fingerprint(stored: &[u8], fresh: &[u8]) -> bool {
+    use subtle::ConstantTimeEq as _;
+    stored.len() == fresh.len() && bool::from(stored.ct_eq(fresh))
+}
+
 #[cfg(test)]
 mod tests {
     //! The material is wrapped the way Alibaba's documented procedure does it: OpenSSL
@@ -253,11 +289,10 @@ mod tests {
 
     /// OpenSSL wraps `material` with the DER public key, with `-pkeyopt` options.
     fn openssl_wrap(public_der: &[u8], material: &[u8], opts: &[&str], tag: &str) -> Vec<u8> {
-        let dir = std::env::temp_dir().join(format!("openkms-byok-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = tempfile::tempdir().unwrap();
         let (key, input) = (
-            dir.join(format!("{tag}.der")),
-            dir.join(format!("{tag}.bin")),
+            dir.path().join(format!("{tag}.der")),
+            dir.path().join(format!("{tag}.bin")),
         );
         std::fs::write(&key, public_der).unwrap();
         std::fs::write(&input, material).unwrap();
@@ -310,7 +345,7 @@ mod tests {
             assert_eq!(params.expires_at, NOW + 86_400);
             let material = [0x3cu8; 32];
             let wrapped = openssl_wrap(&params.public_key_der, &material, opts, alg.as_str());
-            let token = open_token(&root, "key-1", &params.token, NOW + 10).unwrap();
+            let token = open_token(&root, "key-1", &params.token, NOW + 10, 0).unwrap();
             assert_eq!(token.algorithm(), alg);
             let got = token.unwrap_material(&wrapped, 32).unwrap();
             assert!(got.ct_eq(&material), "{alg:?}");
@@ -324,8 +359,11 @@ mod tests {
         let (root, rng) = (root(), OsRandom::new());
         let alg = WrappingAlgorithm::RsaesOaepSha256;
         let params = issue(&root, &rng, "key-1", alg, KeySpec::Rsa2048, NOW).unwrap();
-        let open = |r: &RootKey, key: &str, token: &str, now| open_token(r, key, token, now);
+        let open = |r: &RootKey, key: &str, token: &str, now| open_token(r, key, token, now, NOW);
         assert!(open(&root, "key-1", &params.token, NOW + 86_399).is_ok());
+        // Revoked: the key's tokens_not_before moved past the token's issue time.
+        let revoked = open_token(&root, "key-1", &params.token, NOW + 5, NOW + 1);
+        assert!(matches!(revoked, Err(KmsError::InvalidImportToken)));
         let other = open(&root, "key-2", &params.token, NOW);
         assert!(matches!(other, Err(KmsError::InvalidImportToken)));
         let elsewhere = open(&self::root(), "key-1", &params.token, NOW);
@@ -366,5 +404,41 @@ mod tests {
             Some(WrappingAlgorithm::RsaesPkcs1V15)
         );
         assert_eq!(WrappingAlgorithm::parse("RSAES_OAEP_SHA_512"), None);
+    }
+
+    #[test]
+    fn material_expiry_is_zero_or_a_future_second_before_year_10000() {
+        assert_eq!(material_expiry(0, NOW).unwrap(), None);
+        assert_eq!(material_expiry(NOW + 1, NOW).unwrap(), Some(NOW + 1));
+        let max = MAX_MATERIAL_EXPIRY;
+        assert_eq!(material_expiry(max, NOW).unwrap(), Some(max));
+        for bad in [-1, 1, NOW - 1, NOW, max + 1, i64::MAX, i64::MIN] {
+            assert!(
+                matches!(
+                    material_expiry(bad, NOW),
+                    Err(KmsError::InvalidParameter { .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn fingerprints_are_keyed_per_key_and_compared_whole() {
+        let rng = OsRandom::new();
+        let (secret, other) = (
+            crate::rootkey::CursorKey::generate(&rng),
+            crate::rootkey::CursorKey::generate(&rng),
+        );
+        let a = secret.material_fingerprint("key-1", &[1; 32]);
+        assert_eq!(a, secret.material_fingerprint("key-1", &[1; 32]));
+        assert_ne!(a, secret.material_fingerprint("key-1", &[2; 32]));
+        assert_ne!(a, secret.material_fingerprint("key-2", &[1; 32]));
+        assert_ne!(a, other.material_fingerprint("key-1", &[1; 32]));
+        assert!(same_fingerprint(&a, &a));
+        assert!(!same_fingerprint(&a, &a[..31]));
+        let mut b = a;
+        b[31] ^= 1;
+        assert!(!same_fingerprint(&a, &b));
     }
 }

@@ -76,6 +76,8 @@ pub enum Field {
     Comments,
     /// Imported key material.
     KeyMaterial,
+    /// `KeyMaterialExpireUnix`.
+    KeyMaterialExpireUnix,
     /// A key spec.
     KeySpec,
     /// A key usage (or its combination with the spec).

@@ -33,6 +33,8 @@ const WRAP_AAD: &[u8] = b"openkms/v1/wrap/";
 const CURSOR_V1: u8 = 0x01;
 /// HKDF `info` of cursor keys, and the associated-data prefix of cursors.
 const CURSOR_INFO: &[u8] = b"openkms/v1/cursor/";
+/// HKDF info of the key that fingerprints imported key material (BYOK).
+const FINGERPRINT_INFO: &[u8] = b"openkms/v1/import-fingerprint";
 /// The label of the check value.
 const CHECK_LABEL: &str = "root-key-check";
 /// The plaintext of the check value.
@@ -202,6 +204,23 @@ impl CursorKey {
             true => Ok(Self(key)),
             false => Err(KmsError::Corrupt),
         }
+    }
+
+    /// A keyed fingerprint (HMAC-SHA256) of key material imported into `key_id`, under a key
+    /// derived from this secret (HKDF, its own info string, so it is independent of cursor
+    /// sealing). Who lacks the secret learns nothing about the material from it; the same
+    /// material imported into another key has another fingerprint. Survives root-key
+    /// rotation (the secret is rewrapped, not replaced).
+    pub fn material_fingerprint(&self, key_id: &str, material: &[u8]) -> [u8; 32] {
+        let key = derive_key(self.0.expose_secret(), &[], FINGERPRINT_INFO);
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key.expose_secret());
+        let mut ctx = aws_lc_rs::hmac::Context::with_key(&key);
+        ctx.update(&(key_id.len() as u64).to_be_bytes());
+        ctx.update(key_id.as_bytes());
+        ctx.update(material);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.sign().as_ref());
+        out
     }
 
     /// Seals a listing cursor of `kind` (bound as associated data, so a cursor of one listing

@@ -641,3 +641,134 @@ async fn stored_texts_hold_only_characters_every_reply_format_carries() {
         ));
     }
 }
+
+/// The software provider, counting the material it makes.
+struct CountingProvider {
+    inner: SoftwareProvider,
+    made: std::sync::atomic::AtomicUsize,
+    loaded: std::sync::atomic::AtomicUsize,
+}
+
+impl CountingProvider {
+    fn new(root: Arc<dyn RootSeal>, rng: Arc<dyn SecureRandom>) -> Arc<Self> {
+        Arc::new(Self {
+            inner: SoftwareProvider::new(root, rng),
+            made: Default::default(),
+            loaded: Default::default(),
+        })
+    }
+}
+
+impl KeyProvider for CountingProvider {
+    fn name(&self) -> &'static str {
+        "counting"
+    }
+    fn generate(&self, spec: KeySpec, bind: &KeyBinding<'_>) -> Result<StoredKey, KmsError> {
+        self.made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.generate(spec, bind)
+    }
+    fn import(
+        &self,
+        spec: KeySpec,
+        material: SecretBytes,
+        bind: &KeyBinding<'_>,
+    ) -> Result<StoredKey, KmsError> {
+        self.inner.import(spec, material, bind)
+    }
+    fn load(
+        &self,
+        spec: KeySpec,
+        stored: &StoredKey,
+        bind: &KeyBinding<'_>,
+    ) -> Result<LoadedKey, KmsError> {
+        self.loaded
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.load(spec, stored, bind)
+    }
+}
+
+/// Review finding 1: a CreateKey or CreateKeyVersion the quota refuses makes no key material
+/// (an RSA_4096 generation costs seconds), and a made key pair is usable.
+#[tokio::test]
+async fn a_refused_create_generates_nothing() {
+    let root: Arc<dyn RootSeal> = Arc::new(root_from(ROOT));
+    let rng: Arc<dyn SecureRandom> = Arc::new(OsRandom::new());
+    let provider = CountingProvider::new(root.clone(), rng.clone());
+    let clock = Arc::new(ManualClock::new(T0));
+    let store: Arc<MemStore> = Arc::default();
+    let svc = KeyService::open_with_provider(store, root, provider.clone(), clock, rng, config())
+        .await
+        .unwrap()
+        .with_quotas(Quotas {
+            keys: 1,
+            versions_per_key: 1,
+            ..Quotas::default()
+        });
+    let made = || provider.made.load(std::sync::atomic::Ordering::SeqCst);
+    let mut rsa = input(KeySpec::Rsa2048);
+    rsa.usage = KeyUsage::SignVerify;
+    let key = svc.create_key(rsa.clone()).await.unwrap();
+    assert_eq!(made(), 1);
+    assert!(matches!(
+        svc.create_key(rsa).await,
+        Err(KmsError::LimitExceeded)
+    ));
+    assert!(matches!(
+        svc.create_key_version(&key.key_id).await,
+        Err(KmsError::LimitExceeded)
+    ));
+    assert_eq!(made(), 1);
+    let id = KeyRef::Id(key.key_id.clone());
+    let digest = [7u8; 32];
+    let alg = openkms_core::asymmetric::SignAlgorithm::RsaPssSha256;
+    let signed = svc
+        .asymmetric_sign(&id, &key.primary_version, alg, &digest)
+        .await
+        .unwrap();
+    let check = svc
+        .asymmetric_verify(&id, &key.primary_version, alg, &digest, &signed.bytes)
+        .await
+        .unwrap();
+    assert!(check.valid);
+}
+
+/// Review finding 5: a key-pair call refused for the key's state, usage or algorithm loads
+/// (unwraps) no private key.
+#[tokio::test]
+async fn refused_pair_calls_load_no_private_key() {
+    let root: Arc<dyn RootSeal> = Arc::new(root_from(ROOT));
+    let rng: Arc<dyn SecureRandom> = Arc::new(OsRandom::new());
+    let store: Arc<MemStore> = Arc::default();
+    let clock = Arc::new(ManualClock::new(T0));
+    let first = open(store.clone(), root_from(ROOT)).await.unwrap();
+    let mut p256 = input(KeySpec::EcP256);
+    p256.usage = KeyUsage::SignVerify;
+    let key = first.create_key(p256).await.unwrap();
+    let provider = CountingProvider::new(root.clone(), rng.clone());
+    let svc = KeyService::open_with_provider(store, root, provider.clone(), clock, rng, config())
+        .await
+        .unwrap();
+    // The state changes go through `first`: they load the primary into ITS cache only.
+    let loads = || provider.loaded.load(std::sync::atomic::Ordering::SeqCst);
+    let id = KeyRef::Id(key.key_id.clone());
+    let v = &key.primary_version;
+    let rsa_alg = openkms_core::asymmetric::SignAlgorithm::RsaPssSha256;
+    let ecdsa = openkms_core::asymmetric::SignAlgorithm::EcdsaSha256;
+    let oaep = openkms_core::asymmetric::EncryptAlgorithm::RsaesOaepSha256;
+    assert!(
+        svc.asymmetric_sign(&id, v, rsa_alg, &[1; 32])
+            .await
+            .is_err()
+    );
+    assert!(svc.asymmetric_encrypt(&id, v, oaep, b"x").await.is_err());
+    first.disable_key(&key.key_id).await.unwrap();
+    assert!(matches!(
+        svc.get_public_key(&id, v).await,
+        Err(KmsError::KeyStateRejected(KeyState::Disabled))
+    ));
+    assert!(svc.asymmetric_sign(&id, v, ecdsa, &[1; 32]).await.is_err());
+    assert_eq!(loads(), 0);
+    first.enable_key(&key.key_id).await.unwrap();
+    svc.asymmetric_sign(&id, v, ecdsa, &[1; 32]).await.unwrap();
+    assert_eq!(loads(), 1);
+}

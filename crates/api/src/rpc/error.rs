@@ -340,6 +340,7 @@ fn field_name(field: Field) -> &'static str {
         Field::Email => "Email",
         Field::Comments => "Comments",
         Field::KeyMaterial => "KeyMaterial",
+        Field::KeyMaterialExpireUnix => "KeyMaterialExpireUnix",
         Field::PasswordLength => "PasswordLength",
         Field::KeySpec => "KeySpec",
         Field::KeyUsage => "KeyUsage",

@@ -3,9 +3,10 @@
 //!
 //! Every call names a key and one of its versions (key pairs have no primary version for
 //! callers). The checks run in one order: the key exists, it is a key pair, the version is
-//! the key's, the key is Enabled, then the usage and the algorithm fit. Signing and
-//! decrypting go through the provider's [`crate::provider::PrivateKey`] handle (cached like
-//! symmetric keys); verifying and encrypting need only the public key
+//! the key's, the key is Enabled, then the usage and the algorithm fit, and only then is the
+//! version's private key unwrapped and loaded. Signing and decrypting go through the
+//! provider's [`crate::provider::PrivateKey`] handle (cached like symmetric keys) on the
+//! bounded blocking lane ([`super::heavy`]); verifying and encrypting need only the public key
 //! ([`crate::asymmetric`]). Base64, PEM armour on the wire and JSON are the api crate's.
 
 use std::sync::Arc;
@@ -92,7 +93,7 @@ impl KeyService {
         version_id: &str,
     ) -> Result<PublicKeyOutput, KmsError> {
         let pair = self
-            .pair(key, version_id, KmsError::RejectedUnsupported)
+            .pair(key, version_id, KmsError::RejectedUnsupported, |_| Ok(()))
             .await?;
         let pem = asymmetric::public_key_pem(pair.key()?.public_key_der());
         Ok(PublicKeyOutput {
@@ -111,7 +112,11 @@ impl KeyService {
     ) -> Result<PairBytesOutput, KmsError> {
         let pair = self.signing_pair(key, version_id, algorithm).await?;
         let digest = asymmetric::digest_of(digest)?;
-        let bytes = pair.key()?.sign(algorithm, &digest)?;
+        let version = pair.version.clone();
+        let bytes = self
+            .heavy
+            .run(move || private(&version)?.sign(algorithm, &digest))
+            .await??;
         Ok(PairBytesOutput {
             version: pair.names(),
             bytes,
@@ -169,7 +174,11 @@ impl KeyService {
             return Err(KmsError::InvalidCiphertext);
         }
         let pair = self.encrypting_pair(key, version_id, algorithm).await?;
-        let plaintext = pair.key()?.decrypt(algorithm, ciphertext)?;
+        let (version, ciphertext) = (pair.version.clone(), ciphertext.to_vec());
+        let plaintext = self
+            .heavy
+            .run(move || private(&version)?.decrypt(algorithm, &ciphertext))
+            .await??;
         let text = B64.encode(plaintext.expose_secret()).into_bytes();
         Ok(PairDecryptOutput {
             version: pair.names(),
@@ -186,12 +195,13 @@ impl KeyService {
         algorithm: SignAlgorithm,
     ) -> Result<Pair, KmsError> {
         let bad_algorithm = || KmsError::invalid(Field::Algorithm, InvalidReason::NotAccepted);
-        let pair = self.pair(key, version_id, bad_algorithm()).await?;
-        let fits = algorithm.fits(pair.record.spec);
-        match pair.record.usage == KeyUsage::SignVerify && fits {
-            true => Ok(pair),
+        let fits = |record: &KeyRecord| match record.usage == KeyUsage::SignVerify
+            && algorithm.fits(record.spec)
+        {
+            true => Ok(()),
             false => Err(bad_algorithm()),
-        }
+        };
+        self.pair(key, version_id, bad_algorithm(), fits).await
     }
 
     /// A usable encryption pair: a signing key is `Rejected.UnsupportedOperation` (§3.6), an
@@ -202,42 +212,71 @@ impl KeyService {
         version_id: &str,
         algorithm: EncryptAlgorithm,
     ) -> Result<Pair, KmsError> {
-        let pair = self
-            .pair(key, version_id, KmsError::RejectedUnsupported)
-            .await?;
-        if pair.record.usage != KeyUsage::EncryptDecrypt {
-            return Err(KmsError::RejectedUnsupported);
-        }
-        match algorithm.fits(pair.record.spec) {
-            true => Ok(pair),
-            false => Err(KmsError::invalid(
-                Field::Algorithm,
-                InvalidReason::NotAccepted,
-            )),
-        }
+        let fits = |record: &KeyRecord| {
+            if record.usage != KeyUsage::EncryptDecrypt {
+                return Err(KmsError::RejectedUnsupported);
+            }
+            match algorithm.fits(record.spec) {
+                true => Ok(()),
+                false => Err(KmsError::invalid(
+                    Field::Algorithm,
+                    InvalidReason::NotAccepted,
+                )),
+            }
+        };
+        self.pair(key, version_id, KmsError::RejectedUnsupported, fits)
+            .await
     }
 
-    /// The key (which must be a key pair, else `not_pair`) and its version `version_id`,
-    /// loaded; the key must be Enabled (§3.8).
-    async fn pair(
+    /// The key (which must be a key pair, else `not_pair`) and its version `version_id`; the
+    /// key must be Enabled (§3.8) and pass `fits` (usage and algorithm) BEFORE the version's
+    /// private key is unwrapped and loaded (review finding 5: a refused call loads nothing).
+    async fn pair<F>(
         &self,
         key: &KeyRef,
         version_id: &str,
         not_pair: KmsError,
-    ) -> Result<Pair, KmsError> {
+        fits: F,
+    ) -> Result<Pair, KmsError>
+    where
+        F: Fn(&KeyRecord) -> Result<(), KmsError>,
+    {
         let key_id = self.resolve(key).await?;
-        let cached = self.load_key(&key_id).await?;
-        let record = cached.record.clone();
+        let generation = self.cache.key_generation();
+        let record = match self.cache.key(&key_id) {
+            Some(cached) => cached.record.clone(),
+            None => self
+                .store
+                .get_key(&key_id)
+                .await?
+                .ok_or(KmsError::KeyNotFound)?,
+        };
         if !record.spec.is_asymmetric() {
             return Err(not_pair);
         }
-        let version = match self.load_version(version_id).await? {
-            Some(v) if v.key_id == record.key_id => v,
-            _ => return Err(KmsError::KeyVersionNotFound),
+        let cached = self.cache.version(version_id);
+        let stored = match &cached {
+            Some(v) if v.key_id == record.key_id => None,
+            Some(_) => return Err(KmsError::KeyVersionNotFound),
+            None => match self.store.get_version(version_id).await? {
+                Some(rec) if rec.key_id == record.key_id => Some(rec),
+                _ => return Err(KmsError::KeyVersionNotFound),
+            },
         };
-        match record.state {
-            KeyState::Enabled => Ok(Pair { record, version }),
-            other => Err(KmsError::KeyStateRejected(other)),
+        if record.state != KeyState::Enabled {
+            return Err(KmsError::KeyStateRejected(record.state));
         }
+        fits(&record)?;
+        let version = match (cached, stored) {
+            (Some(v), _) => v,
+            (None, Some(rec)) => self.load_version_record(rec, &record, generation).await?,
+            (None, None) => return Err(KmsError::KeyVersionNotFound),
+        };
+        Ok(Pair { record, version })
     }
+}
+
+/// The private-key handle of a loaded key-pair version.
+fn private(version: &VersionKey) -> Result<&dyn PrivateKey, KmsError> {
+    version.key.private().ok_or(KmsError::Corrupt)
 }

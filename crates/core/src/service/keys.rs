@@ -13,7 +13,7 @@ use crate::error::{InvalidReason, KmsError};
 use crate::model::{
     KeyRecord, KeySpec, KeyState, KeyUsage, Origin, ProtectionLevel, Tag, VersionRecord,
 };
-use crate::provider::{KeyBinding, StoredKey};
+use crate::provider::{KeyBinding, LoadedKey, StoredKey};
 use crate::random::uuid_v4;
 
 /// Longest description, in characters.
@@ -67,13 +67,15 @@ impl KeyService {
     /// Creates a key and its first version; returns the durable record.
     pub async fn create_key(&self, input: CreateKeyInput) -> Result<KeyRecord, KmsError> {
         validate_create(&input)?;
-        let now = self.clock.now();
+        // A cheap count first, so a refused CreateKey costs no key generation; the gate is
+        // taken again (and the count redone) right before the write.
+        drop(self.admit_key().await?);
         let key_id = uuid_v4(self.rng.as_ref());
         let version_id = uuid_v4(self.rng.as_ref());
-        let bind = KeyBinding::version(&key_id, &version_id);
-        let provider = self.provider_for(input.protection_level)?;
-        let stored = provider.generate(input.spec, &bind)?;
-        let loaded = provider.load(input.spec, &stored, &bind)?;
+        let (stored, loaded) = self
+            .make_material(input.protection_level, input.spec, &key_id, &version_id)
+            .await?;
+        let now = self.clock.now();
         let record = new_record(&input, &key_id, &version_id, &self.account_id, now);
         let version = VersionRecord {
             version_id: version_id.clone(),
@@ -135,17 +137,80 @@ impl KeyService {
             .get_key(&rec.key_id)
             .await?
             .ok_or(KmsError::Corrupt)?;
-        let bind = KeyBinding::version(&rec.key_id, &rec.version_id);
+        self.load_version_record(rec, &key, generation)
+            .await
+            .map(Some)
+    }
+
+    /// The version `rec` of `key` loaded by the key provider and cached (if no key changed
+    /// since `generation`).
+    pub(crate) async fn load_version_record(
+        &self,
+        rec: VersionRecord,
+        key: &KeyRecord,
+        generation: u64,
+    ) -> Result<Arc<VersionKey>, KmsError> {
         let stored = StoredKey::from_bytes(rec.wrapped_material);
-        let provider = self.provider_for(key.protection_level)?;
-        let loaded = provider.load(key.spec, &stored, &bind)?;
+        let loaded = self
+            .load_material(
+                key.protection_level,
+                key.spec,
+                stored,
+                &rec.key_id,
+                &rec.version_id,
+            )
+            .await?;
         let v = Arc::new(VersionKey {
             version_id: rec.version_id,
             key_id: rec.key_id,
             key: loaded,
         });
         self.cache.put_loaded_version(v.clone(), generation);
-        Ok(Some(v))
+        Ok(v)
+    }
+
+    /// New material of `spec` for the version `version_id` of `key_id`, made and loaded by
+    /// the provider of `level`; key pairs are made off the async workers ([`super::heavy`]).
+    pub(crate) async fn make_material(
+        &self,
+        level: ProtectionLevel,
+        spec: KeySpec,
+        key_id: &str,
+        version_id: &str,
+    ) -> Result<(StoredKey, LoadedKey), KmsError> {
+        let provider = self.provider_for(level)?;
+        let (key_id, version_id) = (key_id.to_owned(), version_id.to_owned());
+        let make = move || {
+            let bind = KeyBinding::version(&key_id, &version_id);
+            let stored = provider.generate(spec, &bind)?;
+            let loaded = provider.load(spec, &stored, &bind)?;
+            Ok((stored, loaded))
+        };
+        match spec.is_asymmetric() {
+            true => self.heavy.run(make).await?,
+            false => make(),
+        }
+    }
+
+    /// `stored` loaded by the provider of `level`; key pairs are parsed off the async workers.
+    pub(crate) async fn load_material(
+        &self,
+        level: ProtectionLevel,
+        spec: KeySpec,
+        stored: StoredKey,
+        key_id: &str,
+        version_id: &str,
+    ) -> Result<LoadedKey, KmsError> {
+        let provider = self.provider_for(level)?;
+        let (key_id, version_id) = (key_id.to_owned(), version_id.to_owned());
+        let load = move || {
+            let bind = KeyBinding::version(&key_id, &version_id);
+            provider.load(spec, &stored, &bind)
+        };
+        match spec.is_asymmetric() {
+            true => self.heavy.run(load).await?,
+            false => load(),
+        }
     }
 
     /// The key id a [`super::KeyRef`] names, resolving aliases.

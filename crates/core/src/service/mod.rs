@@ -16,6 +16,7 @@ pub(crate) use budget::META_PREFIX as HSM_BUDGET_META_PREFIX;
 mod cache;
 mod crypto_ops;
 mod cursors;
+mod heavy;
 mod identity;
 mod jobs;
 mod key_policy;
@@ -115,6 +116,8 @@ pub struct KeyService {
     quotas: Quotas,
     /// Serializes the creates whose quota is counted outside the store's transaction.
     gates: QuotaGates,
+    /// Where key-pair generation and private-key operations run (`heavy`).
+    heavy: heavy::HeavyWork,
 }
 
 /// How a request names a key: by id (or key ARN) or by alias (or alias ARN).
@@ -176,13 +179,15 @@ impl KeyService {
     }
 
     /// The provider that keeps keys of `level`.
-    fn provider_for(&self, level: crate::ProtectionLevel) -> Result<&dyn KeyProvider, KmsError> {
+    fn provider_for(
+        &self,
+        level: crate::ProtectionLevel,
+    ) -> Result<Arc<dyn KeyProvider>, KmsError> {
         match level {
-            crate::ProtectionLevel::Software => Ok(self.provider.as_ref()),
-            crate::ProtectionLevel::Hsm => self
-                .hsm
-                .as_deref()
-                .ok_or(KmsError::UnsupportedProtectionLevel),
+            crate::ProtectionLevel::Software => Ok(self.provider.clone()),
+            crate::ProtectionLevel::Hsm => {
+                self.hsm.clone().ok_or(KmsError::UnsupportedProtectionLevel)
+            }
         }
     }
 

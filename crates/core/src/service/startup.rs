@@ -91,6 +91,7 @@ impl KeyService {
             alias_pages: super::pages::PageMemo::new(),
             quotas: super::Quotas::default(),
             gates: super::QuotaGates::default(),
+            heavy: super::heavy::HeavyWork::per_core(),
         })
     }
 }

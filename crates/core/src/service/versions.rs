@@ -11,7 +11,7 @@ use super::cache::{CachedKey, VersionKey};
 use super::lifecycle::MAX_CONFLICT_RETRIES;
 use crate::error::KmsError;
 use crate::model::{KeyRecord, KeyState, VersionRecord};
-use crate::provider::{KeyBinding, LoadedKey};
+use crate::provider::{LoadedKey, StoredKey};
 use crate::random::uuid_v4;
 use crate::store::StoreError;
 
@@ -48,6 +48,10 @@ impl KeyService {
     where
         F: Fn(&KeyRecord) -> Result<(), KmsError>,
     {
+        // One version id and one generation for every attempt: a conflict retries the write,
+        // not the (possibly seconds-long) key-pair generation.
+        let version_id = uuid_v4(self.rng.as_ref());
+        let mut material: Option<(StoredKey, LoadedKey)> = None;
         for _ in 0..MAX_ATTEMPTS {
             let current = self
                 .store
@@ -59,7 +63,14 @@ impl KeyService {
                 // Counted again on every attempt: a racing rotation made this one conflict.
                 self.admit_version(key_id).await?;
             }
-            let (record, version, loaded) = self.next_version(&current)?;
+            let (stored, loaded) = match material.take() {
+                Some(made) => made,
+                None => {
+                    let (level, spec) = (current.protection_level, current.spec);
+                    self.make_material(level, spec, key_id, &version_id).await?
+                }
+            };
+            let (record, version) = self.next_version(&current, &version_id, &stored);
             match self.store.add_version(&record, &version).await {
                 Ok(()) => {
                     let primary = Arc::new(VersionKey {
@@ -71,7 +82,7 @@ impl KeyService {
                         .changed_key(Arc::new(CachedKey { record, primary }));
                     return Ok(version);
                 }
-                Err(StoreError::Conflict) => continue,
+                Err(StoreError::Conflict) => material = Some((stored, loaded)),
                 Err(StoreError::NotFound) => return Err(KmsError::KeyNotFound),
                 Err(e) => return Err(e.into()),
             }
@@ -79,31 +90,28 @@ impl KeyService {
         Err(KmsError::Contended)
     }
 
-    /// The next version's records and its loaded key; nothing is stored yet.
+    /// The next version's records, with `stored` as its material; nothing is stored yet.
     fn next_version(
         &self,
         current: &KeyRecord,
-    ) -> Result<(KeyRecord, VersionRecord, LoadedKey), KmsError> {
+        version_id: &str,
+        stored: &StoredKey,
+    ) -> (KeyRecord, VersionRecord) {
         let now = self.clock.now();
-        let version_id = uuid_v4(self.rng.as_ref());
-        let bind = KeyBinding::version(&current.key_id, &version_id);
-        let provider = self.provider_for(current.protection_level)?;
-        let stored = provider.generate(current.spec, &bind)?;
-        let loaded = provider.load(current.spec, &stored, &bind)?;
         let record = KeyRecord {
-            primary_version: version_id.clone(),
+            primary_version: version_id.to_owned(),
             last_rotation_at: now,
             next_rotation_at: current.rotation_interval.map(|i| now + i),
             revision: current.revision + 1,
             ..current.clone()
         };
         let version = VersionRecord {
-            version_id,
+            version_id: version_id.to_owned(),
             key_id: current.key_id.clone(),
             created_at: now,
-            wrapped_material: stored.into_bytes(),
+            wrapped_material: stored.as_bytes().to_vec(),
         };
-        Ok((record, version, loaded))
+        (record, version)
     }
 
     /// ListKeyVersions: every version of a key, oldest first.

@@ -4,8 +4,10 @@
 //! SM2DSA `SM3(Z_A ‖ M)` with the default ID `1234567812345678`, Z computed from the public
 //! key GetPublicKey returns. sign-file sends only the 32-byte digest (AsymmetricSign) and
 //! prints the base64 signature; verify-file checks a signature offline with the public key
-//! from GetPublicKey (DescribeKey gives the spec), or through AsymmetricVerify with
-//! `--online`. An invalid signature prints `invalid` and exits 1.
+//! from GetPublicKey (DescribeKey gives the spec), or with a public key PEM file the verifier
+//! trusts (`--public-key`: then the server is not asked anything, so a server that lies about
+//! its keys cannot make a signature valid), or through AsymmetricVerify with `--online`. An
+//! invalid signature prints `invalid` and exits 1.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -67,9 +69,16 @@ pub struct VerifyFileArgs {
     #[arg(long)]
     signature_file: Option<PathBuf>,
     /// Verify through the API (AsymmetricVerify) instead of with the public key locally.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "public_key")]
     online: bool,
+    /// Verify with this public key (PEM SubjectPublicKeyInfo, as GetPublicKey or OpenSSL
+    /// writes it) instead of asking the server for it; the server is not contacted.
+    #[arg(long)]
+    public_key: Option<PathBuf>,
 }
+
+/// The longest public key file `--public-key` reads (an RSA-4096 PEM is about 800 bytes).
+const MAX_PUBLIC_KEY_FILE: u64 = 16 * 1024;
 
 /// Signs a file and prints the base64 signature.
 pub async fn sign(client: &Client, args: &SignFileArgs) -> Result<(), CliFailure> {
@@ -98,6 +107,17 @@ pub async fn verify(client: &Client, args: &VerifyFileArgs) -> Result<bool, CliF
     let raw = B64
         .decode(signature.trim())
         .map_err(|_| anyhow!("the signature is not base64"))?;
+    if let Some(path) = &args.public_key {
+        let spki = pem_file(path)?;
+        let spec = asymmetric::spec_of_public_key(&spki).ok_or_else(|| {
+            anyhow!(
+                "{} is not an RSA, P-256, secp256k1 or SM2 key",
+                path.display()
+            )
+        })?;
+        let digest = local_digest(&t.input, algorithm, &spki)?;
+        return Ok(asymmetric::verify(&spki, algorithm, spec, &digest, &raw));
+    }
     let digest = file_digest(client, t, algorithm).await?;
     if args.online {
         let params = [
@@ -172,6 +192,39 @@ async fn file_digest(
     Ok(sm3_after(&z, file)?)
 }
 
+/// [`file_digest`] with the public key at hand (no server).
+fn local_digest(
+    input: &std::path::Path,
+    algorithm: SignAlgorithm,
+    spki: &[u8],
+) -> anyhow::Result<[u8; DIGEST_LEN]> {
+    let file = File::open(input).with_context(|| format!("cannot read {}", input.display()))?;
+    if algorithm != SignAlgorithm::Sm2Dsa {
+        return sha256(file);
+    }
+    let z = asymmetric::sm2_z(spki).ok_or_else(|| anyhow!("the key is not an SM2 key"))?;
+    sm3_after(&z, file)
+}
+
+/// The DER inside a PEM `PUBLIC KEY` file.
+fn pem_file(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let mut text = String::new();
+    File::open(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .take(MAX_PUBLIC_KEY_FILE)
+        .read_to_string(&mut text)
+        .with_context(|| format!("{} is not a PEM public key", path.display()))?;
+    pem_body(&text).ok_or_else(|| anyhow!("{} is not a PEM public key", path.display()))
+}
+
+/// The base64 body of a `PUBLIC KEY` PEM, decoded.
+fn pem_body(text: &str) -> Option<Vec<u8>> {
+    let start = text.find("-----BEGIN PUBLIC KEY-----")? + "-----BEGIN PUBLIC KEY-----".len();
+    let end = text[start..].find("-----END PUBLIC KEY-----")? + start;
+    let body: String = text[start..end].split_whitespace().collect();
+    B64.decode(body).ok()
+}
+
 fn sha256(file: File) -> anyhow::Result<[u8; DIGEST_LEN]> {
     let mut ctx = digest::Context::new(&digest::SHA256);
     stream(file, |chunk| ctx.update(chunk))?;
@@ -235,6 +288,17 @@ async fn call(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pem_bodies_are_read_between_the_armour_lines() {
+        let pem = "junk\n-----BEGIN PUBLIC KEY-----\nAAEC\nAw==\n-----END PUBLIC KEY-----\n";
+        assert_eq!(pem_body(pem), Some(vec![0, 1, 2, 3]));
+        assert_eq!(pem_body("-----BEGIN PUBLIC KEY-----\nAAEC"), None);
+        assert_eq!(
+            pem_body("-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----"),
+            None
+        );
+    }
 
     #[test]
     fn unknown_algorithms_say_which_exist() {
