@@ -41,6 +41,7 @@ pub use secret::SecretBytes;
 pub use service::{KeyRef, KeyService, Quotas, ServiceConfig};
 pub use store::{
     AliasStore, AnchorStore, AuditAnchor, IdentityStore, KeyCursor, KeySelection, KeyStore, KeyTag,
-    MetaStore, ReplayStore, Rewrap, RewrapStore, RotationStore, Snapshot, SnapshotStore, Store,
-    StoreError, TagCursor, TagStore, WrappedBlob, WrappedRow,
+    MetaStore, ReplayStore, Rewrap, RewrapStore, RotationStore, SecretChange, SecretDataType,
+    SecretRecord, SecretStage, SecretStore, SecretTag, SecretVersion, Snapshot, SnapshotStore,
+    Store, StoreError, StoredSecretVersion, TagCursor, TagStore, WrappedBlob, WrappedRow,
 };

@@ -5,10 +5,12 @@
 //! existence of what it updates or deletes, how many tags a key may hold). Each command runs
 //! inside whatever transaction or savepoint the caller opened; this module does not begin,
 //! commit or batch (see `writer`), and does not read records back (see `reads`). The writes
-//! of RAM identities (users, policies, attachments, AccessKey changes) live in [`identities`].
+//! of RAM identities (users, policies, attachments, AccessKey changes) live in [`identities`],
+//! those of the Secrets Manager in [`secrets`].
 
 mod identities;
 mod rewrap;
+mod secrets;
 
 use openkms_core::{
     AccessKeyRecord, AliasRecord, KeyRecord, Rewrap, Snapshot, StoreError, Tag, VersionRecord,
@@ -18,6 +20,9 @@ use rusqlite::{Connection, Statement, ToSql, params};
 use crate::error::WriteError;
 
 pub(crate) use self::identities::{IdentityOp, attach_policy, insert_policy, insert_user};
+pub(crate) use self::secrets::{
+    SecretOp, insert_secret, insert_secret_tag, insert_secret_version, insert_stages,
+};
 
 /// One write, owned so it can cross to the writer thread.
 pub(crate) enum WriteOp {
@@ -106,6 +111,8 @@ pub(crate) enum WriteOp {
     PurgeNonces(i64),
     /// A write of users, AccessKeys, policies or attachments.
     Identity(IdentityOp),
+    /// A write of secrets, their versions, stages or tags.
+    Secret(SecretOp),
     /// Write a whole snapshot into the empty database (boxed: it is every record).
     ImportSnapshot(Box<Snapshot>),
 }
@@ -114,7 +121,10 @@ impl WriteOp {
     /// Whether the command destroys key material, or blobs wrapped under a retired root key
     /// (the writer scrubs the WAL after it).
     pub(crate) fn destroys(&self) -> bool {
-        matches!(self, Self::DestroyKey(_) | Self::ReplaceWrapped(_))
+        match self {
+            Self::Secret(op) => op.destroys(),
+            _ => matches!(self, Self::DestroyKey(_) | Self::ReplaceWrapped(_)),
+        }
     }
 
     /// Runs the command's SQL; the count it answers is 1 or 0 for a command that may find
@@ -167,6 +177,7 @@ impl WriteOp {
             } => Ok(use_nonce(conn, access_key_id, nonce, *expires_at, *now)?),
             Self::PurgeNonces(now) => Ok(purge_nonces(conn, *now)?),
             Self::Identity(op) => op.apply(conn),
+            Self::Secret(op) => op.apply(conn),
             Self::ReplaceWrapped(changes) => rewrap::replace_wrapped(conn, changes),
             Self::ImportSnapshot(snapshot) => crate::snapshot::import(conn, snapshot).map(|()| 1),
         }

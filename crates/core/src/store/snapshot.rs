@@ -11,7 +11,9 @@
 
 use async_trait::async_trait;
 
-use super::{AuditAnchor, KeyTag, StoreError};
+use super::{
+    AuditAnchor, KeyTag, SecretRecord, SecretStage, SecretTag, StoreError, StoredSecretVersion,
+};
 use crate::model::{
     AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, PolicyRecord, UserRecord,
     VersionRecord,
@@ -30,6 +32,10 @@ pub const SNAPSHOT_TABLES: &[&str] = &[
     "policies",
     "policy_attachments",
     "access_keys",
+    "secrets",
+    "secret_versions",
+    "secret_stages",
+    "secret_tags",
 ];
 
 /// The tables a snapshot leaves out, each with why.
@@ -90,6 +96,15 @@ pub struct Snapshot {
     pub attachments: Vec<AttachmentRecord>,
     /// AccessKeys (the root one too) with their wrapped secrets, by id.
     pub access_keys: Vec<AccessKeyRecord>,
+    /// Secrets, by name.
+    pub secrets: Vec<SecretRecord>,
+    /// Secret versions with their values' ciphertexts (under CMKs, never in the clear), by
+    /// secret name then version id.
+    pub secret_versions: Vec<StoredSecretVersion>,
+    /// Stage labels, by secret name then label.
+    pub secret_stages: Vec<SecretStage>,
+    /// Secret tags, by secret name then tag key.
+    pub secret_tags: Vec<SecretTag>,
 }
 
 impl Snapshot {
@@ -119,10 +134,21 @@ impl Snapshot {
         });
         self.access_keys
             .sort_by(|a, b| a.access_key_id.cmp(&b.access_key_id));
+        self.secrets.sort_by(|a, b| a.name.cmp(&b.name));
+        self.secret_versions.sort_by(|a, b| {
+            let key = |v: &StoredSecretVersion| {
+                (v.version.secret_name.clone(), v.version.version_id.clone())
+            };
+            key(a).cmp(&key(b))
+        });
+        self.secret_stages
+            .sort_by(|a, b| (&a.secret_name, &a.stage).cmp(&(&b.secret_name, &b.stage)));
+        self.secret_tags
+            .sort_by(|a, b| (&a.secret_name, &a.tag.key).cmp(&(&b.secret_name, &b.tag.key)));
     }
 
     /// How many records of each table, in the order of [`SNAPSHOT_TABLES`].
-    pub fn counts(&self) -> [(&'static str, usize); 10] {
+    pub fn counts(&self) -> [(&'static str, usize); 14] {
         [
             ("meta", self.meta.len()),
             ("keys", self.keys.len()),
@@ -134,6 +160,10 @@ impl Snapshot {
             ("policies", self.policies.len()),
             ("policy_attachments", self.attachments.len()),
             ("access_keys", self.access_keys.len()),
+            ("secrets", self.secrets.len()),
+            ("secret_versions", self.secret_versions.len()),
+            ("secret_stages", self.secret_stages.len()),
+            ("secret_tags", self.secret_tags.len()),
         ]
     }
 

@@ -10,6 +10,7 @@
 
 mod identity;
 mod rewrap;
+mod secrets;
 mod snapshot;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -43,6 +44,8 @@ struct Maps {
     users: BTreeMap<String, UserRecord>,
     policies: BTreeMap<String, PolicyRecord>,
     attached: HashMap<(String, PolicyType, String), AttachmentRecord>,
+    /// Secrets with their versions, stages and tags, by name.
+    secrets: BTreeMap<String, secrets::SecretEntry>,
 }
 
 impl MemoryStore {
