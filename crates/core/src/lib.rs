@@ -29,7 +29,7 @@ pub mod unseal;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::EncryptionContext;
-pub use error::{Field, InvalidReason, KmsError};
+pub use error::{Field, InvalidReason, KmsError, SecretError, SecretField};
 pub use model::{
     AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin,
     PolicyRecord, PolicyType, ProtectionLevel, Tag, UserRecord, VersionRecord,

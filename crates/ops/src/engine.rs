@@ -198,5 +198,6 @@ fn split(
             (Target::Ciphertext(blob.into_owned()), context, None)
         }
         Touch::Resources(arns) => (Target::Resources(arns), None, None),
+        Touch::Secret(name) => (Target::Secret(name), None, None),
     }
 }

@@ -23,6 +23,7 @@ mod lifecycle;
 mod listing;
 mod pages;
 mod quotas;
+pub mod secrets;
 mod startup;
 mod tags;
 mod versions;

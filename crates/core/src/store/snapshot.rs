@@ -193,6 +193,7 @@ pub const SNAPSHOT_META: &[&str] = &[
     crate::service::META_CURSOR_KEY,
     crate::service::META_ROOT_AK,
     crate::unseal::META_SHAMIR,
+    crate::service::secrets::META_DEFAULT_KEY,
 ];
 
 /// Prefixes of metadata names a snapshot may carry too, one name per record they count for:
