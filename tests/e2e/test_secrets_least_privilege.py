@@ -1,0 +1,103 @@
+"""Least privilege for secrets: RAM actions (`kms:GetSecretValue`, …) on secret ARNs
+`acs:kms:<region>:<account>:secret/<name>` through the same policy engine as keys, with the
+secret's own policy judged beside the caller's, and the CMK check Alibaba makes (reading a
+version needs `kms:Decrypt` on the secret's CMK, writing one `kms:GenerateDataKey`). The old SDK
+signs for the users, over TLS; root makes everything.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aliyunsdkcore.acs_exception.exceptions import ServerException
+
+from e2ehelp import (
+    ACCOUNT_ID,
+    REGION_ID,
+    Kms,
+    key_arn,
+    new_ram_user,
+    policy_document,
+    sdk_request,
+    statement,
+    unique_name,
+)
+
+NO = (403, "Forbidden.NoPermission")
+
+
+def secret_arn(name: str) -> str:
+    return f"acs:kms:{REGION_ID}:{ACCOUNT_ID}:secret/{name}"
+
+
+def refused(kms: Kms, action: str, **params) -> None:
+    req = sdk_request(action, **params)
+    kms.prepare(req)
+    try:
+        kms.client.do_action_with_exception(req)
+    except ServerException as exc:
+        assert (exc.get_http_status(), exc.get_error_code()) == NO, exc.get_error_msg()
+        return
+    raise AssertionError(f"{action} {params} was allowed")
+
+
+def make_secret(root: Kms, value: str, key_id: str | None = None) -> str:
+    name = f"app/{unique_name('lp')}"
+    params = dict(SecretName=name, VersionId="v1", SecretData=value)
+    if key_id:
+        params["EncryptionKeyId"] = key_id
+    root.call(sdk_request("CreateSecret", **params))
+    return name
+
+
+def test_one_user_reads_one_secret_and_nothing_else(kms):
+    mine, other = make_secret(kms, "mine"), make_secret(kms, "other")
+    user = new_ram_user(kms, "reader", documents=[policy_document(
+        statement("kms:GetSecretValue", secret_arn(mine)))])
+    got = user.kms.call(sdk_request("GetSecretValue", SecretName=mine))
+    assert got["SecretData"] == "mine"
+    refused(user.kms, "GetSecretValue", SecretName=other)
+    refused(user.kms, "GetSecretValue", SecretName="no-such-secret")
+    refused(user.kms, "DescribeSecret", SecretName=mine)
+    refused(user.kms, "PutSecretValue", SecretName=mine, VersionId="v2", SecretData="x")
+    refused(user.kms, "DeleteSecret", SecretName=mine, ForceDeleteWithoutRecovery="true")
+    refused(user.kms, "ListSecrets")
+    refused(user.kms, "CreateSecret", SecretName=f"{mine}-2", VersionId="v1", SecretData="x")
+    assert kms.call(sdk_request("GetSecretValue", SecretName=mine))["VersionId"] == "v1", \
+        "the refused requests changed nothing"
+
+
+def test_reading_needs_decrypt_on_the_secrets_cmk(kms):
+    key = kms.create_key()["KeyId"]
+    name = make_secret(kms, "cmk-bound", key)
+    blind = new_ram_user(kms, "blind", documents=[policy_document(
+        statement("kms:GetSecretValue", secret_arn(name)))])
+    refused(blind.kms, "GetSecretValue", SecretName=name)
+    sighted = new_ram_user(kms, "sighted", documents=[policy_document(
+        statement("kms:GetSecretValue", secret_arn(name)),
+        statement("kms:Decrypt", key_arn(key)))])
+    assert sighted.kms.call(sdk_request("GetSecretValue", SecretName=name))["SecretData"] \
+        == "cmk-bound"
+    # writing a version needs GenerateDataKey on the CMK too
+    writer = new_ram_user(kms, "writer", documents=[policy_document(
+        statement("kms:PutSecretValue", secret_arn(name)))])
+    refused(writer.kms, "PutSecretValue", SecretName=name, VersionId="v2", SecretData="x")
+    creator = new_ram_user(kms, "creator", documents=[policy_document(
+        statement("kms:CreateSecret", f"acs:kms:{REGION_ID}:{ACCOUNT_ID}:secret/*"))])
+    refused(creator.kms, "CreateSecret", SecretName=f"{name}-c", VersionId="v1",
+            SecretData="x", EncryptionKeyId=key)
+
+
+def test_a_secret_policy_is_judged_with_the_users_policies(kms):
+    name = make_secret(kms, "guarded")
+    user = new_ram_user(kms, "guarded", documents=[policy_document(
+        statement("kms:GetSecretValue", "*"))])
+    assert user.kms.call(sdk_request("GetSecretValue", SecretName=name))["SecretData"] == "guarded"
+    deny = {"Version": "1", "Statement": [
+        {"Effect": "Allow", "Principal": {"RAM": [f"acs:ram::{ACCOUNT_ID}:*"]},
+         "Action": ["kms:*"], "Resource": ["*"]},
+        {"Effect": "Deny", "Principal": {"RAM": [f"acs:ram::{ACCOUNT_ID}:user/{user.name}"]},
+         "Action": ["kms:GetSecretValue"], "Resource": ["*"]}]}
+    kms.call(sdk_request("SetSecretPolicy", SecretName=name, Policy=json.dumps(deny)))
+    refused(user.kms, "GetSecretValue", SecretName=name)
+    assert kms.call(sdk_request("GetSecretValue", SecretName=name))["SecretData"] == "guarded"
