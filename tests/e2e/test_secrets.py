@@ -316,3 +316,35 @@ def test_secret_policy_round_trip(tea, kms):
     assert json.loads(old(kms, "GetSecretPolicy", SecretName=name)["Policy"]) == doc
     old_error(kms, sdk_request("SetSecretPolicy", SecretName=name, Policy="{not json"),
               400, "InvalidParameter")
+
+
+def test_tags_on_secrets_through_the_tag_actions(tea, kms):
+    """TagResources, ListTagResources and UntagResources with ResourceType=secret: Tea with
+    ResourceId.N and Tag.N.Key/Value lists, the old SDK the same way."""
+    names = [secret_name("tag"), secret_name("tag")]
+    for n in names:
+        tea.create_secret(m.CreateSecretRequest(secret_name=n, version_id="v1", secret_data="s"))
+    tea.tag_resources(m.TagResourcesRequest(
+        region_id=REGION_ID, resource_type="secret", resource_id=names,
+        tag=[m.TagResourcesRequestTag(key="env", value="prod"),
+             m.TagResourcesRequestTag(key="team", value="db")]))
+    listed = tea.list_tag_resources(m.ListTagResourcesRequest(
+        region_id=REGION_ID, resource_type="secret", resource_id=names)).body
+    rows = sorted((r.resource_type, r.resource_id, r.tag_key, r.tag_value)
+                  for r in listed.tag_resources.tag_resource)
+    assert rows == sorted(("secret", n, k, v) for n in names
+                          for k, v in [("env", "prod"), ("team", "db")])
+    req = sdk_request("UntagResources", ResourceType="secret",
+                      ResourceIds=[names[0]], TagKeys=["env"])
+    kms.call(req)
+    d = old(kms, "DescribeSecret", SecretName=names[0], FetchTags="true")
+    assert d["Tags"] == {"Tag": [{"TagKey": "team", "TagValue": "db"}]}
+    tea_error(lambda: tea.tag_resources(m.TagResourcesRequest(
+        region_id=REGION_ID, resource_type="secret", resource_id=[names[0], "no-such-secret"],
+        tag=[m.TagResourcesRequestTag(key="x", value="y")])), 404, "Forbidden.ResourceNotFound")
+    assert "x" not in [t["TagKey"] for t in old(kms, "DescribeSecret", SecretName=names[0],
+                                                 FetchTags="true")["Tags"]["Tag"]], \
+        "a refused TagResources tagged nothing"
+    tea_error(lambda: tea.tag_resources(m.TagResourcesRequest(
+        region_id=REGION_ID, resource_type="secret", resource_id=[names[0]],
+        tag=[m.TagResourcesRequestTag(key="acs:x", value="y")])), 400, "InvalidParameter.TagKey")

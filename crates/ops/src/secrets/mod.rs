@@ -15,6 +15,7 @@ mod put_secret_value;
 mod restore_secret;
 mod rotate_secret;
 mod set_secret_policy;
+pub mod tags;
 mod update_secret;
 mod update_secret_version_stage;
 

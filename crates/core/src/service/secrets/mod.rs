@@ -651,13 +651,17 @@ impl KeyService {
         Ok(self.store.list_secret_tags(name).await?)
     }
 
-    /// Tags a secret (at most [`MAX_TAGS`]).
+    /// Tags a secret (the tag rules of keys; at most [`MAX_TAGS`]).
     pub async fn tag_secret(&self, name: &str, tags: &[Tag]) -> Result<(), KmsError> {
+        super::keys::validate_tags(tags)?;
         self.secret(name).await?;
         match self.store.put_secret_tags(name, tags, MAX_TAGS).await {
             Ok(()) => Ok(()),
             Err(StoreError::ReferenceNotFound) => Err(refused(SecretError::NotFound)),
-            Err(StoreError::LimitExceeded) => Err(KmsError::LimitExceeded),
+            Err(StoreError::LimitExceeded) => Err(KmsError::invalid(
+                crate::error::Field::Tags,
+                crate::error::InvalidReason::TooLong { max: MAX_TAGS },
+            )),
             Err(e) => Err(e.into()),
         }
     }
@@ -719,6 +723,7 @@ impl KeyService {
 /// The checks of a CreateSecret request that need no store.
 fn check_new(input: &NewSecret) -> Result<(), KmsError> {
     validate_secret_name(&input.name)?;
+    super::keys::validate_tags(&input.tags)?;
     validate_label(&input.version_id, SecretField::VersionId)?;
     validate_data(&input.data)?;
     validate_description(&input.description)?;
