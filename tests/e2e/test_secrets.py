@@ -348,3 +348,26 @@ def test_tags_on_secrets_through_the_tag_actions(tea, kms):
     tea_error(lambda: tea.tag_resources(m.TagResourcesRequest(
         region_id=REGION_ID, resource_type="secret", resource_id=[names[0]],
         tag=[m.TagResourcesRequestTag(key="acs:x", value="y")])), 400, "InvalidParameter.TagKey")
+
+
+def test_the_audit_log_names_the_secret_and_version_never_the_value(server, kms):
+    """Each request's audit line (docs/audit.md) names the secret (``secret/<name>``) and the
+    version read or written, with the outcome; no secret value is in the log or the server's
+    output."""
+    name = secret_name()
+    marker = f"never-logged-{unique_name('v')}"
+    old(kms, "CreateSecret", SecretName=name, VersionId="v1", SecretData=marker + "-1")
+    put = old(kms, "PutSecretValue", SecretName=name, VersionId="v2", SecretData=marker + "-2")
+    got = old(kms, "GetSecretValue", SecretName=name, VersionStage="ACSPrevious")
+    missing = old_error(kms, sdk_request("GetSecretValue", SecretName=name, VersionId="v9"),
+                        404, "Forbidden.ResourceNotFound")
+    assert marker not in missing
+    log = server.data_dir / "audit" / "audit.log"
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    by_id = {line.get("request_id"): line for line in lines}
+    for reply, version in [(put, "v2"), (got, "v1")]:
+        line = by_id[reply["RequestId"]]
+        assert (line["key_id"], line["key_version_id"]) == (f"secret/{name}", version), line
+        assert line["outcome"] == "success" or line["status"] == 200, line
+    text = log.read_text() + server.log_path.read_text()
+    assert marker not in text, "a secret value reached the audit log or the server's output"
