@@ -42,6 +42,9 @@ pub enum OpArg {
     CreateKey,
     /// DescribeKey (a server without it answers InvalidAction: counted as errors).
     DescribeKey,
+    /// GetSecretValue of a secret made in setup (its value --plaintext-size bytes, encrypted
+    /// under the bench key).
+    GetSecretValue,
     /// 45% Decrypt, 45% Encrypt, 10% GenerateDataKey.
     Mixed,
 }
@@ -61,6 +64,8 @@ pub enum Op {
     CreateKey,
     /// DescribeKey.
     DescribeKey,
+    /// GetSecretValue.
+    GetSecretValue,
 }
 
 impl Op {
@@ -73,6 +78,7 @@ impl Op {
             Self::GenerateDataKey => "GenerateDataKey",
             Self::CreateKey => "CreateKey",
             Self::DescribeKey => "DescribeKey",
+            Self::GetSecretValue => "GetSecretValue",
         }
     }
 }
@@ -85,6 +91,7 @@ pub fn schedule(op: OpArg) -> Vec<Op> {
         OpArg::GenerateDataKey => vec![Op::GenerateDataKey],
         OpArg::CreateKey => vec![Op::CreateKey],
         OpArg::DescribeKey => vec![Op::DescribeKey],
+        OpArg::GetSecretValue => vec![Op::GetSecretValue],
         OpArg::Mixed => mixed_pattern(),
     }
 }
@@ -108,6 +115,8 @@ pub struct Fixture {
     protection_level: String,
     /// A CiphertextBlob of `plaintext` under the first key, for Decrypt.
     ciphertext: Option<String>,
+    /// A secret whose value is `plaintext`, under the first key, for GetSecretValue.
+    secret_name: Option<String>,
 }
 
 /// Creates (or reads) the keys and the ciphertext the operation needs.
@@ -124,12 +133,33 @@ pub async fn setup(client: &Client, args: &BenchArgs) -> anyhow::Result<Fixture>
         true => Some(encrypt_once(client, &key_ids[0], &plaintext).await?),
         false => None,
     };
+    let secret_name = match ops.contains(&Op::GetSecretValue) {
+        true => Some(create_secret(client, &key_ids[0], &plaintext).await?),
+        false => None,
+    };
     Ok(Fixture {
         key_ids,
         plaintext,
         protection_level: args.protection_level.clone(),
         ciphertext,
+        secret_name,
     })
+}
+
+/// Creates a secret of `value` under `key_id` with a fresh name (`openkms-bench/<nonce>`).
+async fn create_secret(client: &Client, key_id: &str, value: &str) -> anyhow::Result<String> {
+    let name = format!("openkms-bench/{}", super::signer::fresh_nonce()?);
+    let params = [
+        ("SecretName", name.as_str()),
+        ("VersionId", "v1"),
+        ("SecretData", value),
+        ("EncryptionKeyId", key_id),
+    ];
+    client
+        .call("CreateSecret", &params)
+        .await
+        .with_context(|| format!("setup: CreateSecret under {key_id} failed"))?;
+    Ok(name)
 }
 
 /// `len` bytes of base64 text: what SDK users typically put in `Plaintext`.
@@ -312,6 +342,7 @@ fn business_params(op: Op, fixture: &Fixture) -> (&'static str, Vec<(&'static st
             ("Description", BENCH_KEY_DESCRIPTION),
             ("ProtectionLevel", fixture.protection_level.as_str()),
         ],
+        Op::GetSecretValue => vec![("SecretName", fixture.secret_name.as_deref().unwrap_or(""))],
         Op::Health => vec![],
     };
     (action_of(op), params)
@@ -325,6 +356,7 @@ fn action_of(op: Op) -> &'static str {
         Op::GenerateDataKey => "GenerateDataKey",
         Op::CreateKey => "CreateKey",
         Op::DescribeKey => "DescribeKey",
+        Op::GetSecretValue => "GetSecretValue",
     }
 }
 
