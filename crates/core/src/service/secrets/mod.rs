@@ -221,7 +221,12 @@ impl KeyService {
         Ok(secret)
     }
 
-    /// A secret not scheduled for deletion (`InDeleteWindow` otherwise).
+    /// A secret not scheduled for deletion (`InDeleteWindow` otherwise). For GetSecretValue
+    /// this code is unverified (alibaba-kms-api-next.md §8.9): the api-docs list
+    /// `Rejected.ResourceInDeleteWindow` for the writes only, and neither the SDKs' sources
+    /// (aliyun-python-sdk-kms, alibabacloud-kms20160120) nor the two secrets clients name any
+    /// code for a read in the window; the clients raise every code but the retryable ones, so
+    /// an application sees it at once.
     async fn live_secret(&self, name: &str) -> Result<SecretRecord, KmsError> {
         let secret = self.secret(name).await?;
         match secret.planned_delete_at {

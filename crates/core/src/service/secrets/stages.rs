@@ -22,7 +22,9 @@ pub const MAX_VERSIONS: usize = 10;
 pub type Labels = BTreeMap<String, String>;
 
 /// Moves `label` to `version`; when it is ACSCurrent and leaves another version, that one
-/// gets ACSPrevious (rules 2, 3 and 5).
+/// gets ACSPrevious (rules 2, 3 and 5). For UpdateSecretVersionStage this is unverified
+/// (§8.9): Alibaba documents it for PutSecretValue only, and no SDK or client source says
+/// more; it mirrors PutSecretValue and AWS, so a "move current back" keeps a previous.
 fn move_label(labels: &mut Labels, label: &str, version: &str) {
     if label == CURRENT {
         if let Some(old) = labels.get(CURRENT).filter(|old| *old != version).cloned() {
