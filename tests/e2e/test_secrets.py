@@ -203,6 +203,18 @@ def test_binary_and_a_30720_byte_value_in_the_old_sdk_query(tea, kms):
         secret_name=name, version_id="v3", secret_data=too_big)), 400, "InvalidParameter")
 
 
+def test_a_30720_byte_value_that_percent_encodes_to_90_kb_in_the_tea_body(tea, kms):
+    """Tea sends SecretData in the form body: 30,720 bytes of two-byte UTF-8 characters are
+    92,160 bytes once percent-encoded, which the body limit must take."""
+    name = secret_name()
+    value = "é" * 15360
+    assert len(value.encode()) == 30720
+    tea.create_secret(m.CreateSecretRequest(secret_name=name, version_id="v1", secret_data=value))
+    got = tea.get_secret_value(m.GetSecretValueRequest(secret_name=name)).body
+    assert got.secret_data == value
+    assert old(kms, "GetSecretValue", SecretName=name)["SecretData"] == value
+
+
 def test_delete_window_restore_and_force(tea, kms):
     name = secret_name()
     tea.create_secret(m.CreateSecretRequest(secret_name=name, version_id="v1", secret_data="s"))
