@@ -215,6 +215,25 @@ def test_a_30720_byte_value_that_percent_encodes_to_90_kb_in_the_tea_body(tea, k
     assert old(kms, "GetSecretValue", SecretName=name)["SecretData"] == value
 
 
+def test_a_30720_byte_value_that_percent_encodes_to_90_kb_in_the_old_sdk_query(tea, kms):
+    """The old SDK's query string with 92,160 bytes of SecretData (over the 65,534-byte
+    target the HTTP stack holds: the transport moves it into the form body, V1 signing the
+    parameters wherever they are), Create and Put, then a short request on the same
+    connection."""
+    name = secret_name()
+    value = "é" * 15360
+    req = sdk_request("CreateSecret", SecretName=name, VersionId="v1", SecretData=value)
+    assert "SecretData" in req.get_query_params()
+    old(kms, "CreateSecret", SecretName=name, VersionId="v1", SecretData=value)
+    other = "{\"k\":\"" + "~!@#$%^&*()=+[]" * 2047 + "\"}"
+    assert len(other.encode()) <= 30720
+    old(kms, "PutSecretValue", SecretName=name, VersionId="v2", SecretData=other)
+    assert old(kms, "GetSecretValue", SecretName=name, VersionId="v1")["SecretData"] == value
+    assert old(kms, "GetSecretValue", SecretName=name)["SecretData"] == other
+    assert tea.get_secret_value(m.GetSecretValueRequest(secret_name=name)).body.secret_data \
+        == other
+
+
 def test_delete_window_restore_and_force(tea, kms):
     name = secret_name()
     tea.create_secret(m.CreateSecretRequest(secret_name=name, version_id="v1", secret_data="s"))

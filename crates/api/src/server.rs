@@ -36,6 +36,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::handler::{App, Unparsed};
 
+mod long_target;
 mod sources;
 use sources::{SourceLimit, SourceSlot};
 
@@ -228,6 +229,7 @@ async fn serve_connection<S>(
         // its audit line always complete (the reply then just cannot be delivered).
         .half_close(true)
         .keep_alive(true);
+    let stream = long_target::LongTarget::new(stream, options.max_head_bytes);
     let conn = builder.serve_connection(TokioIo::new(stream), service);
     if let Err(e) = watcher.watch(conn).await {
         tracing::debug!(error = %e, "connection ended with an error");
