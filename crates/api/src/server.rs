@@ -36,7 +36,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::handler::{App, Unparsed};
 
-mod long_target;
+pub mod long_target;
 mod sources;
 use sources::{SourceLimit, SourceSlot};
 
