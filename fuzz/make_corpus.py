@@ -278,7 +278,21 @@ def seed_shares() -> None:
     write("unseal_share", "okms1-\n")
 
 
+def seed_key_pairs() -> None:
+    """The first byte picks the key (RSA_2048, EC_P256, EC_P256K, EC_SM2); the rest is a
+    ciphertext and a signature at once: RSA-sized blocks, SM2 raw (04 || C1 || C3 || C2) and
+    DER SM2Cipher shapes, DER ECDSA signatures."""
+    sm2_raw = b"\x04" + bytes(range(64)) + bytes(32) + b"hello"
+    sm2_der = b"\x30\x6b\x02\x20" + bytes(range(32)) + b"\x02\x20" + bytes(range(32)) \
+        + b"\x04\x20" + bytes(32) + b"\x04\x05hello"
+    ecdsa_der = b"\x30\x44\x02\x20" + b"\x01" * 32 + b"\x02\x20" + b"\x01" * 32
+    for pick, body in [(0, bytes(256)), (0, b"\x00\x02" + b"\xff" * 254), (1, ecdsa_der),
+                       (2, ecdsa_der), (3, sm2_raw), (3, sm2_raw[1:]), (3, sm2_der)]:
+        write("key_pair", bytes([pick]) + body)
+
+
 def main() -> None:
+    seed_key_pairs()
     seed_shares()
     seed_requests()
     seed_authorizations()

@@ -69,6 +69,8 @@ STOP_TIMEOUT = 20.0
 HTTP_TIMEOUT = 20.0
 
 READY_RE = re.compile(r"^openkms: ready on (https?)://127\.0\.0\.1:(\d+)$")
+# the line after the ready line while the web console is on (the default; `--console off`)
+CONSOLE_RE = re.compile(r"^openkms: console on (https?://127\.0\.0\.1:\d+/console/)$")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 B64_RE = re.compile(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
@@ -225,6 +227,7 @@ class OpenKms:
     proc: subprocess.Popen | None = None
     scheme: str = ""
     port: int = 0
+    console_url: str | None = None
     _lines: queue.Queue = field(default_factory=queue.Queue)
 
     def command(self) -> list:
@@ -242,14 +245,22 @@ class OpenKms:
                                          stdout=subprocess.PIPE, stderr=log, env=self.env)
         finally:
             log.close()
-        threading.Thread(target=self._drain_stdout, args=(self.proc,), daemon=True).start()
+        # The thread is handed this start's own queue: a previous start's thread may still be
+        # reading its server's last output, and must not put its end-of-output in this one's.
+        threading.Thread(target=self._drain_stdout, args=(self.proc, self._lines),
+                         daemon=True).start()
         try:
             line = self._lines.get(timeout=timeout)
         except queue.Empty:
             self.kill()
             raise ServerStartError(f"no ready line within {timeout}s; stderr:\n{tail(self.log_path)}")
         if line is None:
-            code = self.proc.wait(timeout=STOP_TIMEOUT)
+            try:
+                code = self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise ServerStartError("openkms closed its output without a ready line and "
+                                       f"did not exit; stderr:\n{tail(self.log_path)}")
             raise ServerStartError(f"openkms exited with {code} before its ready line; "
                                    f"stderr:\n{tail(self.log_path)}")
         match = READY_RE.match(line)
@@ -257,12 +268,26 @@ class OpenKms:
             self.kill()
             raise ServerStartError(f"first stdout line is not the ready line: {line!r}")
         self.scheme, self.port = match.group(1), int(match.group(2))
+        self.console_url = self._console_line()
         return self
 
-    def _drain_stdout(self, proc: subprocess.Popen) -> None:
+    def _console_line(self) -> str | None:
+        """The console's address from the line after the ready line (printed at once after
+        it), unless the server runs with ``--console off``."""
+        if "--console" in self.args and "off" in self.args:
+            return None
+        try:
+            line = self._lines.get(timeout=10)
+        except queue.Empty:
+            return None
+        match = CONSOLE_RE.match(line or "")
+        return match.group(1) if match else None
+
+    @staticmethod
+    def _drain_stdout(proc: subprocess.Popen, lines: queue.Queue) -> None:
         for raw in proc.stdout:
-            self._lines.put(raw.decode("utf-8", "replace").rstrip("\r\n"))
-        self._lines.put(None)
+            lines.put(raw.decode("utf-8", "replace").rstrip("\r\n"))
+        lines.put(None)
 
     @property
     def url(self) -> str:

@@ -67,9 +67,10 @@ def test_sm4_key_encrypts_and_decrypts(kms):
     assert kms.decrypt(enc["CiphertextBlob"])["Plaintext"] == "SM4 says hello"
 
 
-def test_asymmetric_key_spec_is_rejected(kms):
-    err = kms.error(kms.create_key_request(KeySpec="RSA_2048"), 400, "InvalidParameter")
-    assert err.message
+def test_asymmetric_key_spec_makes_a_signing_key(kms):
+    """Key pairs are served now (test_asymmetric.py); without KeyUsage they sign (next 3.1)."""
+    meta = kms.create_key(KeySpec="RSA_2048")
+    assert (meta["KeySpec"], meta["KeyUsage"]) == ("RSA_2048", "SIGN/VERIFY")
 
 
 def test_unknown_key_spec_is_rejected(kms):

@@ -19,3 +19,10 @@ def test_server_object_helper_rejects_a_missing_binary(tmp_path):
         assert "not found" in str(e)
     else:
         raise AssertionError("start() succeeded without a binary")
+
+
+def test_console_line_is_recognised():
+    from e2ehelp import CONSOLE_RE
+    assert CONSOLE_RE.match("openkms: console on https://127.0.0.1:43212/console/").group(1) == \
+        "https://127.0.0.1:43212/console/"
+    assert not CONSOLE_RE.match("openkms: ready on https://127.0.0.1:1")

@@ -34,6 +34,11 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_io_timeout::TimeoutStream;
 use tokio_rustls::TlsAcceptor;
 
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::Full;
+use hyper::body::Incoming;
+
 use crate::handler::{App, Unparsed};
 
 pub mod long_target;
@@ -96,10 +101,46 @@ impl Default for ServerOptions {
     }
 }
 
+/// What [`serve`] hands each request to: the API's [`App`], or another front end on a
+/// listener of its own (the web console) that wants the same transport and limits.
+pub trait Handler: Send + Sync + 'static {
+    /// Answers one request from `peer` (the client's address, when known).
+    fn handle(
+        &self,
+        req: Request<Incoming>,
+        peer: Option<SocketAddr>,
+    ) -> impl Future<Output = Response<Full<Bytes>>> + Send;
+
+    /// Records bytes the transport could not read as a request (it answered them itself).
+    fn record_unparsed(
+        &self,
+        peer: Option<SocketAddr>,
+        why: Unparsed,
+    ) -> impl Future<Output = ()> + Send;
+}
+
+impl Handler for App {
+    fn handle(
+        &self,
+        req: Request<Incoming>,
+        peer: Option<SocketAddr>,
+    ) -> impl Future<Output = Response<Full<Bytes>>> + Send {
+        App::handle(self, req, peer)
+    }
+
+    fn record_unparsed(
+        &self,
+        peer: Option<SocketAddr>,
+        why: Unparsed,
+    ) -> impl Future<Output = ()> + Send {
+        App::record_unparsed(self, peer, why)
+    }
+}
+
 /// Serves `app` on `listener` until `shutdown` completes, then drains connections.
-pub async fn serve(
+pub async fn serve<H: Handler>(
     listener: TcpListener,
-    app: Arc<App>,
+    app: Arc<H>,
     options: ServerOptions,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -173,12 +214,12 @@ impl Drop for OpenConnection {
     }
 }
 
-fn spawn_connection(
+fn spawn_connection<H: Handler>(
     stream: TcpStream,
     peer: SocketAddr,
     open: OpenConnection,
     acceptor: Option<TlsAcceptor>,
-    app: Arc<App>,
+    app: Arc<H>,
     options: &ServerOptions,
     graceful: &GracefulShutdown,
 ) {
@@ -206,10 +247,10 @@ fn spawn_connection(
     });
 }
 
-async fn serve_connection<S>(
+async fn serve_connection<S, H: Handler>(
     stream: S,
     peer: SocketAddr,
-    app: Arc<App>,
+    app: Arc<H>,
     options: &ServerOptions,
     watcher: hyper_util::server::graceful::Watcher,
 ) where

@@ -143,6 +143,8 @@ pub fn seal_message_into(
     let tag = match spec {
         KeySpec::AliyunAes256 => aes_seal_detached(key.expose_secret(), message, in_out),
         KeySpec::AliyunSm4 => sm4_seal_detached(key.expose_secret(), message, in_out),
+        // Key pairs never reach the symmetric AEAD (their handle is not a SymmetricKey).
+        _ => Err(KmsError::Corrupt),
     };
     match tag {
         Ok(tag) => {
@@ -174,6 +176,7 @@ pub fn open_message_with(
     let opened = match spec {
         KeySpec::AliyunAes256 => aes_open_in_place(key.expose_secret(), message, in_out),
         KeySpec::AliyunSm4 => sm4_open_in_place(key.expose_secret(), message, in_out),
+        _ => Err(KmsError::Corrupt),
     };
     opened.map_err(|_| KmsError::InvalidCiphertext)?;
     buf.truncate(len);

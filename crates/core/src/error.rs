@@ -76,8 +76,20 @@ pub enum Field {
     Comments,
     /// Imported key material.
     KeyMaterial,
+    /// A key spec.
+    KeySpec,
+    /// A key usage (or its combination with the spec).
+    KeyUsage,
+    /// An asymmetric algorithm (unknown, or not fitting the key).
+    Algorithm,
+    /// A digest to sign or verify (not 32 bytes).
+    Digest,
     /// A generated password's length (or its character set, when nothing is left of it).
     PasswordLength,
+    /// A RAM user's console password.
+    Password,
+    /// The current console password a user gives to change it.
+    OldPassword,
 }
 
 /// A kind of RAM identity record, for the identity errors.
@@ -91,6 +103,8 @@ pub enum Entity {
     UserPolicy,
     /// An AccessKey of a user.
     AccessKey,
+    /// A user's login profile (console password).
+    LoginProfile,
 }
 
 /// What still refers to a record that was asked to be deleted.
@@ -139,6 +153,20 @@ pub enum KmsError {
     /// The operation does not apply to this kind of key or request.
     #[error("unsupported operation")]
     UnsupportedOperation,
+    /// The operation does not apply to this key (a key pair asked to rotate, a symmetric
+    /// key asked for a public key, a signing key asked to encrypt): Alibaba's
+    /// `Rejected.UnsupportedOperation`.
+    #[error("unsupported operation for this key")]
+    RejectedUnsupported,
+    /// An `ImportToken` that does not open, was issued for another key, or is damaged.
+    #[error("import token is invalid")]
+    InvalidImportToken,
+    /// An `ImportToken` past its 24 hours.
+    #[error("import token is expired")]
+    ExpiredImportToken,
+    /// Imported key material that does not unwrap or has the wrong length. No detail.
+    #[error("key material is invalid")]
+    InvalidKeyMaterial,
     /// The protection level is not offered by this server.
     #[error("unsupported protection level")]
     UnsupportedProtectionLevel,

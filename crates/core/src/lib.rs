@@ -10,6 +10,8 @@
 //! format of the Alibaba API. Those belong to the `api` crate and the binary.
 #![deny(missing_docs)]
 
+pub mod asymmetric;
+pub mod byok;
 pub mod ciphertext;
 pub mod clock;
 pub mod context;
@@ -34,14 +36,17 @@ pub use model::{
     AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin,
     PolicyRecord, PolicyType, ProtectionLevel, Tag, UserRecord, VersionRecord,
 };
-pub use provider::{KeyBinding, KeyProvider, LoadedKey, SoftwareProvider, StoredKey, SymmetricKey};
+pub use provider::{
+    KeyBinding, KeyProvider, LoadedKey, PrivateKey, SoftwareProvider, StoredKey, SymmetricKey,
+};
 pub use random::{OsRandom, SecureRandom};
 pub use rootkey::{CursorKey, RootKey, RootSeal};
 pub use secret::SecretBytes;
 pub use service::{KeyRef, KeyService, Quotas, ServiceConfig};
 pub use store::{
     AliasStore, AnchorStore, AuditAnchor, IdentityStore, KeyCursor, KeySelection, KeyStore, KeyTag,
-    MetaStore, ReplayStore, Rewrap, RewrapStore, RotationStore, SecretChange, SecretDataType,
-    SecretRecord, SecretStage, SecretStore, SecretTag, SecretVersion, Snapshot, SnapshotStore,
-    Store, StoreError, StoredSecretVersion, TagCursor, TagStore, WrappedBlob, WrappedRow,
+    LoginProfileRecord, LoginStore, MetaStore, ReplayStore, Rewrap, RewrapStore, RotationStore,
+    SecretChange, SecretDataType, SecretRecord, SecretStage, SecretStore, SecretTag, SecretVersion,
+    Snapshot, SnapshotStore, Store, StoreError, StoredSecretVersion, TagCursor, TagStore,
+    WrappedBlob, WrappedRow,
 };

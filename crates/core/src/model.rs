@@ -13,7 +13,31 @@ pub enum KeySpec {
     AliyunAes256,
     /// SM4 with a 128-bit key (Chinese national standard).
     AliyunSm4,
+    /// RSA with a 2048-bit modulus, e = 65537.
+    Rsa2048,
+    /// RSA with a 3072-bit modulus, e = 65537.
+    Rsa3072,
+    /// RSA with a 4096-bit modulus, e = 65537.
+    Rsa4096,
+    /// ECDSA on NIST P-256 (secp256r1).
+    EcP256,
+    /// ECDSA on SECG secp256k1.
+    EcP256K,
+    /// SM2 (GB/T 32918, curve sm2p256v1): signatures and encryption.
+    EcSm2,
 }
+
+/// Every spec, in code order.
+const ALL_SPECS: [KeySpec; 8] = [
+    KeySpec::AliyunAes256,
+    KeySpec::AliyunSm4,
+    KeySpec::Rsa2048,
+    KeySpec::Rsa3072,
+    KeySpec::Rsa4096,
+    KeySpec::EcP256,
+    KeySpec::EcP256K,
+    KeySpec::EcSm2,
+];
 
 impl KeySpec {
     /// The API name of the spec.
@@ -21,23 +45,48 @@ impl KeySpec {
         match self {
             Self::AliyunAes256 => "Aliyun_AES_256",
             Self::AliyunSm4 => "Aliyun_SM4",
+            Self::Rsa2048 => "RSA_2048",
+            Self::Rsa3072 => "RSA_3072",
+            Self::Rsa4096 => "RSA_4096",
+            Self::EcP256 => "EC_P256",
+            Self::EcP256K => "EC_P256K",
+            Self::EcSm2 => "EC_SM2",
         }
     }
 
     /// Parses an API name; `None` for specs this server does not offer.
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "Aliyun_AES_256" => Some(Self::AliyunAes256),
-            "Aliyun_SM4" => Some(Self::AliyunSm4),
-            _ => None,
+        ALL_SPECS.into_iter().find(|spec| spec.as_str() == s)
+    }
+
+    /// Whether keys of this spec are key pairs (no primary version, explicit versions).
+    pub fn is_asymmetric(self) -> bool {
+        !matches!(self, Self::AliyunAes256 | Self::AliyunSm4)
+    }
+
+    /// Whether a key of this spec may have `usage` (§3.1 of the next-surfaces contract).
+    pub fn allows(self, usage: KeyUsage) -> bool {
+        match usage {
+            KeyUsage::EncryptDecrypt => !matches!(self, Self::EcP256 | Self::EcP256K),
+            KeyUsage::SignVerify => self.is_asymmetric(),
         }
     }
 
-    /// Length of the key material in bytes.
+    /// The usage CreateKey gives when none is named: SIGN/VERIFY for a spec that can sign.
+    pub fn default_usage(self) -> KeyUsage {
+        match self.is_asymmetric() {
+            true => KeyUsage::SignVerify,
+            false => KeyUsage::EncryptDecrypt,
+        }
+    }
+
+    /// Length of the symmetric key material in bytes; 0 for key pairs, whose private key
+    /// has no fixed length.
     pub fn material_len(self) -> usize {
         match self {
             Self::AliyunAes256 => 32,
             Self::AliyunSm4 => 16,
+            _ => 0,
         }
     }
 
@@ -46,16 +95,18 @@ impl KeySpec {
         match self {
             Self::AliyunAes256 => 1,
             Self::AliyunSm4 => 2,
+            Self::Rsa2048 => 3,
+            Self::Rsa3072 => 4,
+            Self::Rsa4096 => 5,
+            Self::EcP256 => 6,
+            Self::EcP256K => 7,
+            Self::EcSm2 => 8,
         }
     }
 
     /// The inverse of [`KeySpec::code`].
     pub fn from_code(code: u8) -> Option<Self> {
-        match code {
-            1 => Some(Self::AliyunAes256),
-            2 => Some(Self::AliyunSm4),
-            _ => None,
-        }
+        ALL_SPECS.into_iter().find(|spec| spec.code() == code)
     }
 }
 
@@ -64,17 +115,26 @@ impl KeySpec {
 pub enum KeyUsage {
     /// Encrypt and decrypt (the only usage of symmetric keys).
     EncryptDecrypt,
+    /// Sign and verify (key pairs only).
+    SignVerify,
 }
 
 impl KeyUsage {
     /// The API name.
     pub fn as_str(self) -> &'static str {
-        "ENCRYPT/DECRYPT"
+        match self {
+            Self::EncryptDecrypt => "ENCRYPT/DECRYPT",
+            Self::SignVerify => "SIGN/VERIFY",
+        }
     }
 
     /// Parses an API or stored name; `None` for values this server does not offer.
     pub fn parse(s: &str) -> Option<Self> {
-        (s == "ENCRYPT/DECRYPT").then_some(Self::EncryptDecrypt)
+        match s {
+            "ENCRYPT/DECRYPT" => Some(Self::EncryptDecrypt),
+            "SIGN/VERIFY" => Some(Self::SignVerify),
+            _ => None,
+        }
     }
 }
 

@@ -203,7 +203,7 @@ pub fn combine(shares: &[&Share]) -> SecretBytes {
 }
 
 /// A [`SecureRandom`] as the `rand_core` generator `blahaj` draws coefficients from.
-struct Draw<'a>(&'a dyn SecureRandom);
+pub(crate) struct Draw<'a>(pub(crate) &'a dyn SecureRandom);
 
 impl rand_core::TryRng for Draw<'_> {
     type Error = Infallible;

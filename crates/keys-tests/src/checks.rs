@@ -14,6 +14,15 @@ use crate::reference;
 
 /// Every symmetric spec; [`covered`] fails to compile when a spec is added and not listed.
 pub const SYMMETRIC_SPECS: [KeySpec; 2] = [KeySpec::AliyunAes256, KeySpec::AliyunSm4];
+/// Every key pair spec (checked in [`crate::pairs`]).
+pub const PAIR_SPECS: [KeySpec; 6] = [
+    KeySpec::Rsa2048,
+    KeySpec::Rsa3072,
+    KeySpec::Rsa4096,
+    KeySpec::EcP256,
+    KeySpec::EcP256K,
+    KeySpec::EcSm2,
+];
 
 /// What a provider declares it offers, where providers may differ: the specs it makes keys
 /// for, and whether it imports material (BYOK). The checks cover what is offered and check
@@ -24,6 +33,8 @@ pub struct Profile {
     pub specs: &'static [KeySpec],
     /// Whether material can be imported.
     pub imports: bool,
+    /// The key pair specs offered (the others must be refused).
+    pub pairs: &'static [KeySpec],
 }
 
 impl Profile {
@@ -31,12 +42,14 @@ impl Profile {
     pub const FULL: Profile = Profile {
         specs: &SYMMETRIC_SPECS,
         imports: true,
+        pairs: &PAIR_SPECS,
     };
     /// An HSM behind PKCS#11: AES-256 only (PKCS#11 has no standard SM4 mechanism), material
     /// made in the token and never imported (BYOK into a token is not served yet).
     pub const HSM: Profile = Profile {
         specs: &[KeySpec::AliyunAes256],
         imports: false,
+        pairs: &[],
     };
 
     /// The specs offered.
@@ -56,6 +69,12 @@ fn direct(key: &dyn SymmetricKey) -> bool {
 pub fn covered(spec: KeySpec) -> bool {
     match spec {
         KeySpec::AliyunAes256 | KeySpec::AliyunSm4 => SYMMETRIC_SPECS.contains(&spec),
+        KeySpec::Rsa2048
+        | KeySpec::Rsa3072
+        | KeySpec::Rsa4096
+        | KeySpec::EcP256
+        | KeySpec::EcP256K
+        | KeySpec::EcSm2 => PAIR_SPECS.contains(&spec),
     }
 }
 
@@ -66,7 +85,7 @@ const SALT: [u8; 12] = [0x11; 12];
 const NONCE: [u8; 12] = [0x22; 12];
 const AAD: &[u8] = b"header and context";
 
-fn bind() -> KeyBinding<'static> {
+pub(crate) fn bind() -> KeyBinding<'static> {
     KeyBinding::version(
         "1234abcd-12ab-34cd-56ef-1234567890ab",
         "5c6d7e8f-1a2b-4c3d-8e9f-0a1b2c3d4e5f",

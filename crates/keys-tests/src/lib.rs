@@ -7,7 +7,8 @@
 //! version; tampered ciphertexts refused with the one undetailed error; imported material of
 //! the wrong length refused; imported material interoperating with an independent
 //! implementation ([`reference`]) and opening the reference blobs in `testdata/ciphertext`;
-//! loaded keys shared between threads. Where providers legitimately differ (an HSM offers
+//! loaded keys shared between threads; key pairs signing, verifying, encrypting and
+//! decrypting for every pair spec offered ([`pairs`]), and refused where not offered. Where providers legitimately differ (an HSM offers
 //! fewer specs and imports nothing), a [`checks::Profile`] says so and the checks cover what is
 //! offered and check that the rest is refused.
 //!
@@ -16,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod checks;
+pub mod pairs;
 pub mod reference;
 
 /// Expands to one `#[test]` per conformance check, each named after its check.
@@ -55,6 +57,23 @@ macro_rules! conformance_tests {
             imported_key_opens_the_reference_blobs,
             loaded_keys_serve_many_threads,
         );
+        $crate::conformance_tests!(@pairs $make, $profile;
+            key_pairs_sign_and_verify,
+            key_pairs_encrypt_and_decrypt,
+            key_pair_bound_to_its_version_and_spec,
+            key_pairs_not_offered_are_refused,
+        );
+    };
+    (@pairs $make:expr, $profile:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                let Some(provider) = ($make)() else {
+                    return;
+                };
+                $crate::pairs::$check(&provider, &$profile);
+            }
+        )*
     };
     (@each $make:expr, $profile:expr; $($check:ident),* $(,)?) => {
         $(

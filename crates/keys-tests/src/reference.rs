@@ -58,6 +58,7 @@ pub fn seal(
     let sealed = match spec {
         KeySpec::AliyunAes256 => cipher::<Aes256Gcm>(&key).encrypt(&(*nonce).into(), payload),
         KeySpec::AliyunSm4 => cipher::<Sm4Gcm>(&key).encrypt(&(*nonce).into(), payload),
+        other => panic!("{other:?} has no symmetric reference"),
     };
     sealed.expect("sealing a short message cannot fail")
 }
@@ -76,6 +77,7 @@ pub fn open(
     let opened = match spec {
         KeySpec::AliyunAes256 => cipher::<Aes256Gcm>(&key).decrypt(&(*nonce).into(), payload),
         KeySpec::AliyunSm4 => cipher::<Sm4Gcm>(&key).decrypt(&(*nonce).into(), payload),
+        other => panic!("{other:?} has no symmetric reference"),
     };
     opened.ok()
 }

@@ -57,6 +57,13 @@ pub struct ServerArgs {
     /// Serve plain HTTP instead of TLS (for tests behind a TLS-terminating proxy only).
     #[arg(long, env = "OPENKMS_INSECURE_HTTP", value_parser = bool_or_empty)]
     pub insecure_http: bool,
+    /// The web console at /console/ on a listener of its own: on or off [default: on].
+    #[arg(long, env = "OPENKMS_CONSOLE", value_parser = ["on", "off"])]
+    pub console: Option<String>,
+    /// Address the console listens on [default: the API's address with port 8444, or port 0
+    /// when the API's port is 0].
+    #[arg(long, env = "OPENKMS_CONSOLE_LISTEN")]
+    pub console_listen: Option<String>,
     /// Region id shown in ARNs [default: cn-hangzhou].
     #[arg(long, env = "OPENKMS_REGION_ID")]
     pub region_id: Option<String>,
@@ -157,6 +164,8 @@ impl ServerArgs {
             tls_cert: path(self.tls_cert),
             tls_key: path(self.tls_key),
             insecure_http: self.insecure_http,
+            console: text(self.console),
+            console_listen: text(self.console_listen),
             region_id: text(self.region_id),
             account_id: text(self.account_id),
             database_url: self.database_url.filter(|u| !u.0.is_empty()),
@@ -260,6 +269,8 @@ struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     insecure_http: Option<bool>,
+    console: Option<String>,
+    console_listen: Option<String>,
     region_id: Option<String>,
     account_id: Option<String>,
     database_url: Option<DatabaseUrl>,
@@ -347,6 +358,8 @@ pub struct ServerConfig {
     /// How long a request's headers, and then its body, may take to arrive, and how long
     /// writing a reply may make no progress.
     pub request_timeout: Duration,
+    /// Where the web console listens; `None` when it is off.
+    pub console_listen: Option<SocketAddr>,
     /// Where secrets come from and how the process and its files are protected.
     pub hygiene: Hygiene,
     /// Throttles and quotas.
@@ -406,6 +419,13 @@ impl ServerConfig {
             .or(file.listen)
             .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
         let insecure = args.insecure_http || file.insecure_http.unwrap_or(false);
+        let console_listen = console_listen(
+            args.console.as_deref().or(file.console.as_deref()),
+            args.console_listen
+                .as_deref()
+                .or(file.console_listen.as_deref()),
+            &listen,
+        )?;
         let tls = (
             args.tls_cert.or(file.tls_cert),
             args.tls_key.or(file.tls_key),
@@ -451,6 +471,7 @@ impl ServerConfig {
                     .and_then(|n| n.0)
                     .or(file.max_connections_per_source),
             )?,
+            console_listen,
             request_timeout: request_timeout(
                 args.request_timeout_secs
                     .and_then(|n| n.0)
@@ -486,6 +507,31 @@ fn request_timeout(value: Option<u64>) -> anyhow::Result<Duration> {
         n @ 1..=3600 => Ok(Duration::from_secs(n)),
         n => bail!("request_timeout_secs: {n} is not between 1 and 3600"),
     }
+}
+
+/// The console's address: `None` when `--console off`; else `--console-listen`, or the API's
+/// host with port 8444 (port 0 when the API's port is 0, so test servers never collide).
+fn console_listen(
+    console: Option<&str>,
+    listen: Option<&str>,
+    api: &str,
+) -> anyhow::Result<Option<SocketAddr>> {
+    match console {
+        None | Some("on") => {}
+        Some("off") => return Ok(None),
+        Some(other) => anyhow::bail!("console: {other:?} is neither \"on\" nor \"off\""),
+    }
+    if let Some(addr) = listen {
+        let parsed = addr.parse().with_context(|| {
+            format!("console_listen: {addr:?} is not an address such as 127.0.0.1:8444")
+        })?;
+        return Ok(Some(parsed));
+    }
+    let Ok(mut addr) = api.parse::<SocketAddr>() else {
+        return Ok(None);
+    };
+    addr.set_port(if addr.port() == 0 { 0 } else { 8444 });
+    Ok(Some(addr))
 }
 
 fn metrics_listen(value: Option<String>) -> anyhow::Result<Option<SocketAddr>> {
@@ -714,6 +760,35 @@ mod tests {
         assert_eq!(c.cache_ttl_ms, None);
         assert_eq!(c.max_connections, DEFAULT_MAX_CONNECTIONS);
         assert_eq!(c.request_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn console_is_on_beside_the_api_unless_turned_off() {
+        let c = ServerConfig::load(ServerArgs::default()).unwrap();
+        assert_eq!(c.console_listen.unwrap().to_string(), "127.0.0.1:8444");
+        let any_port = ServerConfig::load(ServerArgs {
+            listen: Some("127.0.0.1:0".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(any_port.console_listen.unwrap().to_string(), "127.0.0.1:0");
+        let chosen = ServerConfig::load(ServerArgs {
+            console_listen: Some("0.0.0.0:9444".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(chosen.console_listen.unwrap().to_string(), "0.0.0.0:9444");
+        let off = ServerConfig::load(ServerArgs {
+            console: Some("off".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(off.console_listen, None);
+        let bad = ServerConfig::load(ServerArgs {
+            console_listen: Some("nope".into()),
+            ..Default::default()
+        });
+        assert!(bad.unwrap_err().to_string().starts_with("console_listen"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The `openkms` binary: `openkms server` runs the KMS; every API action, `configure`,
-//! `encrypt-file`, `decrypt-file` and `completions` are CLI commands of the same binary.
+//! `encrypt-file`, `decrypt-file`, `sign-file`, `verify-file` and `completions` are CLI commands of the same binary.
 //!
 //! Thin by design: parse arguments, set up logging, hand over to the command's module.
 //! Nothing here decides how the server, the key service or a command behaves.
@@ -42,6 +42,12 @@ enum Command {
     EncryptFile(cli::files::EncryptFileArgs),
     /// Decrypt a file written by encrypt-file, or a file holding a bare CiphertextBlob.
     DecryptFile(cli::files::DecryptFileArgs),
+    /// Sign a file with an asymmetric key version: hashes it locally (SHA-256, or SM3 with
+    /// Z for SM2DSA), sends the digest to AsymmetricSign, prints the base64 signature.
+    SignFile(cli::signing::SignFileArgs),
+    /// Verify a signature over a file: offline with the public key from GetPublicKey, or
+    /// through AsymmetricVerify with --online. Prints valid (exit 0) or invalid (exit 1).
+    VerifyFile(cli::signing::VerifyFileArgs),
     /// Load-test a server over its real interface; prints throughput, latency and the
     /// ratio to the ceiling (GET /healthz over the same connections).
     Bench(bench::BenchArgs),
@@ -104,6 +110,17 @@ fn run(cli: Cli) -> ExitCode {
                 |c| async move { cli::files::decrypt(&c, &args).await },
             )
         }
+        Command::SignFile(args) => {
+            cli::run_file_command(
+                &conn,
+                |c| async move { cli::signing::sign(&c, &args).await },
+            )
+        }
+        Command::VerifyFile(args) => cli::run_client_command(
+            &conn,
+            |c| async move { cli::signing::verify(&c, &args).await },
+            cli::signing::report,
+        ),
         Command::Bench(args) => bench::run(args, &conn),
         Command::Audit(args) => audit::run(args),
         Command::RootKey(args) => server::rotate::run(args),

@@ -134,8 +134,11 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listen: cannot bind {}", config.listen))?;
-    announce(&listener, &config)?;
+    let console = bind_console(&config, tls.clone()).await?;
+    let console_addr = console.as_ref().map(|(l, _)| l.local_addr()).transpose()?;
+    announce(&listener, &config, console_addr)?;
     let (stop, stop_signal) = due_work::stop_channel();
+    let console_stop = stop_signal.clone();
     let jobs = tokio::spawn(due_work::run(
         slot.clone(),
         shared_nonces.clone(),
@@ -155,6 +158,18 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
     if let Some((journal, restored)) = journal {
         app = app.with_nonce_journal(journal, restored);
     }
+    let console_task = console.map(|(listener, options)| {
+        let console = openkms_console::Console::new(
+            app.slot().clone(),
+            audit.as_ref().map(|(log, _)| log.clone()),
+            console_config(&config, options.tls.is_some()),
+        );
+        let mut stop = console_stop;
+        tokio::spawn(async move {
+            let stopped = async move { stop.stopped().await };
+            openkms_api::serve(listener, Arc::new(console), options, stopped).await
+        })
+    });
     let app = Arc::new(match &audit {
         Some((log, _)) => app.with_audit(log.clone()),
         None => app,
@@ -172,6 +187,9 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
         stop.stop();
     };
     let served = openkms_api::serve(listener, app, options, shutdown).await;
+    if let Some(task) = console_task {
+        let _ = task.await;
+    }
     wait_for_due_work(jobs).await;
     served?;
     if let Some((log, recorder)) = audit {
@@ -539,8 +557,48 @@ fn write_credentials(data_dir: &Path, ak: &RootAccessKey) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Prints the one ready line on stdout (tests and scripts read it), logs the rest.
-fn announce(listener: &TcpListener, config: &ServerConfig) -> anyhow::Result<()> {
+/// Binds the console's listener when it is on (its line is printed by [`announce`]).
+async fn bind_console(
+    config: &ServerConfig,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> anyhow::Result<Option<(TcpListener, ServerOptions)>> {
+    let Some(addr) = config.console_listen else {
+        return Ok(None);
+    };
+    let listener = TcpListener::bind(addr).await.with_context(|| {
+        format!("console_listen: cannot bind {addr} (or run with --console off)")
+    })?;
+    let options = ServerOptions {
+        tls,
+        max_connections: 256,
+        max_connections_per_source: 64,
+        header_timeout: config.request_timeout,
+        write_timeout: config.request_timeout,
+        ..ServerOptions::default()
+    };
+    Ok(Some((listener, options)))
+}
+
+/// What the console shows about this server.
+fn console_config(config: &ServerConfig, secure: bool) -> openkms_console::ConsoleConfig {
+    openkms_console::ConsoleConfig {
+        version: env!("CARGO_PKG_VERSION"),
+        store: store_location(config),
+        audit_path: config.audit.as_ref().map(|a| a.path.clone()),
+        secure,
+        sessions: openkms_console::SessionLimits::default(),
+    }
+}
+
+/// Prints the one ready line on stdout (tests and scripts read it), then, when the console is
+/// on, its line (`openkms: console on https://127.0.0.1:8444/console/`), both in one write: a
+/// reader that takes the first line and closes the pipe never makes the second one fail.
+/// Logs the rest.
+fn announce(
+    listener: &TcpListener,
+    config: &ServerConfig,
+    console: Option<std::net::SocketAddr>,
+) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let scheme = match config.transport {
         Transport::InsecureHttp => {
@@ -549,10 +607,16 @@ fn announce(listener: &TcpListener, config: &ServerConfig) -> anyhow::Result<()>
         }
         _ => "https",
     };
-    #[allow(clippy::print_stdout)]
-    {
-        println!("openkms: ready on {scheme}://{addr}");
+    let mut lines = format!("openkms: ready on {scheme}://{addr}\n");
+    if let Some(console) = console {
+        lines.push_str(&format!(
+            "openkms: console on {scheme}://{console}/console/\n"
+        ));
     }
+    let mut out = std::io::stdout().lock();
+    std::io::Write::write_all(&mut out, lines.as_bytes())
+        .and_then(|()| std::io::Write::flush(&mut out))
+        .context("stdout: cannot print the ready line")?;
     Ok(())
 }
 

@@ -57,6 +57,11 @@ macro_rules! for_each_operation {
             $crate::secrets::SetSecretPolicy,
             $crate::secrets::RotateSecret,
             $crate::secrets::UpdateSecretRotationPolicy,
+            $crate::kms::GetPublicKey,
+            $crate::kms::AsymmetricSign,
+            $crate::kms::AsymmetricVerify,
+            $crate::kms::AsymmetricEncrypt,
+            $crate::kms::AsymmetricDecrypt,
             $crate::ram::CreateUser,
             $crate::ram::GetUser,
             $crate::ram::ListUsers,
@@ -72,6 +77,11 @@ macro_rules! for_each_operation {
             $crate::ram::AttachPolicyToUser,
             $crate::ram::DetachPolicyFromUser,
             $crate::ram::ListPoliciesForUser,
+            $crate::ram::CreateLoginProfile,
+            $crate::ram::GetLoginProfile,
+            $crate::ram::UpdateLoginProfile,
+            $crate::ram::DeleteLoginProfile,
+            $crate::ram::ChangePassword,
         }
     };
 }

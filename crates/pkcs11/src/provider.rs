@@ -100,7 +100,15 @@ fn object_id(stored: &[u8], bind: &KeyBinding<'_>) -> Option<[u8; OBJECT_ID_LEN]
 fn offered(spec: KeySpec) -> Result<(), KmsError> {
     match spec {
         KeySpec::AliyunAes256 => Ok(()),
-        KeySpec::AliyunSm4 => Err(KmsError::UnsupportedOperation),
+        // SM4 and key pairs are not made in the token (yet): CreateKey's documented
+        // `UnsupportedOperation`.
+        KeySpec::AliyunSm4
+        | KeySpec::Rsa2048
+        | KeySpec::Rsa3072
+        | KeySpec::Rsa4096
+        | KeySpec::EcP256
+        | KeySpec::EcP256K
+        | KeySpec::EcSm2 => Err(KmsError::UnsupportedOperation),
     }
 }
 
@@ -125,6 +133,9 @@ impl KeyProvider for Pkcs11Provider {
         material: SecretBytes,
         _bind: &KeyBinding<'_>,
     ) -> Result<StoredKey, KmsError> {
+        if spec.is_asymmetric() {
+            return Err(KmsError::UnsupportedOperation);
+        }
         if material.len() != spec.material_len() {
             return Err(KmsError::invalid(
                 Field::KeyMaterial,

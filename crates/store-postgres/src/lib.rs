@@ -308,6 +308,37 @@ impl TagStore for PostgresStore {
 }
 
 #[async_trait]
+impl openkms_core::LoginStore for PostgresStore {
+    async fn create_login_profile(
+        &self,
+        profile: &openkms_core::LoginProfileRecord,
+    ) -> Result<(), StoreError> {
+        let write = Write::Login(writes::LoginWrite::Create(profile));
+        self.write(write).await.map(|_| ())
+    }
+
+    async fn get_login_profile(
+        &self,
+        user_name: &str,
+    ) -> Result<Option<openkms_core::LoginProfileRecord>, StoreError> {
+        reads::get_login_profile(&self.pool, user_name).await
+    }
+
+    async fn update_login_profile(
+        &self,
+        profile: &openkms_core::LoginProfileRecord,
+    ) -> Result<(), StoreError> {
+        let write = Write::Login(writes::LoginWrite::Update(profile));
+        self.write(write).await.map(|_| ())
+    }
+
+    async fn delete_login_profile(&self, user_name: &str) -> Result<bool, StoreError> {
+        self.write(Write::Login(writes::LoginWrite::Delete(user_name)))
+            .await
+    }
+}
+
+#[async_trait]
 impl IdentityStore for PostgresStore {
     async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError> {
         self.write(Write::CreateAccessKey(key)).await.map(|_| ())

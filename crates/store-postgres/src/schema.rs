@@ -153,12 +153,27 @@ CREATE INDEX key_tags_by_key ON key_tags (tag_key, key_id COLLATE "C");
 CREATE INDEX key_tags_by_value ON key_tags (tag_key, tag_value, key_id COLLATE "C");
 "#;
 
-/// Version 6: the Secrets Manager (issue 16). A secret's versions hold their values only as
+/// Version 6: RAM users' console passwords (login profiles, issue 17). One row per user at
+/// most, holding the Argon2id hash in PHC form and RAM's two flags; deleting the user deletes
+/// its row (`ON DELETE CASCADE`), and a row for a missing user is a foreign-key violation.
+const V6: &str = r#"
+CREATE TABLE login_profiles (
+    user_name               TEXT COLLATE "C" PRIMARY KEY
+                            REFERENCES users (user_name) ON DELETE CASCADE,
+    password_hash           TEXT NOT NULL,
+    password_reset_required BOOLEAN NOT NULL,
+    mfa_bind_required       BOOLEAN NOT NULL,
+    created_at              BIGINT NOT NULL,
+    updated_at              BIGINT NOT NULL
+);
+"#;
+
+/// Version 7: the Secrets Manager (issue 16). A secret's versions hold their values only as
 /// ciphertext under a CMK; a stage label names one version of its own secret (the primary key
 /// makes each label mark one version, the foreign key a version that exists); the partial
 /// index lets the due-work loop find scheduled deletions without scanning every secret. Names
 /// sort in byte order (`COLLATE "C"`) for the keyset page.
-const V6: &str = r#"
+const V7: &str = r#"
 CREATE TABLE secrets (
     name              TEXT COLLATE "C" PRIMARY KEY,
     secret_type       TEXT NOT NULL,
@@ -197,7 +212,7 @@ CREATE TABLE secret_tags (
 
 /// The migrations, in order; the schema version is the number applied. A migration, once
 /// released, never changes: a change to the schema is a new one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// The table recording which versions have been applied.
 const CREATE_VERSIONS: &str = "CREATE TABLE IF NOT EXISTS openkms_schema_migrations (\

@@ -11,6 +11,7 @@
 //! changes) live in [`identities`], the Secrets Manager's in [`secrets`].
 
 mod identities;
+mod login;
 mod rewrap;
 mod secrets;
 mod snapshot;
@@ -26,6 +27,7 @@ use tokio_postgres::types::ToSql;
 use crate::error::{is_retryable, map_error, pool_error};
 
 pub(crate) use self::identities::IdentityWrite;
+pub(crate) use self::login::LoginWrite;
 pub(crate) use self::secrets::SecretWrite;
 
 /// How many times a write is attempted when PostgreSQL asks for a retry.
@@ -122,6 +124,8 @@ pub(crate) enum Write<'a> {
     PurgeNonces(i64),
     /// A write of users, AccessKeys, policies or attachments.
     Identity(IdentityWrite<'a>),
+    /// A write of login profiles (one statement each).
+    Login(LoginWrite<'a>),
     /// A write of secrets, their versions, stages or tags.
     Secret(SecretWrite<'a>),
     /// Replace every wrapped blob of a root-key rotation, all or none.
@@ -259,6 +263,7 @@ async fn apply(client: &impl GenericClient, write: &Write<'_>) -> Result<u64, Fa
         } => use_nonce(client, access_key_id, nonce, expires_at, now).await,
         Write::PurgeNonces(now) => return purge_nonces(client, now).await,
         Write::Identity(ref identity) => identity.apply(client).await,
+        Write::Login(ref login) => login.apply(client).await,
         Write::Secret(ref secret) => secret.apply(client).await,
         Write::ReplaceWrapped(changes) => rewrap::replace_wrapped(client, changes).await,
         Write::ImportSnapshot(snapshot) => snapshot::import(client, snapshot).await,

@@ -46,7 +46,7 @@ use openkms_core::{
     TagCursor, TagStore, UserRecord, VersionRecord, WrappedBlob,
 };
 
-use crate::ops::{IdentityOp, SecretOp, WriteOp};
+use crate::ops::{IdentityOp, LoginOp, SecretOp, WriteOp};
 use crate::pool::ReadPool;
 use crate::writer::Writer;
 
@@ -315,6 +315,40 @@ impl TagStore for SqliteStore {
             tag_keys: tag_keys.to_vec(),
         };
         self.writer.submit(op).await.map(|_| ())
+    }
+}
+
+#[async_trait]
+impl openkms_core::LoginStore for SqliteStore {
+    async fn create_login_profile(
+        &self,
+        profile: &openkms_core::LoginProfileRecord,
+    ) -> Result<(), StoreError> {
+        let op = WriteOp::Login(LoginOp::Create(profile.clone()));
+        self.writer.submit(op).await.map(|_| ())
+    }
+
+    async fn get_login_profile(
+        &self,
+        user_name: &str,
+    ) -> Result<Option<openkms_core::LoginProfileRecord>, StoreError> {
+        let user_name = user_name.to_owned();
+        self.readers
+            .run(move |conn| reads::get_login_profile(conn, &user_name))
+            .await
+    }
+
+    async fn update_login_profile(
+        &self,
+        profile: &openkms_core::LoginProfileRecord,
+    ) -> Result<(), StoreError> {
+        let op = WriteOp::Login(LoginOp::Update(profile.clone()));
+        self.writer.submit(op).await.map(|_| ())
+    }
+
+    async fn delete_login_profile(&self, user_name: &str) -> Result<bool, StoreError> {
+        let op = WriteOp::Login(LoginOp::Delete(user_name.to_owned()));
+        self.writer.submit(op).await.map(|n| n == 1)
     }
 }
 

@@ -6,9 +6,10 @@
 //! inside whatever transaction or savepoint the caller opened; this module does not begin,
 //! commit or batch (see `writer`), and does not read records back (see `reads`). The writes
 //! of RAM identities (users, policies, attachments, AccessKey changes) live in [`identities`],
-//! those of the Secrets Manager in [`secrets`].
+//! those of login profiles in [`login`], those of the Secrets Manager in [`secrets`].
 
 mod identities;
+mod login;
 mod rewrap;
 mod secrets;
 
@@ -20,6 +21,7 @@ use rusqlite::{Connection, Statement, ToSql, params};
 use crate::error::WriteError;
 
 pub(crate) use self::identities::{IdentityOp, attach_policy, insert_policy, insert_user};
+pub(crate) use self::login::{LoginOp, insert_login_profile};
 pub(crate) use self::secrets::{
     SecretOp, insert_secret, insert_secret_tag, insert_secret_version, insert_stages,
 };
@@ -111,6 +113,8 @@ pub(crate) enum WriteOp {
     PurgeNonces(i64),
     /// A write of users, AccessKeys, policies or attachments.
     Identity(IdentityOp),
+    /// A write of login profiles.
+    Login(LoginOp),
     /// A write of secrets, their versions, stages or tags.
     Secret(SecretOp),
     /// Write a whole snapshot into the empty database (boxed: it is every record).
@@ -177,6 +181,7 @@ impl WriteOp {
             } => Ok(use_nonce(conn, access_key_id, nonce, *expires_at, *now)?),
             Self::PurgeNonces(now) => Ok(purge_nonces(conn, *now)?),
             Self::Identity(op) => op.apply(conn),
+            Self::Login(op) => op.apply(conn),
             Self::Secret(op) => op.apply(conn),
             Self::ReplaceWrapped(changes) => rewrap::replace_wrapped(conn, changes),
             Self::ImportSnapshot(snapshot) => crate::snapshot::import(conn, snapshot).map(|()| 1),

@@ -8,6 +8,7 @@
 //! reads of the listings in [`paging`], the Secrets Manager's in [`secrets`].
 
 mod identities;
+mod login;
 mod paging;
 mod rewrap;
 mod secrets;
@@ -26,6 +27,7 @@ pub(crate) use self::identities::{
     get_policy, get_user, list_access_keys, list_policies, list_policy_attachments,
     list_user_attachments, list_users,
 };
+pub(crate) use self::login::{get_login_profile, list_login_profiles};
 pub(crate) use self::paging::{
     alias_name_at, count_aliases, count_keys, key_cursor_at, page_aliases, page_keys,
     page_policies, page_tags, page_users,
@@ -249,7 +251,7 @@ mod tests {
     fn unknown_enum_names_are_corrupt() {
         for (spec, usage, state) in [
             ("AES", "ENCRYPT/DECRYPT", "Enabled"),
-            ("Aliyun_AES_256", "SIGN/VERIFY", "Enabled"),
+            ("Aliyun_AES_256", "SIGN", "Enabled"),
             ("Aliyun_AES_256", "ENCRYPT/DECRYPT", "enabled"),
         ] {
             let (_dir, conn) = fresh();

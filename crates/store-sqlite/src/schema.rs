@@ -141,11 +141,26 @@ CREATE INDEX key_tags_by_key ON key_tags (tag_key, key_id);
 CREATE INDEX key_tags_by_value ON key_tags (tag_key, tag_value, key_id);
 ";
 
-/// Version 6: the Secrets Manager (issue 16). A secret's versions hold their values only as
+/// Version 6: RAM users' console passwords (login profiles, issue 17). One row per user at
+/// most, holding the Argon2id hash in PHC form and RAM's two flags; deleting the user deletes
+/// its row (`ON DELETE CASCADE`), and a row for a missing user is a foreign-key violation.
+const V6: &str = "
+CREATE TABLE login_profiles (
+    user_name               TEXT PRIMARY KEY NOT NULL
+                            REFERENCES users (user_name) ON DELETE CASCADE,
+    password_hash           TEXT NOT NULL,
+    password_reset_required INTEGER NOT NULL CHECK (password_reset_required IN (0, 1)),
+    mfa_bind_required       INTEGER NOT NULL CHECK (mfa_bind_required IN (0, 1)),
+    created_at              INTEGER NOT NULL,
+    updated_at              INTEGER NOT NULL
+) STRICT;
+";
+
+/// Version 7: the Secrets Manager (issue 16). A secret's versions hold their values only as
 /// ciphertext under a CMK; a stage label names one version of its own secret (the primary key
 /// makes each label mark one version, the foreign key a version that exists); the partial
 /// index lets the due-work loop find scheduled deletions without scanning every secret.
-const V6: &str = "
+const V7: &str = "
 CREATE TABLE secrets (
     name              TEXT PRIMARY KEY NOT NULL,
     secret_type       TEXT NOT NULL,
@@ -183,7 +198,7 @@ CREATE TABLE secret_tags (
 ";
 
 /// The migrations, in order; the schema version is the number applied.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// Opens (creating if needed) the one read-write connection, in WAL mode with full fsync and
 /// foreign keys enforced.

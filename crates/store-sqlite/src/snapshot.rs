@@ -54,6 +54,7 @@ fn read_all(conn: &Connection) -> Result<Snapshot, StoreError> {
         policies: all(conn, SELECT_POLICIES, |r| records::policy(r))?,
         attachments: all(conn, SELECT_ATTACHMENTS, |r| records::attachment(r))?,
         access_keys: all(conn, SELECT_ACCESS_KEYS, |r| records::access_key(r))?,
+        login_profiles: crate::reads::list_login_profiles(conn)?,
         secrets: all(conn, &SELECT_SECRETS, |r| records::secret(r))?,
         secret_versions: all(conn, SELECT_SECRET_VERSIONS, |r| {
             records::stored_secret_version(r)
@@ -155,7 +156,7 @@ fn import_keys(conn: &Connection, snapshot: &Snapshot) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Users, custom policies, attachments and AccessKeys.
+/// Users, custom policies, attachments, AccessKeys and login profiles.
 fn import_identities(conn: &Connection, snapshot: &Snapshot) -> Result<(), WriteError> {
     for user in &snapshot.users {
         insert_user(conn, user)?;
@@ -168,6 +169,9 @@ fn import_identities(conn: &Connection, snapshot: &Snapshot) -> Result<(), Write
     }
     for key in &snapshot.access_keys {
         insert_access_key(conn, key)?;
+    }
+    for profile in &snapshot.login_profiles {
+        crate::ops::insert_login_profile(conn, profile)?;
     }
     Ok(())
 }

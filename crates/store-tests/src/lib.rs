@@ -83,6 +83,7 @@ macro_rules! conformance_tests {
         $crate::tag_store_tests!($make);
         $crate::identity_store_tests!($make);
         $crate::meta_store_tests!($make);
+        $crate::login_store_tests!($make);
         $crate::replay_store_tests!($make);
         $crate::anchor_store_tests!($make);
         $crate::rewrap_store_tests!($make);
@@ -107,6 +108,7 @@ macro_rules! key_store_tests {
         $crate::conformance_tests!(@each $make; key_store;
             create_key_round_trips_every_field,
             create_key_round_trips_empty_options,
+            create_key_round_trips_key_pairs,
             create_key_duplicate_key_id,
             create_key_is_atomic,
             create_key_missing_version_key,
@@ -217,6 +219,20 @@ macro_rules! meta_store_tests {
             meta_replace_if_swaps_only_over_the_expected_value,
             meta_replace_if_lets_one_of_racing_writers_win,
             get_unknown_returns_none,
+        );
+    };
+}
+
+/// Expands to one `#[test]` per check of the [`openkms_core::LoginStore`] capability (see
+/// [`checks::login_store`]); [`conformance_tests!`] takes the same argument.
+#[macro_export]
+macro_rules! login_store_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make; login_store;
+            login_profile_create_get,
+            login_profile_update_keeps_created_at,
+            login_profile_delete_and_user_delete,
+            login_profile_reopen_keeps,
         );
     };
 }

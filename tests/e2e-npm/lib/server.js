@@ -16,6 +16,8 @@ const REGION_ID = 'cn-hangzhou';
 const READY_TIMEOUT_MS = 60_000; // debug build; the first start generates a CA and a root key
 const STOP_TIMEOUT_MS = 20_000;
 const READY_RE = /^openkms: ready on (https?):\/\/127\.0\.0\.1:(\d+)$/;
+// printed right after the ready line when the console is on (the default)
+const CONSOLE_RE = /^openkms: console on (https?:\/\/127\.0\.0\.1:\d+\/console\/)$/;
 
 /** The binary under test: $OPENKMS_BIN, else target/debug/openkms of this checkout. */
 function openkmsBinary() {
@@ -76,6 +78,15 @@ async function startServer({ args = [] } = {}) {
   process.on('exit', reaper);
 
   const lines = readline.createInterface({ input: child.stdout });
+  // every line after the first, kept: the console's line can arrive in the ready line's chunk
+  const later = [];
+  let laterWaiter = null;
+  let first = true;
+  lines.on('line', (line) => {
+    if (first) { first = false; return; }
+    later.push(line);
+    if (laterWaiter) laterWaiter();
+  });
   const ready = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -96,7 +107,18 @@ async function startServer({ args = [] } = {}) {
       reject(new Error(`openkms exited (${code ?? signal}) before its ready line; stderr:\n${tail(logPath)}`));
     });
   });
-  lines.on('line', () => {}); // keep draining stdout
+  // The console's address: the line after the ready line (none with --console off).
+  const consoleUrl = args.includes('off') ? null : await new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), 10_000);
+    const look = () => {
+      if (later.length === 0) return;
+      clearTimeout(timer);
+      const m = CONSOLE_RE.exec(later[0]);
+      resolve(m ? m[1] : null);
+    };
+    laterWaiter = look;
+    look();
+  });
 
   const running = () => exited === null;
   async function stop() {
@@ -122,6 +144,7 @@ async function startServer({ args = [] } = {}) {
     port: ready.port,
     host: `127.0.0.1:${ready.port}`,
     url: `${ready.scheme}://127.0.0.1:${ready.port}`,
+    consoleUrl,
     dataDir,
     caPath: path.join(dataDir, 'tls', 'ca.pem'),
     logPath,

@@ -33,7 +33,7 @@ pub use event::{Declaration, GapReason, Restored};
 pub use files::{Verified, VerifyError, log_files, verify_paths};
 pub use flood::DEFAULT_UNAUTHENTICATED_PER_SECOND;
 pub use heads::HEAD_INTERVAL;
-pub use record::{Facts, Record};
+pub use record::{Facts, Record, Via};
 
 /// Default size at which the active file is rotated: 100 MiB.
 pub const DEFAULT_MAX_BYTES: u64 = 100 * 1024 * 1024;

@@ -46,6 +46,19 @@ pub struct Facts {
     /// Written whatever the unauthenticated flood budget says (the operator's init, unseal
     /// and seal: a ceremony must never be left out of the log).
     pub always_written: bool,
+    /// The front end the request came through when it is not the API: the web console, with
+    /// the session's public handle (never the session id, which is a bearer secret).
+    pub via: Option<Via>,
+}
+
+/// A request that came through another front end than the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Via {
+    /// The front end, e.g. `console`.
+    pub front_end: &'static str,
+    /// The public handle of the signed-in session (random, not the session id), so that every
+    /// line of one console session can be found.
+    pub session: String,
 }
 
 impl Facts {
@@ -98,6 +111,12 @@ struct Members<'a> {
     outcome: Option<&'a str>,
     status: u16,
     latency_us: u64,
+    /// Present only on lines of requests made through another front end (the console).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    via: Option<&'a str>,
+    /// The console session's public handle, with `via`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session: Option<&'a str>,
     /// Present (and true) only when a claimed value was cut.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     truncated: bool,
@@ -132,6 +151,8 @@ impl Record<'_> {
             outcome: f.outcome,
             status: self.status,
             latency_us: self.latency_us,
+            via: f.via.as_ref().map(|v| v.front_end),
+            session: f.via.as_ref().map(|v| v.session.as_str()),
             truncated: cut_ak || cut_key || cut_version,
         };
         // Serializing strings, numbers and an address cannot fail.
@@ -368,6 +389,38 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&record.to_json()).unwrap();
         assert_eq!(v["access_key_id"].as_str().unwrap().len(), 200);
         assert!(v.get("truncated").is_none());
+    }
+
+    #[test]
+    fn console_lines_say_so_and_api_lines_are_unchanged() {
+        let mut facts = Facts {
+            action: Some("CreateKey"),
+            user: Some("alice".into()),
+            outcome: Some("OK"),
+            ..Facts::default()
+        };
+        let line = |facts: &Facts| {
+            Record {
+                time: OffsetDateTime::UNIX_EPOCH,
+                request_id: "R",
+                source: None,
+                facts,
+                status: 200,
+                latency_us: 1,
+            }
+            .to_json()
+        };
+        let api = line(&facts);
+        assert!(!api.contains("via") && !api.contains("session"), "{api}");
+        facts.via = Some(Via {
+            front_end: "console",
+            session: "h4ndle".into(),
+        });
+        let console = line(&facts);
+        assert!(
+            console.ends_with(",\"latency_us\":1,\"via\":\"console\",\"session\":\"h4ndle\"}"),
+            "{console}"
+        );
     }
 
     #[test]

@@ -2,24 +2,29 @@
 //!
 //! Each accepted `SignatureNonce` is appended as 12 bytes — its 64-bit fingerprint (SipHash-1-3
 //! under a key kept in the journal directory, the same fingerprint the in-memory set uses) and
-//! the second its request's timestamp leaves the window — to the current segment file, and its
-//! request waits until the entry is written. One writer thread does the appending, in groups:
-//! it takes every entry queued while the previous group was being written and writes them with
-//! one `write`. So a nonce is in the file before its request is acted on: it survives the
-//! process being killed (`kill -9`, a panic, an OOM kill), since the kernel keeps what was
-//! written. The thread makes the file durable with one `fdatasync` every [`SYNC_INTERVAL`] when
-//! something was written, and at close: only a crash of the whole machine can lose nonces, those
-//! of at most the last interval. Waiting for the disk on every request instead halved Encrypt's
-//! throughput at 32 connections on this project's test machine (BENCHMARKS.md, round 4), for a
-//! window a machine crash opens only for requests captured in that last fraction of a second.
+//! the second its request's timestamp leaves the window — to the current segment file, by the
+//! request's own thread, with one `write` under a mutex, before the request is acted on. So the
+//! nonce survives the process being killed (`kill -9`, a panic, an OOM kill), since the kernel
+//! keeps what was written. A background thread makes the file durable with one `fdatasync`
+//! every [`SYNC_INTERVAL`] when something was written, and at close: only a crash of the whole
+//! machine can lose nonces, those of at most the last interval. Waiting for the disk on every
+//! request instead halved Encrypt's throughput at 32 connections on this project's test
+//! machine (BENCHMARKS.md, round 4), for a window a machine crash opens only for requests
+//! captured in that last fraction of a second. Handing each nonce to a writer thread and
+//! waiting to be woken (the first design) cost a quarter of Encrypt's throughput in thread
+//! switches (BENCHMARKS.md, round 5); a 12-byte `write` from the request's thread costs about a
+//! microsecond.
 //!
 //! At start, [`NonceJournal::open`] reads the segments back and hands the unexpired entries to
 //! the in-memory set ([`super::nonce::NonceCache`]), so a request captured before the restart
-//! is refused after it. A segment is closed after [`ROTATE_SECS`] and deleted once every entry
-//! in it has expired, so the journal holds about 40 minutes of requests (12 bytes each: about
-//! 29 MB at 1,000 requests a second). A torn last entry (a crash mid-write) belongs to a request
-//! that was never answered and is ignored. Nodes sharing a PostgreSQL database use the
-//! database instead (`SharedNonces`); this journal is for the embedded store.
+//! is refused after it. The background thread closes a segment after [`ROTATE_SECS`] and
+//! deletes it once every entry in it has expired, so the journal holds about 40 minutes of
+//! requests (12 bytes each: about 29 MB at 1,000 requests a second). A torn last entry (a
+//! crash mid-write) belongs to a request that was never answered and is ignored; after a
+//! failed `write` (a full disk, say) the segment is abandoned, since a torn entry in its middle
+//! would shift every later one, and requests are refused until the thread has started the
+//! next. Nodes sharing a PostgreSQL database use the database instead (`SharedNonces`); this
+//! journal is for the embedded store.
 
 use std::fs::{File, OpenOptions};
 use std::hash::Hasher as _;
@@ -27,16 +32,14 @@ use std::io::{self, Read as _, Write as _};
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use siphasher::sip::SipHasher13;
-use tokio::sync::oneshot;
 
 /// Seconds a segment is appended to before the next one starts.
 pub const ROTATE_SECS: i64 = 600;
-/// Most entries written together.
-const MAX_BATCH: usize = 1024;
 /// How often written entries are made durable (when any were written).
 pub const SYNC_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
 /// Bytes of one entry: fingerprint (u64) and expiry (u32), little-endian.
@@ -85,21 +88,14 @@ impl FingerprintKey {
 #[error("nonce journal: {0}")]
 pub struct JournalError(io::ErrorKind);
 
-/// One queued entry and the request waiting for it.
-struct Pending {
-    entry: [u8; ENTRY],
-    expires: u32,
-    done: oneshot::Sender<Result<(), io::ErrorKind>>,
-}
-
 /// The unexpired entries found at start: (fingerprint, expiry in seconds since the epoch).
 pub type Restored = Vec<(u64, u32)>;
 
-/// Handle to the journal's writer thread. Dropping it lets the thread write what is queued,
-/// then waits for it.
+/// Handle to the journal. Dropping it stops its background thread after a last sync.
 pub struct NonceJournal {
     key: FingerprintKey,
-    queue: Option<Sender<Pending>>,
+    current: Arc<Mutex<Current>>,
+    stop: Option<Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -119,15 +115,23 @@ impl NonceJournal {
             .create(dir)?;
         let key = read_or_make_key(dir)?;
         let now = unix_now();
-        let (restored, old) = restore(dir, now)?;
-        let segments = Segments::start(dir.to_owned(), old, now)?;
-        let (queue, pending) = mpsc::channel();
+        let (restored, closed) = restore(dir, now)?;
+        let (file, path) = new_segment(dir, now, 0)?;
+        let current = Arc::new(Mutex::new(Current::new(file, path, now)));
+        let (stop, stopped) = mpsc::channel();
+        let keeper = Keeper {
+            dir: dir.to_owned(),
+            current: Arc::clone(&current),
+            closed,
+            sequence: 1,
+        };
         let thread = thread::Builder::new()
             .name("openkms-nonce-journal".to_owned())
-            .spawn(move || run(segments, pending))?;
+            .spawn(move || keeper.run(&stopped))?;
         let journal = Self {
             key,
-            queue: Some(queue),
+            current,
+            stop: Some(stop),
             thread: Some(thread),
         };
         Ok((journal, restored))
@@ -138,131 +142,129 @@ impl NonceJournal {
         self.key
     }
 
-    /// Appends (fingerprint, expiry) and waits until it is durable.
-    pub async fn record(&self, fingerprint: u64, expires: i64) -> Result<(), JournalError> {
+    /// Appends (fingerprint, expiry) to the current segment: written when this returns.
+    pub fn record(&self, fingerprint: u64, expires: i64) -> Result<(), JournalError> {
         let expires = u32::try_from(expires.max(0)).unwrap_or(u32::MAX);
         let mut entry = [0u8; ENTRY];
         entry[..8].copy_from_slice(&fingerprint.to_le_bytes());
         entry[8..].copy_from_slice(&expires.to_le_bytes());
-        let (done, wait) = oneshot::channel();
-        let stopped = || JournalError(io::ErrorKind::BrokenPipe);
-        let queue = self.queue.as_ref().ok_or_else(stopped)?;
-        queue
-            .send(Pending {
-                entry,
-                expires,
-                done,
-            })
-            .map_err(|_| stopped())?;
-        wait.await.map_err(|_| stopped())?.map_err(JournalError)
+        let mut current = lock(&self.current);
+        if current.broken {
+            return Err(JournalError(io::ErrorKind::Other));
+        }
+        if let Err(e) = (&*current.file).write_all(&entry) {
+            current.broken = true;
+            return Err(JournalError(e.kind()));
+        }
+        current.max = current.max.max(expires);
+        current.unsynced = true;
+        Ok(())
     }
 }
 
 impl Drop for NonceJournal {
     fn drop(&mut self) {
-        drop(self.queue.take());
+        drop(self.stop.take());
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
     }
 }
 
-/// The writer thread: one write per group of queued entries, one sync per [`SYNC_INTERVAL`]
-/// with something written, and a last sync when the journal closes.
-fn run(mut segments: Segments, pending: Receiver<Pending>) {
-    let mut unsynced = false;
-    loop {
-        let first = match pending.recv_timeout(SYNC_INTERVAL) {
-            Ok(first) => first,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                unsynced = unsynced && segments.sync().is_err();
-                continue;
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        };
-        let mut group = Vec::with_capacity(64);
-        group.push(first);
-        group.extend(pending.try_iter().take(MAX_BATCH - 1));
-        let outcome = segments.append(&group).map_err(|e| e.kind());
-        unsynced = true;
-        for p in group {
-            // The request may have given up waiting; the entry stands either way.
-            let _ = p.done.send(outcome);
+fn lock(current: &Mutex<Current>) -> MutexGuard<'_, Current> {
+    current.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The segment being appended to.
+struct Current {
+    file: Arc<File>,
+    path: PathBuf,
+    /// When it was started (seconds since the epoch).
+    started: i64,
+    /// The latest expiry written to it.
+    max: u32,
+    /// Written to since the last sync.
+    unsynced: bool,
+    /// A write failed: nothing more may be appended to it.
+    broken: bool,
+}
+
+impl Current {
+    fn new(file: File, path: PathBuf, started: i64) -> Self {
+        Self {
+            file: Arc::new(file),
+            path,
+            started,
+            max: 0,
+            unsynced: false,
+            broken: false,
         }
-        if segments.since_sync.elapsed() >= SYNC_INTERVAL {
-            unsynced = unsynced && segments.sync().is_err();
-        }
-    }
-    if unsynced {
-        let _ = segments.sync();
     }
 }
 
-/// The segment being appended to, and the closed ones not yet wholly expired.
-struct Segments {
+/// The background thread's state: syncs the current segment, starts the next one, deletes
+/// the closed ones that have wholly expired.
+struct Keeper {
     dir: PathBuf,
-    current: File,
-    current_path: PathBuf,
-    /// When `current` was started (seconds since the epoch).
-    started: i64,
-    /// The latest expiry written to `current`.
-    current_max: u32,
+    current: Arc<Mutex<Current>>,
     /// Closed segments and the latest expiry in each.
     closed: Vec<(PathBuf, u32)>,
     /// Keeps segment names unique within one second of one process.
     sequence: u64,
-    /// When `current` was last made durable.
-    since_sync: std::time::Instant,
 }
 
-impl Segments {
-    fn start(dir: PathBuf, closed: Vec<(PathBuf, u32)>, now: i64) -> io::Result<Self> {
-        let (current, current_path) = new_segment(&dir, now, 0)?;
-        Ok(Self {
-            dir,
-            current,
-            current_path,
-            started: now,
-            current_max: 0,
-            closed,
-            sequence: 1,
-            since_sync: std::time::Instant::now(),
-        })
-    }
-
-    fn append(&mut self, group: &[Pending]) -> io::Result<()> {
-        let now = unix_now();
-        if now - self.started >= ROTATE_SECS {
-            self.rotate(now)?;
+impl Keeper {
+    /// One sync per [`SYNC_INTERVAL`] with something written, and a last one when the journal
+    /// closes.
+    fn run(mut self, stop: &Receiver<()>) {
+        loop {
+            let stopping = !matches!(
+                stop.recv_timeout(SYNC_INTERVAL),
+                Err(mpsc::RecvTimeoutError::Timeout)
+            );
+            self.sync();
+            if stopping {
+                break;
+            }
+            let (started, broken) = {
+                let current = lock(&self.current);
+                (current.started, current.broken)
+            };
+            let now = unix_now();
+            if broken || now - started >= ROTATE_SECS {
+                if let Err(e) = self.rotate(now) {
+                    tracing::error!(error = %e, "nonce journal: cannot start a segment (tried again)");
+                }
+            }
         }
-        let mut bytes = Vec::with_capacity(group.len() * ENTRY);
-        for p in group {
-            bytes.extend_from_slice(&p.entry);
-            self.current_max = self.current_max.max(p.expires);
-        }
-        self.current.write_all(&bytes)
     }
 
     /// Makes what was written to the current segment durable.
-    fn sync(&mut self) -> io::Result<()> {
-        self.since_sync = std::time::Instant::now();
-        let synced = self.current.sync_data();
-        if let Err(e) = &synced {
+    fn sync(&self) {
+        let file = {
+            let mut current = lock(&self.current);
+            if !current.unsynced {
+                return;
+            }
+            current.unsynced = false;
+            Arc::clone(&current.file)
+        };
+        if let Err(e) = file.sync_data() {
             tracing::error!(error = %e, "nonce journal: cannot sync (tried again)");
+            lock(&self.current).unsynced = true;
         }
-        synced
     }
 
-    /// Starts a new segment and deletes the closed ones whose every entry has expired.
+    /// Starts a new segment, syncs the one it replaces, and deletes the closed ones whose
+    /// every entry has expired.
     fn rotate(&mut self, now: i64) -> io::Result<()> {
-        self.sync()?;
         let (file, path) = new_segment(&self.dir, now, self.sequence)?;
         self.sequence += 1;
-        self.current = file;
-        let previous = std::mem::replace(&mut self.current_path, path);
-        self.closed.push((previous, self.current_max));
-        self.started = now;
-        self.current_max = 0;
+        let old = std::mem::replace(&mut *lock(&self.current), Current::new(file, path, now));
+        if let Err(e) = old.file.sync_data() {
+            tracing::error!(error = %e, "nonce journal: cannot sync a closed segment");
+        }
+        self.closed.push((old.path, old.max));
         let horizon = u32::try_from(now.max(0)).unwrap_or(u32::MAX);
         self.closed.retain(|(path, max)| {
             // Still needed, or could not be removed (tried again at the next rotation).
@@ -358,12 +360,6 @@ pub(crate) fn unix_now() -> i64 {
 mod tests {
     use super::*;
 
-    fn rt() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-    }
-
     #[test]
     fn entries_survive_a_reopen_and_expired_segments_go() {
         let dir = tempfile::tempdir().unwrap();
@@ -372,10 +368,8 @@ mod tests {
         assert!(restored.is_empty());
         let key = journal.key();
         let fp = key.fingerprint("ak", "n1");
-        rt().block_on(async {
-            journal.record(fp, now + 900).await.unwrap();
-            journal.record(7, now - 10).await.unwrap();
-        });
+        journal.record(fp, now + 900).unwrap();
+        journal.record(7, now - 10).unwrap();
         drop(journal);
         // A torn entry at the end of a segment is ignored.
         let torn = dir.path().join(format!("1-1-1{SEGMENT_SUFFIX}"));
@@ -384,6 +378,33 @@ mod tests {
         assert_eq!(again.key().fingerprint("ak", "n1"), fp);
         assert_eq!(restored, vec![(fp, u32::try_from(now + 900).unwrap())]);
         assert!(!torn.exists(), "a wholly expired segment is deleted");
+    }
+
+    #[test]
+    fn concurrent_records_stay_whole_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = unix_now();
+        let (journal, _) = NonceJournal::open(dir.path()).unwrap();
+        std::thread::scope(|s| {
+            for t in 0..4u64 {
+                let journal = &journal;
+                s.spawn(move || {
+                    for i in 0..500u64 {
+                        journal.record(t << 32 | i, now + 900).unwrap();
+                    }
+                });
+            }
+        });
+        drop(journal);
+        let (_again, mut restored) = NonceJournal::open(dir.path()).unwrap();
+        restored.sort_unstable();
+        let mut want: Vec<_> = (0..4u64)
+            .flat_map(|t| {
+                (0..500u64).map(move |i| (t << 32 | i, u32::try_from(now + 900).unwrap()))
+            })
+            .collect();
+        want.sort_unstable();
+        assert_eq!(restored, want);
     }
 
     #[test]

@@ -159,7 +159,7 @@ impl Authenticator {
             Err(Refusal::Full) => return Err(RpcError::NonceMemoryFull),
         }
         if let Some(journal) = &self.journal {
-            journal.record(fingerprint, expires).await?;
+            journal.record(fingerprint, expires)?;
         }
         // With nodes sharing a database the replay window is shared through it as well.
         if let Some(shared) = &self.shared {

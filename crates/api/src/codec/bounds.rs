@@ -65,6 +65,10 @@ const MAX_CONTEXT_JSON_BYTES: usize = 2 * MAX_CONTEXT_BYTES;
 /// A CiphertextBlob: the longest this server makes (a 6 KiB plaintext sealed) is about 8.4 KiB
 /// of base64.
 const MAX_BLOB_BYTES: usize = 16 * 1024;
+/// AsymmetricEncrypt's `Plaintext`: base64 of the largest SM2PKE plaintext, rounded up. Also
+/// bounds Encrypt's, whose 6144-byte limit the service checks.
+const MAX_ASYMMETRIC_PLAINTEXT_BASE64: usize = 8192;
+const _: () = assert!(MAX_ASYMMETRIC_PLAINTEXT_BASE64 >= MAX_PLAINTEXT_BYTES);
 /// A JSON list of tags: 20 tags of at most 128 characters a key and a value (Alibaba), spelled
 /// with escapes.
 const MAX_TAGS_JSON_BYTES: usize = 16 * 1024;
@@ -133,7 +137,12 @@ const TABLE: &[Bound] = &[
     bytes("DryRun", MAX_WORD_BYTES),
     bytes("All", MAX_WORD_BYTES),
     // Cryptography.
-    bytes("Plaintext", MAX_PLAINTEXT_BYTES), // Alibaba: 6 KB
+    // Encrypt: 6 KB (Alibaba), checked again by the service with its own message;
+    // AsymmetricEncrypt: base64 of at most 6047 bytes (SM2PKE), 8064 characters.
+    bytes("Plaintext", MAX_ASYMMETRIC_PLAINTEXT_BASE64),
+    bytes("Digest", 1024),
+    bytes("Value", 4096),
+    bytes("Algorithm", MAX_WORD_BYTES),
     bytes("CiphertextBlob", MAX_BLOB_BYTES),
     bytes("EncryptionContext", MAX_CONTEXT_JSON_BYTES),
     bytes("SourceEncryptionContext", MAX_CONTEXT_JSON_BYTES),
@@ -178,6 +187,11 @@ const TABLE: &[Bound] = &[
     chars("Comments", 128),
     bytes("UserAccessKeyId", MAX_ID_BYTES),
     bytes("Status", MAX_WORD_BYTES),
+    chars("Password", 128), // RAM: 8-32 characters by the default password policy
+    chars("OldPassword", 128),
+    chars("NewPassword", 128),
+    bytes("PasswordResetRequired", MAX_WORD_BYTES),
+    bytes("MFABindRequired", MAX_WORD_BYTES),
 ];
 
 /// A family of numbered or flattened parameters (`ResourceId.3`, `EncryptionContext.<key>`):

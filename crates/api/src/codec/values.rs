@@ -61,7 +61,9 @@ pub struct KeyMetadata<'a> {
     last_rotation_date: String,
     /// Empty unless the key is pending deletion.
     delete_date: String,
-    primary_key_version: &'a str,
+    /// Absent for key pairs, which have no primary version (next-surfaces §3.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    primary_key_version: Option<&'a str>,
     description: &'a str,
     key_spec: &'static str,
     key_usage: &'static str,
@@ -103,7 +105,7 @@ impl<'a> KeyMetadata<'a> {
             creation_date: dates::format(key.created_at),
             last_rotation_date: dates::format(key.last_rotation_at),
             delete_date: key.delete_at.map(dates::format).unwrap_or_default(),
-            primary_key_version: &key.primary_version,
+            primary_key_version: (!key.spec.is_asymmetric()).then_some(&key.primary_version),
             description: &key.description,
             key_spec: key.spec.as_str(),
             key_usage: key.usage.as_str(),

@@ -271,6 +271,14 @@ fn kms_wire(e: &KmsError) -> WireError {
         KmsError::KeyStateRejected(state) => state_rejected(*state),
         KmsError::StateModifiedFailed => (409, "Rejected.StateModifiedFailed", s(MSG_STATE)),
         KmsError::UnsupportedOperation => (400, "UnsupportedOperation", s(MSG_UNSUPPORTED)),
+        KmsError::RejectedUnsupported => (
+            400,
+            "Rejected.UnsupportedOperation",
+            s(MSG_REJECTED_UNSUPPORTED),
+        ),
+        KmsError::InvalidImportToken => (400, "InvalidImportToken", s(MSG_IMPORT_TOKEN)),
+        KmsError::ExpiredImportToken => (400, "ExpiredImportToken", s(MSG_IMPORT_TOKEN_EXPIRED)),
+        KmsError::InvalidKeyMaterial => (400, "InvalidKeyMaterial", s(MSG_KEY_MATERIAL)),
         KmsError::UnsupportedProtectionLevel => {
             (400, "Unsupported.ProtectionLevel", s(MSG_PROTECTION))
         }
@@ -334,6 +342,12 @@ fn field_name(field: Field) -> &'static str {
         Field::Comments => "Comments",
         Field::KeyMaterial => "KeyMaterial",
         Field::PasswordLength => "PasswordLength",
+        Field::KeySpec => "KeySpec",
+        Field::KeyUsage => "KeyUsage",
+        Field::Algorithm => "Algorithm",
+        Field::Digest => "Digest",
+        Field::Password => "Password",
+        Field::OldPassword => "OldPassword",
     }
 }
 
@@ -344,6 +358,7 @@ fn not_found_code(entity: Entity) -> &'static str {
         Entity::Policy => "EntityNotExist.Policy",
         Entity::UserPolicy => "EntityNotExist.User.Policy",
         Entity::AccessKey => "EntityNotExist.User.AccessKey",
+        Entity::LoginProfile => "EntityNotExist.User.LoginProfile",
     }
 }
 
@@ -353,6 +368,7 @@ fn not_found(entity: Entity) -> &'static str {
         Entity::Policy => "The policy does not exist.",
         Entity::UserPolicy => "The indicate policy of the user does not exist.",
         Entity::AccessKey => "The user access key does not exist.",
+        Entity::LoginProfile => "The login policy of the user does not exist.",
     }
 }
 
@@ -362,6 +378,7 @@ fn exists_code(entity: Entity) -> &'static str {
         Entity::Policy => "EntityAlreadyExists.Policy",
         Entity::UserPolicy => "EntityAlreadyExists.User.Policy",
         Entity::AccessKey => "EntityAlreadyExists.User.AccessKey",
+        Entity::LoginProfile => "EntityAlreadyExists.User.LoginProfile",
     }
 }
 
@@ -371,6 +388,7 @@ fn exists(entity: Entity) -> &'static str {
         Entity::Policy => "The policy does already EXIST.",
         Entity::UserPolicy => "The user has already been attached this policy.",
         Entity::AccessKey => "The user access key does already EXIST.",
+        Entity::LoginProfile => "The login policy of the user does already EXIST.",
     }
 }
 
@@ -474,6 +492,12 @@ const MSG_PROTECTED: &str =
 const MSG_ALIAS_EXISTS: &str = "AliasName Already Exists.";
 const MSG_STATE: &str = "Keystate modified failed.";
 const MSG_UNSUPPORTED: &str = "This action is not supported.";
+/// `Rejected.UnsupportedOperation`, as the api-docs spell it (next-surfaces §2).
+const MSG_REJECTED_UNSUPPORTED: &str = "Unsupported operation.";
+/// The BYOK codes' messages, as the api-docs spell them (next-surfaces §2).
+const MSG_IMPORT_TOKEN: &str = "import token is invalid";
+const MSG_IMPORT_TOKEN_EXPIRED: &str = "import token is expired";
+const MSG_KEY_MATERIAL: &str = "key material is invalid";
 const MSG_PROTECTION: &str = "This protection level is not valid for this region";
 const MSG_DKMS: &str = "The specified DKMS instance is not found.";
 const MSG_DISABLED: &str = "The request was rejected because the key state is Disabled.";

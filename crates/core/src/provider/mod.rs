@@ -10,11 +10,13 @@
 //! This module does not decide which key a request uses, nor lay out ciphertext blobs
 //! ([`crate::ciphertext`]); it does no I/O of its own.
 
+pub(crate) mod key_pair;
 pub(crate) mod software;
 
 use std::fmt;
 use std::sync::Arc;
 
+use crate::asymmetric::{DIGEST_LEN, EncryptAlgorithm, SignAlgorithm};
 pub use crate::crypto::Message;
 use crate::error::KmsError;
 use crate::model::KeySpec;
@@ -98,12 +100,12 @@ impl fmt::Debug for StoredKey {
 }
 
 /// A key ready for use. Holds key material (or a handle to it), so it has no `Debug`.
-///
-/// Asymmetric keys will add a `Private` variant holding a private-key trait object.
 #[derive(Clone)]
 pub enum LoadedKey {
     /// A symmetric key: seals and opens customer data.
     Symmetric(Arc<dyn SymmetricKey>),
+    /// The private half of a key pair: signs and decrypts, and knows its public key.
+    Private(Arc<dyn PrivateKey>),
 }
 
 impl LoadedKey {
@@ -111,6 +113,15 @@ impl LoadedKey {
     pub fn symmetric(&self) -> Option<&dyn SymmetricKey> {
         match self {
             Self::Symmetric(key) => Some(key.as_ref()),
+            Self::Private(_) => None,
+        }
+    }
+
+    /// The private key, if this is a key pair.
+    pub fn private(&self) -> Option<&dyn PrivateKey> {
+        match self {
+            Self::Private(key) => Some(key.as_ref()),
+            Self::Symmetric(_) => None,
         }
     }
 
@@ -118,8 +129,37 @@ impl LoadedKey {
     pub fn spec(&self) -> KeySpec {
         match self {
             Self::Symmetric(key) => key.spec(),
+            Self::Private(key) => key.spec(),
         }
     }
+}
+
+/// A loaded private key (asymmetric specs), without access to its material: what a provider
+/// hands out for a key pair. Public-key operations (verify, encrypt) need only
+/// [`PrivateKey::public_key_der`] and are done by [`crate::asymmetric`].
+pub trait PrivateKey: Send + Sync {
+    /// The spec, which decides the algorithms.
+    fn spec(&self) -> KeySpec;
+
+    /// The public key as DER SubjectPublicKeyInfo.
+    fn public_key_der(&self) -> &[u8];
+
+    /// Signs a 32-byte digest as given (never hashed again): the raw k-byte RSA signature,
+    /// or DER `SEQUENCE{r,s}` for ECDSA and SM2. An algorithm that does not fit the spec is
+    /// [`KmsError::UnsupportedOperation`].
+    fn sign(
+        &self,
+        algorithm: SignAlgorithm,
+        digest: &[u8; DIGEST_LEN],
+    ) -> Result<Vec<u8>, KmsError>;
+
+    /// Decrypts a bare standard ciphertext. Every failure to decrypt is
+    /// [`KmsError::InvalidCiphertext`], with no detail.
+    fn decrypt(
+        &self,
+        algorithm: EncryptAlgorithm,
+        ciphertext: &[u8],
+    ) -> Result<SecretBytes, KmsError>;
 }
 
 /// Which variant of the ciphertext format a key's blobs use (`docs/ciphertext-format.md`).

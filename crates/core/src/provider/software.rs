@@ -3,13 +3,16 @@
 //!
 //! A stored key is exactly [`RootSeal::wrap`] output with the label `key-version` and the id
 //! `<key id>/<version id>`, the format every existing database holds. A loaded key holds the
-//! unwrapped material in a buffer wiped on drop.
+//! unwrapped material in a buffer wiped on drop. A key pair's stored key is its PKCS#8
+//! private key wrapped the same way (same label, same id); loaded, it is a
+//! [`super::key_pair::SoftwarePair`].
 
 use crate::error::Field;
 use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
+use super::key_pair::{SoftwarePair, generate_pkcs8};
 use super::{KeyBinding, KeyProvider, LoadedKey, Message, StoredKey, SymmetricKey};
 use crate::crypto::{open_message_with, seal_message_into};
 use crate::error::{InvalidReason, KmsError};
@@ -36,11 +39,16 @@ impl SoftwareProvider {
     }
 
     fn wrap(&self, material: &SecretBytes, bind: &KeyBinding<'_>) -> Result<StoredKey, KmsError> {
+        self.wrap_bytes(material.expose_secret(), bind)
+    }
+
+    /// Symmetric material or a PKCS#8 private key, wrapped under the root key exactly alike.
+    fn wrap_bytes(&self, material: &[u8], bind: &KeyBinding<'_>) -> Result<StoredKey, KmsError> {
         let wrapped = self.root.wrap(
             self.rng.as_ref(),
             WRAP_LABEL_VERSION,
             &wrap_id(bind),
-            material.expose_secret(),
+            material,
         )?;
         Ok(StoredKey::from_bytes(wrapped))
     }
@@ -52,6 +60,10 @@ impl KeyProvider for SoftwareProvider {
     }
 
     fn generate(&self, spec: KeySpec, bind: &KeyBinding<'_>) -> Result<StoredKey, KmsError> {
+        if spec.is_asymmetric() {
+            let pkcs8 = generate_pkcs8(spec, self.rng.as_ref())?;
+            return self.wrap_bytes(&pkcs8, bind);
+        }
         let mut material = SecretBytes::zeroed(spec.material_len());
         self.rng.fill(material.expose_secret_mut());
         self.wrap(&material, bind)
@@ -63,6 +75,9 @@ impl KeyProvider for SoftwareProvider {
         material: SecretBytes,
         bind: &KeyBinding<'_>,
     ) -> Result<StoredKey, KmsError> {
+        if spec.is_asymmetric() {
+            return Err(KmsError::UnsupportedOperation);
+        }
         if material.len() != spec.material_len() {
             return Err(KmsError::invalid(MATERIAL_PARAM, InvalidReason::BadFormat));
         }
@@ -78,6 +93,10 @@ impl KeyProvider for SoftwareProvider {
         let material = self
             .root
             .unwrap(WRAP_LABEL_VERSION, &wrap_id(bind), stored.as_bytes())?;
+        if spec.is_asymmetric() {
+            let pair = SoftwarePair::from_pkcs8(spec, material.expose_secret())?;
+            return Ok(LoadedKey::Private(Arc::new(pair)));
+        }
         let key = SoftwareKey::new(spec, &material).ok_or(KmsError::Corrupt)?;
         Ok(LoadedKey::Symmetric(Arc::new(key)))
     }

@@ -187,6 +187,7 @@ fn new_record(
 
 fn validate_create(input: &CreateKeyInput) -> Result<(), KmsError> {
     validate_description(&input.description)?;
+    validate_kind(input)?;
     if let Some(i) = input.rotation_interval
         && !super::lifecycle::ROTATION_BOUNDS.contains(&i)
     {
@@ -198,6 +199,22 @@ fn validate_create(input: &CreateKeyInput) -> Result<(), KmsError> {
     validate_tags(&input.tags)?;
     if let Some(policy) = &input.policy {
         validate_policy(policy)?;
+    }
+    Ok(())
+}
+
+/// The spec, usage and rotation fit together (§3.1 of the next-surfaces contract): a usage
+/// the spec does not offer is `InvalidParameter` on `KeyUsage`; automatic rotation of a key
+/// pair is `UnsupportedOperation` (key pairs rotate only through CreateKeyVersion).
+fn validate_kind(input: &CreateKeyInput) -> Result<(), KmsError> {
+    if !input.spec.allows(input.usage) {
+        return Err(KmsError::invalid(
+            Field::KeyUsage,
+            InvalidReason::NotAccepted,
+        ));
+    }
+    if input.spec.is_asymmetric() && input.rotation_interval.is_some() {
+        return Err(KmsError::UnsupportedOperation);
     }
     Ok(())
 }

@@ -137,6 +137,10 @@ impl KeyService {
             ));
         }
         self.modify_key(key_id, |k| {
+            // Key pairs have no automatic rotation (§3.2); CreateKeyVersion makes a new pair.
+            if k.spec.is_asymmetric() {
+                return Err(KmsError::RejectedUnsupported);
+            }
             let next = interval.map(|i| k.last_rotation_at + i);
             Ok(KeyRecord {
                 rotation_interval: interval,

@@ -9,6 +9,7 @@
 
 pub(crate) mod access;
 mod alias;
+mod asymmetric;
 mod authorize;
 mod budget;
 pub(crate) use budget::META_PREFIX as HSM_BUDGET_META_PREFIX;
@@ -21,6 +22,7 @@ mod key_policy;
 mod keys;
 mod lifecycle;
 mod listing;
+mod login;
 mod pages;
 mod quotas;
 pub mod secrets;
@@ -39,6 +41,9 @@ pub const MAX_KEY_REF_BYTES: usize = 512;
 pub(crate) use access::META_ROOT_AK;
 pub use access::{Credential, Derived, RootAccessKey};
 pub use alias::MAX_ALIAS_NAME_BYTES;
+pub use asymmetric::{
+    PairBytesOutput, PairDecryptOutput, PairVersion, PublicKeyOutput, VerifyOutput,
+};
 pub use authorize::{AccessRequest, Target, default_key_policy};
 pub use crypto_ops::{
     DataKeyOutput, DecryptOutput, EncryptOutput, MAX_DATA_KEY_BYTES, MAX_PLAINTEXT_BYTES,
@@ -52,6 +57,7 @@ pub use key_policy::KEY_POLICY_NAME;
 pub use keys::{CreateKeyInput, MAX_DESCRIPTION_CHARS, MAX_POLICY_BYTES, MAX_TAGS};
 pub use lifecycle::{PENDING_WINDOW_DAYS, ROTATION_BOUNDS};
 pub use listing::{KeyFilter, ListPage, TagPage};
+pub use login::{LoginProfileInput, LoginProfileView, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 pub use pages::MAX_ENTRIES as MAX_PAGE_BOUNDARIES;
 pub use quotas::Quotas;
 pub use startup::StartupError;

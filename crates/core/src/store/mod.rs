@@ -3,8 +3,9 @@
 //! Storage is split by what it keeps, the way tikv's `engine_traits` compose `KvEngine`:
 //! [`KeyStore`] (keys, versions, destruction), [`AliasStore`], [`TagStore`], [`IdentityStore`]
 //! (RAM users, AccessKeys, custom policies, attachments), [`MetaStore`] (named metadata
-//! values) and [`SecretStore`] (the Secrets Manager's secrets). [`Store`] is all six together, with a blanket impl, and is what the key service
-//! holds. Replay nonces are a separate concern of the front end: [`ReplayStore`] is not part
+//! values), [`LoginStore`] (RAM users' console passwords) and [`SecretStore`] (the Secrets
+//! Manager's secrets). [`Store`] is all seven together, with a blanket impl, and is what the key
+//! service holds. Replay nonces are a separate concern of the front end: [`ReplayStore`] is not part
 //! of [`Store`]; nor is [`AnchorStore`], where the binary records its audit log's head; nor
 //! [`RewrapStore`], which only root-key rotation uses; nor [`SnapshotStore`], through which
 //! backup and restore move a whole store's state. A new
@@ -22,6 +23,7 @@ mod aliases;
 mod anchor;
 mod identity;
 mod keys;
+mod login;
 mod meta;
 mod paging;
 pub mod records;
@@ -35,6 +37,7 @@ pub use aliases::AliasStore;
 pub use anchor::{AnchorStore, AuditAnchor};
 pub use identity::IdentityStore;
 pub use keys::KeyStore;
+pub use login::{LoginProfileRecord, LoginStore};
 pub use meta::MetaStore;
 pub use paging::{KeyCursor, KeySelection, KeyTag, TagCursor, tag_matches};
 pub use records::RecordRow;
@@ -96,11 +99,11 @@ pub enum StoreError {
 /// Implemented for every type that implements the six capabilities; a backend implements
 /// those and never this trait directly.
 pub trait Store:
-    KeyStore + AliasStore + TagStore + IdentityStore + MetaStore + SecretStore
+    KeyStore + AliasStore + TagStore + IdentityStore + MetaStore + LoginStore + SecretStore
 {
 }
 
 impl<T> Store for T where
-    T: KeyStore + AliasStore + TagStore + IdentityStore + MetaStore + SecretStore
+    T: KeyStore + AliasStore + TagStore + IdentityStore + MetaStore + LoginStore + SecretStore
 {
 }

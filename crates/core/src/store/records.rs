@@ -229,3 +229,16 @@ pub fn secret_tag(row: &impl RecordRow) -> Result<SecretTag, StoreError> {
         },
     })
 }
+
+/// A login profile from `user_name, password_hash, password_reset_required,
+/// mfa_bind_required, created_at, updated_at`.
+pub fn login_profile(row: &impl RecordRow) -> Result<super::LoginProfileRecord, StoreError> {
+    Ok(super::LoginProfileRecord {
+        user_name: row.text(0, "login_profiles.user_name")?,
+        password_hash: row.text(1, "login_profiles.password_hash")?,
+        password_reset_required: row.flag(2, "login_profiles.password_reset_required")?,
+        mfa_bind_required: row.flag(3, "login_profiles.mfa_bind_required")?,
+        created_at: row.int(4, "login_profiles.created_at")?,
+        updated_at: row.int(5, "login_profiles.updated_at")?,
+    })
+}

@@ -32,6 +32,7 @@ pub const SNAPSHOT_TABLES: &[&str] = &[
     "policies",
     "policy_attachments",
     "access_keys",
+    "login_profiles",
     "secrets",
     "secret_versions",
     "secret_stages",
@@ -105,6 +106,8 @@ pub struct Snapshot {
     pub secret_stages: Vec<SecretStage>,
     /// Secret tags, by secret name then tag key.
     pub secret_tags: Vec<SecretTag>,
+    /// RAM users' login profiles (console password hashes), by user name.
+    pub login_profiles: Vec<super::LoginProfileRecord>,
 }
 
 impl Snapshot {
@@ -145,10 +148,12 @@ impl Snapshot {
             .sort_by(|a, b| (&a.secret_name, &a.stage).cmp(&(&b.secret_name, &b.stage)));
         self.secret_tags
             .sort_by(|a, b| (&a.secret_name, &a.tag.key).cmp(&(&b.secret_name, &b.tag.key)));
+        self.login_profiles
+            .sort_by(|a, b| a.user_name.cmp(&b.user_name));
     }
 
     /// How many records of each table, in the order of [`SNAPSHOT_TABLES`].
-    pub fn counts(&self) -> [(&'static str, usize); 14] {
+    pub fn counts(&self) -> [(&'static str, usize); 15] {
         [
             ("meta", self.meta.len()),
             ("keys", self.keys.len()),
@@ -160,6 +165,7 @@ impl Snapshot {
             ("policies", self.policies.len()),
             ("policy_attachments", self.attachments.len()),
             ("access_keys", self.access_keys.len()),
+            ("login_profiles", self.login_profiles.len()),
             ("secrets", self.secrets.len()),
             ("secret_versions", self.secret_versions.len()),
             ("secret_stages", self.secret_stages.len()),

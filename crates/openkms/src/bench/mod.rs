@@ -16,6 +16,7 @@
 //! (`--endpoint`, `--ca-file`, `ALIBABA_CLOUD_ACCESS_KEY_ID`/`_SECRET`, profiles).
 
 mod load;
+mod pairs;
 mod probe;
 mod report;
 mod signer;
@@ -54,7 +55,8 @@ const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 /// other command — unless `--spawn-server` starts one.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
-    /// The operation to drive; `mixed` is 45% Decrypt, 45% Encrypt, 10% GenerateDataKey.
+    /// The operation to drive; `mixed` is 45% Decrypt, 45% Encrypt, 10% GenerateDataKey;
+    /// `sign-rsa2048`, `sign-p256` and `sign-sm2` are AsymmetricSign with a key pair of their own.
     #[arg(long, value_enum, default_value_t = OpArg::Encrypt)]
     pub op: OpArg,
     /// Keep-alive connections, each with one request in flight.

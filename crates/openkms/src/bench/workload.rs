@@ -2,7 +2,8 @@
 //!
 //! [`setup`] makes the fixture through ordinary API calls before anything is measured: a key
 //! (unless one is given), a plaintext of the requested size, and a ciphertext of it for
-//! Decrypt. [`Workload::request`] then builds request number `n` of a phase: which operation
+//! Decrypt, or a key pair and a digest for the AsymmetricSign operations ([`super::pairs`]).
+//! [`Workload::request`] then builds request number `n` of a phase: which operation
 //! (the `mixed` profile interleaves them in a fixed 20-request pattern), which key
 //! (round-robin over the key list), and a fresh V1 signature with a new nonce and timestamp
 //! ([`super::signer`], byte for byte what `openkms-client` sends). Sending is not done here.
@@ -19,6 +20,7 @@ use openkms_client::Client;
 use openkms_sign::V1SigningKey;
 
 use super::BenchArgs;
+use super::pairs::{self, Pair};
 use super::signer::{Form, KEY_ID_SLOT, Values, fresh_nonce, timestamp_now};
 
 /// The API version every request names.
@@ -47,6 +49,12 @@ pub enum OpArg {
     GetSecretValue,
     /// 45% Decrypt, 45% Encrypt, 10% GenerateDataKey.
     Mixed,
+    /// AsymmetricSign with an RSA_2048 key, RSA_PSS_SHA_256 (the bench makes the key pair).
+    SignRsa2048,
+    /// AsymmetricSign with an EC_P256 key, ECDSA_SHA_256.
+    SignP256,
+    /// AsymmetricSign with an EC_SM2 key, SM2DSA.
+    SignSm2,
 }
 
 /// One kind of request.
@@ -66,6 +74,12 @@ pub enum Op {
     DescribeKey,
     /// GetSecretValue.
     GetSecretValue,
+    /// AsymmetricSign, RSA_2048 PSS.
+    SignRsa2048,
+    /// AsymmetricSign, EC_P256 ECDSA.
+    SignP256,
+    /// AsymmetricSign, EC_SM2 SM2DSA.
+    SignSm2,
 }
 
 impl Op {
@@ -79,6 +93,9 @@ impl Op {
             Self::CreateKey => "CreateKey",
             Self::DescribeKey => "DescribeKey",
             Self::GetSecretValue => "GetSecretValue",
+            Self::SignRsa2048 => "AsymmetricSign RSA_2048 PSS",
+            Self::SignP256 => "AsymmetricSign EC_P256",
+            Self::SignSm2 => "AsymmetricSign EC_SM2",
         }
     }
 }
@@ -93,6 +110,9 @@ pub fn schedule(op: OpArg) -> Vec<Op> {
         OpArg::DescribeKey => vec![Op::DescribeKey],
         OpArg::GetSecretValue => vec![Op::GetSecretValue],
         OpArg::Mixed => mixed_pattern(),
+        OpArg::SignRsa2048 => vec![Op::SignRsa2048],
+        OpArg::SignP256 => vec![Op::SignP256],
+        OpArg::SignSm2 => vec![Op::SignSm2],
     }
 }
 
@@ -117,12 +137,31 @@ pub struct Fixture {
     ciphertext: Option<String>,
     /// A secret whose value is `plaintext`, under the first key, for GetSecretValue.
     secret_name: Option<String>,
+    /// The key pair of a signing operation (its key is `key_ids[0]`).
+    pair: Option<Pair>,
 }
 
 /// Creates (or reads) the keys and the ciphertext the operation needs.
 pub async fn setup(client: &Client, args: &BenchArgs) -> anyhow::Result<Fixture> {
     let plaintext = plaintext_of(usize::from(args.plaintext_size))?;
     let ops = schedule(args.op);
+    if let Some((spec, _)) = pairs::spec_and_algorithm(ops[0]) {
+        if args.key_id.is_some() || args.key_ids_file.is_some() {
+            bail!(
+                "--op {:?} makes its own key pair: drop --key-id/--key-ids-file",
+                args.op
+            );
+        }
+        let pair = pairs::setup(client, spec, BENCH_KEY_DESCRIPTION).await?;
+        return Ok(Fixture {
+            key_ids: vec![pair.key_id.clone()],
+            plaintext,
+            protection_level: args.protection_level.clone(),
+            ciphertext: None,
+            secret_name: None,
+            pair: Some(pair),
+        });
+    }
     let key_ids = match (&args.key_id, &args.key_ids_file) {
         _ if ops == [Op::CreateKey] => Vec::new(),
         (Some(id), _) => vec![id.clone()],
@@ -143,6 +182,7 @@ pub async fn setup(client: &Client, args: &BenchArgs) -> anyhow::Result<Fixture>
         protection_level: args.protection_level.clone(),
         ciphertext,
         secret_name,
+        pair: None,
     })
 }
 
@@ -343,9 +383,25 @@ fn business_params(op: Op, fixture: &Fixture) -> (&'static str, Vec<(&'static st
             ("ProtectionLevel", fixture.protection_level.as_str()),
         ],
         Op::GetSecretValue => vec![("SecretName", fixture.secret_name.as_deref().unwrap_or(""))],
+        Op::SignRsa2048 | Op::SignP256 | Op::SignSm2 => sign_params(op, fixture),
         Op::Health => vec![],
     };
     (action_of(op), params)
+}
+
+/// AsymmetricSign of the fixture's digest by its key pair's version.
+fn sign_params(op: Op, fixture: &Fixture) -> Vec<(&'static str, &str)> {
+    let algorithm = pairs::spec_and_algorithm(op).map_or("", |(_, a)| a);
+    let (version, digest) = fixture
+        .pair
+        .as_ref()
+        .map_or(("", ""), |p| (p.version_id.as_str(), p.digest.as_str()));
+    vec![
+        ("KeyId", KEY_ID_SLOT),
+        ("KeyVersionId", version),
+        ("Algorithm", algorithm),
+        ("Digest", digest),
+    ]
 }
 
 fn action_of(op: Op) -> &'static str {
@@ -357,6 +413,7 @@ fn action_of(op: Op) -> &'static str {
         Op::CreateKey => "CreateKey",
         Op::DescribeKey => "DescribeKey",
         Op::GetSecretValue => "GetSecretValue",
+        Op::SignRsa2048 | Op::SignP256 | Op::SignSm2 => "AsymmetricSign",
     }
 }
 
@@ -378,6 +435,32 @@ mod tests {
             (9, 9, 2)
         );
         assert!(p.windows(3).all(|w| !(w[0] == w[1] && w[1] == w[2])));
+    }
+
+    #[test]
+    fn sign_ops_sign_the_fixture_digest_with_the_pair_version() {
+        let fixture = Fixture {
+            key_ids: vec!["k".into()],
+            plaintext: String::new(),
+            protection_level: "SOFTWARE".into(),
+            ciphertext: None,
+            secret_name: None,
+            pair: Some(Pair {
+                key_id: "k".into(),
+                version_id: "v".into(),
+                digest: "d".into(),
+            }),
+        };
+        for (op, algorithm) in [
+            (Op::SignRsa2048, "RSA_PSS_SHA_256"),
+            (Op::SignP256, "ECDSA_SHA_256"),
+            (Op::SignSm2, "SM2DSA"),
+        ] {
+            let (action, params) = business_params(op, &fixture);
+            assert_eq!(action, "AsymmetricSign");
+            assert!(params.contains(&("Algorithm", algorithm)));
+            assert!(params.contains(&("KeyVersionId", "v")) && params.contains(&("Digest", "d")));
+        }
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! and `openkms restore`, which work on a store directly rather than through a server. Requests are signed by the
 //! [`output`] prints results and errors and picks exit codes; [`operator`] initialises,
 //! unseals and seals a server with the Shamir seal. Requests are signed by the
-//! `openkms-client` crate, the same signer the tests use.
+//! `openkms-client` crate, the same signer the tests use. [`signing`] is `sign-file` and
+//! `verify-file`.
 
 pub mod actions;
 pub mod backup;
@@ -15,6 +16,7 @@ pub mod files;
 pub mod operator;
 pub mod output;
 pub mod profile;
+pub mod signing;
 
 use std::process::ExitCode;
 
@@ -56,12 +58,25 @@ pub fn run_file_command<F>(conn: &ConnectionArgs, f: impl FnOnce(Client) -> F) -
 where
     F: std::future::Future<Output = Result<(), files::CliFailure>>,
 {
+    run_client_command(conn, f, |()| ExitCode::SUCCESS)
+}
+
+/// Runs a command over a client; `done` turns its result into the exit code, failures map to
+/// the CLI's exit codes.
+pub fn run_client_command<T, F>(
+    conn: &ConnectionArgs,
+    f: impl FnOnce(Client) -> F,
+    done: impl FnOnce(T) -> ExitCode,
+) -> ExitCode
+where
+    F: std::future::Future<Output = Result<T, files::CliFailure>>,
+{
     let client = match client_for(conn) {
         Ok(c) => c,
         Err(code) => return code,
     };
     match block_on(f(client)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(value) => done(value),
         Err(files::CliFailure::Api(e)) => output::failure(&e),
         Err(files::CliFailure::Other(e)) => {
             eprintln!("ERROR: {e:#}");

@@ -1,5 +1,9 @@
 //! The key-management operations, one file each.
 
+mod asymmetric_decrypt;
+mod asymmetric_encrypt;
+mod asymmetric_sign;
+mod asymmetric_verify;
 mod cancel_key_deletion;
 mod create_key;
 mod create_key_version;
@@ -13,6 +17,7 @@ mod enable_key;
 mod encrypt;
 mod generate_data_key;
 mod get_key_policy;
+mod get_public_key;
 mod get_random_password;
 mod list_aliases;
 mod list_aliases_by_key_id;
@@ -25,6 +30,10 @@ mod set_key_policy;
 mod update_key_description;
 mod update_rotation_policy;
 
+pub use asymmetric_decrypt::AsymmetricDecrypt;
+pub use asymmetric_encrypt::AsymmetricEncrypt;
+pub use asymmetric_sign::AsymmetricSign;
+pub use asymmetric_verify::AsymmetricVerify;
 pub use cancel_key_deletion::CancelKeyDeletion;
 pub use create_key::CreateKey;
 pub use create_key_version::CreateKeyVersion;
@@ -38,6 +47,7 @@ pub use enable_key::EnableKey;
 pub use encrypt::Encrypt;
 pub use generate_data_key::{GenerateDataKey, GenerateDataKeyWithoutPlaintext};
 pub use get_key_policy::GetKeyPolicy;
+pub use get_public_key::GetPublicKey;
 pub use get_random_password::{DEFAULT_PASSWORD_LENGTH, GetRandomPassword};
 pub use list_aliases::ListAliases;
 pub use list_aliases_by_key_id::ListAliasesByKeyId;

@@ -1,4 +1,4 @@
-//! The RAM operations (users, AccessKeys, policies, attachments), one file each, and what
+//! The RAM operations (users, AccessKeys, login profiles, policies, attachments), one file each, and what
 //! they share: the resource ARNs authorization checks them against, the caller's own user
 //! (the AccessKey actions' default), and keyset paging of listings (a page resumes after the
 //! last entry of the previous one, whose cursor the codec writes as the `Marker`).
@@ -8,29 +8,39 @@
 //! account `acs:ram:*:<account>:*`.
 
 mod attach_policy_to_user;
+mod change_password;
 mod create_access_key;
+mod create_login_profile;
 mod create_policy;
 mod create_user;
 mod delete_access_key;
+mod delete_login_profile;
 mod delete_policy;
 mod delete_user;
 mod detach_policy_from_user;
+mod get_login_profile;
 mod get_policy;
 mod get_user;
 mod list_access_keys;
 mod list_policies;
 mod list_policies_for_user;
 mod list_users;
+mod login_profile;
 mod update_access_key;
+mod update_login_profile;
 
 pub use attach_policy_to_user::AttachPolicyToUser;
+pub use change_password::ChangePassword;
 pub use create_access_key::CreateAccessKey;
+pub use create_login_profile::CreateLoginProfile;
 pub use create_policy::CreatePolicy;
 pub use create_user::CreateUser;
 pub use delete_access_key::DeleteAccessKey;
+pub use delete_login_profile::DeleteLoginProfile;
 pub use delete_policy::DeletePolicy;
 pub use delete_user::DeleteUser;
 pub use detach_policy_from_user::DetachPolicyFromUser;
+pub use get_login_profile::GetLoginProfile;
 pub use get_policy::GetPolicy;
 pub use get_user::GetUser;
 pub use list_access_keys::ListAccessKeys;
@@ -38,6 +48,7 @@ pub use list_policies::ListPolicies;
 pub use list_policies_for_user::ListPoliciesForUser;
 pub use list_users::ListUsers;
 pub use update_access_key::UpdateAccessKey;
+pub use update_login_profile::UpdateLoginProfile;
 
 use openkms_core::Field;
 use openkms_core::model::PolicyType;

@@ -90,7 +90,7 @@ async fn import_keys(client: &impl GenericClient, snapshot: &Snapshot) -> Result
     Ok(())
 }
 
-/// Users, custom policies, attachments and AccessKeys.
+/// Users, custom policies, attachments, AccessKeys and login profiles.
 async fn import_identities(
     client: &impl GenericClient,
     snapshot: &Snapshot,
@@ -106,6 +106,9 @@ async fn import_identities(
     }
     for key in &snapshot.access_keys {
         insert_access_key(client, key).await?;
+    }
+    for profile in &snapshot.login_profiles {
+        super::login::insert_login_profile(client, profile).await?;
     }
     Ok(())
 }

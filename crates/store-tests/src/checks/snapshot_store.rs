@@ -21,7 +21,7 @@ use crate::memory::MemoryStore;
 
 /// Fills `store` with records of every kind a snapshot carries (and an audit anchor and a
 /// nonce, which it does not): keys with tags and a rotation, aliases, a destroyed key, users,
-/// a custom and a system policy attached, the root AccessKey and a user's.
+/// a custom and a system policy attached, the root AccessKey and a user's, a login profile.
 async fn populate(store: &(impl Store + ReplayStore + AnchorStore)) {
     let w = |r: Result<(), StoreError>| r.expect("populate: a write of a new record");
     let meta = |r: Result<bool, StoreError>| assert!(r.expect("put_meta"), "a new meta name");
@@ -105,6 +105,15 @@ async fn populate_identities(store: &impl Store) {
     w(store
         .set_access_key_active(&owned.access_key_id, false)
         .await);
+    let login = openkms_core::LoginProfileRecord {
+        user_name: user_name(2),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
+        password_reset_required: true,
+        mfa_bind_required: false,
+        created_at: 1_700_000_008,
+        updated_at: 1_700_000_009,
+    };
+    w(store.create_login_profile(&login).await);
 }
 
 /// Exports `store`, panicking if the read fails.

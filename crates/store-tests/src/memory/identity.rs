@@ -97,6 +97,7 @@ impl IdentityStore for MemoryStore {
             return Err(StoreError::Conflict);
         }
         m.users.remove(user_name);
+        m.logins.remove(user_name);
         Ok(())
     }
 

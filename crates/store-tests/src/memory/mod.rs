@@ -9,6 +9,7 @@
 //! snapshots in [`snapshot`].
 
 mod identity;
+mod login;
 mod rewrap;
 mod secrets;
 mod snapshot;
@@ -44,6 +45,8 @@ struct Maps {
     users: BTreeMap<String, UserRecord>,
     policies: BTreeMap<String, PolicyRecord>,
     attached: HashMap<(String, PolicyType, String), AttachmentRecord>,
+    /// Login profiles by user name; a user's goes with it.
+    logins: BTreeMap<String, openkms_core::LoginProfileRecord>,
     /// Secrets with their versions, stages and tags, by name.
     secrets: BTreeMap<String, secrets::SecretEntry>,
 }

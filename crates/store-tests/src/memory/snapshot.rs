@@ -37,6 +37,7 @@ impl Maps {
             policies: self.policies.values().cloned().collect(),
             attachments: self.attached.values().cloned().collect(),
             access_keys: self.access.values().cloned().collect(),
+            login_profiles: self.logins.values().cloned().collect(),
             secrets,
             secret_versions,
             secret_stages,
@@ -58,6 +59,7 @@ impl Maps {
             && self.policies.is_empty()
             && self.attached.is_empty()
             && self.access.is_empty()
+            && self.logins.is_empty()
             && self.secrets.is_empty())
     }
 }
@@ -90,6 +92,12 @@ fn check(s: &Snapshot) -> Result<(), StoreError> {
         .iter()
         .map(|t| format!("{}\n{}", t.key_id, t.tag.key));
     unique(tag_ids.collect())?;
+    unique(
+        s.login_profiles
+            .iter()
+            .map(|p| p.user_name.clone())
+            .collect(),
+    )?;
     let attachment_ids = s.attachments.iter().map(|a| {
         format!(
             "{}\n{}\n{}",
@@ -110,6 +118,7 @@ fn check_references(s: &Snapshot) -> Result<(), StoreError> {
     let ok = s.versions.iter().all(|v| key(&v.key_id))
         && s.tags.iter().all(|t| key(&t.key_id))
         && s.aliases.iter().all(|a| key(&a.key_id))
+        && s.login_profiles.iter().all(|p| user(&p.user_name))
         && s.attachments.iter().all(|a| {
             user(&a.user_name) && (a.policy_type == PolicyType::System || policy(&a.policy_name))
         });
@@ -156,7 +165,7 @@ impl SnapshotStore for MemoryStore {
     }
 }
 
-/// Users, policies, attachments and AccessKeys (checked already).
+/// Users, policies, attachments, AccessKeys and login profiles (checked already).
 fn import_identities(m: &mut Maps, s: &Snapshot) {
     for u in &s.users {
         m.users.insert(u.user_name.clone(), u.clone());
@@ -170,5 +179,8 @@ fn import_identities(m: &mut Maps, s: &Snapshot) {
     }
     for a in &s.access_keys {
         m.access.insert(a.access_key_id.clone(), a.clone());
+    }
+    for p in &s.login_profiles {
+        m.logins.insert(p.user_name.clone(), p.clone());
     }
 }

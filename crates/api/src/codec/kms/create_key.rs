@@ -8,7 +8,7 @@
 
 use openkms_core::service::CreateKeyInput;
 use openkms_core::{
-    InvalidReason, KeyRecord, KeyService, KeySpec, KeyUsage, KmsError, Origin, ProtectionLevel, Tag,
+    KeyRecord, KeyService, KeySpec, KeyUsage, KmsError, Origin, ProtectionLevel, Tag,
 };
 use openkms_ops::kms::CreateKey;
 
@@ -18,18 +18,20 @@ use crate::codec::spec::{ActionSpec, optional};
 use crate::codec::values::{Described, KeyMetadata};
 use crate::rpc::{Params, RpcError};
 
-/// Asymmetric specs Alibaba offers that this server does not (yet): refused by name.
-const ASYMMETRIC_SPECS: &[&str] = &[
-    "RSA_2048", "RSA_3072", "RSA_4096", "EC_P256", "EC_P256K", "EC_SM2",
-];
-
 impl Wire for CreateKey {
     const SPEC: ActionSpec = ActionSpec {
         about: "Create a customer master key (CMK)",
         params: &[
             optional("Description", "free text, up to 8192 characters"),
-            optional("KeySpec", "Aliyun_AES_256 (default) or Aliyun_SM4"),
-            optional("KeyUsage", "ENCRYPT/DECRYPT"),
+            optional(
+                "KeySpec",
+                "Aliyun_AES_256 (default), Aliyun_SM4, RSA_2048, RSA_3072, RSA_4096, EC_P256, \
+                 EC_P256K or EC_SM2",
+            ),
+            optional(
+                "KeyUsage",
+                "ENCRYPT/DECRYPT or SIGN/VERIFY (the default for asymmetric specs)",
+            ),
             optional("Origin", "Aliyun_KMS"),
             optional("ProtectionLevel", "SOFTWARE"),
             optional("EnableAutomaticRotation", "true or false"),
@@ -54,10 +56,11 @@ impl Wire for CreateKey {
         if params.optional("DKMSInstanceId").is_some() {
             return Err(KmsError::DkmsInstanceNotFound.into());
         }
+        let spec = key_spec(params.optional("KeySpec"))?;
         Ok(Self(CreateKeyInput {
             description: params.get("Description").unwrap_or("").to_owned(),
-            spec: key_spec(params.optional("KeySpec"))?,
-            usage: key_usage(params.optional("KeyUsage"))?,
+            spec,
+            usage: key_usage(params.optional("KeyUsage"), spec)?,
             origin: origin(params.optional("Origin"))?,
             protection_level: protection_level(params.optional("ProtectionLevel"))?,
             rotation_interval: rotation(params)?,
@@ -76,18 +79,16 @@ impl Wire for CreateKey {
 fn key_spec(value: Option<&str>) -> Result<KeySpec, RpcError> {
     match value {
         None => Ok(KeySpec::AliyunAes256),
-        Some(v) if ASYMMETRIC_SPECS.contains(&v) => Err(RpcError::invalid_because(
-            "KeySpec",
-            InvalidReason::NotAccepted,
-        )),
         Some(v) => KeySpec::parse(v).ok_or(RpcError::invalid("KeySpec")),
     }
 }
 
-fn key_usage(value: Option<&str>) -> Result<KeyUsage, RpcError> {
+/// `KeyUsage`, defaulting by spec (§3.1: SIGN/VERIFY for a spec that can sign). Whether the
+/// usage fits the spec is the service's rule.
+fn key_usage(value: Option<&str>, spec: KeySpec) -> Result<KeyUsage, RpcError> {
     match value {
-        None | Some("ENCRYPT/DECRYPT") => Ok(KeyUsage::EncryptDecrypt),
-        Some(_) => Err(RpcError::invalid("KeyUsage")),
+        None => Ok(spec.default_usage()),
+        Some(v) => KeyUsage::parse(v).ok_or(RpcError::invalid("KeyUsage")),
     }
 }
 
@@ -166,8 +167,22 @@ mod tests {
     fn specs() {
         assert_eq!(key_spec(None).unwrap(), KeySpec::AliyunAes256);
         assert_eq!(key_spec(Some("Aliyun_SM4")).unwrap(), KeySpec::AliyunSm4);
-        assert!(key_spec(Some("RSA_2048")).is_err());
+        assert_eq!(key_spec(Some("RSA_2048")).unwrap(), KeySpec::Rsa2048);
+        assert_eq!(key_spec(Some("EC_SM2")).unwrap(), KeySpec::EcSm2);
+        assert!(key_spec(Some("rsa_2048")).is_err());
         assert!(key_spec(Some("nonsense")).is_err());
+    }
+
+    #[test]
+    fn usage_defaults_by_spec() {
+        let usage = |v, spec| key_usage(v, spec).unwrap();
+        assert_eq!(usage(None, KeySpec::Rsa2048), KeyUsage::SignVerify);
+        assert_eq!(usage(None, KeySpec::AliyunSm4), KeyUsage::EncryptDecrypt);
+        assert_eq!(
+            usage(Some("ENCRYPT/DECRYPT"), KeySpec::EcSm2),
+            KeyUsage::EncryptDecrypt
+        );
+        assert!(key_usage(Some("SIGN"), KeySpec::EcP256).is_err());
     }
 
     #[test]

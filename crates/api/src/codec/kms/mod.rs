@@ -1,5 +1,9 @@
 //! The key-management actions on the Alibaba wire, one codec file each.
 
+mod asymmetric_decrypt;
+mod asymmetric_encrypt;
+mod asymmetric_sign;
+mod asymmetric_verify;
 mod cancel_key_deletion;
 mod create_alias;
 mod create_key;
@@ -16,6 +20,7 @@ mod encrypt;
 mod generate_data_key;
 mod generate_data_key_without_plaintext;
 mod get_key_policy;
+mod get_public_key;
 mod get_random_password;
 mod list_aliases;
 mod list_aliases_by_key_id;
@@ -23,6 +28,7 @@ mod list_key_versions;
 mod list_keys;
 mod list_resource_tags;
 mod list_tag_resources;
+mod pair;
 mod re_encrypt;
 mod schedule_key_deletion;
 mod set_deletion_protection;

@@ -12,20 +12,26 @@
 //! it used to be told which parameter is wrong; a missing name was `*` there too.
 
 mod attach_policy_to_user;
+mod change_password;
 mod create_access_key;
+mod create_login_profile;
 mod create_policy;
 mod create_user;
 mod delete_access_key;
+mod delete_login_profile;
 mod delete_policy;
 mod delete_user;
 mod detach_policy_from_user;
+mod get_login_profile;
 mod get_policy;
 mod get_user;
 mod list_access_keys;
 mod list_policies;
 mod list_policies_for_user;
 mod list_users;
+mod login_profile;
 mod update_access_key;
+mod update_login_profile;
 
 use openkms_core::model::{PolicyRecord, PolicyType, UserRecord};
 use openkms_core::service::PolicyView;

@@ -67,7 +67,7 @@ enum Value {
 
 /// Each table's code and how many values its records have, in the order of
 /// `SNAPSHOT_TABLES` (and of the records in a file).
-const TABLES: [(u8, &str, usize); 14] = [
+const TABLES: [(u8, &str, usize); 15] = [
     (1, "meta", 2),
     (2, "keys", 17),
     (3, "key_versions", 4),
@@ -78,10 +78,11 @@ const TABLES: [(u8, &str, usize); 14] = [
     (8, "policies", 4),
     (9, "policy_attachments", 4),
     (10, "access_keys", 5),
-    (11, "secrets", 9),
-    (12, "secret_versions", 5),
-    (13, "secret_stages", 3),
-    (14, "secret_tags", 3),
+    (11, "login_profiles", 6),
+    (12, "secrets", 9),
+    (13, "secret_versions", 5),
+    (14, "secret_stages", 3),
+    (15, "secret_tags", 3),
 ];
 
 /// The whole file for `snapshot` with `header` (a JSON object).
@@ -124,21 +125,26 @@ fn rows(s: &Snapshot) -> Vec<(u8, Vec<Value>)> {
     rows.extend(s.policies.iter().map(|p| (8, policy_values(p))));
     rows.extend(s.attachments.iter().map(|a| (9, attachment_values(a))));
     rows.extend(s.access_keys.iter().map(|a| (10, access_key_values(a))));
-    rows.extend(s.secrets.iter().map(|r| (11, secret_values(r))));
+    rows.extend(
+        s.login_profiles
+            .iter()
+            .map(|p| (11, login_profile_values(p))),
+    );
+    rows.extend(s.secrets.iter().map(|r| (12, secret_values(r))));
     rows.extend(
         s.secret_versions
             .iter()
-            .map(|v| (12, secret_version_values(v))),
+            .map(|v| (13, secret_version_values(v))),
     );
     rows.extend(s.secret_stages.iter().map(|t| {
         (
-            13,
+            14,
             vec![text(&t.secret_name), text(&t.stage), text(&t.version_id)],
         )
     }));
     rows.extend(s.secret_tags.iter().map(|t| {
         (
-            14,
+            15,
             vec![text(&t.secret_name), text(&t.tag.key), text(&t.tag.value)],
         )
     }));
@@ -275,6 +281,17 @@ fn access_key_values(a: &AccessKeyRecord) -> Vec<Value> {
         Value::Bytes(a.wrapped_secret.clone()),
         Value::Bool(a.active),
         Value::Int(a.created_at),
+    ]
+}
+
+fn login_profile_values(p: &openkms_core::LoginProfileRecord) -> Vec<Value> {
+    vec![
+        text(&p.user_name),
+        text(&p.password_hash),
+        Value::Bool(p.password_reset_required),
+        Value::Bool(p.mfa_bind_required),
+        Value::Int(p.created_at),
+        Value::Int(p.updated_at),
     ]
 }
 
@@ -529,9 +546,10 @@ fn push_record(s: &mut Snapshot, code: u8, row: &ValueRow<'_>) -> Result<(), Sto
         8 => s.policies.push(records::policy(row)?),
         9 => s.attachments.push(records::attachment(row)?),
         10 => s.access_keys.push(records::access_key(row)?),
-        11 => s.secrets.push(records::secret(row)?),
-        12 => s.secret_versions.push(records::stored_secret_version(row)?),
-        13 => s.secret_stages.push(records::secret_stage(row)?),
+        11 => s.login_profiles.push(records::login_profile(row)?),
+        12 => s.secrets.push(records::secret(row)?),
+        13 => s.secret_versions.push(records::stored_secret_version(row)?),
+        14 => s.secret_stages.push(records::secret_stage(row)?),
         _ => s.secret_tags.push(records::secret_tag(row)?),
     }
     Ok(())

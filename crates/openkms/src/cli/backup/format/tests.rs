@@ -56,6 +56,14 @@ fn sample() -> Snapshot {
             attachment("user-2", PolicyType::System, "AliyunKMSFullAccess", 4),
         ],
         access_keys: vec![access_key(0, true), access_key(1, false)],
+        login_profiles: vec![openkms_core::LoginProfileRecord {
+            user_name: "user-1".into(),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+            password_reset_required: true,
+            mfa_bind_required: false,
+            created_at: 1,
+            updated_at: -2,
+        }],
         secrets: vec![secret_record()],
         secret_versions: vec![openkms_core::StoredSecretVersion {
             version: openkms_core::SecretVersion {

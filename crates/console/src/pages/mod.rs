@@ -1,0 +1,304 @@
+//! The console's pages, one module per area, and the routing between them.
+//!
+//! [`NAV`] is the one list of areas: the navigation shows it and [`route`] dispatches on its
+//! first path segment, so a new area (asymmetric keys, secrets) is one module and one entry.
+//! Every page but sign-in needs a session; every action a page takes goes through
+//! [`crate::action::run`].
+
+mod audit;
+mod crypto;
+mod keys;
+mod password;
+mod ram;
+mod status;
+
+use http::{Method, StatusCode};
+use minijinja::Value;
+use openkms_api::codec::{KMS_VERSION, RAM_VERSION};
+use openkms_core::SecretBytes;
+use serde::Serialize;
+
+use crate::Console;
+use crate::action::{self, Actor, ApiError, Outcome};
+use crate::http::{Reply, Req, cleared_cookie_header, error_page, session_cookie_header};
+use crate::session::{Proof, Session};
+use crate::signin::{self, Credentials, SignInError};
+
+/// One area of the console: its path segment and its name in the navigation.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Area {
+    /// The first path segment under `/console/`.
+    pub path: &'static str,
+    /// The navigation label.
+    pub label: &'static str,
+}
+
+/// The areas, in navigation order.
+pub const NAV: &[Area] = &[
+    Area {
+        path: "keys",
+        label: "Keys",
+    },
+    Area {
+        path: "crypto",
+        label: "Encrypt / decrypt",
+    },
+    Area {
+        path: "users",
+        label: "Users",
+    },
+    Area {
+        path: "policies",
+        label: "Policies",
+    },
+    Area {
+        path: "audit",
+        label: "Audit log",
+    },
+    Area {
+        path: "status",
+        label: "Status",
+    },
+];
+
+/// Answers one console request.
+pub async fn route(console: &Console, req: Req) -> Reply {
+    let first = req.path.split('/').next().unwrap_or("").to_owned();
+    if first == "signin" {
+        return sign_in(console, &req).await;
+    }
+    let Some(session) = req.session.clone() else {
+        return Reply::Redirect("signin".to_owned());
+    };
+    if !still_allowed(console, &session).await {
+        if let Some(id) = &req.cookie {
+            console.sessions.close(id);
+        }
+        return Reply::RedirectWithCookie("signin".to_owned(), cleared_cookie_header());
+    }
+    let page = Page {
+        console,
+        req: &req,
+        session: &session,
+    };
+    if session.must_change && first != "password" && first != "signout" {
+        return Reply::Redirect("password".to_owned());
+    }
+    match first.as_str() {
+        "" => Reply::Redirect("keys".to_owned()),
+        "password" => password::route(&page).await,
+        "signout" if req.method == Method::POST => sign_out(console, &req).await,
+        "keys" => keys::route(&page).await,
+        "crypto" => crypto::route(&page).await,
+        "users" | "policies" => ram::route(&page).await,
+        "audit" => audit::route(&page).await,
+        "status" => status::route(&page).await,
+        _ => error_page(console, StatusCode::NOT_FOUND),
+    }
+}
+
+/// Whether what the session signed in with still holds: its AccessKey exists and is active, or
+/// its user still has a console password. A key disabled or deleted, a login profile removed or
+/// a user deleted ends the session at its next request. (Sealed: nothing runs anyway.)
+async fn still_allowed(console: &Console, session: &Session) -> bool {
+    let Some(engine) = console.slot.engine() else {
+        return true;
+    };
+    let kms = engine.kms();
+    match session.proof {
+        Proof::AccessKey => kms
+            .credential(&session.caller.access_key_id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|c| c.active),
+        Proof::Password => kms.get_login_profile(&session.caller.user).await.is_ok(),
+    }
+}
+
+/// A page being answered for a signed-in session.
+pub struct Page<'a> {
+    console: &'a Console,
+    req: &'a Req,
+    session: &'a Session,
+}
+
+impl Page<'_> {
+    /// Runs a KMS action.
+    async fn kms(&self, action: &str, params: &[(&str, &str)]) -> Outcome {
+        self.run(KMS_VERSION, action, params).await
+    }
+
+    /// Runs a RAM action.
+    async fn ram(&self, action: &str, params: &[(&str, &str)]) -> Outcome {
+        self.run(RAM_VERSION, action, params).await
+    }
+
+    async fn run(&self, version: &str, action: &str, params: &[(&str, &str)]) -> Outcome {
+        let actor = Actor {
+            session: self.session,
+            peer: self.req.peer,
+        };
+        action::run(self.console, &actor, version, action, params).await
+    }
+
+    /// `template` in the layout, with the navigation and the session's facts.
+    fn render(&self, template: &str, area: &str, data: Value) -> Reply {
+        self.render_status(StatusCode::OK, template, area, data)
+    }
+
+    fn render_status(&self, status: StatusCode, template: &str, area: &str, data: Value) -> Reply {
+        let context = minijinja::context! {
+            nav => NAV,
+            area => area,
+            user => &self.session.caller.user,
+            is_root => self.session.caller.is_root(),
+            csrf => &self.session.csrf,
+            version => self.console.config.version,
+            notice => notice(self.req.param("done")),
+            ..data
+        };
+        Reply::Page(status, self.console.views.render(template, context))
+    }
+}
+
+/// The message of a `?done=` code after a successful action (a fixed table: nothing from the
+/// query string is shown).
+fn notice(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "created" => "Created.",
+        "updated" => "Saved.",
+        "deleted" => "Deleted.",
+        "enabled" => "The key is enabled.",
+        "disabled" => "The key is disabled.",
+        "scheduled" => "The key is scheduled for deletion.",
+        "cancelled" => "The deletion is cancelled.",
+        _ => return None,
+    })
+}
+
+/// An action's error as the `error` member of a page's data.
+fn failed(e: &ApiError) -> Value {
+    Value::from_serialize(e)
+}
+
+/// GET: the sign-in form. POST: checks the credentials, opens a session and sets its cookie.
+async fn sign_in(console: &Console, req: &Req) -> Reply {
+    if req.method != Method::POST {
+        return sign_in_page(console, None, StatusCode::OK);
+    }
+    let source = req.peer.map(|p| p.ip());
+    if !console.throttle.admits(source) {
+        let why = "Too many failed sign-ins from this address. Wait a few minutes and try again.";
+        return sign_in_page(console, Some(why), StatusCode::TOO_MANY_REQUESTS);
+    }
+    let Some(engine) = console.slot.engine() else {
+        let why = "The server is sealed: unseal it before signing in.";
+        return sign_in_page(console, Some(why), StatusCode::SERVICE_UNAVAILABLE);
+    };
+    let credentials = credentials(req);
+    match signin::verify(engine.kms(), &credentials).await {
+        Ok((caller, proof)) => match console.sessions.open(
+            caller.clone(),
+            proof,
+            must_change(engine.kms(), &caller, proof).await,
+        ) {
+            Some((id, handle)) => {
+                let event = action::Event {
+                    action: "ConsoleSignIn",
+                    caller: Some(&caller),
+                    claimed: None,
+                    session: &handle,
+                    outcome: "OK",
+                    status: 303,
+                };
+                action::record(console, req.peer, event).await;
+                Reply::RedirectWithCookie("keys".to_owned(), session_cookie_header(&id))
+            }
+            None => sign_in_page(
+                console,
+                Some("Too many open console sessions; try again later."),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+        },
+        Err(SignInError::Refused) => {
+            console.throttle.failed(source);
+            let claimed = match &credentials {
+                Credentials::AccessKey { id, .. } => Some(id.as_str()),
+                Credentials::Password { .. } => None,
+            };
+            let event = action::Event {
+                action: "ConsoleSignIn",
+                caller: None,
+                claimed,
+                session: "-",
+                outcome: "SignInFailed",
+                status: 401,
+            };
+            action::record(console, req.peer, event).await;
+            let why =
+                "Sign-in failed: the name and password, or the AccessKey pair, are not right.";
+            sign_in_page(console, Some(why), StatusCode::UNAUTHORIZED)
+        }
+        Err(SignInError::Unavailable(e)) => {
+            tracing::error!(error = ?e.map(|e| e.to_string()), "console sign-in failed");
+            let why = "The server could not check the sign-in right now.";
+            sign_in_page(console, Some(why), StatusCode::SERVICE_UNAVAILABLE)
+        }
+    }
+}
+
+/// Whether a password sign-in must choose a new password first (`PasswordResetRequired`).
+async fn must_change(
+    kms: &openkms_core::KeyService,
+    caller: &openkms_ops::Caller,
+    proof: Proof,
+) -> bool {
+    proof == Proof::Password
+        && kms
+            .get_login_profile(&caller.user)
+            .await
+            .is_ok_and(|p| p.password_reset_required)
+}
+
+/// The credentials of the sign-in form (bounded: the fields' lengths are cut before use).
+fn credentials(req: &Req) -> Credentials {
+    let cut = |s: &str, max: usize| s.chars().take(max).collect::<String>();
+    match req.field("method") {
+        "accesskey" => Credentials::AccessKey {
+            id: cut(req.field("access_key_id").trim(), 128),
+            secret: SecretBytes::new(cut(req.field("access_key_secret"), 256).into_bytes()),
+        },
+        _ => Credentials::Password {
+            user_name: cut(req.field("user_name").trim(), 64),
+            password: SecretBytes::new(cut(req.field("password"), 128).into_bytes()),
+        },
+    }
+}
+
+fn sign_in_page(console: &Console, error: Option<&str>, status: StatusCode) -> Reply {
+    let html = console.views.render(
+        "signin.html",
+        minijinja::context! { error => error, version => console.config.version },
+    );
+    Reply::Page(status, html)
+}
+
+/// Ends the session on the server and clears the cookie.
+async fn sign_out(console: &Console, req: &Req) -> Reply {
+    if let Some(id) = &req.cookie {
+        console.sessions.close(id);
+    }
+    if let Some(session) = &req.session {
+        let event = action::Event {
+            action: "ConsoleSignOut",
+            caller: Some(&session.caller),
+            claimed: None,
+            session: &session.handle,
+            outcome: "OK",
+            status: 303,
+        };
+        action::record(console, req.peer, event).await;
+    }
+    Reply::RedirectWithCookie("signin".to_owned(), cleared_cookie_header())
+}

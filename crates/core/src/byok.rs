@@ -1,0 +1,370 @@
+//! The cryptography of key import (BYOK, §4 of the next-surfaces contract), without storage:
+//! issuing GetParametersForImport's wrapping key and `ImportToken`, opening a token, and
+//! unwrapping `EncryptedKeyMaterial` with it.
+//!
+//! A token is self-contained: the wrapping private key (PKCS#8), the wrapping algorithm and
+//! key spec, and the expiry (issue time + 24 h), sealed with [`RootSeal::wrap`] under the label
+//! `import-token` and the key id. It therefore opens only for the key it was issued for and only
+//! under the root key that sealed it (after `openkms root-key rotate`, ask for new parameters);
+//! the client cannot read or alter it, and every call makes a new wrapping key. Nothing is
+//! stored. The actions that serve this (GetParametersForImport, ImportKeyMaterial,
+//! DeleteKeyMaterial, material expiry) are not wired yet: they need stored material state.
+//!
+//! Failures carry no detail: a token that does not open, was issued for another key, or is
+//! damaged is [`KmsError::InvalidImportToken`]; an expired one [`KmsError::ExpiredImportToken`];
+//! material that does not unwrap or has the wrong length [`KmsError::InvalidKeyMaterial`].
+
+use aws_lc_rs::rsa::{Pkcs1PrivateDecryptingKey, PrivateDecryptingKey};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use zeroize::Zeroizing;
+
+use crate::asymmetric::EncryptAlgorithm;
+use crate::error::KmsError;
+use crate::model::KeySpec;
+use crate::provider::PrivateKey;
+use crate::provider::key_pair::{SoftwarePair, generate_pkcs8};
+use crate::random::SecureRandom;
+use crate::rootkey::RootSeal;
+use crate::secret::SecretBytes;
+
+/// How long an `ImportToken` is good for: 24 hours (§4.2).
+pub const TOKEN_LIFETIME_SECS: i64 = 24 * 3600;
+/// Wrap label of import tokens.
+const TOKEN_LABEL: &str = "import-token";
+/// The token format this build writes and reads.
+const TOKEN_V1: u8 = 1;
+/// Format byte, algorithm, spec, expiry.
+const TOKEN_HEADER: usize = 1 + 1 + 1 + 8;
+/// The longest `ImportToken` text accepted (an RSA-2048 token is about 1.7 KB of base64).
+pub const MAX_TOKEN_CHARS: usize = 4096;
+
+/// How the client wraps the material (`WrappingAlgorithm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WrappingAlgorithm {
+    /// RSAES-OAEP, SHA-256 and MGF1-SHA-256, empty label.
+    RsaesOaepSha256,
+    /// RSAES-OAEP, SHA-1 and MGF1-SHA-1, empty label.
+    RsaesOaepSha1,
+    /// RSAES-PKCS1-v1_5 (the console's default).
+    RsaesPkcs1V15,
+    /// SM2 encryption with an EC_SM2 wrapping key.
+    Sm2Pke,
+}
+
+const ALGORITHMS: [WrappingAlgorithm; 4] = [
+    WrappingAlgorithm::RsaesOaepSha256,
+    WrappingAlgorithm::RsaesOaepSha1,
+    WrappingAlgorithm::RsaesPkcs1V15,
+    WrappingAlgorithm::Sm2Pke,
+];
+
+impl WrappingAlgorithm {
+    /// The API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RsaesOaepSha256 => "RSAES_OAEP_SHA_256",
+            Self::RsaesOaepSha1 => "RSAES_OAEP_SHA_1",
+            Self::RsaesPkcs1V15 => "RSAES_PKCS1_V1_5",
+            Self::Sm2Pke => "SM2PKE",
+        }
+    }
+
+    /// Parses an API name.
+    pub fn parse(s: &str) -> Option<Self> {
+        ALGORITHMS.into_iter().find(|a| a.as_str() == s)
+    }
+
+    fn code(self) -> u8 {
+        match self {
+            Self::RsaesOaepSha256 => 1,
+            Self::RsaesOaepSha1 => 2,
+            Self::RsaesPkcs1V15 => 3,
+            Self::Sm2Pke => 4,
+        }
+    }
+
+    fn from_code(code: u8) -> Option<Self> {
+        ALGORITHMS.into_iter().find(|a| a.code() == code)
+    }
+
+    /// Whether it goes with `spec` (`WrappingKeySpec`): the RSA algorithms with `RSA_2048`,
+    /// SM2PKE with `EC_SM2` (§4.2).
+    pub fn fits(self, spec: KeySpec) -> bool {
+        match self {
+            Self::Sm2Pke => spec == KeySpec::EcSm2,
+            _ => spec == KeySpec::Rsa2048,
+        }
+    }
+}
+
+/// What GetParametersForImport answers.
+#[derive(Debug)]
+pub struct ImportParameters {
+    /// The wrapping public key, DER SubjectPublicKeyInfo (the API sends its bare base64).
+    pub public_key_der: Vec<u8>,
+    /// The opaque `ImportToken` text.
+    pub token: String,
+    /// When the token expires, seconds since the epoch.
+    pub expires_at: i64,
+}
+
+/// An opened token: the wrapping key to unwrap with. No `Debug`: it holds a private key.
+pub struct OpenedToken {
+    algorithm: WrappingAlgorithm,
+    spec: KeySpec,
+    pkcs8: SecretBytes,
+}
+
+/// Makes a fresh wrapping key of `spec` and a token for `key_id`, valid 24 h from `now`. An
+/// algorithm that does not fit the spec, or a spec other than `RSA_2048`/`EC_SM2`, is
+/// [`KmsError::UnsupportedOperation`] (the codec names the parameter).
+pub fn issue(
+    root: &dyn RootSeal,
+    rng: &dyn SecureRandom,
+    key_id: &str,
+    algorithm: WrappingAlgorithm,
+    spec: KeySpec,
+    now: i64,
+) -> Result<ImportParameters, KmsError> {
+    if !algorithm.fits(spec) {
+        return Err(KmsError::UnsupportedOperation);
+    }
+    let pkcs8 = generate_pkcs8(spec, rng)?;
+    let public_key_der = SoftwarePair::from_pkcs8(spec, &pkcs8)?
+        .public_key_der()
+        .to_vec();
+    let expires_at = now + TOKEN_LIFETIME_SECS;
+    let mut plain = Zeroizing::new(Vec::with_capacity(TOKEN_HEADER + pkcs8.len()));
+    plain.extend_from_slice(&[TOKEN_V1, algorithm.code(), spec.code()]);
+    plain.extend_from_slice(&expires_at.to_be_bytes());
+    plain.extend_from_slice(&pkcs8);
+    let sealed = root.wrap(rng, TOKEN_LABEL, key_id, &plain)?;
+    Ok(ImportParameters {
+        public_key_der,
+        token: B64.encode(sealed),
+        expires_at,
+    })
+}
+
+/// Opens a token issued for `key_id`; checks its expiry against `now`.
+pub fn open_token(
+    root: &dyn RootSeal,
+    key_id: &str,
+    token: &str,
+    now: i64,
+) -> Result<OpenedToken, KmsError> {
+    if token.len() > MAX_TOKEN_CHARS {
+        return Err(KmsError::InvalidImportToken);
+    }
+    let sealed = B64
+        .decode(token.trim())
+        .map_err(|_| KmsError::InvalidImportToken)?;
+    let plain = root
+        .unwrap(TOKEN_LABEL, key_id, &sealed)
+        .map_err(|_| KmsError::InvalidImportToken)?;
+    let bytes = plain.expose_secret();
+    let header = bytes
+        .get(..TOKEN_HEADER)
+        .ok_or(KmsError::InvalidImportToken)?;
+    let algorithm = WrappingAlgorithm::from_code(header[1]);
+    let spec = KeySpec::from_code(header[2]);
+    let (Some(algorithm), Some(spec), TOKEN_V1) = (algorithm, spec, header[0]) else {
+        return Err(KmsError::InvalidImportToken);
+    };
+    let mut expiry = [0u8; 8];
+    expiry.copy_from_slice(&header[3..]);
+    if now >= i64::from_be_bytes(expiry) {
+        return Err(KmsError::ExpiredImportToken);
+    }
+    Ok(OpenedToken {
+        algorithm,
+        spec,
+        pkcs8: SecretBytes::new(bytes[TOKEN_HEADER..].to_vec()),
+    })
+}
+
+impl OpenedToken {
+    /// The wrapping algorithm the token was issued for.
+    pub fn algorithm(&self) -> WrappingAlgorithm {
+        self.algorithm
+    }
+
+    /// Unwraps `EncryptedKeyMaterial`; the material must be `expected_len` bytes (32 for
+    /// `Aliyun_AES_256`, 16 for `Aliyun_SM4`).
+    pub fn unwrap_material(
+        &self,
+        encrypted: &[u8],
+        expected_len: usize,
+    ) -> Result<SecretBytes, KmsError> {
+        let material = self
+            .unwrap_raw(encrypted)
+            .map_err(|_| KmsError::InvalidKeyMaterial)?;
+        match material.len() == expected_len {
+            true => Ok(material),
+            false => Err(KmsError::InvalidKeyMaterial),
+        }
+    }
+
+    fn unwrap_raw(&self, encrypted: &[u8]) -> Result<SecretBytes, KmsError> {
+        let pkcs8 = self.pkcs8.expose_secret();
+        let as_pair = |alg| SoftwarePair::from_pkcs8(self.spec, pkcs8)?.decrypt(alg, encrypted);
+        match self.algorithm {
+            WrappingAlgorithm::RsaesOaepSha256 => as_pair(EncryptAlgorithm::RsaesOaepSha256),
+            WrappingAlgorithm::RsaesOaepSha1 => as_pair(EncryptAlgorithm::RsaesOaepSha1),
+            WrappingAlgorithm::Sm2Pke => as_pair(EncryptAlgorithm::Sm2Pke),
+            WrappingAlgorithm::RsaesPkcs1V15 => pkcs1_decrypt(pkcs8, encrypted),
+        }
+    }
+}
+
+/// RSAES-PKCS1-v1_5 decryption (aws-lc-rs). Every failure is the same error, and the caller
+/// turns it into the one `InvalidKeyMaterial`, so the reply is no padding oracle beyond what
+/// the algorithm itself gives.
+fn pkcs1_decrypt(pkcs8: &[u8], encrypted: &[u8]) -> Result<SecretBytes, KmsError> {
+    let private = PrivateDecryptingKey::from_pkcs8(pkcs8).map_err(|_| KmsError::Corrupt)?;
+    let key = Pkcs1PrivateDecryptingKey::new(private).map_err(|_| KmsError::Corrupt)?;
+    let mut out = SecretBytes::zeroed(key.min_output_size());
+    let len = key
+        .decrypt(encrypted, out.expose_secret_mut())
+        .map_err(|_| KmsError::InvalidKeyMaterial)?
+        .len();
+    out.truncate(len);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The material is wrapped the way Alibaba's documented procedure does it: OpenSSL
+    //! `pkeyutl -encrypt` with the bare-DER public key GetParametersForImport returns.
+    #![allow(clippy::unwrap_used)]
+
+    use std::process::Command;
+
+    use super::*;
+    use crate::random::OsRandom;
+    use crate::rootkey::RootKey;
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn root() -> RootKey {
+        RootKey::generate(&OsRandom::new())
+    }
+
+    /// OpenSSL wraps `material` with the DER public key, with `-pkeyopt` options.
+    fn openssl_wrap(public_der: &[u8], material: &[u8], opts: &[&str], tag: &str) -> Vec<u8> {
+        let dir = std::env::temp_dir().join(format!("openkms-byok-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (key, input) = (
+            dir.join(format!("{tag}.der")),
+            dir.join(format!("{tag}.bin")),
+        );
+        std::fs::write(&key, public_der).unwrap();
+        std::fs::write(&input, material).unwrap();
+        let mut cmd = Command::new("openssl");
+        cmd.args(["pkeyutl", "-encrypt", "-pubin", "-keyform", "DER", "-inkey"])
+            .arg(&key)
+            .arg("-in")
+            .arg(&input);
+        for opt in opts {
+            cmd.args(["-pkeyopt", opt]);
+        }
+        let out = cmd
+            .output()
+            .expect("openssl must be installed for this test");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    #[test]
+    fn material_wrapped_by_openssl_unwraps_for_every_algorithm() {
+        let (root, rng) = (root(), OsRandom::new());
+        let cases: [(WrappingAlgorithm, KeySpec, &[&str]); 4] = [
+            (
+                WrappingAlgorithm::RsaesOaepSha256,
+                KeySpec::Rsa2048,
+                &[
+                    "rsa_padding_mode:oaep",
+                    "rsa_oaep_md:sha256",
+                    "rsa_mgf1_md:sha256",
+                ],
+            ),
+            (
+                WrappingAlgorithm::RsaesOaepSha1,
+                KeySpec::Rsa2048,
+                &["rsa_padding_mode:oaep", "rsa_oaep_md:sha1"],
+            ),
+            (
+                WrappingAlgorithm::RsaesPkcs1V15,
+                KeySpec::Rsa2048,
+                &["rsa_padding_mode:pkcs1"],
+            ),
+            (WrappingAlgorithm::Sm2Pke, KeySpec::EcSm2, &[]),
+        ];
+        for (alg, spec, opts) in cases {
+            let params = issue(&root, &rng, "key-1", alg, spec, NOW).unwrap();
+            assert_eq!(params.expires_at, NOW + 86_400);
+            let material = [0x3cu8; 32];
+            let wrapped = openssl_wrap(&params.public_key_der, &material, opts, alg.as_str());
+            let token = open_token(&root, "key-1", &params.token, NOW + 10).unwrap();
+            assert_eq!(token.algorithm(), alg);
+            let got = token.unwrap_material(&wrapped, 32).unwrap();
+            assert!(got.ct_eq(&material), "{alg:?}");
+            let short = token.unwrap_material(&wrapped, 16);
+            assert!(matches!(short, Err(KmsError::InvalidKeyMaterial)));
+        }
+    }
+
+    #[test]
+    fn a_token_opens_only_for_its_key_its_root_and_its_day() {
+        let (root, rng) = (root(), OsRandom::new());
+        let alg = WrappingAlgorithm::RsaesOaepSha256;
+        let params = issue(&root, &rng, "key-1", alg, KeySpec::Rsa2048, NOW).unwrap();
+        let open = |r: &RootKey, key: &str, token: &str, now| open_token(r, key, token, now);
+        assert!(open(&root, "key-1", &params.token, NOW + 86_399).is_ok());
+        let other = open(&root, "key-2", &params.token, NOW);
+        assert!(matches!(other, Err(KmsError::InvalidImportToken)));
+        let elsewhere = open(&self::root(), "key-1", &params.token, NOW);
+        assert!(matches!(elsewhere, Err(KmsError::InvalidImportToken)));
+        let late = open(&root, "key-1", &params.token, NOW + 86_400);
+        assert!(matches!(late, Err(KmsError::ExpiredImportToken)));
+        let mut raw = B64.decode(&params.token).unwrap();
+        raw[20] ^= 1;
+        let damaged = open(&root, "key-1", &B64.encode(raw), NOW);
+        assert!(matches!(damaged, Err(KmsError::InvalidImportToken)));
+        assert!(matches!(
+            open(&root, "key-1", "not base64!", NOW),
+            Err(KmsError::InvalidImportToken)
+        ));
+    }
+
+    #[test]
+    fn every_call_makes_a_new_wrapping_key_and_refuses_misfits() {
+        let (root, rng) = (root(), OsRandom::new());
+        let alg = WrappingAlgorithm::RsaesOaepSha1;
+        let a = issue(&root, &rng, "k", alg, KeySpec::Rsa2048, NOW).unwrap();
+        let b = issue(&root, &rng, "k", alg, KeySpec::Rsa2048, NOW).unwrap();
+        assert_ne!(a.public_key_der, b.public_key_der);
+        assert_ne!(a.token, b.token);
+        let sm2_with_rsa = issue(
+            &root,
+            &rng,
+            "k",
+            WrappingAlgorithm::Sm2Pke,
+            KeySpec::Rsa2048,
+            NOW,
+        );
+        assert!(matches!(sm2_with_rsa, Err(KmsError::UnsupportedOperation)));
+        let rsa_with_sm2 = issue(&root, &rng, "k", alg, KeySpec::EcSm2, NOW);
+        assert!(matches!(rsa_with_sm2, Err(KmsError::UnsupportedOperation)));
+        assert_eq!(
+            WrappingAlgorithm::parse("RSAES_PKCS1_V1_5"),
+            Some(WrappingAlgorithm::RsaesPkcs1V15)
+        );
+        assert_eq!(WrappingAlgorithm::parse("RSAES_OAEP_SHA_512"), None);
+    }
+}
