@@ -101,3 +101,42 @@ def test_a_secret_policy_is_judged_with_the_users_policies(kms):
     kms.call(sdk_request("SetSecretPolicy", SecretName=name, Policy=json.dumps(deny)))
     refused(user.kms, "GetSecretValue", SecretName=name)
     assert kms.call(sdk_request("GetSecretValue", SecretName=name))["SecretData"] == "guarded"
+
+
+def default_secrets_key(root: Kms) -> str:
+    """The id of the server's default secrets key (made by the first secret without a CMK)."""
+    make_secret(root, "on the default key")
+    page = 1
+    while True:
+        got = root.call(sdk_request("ListKeys", PageSize="100", PageNumber=str(page)))
+        for key in got["Keys"]["Key"]:
+            meta = root.call(sdk_request("DescribeKey", KeyId=key["KeyId"]))["KeyMetadata"]
+            if meta["Description"] == "openkms Secrets Manager default key":
+                return key["KeyId"]
+        if page * 100 >= got["TotalCount"]:
+            raise AssertionError("no default secrets key listed")
+        page += 1
+
+
+def test_a_key_admin_cannot_touch_the_default_secrets_key(kms):
+    key = default_secrets_key(kms)
+    meta = kms.call(sdk_request("DescribeKey", KeyId=key))["KeyMetadata"]
+    assert meta["DeletionProtection"] == "Enabled"
+    name = make_secret(kms, "kept")
+    admin = new_ram_user(kms, "keyadmin", documents=[policy_document(
+        statement("kms:*", f"acs:kms:{REGION_ID}:{ACCOUNT_ID}:key/*"),
+        statement("kms:CreateKey", "*"))])
+    own = admin.kms.call(sdk_request("CreateKey"))["KeyMetadata"]["KeyId"]
+    admin.kms.call(sdk_request("UpdateKeyDescription", KeyId=own, Description="mine"))
+    refused(admin.kms, "DisableKey", KeyId=key)
+    refused(admin.kms, "ScheduleKeyDeletion", KeyId=key, PendingWindowInDays="7")
+    refused(admin.kms, "SetDeletionProtection", ProtectedResourceArn=key_arn(key),
+            EnableDeletionProtection="false")
+    refused(admin.kms, "UpdateKeyDescription", KeyId=key, Description="x")
+    refused(admin.kms, "SetKeyPolicy", KeyId=key, PolicyName="default",
+            Policy=json.dumps({"Version": "1", "Statement": [
+                {"Effect": "Allow", "Principal": {"RAM": [f"acs:ram::{ACCOUNT_ID}:*"]},
+                 "Action": ["kms:*"], "Resource": ["*"]}]}))
+    meta = kms.call(sdk_request("DescribeKey", KeyId=key))["KeyMetadata"]
+    assert (meta["KeyState"], meta["DeletionProtection"]) == ("Enabled", "Enabled")
+    assert kms.call(sdk_request("GetSecretValue", SecretName=name))["SecretData"] == "kept"

@@ -67,6 +67,17 @@ impl Call<'_> {
         }
     }
 
+    /// Refuses (`Forbidden`) a caller other than root administering the Secrets Manager's
+    /// default key: disabling it, scheduling its deletion or changing its policy, description
+    /// or deletion protection would make every secret created without `EncryptionKeyId`
+    /// unreadable or destroyed, whatever the caller's key policies grant.
+    pub async fn guard_internal_key(&self, key_id: &str) -> Result<(), KmsError> {
+        match !self.caller.is_root() && self.kms.is_secrets_default_key(key_id).await? {
+            true => Err(KmsError::Forbidden),
+            false => Ok(()),
+        }
+    }
+
     /// Checks every touch; a key named by alias is pinned to the key id that was checked.
     async fn authorize(&self, name: OpName, touches: Vec<Touch<'_>>) -> Result<(), KmsError> {
         if self.caller.is_root() {

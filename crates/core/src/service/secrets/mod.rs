@@ -36,6 +36,9 @@ pub const MAX_LABELS: usize = 64;
 pub const RECOVERY_WINDOW_DAYS: std::ops::RangeInclusive<i64> = 7..=30;
 /// The metadata name under which the service's default secrets CMK is recorded.
 pub(crate) const META_DEFAULT_KEY: &str = "secrets_default_key";
+
+/// The deletion protection the default key is created with.
+const DEFAULT_KEY_PROTECTION: &str = "openkms Secrets Manager default key";
 /// The only secret type served.
 pub const GENERIC: &str = "Generic";
 /// The managed types Alibaba documents, refused here with `UnsupportedOperation`.
@@ -280,7 +283,20 @@ impl KeyService {
             let _ = self.schedule_key_deletion(&key.key_id, 7).await;
             return Box::pin(self.default_secret_key()).await;
         }
+        self.set_deletion_protection(&key.key_id, Some(DEFAULT_KEY_PROTECTION.to_owned()))
+            .await?;
         Ok(key.key_id)
+    }
+
+    /// Whether `key_id` is the Secrets Manager's default key, which only the root identity
+    /// may administer (disable, schedule for deletion, change its policy, description or
+    /// deletion protection): every secret created without `EncryptionKeyId` depends on it.
+    pub async fn is_secrets_default_key(&self, key_id: &str) -> Result<bool, KmsError> {
+        Ok(self
+            .store
+            .get_meta(META_DEFAULT_KEY)
+            .await?
+            .is_some_and(|id| id == key_id.as_bytes()))
     }
 
     /// CreateSecret: a Generic secret with its first version, marked ACSCurrent.
