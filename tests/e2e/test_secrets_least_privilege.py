@@ -140,3 +140,91 @@ def test_a_key_admin_cannot_touch_the_default_secrets_key(kms):
     meta = kms.call(sdk_request("DescribeKey", KeyId=key))["KeyMetadata"]
     assert (meta["KeyState"], meta["DeletionProtection"]) == ("Enabled", "Enabled")
     assert kms.call(sdk_request("GetSecretValue", SecretName=name))["SecretData"] == "kept"
+
+
+def refused_with(kms: Kms, expected: tuple, action: str, **params) -> None:
+    req = sdk_request(action, **params)
+    kms.prepare(req)
+    try:
+        kms.client.do_action_with_exception(req)
+    except ServerException as exc:
+        assert (exc.get_http_status(), exc.get_error_code()) == expected, exc.get_error_msg()
+        return
+    raise AssertionError(f"{action} {params} was allowed")
+
+
+SECRETS = f"acs:kms:{REGION_ID}:{ACCOUNT_ID}:secret/*"
+
+
+def test_a_re_put_is_no_oracle_for_a_writer_who_cannot_read(kms):
+    key = kms.create_key()["KeyId"]
+    name = make_secret(kms, "first", key)
+    kms.call(sdk_request("PutSecretValue", SecretName=name, VersionId="v2", SecretData="1234"))
+    writer = new_ram_user(kms, "putonly", documents=[policy_document(
+        statement("kms:PutSecretValue", secret_arn(name)),
+        statement("kms:GenerateDataKey", key_arn(key)))])
+    for guess in ("1233", "1234"):
+        refused_with(writer.kms, (409, "Rejected.ResourceExist"), "PutSecretValue",
+                     SecretName=name, VersionId="v2", SecretData=guess)
+    reader = new_ram_user(kms, "putread", documents=[policy_document(
+        statement(["kms:PutSecretValue", "kms:GetSecretValue"], secret_arn(name)),
+        statement(["kms:GenerateDataKey", "kms:Decrypt"], key_arn(key)))])
+    reader.kms.call(sdk_request("PutSecretValue", SecretName=name, VersionId="v2",
+                                SecretData="1234"))
+    refused_with(reader.kms, (409, "Rejected.ResourceExist"), "PutSecretValue",
+                 SecretName=name, VersionId="v2", SecretData="1233")
+
+
+def test_the_cmk_check_judges_the_alias_and_the_encryption_context(kms):
+    key = kms.create_key()["KeyId"]
+    alias = f"alias/{unique_name('sec')}"
+    kms.create_alias(alias, key)
+    alias_arn = f"acs:kms:{REGION_ID}:{ACCOUNT_ID}:{alias}"
+    user = new_ram_user(kms, "aliasdeny", documents=[policy_document(
+        statement(["kms:CreateSecret", "kms:GetSecretValue"], SECRETS),
+        statement(["kms:GenerateDataKey", "kms:Decrypt"], "*"),
+        statement("kms:*", alias_arn, effect="Deny"))])
+    refused(user.kms, "CreateSecret", SecretName=f"app/{unique_name('a')}", VersionId="v1",
+            SecretData="x", EncryptionKeyId=alias)
+    name = f"app/{unique_name('ctx')}"
+    user.kms.call(sdk_request("CreateSecret", SecretName=name, VersionId="v1",
+                              SecretData="x", EncryptionKeyId=key))
+    assert user.kms.call(sdk_request("GetSecretValue", SecretName=name))["SecretData"] == "x"
+    denied = new_ram_user(kms, "ctxdeny", documents=[policy_document(
+        statement("kms:GetSecretValue", SECRETS),
+        statement("kms:Decrypt", "*"),
+        statement("kms:Decrypt", "*", effect="Deny",
+                  condition={"StringEquals": {"kms:EncryptionContext/SecretName": name}}))])
+    refused(denied.kms, "GetSecretValue", SecretName=name)
+
+
+def test_create_secret_authorizes_before_resolving_an_alias(kms):
+    user = new_ram_user(kms, "noalias", documents=[policy_document(
+        statement("kms:CreateSecret", SECRETS))])
+    for alias in ("alias/nope-" + unique_name("n"), "alias/" + unique_name("n")):
+        refused(user.kms, "CreateSecret", SecretName=f"app/{unique_name('n')}",
+                VersionId="v1", SecretData="x", EncryptionKeyId=alias)
+    key = kms.create_key()["KeyId"]
+    existing = f"alias/{unique_name('real')}"
+    kms.create_alias(existing, key)
+    refused(user.kms, "CreateSecret", SecretName=f"app/{unique_name('n')}",
+            VersionId="v1", SecretData="x", EncryptionKeyId=existing)
+
+
+def test_a_policy_at_create_secret_needs_set_secret_policy(kms):
+    policy = json.dumps({"Version": "1", "Statement": [
+        {"Effect": "Allow", "Principal": {"RAM": [f"acs:ram::{ACCOUNT_ID}:*"]},
+         "Action": ["kms:*"], "Resource": ["*"]}]})
+    creator = new_ram_user(kms, "nopolicy", documents=[policy_document(
+        statement("kms:CreateSecret", SECRETS))])
+    refused(creator.kms, "CreateSecret", SecretName=f"app/{unique_name('p')}",
+            VersionId="v1", SecretData="x", Policy=policy)
+    creator.kms.call(sdk_request("CreateSecret", SecretName=f"app/{unique_name('p')}",
+                                 VersionId="v1", SecretData="x"))
+    setter = new_ram_user(kms, "withpolicy", documents=[policy_document(
+        statement(["kms:CreateSecret", "kms:SetSecretPolicy"], SECRETS))])
+    name = f"app/{unique_name('p')}"
+    setter.kms.call(sdk_request("CreateSecret", SecretName=name, VersionId="v1",
+                                SecretData="x", Policy=policy))
+    assert json.loads(kms.call(sdk_request("GetSecretPolicy", SecretName=name))["Policy"]) \
+        == json.loads(policy)

@@ -26,8 +26,20 @@ impl Operation for GetSecretValue {
 
     async fn execute(self, call: &Call<'_>) -> Result<SecretValue, KmsError> {
         let secret = call.kms.secret(&self.name).await?;
-        check_secret_cmk(call, "Decrypt", &secret).await?;
-        call.kms.get_secret_value(&self.name, &self.selector).await
+        // The key alone first (a refused caller learns nothing of the versions), then with
+        // the context of the version read, once it is known.
+        if let Some(id) = &secret.encryption_key_id {
+            match call.allows(OpName::kms("Decrypt"), id).await? {
+                true => {}
+                false => return Err(KmsError::Forbidden),
+            }
+        }
+        let value = call
+            .kms
+            .get_secret_value(&self.name, &self.selector)
+            .await?;
+        check_secret_cmk(call, "Decrypt", &value.secret, &value.version.version_id).await?;
+        Ok(value)
     }
 
     fn audit_request(&self, event: &mut AuditEvent) {

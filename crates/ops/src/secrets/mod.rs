@@ -33,6 +33,7 @@ pub use set_secret_policy::SetSecretPolicy;
 pub use update_secret::UpdateSecret;
 pub use update_secret_version_stage::UpdateSecretVersionStage;
 
+use openkms_core::service::secrets::secret_context;
 use openkms_core::{KeyRef, KmsError, SecretRecord};
 
 use crate::{AuditEvent, Call, OpName};
@@ -50,19 +51,21 @@ pub(crate) fn note(event: &mut AuditEvent, name: &str, version: Option<&str>) {
     }
 }
 
-/// Refuses a caller who may not do `action` on the CMK `key`: the CMK a request names, or
-/// the one a secret was created with. The service's default key is the service's: it is not
-/// checked (as Alibaba's service key is not).
+/// Refuses a caller who may not do `action` on the CMK `key` for the version `version_id` of
+/// the secret `name`: the CMK a request names, or the one a secret was created with. Judged as
+/// a key touch (an alias's ARN beside its key's) with the context the version's data key is
+/// sealed under, `{"SecretName", "VersionId"}`; the answer is the key id that was checked,
+/// which the caller must use (an alias is not resolved again). The service's default key is
+/// the service's: it is not checked (as Alibaba's service key is not).
 pub(crate) async fn check_cmk(
     call: &Call<'_>,
     action: &'static str,
     key: &KeyRef,
-) -> Result<(), KmsError> {
-    let key_id = call.kms.resolve(key).await?;
-    match call.allows(OpName::kms(action), &key_id).await? {
-        true => Ok(()),
-        false => Err(KmsError::Forbidden),
-    }
+    name: &str,
+    version_id: &str,
+) -> Result<String, KmsError> {
+    let context = secret_context(name, version_id)?;
+    call.authorize_key(OpName::kms(action), key, &context).await
 }
 
 /// [`check_cmk`] for the CMK of a stored secret, when it names one.
@@ -70,9 +73,18 @@ pub(crate) async fn check_secret_cmk(
     call: &Call<'_>,
     action: &'static str,
     secret: &SecretRecord,
+    version_id: &str,
 ) -> Result<(), KmsError> {
     match &secret.encryption_key_id {
-        Some(id) => check_cmk(call, action, &KeyRef::Id(id.clone())).await,
+        Some(id) => check_cmk(
+            call,
+            action,
+            &KeyRef::Id(id.clone()),
+            &secret.name,
+            version_id,
+        )
+        .await
+        .map(drop),
         None => Ok(()),
     }
 }

@@ -1,7 +1,7 @@
 //! PutSecretValue: a new version of a secret, moving stage labels by §5.2; the caller needs
 //! `kms:GenerateDataKey` on the secret's CMK too.
 
-use openkms_core::{KmsError, SecretBytes, SecretDataType};
+use openkms_core::{KmsError, SecretBytes, SecretDataType, SecretRecord};
 
 use super::{check_secret_cmk, note};
 use crate::{AuditEvent, Call, OpName, Operation, Touch};
@@ -31,7 +31,8 @@ impl Operation for PutSecretValue {
 
     async fn execute(self, call: &Call<'_>) -> Result<Self::Output, KmsError> {
         let secret = call.kms.secret(&self.name).await?;
-        check_secret_cmk(call, "GenerateDataKey", &secret).await?;
+        check_secret_cmk(call, "GenerateDataKey", &secret, &self.version_id).await?;
+        let may_read = may_read(call, &secret, &self.version_id).await?;
         let stages = call
             .kms
             .put_secret_value(
@@ -40,6 +41,7 @@ impl Operation for PutSecretValue {
                 self.data,
                 self.data_type,
                 self.stages,
+                may_read,
             )
             .await?;
         Ok((self.name, self.version_id, stages))
@@ -47,5 +49,31 @@ impl Operation for PutSecretValue {
 
     fn audit_request(&self, event: &mut AuditEvent) {
         note(event, &self.name, Some(&self.version_id));
+    }
+}
+
+/// Whether the caller may read the version `version_id` of `secret` (GetSecretValue on the
+/// secret, Decrypt on its CMK with the version's context): only then is a re-Put of the same
+/// value a success rather than `Rejected.ResourceExist`.
+async fn may_read(
+    call: &Call<'_>,
+    secret: &SecretRecord,
+    version_id: &str,
+) -> Result<bool, KmsError> {
+    let read = call
+        .authorize_touches(
+            OpName::kms("GetSecretValue"),
+            vec![Touch::secret(&secret.name)],
+        )
+        .await;
+    match read {
+        Ok(()) => {}
+        Err(KmsError::Forbidden) => return Ok(false),
+        Err(e) => return Err(e),
+    }
+    match check_secret_cmk(call, "Decrypt", secret, version_id).await {
+        Ok(()) => Ok(true),
+        Err(KmsError::Forbidden) => Ok(false),
+        Err(e) => Err(e),
     }
 }

@@ -11,6 +11,8 @@
 
 mod admin;
 mod seal;
+
+pub use seal::context as secret_context;
 pub mod stages;
 
 use super::KeyService;
@@ -400,7 +402,9 @@ impl KeyService {
     }
 
     /// PutSecretValue: a new version, labelled by `labels` (ACSCurrent when `None`); the
-    /// labels now on it. The same id with the same value again changes nothing and succeeds.
+    /// labels now on it. The same id with the same value again changes nothing and succeeds
+    /// when `may_read` (the caller may read the version); otherwise an existing id is always
+    /// `VersionExists`, or the answer would tell whether a guess equals the stored value.
     pub async fn put_secret_value(
         &self,
         name: &str,
@@ -408,6 +412,7 @@ impl KeyService {
         data: SecretBytes,
         data_type: SecretDataType,
         labels: Option<Vec<String>>,
+        may_read: bool,
     ) -> Result<Vec<String>, KmsError> {
         validate_label(version_id, SecretField::VersionId)?;
         validate_data(&data)?;
@@ -419,6 +424,9 @@ impl KeyService {
             let current = label_map(self.store.list_secret_stages(name).await?);
             let versions = self.store.list_secret_versions(name).await?;
             if versions.iter().any(|v| v.version_id == version_id) {
+                if !may_read {
+                    return Err(refused(SecretError::VersionExists));
+                }
                 return self.same_put(&secret, version_id, &data, &current).await;
             }
             let next = stages::put(&current, version_id, labels.as_deref());

@@ -24,8 +24,8 @@ const FORMAT: u8 = 1;
 /// The data key's length.
 const DATA_KEY_LEN: usize = 32;
 
-/// The context the data key is sealed under.
-fn context(name: &str, version_id: &str) -> Result<EncryptionContext, KmsError> {
+/// The context the data key is sealed under (and the CMK check of a request judges).
+pub fn context(name: &str, version_id: &str) -> Result<EncryptionContext, KmsError> {
     let map = BTreeMap::from([
         ("SecretName".to_owned(), name.to_owned()),
         ("VersionId".to_owned(), version_id.to_owned()),
