@@ -228,3 +228,26 @@ def test_a_policy_at_create_secret_needs_set_secret_policy(kms):
                                 SecretData="x", Policy=policy))
     assert json.loads(kms.call(sdk_request("GetSecretPolicy", SecretName=name))["Policy"]) \
         == json.loads(policy)
+
+
+def test_list_secrets_shows_only_the_secrets_the_caller_may_see(kms):
+    prefix = unique_name("vis")
+    names = [f"{prefix}/{i}" for i in range(3)]
+    for n in names:
+        kms.call(sdk_request("CreateSecret", SecretName=n, VersionId="v1", SecretData="x",
+                             Tags=json.dumps([{"TagKey": "team", "TagValue": n}])))
+    flt = json.dumps([{"Key": "SecretName", "Values": names}])
+    container = f"acs:kms:{REGION_ID}:{ACCOUNT_ID}:secret"
+    blind = new_ram_user(kms, "listonly", documents=[policy_document(
+        statement("kms:ListSecrets", container))])
+    got = blind.kms.call(sdk_request("ListSecrets", Filters=flt, FetchTags="true"))
+    assert got["TotalCount"] == 0 and not got.get("SecretList", {}).get("Secret"), got
+    one = new_ram_user(kms, "listone", documents=[policy_document(
+        statement("kms:ListSecrets", container),
+        statement("kms:DescribeSecret", secret_arn(names[1])))])
+    got = one.kms.call(sdk_request("ListSecrets", Filters=flt, FetchTags="true"))
+    assert got["TotalCount"] == 1, got
+    assert [s["SecretName"] for s in got["SecretList"]["Secret"]] == [names[1]]
+    tag_probe = json.dumps([{"Key": "TagValue", "Values": [names[0]]}])
+    assert one.kms.call(sdk_request("ListSecrets", Filters=tag_probe))["TotalCount"] == 0
+    assert kms.call(sdk_request("ListSecrets", Filters=flt))["TotalCount"] == 3
