@@ -181,6 +181,19 @@ def test_ten_versions_are_kept_oldest_unlabelled_dropped(tea):
     assert "v12" not in stages_of(tea, name)
 
 
+def test_the_cap_drops_in_the_order_versions_were_added(tea):
+    """Ids that do not sort in the order they were put (v2 … v12, all within a second or two):
+    the cap still drops the oldest, and never keeps more than ten."""
+    name = secret_name()
+    tea.create_secret(m.CreateSecretRequest(secret_name=name, version_id="v1", secret_data="1"))
+    for i in range(2, 13):
+        tea.put_secret_value(m.PutSecretValueRequest(secret_name=name, version_id=f"v{i}",
+                                                     secret_data=str(i)))
+        assert len(stages_of(tea, name)) == min(i, 10)
+    assert sorted(stages_of(tea, name), key=lambda v: int(v[1:])) == \
+        [f"v{i}" for i in range(3, 13)]
+
+
 def test_binary_and_a_30720_byte_value_in_the_old_sdk_query(tea, kms):
     """The old SDK puts SecretData in the query string; the value comes back byte for byte
     through both SDKs, for text and binary alike (never base64-decoded)."""

@@ -483,9 +483,10 @@ impl KeyService {
         let ciphertext = self
             .seal_secret_value(&key_id, &secret.name, version_id, data)
             .await?;
-        let added = stored_version(&secret.name, version_id, now, data_type, ciphertext);
+        let at = version_time(&versions, now);
+        let added = stored_version(&secret.name, version_id, at, data_type, ciphertext);
         versions.push(added.version.clone());
-        let dropped = stages::over_cap(&labels, &versions)?;
+        let dropped = stages::over_cap(&labels, &versions, version_id)?;
         Ok(SecretChange {
             stages: label_rows(&secret.name, &labels),
             secret: next_record(secret, now),
@@ -689,5 +690,39 @@ fn stored_version(
             data_type,
         },
         ciphertext,
+    }
+}
+
+/// The creation time of a version added at `now` after `versions`: later than every one of
+/// them (a second after the newest when they were made within the same second), so the store's
+/// order (creation time, then id) is the order the versions were added in, and the cap drops
+/// the oldest (an id like `v10` does not sort before `v2` made in the same second).
+fn version_time(versions: &[SecretVersion], now: i64) -> i64 {
+    versions
+        .iter()
+        .map(|v| v.created_at.saturating_add(1))
+        .max()
+        .map_or(now, |next| next.max(now))
+}
+
+#[cfg(test)]
+mod version_time_tests {
+    use super::*;
+
+    fn at(id: &str, created_at: i64) -> SecretVersion {
+        SecretVersion {
+            secret_name: "s".into(),
+            version_id: id.into(),
+            created_at,
+            data_type: SecretDataType::Text,
+        }
+    }
+
+    #[test]
+    fn a_version_is_later_than_every_earlier_one() {
+        assert_eq!(version_time(&[], 100), 100);
+        assert_eq!(version_time(&[at("v1", 50)], 100), 100);
+        assert_eq!(version_time(&[at("v1", 100), at("v2", 100)], 100), 101);
+        assert_eq!(version_time(&[at("v1", 100), at("v2", 103)], 100), 104);
     }
 }

@@ -82,13 +82,18 @@ pub fn is_builtin(label: &str) -> bool {
 }
 
 /// The versions to drop so at most [`MAX_VERSIONS`] remain: the oldest without a label
-/// (rule 7); `LimitExceeded` when too many carry labels.
-pub fn over_cap(labels: &Labels, versions: &[SecretVersion]) -> Result<Vec<String>, KmsError> {
+/// (rule 7), never `adding` (the version being added); `LimitExceeded` when too many carry
+/// labels.
+pub fn over_cap(
+    labels: &Labels,
+    versions: &[SecretVersion],
+    adding: &str,
+) -> Result<Vec<String>, KmsError> {
     let excess = versions.len().saturating_sub(MAX_VERSIONS);
     let labelled = |id: &str| labels.values().any(|v| v == id);
     let dropped: Vec<String> = versions
         .iter()
-        .filter(|v| !labelled(&v.version_id))
+        .filter(|v| !labelled(&v.version_id) && v.version_id != adding)
         .take(excess)
         .map(|v| v.version_id.clone())
         .collect();
@@ -194,13 +199,27 @@ mod tests {
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
         let vs = versions(&refs);
         let state = labels(&[(CURRENT, "v11"), (PREVIOUS, "v10"), ("Old", "v01")]);
-        assert_eq!(over_cap(&state, &vs).unwrap(), ["v02"]);
-        assert!(over_cap(&state, &vs[..10]).unwrap().is_empty());
+        assert_eq!(over_cap(&state, &vs, "v11").unwrap(), ["v02"]);
+        assert!(over_cap(&state, &vs[..10], "v10").unwrap().is_empty());
         let all: Labels = ids
             .iter()
             .map(|id| (format!("L{id}"), id.clone()))
             .collect();
-        let full = over_cap(&all, &vs).unwrap_err();
+        let full = over_cap(&all, &vs, "v11").unwrap_err();
+        assert!(matches!(full, KmsError::Secret(SecretError::LimitExceeded)));
+    }
+
+    #[test]
+    fn the_cap_never_drops_the_version_being_added() {
+        let ids: Vec<String> = (1..=11).map(|i| format!("v{i:02}")).collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let vs = versions(&refs);
+        // every older version labelled, the new one not: nothing may go
+        let all: Labels = ids[..10]
+            .iter()
+            .map(|id| (format!("L{id}"), id.clone()))
+            .collect();
+        let full = over_cap(&all, &vs, "v11").unwrap_err();
         assert!(matches!(full, KmsError::Secret(SecretError::LimitExceeded)));
     }
 }
