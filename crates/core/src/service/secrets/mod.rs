@@ -335,6 +335,7 @@ impl KeyService {
             ciphertext,
         );
         let labels = Labels::from([(stages::CURRENT.to_owned(), input.version_id.clone())]);
+        let _gate = self.admit_secret().await?;
         let result = self
             .store
             .create_secret(
