@@ -172,6 +172,7 @@ class Source:
     user: object = None  # e2ehelp.RamUser with a custom policy and an AccessKey
     system_user: str = ""
     secrets: list = field(default_factory=list)  # plaintext secrets that must not be in the file
+    vault: dict = field(default_factory=dict)  # secret name -> {version id: value}
 
 
 def call(kms: Kms, action: str, **params) -> dict:
@@ -205,6 +206,7 @@ def populate(kms: Kms) -> Source:
     src.secrets.append(base64.b64decode(src.data_key["Plaintext"]))
     src.secrets.append(src.data_key["Plaintext"].encode())
     populate_ram(kms, src)
+    populate_secrets(kms, src, plain)
     for key_id in ids:
         src.keys[key_id] = describe(kms, key_id)
         listed = call(kms, "ListKeyVersions", KeyId=key_id, PageSize=100)
@@ -212,6 +214,27 @@ def populate(kms: Kms) -> Source:
                                       for v in listed["KeyVersions"]["KeyVersion"])
     assert len(src.versions[rotated]) == 3
     return src
+
+
+def populate_secrets(kms: Kms, src: Source, key_id: str) -> None:
+    """A secret of two versions under ``key_id``, tagged; its values must not be in the file."""
+    name = f"backup/{unique_name('secret')}"
+    values = {"v1": f"secret one {secrets.token_hex(8)}", "v2": f"secret two {secrets.token_hex(8)}"}
+    call(kms, "CreateSecret", SecretName=name, VersionId="v1", SecretData=values["v1"],
+         EncryptionKeyId=key_id, Tags=json.dumps([{"TagKey": "env", "TagValue": "backup"}]))
+    call(kms, "PutSecretValue", SecretName=name, VersionId="v2", SecretData=values["v2"])
+    src.vault[name] = values
+    src.secrets.extend(v.encode() for v in values.values())
+
+
+def assert_secrets_restored(kms: Kms, src: Source) -> None:
+    for name, values in src.vault.items():
+        current = call(kms, "GetSecretValue", SecretName=name)
+        assert (current["VersionId"], current["SecretData"]) == ("v2", values["v2"])
+        previous = call(kms, "GetSecretValue", SecretName=name, VersionStage="ACSPrevious")
+        assert (previous["VersionId"], previous["SecretData"]) == ("v1", values["v1"])
+        described = call(kms, "DescribeSecret", SecretName=name, FetchTags="true")
+        assert described["Tags"] == {"Tag": [{"TagKey": "env", "TagValue": "backup"}]}
 
 
 def seal(kms: Kms, src: Source, key_id: str, plaintext: str, context: str | None = None):
@@ -329,6 +352,7 @@ def assert_restored(kms: Kms, src: Source, writer_keys: list) -> None:
     for key_id, tags in src.tags.items():
         listed = call(kms, "ListResourceTags", KeyId=key_id)["Tags"]["Tag"]
         assert {t["TagKey"]: t["TagValue"] for t in listed} == tags
+    assert_secrets_restored(kms, src)
     listed_keys = {k["KeyId"] for k in call(kms, "ListKeys", PageSize=100)["Keys"]["Key"]}
     assert set(src.keys) <= listed_keys
     assert listed_keys - set(src.keys) <= set(writer_keys), "a key nobody made"

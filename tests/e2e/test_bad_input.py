@@ -259,7 +259,7 @@ ROWS = [
     ("malformed-timestamp", lambda w: Req("ListKeys", common={"Timestamp": "yesterday"}), 400,
      "InvalidTimeStamp.Format"),
     # sizes and repeats
-    ("oversized-body", lambda w: Req("ListKeys", form=[("Pad", "x" * (70 * 1024))]), 413,
+    ("oversized-body", lambda w: Req("ListKeys", form=[("Pad", "x" * (130 * 1024))]), 413,
      "InvalidParameter"),
     ("overlong-key-id", lambda w: Req("DescribeKey", form=[("KeyId", "k" * 60_000)]), 400,
      "InvalidParameter"),

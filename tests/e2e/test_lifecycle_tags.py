@@ -256,8 +256,11 @@ def test_tag_resources_missing_and_bad_parameters(kms):
     kms.error(make("TagResources", ResourceType="key", ResourceIds=[k]), 400, "MissingParameter")
     kms.error(make("TagResources", ResourceIds=[k], Tags=[{"Key": "a", "Value": "1"}]),
               400, "MissingParameter")
-    kms.error(make("TagResources", ResourceType="secret", ResourceIds=[k],
+    kms.error(make("TagResources", ResourceType="certificate", ResourceIds=[k],
                    Tags=[{"Key": "a", "Value": "1"}]), 400, "InvalidParameter")
+    # secrets are tagged by name (test_secrets.py): a key id names no secret
+    kms.error(make("TagResources", ResourceType="secret", ResourceIds=[k],
+                   Tags=[{"Key": "a", "Value": "1"}]), 404, "Forbidden.ResourceNotFound")
     kms.error(make("UntagResources", ResourceType="key"), 400, "MissingParameter")
     kms.error(make("ListTagResources"), 400, "MissingParameter")
 

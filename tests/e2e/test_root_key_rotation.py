@@ -110,6 +110,31 @@ def test_rotation_rewraps_everything_and_retires_the_old_key(start_server, popul
     assert_opens(start_server, data_dir, sealed, user)
 
 
+def test_secrets_need_nothing_of_a_rotation(start_server, tmp_path):
+    """Secret versions are sealed under CMKs (the default secrets key and a named one), not under
+    the root key: a rotation rewraps the CMKs' material and every secret still reads."""
+    data_dir = tmp_path / "data"
+    srv = start_server(data_dir=data_dir)
+    kms = Kms(srv)
+    key_id = kms.create_key()["KeyId"]
+    kms.call(sdk_request("CreateSecret", SecretName="rotate/default", VersionId="v1",
+                         SecretData="under the default key"))
+    kms.call(sdk_request("CreateSecret", SecretName="rotate/named", VersionId="v1",
+                         SecretData="under a named key", EncryptionKeyId=key_id))
+    srv.stop()
+    done = run_rotate(data_dir)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["KeyVersions"] == 2, "the named key and the default key"
+    srv = start_server(data_dir=data_dir)
+    try:
+        kms = Kms(srv)
+        for name, value in [("rotate/default", "under the default key"),
+                            ("rotate/named", "under a named key")]:
+            assert kms.call(sdk_request("GetSecretValue", SecretName=name))["SecretData"] == value
+    finally:
+        srv.stop()
+
+
 def test_rotation_is_refused_while_a_server_runs(start_server, populated, tmp_path):
     """The data directory's lock refuses it; on PostgreSQL so does the database's serving
     lock, also from another node's data directory."""

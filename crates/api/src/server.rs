@@ -41,6 +41,7 @@ use hyper::body::Incoming;
 
 use crate::handler::{App, Unparsed};
 
+pub mod long_target;
 mod sources;
 use sources::{SourceLimit, SourceSlot};
 
@@ -269,6 +270,7 @@ async fn serve_connection<S, H: Handler>(
         // its audit line always complete (the reply then just cannot be delivered).
         .half_close(true)
         .keep_alive(true);
+    let stream = long_target::LongTarget::new(stream, options.max_head_bytes);
     let conn = builder.serve_connection(TokioIo::new(stream), service);
     if let Err(e) = watcher.watch(conn).await {
         tracing::debug!(error = %e, "connection ended with an error");

@@ -316,3 +316,30 @@ async fn aliases_versions_and_users_stop_at_their_quotas() {
     let versions = q.client.call("ListKeyVersions", &[("KeyId", &key)]).await;
     assert_eq!(versions.unwrap()["TotalCount"], 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creates_stop_at_the_secret_quota() {
+    let q = quota_server(Quotas {
+        secrets: 3,
+        ..Quotas::default()
+    })
+    .await;
+    let client = q.client.clone();
+    let (ok, codes) = at_once(12, move |i| {
+        let client = client.clone();
+        async move {
+            let name = format!("quota/{i}");
+            let params = [
+                ("SecretName", name.as_str()),
+                ("VersionId", "v1"),
+                ("SecretData", "x"),
+            ];
+            client.call("CreateSecret", &params).await
+        }
+    })
+    .await;
+    assert_eq!(ok, 3);
+    assert!(all_limit(&codes), "{codes:?}");
+    let listed = q.client.call("ListSecrets", &[]).await.unwrap();
+    assert_eq!(listed["TotalCount"], 3);
+}

@@ -217,6 +217,61 @@ pub enum KmsError {
     /// Stored data failed its integrity check (wrong root key or corruption).
     #[error("stored data failed its integrity check")]
     Corrupt,
+    /// A Secrets Manager rule refused the request (`service::secrets`).
+    #[error("secrets: {0:?}")]
+    Secret(SecretError),
+}
+
+/// Why the Secrets Manager refused a request. Carries no secret value, ever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretError {
+    /// A parameter value was refused; names which.
+    Invalid(SecretField),
+    /// No secret of that name (or no version of it matching the selection).
+    NotFound,
+    /// A secret of that name exists (perhaps scheduled for deletion).
+    Exists,
+    /// A version of that id exists with another value.
+    VersionExists,
+    /// The secret is scheduled for deletion.
+    InDeleteWindow,
+    /// RestoreSecret of a secret that is not scheduled for deletion.
+    NotDeleted,
+    /// Every kept version carries a label: no version can make room for another.
+    LimitExceeded,
+    /// `RemoveFromVersion` does not carry the stage, or a built-in stage would be removed.
+    StageMismatch,
+    /// Rotation of a secret (managed types only, which this server does not serve).
+    RotationUnsupported,
+}
+
+/// A parameter of the Secrets Manager's requests, as a refusal names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretField {
+    /// The secret's name.
+    SecretName,
+    /// A version id.
+    VersionId,
+    /// The value.
+    SecretData,
+    /// Its data type.
+    SecretDataType,
+    /// A stage label.
+    VersionStage,
+    /// The list of stage labels.
+    VersionStages,
+    /// The secret type.
+    SecretType,
+    /// The description.
+    Description,
+    /// The recovery window.
+    RecoveryWindowInDays,
+    /// The secret policy.
+    Policy,
+    /// The ListSecrets filters.
+    Filters,
+    /// A page number or size.
+    Paging,
 }
 
 impl KmsError {

@@ -31,7 +31,7 @@ pub mod unseal;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::EncryptionContext;
-pub use error::{Field, InvalidReason, KmsError};
+pub use error::{Field, InvalidReason, KmsError, SecretError, SecretField};
 pub use model::{
     AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin,
     PolicyRecord, PolicyType, ProtectionLevel, Tag, UserRecord, VersionRecord,
@@ -46,5 +46,7 @@ pub use service::{KeyRef, KeyService, PasswordCheck, Quotas, ServiceConfig};
 pub use store::{
     AliasStore, AnchorStore, AuditAnchor, IdentityStore, KeyCursor, KeySelection, KeyStore, KeyTag,
     LoginProfileRecord, LoginStore, MetaStore, ReplayStore, Rewrap, RewrapStore, RotationStore,
-    Snapshot, SnapshotStore, Store, StoreError, TagCursor, TagStore, WrappedBlob, WrappedRow,
+    SecretChange, SecretDataType, SecretRecord, SecretStage, SecretStore, SecretTag, SecretVersion,
+    Snapshot, SnapshotStore, Store, StoreError, StoredSecretVersion, TagCursor, TagStore,
+    WrappedBlob, WrappedRow,
 };

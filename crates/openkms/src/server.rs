@@ -40,8 +40,12 @@ use crate::config::{SealMode, ServerArgs, ServerConfig, Storage, Transport};
 use crate::{files, tls};
 use hygiene::{ENV_ROOT_AK_ID, ENV_ROOT_AK_SECRET, ENV_ROOT_KEY, EnvSecrets};
 
-/// Largest request body accepted, in bytes (a 6 KB plaintext percent-encoded fits easily).
-const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest request body accepted, in bytes: a secret's `SecretData` (at most 30,720 bytes,
+/// which the Tea SDK sends in the form body) percent-encodes to at most 92,160 bytes, and the
+/// other parameters of a request are a few KiB. Bodies are buffered whole, so with the
+/// connection cap this bounds what request bodies can hold in memory (10,000 connections ×
+/// 128 KiB at most, the same order as the 128 KiB request heads' bound already allows).
+const MAX_BODY_BYTES: usize = 128 * 1024;
 /// How often due deletions and rotations are looked for (and cache counters exported).
 const DUE_WORK_PERIOD: Duration = Duration::from_secs(10);
 /// How long the exit waits for a background pass under way (e.g. a slow database).

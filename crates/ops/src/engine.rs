@@ -67,6 +67,43 @@ impl Call<'_> {
         }
     }
 
+    /// Whether the caller may do `name` on `key` with `context`, as a [`Touch::Key`]: an
+    /// alias's ARN is judged beside its key's, and the key is pinned to the id that was
+    /// checked (resolved once, for root too), which the answer is: the caller must use it, not
+    /// resolve the alias again.
+    pub async fn authorize_key(
+        &self,
+        name: OpName,
+        key: &KeyRef,
+        context: &EncryptionContext,
+    ) -> Result<String, KmsError> {
+        let mut pinned = key.clone();
+        self.authorize(name, vec![Touch::key_with(&mut pinned, context)])
+            .await?;
+        self.kms.resolve(&pinned).await
+    }
+
+    /// Checks `touches` for the action `name` (root is allowed everything): for an operation
+    /// that needs a second permission beside its own.
+    pub async fn authorize_touches(
+        &self,
+        name: OpName,
+        touches: Vec<Touch<'_>>,
+    ) -> Result<(), KmsError> {
+        self.authorize(name, touches).await
+    }
+
+    /// Refuses (`Forbidden`) a caller other than root administering the Secrets Manager's
+    /// default key: disabling it, scheduling its deletion or changing its policy, description
+    /// or deletion protection would make every secret created without `EncryptionKeyId`
+    /// unreadable or destroyed, whatever the caller's key policies grant.
+    pub async fn guard_internal_key(&self, key_id: &str) -> Result<(), KmsError> {
+        match !self.caller.is_root() && self.kms.is_secrets_default_key(key_id).await? {
+            true => Err(KmsError::Forbidden),
+            false => Ok(()),
+        }
+    }
+
     /// Checks every touch; a key named by alias is pinned to the key id that was checked.
     async fn authorize(&self, name: OpName, touches: Vec<Touch<'_>>) -> Result<(), KmsError> {
         if self.caller.is_root() {
@@ -198,5 +235,6 @@ fn split(
             (Target::Ciphertext(blob.into_owned()), context, None)
         }
         Touch::Resources(arns) => (Target::Resources(arns), None, None),
+        Touch::Secret(name) => (Target::Secret(name), None, None),
     }
 }

@@ -18,6 +18,7 @@ pub mod kms;
 mod page;
 pub mod ram;
 mod registry;
+pub mod secrets;
 mod touch;
 
 use std::future::Future;

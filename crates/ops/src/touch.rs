@@ -38,6 +38,8 @@ pub enum Touch<'a> {
     },
     /// Resources named by ARN.
     Resources(Vec<String>),
+    /// A secret by name: its ARN, judged with the secret's policy beside the caller's own.
+    Secret(String),
 }
 
 impl<'a> Touch<'a> {
@@ -82,6 +84,16 @@ impl<'a> Touch<'a> {
     /// The account's alias container `acs:kms:<region>:<account>:alias` (ListAliases).
     pub fn alias_container(kms: &KeyService) -> Self {
         Self::resource(container(kms, "alias"))
+    }
+
+    /// A secret, `acs:kms:<region>:<account>:secret/<name>`.
+    pub fn secret(name: &str) -> Self {
+        Self::Secret(name.to_owned())
+    }
+
+    /// The account's secret container `acs:kms:<region>:<account>:secret` (ListSecrets).
+    pub fn secret_container(kms: &KeyService) -> Self {
+        Self::resource(container(kms, "secret"))
     }
 
     /// The account as a whole, `acs:kms:<region>:<account>:*` (DescribeAccountKmsStatus,

@@ -49,13 +49,14 @@ use deadpool_postgres::Pool;
 use openkms_core::{
     AccessKeyRecord, AliasRecord, AliasStore, AnchorStore, AttachmentRecord, AuditAnchor,
     IdentityStore, KeyCursor, KeyRecord, KeySelection, KeyStore, KeyTag, MetaStore, PolicyRecord,
-    PolicyType, ReplayStore, Rewrap, RewrapStore, Snapshot, SnapshotStore, StoreError, Tag,
+    PolicyType, ReplayStore, Rewrap, RewrapStore, SecretChange, SecretRecord, SecretStage,
+    SecretStore, SecretVersion, Snapshot, SnapshotStore, StoreError, StoredSecretVersion, Tag,
     TagCursor, TagStore, UserRecord, VersionRecord, WrappedBlob,
 };
 
 use crate::error::pool_error;
 pub use crate::serving::ServingLock;
-use crate::writes::{IdentityWrite, Write};
+use crate::writes::{IdentityWrite, SecretWrite, Write};
 
 /// A [`openkms_core::Store`] in a PostgreSQL database.
 ///
@@ -556,5 +557,94 @@ impl SnapshotStore for PostgresStore {
         self.write(Write::ImportSnapshot(snapshot))
             .await
             .map(|_| ())
+    }
+}
+
+impl PostgresStore {
+    /// Runs a secret write.
+    async fn secret(&self, write: SecretWrite<'_>) -> Result<(), StoreError> {
+        self.write(Write::Secret(write)).await.map(|_| ())
+    }
+}
+
+#[async_trait]
+impl SecretStore for PostgresStore {
+    async fn create_secret(
+        &self,
+        secret: &SecretRecord,
+        first: &StoredSecretVersion,
+        stages: &[SecretStage],
+        tags: &[Tag],
+    ) -> Result<(), StoreError> {
+        let write = SecretWrite::Create {
+            secret,
+            first,
+            stages,
+            tags,
+        };
+        self.secret(write).await
+    }
+
+    async fn get_secret(&self, name: &str) -> Result<Option<SecretRecord>, StoreError> {
+        reads::get_secret(&self.pool, name).await
+    }
+
+    async fn list_secret_versions(&self, name: &str) -> Result<Vec<SecretVersion>, StoreError> {
+        reads::list_secret_versions(&self.pool, name).await
+    }
+
+    async fn list_secret_stages(&self, name: &str) -> Result<Vec<SecretStage>, StoreError> {
+        reads::list_secret_stages(&self.pool, name).await
+    }
+
+    async fn secret_ciphertext(
+        &self,
+        name: &str,
+        version_id: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        reads::secret_ciphertext(&self.pool, name, version_id).await
+    }
+
+    async fn update_secret(&self, change: &SecretChange) -> Result<(), StoreError> {
+        self.secret(SecretWrite::Update(change)).await
+    }
+
+    async fn page_secrets(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<SecretRecord>, StoreError> {
+        reads::page_secrets(&self.pool, after, limit).await
+    }
+
+    async fn due_secrets(&self, now: i64) -> Result<Vec<String>, StoreError> {
+        reads::due_secrets(&self.pool, now).await
+    }
+
+    async fn destroy_secret(&self, name: &str) -> Result<(), StoreError> {
+        self.secret(SecretWrite::Destroy(name)).await
+    }
+
+    async fn list_secret_tags(&self, name: &str) -> Result<Vec<Tag>, StoreError> {
+        reads::list_secret_tags(&self.pool, name).await
+    }
+
+    async fn put_secret_tags(
+        &self,
+        name: &str,
+        tags: &[Tag],
+        max_tags: usize,
+    ) -> Result<(), StoreError> {
+        let write = SecretWrite::PutTags {
+            name,
+            tags,
+            max_tags,
+        };
+        self.secret(write).await
+    }
+
+    async fn delete_secret_tags(&self, name: &str, tag_keys: &[String]) -> Result<(), StoreError> {
+        self.secret(SecretWrite::DeleteTags { name, tag_keys })
+            .await
     }
 }

@@ -5,11 +5,13 @@
 //! connection, outside any explicit transaction, so it sees every commit acknowledged before
 //! it started. Does not write (see `writes`) or build the pool (see `config`). The reads of
 //! RAM identities (users, AccessKeys by owner, policies, attachments) live in [`identities`],
-//! the paged (keyset) reads of the listings in [`paging`].
+//! the paged (keyset) reads of the listings in [`paging`], the Secrets
+//! Manager's in [`secrets`].
 
 mod identities;
 mod login;
 mod paging;
+mod secrets;
 
 use crate::row::PgRow;
 use deadpool_postgres::{GenericClient, Pool};
@@ -31,6 +33,10 @@ pub(crate) use self::login::{get_login_profile, list_login_profiles};
 pub(crate) use self::paging::{
     alias_name_at, count_aliases, count_keys, key_cursor_at, page_aliases, page_keys,
     page_policies, page_tags, page_users,
+};
+pub(crate) use self::secrets::{
+    SECRET_COLUMNS, due_secrets, get_secret, list_secret_stages, list_secret_tags,
+    list_secret_versions, page_secrets, secret_ciphertext,
 };
 
 /// One parameter of a statement.

@@ -168,9 +168,51 @@ CREATE TABLE login_profiles (
 );
 "#;
 
+/// Version 7: the Secrets Manager (issue 16). A secret's versions hold their values only as
+/// ciphertext under a CMK; a stage label names one version of its own secret (the primary key
+/// makes each label mark one version, the foreign key a version that exists); the partial
+/// index lets the due-work loop find scheduled deletions without scanning every secret. Names
+/// sort in byte order (`COLLATE "C"`) for the keyset page.
+const V7: &str = r#"
+CREATE TABLE secrets (
+    name              TEXT COLLATE "C" PRIMARY KEY,
+    secret_type       TEXT NOT NULL,
+    description       TEXT NOT NULL,
+    encryption_key_id TEXT,
+    created_at        BIGINT NOT NULL,
+    updated_at        BIGINT NOT NULL,
+    planned_delete_at BIGINT,
+    policy            TEXT,
+    revision          BIGINT NOT NULL
+);
+CREATE INDEX secrets_due_deletion ON secrets (planned_delete_at)
+    WHERE planned_delete_at IS NOT NULL;
+CREATE TABLE secret_versions (
+    secret_name TEXT COLLATE "C" NOT NULL REFERENCES secrets (name),
+    version_id  TEXT COLLATE "C" NOT NULL,
+    created_at  BIGINT NOT NULL,
+    data_type   TEXT NOT NULL CHECK (data_type IN ('text', 'binary')),
+    ciphertext  BYTEA NOT NULL,
+    PRIMARY KEY (secret_name, version_id)
+);
+CREATE TABLE secret_stages (
+    secret_name TEXT COLLATE "C" NOT NULL,
+    stage       TEXT COLLATE "C" NOT NULL,
+    version_id  TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (secret_name, stage),
+    FOREIGN KEY (secret_name, version_id) REFERENCES secret_versions (secret_name, version_id)
+);
+CREATE TABLE secret_tags (
+    secret_name TEXT COLLATE "C" NOT NULL REFERENCES secrets (name),
+    tag_key     TEXT COLLATE "C" NOT NULL,
+    tag_value   TEXT NOT NULL,
+    PRIMARY KEY (secret_name, tag_key)
+);
+"#;
+
 /// The migrations, in order; the schema version is the number applied. A migration, once
 /// released, never changes: a change to the schema is a new one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// The table recording which versions have been applied.
 const CREATE_VERSIONS: &str = "CREATE TABLE IF NOT EXISTS openkms_schema_migrations (\

@@ -55,6 +55,13 @@ async fn read_all(tx: &impl GenericClient) -> Result<Snapshot, StoreError> {
         attachments: all(tx, SELECT_ATTACHMENTS, |r| records::attachment(r)).await?,
         access_keys: all(tx, SELECT_ACCESS_KEYS, |r| records::access_key(r)).await?,
         login_profiles: crate::reads::list_login_profiles(tx).await?,
+        secrets: all(tx, &select_secrets(), |r| records::secret(r)).await?,
+        secret_versions: all(tx, SELECT_SECRET_VERSIONS, |r| {
+            records::stored_secret_version(r)
+        })
+        .await?,
+        secret_stages: all(tx, SELECT_SECRET_STAGES, |r| records::secret_stage(r)).await?,
+        secret_tags: all(tx, SELECT_SECRET_TAGS, |r| records::secret_tag(r)).await?,
     };
     snapshot.canonicalize();
     Ok(snapshot)
@@ -75,3 +82,11 @@ const SELECT_ATTACHMENTS: &str =
     "SELECT user_name, policy_type, policy_name, attached_at FROM policy_attachments";
 const SELECT_ACCESS_KEYS: &str =
     "SELECT access_key_id, \"user\", wrapped_secret, active, created_at FROM access_keys";
+
+fn select_secrets() -> String {
+    format!("SELECT {} FROM secrets", crate::reads::SECRET_COLUMNS)
+}
+const SELECT_SECRET_VERSIONS: &str =
+    "SELECT secret_name, version_id, created_at, data_type, ciphertext FROM secret_versions";
+const SELECT_SECRET_STAGES: &str = "SELECT secret_name, stage, version_id FROM secret_stages";
+const SELECT_SECRET_TAGS: &str = "SELECT secret_name, tag_key, tag_value FROM secret_tags";

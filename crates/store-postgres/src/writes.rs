@@ -8,11 +8,12 @@
 //! connect, see `schema`) means it is durable. A write PostgreSQL rolled back as a
 //! serialization failure or deadlock is run again, a few times. Does not read records back
 //! (see `reads`). The statements of RAM identities (users, policies, attachments, AccessKey
-//! changes) live in [`identities`].
+//! changes) live in [`identities`], the Secrets Manager's in [`secrets`].
 
 mod identities;
 mod login;
 mod rewrap;
+mod secrets;
 mod snapshot;
 
 use std::time::Duration;
@@ -27,6 +28,7 @@ use crate::error::{is_retryable, map_error, pool_error};
 
 pub(crate) use self::identities::IdentityWrite;
 pub(crate) use self::login::LoginWrite;
+pub(crate) use self::secrets::SecretWrite;
 
 /// How many times a write is attempted when PostgreSQL asks for a retry.
 const MAX_ATTEMPTS: u32 = 4;
@@ -124,6 +126,8 @@ pub(crate) enum Write<'a> {
     Identity(IdentityWrite<'a>),
     /// A write of login profiles (one statement each).
     Login(LoginWrite<'a>),
+    /// A write of secrets, their versions, stages or tags.
+    Secret(SecretWrite<'a>),
     /// Replace every wrapped blob of a root-key rotation, all or none.
     ReplaceWrapped(&'a [Rewrap]),
     /// Write a whole snapshot into the empty tables.
@@ -135,6 +139,7 @@ impl Write<'_> {
     fn needs_transaction(&self) -> bool {
         match self {
             Self::Identity(write) => write.needs_transaction(),
+            Self::Secret(write) => write.needs_transaction(),
             _ => matches!(
                 self,
                 Self::CreateKey { .. }
@@ -155,6 +160,7 @@ impl Write<'_> {
             {
                 Err(StoreError::ReferenceNotFound)
             }
+            Self::Secret(write) => write.check(),
             _ => Ok(()),
         }
     }
@@ -258,6 +264,7 @@ async fn apply(client: &impl GenericClient, write: &Write<'_>) -> Result<u64, Fa
         Write::PurgeNonces(now) => return purge_nonces(client, now).await,
         Write::Identity(ref identity) => identity.apply(client).await,
         Write::Login(ref login) => login.apply(client).await,
+        Write::Secret(ref secret) => secret.apply(client).await,
         Write::ReplaceWrapped(changes) => rewrap::replace_wrapped(client, changes).await,
         Write::ImportSnapshot(snapshot) => snapshot::import(client, snapshot).await,
     };

@@ -41,11 +41,12 @@ use async_trait::async_trait;
 use openkms_core::{
     AccessKeyRecord, AliasRecord, AliasStore, AnchorStore, AttachmentRecord, AuditAnchor,
     IdentityStore, KeyCursor, KeyRecord, KeySelection, KeyStore, KeyTag, MetaStore, PolicyRecord,
-    PolicyType, ReplayStore, Rewrap, RewrapStore, Snapshot, SnapshotStore, StoreError, Tag,
+    PolicyType, ReplayStore, Rewrap, RewrapStore, SecretChange, SecretRecord, SecretStage,
+    SecretStore, SecretVersion, Snapshot, SnapshotStore, StoreError, StoredSecretVersion, Tag,
     TagCursor, TagStore, UserRecord, VersionRecord, WrappedBlob,
 };
 
-use crate::ops::{IdentityOp, LoginOp, WriteOp};
+use crate::ops::{IdentityOp, LoginOp, SecretOp, WriteOp};
 use crate::pool::ReadPool;
 use crate::writer::Writer;
 
@@ -611,5 +612,118 @@ impl SnapshotStore for SqliteStore {
     async fn import_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
         let op = WriteOp::ImportSnapshot(Box::new(snapshot.clone()));
         self.writer.submit(op).await.map(|_| ())
+    }
+}
+
+impl SqliteStore {
+    /// Queues a secret write and waits for its commit.
+    async fn secret(&self, op: SecretOp) -> Result<(), StoreError> {
+        self.writer.submit(WriteOp::Secret(op)).await.map(|_| ())
+    }
+}
+
+#[async_trait]
+impl SecretStore for SqliteStore {
+    async fn create_secret(
+        &self,
+        secret: &SecretRecord,
+        first: &StoredSecretVersion,
+        stages: &[SecretStage],
+        tags: &[Tag],
+    ) -> Result<(), StoreError> {
+        self.secret(SecretOp::Create {
+            secret: Box::new(secret.clone()),
+            first: first.clone(),
+            stages: stages.to_vec(),
+            tags: tags.to_vec(),
+        })
+        .await
+    }
+
+    async fn get_secret(&self, name: &str) -> Result<Option<SecretRecord>, StoreError> {
+        let name = name.to_owned();
+        self.readers
+            .run(move |conn| reads::get_secret(conn, &name))
+            .await
+    }
+
+    async fn list_secret_versions(&self, name: &str) -> Result<Vec<SecretVersion>, StoreError> {
+        let name = name.to_owned();
+        self.readers
+            .run(move |conn| reads::list_secret_versions(conn, &name))
+            .await
+    }
+
+    async fn list_secret_stages(&self, name: &str) -> Result<Vec<SecretStage>, StoreError> {
+        let name = name.to_owned();
+        self.readers
+            .run(move |conn| reads::list_secret_stages(conn, &name))
+            .await
+    }
+
+    async fn secret_ciphertext(
+        &self,
+        name: &str,
+        version_id: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let (name, version_id) = (name.to_owned(), version_id.to_owned());
+        self.readers
+            .run(move |conn| reads::secret_ciphertext(conn, &name, &version_id))
+            .await
+    }
+
+    async fn update_secret(&self, change: &SecretChange) -> Result<(), StoreError> {
+        self.secret(SecretOp::Update(Box::new(change.clone())))
+            .await
+    }
+
+    async fn page_secrets(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<SecretRecord>, StoreError> {
+        let after = after.map(str::to_owned);
+        self.readers
+            .run(move |conn| reads::page_secrets(conn, after.as_deref(), limit))
+            .await
+    }
+
+    async fn due_secrets(&self, now: i64) -> Result<Vec<String>, StoreError> {
+        self.readers
+            .run(move |conn| reads::due_secrets(conn, now))
+            .await
+    }
+
+    async fn destroy_secret(&self, name: &str) -> Result<(), StoreError> {
+        self.secret(SecretOp::Destroy(name.to_owned())).await
+    }
+
+    async fn list_secret_tags(&self, name: &str) -> Result<Vec<Tag>, StoreError> {
+        let name = name.to_owned();
+        self.readers
+            .run(move |conn| reads::list_secret_tags(conn, &name))
+            .await
+    }
+
+    async fn put_secret_tags(
+        &self,
+        name: &str,
+        tags: &[Tag],
+        max_tags: usize,
+    ) -> Result<(), StoreError> {
+        self.secret(SecretOp::PutTags {
+            name: name.to_owned(),
+            tags: tags.to_vec(),
+            max_tags,
+        })
+        .await
+    }
+
+    async fn delete_secret_tags(&self, name: &str, tag_keys: &[String]) -> Result<(), StoreError> {
+        self.secret(SecretOp::DeleteTags {
+            name: name.to_owned(),
+            tag_keys: tag_keys.to_vec(),
+        })
+        .await
     }
 }

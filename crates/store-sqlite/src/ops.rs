@@ -6,11 +6,12 @@
 //! inside whatever transaction or savepoint the caller opened; this module does not begin,
 //! commit or batch (see `writer`), and does not read records back (see `reads`). The writes
 //! of RAM identities (users, policies, attachments, AccessKey changes) live in [`identities`],
-//! those of login profiles in [`login`].
+//! those of login profiles in [`login`], those of the Secrets Manager in [`secrets`].
 
 mod identities;
 mod login;
 mod rewrap;
+mod secrets;
 
 use openkms_core::{
     AccessKeyRecord, AliasRecord, KeyRecord, Rewrap, Snapshot, StoreError, Tag, VersionRecord,
@@ -21,6 +22,9 @@ use crate::error::WriteError;
 
 pub(crate) use self::identities::{IdentityOp, attach_policy, insert_policy, insert_user};
 pub(crate) use self::login::{LoginOp, insert_login_profile};
+pub(crate) use self::secrets::{
+    SecretOp, insert_secret, insert_secret_tag, insert_secret_version, insert_stages,
+};
 
 /// One write, owned so it can cross to the writer thread.
 pub(crate) enum WriteOp {
@@ -111,6 +115,8 @@ pub(crate) enum WriteOp {
     Identity(IdentityOp),
     /// A write of login profiles.
     Login(LoginOp),
+    /// A write of secrets, their versions, stages or tags.
+    Secret(SecretOp),
     /// Write a whole snapshot into the empty database (boxed: it is every record).
     ImportSnapshot(Box<Snapshot>),
 }
@@ -119,7 +125,10 @@ impl WriteOp {
     /// Whether the command destroys key material, or blobs wrapped under a retired root key
     /// (the writer scrubs the WAL after it).
     pub(crate) fn destroys(&self) -> bool {
-        matches!(self, Self::DestroyKey(_) | Self::ReplaceWrapped(_))
+        match self {
+            Self::Secret(op) => op.destroys(),
+            _ => matches!(self, Self::DestroyKey(_) | Self::ReplaceWrapped(_)),
+        }
     }
 
     /// Runs the command's SQL; the count it answers is 1 or 0 for a command that may find
@@ -173,6 +182,7 @@ impl WriteOp {
             Self::PurgeNonces(now) => Ok(purge_nonces(conn, *now)?),
             Self::Identity(op) => op.apply(conn),
             Self::Login(op) => op.apply(conn),
+            Self::Secret(op) => op.apply(conn),
             Self::ReplaceWrapped(changes) => rewrap::replace_wrapped(conn, changes),
             Self::ImportSnapshot(snapshot) => crate::snapshot::import(conn, snapshot).map(|()| 1),
         }

@@ -5,12 +5,13 @@
 //! `BINARY` collation compares text byte by byte, which is the order the contract asks for). Runs on any connection it is handed; does not
 //! choose connections (see `pool`) or write (see `ops`). The reads of RAM identities (users,
 //! AccessKeys by owner, policies, attachments) live in [`identities`], the paged (keyset)
-//! reads of the listings in [`paging`].
+//! reads of the listings in [`paging`], the Secrets Manager's in [`secrets`].
 
 mod identities;
 mod login;
 mod paging;
 mod rewrap;
+mod secrets;
 
 use crate::row::SqlRow;
 use openkms_core::store::records;
@@ -32,6 +33,10 @@ pub(crate) use self::paging::{
     page_policies, page_tags, page_users,
 };
 pub(crate) use self::rewrap::wrapped_blobs;
+pub(crate) use self::secrets::{
+    SECRET_COLUMNS, due_secrets, get_secret, list_secret_stages, list_secret_tags,
+    list_secret_versions, page_secrets, secret_ciphertext,
+};
 
 /// Runs `sql` with one text parameter and parses the first row, if any.
 fn query_one<T>(

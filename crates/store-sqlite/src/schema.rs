@@ -156,8 +156,49 @@ CREATE TABLE login_profiles (
 ) STRICT;
 ";
 
+/// Version 7: the Secrets Manager (issue 16). A secret's versions hold their values only as
+/// ciphertext under a CMK; a stage label names one version of its own secret (the primary key
+/// makes each label mark one version, the foreign key a version that exists); the partial
+/// index lets the due-work loop find scheduled deletions without scanning every secret.
+const V7: &str = "
+CREATE TABLE secrets (
+    name              TEXT PRIMARY KEY NOT NULL,
+    secret_type       TEXT NOT NULL,
+    description       TEXT NOT NULL,
+    encryption_key_id TEXT,
+    created_at        INTEGER NOT NULL,
+    updated_at        INTEGER NOT NULL,
+    planned_delete_at INTEGER,
+    policy            TEXT,
+    revision          INTEGER NOT NULL
+) STRICT;
+CREATE INDEX secrets_due_deletion ON secrets (planned_delete_at)
+    WHERE planned_delete_at IS NOT NULL;
+CREATE TABLE secret_versions (
+    secret_name TEXT NOT NULL REFERENCES secrets (name),
+    version_id  TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    data_type   TEXT NOT NULL CHECK (data_type IN ('text', 'binary')),
+    ciphertext  BLOB NOT NULL,
+    PRIMARY KEY (secret_name, version_id)
+) STRICT;
+CREATE TABLE secret_stages (
+    secret_name TEXT NOT NULL,
+    stage       TEXT NOT NULL,
+    version_id  TEXT NOT NULL,
+    PRIMARY KEY (secret_name, stage),
+    FOREIGN KEY (secret_name, version_id) REFERENCES secret_versions (secret_name, version_id)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE secret_tags (
+    secret_name TEXT NOT NULL REFERENCES secrets (name),
+    tag_key     TEXT NOT NULL,
+    tag_value   TEXT NOT NULL,
+    PRIMARY KEY (secret_name, tag_key)
+) STRICT, WITHOUT ROWID;
+";
+
 /// The migrations, in order; the schema version is the number applied.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// Opens (creating if needed) the one read-write connection, in WAL mode with full fsync and
 /// foreign keys enforced.

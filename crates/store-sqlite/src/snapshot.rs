@@ -15,8 +15,9 @@ use rusqlite::{Connection, Row, params};
 
 use crate::error::{WriteError, map_error};
 use crate::ops::{
-    attach_policy, insert_access_key, insert_alias, insert_key, insert_policy, insert_tags,
-    insert_user, insert_version, put_meta_if_absent,
+    attach_policy, insert_access_key, insert_alias, insert_key, insert_policy, insert_secret,
+    insert_secret_tag, insert_secret_version, insert_stages, insert_tags, insert_user,
+    insert_version, put_meta_if_absent,
 };
 use crate::reads::query_all;
 use crate::row::SqlRow;
@@ -54,6 +55,12 @@ fn read_all(conn: &Connection) -> Result<Snapshot, StoreError> {
         attachments: all(conn, SELECT_ATTACHMENTS, |r| records::attachment(r))?,
         access_keys: all(conn, SELECT_ACCESS_KEYS, |r| records::access_key(r))?,
         login_profiles: crate::reads::list_login_profiles(conn)?,
+        secrets: all(conn, &SELECT_SECRETS, |r| records::secret(r))?,
+        secret_versions: all(conn, SELECT_SECRET_VERSIONS, |r| {
+            records::stored_secret_version(r)
+        })?,
+        secret_stages: all(conn, SELECT_SECRET_STAGES, |r| records::secret_stage(r))?,
+        secret_tags: all(conn, SELECT_SECRET_TAGS, |r| records::secret_tag(r))?,
     };
     snapshot.canonicalize();
     Ok(snapshot)
@@ -75,6 +82,13 @@ const SELECT_ATTACHMENTS: &str =
 const SELECT_ACCESS_KEYS: &str =
     "SELECT access_key_id, user, wrapped_secret, active, created_at FROM access_keys";
 
+static SELECT_SECRETS: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("SELECT {} FROM secrets", crate::reads::SECRET_COLUMNS));
+const SELECT_SECRET_VERSIONS: &str =
+    "SELECT secret_name, version_id, created_at, data_type, ciphertext FROM secret_versions";
+const SELECT_SECRET_STAGES: &str = "SELECT secret_name, stage, version_id FROM secret_stages";
+const SELECT_SECRET_TAGS: &str = "SELECT secret_name, tag_key, tag_value FROM secret_tags";
+
 /// Writes `snapshot` into the database if no snapshot table holds a row (`NotEmpty`
 /// otherwise). Runs inside the writer's savepoint, which rolls every row back on `Err`.
 pub(crate) fn import(conn: &Connection, snapshot: &Snapshot) -> Result<(), WriteError> {
@@ -88,7 +102,23 @@ pub(crate) fn import(conn: &Connection, snapshot: &Snapshot) -> Result<(), Write
         }
     }
     import_keys(conn, snapshot)?;
-    import_identities(conn, snapshot)
+    import_identities(conn, snapshot)?;
+    Ok(import_secrets(conn, snapshot)?)
+}
+
+/// Secrets, their versions, stages and tags.
+fn import_secrets(conn: &Connection, snapshot: &Snapshot) -> rusqlite::Result<()> {
+    for secret in &snapshot.secrets {
+        insert_secret(conn, secret)?;
+    }
+    for version in &snapshot.secret_versions {
+        insert_secret_version(conn, version)?;
+    }
+    insert_stages(conn, &snapshot.secret_stages)?;
+    for row in &snapshot.secret_tags {
+        insert_secret_tag(conn, &row.secret_name, &row.tag)?;
+    }
+    Ok(())
 }
 
 /// Whether every table of the snapshot is empty.

@@ -82,3 +82,89 @@ fn destroyed_rows_and_material_are_gone_from_the_files() {
     let destroyed = runtime.block_on(store.is_destroyed_version(&version_id(1)));
     assert!(destroyed.expect("is_destroyed_version"));
 }
+
+/// A ciphertext of a secret version that is easy to find in the files.
+fn secret_ciphertext(tag: u8) -> Vec<u8> {
+    let mut bytes = b"openkms-secret-ciphertext-marker-".to_vec();
+    bytes.extend(std::iter::repeat_n(tag, 64));
+    bytes
+}
+
+/// Destroying a secret removes its rows and its versions' ciphertexts from the files, as
+/// destroying a key removes its material; an overwritten (dropped) version too.
+#[test]
+fn destroyed_secret_ciphertexts_are_gone_from_the_files() {
+    use openkms_core::{SecretChange, SecretDataType, SecretRecord, SecretStage, SecretStore};
+    use openkms_core::{SecretVersion, StoredSecretVersion};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let db = dir.path().join("openkms.db");
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    let record = |name: &str| SecretRecord {
+        name: name.into(),
+        secret_type: "Generic".into(),
+        description: String::new(),
+        encryption_key_id: None,
+        created_at: 1,
+        updated_at: 1,
+        planned_delete_at: None,
+        policy: None,
+        revision: 1,
+    };
+    let version = |name: &str, id: &str, tag: u8| StoredSecretVersion {
+        version: SecretVersion {
+            secret_name: name.into(),
+            version_id: id.into(),
+            created_at: 1,
+            data_type: SecretDataType::Text,
+        },
+        ciphertext: secret_ciphertext(tag),
+    };
+    let stage = |name: &str, id: &str| SecretStage {
+        secret_name: name.into(),
+        stage: "ACSCurrent".into(),
+        version_id: id.into(),
+    };
+    let store = SqliteStore::open(&db).expect("open");
+    runtime.block_on(async {
+        for (name, tag) in [("doomed", 1u8), ("kept", 2u8)] {
+            let v = version(name, "v1", tag);
+            store
+                .create_secret(&record(name), &v, &[stage(name, "v1")], &[tag_of()])
+                .await
+                .expect("create_secret");
+        }
+        let mut next = record("kept");
+        next.revision = 2;
+        let change = SecretChange {
+            secret: next,
+            added: Some(version("kept", "v2", 3)),
+            dropped: vec!["v1".into()],
+            stages: vec![stage("kept", "v2")],
+        };
+        store
+            .update_secret(&change)
+            .await
+            .expect("replace kept's v1");
+        store
+            .destroy_secret("doomed")
+            .await
+            .expect("destroy_secret");
+    });
+    drop(store);
+    assert!(
+        !on_disk(&db, &secret_ciphertext(1)),
+        "the destroyed secret's ciphertext"
+    );
+    assert!(
+        !on_disk(&db, &secret_ciphertext(2)),
+        "the dropped version's ciphertext"
+    );
+    assert!(
+        on_disk(&db, &secret_ciphertext(3)),
+        "the kept version is still there"
+    );
+}
+
+fn tag_of() -> openkms_core::Tag {
+    tag("t", "v")
+}

@@ -1,6 +1,7 @@
 //! The conformance checks, one public `async fn` per check, in one public module per storage
 //! capability: [`key_store`], [`alias_store`], [`tag_store`], [`identity_store`],
-//! [`meta_store`], [`login_store`], [`replay_store`], [`anchor_store`], [`rewrap_store`] and [`snapshot_store`]
+//! [`meta_store`], [`login_store`], [`replay_store`], [`anchor_store`], [`rewrap_store`],
+//! [`secret_store`] and [`snapshot_store`]
 //! (each split into files by topic).
 //!
 //! Each check takes a fresh [`crate::StoreFactory`], opens a store, and panics with a message
@@ -17,6 +18,7 @@ pub mod meta_store;
 mod race;
 pub mod replay_store;
 pub mod rewrap_store;
+pub mod secret_store;
 pub mod snapshot_store;
 pub mod tag_store;
 

@@ -62,7 +62,8 @@ where
 /// Expands to one `#[test]` per conformance check of every capability, each named after its
 /// check: [`key_store_tests!`], [`alias_store_tests!`], [`tag_store_tests!`],
 /// [`identity_store_tests!`], [`meta_store_tests!`], [`replay_store_tests!`],
-/// [`anchor_store_tests!`], [`rewrap_store_tests!`] and [`snapshot_store_tests!`].
+/// [`anchor_store_tests!`], [`rewrap_store_tests!`], [`snapshot_store_tests!`] and
+/// [`secret_store_tests!`].
 ///
 /// The argument is an expression callable with no arguments that returns a future resolving
 /// to a fresh [`StoreFactory`], for example the path of an `async fn`:
@@ -87,6 +88,7 @@ macro_rules! conformance_tests {
         $crate::anchor_store_tests!($make);
         $crate::rewrap_store_tests!($make);
         $crate::snapshot_store_tests!($make);
+        $crate::secret_store_tests!($make);
     };
     (@each $make:expr; $module:ident; $($check:ident),* $(,)?) => {
         $(
@@ -289,6 +291,26 @@ macro_rules! snapshot_store_tests {
             import_is_all_or_nothing,
             import_refuses_meta_no_export_writes,
             export_is_one_consistent_view,
+        );
+    };
+}
+
+/// Expands to one `#[test]` per check of the [`openkms_core::SecretStore`] capability (see
+/// [`checks::secret_store`]); [`conformance_tests!`] takes the same argument.
+#[macro_export]
+macro_rules! secret_store_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make; secret_store;
+            create_secret_round_trips,
+            create_secret_is_atomic,
+            update_secret_applies_the_whole_change,
+            update_secret_refuses_and_writes_nothing,
+            concurrent_update_secret_has_one_winner,
+            page_secrets_walks_by_name,
+            due_secrets_at_boundaries,
+            destroy_secret_removes_everything,
+            secret_tags_hold_the_limit,
+            reopen_keeps_secrets,
         );
     };
 }

@@ -155,6 +155,27 @@ const TABLE: &[Bound] = &[
     bytes("ExcludeNumbers", MAX_WORD_BYTES),
     bytes("ExcludePunctuation", MAX_WORD_BYTES),
     bytes("RequireEachIncludedType", MAX_WORD_BYTES),
+    // Secrets (alibaba-kms-api-next.md §5.1).
+    chars("SecretName", 256), // Alibaba: 192 characters; the ARN form is longer
+    bytes(
+        "SecretData",
+        openkms_core::service::secrets::MAX_SECRET_DATA_BYTES,
+    ), // Alibaba: 30 KB
+    bytes("SecretDataType", MAX_WORD_BYTES),
+    bytes("SecretType", MAX_WORD_BYTES),
+    bytes("VersionId", MAX_ID_BYTES), // Alibaba: 64 characters
+    bytes("VersionStage", MAX_ID_BYTES),
+    bytes("VersionStages", 4096),
+    bytes("RemoveFromVersion", MAX_ID_BYTES),
+    bytes("MoveToVersion", MAX_ID_BYTES),
+    bytes("EncryptionKeyId", MAX_KEY_REF_BYTES),
+    bytes("ExtendedConfig", 1024), // Alibaba: 1024 characters
+    bytes("ExtendedConfig.CustomData", 1024),
+    bytes("FetchExtendedConfig", MAX_WORD_BYTES),
+    bytes("FetchTags", MAX_WORD_BYTES),
+    bytes("IncludeDeprecated", MAX_WORD_BYTES),
+    bytes("RecoveryWindowInDays", MAX_WORD_BYTES),
+    bytes("ForceDeleteWithoutRecovery", MAX_WORD_BYTES),
     // RAM (its documented limits).
     chars("UserName", 64),
     chars("PolicyName", 128),

@@ -17,6 +17,7 @@ pub mod lenient;
 pub mod ram;
 pub mod request;
 mod run;
+pub mod secrets;
 pub mod spec;
 mod values;
 

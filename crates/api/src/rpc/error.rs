@@ -308,6 +308,7 @@ fn kms_wire(e: &KmsError) -> WireError {
             s(MSG_VERSION_EXHAUSTED),
         ),
         KmsError::Store(_) | KmsError::Corrupt => (500, "InternalFailure", s(MSG_INTERNAL)),
+        KmsError::Secret(e) => super::secret_error::wire(*e),
     };
     WireError {
         status,

@@ -10,6 +10,7 @@ pub mod error;
 pub mod params;
 pub mod reply;
 pub mod request_id;
+mod secret_error;
 
 pub use error::RpcError;
 pub use params::Params;

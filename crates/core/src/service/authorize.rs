@@ -34,6 +34,9 @@ pub enum Target {
     Key(KeyRef),
     /// The key that made a ciphertext.
     Ciphertext(Vec<u8>),
+    /// A secret by name: its ARN, judged with its secret policy as a key's with its key
+    /// policy.
+    Secret(String),
 }
 
 /// One authorization question.
@@ -126,6 +129,10 @@ impl KeyService {
                 };
                 arns.push(self.key_arn(&key_id));
                 Ok(Some((arns, self.key_policy_of(&key_id).await?)))
+            }
+            Target::Secret(name) => {
+                let policy = self.secret_policy_of(name).await?;
+                Ok(Some((vec![self.secret_arn(name)], policy)))
             }
             Target::Ciphertext(blob) => {
                 let Ok(parsed) = ciphertext::parse(blob) else {

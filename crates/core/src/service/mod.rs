@@ -26,6 +26,7 @@ mod listing;
 mod login;
 mod pages;
 mod quotas;
+pub mod secrets;
 mod startup;
 mod tags;
 mod versions;

@@ -1,4 +1,5 @@
-//! Resource quotas: how many keys, aliases per key, versions per key and RAM users may exist.
+//! Resource quotas: how many keys, aliases per key, versions per key, RAM users and secrets
+//! may exist.
 //!
 //! Every front end reaches these through the [`KeyService`] use cases, so the limits hold
 //! whatever protocol asked. A create that would take a count past its quota fails with
@@ -35,6 +36,9 @@ pub struct Quotas {
     pub versions_per_key: usize,
     /// RAM users (the root identity not counted). No number in the contract; 10,000.
     pub users: usize,
+    /// Secrets (every one until destroyed, those pending deletion too). No number in the
+    /// contract; 100,000, as for keys.
+    pub secrets: usize,
 }
 
 impl Default for Quotas {
@@ -44,6 +48,7 @@ impl Default for Quotas {
             aliases_per_key: 100,
             versions_per_key: 1_000,
             users: 10_000,
+            secrets: 100_000,
         }
     }
 }
@@ -54,6 +59,7 @@ pub(crate) struct QuotaGates {
     keys: Mutex<()>,
     aliases: Mutex<()>,
     users: Mutex<()>,
+    secrets: Mutex<()>,
 }
 
 impl KeyService {
@@ -95,6 +101,21 @@ impl KeyService {
             .filter(|u| u.user_name != super::ROOT_USER)
             .count();
         within(counted, self.quotas.users)?;
+        Ok(gate)
+    }
+
+    /// Waits for the secret gate and checks that one more secret fits (counted by pages of the
+    /// store's listing, stopping at the quota); hold the guard until the secret is written.
+    pub(crate) async fn admit_secret(&self) -> Result<MutexGuard<'_, ()>, KmsError> {
+        let gate = self.gates.secrets.lock().await;
+        let (mut counted, mut after) = (0usize, None::<String>);
+        while counted < self.quotas.secrets {
+            let page = self.store.page_secrets(after.as_deref(), 500).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.name.clone());
+            counted = counted.saturating_add(page.len());
+        }
+        within(counted, self.quotas.secrets)?;
         Ok(gate)
     }
 

@@ -3,8 +3,9 @@
 //! Storage is split by what it keeps, the way tikv's `engine_traits` compose `KvEngine`:
 //! [`KeyStore`] (keys, versions, destruction), [`AliasStore`], [`TagStore`], [`IdentityStore`]
 //! (RAM users, AccessKeys, custom policies, attachments), [`MetaStore`] (named metadata
-//! values) and [`LoginStore`] (RAM users' console passwords). [`Store`] is all six together, with a blanket impl, and is what the key service
-//! holds. Replay nonces are a separate concern of the front end: [`ReplayStore`] is not part
+//! values), [`LoginStore`] (RAM users' console passwords) and [`SecretStore`] (the Secrets
+//! Manager's secrets). [`Store`] is all seven together, with a blanket impl, and is what the key
+//! service holds. Replay nonces are a separate concern of the front end: [`ReplayStore`] is not part
 //! of [`Store`]; nor is [`AnchorStore`], where the binary records its audit log's head; nor
 //! [`RewrapStore`], which only root-key rotation uses; nor [`SnapshotStore`], through which
 //! backup and restore move a whole store's state. A new
@@ -28,6 +29,7 @@ mod paging;
 pub mod records;
 mod replay;
 mod rewrap;
+mod secrets;
 mod snapshot;
 mod tags;
 
@@ -41,6 +43,10 @@ pub use paging::{KeyCursor, KeySelection, KeyTag, TagCursor, tag_matches};
 pub use records::RecordRow;
 pub use replay::ReplayStore;
 pub use rewrap::{Rewrap, RewrapStore, RotationStore, WrappedBlob, WrappedRow};
+pub use secrets::{
+    SecretChange, SecretDataType, SecretRecord, SecretStage, SecretStore, SecretTag, SecretVersion,
+    StoredSecretVersion,
+};
 pub use snapshot::{
     DestroyedVersion, MetaEntry, OTHER_TABLES, RESTORED_META, SNAPSHOT_META,
     SNAPSHOT_META_PREFIXES, SNAPSHOT_TABLES, Snapshot, SnapshotStore, check_importable,
@@ -90,11 +96,14 @@ pub enum StoreError {
 
 /// Durable storage for the key service: every capability it uses, together.
 ///
-/// Implemented for every type that implements the five capabilities; a backend implements
+/// Implemented for every type that implements the six capabilities; a backend implements
 /// those and never this trait directly.
-pub trait Store: KeyStore + AliasStore + TagStore + IdentityStore + MetaStore + LoginStore {}
+pub trait Store:
+    KeyStore + AliasStore + TagStore + IdentityStore + MetaStore + LoginStore + SecretStore
+{
+}
 
 impl<T> Store for T where
-    T: KeyStore + AliasStore + TagStore + IdentityStore + MetaStore + LoginStore
+    T: KeyStore + AliasStore + TagStore + IdentityStore + MetaStore + LoginStore + SecretStore
 {
 }

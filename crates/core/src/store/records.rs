@@ -8,7 +8,10 @@
 //! (which might be wrapped material). This module does not know SQL or any driver.
 
 use super::snapshot::{DestroyedVersion, MetaEntry};
-use super::{KeyTag, StoreError};
+use super::{
+    KeyTag, SecretDataType, SecretRecord, SecretStage, SecretTag, SecretVersion, StoreError,
+    StoredSecretVersion,
+};
 use crate::model::{
     AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin,
     PolicyRecord, PolicyType, ProtectionLevel, Tag, UserRecord, VersionRecord,
@@ -169,6 +172,61 @@ pub fn meta(row: &impl RecordRow) -> Result<MetaEntry, StoreError> {
     Ok(MetaEntry {
         name: row.text(0, "meta.name")?,
         value: row.bytes(1, "meta.value")?,
+    })
+}
+
+/// A secret from `name, secret_type, description, encryption_key_id, created_at, updated_at,
+/// planned_delete_at, policy, revision`.
+pub fn secret(row: &impl RecordRow) -> Result<SecretRecord, StoreError> {
+    Ok(SecretRecord {
+        name: row.text(0, "secrets.name")?,
+        secret_type: row.text(1, "secrets.secret_type")?,
+        description: row.text(2, "secrets.description")?,
+        encryption_key_id: row.opt_text(3, "secrets.encryption_key_id")?,
+        created_at: row.int(4, "secrets.created_at")?,
+        updated_at: row.int(5, "secrets.updated_at")?,
+        planned_delete_at: row.opt_int(6, "secrets.planned_delete_at")?,
+        policy: row.opt_text(7, "secrets.policy")?,
+        revision: row.int(8, "secrets.revision")?,
+    })
+}
+
+/// A secret version from `secret_name, version_id, created_at, data_type`.
+pub fn secret_version(row: &impl RecordRow) -> Result<SecretVersion, StoreError> {
+    Ok(SecretVersion {
+        secret_name: row.text(0, "secret_versions.secret_name")?,
+        version_id: row.text(1, "secret_versions.version_id")?,
+        created_at: row.int(2, "secret_versions.created_at")?,
+        data_type: named(row, 3, "secret_versions.data_type", SecretDataType::parse)?,
+    })
+}
+
+/// A secret version with its ciphertext from `secret_name, version_id, created_at, data_type,
+/// ciphertext` (a snapshot's form).
+pub fn stored_secret_version(row: &impl RecordRow) -> Result<StoredSecretVersion, StoreError> {
+    Ok(StoredSecretVersion {
+        version: secret_version(row)?,
+        ciphertext: row.bytes(4, "secret_versions.ciphertext")?,
+    })
+}
+
+/// A stage label from `secret_name, stage, version_id`.
+pub fn secret_stage(row: &impl RecordRow) -> Result<SecretStage, StoreError> {
+    Ok(SecretStage {
+        secret_name: row.text(0, "secret_stages.secret_name")?,
+        stage: row.text(1, "secret_stages.stage")?,
+        version_id: row.text(2, "secret_stages.version_id")?,
+    })
+}
+
+/// A secret's tag from `secret_name, tag_key, tag_value`.
+pub fn secret_tag(row: &impl RecordRow) -> Result<SecretTag, StoreError> {
+    Ok(SecretTag {
+        secret_name: row.text(0, "secret_tags.secret_name")?,
+        tag: Tag {
+            key: row.text(1, "secret_tags.tag_key")?,
+            value: row.text(2, "secret_tags.tag_value")?,
+        },
     })
 }
 

@@ -11,7 +11,9 @@
 
 use async_trait::async_trait;
 
-use super::{AuditAnchor, KeyTag, StoreError};
+use super::{
+    AuditAnchor, KeyTag, SecretRecord, SecretStage, SecretTag, StoreError, StoredSecretVersion,
+};
 use crate::model::{
     AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, PolicyRecord, UserRecord,
     VersionRecord,
@@ -31,6 +33,10 @@ pub const SNAPSHOT_TABLES: &[&str] = &[
     "policy_attachments",
     "access_keys",
     "login_profiles",
+    "secrets",
+    "secret_versions",
+    "secret_stages",
+    "secret_tags",
 ];
 
 /// The tables a snapshot leaves out, each with why.
@@ -91,6 +97,15 @@ pub struct Snapshot {
     pub attachments: Vec<AttachmentRecord>,
     /// AccessKeys (the root one too) with their wrapped secrets, by id.
     pub access_keys: Vec<AccessKeyRecord>,
+    /// Secrets, by name.
+    pub secrets: Vec<SecretRecord>,
+    /// Secret versions with their values' ciphertexts (under CMKs, never in the clear), by
+    /// secret name then version id.
+    pub secret_versions: Vec<StoredSecretVersion>,
+    /// Stage labels, by secret name then label.
+    pub secret_stages: Vec<SecretStage>,
+    /// Secret tags, by secret name then tag key.
+    pub secret_tags: Vec<SecretTag>,
     /// RAM users' login profiles (console password hashes), by user name.
     pub login_profiles: Vec<super::LoginProfileRecord>,
 }
@@ -122,12 +137,23 @@ impl Snapshot {
         });
         self.access_keys
             .sort_by(|a, b| a.access_key_id.cmp(&b.access_key_id));
+        self.secrets.sort_by(|a, b| a.name.cmp(&b.name));
+        self.secret_versions.sort_by(|a, b| {
+            let key = |v: &StoredSecretVersion| {
+                (v.version.secret_name.clone(), v.version.version_id.clone())
+            };
+            key(a).cmp(&key(b))
+        });
+        self.secret_stages
+            .sort_by(|a, b| (&a.secret_name, &a.stage).cmp(&(&b.secret_name, &b.stage)));
+        self.secret_tags
+            .sort_by(|a, b| (&a.secret_name, &a.tag.key).cmp(&(&b.secret_name, &b.tag.key)));
         self.login_profiles
             .sort_by(|a, b| a.user_name.cmp(&b.user_name));
     }
 
     /// How many records of each table, in the order of [`SNAPSHOT_TABLES`].
-    pub fn counts(&self) -> [(&'static str, usize); 11] {
+    pub fn counts(&self) -> [(&'static str, usize); 15] {
         [
             ("meta", self.meta.len()),
             ("keys", self.keys.len()),
@@ -140,6 +166,10 @@ impl Snapshot {
             ("policy_attachments", self.attachments.len()),
             ("access_keys", self.access_keys.len()),
             ("login_profiles", self.login_profiles.len()),
+            ("secrets", self.secrets.len()),
+            ("secret_versions", self.secret_versions.len()),
+            ("secret_stages", self.secret_stages.len()),
+            ("secret_tags", self.secret_tags.len()),
         ]
     }
 
@@ -169,6 +199,7 @@ pub const SNAPSHOT_META: &[&str] = &[
     crate::service::META_CURSOR_KEY,
     crate::service::META_ROOT_AK,
     crate::unseal::META_SHAMIR,
+    crate::service::secrets::META_DEFAULT_KEY,
 ];
 
 /// Prefixes of metadata names a snapshot may carry too, one name per record they count for:

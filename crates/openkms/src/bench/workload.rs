@@ -44,6 +44,9 @@ pub enum OpArg {
     CreateKey,
     /// DescribeKey (a server without it answers InvalidAction: counted as errors).
     DescribeKey,
+    /// GetSecretValue of a secret made in setup (its value --plaintext-size bytes, encrypted
+    /// under the bench key).
+    GetSecretValue,
     /// 45% Decrypt, 45% Encrypt, 10% GenerateDataKey.
     Mixed,
     /// AsymmetricSign with an RSA_2048 key, RSA_PSS_SHA_256 (the bench makes the key pair).
@@ -69,6 +72,8 @@ pub enum Op {
     CreateKey,
     /// DescribeKey.
     DescribeKey,
+    /// GetSecretValue.
+    GetSecretValue,
     /// AsymmetricSign, RSA_2048 PSS.
     SignRsa2048,
     /// AsymmetricSign, EC_P256 ECDSA.
@@ -87,6 +92,7 @@ impl Op {
             Self::GenerateDataKey => "GenerateDataKey",
             Self::CreateKey => "CreateKey",
             Self::DescribeKey => "DescribeKey",
+            Self::GetSecretValue => "GetSecretValue",
             Self::SignRsa2048 => "AsymmetricSign RSA_2048 PSS",
             Self::SignP256 => "AsymmetricSign EC_P256",
             Self::SignSm2 => "AsymmetricSign EC_SM2",
@@ -102,6 +108,7 @@ pub fn schedule(op: OpArg) -> Vec<Op> {
         OpArg::GenerateDataKey => vec![Op::GenerateDataKey],
         OpArg::CreateKey => vec![Op::CreateKey],
         OpArg::DescribeKey => vec![Op::DescribeKey],
+        OpArg::GetSecretValue => vec![Op::GetSecretValue],
         OpArg::Mixed => mixed_pattern(),
         OpArg::SignRsa2048 => vec![Op::SignRsa2048],
         OpArg::SignP256 => vec![Op::SignP256],
@@ -128,6 +135,8 @@ pub struct Fixture {
     protection_level: String,
     /// A CiphertextBlob of `plaintext` under the first key, for Decrypt.
     ciphertext: Option<String>,
+    /// A secret whose value is `plaintext`, under the first key, for GetSecretValue.
+    secret_name: Option<String>,
     /// The key pair of a signing operation (its key is `key_ids[0]`).
     pair: Option<Pair>,
 }
@@ -149,6 +158,7 @@ pub async fn setup(client: &Client, args: &BenchArgs) -> anyhow::Result<Fixture>
             plaintext,
             protection_level: args.protection_level.clone(),
             ciphertext: None,
+            secret_name: None,
             pair: Some(pair),
         });
     }
@@ -162,13 +172,34 @@ pub async fn setup(client: &Client, args: &BenchArgs) -> anyhow::Result<Fixture>
         true => Some(encrypt_once(client, &key_ids[0], &plaintext).await?),
         false => None,
     };
+    let secret_name = match ops.contains(&Op::GetSecretValue) {
+        true => Some(create_secret(client, &key_ids[0], &plaintext).await?),
+        false => None,
+    };
     Ok(Fixture {
         key_ids,
         plaintext,
         protection_level: args.protection_level.clone(),
         ciphertext,
+        secret_name,
         pair: None,
     })
+}
+
+/// Creates a secret of `value` under `key_id` with a fresh name (`openkms-bench/<nonce>`).
+async fn create_secret(client: &Client, key_id: &str, value: &str) -> anyhow::Result<String> {
+    let name = format!("openkms-bench/{}", super::signer::fresh_nonce()?);
+    let params = [
+        ("SecretName", name.as_str()),
+        ("VersionId", "v1"),
+        ("SecretData", value),
+        ("EncryptionKeyId", key_id),
+    ];
+    client
+        .call("CreateSecret", &params)
+        .await
+        .with_context(|| format!("setup: CreateSecret under {key_id} failed"))?;
+    Ok(name)
 }
 
 /// `len` bytes of base64 text: what SDK users typically put in `Plaintext`.
@@ -351,6 +382,7 @@ fn business_params(op: Op, fixture: &Fixture) -> (&'static str, Vec<(&'static st
             ("Description", BENCH_KEY_DESCRIPTION),
             ("ProtectionLevel", fixture.protection_level.as_str()),
         ],
+        Op::GetSecretValue => vec![("SecretName", fixture.secret_name.as_deref().unwrap_or(""))],
         Op::SignRsa2048 | Op::SignP256 | Op::SignSm2 => sign_params(op, fixture),
         Op::Health => vec![],
     };
@@ -380,6 +412,7 @@ fn action_of(op: Op) -> &'static str {
         Op::GenerateDataKey => "GenerateDataKey",
         Op::CreateKey => "CreateKey",
         Op::DescribeKey => "DescribeKey",
+        Op::GetSecretValue => "GetSecretValue",
         Op::SignRsa2048 | Op::SignP256 | Op::SignSm2 => "AsymmetricSign",
     }
 }
@@ -411,6 +444,7 @@ mod tests {
             plaintext: String::new(),
             protection_level: "SOFTWARE".into(),
             ciphertext: None,
+            secret_name: None,
             pair: Some(Pair {
                 key_id: "k".into(),
                 version_id: "v".into(),

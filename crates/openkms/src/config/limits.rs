@@ -138,6 +138,7 @@ impl LimitConfig {
                 pick(args.max_users, file.max_users),
                 defaults.users,
             )?,
+            secrets: defaults.secrets,
         };
         Ok(Self {
             failures,

@@ -1,5 +1,6 @@
 //! The background job loop: destroys keys whose pending window ended and rotates keys that
-//! are due (one [`KeyService::run_due`] pass), purges expired replay nonces from a shared
+//! are due (one [`KeyService::run_due`] pass), destroys secrets whose recovery window ended
+//! ([`KeyService::purge_due_secrets`]), purges expired replay nonces from a shared
 //! replay store, at start and then every period, and exports the key cache counters.
 //!
 //! It takes the key service from the server's slot at each pass and holds it only for that
@@ -88,6 +89,11 @@ async fn pass(service: &KeyService, shared_nonces: Option<&dyn ReplayStore>) {
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "due key work failed; will retry"),
+    }
+    match service.purge_due_secrets().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(destroyed = n, "due secret deletions done"),
+        Err(e) => tracing::warn!(error = %e, "due secret deletions failed; will retry"),
     }
 }
 

@@ -20,6 +20,7 @@ impl Operation for DisableKey {
 
     async fn execute(self, call: &Call<'_>) -> Result<KeyRecord, KmsError> {
         let key_id = call.kms.resolve(&self.key).await?;
+        call.guard_internal_key(&key_id).await?;
         call.kms.disable_key(&key_id).await
     }
 

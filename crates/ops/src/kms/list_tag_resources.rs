@@ -31,6 +31,9 @@ pub struct ListTagResources {
     /// Where the page starts when no key is named (the previous page's `next`); `None` for
     /// the first page. Ignored when keys are named.
     pub after: Option<TagCursor>,
+    /// The secrets whose tags to list instead of keys (`ResourceType=secret`; named, listed
+    /// whole).
+    pub secrets: Vec<String>,
 }
 
 /// The tags listed, grouped by key, and where the next page starts.
@@ -39,6 +42,8 @@ pub struct TagListing {
     pub keys: Vec<KeyTags>,
     /// The cursor of the next page, when there is more (only when no key was named).
     pub next: Option<TagCursor>,
+    /// Whether the entries are secrets (their names in `key_id`) rather than keys.
+    pub secrets: bool,
 }
 
 impl Operation for ListTagResources {
@@ -46,10 +51,23 @@ impl Operation for ListTagResources {
     type Output = TagListing;
 
     fn touches<'a>(&'a mut self, call: &Call<'_>) -> Vec<Touch<'a>> {
+        if !self.secrets.is_empty() {
+            return crate::secrets::tags::touches(&self.secrets);
+        }
         tag_lists::touches(&mut self.keys, call.kms)
     }
 
     async fn execute(self, call: &Call<'_>) -> Result<TagListing, KmsError> {
+        if !self.secrets.is_empty() {
+            let filter = &self.filter;
+            let keys =
+                crate::secrets::tags::list(call, &self.secrets, |t| wanted(filter, t)).await?;
+            return Ok(TagListing {
+                keys,
+                next: None,
+                secrets: true,
+            });
+        }
         if self.keys.is_empty() {
             return every_key(call, &self.filter, self.after.as_ref()).await;
         }
@@ -64,6 +82,7 @@ impl Operation for ListTagResources {
         Ok(TagListing {
             keys: listed,
             next: None,
+            secrets: false,
         })
     }
 }
@@ -151,6 +170,7 @@ impl VisiblePage {
         TagListing {
             keys: self.keys,
             next,
+            secrets: false,
         }
     }
 }

@@ -23,8 +23,10 @@ impl Operation for SetKeyPolicy {
     }
 
     async fn execute(self, call: &Call<'_>) -> Result<KeyRecord, KmsError> {
-        let kms = call.kms;
-        kms.set_key_policy(&self.key, &self.name, &self.policy)
+        let key_id = call.kms.resolve(&self.key).await?;
+        call.guard_internal_key(&key_id).await?;
+        call.kms
+            .set_key_policy(&KeyRef::Id(key_id), &self.name, &self.policy)
             .await
     }
 

@@ -12,6 +12,8 @@ pub struct UntagResources {
     pub keys: Vec<KeyRef>,
     /// Which tags to remove from each.
     pub tag_keys: TagKeys,
+    /// The secrets to untag instead of keys (`ResourceType=secret`).
+    pub secrets: Vec<String>,
 }
 
 /// The tags UntagResources removes.
@@ -28,10 +30,20 @@ impl Operation for UntagResources {
     type Output = ();
 
     fn touches<'a>(&'a mut self, call: &Call<'_>) -> Vec<Touch<'a>> {
+        if !self.secrets.is_empty() {
+            return crate::secrets::tags::touches(&self.secrets);
+        }
         tag_lists::touches(&mut self.keys, call.kms)
     }
 
     async fn execute(self, call: &Call<'_>) -> Result<(), KmsError> {
+        if !self.secrets.is_empty() {
+            let keys = match &self.tag_keys {
+                TagKeys::All => None,
+                TagKeys::Named(keys) => Some(keys.as_slice()),
+            };
+            return crate::secrets::tags::untag(call, &self.secrets, keys).await;
+        }
         let kms = call.kms;
         for key_id in tag_lists::existing(kms, &self.keys).await? {
             let tag_keys = match &self.tag_keys {

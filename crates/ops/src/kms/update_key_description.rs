@@ -22,6 +22,7 @@ impl Operation for UpdateKeyDescription {
 
     async fn execute(self, call: &Call<'_>) -> Result<KeyRecord, KmsError> {
         let key_id = call.kms.resolve(&self.key).await?;
+        call.guard_internal_key(&key_id).await?;
         call.kms
             .update_key_description(&key_id, &self.description)
             .await

@@ -36,7 +36,24 @@ pub(super) async fn import(
     }
     import_keys(client, snapshot).await?;
     import_identities(client, snapshot).await?;
+    import_secrets(client, snapshot).await?;
     Ok(true)
+}
+
+/// Secrets, their versions, stages and tags.
+async fn import_secrets(client: &impl GenericClient, snapshot: &Snapshot) -> Result<(), Failure> {
+    use super::secrets::{insert_secret, insert_secret_tag, insert_secret_version, insert_stages};
+    for secret in &snapshot.secrets {
+        insert_secret(client, secret).await?;
+    }
+    for version in &snapshot.secret_versions {
+        insert_secret_version(client, version).await?;
+    }
+    insert_stages(client, &snapshot.secret_stages).await?;
+    for row in &snapshot.secret_tags {
+        insert_secret_tag(client, &row.secret_name, &row.tag).await?;
+    }
+    Ok(())
 }
 
 /// Whether every table of the snapshot is empty.

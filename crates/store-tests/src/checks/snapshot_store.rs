@@ -64,6 +64,29 @@ async fn populate(store: &(impl Store + ReplayStore + AnchorStore)) {
         .await);
     w(store.destroy_key(&full_key(3).key.key_id).await);
     populate_identities(store).await;
+    populate_secrets(store).await;
+}
+
+/// Two secrets, one with a second version, stage labels and tags.
+async fn populate_secrets(store: &impl Store) {
+    use crate::checks::secret_store::{create_sample, stage, version};
+    let s = create_sample(store, 1).await;
+    create_sample(store, 2).await;
+    let mut next = s.clone();
+    next.revision += 1;
+    let change = openkms_core::SecretChange {
+        added: Some(version(&s, "v2", s.created_at + 1)),
+        dropped: vec![],
+        stages: vec![
+            stage(&s, "ACSCurrent", "v2"),
+            stage(&s, "ACSPrevious", "v1"),
+        ],
+        secret: next,
+    };
+    store
+        .update_secret(&change)
+        .await
+        .expect("populate: a new secret version");
 }
 
 /// The identity half of [`populate`].

@@ -11,6 +11,7 @@
 mod identity;
 mod login;
 mod rewrap;
+mod secrets;
 mod snapshot;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -46,6 +47,8 @@ struct Maps {
     attached: HashMap<(String, PolicyType, String), AttachmentRecord>,
     /// Login profiles by user name; a user's goes with it.
     logins: BTreeMap<String, openkms_core::LoginProfileRecord>,
+    /// Secrets with their versions, stages and tags, by name.
+    secrets: BTreeMap<String, secrets::SecretEntry>,
 }
 
 impl MemoryStore {

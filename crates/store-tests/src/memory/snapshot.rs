@@ -20,6 +20,7 @@ impl Maps {
                 },
             })
         });
+        let (secrets, secret_versions, secret_stages, secret_tags) = self.secret_rows();
         let mut snapshot = Snapshot {
             meta: meta
                 .map(|(name, value)| MetaEntry {
@@ -37,6 +38,10 @@ impl Maps {
             attachments: self.attached.values().cloned().collect(),
             access_keys: self.access.values().cloned().collect(),
             login_profiles: self.logins.values().cloned().collect(),
+            secrets,
+            secret_versions,
+            secret_stages,
+            secret_tags,
         };
         snapshot.canonicalize();
         snapshot
@@ -54,7 +59,8 @@ impl Maps {
             && self.policies.is_empty()
             && self.attached.is_empty()
             && self.access.is_empty()
-            && self.logins.is_empty())
+            && self.logins.is_empty()
+            && self.secrets.is_empty())
     }
 }
 
@@ -132,6 +138,8 @@ impl SnapshotStore for MemoryStore {
             return Err(StoreError::NotEmpty);
         }
         check(s)?;
+        let secrets = m.import_secrets(s)?;
+        m.secrets = secrets;
         for e in &s.meta {
             m.meta.insert(e.name.clone(), e.value.clone());
         }

@@ -1,6 +1,6 @@
 //! ListTagResources on the wire: tags of keys, in the repeat-list form.
 //!
-//! Parameters: `RegionId`, `ResourceType` (`key`), `ResourceId.N` (default: every key),
+//! Parameters: `RegionId`, `ResourceType` (`key`, or `secret` naming secrets), `ResourceId.N` (default: every key),
 //! `Tag.N.Key`/`Tag.N.Value` (only these tags), `NextToken`. Reply:
 //! `TagResources.TagResource[]` of `ResourceType`, `ResourceId`, `TagKey`, `TagValue`, and
 //! `NextToken`. Naming keys lists their tags in one reply (empty `NextToken`; a `NextToken`
@@ -52,14 +52,19 @@ impl Wire for ListTagResources {
         about: "List tags of keys (ResourceId.N, Tag.N.Key)",
         params: &[
             required("RegionId", "the region, as configured on the server"),
-            required("ResourceType", "key"),
+            required("ResourceType", "key, or secret (ResourceId.N required)"),
             optional("NextToken", "the token of the previous page"),
         ],
     };
     type Reply<'a> = TagResourcesReply<'a>;
 
     fn decode(params: &Params, kms: &KeyService) -> Result<Self, RpcError> {
-        let keys = tags::resources(params, kms, false)?;
+        let secrets = tags::secret_resources(params, kms, true)?;
+        let keys = match secrets {
+            Some(_) => vec![],
+            None => tags::resources(params, kms, false)?,
+        };
+        let secrets = secrets.unwrap_or_default();
         let filter = tags::tag_list(params)?;
         let after = match (keys.is_empty(), params.optional("NextToken")) {
             (true, Some(token)) if !token.is_empty() => {
@@ -71,6 +76,7 @@ impl Wire for ListTagResources {
             keys,
             filter,
             after,
+            secrets,
         })
     }
 
@@ -80,7 +86,7 @@ impl Wire for ListTagResources {
     ) -> Result<TagResourcesReply<'a>, RpcError> {
         let rows = out.keys.iter().flat_map(|key| {
             key.tags.iter().map(|t| Row {
-                resource_type: "key",
+                resource_type: if out.secrets { "secret" } else { "key" },
                 resource_id: &key.key_id,
                 tag_key: &t.key,
                 tag_value: &t.value,

@@ -35,7 +35,7 @@ mod set_deletion_protection;
 mod set_key_policy;
 mod tag_resource;
 mod tag_resources;
-mod tags;
+pub(crate) mod tags;
 mod untag_resource;
 mod untag_resources;
 mod update_alias;

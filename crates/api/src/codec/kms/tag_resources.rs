@@ -1,7 +1,7 @@
 //! TagResources on the wire: the newer, repeat-list form of tagging, for several keys at
 //! once.
 //!
-//! Parameters: `RegionId`, `ResourceType` (`key`), `ResourceId.N`, `Tag.N.Key`, `Tag.N.Value`.
+//! Parameters: `RegionId`, `ResourceType` (`key`, or `secret` with secret names), `ResourceId.N`, `Tag.N.Key`, `Tag.N.Value`.
 //! Reply: `RequestId`. Every key is checked before any is tagged.
 
 use crate::codec::lenient;
@@ -21,18 +21,27 @@ impl Wire for TagResources {
         about: "Tag several keys (ResourceId.N, Tag.N.Key, Tag.N.Value)",
         params: &[
             required("RegionId", "the region, as configured on the server"),
-            required("ResourceType", "key"),
+            required("ResourceType", "key or secret"),
         ],
     };
     type Reply<'a> = Empty;
 
     fn decode(params: &Params, kms: &KeyService) -> Result<Self, RpcError> {
-        let keys = tags::resources(params, kms, true)?;
+        let secrets = tags::secret_resources(params, kms, true)?;
+        let keys = match secrets {
+            Some(_) => vec![],
+            None => tags::resources(params, kms, true)?,
+        };
         let tags = tags::tag_list(params)?;
         if tags.is_empty() {
             return Err(RpcError::MissingParameter("Tag.1.Key"));
         }
-        Ok(Self { keys, tags })
+        let secrets = secrets.unwrap_or_default();
+        Ok(Self {
+            keys,
+            tags,
+            secrets,
+        })
     }
 
     fn encode(_: &(), _: &KeyService) -> Result<Empty, RpcError> {

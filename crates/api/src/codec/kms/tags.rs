@@ -37,6 +37,27 @@ pub fn repeat_list<'a>(params: &'a Params, name: &'static str) -> Result<Vec<Ite
     Ok(items)
 }
 
+/// The secrets named by `ResourceId.N` when `ResourceType` is `secret` (names or secret
+/// ARNs), `None` for another type; `required` makes an empty list a `MissingParameter`.
+pub fn secret_resources(
+    params: &Params,
+    kms: &KeyService,
+    required: bool,
+) -> Result<Option<Vec<String>>, RpcError> {
+    if !params
+        .required("ResourceType")?
+        .eq_ignore_ascii_case("secret")
+    {
+        return Ok(None);
+    }
+    let ids = repeat_list(params, "ResourceId")?;
+    if required && ids.is_empty() {
+        return Err(RpcError::MissingParameter("ResourceId.1"));
+    }
+    let names = ids.into_iter().map(|(_, _, id)| kms.parse_secret_name(id));
+    Ok(Some(names.collect::<Result<_, _>>()?))
+}
+
 /// The keys named by `ResourceId.N` of `ResourceType` `key`, read as key references (an
 /// unreadable one, or an ARN of another account or region, is as unknown as a missing key);
 /// `required` makes an empty list a `MissingParameter`.

@@ -1,6 +1,6 @@
 //! UntagResources on the wire: remove tags from several keys at once (repeat-list form).
 //!
-//! Parameters: `RegionId`, `ResourceType` (`key`), `ResourceId.N`, `TagKey.N`, `All` (remove
+//! Parameters: `RegionId`, `ResourceType` (`key`, or `secret` with secret names), `ResourceId.N`, `TagKey.N`, `All` (remove
 //! every tag). Reply: `RequestId`.
 
 use crate::codec::lenient;
@@ -20,21 +20,30 @@ impl Wire for UntagResources {
         about: "Remove tags from several keys (ResourceId.N, TagKey.N)",
         params: &[
             required("RegionId", "the region, as configured on the server"),
-            required("ResourceType", "key"),
+            required("ResourceType", "key or secret"),
             optional("All", "true to remove every tag"),
         ],
     };
     type Reply<'a> = Empty;
 
     fn decode(params: &Params, kms: &KeyService) -> Result<Self, RpcError> {
-        let keys = tags::resources(params, kms, true)?;
+        let secrets = tags::secret_resources(params, kms, true)?;
+        let keys = match secrets {
+            Some(_) => vec![],
+            None => tags::resources(params, kms, true)?,
+        };
         let all = params.bool_or("All", false)?;
         let named = tags::tag_keys(params)?;
         let tag_keys = match all {
             true => TagKeys::All,
             false => TagKeys::Named(named),
         };
-        Ok(Self { keys, tag_keys })
+        let secrets = secrets.unwrap_or_default();
+        Ok(Self {
+            keys,
+            tag_keys,
+            secrets,
+        })
     }
 
     fn encode(_: &(), _: &KeyService) -> Result<Empty, RpcError> {

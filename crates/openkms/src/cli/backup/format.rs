@@ -13,8 +13,8 @@ use aws_lc_rs::digest::{SHA256, digest};
 use openkms_core::store::records;
 use openkms_core::store::{DestroyedVersion, MetaEntry, RecordRow, Snapshot, is_snapshot_meta};
 use openkms_core::{
-    AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, KeyTag, PolicyRecord, StoreError,
-    UserRecord, VersionRecord,
+    AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, KeyTag, PolicyRecord, SecretRecord,
+    StoreError, StoredSecretVersion, UserRecord, VersionRecord,
 };
 
 /// The first bytes of every backup file.
@@ -67,7 +67,7 @@ enum Value {
 
 /// Each table's code and how many values its records have, in the order of
 /// `SNAPSHOT_TABLES` (and of the records in a file).
-const TABLES: [(u8, &str, usize); 11] = [
+const TABLES: [(u8, &str, usize); 15] = [
     (1, "meta", 2),
     (2, "keys", 17),
     (3, "key_versions", 4),
@@ -79,6 +79,10 @@ const TABLES: [(u8, &str, usize); 11] = [
     (9, "policy_attachments", 4),
     (10, "access_keys", 5),
     (11, "login_profiles", 6),
+    (12, "secrets", 9),
+    (13, "secret_versions", 5),
+    (14, "secret_stages", 3),
+    (15, "secret_tags", 3),
 ];
 
 /// The whole file for `snapshot` with `header` (a JSON object).
@@ -126,7 +130,53 @@ fn rows(s: &Snapshot) -> Vec<(u8, Vec<Value>)> {
             .iter()
             .map(|p| (11, login_profile_values(p))),
     );
+    rows.extend(s.secrets.iter().map(|r| (12, secret_values(r))));
+    rows.extend(
+        s.secret_versions
+            .iter()
+            .map(|v| (13, secret_version_values(v))),
+    );
+    rows.extend(s.secret_stages.iter().map(|t| {
+        (
+            14,
+            vec![text(&t.secret_name), text(&t.stage), text(&t.version_id)],
+        )
+    }));
+    rows.extend(s.secret_tags.iter().map(|t| {
+        (
+            15,
+            vec![text(&t.secret_name), text(&t.tag.key), text(&t.tag.value)],
+        )
+    }));
     rows
+}
+
+/// A secret's columns in the order of `records::secret`.
+fn secret_values(r: &SecretRecord) -> Vec<Value> {
+    vec![
+        text(&r.name),
+        text(&r.secret_type),
+        text(&r.description),
+        opt_text(&r.encryption_key_id),
+        Value::Int(r.created_at),
+        Value::Int(r.updated_at),
+        opt_int(r.planned_delete_at),
+        opt_text(&r.policy),
+        Value::Int(r.revision),
+    ]
+}
+
+/// A secret version's columns in the order of `records::stored_secret_version` (its value
+/// stays ciphertext under its CMK).
+fn secret_version_values(v: &StoredSecretVersion) -> Vec<Value> {
+    let version = &v.version;
+    vec![
+        text(&version.secret_name),
+        text(&version.version_id),
+        Value::Int(version.created_at),
+        text(version.data_type.as_str()),
+        Value::Bytes(v.ciphertext.clone()),
+    ]
 }
 
 fn text(s: &str) -> Value {
@@ -496,7 +546,11 @@ fn push_record(s: &mut Snapshot, code: u8, row: &ValueRow<'_>) -> Result<(), Sto
         8 => s.policies.push(records::policy(row)?),
         9 => s.attachments.push(records::attachment(row)?),
         10 => s.access_keys.push(records::access_key(row)?),
-        _ => s.login_profiles.push(records::login_profile(row)?),
+        11 => s.login_profiles.push(records::login_profile(row)?),
+        12 => s.secrets.push(records::secret(row)?),
+        13 => s.secret_versions.push(records::stored_secret_version(row)?),
+        14 => s.secret_stages.push(records::secret_stage(row)?),
+        _ => s.secret_tags.push(records::secret_tag(row)?),
     }
     Ok(())
 }

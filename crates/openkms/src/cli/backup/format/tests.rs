@@ -64,9 +64,45 @@ fn sample() -> Snapshot {
             created_at: 1,
             updated_at: -2,
         }],
+        secrets: vec![secret_record()],
+        secret_versions: vec![openkms_core::StoredSecretVersion {
+            version: openkms_core::SecretVersion {
+                secret_name: "db/pw".into(),
+                version_id: "v1".into(),
+                created_at: 9,
+                data_type: openkms_core::SecretDataType::Binary,
+            },
+            ciphertext: blob(40),
+        }],
+        secret_stages: vec![openkms_core::SecretStage {
+            secret_name: "db/pw".into(),
+            stage: "ACSCurrent".into(),
+            version_id: "v1".into(),
+        }],
+        secret_tags: vec![openkms_core::SecretTag {
+            secret_name: "db/pw".into(),
+            tag: openkms_core::Tag {
+                key: "k".into(),
+                value: "v".into(),
+            },
+        }],
     };
     s.canonicalize();
     s
+}
+
+fn secret_record() -> openkms_core::SecretRecord {
+    openkms_core::SecretRecord {
+        name: "db/pw".into(),
+        secret_type: "Generic".into(),
+        description: String::new(),
+        encryption_key_id: None,
+        created_at: 9,
+        updated_at: 10,
+        planned_delete_at: Some(11),
+        policy: None,
+        revision: 2,
+    }
 }
 
 fn file() -> Vec<u8> {
