@@ -136,6 +136,9 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
         .with_context(|| format!("listen: cannot bind {}", config.listen))?;
     let console = bind_console(&config, tls.clone()).await?;
     let console_addr = console.as_ref().map(|(l, _)| l.local_addr()).transpose()?;
+    // Listening for the signals before the ready line: one sent right after it must stop the
+    // server cleanly, not kill it (the default action).
+    let signals = shutdown_signal()?;
     announce(&listener, &config, console_addr)?;
     let (stop, stop_signal) = due_work::stop_channel();
     let console_stop = stop_signal.clone();
@@ -184,7 +187,7 @@ async fn serve(config: ServerConfig, secrets: EnvSecrets) -> anyhow::Result<()> 
         ..ServerOptions::default()
     };
     let shutdown = async move {
-        shutdown_signal().await;
+        signals.await;
         stop.stop();
     };
     let served = openkms_api::serve(listener, app, options, shutdown).await;
@@ -664,18 +667,16 @@ async fn wait_for_due_work(jobs: tokio::task::JoinHandle<()>) {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = ctrl_c.await;
-            return;
+/// Listens for SIGTERM and SIGINT from now on; the future resolves at the first of them.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("signals: cannot listen for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("signals: cannot listen for SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
         }
-    };
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term.recv() => {},
-    }
-    tracing::info!("shutting down");
+        tracing::info!("shutting down");
+    })
 }
