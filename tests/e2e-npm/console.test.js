@@ -7,7 +7,8 @@
 // CreateKey refused with the API's code; a cross-site POST without the CSRF token is refused;
 // the session cookie has its flags; sign-out ends the session on the server; the browser console
 // shows no error on any page; the console's audit lines are in the chain. Screenshots of each
-// main page go to docs/console/.
+// main page go to target/console-screenshots/, or to docs/console/ (the committed ones the README
+// shows) with OPENKMS_CONSOLE_SCREENSHOTS=docs, so a test run leaves the checkout unchanged.
 //
 // Needs /usr/bin/chromium (Debian package `chromium`; .ci/run installs it). Without it the test
 // is skipped loudly, and fails when CI is set.
@@ -23,7 +24,9 @@ const { ACCESS_KEY_ID, ACCESS_KEY_SECRET, startServer } = require('./lib/server'
 const { startSdk } = require('./lib/sdk');
 
 const CHROMIUM = process.env.OPENKMS_E2E_CHROMIUM || '/usr/bin/chromium';
-const SHOTS = path.resolve(__dirname, '..', '..', 'docs', 'console');
+const SHOTS = process.env.OPENKMS_CONSOLE_SCREENSHOTS === 'docs'
+  ? path.resolve(__dirname, '..', '..', 'docs', 'console')
+  : path.resolve(__dirname, '..', '..', 'target', 'console-screenshots');
 const SEED_ALIAS = 'alias/Apollo/WorkKey';
 const IN_CI = ['1', 'true', 'yes'].includes(String(process.env.CI || '').toLowerCase());
 const STEP_TIMEOUT_MS = 30_000;
