@@ -275,8 +275,6 @@ mod tests {
     //! `pkeyutl -encrypt` with the bare-DER public key GetParametersForImport returns.
     #![allow(clippy::unwrap_used)]
 
-    use std::process::Command;
-
     use super::*;
     use crate::random::OsRandom;
     use crate::rootkey::RootKey;
@@ -288,31 +286,8 @@ mod tests {
     }
 
     /// OpenSSL wraps `material` with the DER public key, with `-pkeyopt` options.
-    fn openssl_wrap(public_der: &[u8], material: &[u8], opts: &[&str], tag: &str) -> Vec<u8> {
-        let dir = tempfile::tempdir().unwrap();
-        let (key, input) = (
-            dir.path().join(format!("{tag}.der")),
-            dir.path().join(format!("{tag}.bin")),
-        );
-        std::fs::write(&key, public_der).unwrap();
-        std::fs::write(&input, material).unwrap();
-        let mut cmd = Command::new("openssl");
-        cmd.args(["pkeyutl", "-encrypt", "-pubin", "-keyform", "DER", "-inkey"])
-            .arg(&key)
-            .arg("-in")
-            .arg(&input);
-        for opt in opts {
-            cmd.args(["-pkeyopt", opt]);
-        }
-        let out = cmd
-            .output()
-            .expect("openssl must be installed for this test");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
+    fn openssl_wrap(public_der: &[u8], material: &[u8], opts: &[&str]) -> Vec<u8> {
+        crate::openssl_test::pkeyutl(&["-encrypt", "-pubin"], public_der, material, opts)
     }
 
     #[test]
@@ -344,7 +319,7 @@ mod tests {
             let params = issue(&root, &rng, "key-1", alg, spec, NOW).unwrap();
             assert_eq!(params.expires_at, NOW + 86_400);
             let material = [0x3cu8; 32];
-            let wrapped = openssl_wrap(&params.public_key_der, &material, opts, alg.as_str());
+            let wrapped = openssl_wrap(&params.public_key_der, &material, opts);
             let token = open_token(&root, "key-1", &params.token, NOW + 10, 0).unwrap();
             assert_eq!(token.algorithm(), alg);
             let got = token.unwrap_material(&wrapped, 32).unwrap();

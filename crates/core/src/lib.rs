@@ -18,6 +18,8 @@ pub mod context;
 pub mod crypto;
 pub mod error;
 pub mod model;
+#[cfg(test)]
+mod openssl_test;
 pub mod policy;
 pub mod provider;
 pub mod random;

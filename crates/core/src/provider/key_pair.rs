@@ -322,44 +322,15 @@ mod tests {
     //! (an independent implementation), and OpenSSL's signatures of the same digest verify.
     #![allow(clippy::unwrap_used)]
 
-    use std::path::PathBuf;
-    use std::process::Command;
-
     use sm2::pkcs8::der::Encode;
 
     use super::*;
     use crate::asymmetric;
     use crate::random::OsRandom;
 
-    /// `bytes` in the file `name` of the private directory `dir` (removed with it).
-    fn scratch(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = dir.path().join(name);
-        std::fs::write(&path, bytes).unwrap();
-        path
-    }
-
     /// `openssl pkeyutl -decrypt` of `ciphertext` with the PKCS#8 DER key `pkcs8`.
-    fn openssl_decrypt(pkcs8: &[u8], ciphertext: &[u8], opts: &[&str], tag: &str) -> Vec<u8> {
-        let dir = tempfile::tempdir().unwrap();
-        let key = scratch(&dir, &format!("{tag}.key.der"), pkcs8);
-        let ct = scratch(&dir, &format!("{tag}.ct"), ciphertext);
-        let mut cmd = Command::new("openssl");
-        cmd.args(["pkeyutl", "-decrypt", "-keyform", "DER", "-inkey"])
-            .arg(&key)
-            .arg("-in")
-            .arg(&ct);
-        for opt in opts {
-            cmd.args(["-pkeyopt", opt]);
-        }
-        let out = cmd
-            .output()
-            .expect("openssl must be installed for this test");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
+    fn openssl_decrypt(pkcs8: &[u8], ciphertext: &[u8], opts: &[&str]) -> Vec<u8> {
+        crate::openssl_test::pkeyutl(&["-decrypt"], pkcs8, ciphertext, opts)
     }
 
     #[test]
@@ -380,7 +351,7 @@ mod tests {
                 &format!("rsa_oaep_md:{md}"),
                 &format!("rsa_mgf1_md:{md}"),
             ];
-            assert_eq!(openssl_decrypt(&pkcs8, &ct, &opts, md), plain);
+            assert_eq!(openssl_decrypt(&pkcs8, &ct, &opts), plain);
         }
     }
 
@@ -399,7 +370,7 @@ mod tests {
             sm2::pke::Cipher::<sm2::Sm2, sm3::Sm3>::from_slice(&raw, sm2::pke::Mode::C1C3C2)
                 .unwrap();
         let der = cipher.to_der().unwrap();
-        assert_eq!(openssl_decrypt(&pkcs8, &der, &[], "sm2"), plain);
+        assert_eq!(openssl_decrypt(&pkcs8, &der, &[]), plain);
         assert!(pair.decrypt(alg, &der).unwrap().ct_eq(plain));
     }
 
