@@ -1,8 +1,9 @@
 //! Criterion micro-benchmarks of the raw signing rate behind AsymmetricSign: a loaded software
 //! key pair (the provider's handle, as the service's cache holds it) signing a 32-byte digest
-//! with RSA_2048 PSS (aws-lc-rs), EC_P256 ECDSA (aws-lc-rs) and EC_SM2 SM2DSA (RustCrypto
-//! `sm2`), and verifying with the public key alone. `openkms bench --op sign-rsa2048|sign-p256|
-//! sign-sm2` measures the same through the server, so the two rates can be compared.
+//! with RSA_2048 PSS (aws-lc-rs), EC_P256 and EC_P256K ECDSA (aws-lc-rs) and EC_SM2 SM2DSA
+//! (RustCrypto `sm2`), and verifying with the public key alone. `openkms bench --op
+//! sign-rsa2048|sign-p256|sign-sm2` measures the same through the server, so the two rates can
+//! be compared.
 //!
 //! Run with `cargo bench -p openkms-core --bench asymmetric`.
 
@@ -15,13 +16,18 @@ use openkms_core::{
     KeyBinding, KeyProvider, KeySpec, LoadedKey, OsRandom, PrivateKey, RootKey, SoftwareProvider,
 };
 
-const CASES: [(KeySpec, SignAlgorithm, &str); 3] = [
+const CASES: [(KeySpec, SignAlgorithm, &str); 4] = [
     (
         KeySpec::Rsa2048,
         SignAlgorithm::RsaPssSha256,
         "RSA_2048 PSS",
     ),
     (KeySpec::EcP256, SignAlgorithm::EcdsaSha256, "EC_P256 ECDSA"),
+    (
+        KeySpec::EcP256K,
+        SignAlgorithm::EcdsaSha256,
+        "EC_P256K ECDSA",
+    ),
     (KeySpec::EcSm2, SignAlgorithm::Sm2Dsa, "EC_SM2 SM2DSA"),
 ];
 

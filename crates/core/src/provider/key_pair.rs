@@ -222,6 +222,12 @@ impl PrivateKey for SoftwarePair {
         &self.public_der
     }
 
+    /// P-256 ECDSA (aws-lc-rs, assembly) takes about 16 µs; secp256k1 (about 240 µs in
+    /// aws-lc-rs, which has no fast path for it), RSA and SM2 take hundreds.
+    fn signs_inline(&self) -> bool {
+        matches!(self.inner, Inner::Ecdsa(_))
+    }
+
     fn sign(
         &self,
         algorithm: SignAlgorithm,
@@ -372,6 +378,23 @@ mod tests {
         let der = cipher.to_der().unwrap();
         assert_eq!(openssl_decrypt(&pkcs8, &der, &[]), plain);
         assert!(pair.decrypt(alg, &der).unwrap().ct_eq(plain));
+    }
+
+    /// Only P-256 signs on the async worker; every slower pair (RSA, secp256k1, SM2) asks
+    /// for the blocking lane.
+    #[test]
+    fn only_p256_signs_inline() {
+        let rng = OsRandom::new();
+        for spec in [
+            KeySpec::Rsa2048,
+            KeySpec::EcP256,
+            KeySpec::EcP256K,
+            KeySpec::EcSm2,
+        ] {
+            let pkcs8 = generate_pkcs8(spec, &rng).unwrap();
+            let pair = SoftwarePair::from_pkcs8(spec, &pkcs8).unwrap();
+            assert_eq!(pair.signs_inline(), spec == KeySpec::EcP256, "{spec:?}");
+        }
     }
 
     /// secp256k1 signatures are low-S (review finding 7) and still verify; P-256 ones verify.

@@ -153,6 +153,15 @@ pub trait PrivateKey: Send + Sync {
         digest: &[u8; DIGEST_LEN],
     ) -> Result<Vec<u8>, KmsError>;
 
+    /// Whether [`PrivateKey::sign`] is cheap enough to run on the async worker serving the
+    /// request: a few tens of microseconds of CPU and no I/O (an in-process P-256 signature
+    /// takes about 16 µs). Other signatures (RSA, SM2, any token call) go to the service's
+    /// bounded blocking lane, whose thread handoff costs more than a signature this cheap
+    /// (BENCHMARKS.md, AsymmetricSign). `false` unless the provider knows better.
+    fn signs_inline(&self) -> bool {
+        false
+    }
+
     /// Decrypts a bare standard ciphertext. Every failure to decrypt is
     /// [`KmsError::InvalidCiphertext`], with no detail.
     fn decrypt(

@@ -6,7 +6,9 @@
 //! the key's, the key is Enabled, then the usage and the algorithm fit, and only then is the
 //! version's private key unwrapped and loaded. Signing and decrypting go through the
 //! provider's [`crate::provider::PrivateKey`] handle (cached like symmetric keys) on the
-//! bounded blocking lane ([`super::heavy`]); verifying and encrypting need only the public key
+//! bounded blocking lane ([`super::heavy`]), except signatures the handle says are cheap
+//! ([`crate::provider::PrivateKey::signs_inline`]: in-process P-256), which run in place;
+//! verifying and encrypting need only the public key
 //! ([`crate::asymmetric`]). Base64, PEM armour on the wire and JSON are the api crate's.
 
 use std::sync::Arc;
@@ -112,11 +114,14 @@ impl KeyService {
     ) -> Result<PairBytesOutput, KmsError> {
         let pair = self.signing_pair(key, version_id, algorithm).await?;
         let digest = asymmetric::digest_of(digest)?;
-        let version = pair.version.clone();
-        let bytes = self
-            .heavy
-            .run(move || private(&version)?.sign(algorithm, &digest))
-            .await??;
+        let bytes = if pair.key()?.signs_inline() {
+            pair.key()?.sign(algorithm, &digest)?
+        } else {
+            let version = pair.version.clone();
+            self.heavy
+                .run(move || private(&version)?.sign(algorithm, &digest))
+                .await??
+        };
         Ok(PairBytesOutput {
             version: pair.names(),
             bytes,
