@@ -44,12 +44,19 @@ impl Profile {
         imports: true,
         pairs: &PAIR_SPECS,
     };
-    /// An HSM behind PKCS#11: AES-256 only (PKCS#11 has no standard SM4 mechanism), material
-    /// made in the token and never imported (BYOK into a token is not served yet).
+    /// An HSM behind PKCS#11: AES-256 only of the symmetric specs (PKCS#11 has no standard
+    /// SM4 mechanism), RSA, P-256 and secp256k1 pairs (no standard SM2 mechanism either),
+    /// material made in the token and never imported (BYOK into a token is not served yet).
     pub const HSM: Profile = Profile {
         specs: &[KeySpec::AliyunAes256],
         imports: false,
-        pairs: &[],
+        pairs: &[
+            KeySpec::Rsa2048,
+            KeySpec::Rsa3072,
+            KeySpec::Rsa4096,
+            KeySpec::EcP256,
+            KeySpec::EcP256K,
+        ],
     };
 
     /// The specs offered.
