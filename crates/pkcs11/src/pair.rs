@@ -73,7 +73,7 @@ pub(crate) fn generate(
     extractable: Extractable,
 ) -> Result<Vec<u8>, KmsError> {
     let (kind, spec_byte) = offered_pair(spec).ok_or(KmsError::UnsupportedOperation)?;
-    let (_, public) = token
+    let (private, public) = token
         .generate_pair(kind, &object_label(bind), id, extractable)
         .map_err(|e| token_failed("generate key pair", &e))?;
     let der = match public {
@@ -82,6 +82,9 @@ pub(crate) fn generate(
     };
     let der = der.inspect_err(|_| {
         tracing::error!(?spec, "the PKCS#11 token reported an unusable public key");
+        if let Err(e) = token.destroy(private) {
+            token_failed("destroy key pair", &e);
+        }
     })?;
     stored_ref(spec_byte, id, &der, bind)
 }

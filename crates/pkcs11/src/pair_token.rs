@@ -125,9 +125,15 @@ impl Token {
             let (public_key, private_key) = s.generate_key_pair(&mechanism, &public, &private)?;
             let parts = read_public(s, public_key, kind);
             let destroyed = s.destroy_object(public_key);
-            let parts = parts?;
-            destroyed?;
-            Ok((private_key, parts))
+            match parts.and_then(|parts| destroyed.map(|()| parts)) {
+                Ok(parts) => Ok((private_key, parts)),
+                Err(e) => {
+                    // Not left behind without a reference to it; the first error is the one
+                    // worth reporting.
+                    let _ = s.destroy_object(private_key);
+                    Err(e)
+                }
+            }
         })
     }
 

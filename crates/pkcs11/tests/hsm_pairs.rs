@@ -252,6 +252,21 @@ fn the_private_key_cannot_leave_the_token_and_the_reference_is_bound() {
     }
 }
 
+/// The check above can fail: a pair made readable for tests shows its private parts.
+#[test]
+fn a_test_only_extractable_pair_shows_its_private_parts() {
+    let Some(token) = testing::token() else {
+        return;
+    };
+    let p = Pkcs11Provider::extractable_for_tests(token.clone(), Arc::new(OsRandom::new()));
+    let stored = p.generate(KeySpec::Rsa2048, &bind()).unwrap();
+    let label = object_label(&bind());
+    let handle = token.find_private_key(&label, &stored.as_bytes()[2..18]);
+    let handle = handle.unwrap().unwrap();
+    assert!(token.is_extractable(handle).unwrap());
+    assert!(!token.private_parts_refused(handle).unwrap());
+}
+
 #[test]
 fn sm2_is_refused_in_the_token() {
     let Some(token) = testing::token() else {
