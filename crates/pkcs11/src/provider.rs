@@ -108,16 +108,15 @@ fn object_id(stored: &[u8], bind: &KeyBinding<'_>) -> Option<[u8; OBJECT_ID_LEN]
 fn offered(spec: KeySpec) -> Result<(), KmsError> {
     match spec {
         KeySpec::AliyunAes256 => Ok(()),
-        _ if pair::offered_pair(spec).is_some() => Ok(()),
-        // SM4 and SM2 have no standard PKCS#11 mechanism: CreateKey's documented
-        // `UnsupportedOperation`.
-        KeySpec::AliyunSm4
-        | KeySpec::Rsa2048
+        // Made and used in the token by `crate::pair`.
+        KeySpec::Rsa2048
         | KeySpec::Rsa3072
         | KeySpec::Rsa4096
         | KeySpec::EcP256
-        | KeySpec::EcP256K
-        | KeySpec::EcSm2 => Err(KmsError::UnsupportedOperation),
+        | KeySpec::EcP256K => Ok(()),
+        // SM4 and SM2 have no standard PKCS#11 mechanism: CreateKey's documented
+        // `UnsupportedOperation`.
+        KeySpec::AliyunSm4 | KeySpec::EcSm2 => Err(KmsError::UnsupportedOperation),
     }
 }
 
