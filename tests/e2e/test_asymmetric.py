@@ -6,6 +6,8 @@ from GetPublicKey: Python ``cryptography`` for RSA (PSS with a 32-byte salt, PKC
 P-256 and secp256k1, and OpenSSL 3 (``openssl pkeyutl`` with the SM2 distinguishing ID) for SM2.
 Data encrypted offline with the public key (``cryptography`` OAEP SHA-256 and SHA-1, OpenSSL
 SM2) decrypts through AsymmetricDecrypt. The refusals are checked for code and HTTP status.
+ProtectionLevel=HSM key pairs (made and used in a SoftHSM2 token, see test_pkcs11.py) are
+checked the same way, across a restart.
 """
 
 from __future__ import annotations
@@ -608,8 +610,8 @@ def hsm_pair(kms, spec: str, usage: str | None = None) -> tuple[str, str]:
 
 
 def test_hsm_key_pairs_sign_decrypt_and_survive_a_restart(tmp_path_factory, tmp_path):
-    """ProtectionLevel=HSM key pairs live in the PKCS#11 token (SoftHSM2): RSA_2048 and EC_P256
-    signatures verify with ``cryptography`` and only GetPublicKey's PEM, an RSA_2048
+    """ProtectionLevel=HSM key pairs live in the PKCS#11 token (SoftHSM2): RSA_2048, EC_P256 and
+    EC_P256K signatures verify with ``cryptography`` and only GetPublicKey's PEM, an RSA_2048
     ENCRYPT/DECRYPT key decrypts what ``cryptography`` sealed with OAEP SHA-256 (and SHA-1),
     EC_SM2 is refused (no standard PKCS#11 mechanism), and after a restart the same keys serve."""
     from e2ehelp import Kms
@@ -621,7 +623,7 @@ def test_hsm_key_pairs_sign_decrypt_and_survive_a_restart(tmp_path_factory, tmp_
     srv.start()
     try:
         kms = Kms(srv)
-        signers = {spec: hsm_pair(kms, spec) for spec in ("RSA_2048", "EC_P256")}
+        signers = {spec: hsm_pair(kms, spec) for spec in ("RSA_2048", "EC_P256", "EC_P256K")}
         sealer, sealer_version = hsm_pair(kms, "RSA_2048", "ENCRYPT/DECRYPT")
         pems = {spec: public_pem(kms, *signers[spec]) for spec in signers}
         for pem in pems.values():
@@ -648,7 +650,7 @@ def check_hsm_pairs(kms, tmp_path, signers: dict, pems: dict, sealer: tuple) -> 
     decrypts through the HSM sealer."""
     digest = hashlib.sha256(MESSAGE).digest()
     cases = [("RSA_2048", "RSA_PSS_SHA_256"), ("RSA_2048", "RSA_PKCS1_SHA_256"),
-             ("EC_P256", "ECDSA_SHA_256")]
+             ("EC_P256", "ECDSA_SHA_256"), ("EC_P256K", "ECDSA_SHA_256")]
     for spec, algorithm in cases:
         key_id, version = signers[spec]
         signature = sign(kms, key_id, version, algorithm, digest)
