@@ -1,27 +1,20 @@
 //! The host's share of key-pair operations whose private half lives in a hardware token (the
 //! PKCS#11 provider of `ProtectionLevel=HSM` keys): the DER SubjectPublicKeyInfo built from the
-//! components a token reports, the DigestInfo that RSASSA-PKCS1-v1_5 signs, a token's raw
-//! `r ‖ s` ECDSA signature as the DER the API returns, and OAEP decoding of a raw RSA result
-//! for tokens that decrypt OAEP only with SHA-1 (SoftHSM2).
+//! components a token reports, the DigestInfo that RSASSA-PKCS1-v1_5 signs, and a token's raw
+//! `r ‖ s` ECDSA signature as the DER the API returns.
 //!
 //! No private key is seen here: the token did the private-key operation. Encodings come from
 //! aws-lc-rs (public keys) and [`crate::provider`]'s signature encoder (the same one software
-//! secp256k1 keys use, so token signatures are low-S too). The OAEP decoding (RFC 8017
-//! §7.1.2, step 3) runs in constant time over the encoded message with `subtle`, and every
-//! failure is the one undetailed [`KmsError::InvalidCiphertext`], so that its answer tells an
-//! attacker no more than whether the ciphertext was valid (no Manger oracle on the first byte).
+//! secp256k1 keys use, so token signatures are low-S too). Decryption (OAEP) is the token's
+//! alone: nothing of it is done on the host.
 
-use aws_lc_rs::digest::{self, Algorithm};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::PublicKeyComponents;
 use aws_lc_rs::signature::{self as sig, ParsedPublicKey};
-use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
-use zeroize::Zeroizing;
 
-use crate::asymmetric::{DIGEST_LEN, EncryptAlgorithm, is_rsa, rsa_bytes, spec_of_public_key};
+use crate::asymmetric::{DIGEST_LEN, is_rsa, rsa_bytes, spec_of_public_key};
 use crate::error::KmsError;
 use crate::model::KeySpec;
-use crate::secret::SecretBytes;
 
 /// The DER `DigestInfo` prefix of SHA-256 (RFC 8017 §9.2, note 1): what RSASSA-PKCS1-v1_5
 /// signs is this followed by the 32-byte digest.
@@ -88,60 +81,9 @@ pub fn ecdsa_signature_der(spec: KeySpec, fixed: &[u8]) -> Result<Vec<u8>, KmsEr
     crate::provider::key_pair::fixed_signature_der(spec, fixed)
 }
 
-/// The plaintext of an OAEP-encoded message `em` (the raw RSA decryption, `k` bytes for a
-/// `k`-byte modulus) with the hash of `algorithm` for both the label and MGF1, empty label.
-/// Every malformed encoding is [`KmsError::InvalidCiphertext`], found in constant time.
-pub fn oaep_decode(algorithm: EncryptAlgorithm, em: &[u8]) -> Result<SecretBytes, KmsError> {
-    let md: &'static Algorithm = match algorithm {
-        EncryptAlgorithm::RsaesOaepSha256 => &digest::SHA256,
-        EncryptAlgorithm::RsaesOaepSha1 => &digest::SHA1_FOR_LEGACY_USE_ONLY,
-        EncryptAlgorithm::Sm2Pke => return Err(KmsError::UnsupportedOperation),
-    };
-    let h = md.output_len();
-    if em.len() < 2 * h + 2 {
-        return Err(KmsError::InvalidCiphertext);
-    }
-    let (masked_seed, masked_db) = em[1..].split_at(h);
-    let mut seed = Zeroizing::new(masked_seed.to_vec());
-    xor_mgf1(md, masked_db, &mut seed);
-    let mut db = Zeroizing::new(masked_db.to_vec());
-    xor_mgf1(md, &seed, &mut db);
-    let label_hash = digest::digest(md, b"");
-    let mut good = em[0].ct_eq(&0) & db[..h].ct_eq(label_hash.as_ref());
-    let mut looking = Choice::from(1);
-    let mut one_at = 0u32;
-    for (i, byte) in db[h..].iter().enumerate() {
-        let (zero, one) = (byte.ct_eq(&0), byte.ct_eq(&1));
-        let i = u32::try_from(i).map_err(|_| KmsError::InvalidCiphertext)?;
-        one_at.conditional_assign(&i, looking & one);
-        good &= !(looking & !zero & !one);
-        looking &= !one;
-    }
-    good &= !looking;
-    if !bool::from(good) {
-        return Err(KmsError::InvalidCiphertext);
-    }
-    let start = h + one_at as usize + 1;
-    Ok(SecretBytes::new(db[start..].to_vec()))
-}
-
-/// `out ^= MGF1(seed)` (RFC 8017 B.2.1) with the hash `md`.
-fn xor_mgf1(md: &'static Algorithm, seed: &[u8], out: &mut [u8]) {
-    for (counter, chunk) in (0u32..).zip(out.chunks_mut(md.output_len())) {
-        let mut ctx = digest::Context::new(md);
-        ctx.update(seed);
-        ctx.update(&counter.to_be_bytes());
-        let mask = ctx.finish();
-        for (o, m) in chunk.iter_mut().zip(mask.as_ref()) {
-            *o ^= m;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    //! OpenSSL (an independent implementation) does the raw RSA decryption of what aws-lc-rs
-    //! sealed with OAEP; the decoder here must recover the plaintext, and refuse any change.
+    //! The encodings checked against aws-lc-rs's own keys and signatures.
     #![allow(clippy::unwrap_used)]
 
     use super::*;
@@ -149,49 +91,6 @@ mod tests {
     use crate::provider::PrivateKey;
     use crate::provider::key_pair::{SoftwarePair, generate_pkcs8};
     use crate::random::OsRandom;
-
-    fn raw_decrypt(pkcs8: &[u8], ciphertext: &[u8]) -> Vec<u8> {
-        let opts = ["rsa_padding_mode:none"];
-        crate::openssl_test::pkeyutl(&["-decrypt"], pkcs8, ciphertext, &opts)
-    }
-
-    #[test]
-    fn oaep_decoding_of_raw_rsa_recovers_the_plaintext() {
-        let rng = OsRandom::new();
-        let pkcs8 = generate_pkcs8(KeySpec::Rsa2048, &rng).unwrap();
-        let pair = SoftwarePair::from_pkcs8(KeySpec::Rsa2048, &pkcs8).unwrap();
-        let algs = [
-            EncryptAlgorithm::RsaesOaepSha256,
-            EncryptAlgorithm::RsaesOaepSha1,
-        ];
-        for alg in algs {
-            for len in [0, 1, 77, alg.max_plaintext(KeySpec::Rsa2048)] {
-                let plain = vec![0x01; len];
-                let public = pair.public_key_der();
-                let ct = asymmetric::encrypt(public, alg, KeySpec::Rsa2048, &plain, &rng).unwrap();
-                let em = raw_decrypt(&pkcs8, &ct);
-                assert_eq!(em.len(), 256);
-                assert!(
-                    oaep_decode(alg, &em).unwrap().ct_eq(&plain),
-                    "{alg:?} {len}"
-                );
-                let other = match alg {
-                    EncryptAlgorithm::RsaesOaepSha1 => EncryptAlgorithm::RsaesOaepSha256,
-                    _ => EncryptAlgorithm::RsaesOaepSha1,
-                };
-                let wrong = oaep_decode(other, &em);
-                assert!(matches!(wrong, Err(KmsError::InvalidCiphertext)));
-                for at in [0, 1, 40, 128, 255] {
-                    let mut bad = em.clone();
-                    bad[at] ^= 0x01;
-                    let refused = oaep_decode(alg, &bad);
-                    assert!(matches!(refused, Err(KmsError::InvalidCiphertext)), "{at}");
-                }
-            }
-        }
-        let short = oaep_decode(EncryptAlgorithm::RsaesOaepSha256, &[0; 65]);
-        assert!(matches!(short, Err(KmsError::InvalidCiphertext)));
-    }
 
     #[test]
     fn public_keys_from_components_match_the_software_keys() {

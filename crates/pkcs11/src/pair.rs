@@ -20,16 +20,15 @@
 //! In the token: RSA_PSS_SHA_256 is `CKM_RSA_PKCS_PSS` (SHA-256, MGF1-SHA-256, salt 32) over
 //! the digest; RSA_PKCS1_SHA_256 is `CKM_RSA_PKCS` over `DigestInfo(SHA-256) ‖ digest`;
 //! ECDSA_SHA_256 is `CKM_ECDSA` over the digest, whose `r ‖ s` becomes DER here (low-S for
-//! secp256k1, like software keys). RSAES_OAEP_SHA_1 is `CKM_RSA_PKCS_OAEP` (SHA-1). For
-//! RSAES_OAEP_SHA_256 the token's `CKM_RSA_PKCS_OAEP` with SHA-256 is tried first; a token that
-//! refuses those parameters when the operation starts (SoftHSM2 2.6 allows OAEP only with
-//! SHA-1) decrypts with raw RSA (`CKM_RSA_X_509`) instead, and the OAEP encoding is checked on
-//! the host ([`openkms_core::token_pair::oaep_decode`], constant time). The private key stays
-//! in the token either way; which way a provider took is remembered for the next decryption.
-//! Every failure to decrypt is [`KmsError::InvalidCiphertext`], with no detail.
+//! secp256k1, like software keys). RSAES_OAEP_SHA_1 and RSAES_OAEP_SHA_256 are
+//! `CKM_RSA_PKCS_OAEP` with SHA-1 or SHA-256 (and MGF1 of the same hash, empty label), in the
+//! token only: a token that refuses those mechanism parameters when the operation starts
+//! (`C_DecryptInit`; SoftHSM2 2.6.1 allows OAEP only with SHA-1) gets
+//! [`KmsError::UnsupportedOperation`], an answer decided before the ciphertext is used, so it
+//! says nothing about the ciphertext. Every other failure to decrypt is
+//! [`KmsError::InvalidCiphertext`], with no detail.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use cryptoki::context::Function;
 use cryptoki::error::{Error as CkError, RvError};
@@ -37,7 +36,7 @@ use cryptoki::object::ObjectHandle;
 use openkms_core::asymmetric::spec_of_public_key;
 use openkms_core::asymmetric::{DIGEST_LEN, EncryptAlgorithm, SignAlgorithm, rsa_bytes};
 use openkms_core::token_pair::{
-    ec_public_key_der, ecdsa_signature_der, oaep_decode, pkcs1_sha256_input, rsa_public_key_der,
+    ec_public_key_der, ecdsa_signature_der, pkcs1_sha256_input, rsa_public_key_der,
 };
 use openkms_core::{KeyBinding, KeySpec, KmsError, PrivateKey, SecretBytes};
 
@@ -127,7 +126,6 @@ fn parse_ref(
 /// `bind` and its private key is in the token.
 pub(crate) fn load(
     token: &Arc<Token>,
-    raw_oaep: &Arc<AtomicBool>,
     spec: KeySpec,
     stored: &[u8],
     bind: &KeyBinding<'_>,
@@ -142,7 +140,6 @@ pub(crate) fn load(
         handle,
         spec,
         public_der,
-        raw_oaep: raw_oaep.clone(),
     }))
 }
 
@@ -152,8 +149,6 @@ struct TokenPair {
     handle: ObjectHandle,
     spec: KeySpec,
     public_der: Vec<u8>,
-    /// Set once the token refused OAEP with SHA-256: decrypt with raw RSA from then on.
-    raw_oaep: Arc<AtomicBool>,
 }
 
 impl PrivateKey for TokenPair {
@@ -195,61 +190,35 @@ impl PrivateKey for TokenPair {
         algorithm: EncryptAlgorithm,
         ciphertext: &[u8],
     ) -> Result<SecretBytes, KmsError> {
-        if !algorithm.fits(self.spec) || algorithm == EncryptAlgorithm::Sm2Pke {
+        if !algorithm.fits(self.spec) {
             return Err(KmsError::UnsupportedOperation);
         }
-        let k = rsa_bytes(self.spec);
-        if ciphertext.len() != k {
-            return Err(KmsError::InvalidCiphertext);
-        }
-        let in_token = match algorithm {
+        let how = match algorithm {
             EncryptAlgorithm::RsaesOaepSha1 => PairDecrypt::OaepSha1,
-            _ if self.raw_oaep.load(Ordering::Relaxed) => {
-                return self.raw_decrypt(algorithm, ciphertext);
-            }
-            _ => PairDecrypt::OaepSha256,
+            EncryptAlgorithm::RsaesOaepSha256 => PairDecrypt::OaepSha256,
+            EncryptAlgorithm::Sm2Pke => return Err(KmsError::UnsupportedOperation),
         };
-        match self.token.decrypt_pair(self.handle, in_token, ciphertext) {
-            Ok(plain) => Ok(SecretBytes::new(plain)),
-            Err(e) if lacks_mechanism(&e) && matches!(in_token, PairDecrypt::OaepSha256) => {
-                tracing::info!(
-                    "the PKCS#11 token has no OAEP with SHA-256: raw RSA in the token, OAEP decoded on the host"
+        // The token judges the ciphertext's length too (CKR_ENCRYPTED_DATA_LEN_RANGE), so that
+        // a mechanism it refuses is refused whatever the ciphertext; the length is checked
+        // again here in case a token decrypted something that is not k bytes.
+        let fits = ciphertext.len() == rsa_bytes(self.spec);
+        match self.token.decrypt_pair(self.handle, how, ciphertext) {
+            Ok(plain) if fits => Ok(SecretBytes::new(plain)),
+            Err(e) if refuses_mechanism(&e) => {
+                tracing::warn!(
+                    ?algorithm,
+                    "the PKCS#11 token does not support this algorithm"
                 );
-                self.raw_oaep.store(true, Ordering::Relaxed);
-                self.raw_decrypt(algorithm, ciphertext)
+                Err(KmsError::UnsupportedOperation)
             }
-            Err(_) => Err(KmsError::InvalidCiphertext),
+            Ok(_) | Err(_) => Err(KmsError::InvalidCiphertext),
         }
-    }
-}
-
-impl TokenPair {
-    /// Raw RSA in the token, then OAEP decoding on the host.
-    fn raw_decrypt(
-        &self,
-        algorithm: EncryptAlgorithm,
-        ciphertext: &[u8],
-    ) -> Result<SecretBytes, KmsError> {
-        let k = rsa_bytes(self.spec);
-        let raw = self
-            .token
-            .decrypt_pair(self.handle, PairDecrypt::Raw, ciphertext)
-            .map_err(|_| KmsError::InvalidCiphertext)?;
-        let raw = SecretBytes::new(raw);
-        let len = raw.len();
-        if len > k {
-            return Err(KmsError::InvalidCiphertext);
-        }
-        // A token may leave out the leading zero bytes of the k-byte result.
-        let mut em = SecretBytes::zeroed(k);
-        em.expose_secret_mut()[k - len..].copy_from_slice(raw.expose_secret());
-        oaep_decode(algorithm, em.expose_secret())
     }
 }
 
 /// Whether the token refused the mechanism or its parameters when the operation started: a
-/// capability it lacks, not a verdict on the ciphertext.
-fn lacks_mechanism(e: &TokenError) -> bool {
+/// capability it lacks, decided before the ciphertext is used, not a verdict on it.
+fn refuses_mechanism(e: &TokenError) -> bool {
     matches!(
         e,
         TokenError::Call(CkError::Pkcs11(

@@ -68,8 +68,6 @@ pub enum PairDecrypt {
     OaepSha1,
     /// `CKM_RSA_PKCS_OAEP` with SHA-256 and MGF1-SHA-256, empty label.
     OaepSha256,
-    /// `CKM_RSA_X_509`: the raw RSA result, decoded by the caller.
-    Raw,
 }
 
 impl Token {
@@ -175,9 +173,10 @@ impl Token {
         self.with_session(|s| s.sign(&mechanism, key, data))
     }
 
-    /// Decrypts `ciphertext` with the private RSA key `key` in the token. The error keeps the
-    /// PKCS#11 return value, so that a caller can tell a mechanism the token lacks (refused
-    /// when the operation starts) from a ciphertext it refused.
+    /// Decrypts `ciphertext` with the private RSA key `key` in the token (OAEP, checked by the
+    /// token). The error keeps the PKCS#11 return value and the function that gave it, so that
+    /// a caller can tell a mechanism the token lacks (refused by `C_DecryptInit`, before the
+    /// ciphertext is used) from a ciphertext it refused.
     pub fn decrypt_pair(
         &self,
         key: ObjectHandle,
@@ -190,7 +189,6 @@ impl Token {
         let mechanism = match how {
             PairDecrypt::OaepSha1 => oaep(MechanismType::SHA1, PkcsMgfType::MGF1_SHA1),
             PairDecrypt::OaepSha256 => oaep(MechanismType::SHA256, PkcsMgfType::MGF1_SHA256),
-            PairDecrypt::Raw => Mechanism::RsaX509,
         };
         self.with_session(|s| s.decrypt(&mechanism, key, ciphertext))
     }

@@ -25,7 +25,6 @@
 //! length check as every provider.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use cryptoki::object::ObjectHandle;
 use openkms_core::crypto::{Message, TAG_LEN};
@@ -51,8 +50,6 @@ pub struct Pkcs11Provider {
     token: Arc<Token>,
     rng: Arc<dyn SecureRandom>,
     extractable: Extractable,
-    /// Whether the token was found to lack OAEP with SHA-256 ([`crate::pair`]).
-    raw_oaep: Arc<AtomicBool>,
 }
 
 impl Pkcs11Provider {
@@ -62,7 +59,6 @@ impl Pkcs11Provider {
             token,
             rng,
             extractable: Extractable::Never,
-            raw_oaep: Arc::default(),
         }
     }
 
@@ -74,7 +70,6 @@ impl Pkcs11Provider {
             token,
             rng,
             extractable: Extractable::ForTests,
-            raw_oaep: Arc::default(),
         }
     }
 
@@ -167,7 +162,7 @@ impl KeyProvider for Pkcs11Provider {
             return Err(KmsError::Corrupt);
         }
         if spec.is_asymmetric() {
-            let key = pair::load(&self.token, &self.raw_oaep, spec, stored.as_bytes(), bind)?;
+            let key = pair::load(&self.token, spec, stored.as_bytes(), bind)?;
             return Ok(LoadedKey::Private(key));
         }
         let id = object_id(stored.as_bytes(), bind).ok_or(KmsError::Corrupt)?;
