@@ -6,12 +6,17 @@ from GetPublicKey: Python ``cryptography`` for RSA (PSS with a 32-byte salt, PKC
 P-256 and secp256k1, and OpenSSL 3 (``openssl pkeyutl`` with the SM2 distinguishing ID) for SM2.
 Data encrypted offline with the public key (``cryptography`` OAEP SHA-256 and SHA-1, OpenSSL
 SM2) decrypts through AsymmetricDecrypt. The refusals are checked for code and HTTP status.
+ProtectionLevel=HSM key pairs (made and used in a SoftHSM2 token, see test_pkcs11.py) are
+checked the same way, across a restart; OAEP SHA-256 runs only on a token that has it
+(SoftHSM2 2.6.1 does not), so there it must either decrypt correctly or be 400
+UnsupportedOperation for every ciphertext alike.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import subprocess
 
@@ -598,9 +603,21 @@ def test_policies_govern_key_pairs_per_action(kms):
                                Algorithm="SM2DSA", Digest=digest), 403, "Forbidden.NoPermission")
 
 
-def test_hsm_key_pairs_are_refused(tmp_path_factory):
-    """Key pairs are not made in a PKCS#11 token (yet): CreateKey's documented
-    UnsupportedOperation with a token configured, Unsupported.ProtectionLevel without one."""
+def hsm_pair(kms, spec: str, usage: str | None = None) -> tuple[str, str]:
+    """CreateKey ProtectionLevel=HSM of ``spec``: key id and its version."""
+    params = {"KeySpec": spec, "ProtectionLevel": "HSM", **({"KeyUsage": usage} if usage else {})}
+    meta = kms.create_key(**params)
+    assert meta["ProtectionLevel"] == "HSM"
+    versions = kms.call(sdk_request("ListKeyVersions", KeyId=meta["KeyId"]))
+    return meta["KeyId"], versions["KeyVersions"]["KeyVersion"][0]["KeyVersionId"]
+
+
+def test_hsm_key_pairs_sign_decrypt_and_survive_a_restart(tmp_path_factory, tmp_path):
+    """ProtectionLevel=HSM key pairs live in the PKCS#11 token (SoftHSM2): RSA_2048, EC_P256 and
+    EC_P256K signatures verify with ``cryptography`` and only GetPublicKey's PEM, an RSA_2048
+    ENCRYPT/DECRYPT key decrypts what ``cryptography`` sealed with OAEP SHA-1, and OAEP SHA-256
+    data either decrypts or is 400 UnsupportedOperation (a token without that mechanism),
+    EC_SM2 is refused (no standard PKCS#11 mechanism), and after a restart the same keys serve."""
     from e2ehelp import Kms
     from test_pkcs11 import TokenSetup
 
@@ -610,9 +627,69 @@ def test_hsm_key_pairs_are_refused(tmp_path_factory):
     srv.start()
     try:
         kms = Kms(srv)
-        for spec in ("RSA_2048", "EC_P256", "EC_SM2"):
-            kms.error(kms.create_key_request(ProtectionLevel="HSM", KeySpec=spec), 400,
-                      "UnsupportedOperation")
-        assert kms.create_key(ProtectionLevel="HSM")["ProtectionLevel"] == "HSM"
+        signers = {spec: hsm_pair(kms, spec) for spec in ("RSA_2048", "EC_P256", "EC_P256K")}
+        sealer, sealer_version = hsm_pair(kms, "RSA_2048", "ENCRYPT/DECRYPT")
+        pems = {spec: public_pem(kms, *signers[spec]) for spec in signers}
+        for pem in pems.values():
+            check_pem(pem)
+        kms.error(kms.create_key_request(ProtectionLevel="HSM", KeySpec="EC_SM2"), 400,
+                  "UnsupportedOperation")
+        kms.error(kms.create_key_request(ProtectionLevel="HSM", KeySpec="EC_SM2",
+                                         KeyUsage="ENCRYPT/DECRYPT"), 400,
+                  "UnsupportedOperation")
+        check_hsm_pairs(kms, tmp_path, signers, pems, (sealer, sealer_version))
+        srv.stop()
+        srv = new_server(tmp_path_factory, "asym-hsm-again", args=token.args(seal="file"),
+                         env=token.server_env(), data_dir=srv.data_dir)
+        srv.start()
+        kms = Kms(srv)
+        assert {spec: public_pem(kms, *signers[spec]) for spec in signers} == pems
+        check_hsm_pairs(kms, tmp_path, signers, pems, (sealer, sealer_version))
     finally:
         stop_or_fail(srv, "openkms died during the HSM key-pair test")
+
+
+def check_hsm_pairs(kms, tmp_path, signers: dict, pems: dict, sealer: tuple) -> None:
+    """Signatures of each HSM signer verify offline (and online); OAEP data sealed offline
+    decrypts through the HSM sealer."""
+    digest = hashlib.sha256(MESSAGE).digest()
+    cases = [("RSA_2048", "RSA_PSS_SHA_256"), ("RSA_2048", "RSA_PKCS1_SHA_256"),
+             ("EC_P256", "ECDSA_SHA_256"), ("EC_P256K", "ECDSA_SHA_256")]
+    for spec, algorithm in cases:
+        key_id, version = signers[spec]
+        signature = sign(kms, key_id, version, algorithm, digest)
+        verify_offline(tmp_path, spec, algorithm, pems[spec], MESSAGE, signature)
+        assert verify(kms, key_id, version, algorithm, digest, signature) is True
+        with pytest.raises(InvalidSignature):
+            verify_offline(tmp_path, spec, algorithm, pems[spec], MESSAGE + b"!", signature)
+    key_id, version = sealer
+    public = serialization.load_pem_public_key(public_pem(kms, key_id, version).encode())
+    sha1 = hsm_oaep_decrypts(kms, key_id, version, public, "RSAES_OAEP_SHA_1", hashes.SHA1)
+    assert sha1, "OAEP SHA-1 must decrypt in the token"
+    hsm_oaep_decrypts(kms, key_id, version, public, "RSAES_OAEP_SHA_256", hashes.SHA256)
+
+
+def hsm_oaep_decrypts(kms, key_id: str, version: str, public, algorithm: str, hash_cls) -> bool:
+    """Whether data ``cryptography`` sealed with OAEP (``hash_cls``) decrypts through the HSM
+    key: True when it decrypts to the secret (a changed ciphertext then is the undetailed
+    400 InvalidParameter), False when the token lacks the algorithm: 400 UnsupportedOperation
+    with the generic message, for the changed ciphertext too. Anything else fails."""
+    secret = os.urandom(100)
+    sealed = public.encrypt(secret, padding.OAEP(padding.MGF1(hash_cls()), hash_cls(), None))
+    tampered = bytearray(sealed)
+    tampered[5] ^= 1
+
+    def request(blob: bytes):
+        return sdk_request("AsymmetricDecrypt", KeyId=key_id, KeyVersionId=version,
+                           Algorithm=algorithm, CiphertextBlob=b64(blob))
+
+    _status, _headers, body, exc = kms.client._implementation_of_do_action(
+        kms.prepare(request(sealed)))
+    if exc is not None:
+        for blob in (sealed, bytes(tampered)):
+            refused = kms.error(request(blob), 400, "UnsupportedOperation")
+            assert refused.message == "This action is not supported.", refused.message
+        return False
+    assert base64.b64decode(json.loads(body)["Plaintext"]) == secret
+    kms.error(request(bytes(tampered)), 400, "InvalidParameter")
+    return True

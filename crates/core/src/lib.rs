@@ -29,6 +29,7 @@ pub mod secret;
 pub mod service;
 pub mod shamir;
 pub mod store;
+pub mod token_pair;
 pub mod unseal;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -2,6 +2,7 @@
 //! provider. [`crate::conformance_tests!`] runs every one of them as its own test.
 
 use base64::Engine as _;
+use openkms_core::asymmetric::EncryptAlgorithm;
 use openkms_core::crypto::{Message, TAG_LEN};
 use openkms_core::provider::MessageFormat;
 use openkms_core::{
@@ -25,8 +26,9 @@ pub const PAIR_SPECS: [KeySpec; 6] = [
 ];
 
 /// What a provider declares it offers, where providers may differ: the specs it makes keys
-/// for, and whether it imports material (BYOK). The checks cover what is offered and check
-/// that what is not offered is refused with [`KmsError::UnsupportedOperation`].
+/// for, whether it imports material (BYOK), and the pair algorithms whose support depends on
+/// the device. The checks cover what is offered and check that what is not offered is refused
+/// with [`KmsError::UnsupportedOperation`].
 #[derive(Debug, Clone, Copy)]
 pub struct Profile {
     /// The symmetric specs offered; `Aliyun_AES_256` must be among them.
@@ -35,6 +37,9 @@ pub struct Profile {
     pub imports: bool,
     /// The key pair specs offered (the others must be refused).
     pub pairs: &'static [KeySpec],
+    /// Decryption algorithms a device may lack: each either decrypts correctly or is refused
+    /// with [`KmsError::UnsupportedOperation`] whatever the ciphertext.
+    pub device_dependent: &'static [EncryptAlgorithm],
 }
 
 impl Profile {
@@ -43,13 +48,23 @@ impl Profile {
         specs: &SYMMETRIC_SPECS,
         imports: true,
         pairs: &PAIR_SPECS,
+        device_dependent: &[],
     };
-    /// An HSM behind PKCS#11: AES-256 only (PKCS#11 has no standard SM4 mechanism), material
-    /// made in the token and never imported (BYOK into a token is not served yet).
+    /// An HSM behind PKCS#11: AES-256 only of the symmetric specs (PKCS#11 has no standard
+    /// SM4 mechanism), RSA, P-256 and secp256k1 pairs (no standard SM2 mechanism either),
+    /// material made in the token and never imported (BYOK into a token is not served yet);
+    /// OAEP with SHA-256 only where the token has it (SoftHSM2 2.6.1 does not).
     pub const HSM: Profile = Profile {
         specs: &[KeySpec::AliyunAes256],
         imports: false,
-        pairs: &[],
+        pairs: &[
+            KeySpec::Rsa2048,
+            KeySpec::Rsa3072,
+            KeySpec::Rsa4096,
+            KeySpec::EcP256,
+            KeySpec::EcP256K,
+        ],
+        device_dependent: &[EncryptAlgorithm::RsaesOaepSha256],
     };
 
     /// The specs offered.

@@ -4,8 +4,8 @@
 //! one every check skips loudly (and fails when CI is set).
 //!
 //! The HSM's [`Profile`] differs from the software provider's where the custody does: AES-256
-//! only, no import (BYOK into the token is not served yet), and no per-message salt (the HSM
-//! ciphertext variant). The format itself is checked against RustCrypto in
+//! only of the symmetric specs, key pairs but no SM2, no import (BYOK into the token is not
+//! served yet), and no per-message salt (the HSM ciphertext variant). The format itself is checked against RustCrypto in
 //! `crates/pkcs11/tests/hsm_keys.rs`, with a key made extractable for that test only.
 
 use std::sync::Arc;

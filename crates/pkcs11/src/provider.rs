@@ -18,7 +18,9 @@
 //! enforces. The token has no HKDF, so the software format's per-message keys cannot be
 //! made without the material leaving it.
 //!
-//! Only `Aliyun_AES_256` is offered (PKCS#11 has no standard SM4 mechanism). Import (BYOK)
+//! Of the symmetric specs only `Aliyun_AES_256` is offered (PKCS#11 has no standard SM4
+//! mechanism). Key pairs (RSA 2048/3072/4096, P-256, secp256k1) are made and used in the token
+//! too, with a reference of their own ([`crate::pair`]); `EC_SM2` is refused. Import (BYOK)
 //! into the token is refused for now with [`KmsError::UnsupportedOperation`], after the same
 //! length check as every provider.
 
@@ -32,6 +34,7 @@ use openkms_core::{
     SecureRandom, StoredKey, SymmetricKey,
 };
 
+use crate::pair;
 use crate::token::{Extractable, Token};
 use crate::token_failed;
 
@@ -40,7 +43,7 @@ pub const STORED_REF_V1: u8 = 0x82;
 /// The spec byte of `Aliyun_AES_256`.
 const SPEC_AES_256: u8 = 0x01;
 /// Length of an object's random `CKA_ID`.
-const OBJECT_ID_LEN: usize = 16;
+pub(crate) const OBJECT_ID_LEN: usize = 16;
 
 /// HSM-protected keys in a PKCS#11 token.
 pub struct Pkcs11Provider {
@@ -100,15 +103,15 @@ fn object_id(stored: &[u8], bind: &KeyBinding<'_>) -> Option<[u8; OBJECT_ID_LEN]
 fn offered(spec: KeySpec) -> Result<(), KmsError> {
     match spec {
         KeySpec::AliyunAes256 => Ok(()),
-        // SM4 and key pairs are not made in the token (yet): CreateKey's documented
-        // `UnsupportedOperation`.
-        KeySpec::AliyunSm4
-        | KeySpec::Rsa2048
+        // Made and used in the token by `crate::pair`.
+        KeySpec::Rsa2048
         | KeySpec::Rsa3072
         | KeySpec::Rsa4096
         | KeySpec::EcP256
-        | KeySpec::EcP256K
-        | KeySpec::EcSm2 => Err(KmsError::UnsupportedOperation),
+        | KeySpec::EcP256K => Ok(()),
+        // SM4 and SM2 have no standard PKCS#11 mechanism: CreateKey's documented
+        // `UnsupportedOperation`.
+        KeySpec::AliyunSm4 | KeySpec::EcSm2 => Err(KmsError::UnsupportedOperation),
     }
 }
 
@@ -121,6 +124,10 @@ impl KeyProvider for Pkcs11Provider {
         offered(spec)?;
         let mut id = [0u8; OBJECT_ID_LEN];
         self.rng.fill(&mut id);
+        if spec.is_asymmetric() {
+            let stored = pair::generate(&self.token, spec, &id, bind, self.extractable)?;
+            return Ok(StoredKey::from_bytes(stored));
+        }
         self.token
             .generate_key(&object_label(bind), &id, self.extractable)
             .map_err(|e| token_failed("generate", &e))?;
@@ -153,6 +160,10 @@ impl KeyProvider for Pkcs11Provider {
     ) -> Result<LoadedKey, KmsError> {
         if offered(spec).is_err() {
             return Err(KmsError::Corrupt);
+        }
+        if spec.is_asymmetric() {
+            let key = pair::load(&self.token, spec, stored.as_bytes(), bind)?;
+            return Ok(LoadedKey::Private(key));
         }
         let id = object_id(stored.as_bytes(), bind).ok_or(KmsError::Corrupt)?;
         let handle = self

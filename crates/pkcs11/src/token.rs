@@ -1,6 +1,6 @@
 //! One PKCS#11 token, logged in as its user: the module, the slot, a small pool of sessions,
 //! and the few token operations openkms needs (find or make a non-extractable AES-256 key,
-//! AES-256-GCM in the token).
+//! AES-256-GCM in the token; the key-pair operations are in [`crate::pair_token`]).
 //!
 //! A module is initialised once per process and never finalised (a second `C_Initialize` of
 //! the same library fails, and finalising would close every other user's sessions), so
@@ -197,6 +197,11 @@ impl Token {
         ];
         let _one_at_a_time = self.objects.lock().unwrap_or_else(|p| p.into_inner());
         self.with_session(|s| s.generate_key(&Mechanism::AesKeyGen, &template))
+    }
+
+    /// Holds off every other making or destroying of token objects while it lives.
+    pub(crate) fn objects_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.objects.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Destroys a key (used when a test or a failed create cleans up).

@@ -169,7 +169,22 @@ fn low_s_der(fixed: &[u8]) -> Result<Vec<u8>, KmsError> {
     if s > SECP256K1_HALF_N {
         s = sub_be(&SECP256K1_N, &s);
     }
-    let (r, s) = (der_integer(r), der_integer(&s));
+    sequence_der(r, &s)
+}
+
+/// An ECDSA signature `r ‖ s` made elsewhere (a token) as the DER `SEQUENCE{r,s}` this module
+/// returns: low-S for secp256k1, as it is for software keys; as made for P-256.
+pub(crate) fn fixed_signature_der(spec: KeySpec, fixed: &[u8]) -> Result<Vec<u8>, KmsError> {
+    match spec {
+        KeySpec::EcP256K => low_s_der(fixed),
+        KeySpec::EcP256 if fixed.len() == 64 => sequence_der(&fixed[..32], &fixed[32..]),
+        _ => Err(KmsError::Corrupt),
+    }
+}
+
+/// DER `SEQUENCE{r,s}` of two unsigned big-endian 32-byte integers.
+fn sequence_der(r: &[u8], s: &[u8]) -> Result<Vec<u8>, KmsError> {
+    let (r, s) = (der_integer(r), der_integer(s));
     let mut out = vec![
         0x30,
         u8::try_from(r.len() + s.len()).map_err(|_| KmsError::Corrupt)?,

@@ -1,0 +1,229 @@
+//! `ProtectionLevel=HSM` key pairs: the private key made in the token and used there, the
+//! stored reference that names it, and the [`PrivateKey`] handle that signs and decrypts with
+//! it.
+//!
+//! Offered: `RSA_2048`, `RSA_3072`, `RSA_4096` (`CKM_RSA_PKCS_KEY_PAIR_GEN`, e = 65537),
+//! `EC_P256` (prime256v1) and `EC_P256K` (secp256k1), both `CKM_EC_KEY_PAIR_GEN`. `EC_SM2` is
+//! refused: PKCS#11 has no standard SM2 mechanism. The stored reference is
+//!
+//! ```text
+//! 0x83 ‖ spec ‖ CKA_ID (16) ‖ public key length (u16, big-endian) ‖ public key (DER SPKI)
+//!      ‖ "openkms/<key id>/<version id>"
+//! ```
+//!
+//! with spec `0x10`/`0x11`/`0x12` for RSA 2048/3072/4096, `0x20` for P-256 and `0x21` for
+//! secp256k1. Loading checks every field (tag, spec, a public key of that spec, the binding's
+//! label) before it looks for the private key, so a reference moved to another version, or
+//! damaged, is [`KmsError::Corrupt`]. The public key is kept here, so GetPublicKey, Verify and
+//! Encrypt never call the token.
+//!
+//! In the token: RSA_PSS_SHA_256 is `CKM_RSA_PKCS_PSS` (SHA-256, MGF1-SHA-256, salt 32) over
+//! the digest; RSA_PKCS1_SHA_256 is `CKM_RSA_PKCS` over `DigestInfo(SHA-256) ‖ digest`;
+//! ECDSA_SHA_256 is `CKM_ECDSA` over the digest, whose `r ‖ s` becomes DER here (low-S for
+//! secp256k1, like software keys). RSAES_OAEP_SHA_1 and RSAES_OAEP_SHA_256 are
+//! `CKM_RSA_PKCS_OAEP` with SHA-1 or SHA-256 (and MGF1 of the same hash, empty label), in the
+//! token only: a token that refuses those mechanism parameters when the operation starts
+//! (`C_DecryptInit`; SoftHSM2 2.6.1 allows OAEP only with SHA-1) gets
+//! [`KmsError::UnsupportedOperation`], an answer decided before the ciphertext is used, so it
+//! says nothing about the ciphertext. Every other failure to decrypt is
+//! [`KmsError::InvalidCiphertext`], with no detail.
+
+use std::sync::Arc;
+
+use cryptoki::context::Function;
+use cryptoki::error::{Error as CkError, RvError};
+use cryptoki::object::ObjectHandle;
+use openkms_core::asymmetric::spec_of_public_key;
+use openkms_core::asymmetric::{DIGEST_LEN, EncryptAlgorithm, SignAlgorithm, rsa_bytes};
+use openkms_core::token_pair::{
+    ec_public_key_der, ecdsa_signature_der, pkcs1_sha256_input, rsa_public_key_der,
+};
+use openkms_core::{KeyBinding, KeySpec, KmsError, PrivateKey, SecretBytes};
+
+use crate::pair_token::{P256_PARAMS, P256K_PARAMS, PairDecrypt, PairKind, PairSign, PublicParts};
+use crate::provider::{OBJECT_ID_LEN, object_label};
+use crate::token::{Extractable, Token, TokenError};
+use crate::token_failed;
+
+/// Format tag of a stored reference to a token key pair.
+pub const STORED_PAIR_V1: u8 = 0x83;
+/// Where the public key's length sits in a reference.
+const LEN_AT: usize = 2 + OBJECT_ID_LEN;
+
+/// The pair kind and the reference's spec byte of an offered pair spec; `None` for the others
+/// (`EC_SM2`: no standard PKCS#11 mechanism; symmetric specs).
+pub(crate) fn offered_pair(spec: KeySpec) -> Option<(PairKind, u8)> {
+    match spec {
+        KeySpec::Rsa2048 => Some((PairKind::Rsa(2048), 0x10)),
+        KeySpec::Rsa3072 => Some((PairKind::Rsa(3072), 0x11)),
+        KeySpec::Rsa4096 => Some((PairKind::Rsa(4096), 0x12)),
+        KeySpec::EcP256 => Some((PairKind::Ec(P256_PARAMS), 0x20)),
+        KeySpec::EcP256K => Some((PairKind::Ec(P256K_PARAMS), 0x21)),
+        KeySpec::EcSm2 | KeySpec::AliyunAes256 | KeySpec::AliyunSm4 => None,
+    }
+}
+
+/// Makes a pair of `spec` in `token` for `bind`, with the object id `id`; its stored reference.
+pub(crate) fn generate(
+    token: &Token,
+    spec: KeySpec,
+    id: &[u8; OBJECT_ID_LEN],
+    bind: &KeyBinding<'_>,
+    extractable: Extractable,
+) -> Result<Vec<u8>, KmsError> {
+    let (kind, spec_byte) = offered_pair(spec).ok_or(KmsError::UnsupportedOperation)?;
+    let (private, public) = token
+        .generate_pair(kind, &object_label(bind), id, extractable)
+        .map_err(|e| token_failed("generate key pair", &e))?;
+    let der = match public {
+        PublicParts::Rsa { modulus, exponent } => rsa_public_key_der(spec, &modulus, &exponent),
+        PublicParts::Ec(point) => ec_public_key_der(spec, &point),
+    };
+    let der = der.inspect_err(|_| {
+        tracing::error!(?spec, "the PKCS#11 token reported an unusable public key");
+        if let Err(e) = token.destroy(private) {
+            token_failed("destroy key pair", &e);
+        }
+    })?;
+    stored_ref(spec_byte, id, &der, bind)
+}
+
+fn stored_ref(
+    spec_byte: u8,
+    id: &[u8; OBJECT_ID_LEN],
+    public_der: &[u8],
+    bind: &KeyBinding<'_>,
+) -> Result<Vec<u8>, KmsError> {
+    let label = object_label(bind);
+    let len = u16::try_from(public_der.len()).map_err(|_| KmsError::Corrupt)?;
+    let mut out = Vec::with_capacity(LEN_AT + 2 + public_der.len() + label.len());
+    out.push(STORED_PAIR_V1);
+    out.push(spec_byte);
+    out.extend_from_slice(id);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(public_der);
+    out.extend_from_slice(label.as_bytes());
+    Ok(out)
+}
+
+/// The object id and public key of a reference made for `spec` and `bind`; `None` for
+/// anything else.
+fn parse_ref(
+    stored: &[u8],
+    spec: KeySpec,
+    bind: &KeyBinding<'_>,
+) -> Option<([u8; OBJECT_ID_LEN], Vec<u8>)> {
+    let (_, spec_byte) = offered_pair(spec)?;
+    let id: [u8; OBJECT_ID_LEN] = stored.get(2..LEN_AT)?.try_into().ok()?;
+    let len: [u8; 2] = stored.get(LEN_AT..LEN_AT + 2)?.try_into().ok()?;
+    let der = stored.get(LEN_AT + 2..LEN_AT + 2 + usize::from(u16::from_be_bytes(len)))?;
+    let remade = stored_ref(spec_byte, &id, der, bind).ok()?;
+    let fits = stored == remade.as_slice() && spec_of_public_key(der) == Some(spec);
+    fits.then(|| (id, der.to_vec()))
+}
+
+/// Loads the pair a reference names: [`KmsError::Corrupt`] unless it was made for `spec` and
+/// `bind` and its private key is in the token.
+pub(crate) fn load(
+    token: &Arc<Token>,
+    spec: KeySpec,
+    stored: &[u8],
+    bind: &KeyBinding<'_>,
+) -> Result<Arc<dyn PrivateKey>, KmsError> {
+    let (id, public_der) = parse_ref(stored, spec, bind).ok_or(KmsError::Corrupt)?;
+    let handle = token
+        .find_private_key(&object_label(bind), &id)
+        .map_err(|e| token_failed("find key pair", &e))?
+        .ok_or(KmsError::Corrupt)?;
+    Ok(Arc::new(TokenPair {
+        token: token.clone(),
+        handle,
+        spec,
+        public_der,
+    }))
+}
+
+/// A key pair version whose private key is in the token. Holds a handle, not material.
+struct TokenPair {
+    token: Arc<Token>,
+    handle: ObjectHandle,
+    spec: KeySpec,
+    public_der: Vec<u8>,
+}
+
+impl PrivateKey for TokenPair {
+    fn spec(&self) -> KeySpec {
+        self.spec
+    }
+
+    fn public_key_der(&self) -> &[u8] {
+        &self.public_der
+    }
+
+    fn sign(
+        &self,
+        algorithm: SignAlgorithm,
+        digest: &[u8; DIGEST_LEN],
+    ) -> Result<Vec<u8>, KmsError> {
+        if !algorithm.fits(self.spec) {
+            return Err(KmsError::UnsupportedOperation);
+        }
+        let (how, data) = match algorithm {
+            SignAlgorithm::RsaPssSha256 => (PairSign::RsaPssSha256, digest.to_vec()),
+            SignAlgorithm::RsaPkcs1Sha256 => (PairSign::RsaPkcs1, pkcs1_sha256_input(digest)),
+            SignAlgorithm::EcdsaSha256 => (PairSign::Ecdsa, digest.to_vec()),
+            SignAlgorithm::Sm2Dsa => return Err(KmsError::UnsupportedOperation),
+        };
+        let signed = self
+            .token
+            .sign_pair(self.handle, how, &data)
+            .map_err(|e| token_failed("sign", &e))?;
+        match how {
+            PairSign::Ecdsa => ecdsa_signature_der(self.spec, &signed),
+            _ if signed.len() == rsa_bytes(self.spec) => Ok(signed),
+            _ => Err(KmsError::Corrupt),
+        }
+    }
+
+    fn decrypt(
+        &self,
+        algorithm: EncryptAlgorithm,
+        ciphertext: &[u8],
+    ) -> Result<SecretBytes, KmsError> {
+        if !algorithm.fits(self.spec) {
+            return Err(KmsError::UnsupportedOperation);
+        }
+        let how = match algorithm {
+            EncryptAlgorithm::RsaesOaepSha1 => PairDecrypt::OaepSha1,
+            EncryptAlgorithm::RsaesOaepSha256 => PairDecrypt::OaepSha256,
+            EncryptAlgorithm::Sm2Pke => return Err(KmsError::UnsupportedOperation),
+        };
+        // The token judges the ciphertext's length too (CKR_ENCRYPTED_DATA_LEN_RANGE), so that
+        // a mechanism it refuses is refused whatever the ciphertext; the length is checked
+        // again here in case a token decrypted something that is not k bytes.
+        let fits = ciphertext.len() == rsa_bytes(self.spec);
+        match self.token.decrypt_pair(self.handle, how, ciphertext) {
+            Ok(plain) if fits => Ok(SecretBytes::new(plain)),
+            Err(e) if refuses_mechanism(&e) => {
+                tracing::warn!(
+                    ?algorithm,
+                    "the PKCS#11 token does not support this algorithm"
+                );
+                Err(KmsError::UnsupportedOperation)
+            }
+            Ok(_) | Err(_) => Err(KmsError::InvalidCiphertext),
+        }
+    }
+}
+
+/// Whether the token refused the mechanism or its parameters when the operation started: a
+/// capability it lacks, decided before the ciphertext is used, not a verdict on it.
+fn refuses_mechanism(e: &TokenError) -> bool {
+    matches!(
+        e,
+        TokenError::Call(CkError::Pkcs11(
+            RvError::ArgumentsBad | RvError::MechanismInvalid | RvError::MechanismParamInvalid,
+            Function::DecryptInit
+        ))
+    )
+}
