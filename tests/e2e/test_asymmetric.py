@@ -436,6 +436,87 @@ def test_aliases_and_tags_work_on_key_pairs(kms):
     assert [(t["TagKey"], t["TagValue"]) for t in tags] == [("k", "v")]
 
 
+def offline_ciphertext(kms, tmp_path, key_id: str, version: str, algorithm: str,
+                       secret: bytes) -> bytes:
+    """``secret`` encrypted with only the public key: cryptography's OAEP, or OpenSSL's SM2."""
+    pem = public_pem(kms, key_id, version)
+    if algorithm == "SM2PKE":
+        (tmp_path / "pub.pem").write_text(pem)
+        out = openssl("pkeyutl", "-encrypt", "-pubin", "-inkey", str(tmp_path / "pub.pem"),
+                      data=secret)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+    h = hashes.SHA256() if algorithm == "RSAES_OAEP_SHA_256" else hashes.SHA1()
+    key = serialization.load_pem_public_key(pem.encode())
+    return key.encrypt(secret, padding.OAEP(padding.MGF1(h), h, None))
+
+
+def re_encrypt_pair(key_id: str, version: str | None, algorithm: str | None, blob: bytes,
+                    destination: str, context: dict | None = None):
+    params = {"CiphertextBlob": b64(blob), "SourceKeyId": key_id,
+              "DestinationKeyId": destination}
+    if version is not None:
+        params["SourceKeyVersionId"] = version
+    if algorithm is not None:
+        params["SourceEncryptionAlgorithm"] = algorithm
+    if context is not None:
+        params["DestinationEncryptionContext"] = json.dumps(context)
+    return sdk_request("ReEncrypt", **params)
+
+
+@pytest.mark.parametrize("spec,algorithm", [("RSA_2048", "RSAES_OAEP_SHA_256"),
+                                            ("RSA_3072", "RSAES_OAEP_SHA_1"),
+                                            ("EC_SM2", "SM2PKE")])
+def test_re_encrypt_from_a_key_pair(kms, tmp_path, spec, algorithm):
+    """Spec 3.7: ReEncrypt takes a bare asymmetric ciphertext made offline with the public
+    key and seals its plaintext under a symmetric key, which then decrypts it."""
+    if algorithm == "SM2PKE" and not openssl_has_sm2():
+        pytest.fail("this machine's openssl has no SM2")
+    key_id, version = create(kms, spec, "ENCRYPT/DECRYPT")
+    destination = kms.create_key()["KeyId"]
+    secret = b"a data key sent by a partner: " + os.urandom(8).hex().encode()
+    blob = offline_ciphertext(kms, tmp_path, key_id, version, algorithm, secret)
+    context = {"purpose": "re-encrypt"}
+    reply = kms.call(re_encrypt_pair(key_id, version, algorithm, blob, destination, context))
+    assert reply["KeyId"] == destination
+    back = kms.call(sdk_request("Decrypt", CiphertextBlob=reply["CiphertextBlob"],
+                                EncryptionContext=json.dumps(context)))
+    assert (back["KeyId"], back["Plaintext"]) == (destination, secret.decode())
+    assert back["KeyVersionId"] == reply["KeyVersionId"]
+
+
+def test_re_encrypt_from_a_key_pair_refusals(kms, tmp_path):
+    key_id, version = create(kms, "RSA_2048", "ENCRYPT/DECRYPT")
+    destination = kms.create_key()["KeyId"]
+    blob = offline_ciphertext(kms, tmp_path, key_id, version, "RSAES_OAEP_SHA_256", b"x" * 32)
+    oaep = "RSAES_OAEP_SHA_256"
+    kms.error(re_encrypt_pair(key_id, None, oaep, blob, destination), 400, "MissingParameter")
+    kms.error(re_encrypt_pair(key_id, version, None, blob, destination), 400,
+              "MissingParameter")
+    kms.error(re_encrypt_pair(key_id, version, "RSAES_OAEP_SHA_512", blob, destination), 400,
+              "InvalidParameter")
+    kms.error(re_encrypt_pair(key_id, version, "SM2PKE", blob, destination), 400,
+              "InvalidParameter")
+    tampered = bytearray(blob)
+    tampered[10] ^= 1
+    kms.error(re_encrypt_pair(key_id, version, oaep, bytes(tampered), destination), 400,
+              "InvalidParameter")
+    # the destination must be symmetric (3.7)
+    other, _ = create(kms, "RSA_2048", "ENCRYPT/DECRYPT")
+    kms.error(re_encrypt_pair(key_id, version, oaep, blob, other), 400, "UnsupportedOperation")
+    # a signing pair does not decrypt; a symmetric source is not a key pair
+    signer, signer_version = create(kms, "RSA_2048")
+    kms.error(re_encrypt_pair(signer, signer_version, oaep, blob, destination), 400,
+              "Rejected.UnsupportedOperation")
+    kms.error(re_encrypt_pair(destination, version, oaep, blob, destination), 400,
+              "Rejected.UnsupportedOperation")
+    kms.call(sdk_request("DisableKey", KeyId=key_id))
+    kms.error(re_encrypt_pair(key_id, version, oaep, blob, destination), 409,
+              "Rejected.Disabled")
+    kms.call(sdk_request("EnableKey", KeyId=key_id))
+    kms.call(re_encrypt_pair(key_id, version, oaep, blob, destination))
+
+
 # ---------------------------------------------------------------------------------------
 # the Tea SDK (V3 and V2 signatures)
 
@@ -507,6 +588,23 @@ def test_tea_encrypt_and_decrypt(tea, spec, algorithm):
         key_id=key_id, key_version_id=version, algorithm=algorithm,
         ciphertext_blob=blob)).body.plaintext
     assert base64.b64decode(plain) == secret
+
+
+def test_tea_re_encrypt_from_a_key_pair(tea):
+    key_id, version = tea_pair(tea, "RSA_2048", "ENCRYPT/DECRYPT")
+    pem = tea.get_public_key(m.GetPublicKeyRequest(key_id=key_id, key_version_id=version)) \
+        .body.public_key
+    key = serialization.load_pem_public_key(pem.encode())
+    secret = b"moved under a symmetric key by the Tea SDK"
+    h = hashes.SHA256()
+    blob = b64(key.encrypt(secret, padding.OAEP(padding.MGF1(h), h, None)))
+    destination = tea.create_key(m.CreateKeyRequest()).body.key_metadata.key_id
+    moved = tea.re_encrypt(m.ReEncryptRequest(
+        ciphertext_blob=blob, source_key_id=key_id, source_key_version_id=version,
+        source_encryption_algorithm="RSAES_OAEP_SHA_256", destination_key_id=destination)).body
+    assert moved.key_id == destination
+    back = tea.decrypt(m.DecryptRequest(ciphertext_blob=moved.ciphertext_blob)).body
+    assert back.plaintext == secret.decode()
 
 
 def expect_tea(call, status: int, code: str) -> None:

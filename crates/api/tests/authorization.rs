@@ -170,6 +170,30 @@ async fn re_encrypt_needs_both_keys() {
 }
 
 #[tokio::test]
+async fn re_encrypt_from_a_key_pair_needs_the_pair_and_the_destination() {
+    let w = world().await;
+    let pair = w.key(None, None).await;
+    let to = w.key(None, None).await;
+    let grant = |key: &str| allow("kms:ReEncrypt", &format!("acs:kms:*:*:key/{key}"));
+    let both = w
+        .user("both", &format!("{},{}", grant(&pair), grant(&to)))
+        .await;
+    let destination_only = w.user("dest", &grant(&to)).await;
+    let params = [
+        ("CiphertextBlob", "AAAA"),
+        ("SourceKeyId", pair.as_str()),
+        ("SourceKeyVersionId", "some-version"),
+        ("SourceEncryptionAlgorithm", "RSAES_OAEP_SHA_256"),
+        ("DestinationKeyId", to.as_str()),
+    ];
+    assert!(w.may(&both, "ReEncrypt", &params).await);
+    assert!(!w.may(&destination_only, "ReEncrypt", &params).await);
+    // Without its version the request does not decode; it is still checked against the pair.
+    let partial = [params[0], params[1], params[4]];
+    assert!(!w.may(&destination_only, "ReEncrypt", &partial).await);
+}
+
+#[tokio::test]
 async fn deny_wins_and_conditions_see_the_request() {
     let w = world().await;
     w.key(Some("alias/ctx"), None).await;

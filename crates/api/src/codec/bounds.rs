@@ -110,6 +110,9 @@ const TABLE: &[Bound] = &[
     // Keys and aliases.
     bytes("KeyId", MAX_KEY_REF_BYTES),
     bytes("DestinationKeyId", MAX_KEY_REF_BYTES),
+    bytes("SourceKeyId", MAX_KEY_REF_BYTES),
+    bytes("SourceKeyVersionId", MAX_ID_BYTES),
+    bytes("SourceEncryptionAlgorithm", MAX_WORD_BYTES),
     bytes("ProtectedResourceArn", MAX_KEY_REF_BYTES),
     bytes("AliasName", MAX_ALIAS_NAME_BYTES), // Alibaba: alias/ and 1-255 characters
     bytes("KeyVersionId", MAX_ID_BYTES),

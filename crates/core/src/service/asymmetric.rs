@@ -175,6 +175,26 @@ impl KeyService {
         algorithm: EncryptAlgorithm,
         ciphertext: &[u8],
     ) -> Result<PairDecryptOutput, KmsError> {
+        let (version, plaintext) = self
+            .pair_plaintext(key, version_id, algorithm, ciphertext)
+            .await?;
+        let text = B64.encode(plaintext.expose_secret()).into_bytes();
+        Ok(PairDecryptOutput {
+            version,
+            plaintext_base64: SecretBytes::new(text),
+        })
+    }
+
+    /// The plaintext of a bare standard ciphertext under a key pair version, and the names
+    /// of that version: AsymmetricDecrypt, and ReEncrypt from a key pair. Every failure to
+    /// decrypt is [`KmsError::InvalidCiphertext`].
+    pub(super) async fn pair_plaintext(
+        &self,
+        key: &KeyRef,
+        version_id: &str,
+        algorithm: EncryptAlgorithm,
+        ciphertext: &[u8],
+    ) -> Result<(PairVersion, SecretBytes), KmsError> {
         if ciphertext.is_empty() || ciphertext.len() > MAX_CIPHERTEXT {
             return Err(KmsError::InvalidCiphertext);
         }
@@ -184,11 +204,7 @@ impl KeyService {
             .heavy
             .run(move || private(&version)?.decrypt(algorithm, &ciphertext))
             .await??;
-        let text = B64.encode(plaintext.expose_secret()).into_bytes();
-        Ok(PairDecryptOutput {
-            version: pair.names(),
-            plaintext_base64: SecretBytes::new(text),
-        })
+        Ok((pair.names(), plaintext))
     }
 
     /// A usable signing pair whose spec signs with `algorithm`; anything else is

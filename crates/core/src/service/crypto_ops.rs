@@ -5,13 +5,16 @@
 //! [`MessageFormat`] picks the blob variant: HSM keys seal format 2, and each of their
 //! encryptions is first taken from the version's durable budget (`budget`). Once a key is
 //! cached neither touches the store. Every way a blob can fail to open is the one error
-//! [`KmsError::InvalidCiphertext`]. Base64 and JSON are the api crate's concern.
+//! [`KmsError::InvalidCiphertext`]. ReEncrypt opens a blob (or, from a key pair, a bare
+//! asymmetric ciphertext through [`super::asymmetric`]) and seals under its destination.
+//! Base64 and JSON are the api crate's concern.
 
 use crate::error::Field;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
 use super::{KeyRef, KeyService};
+use crate::asymmetric::EncryptAlgorithm;
 use crate::ciphertext;
 use crate::context::EncryptionContext;
 use crate::crypto::{Message, NONCE_LEN, SALT_LEN};
@@ -155,15 +158,41 @@ impl KeyService {
         target_context: &EncryptionContext,
     ) -> Result<EncryptOutput, KmsError> {
         let opened = self.decrypt(blob, source_context).await?;
+        self.seal_under(target, &opened.plaintext, target_context)
+            .await
+    }
+
+    /// ReEncrypt from a key pair (next-surfaces §3.7): decrypts the bare asymmetric
+    /// `ciphertext` with the private key of `source` (key, version, algorithm), exactly as
+    /// AsymmetricDecrypt would, and seals the plaintext under `target` with `target_context`.
+    pub async fn re_encrypt_from_pair(
+        &self,
+        source: (&KeyRef, &str, EncryptAlgorithm),
+        ciphertext: &[u8],
+        target: &KeyRef,
+        target_context: &EncryptionContext,
+    ) -> Result<EncryptOutput, KmsError> {
+        let (key, version_id, algorithm) = source;
+        let plaintext = self
+            .pair_plaintext(key, version_id, algorithm, ciphertext)
+            .await?
+            .1;
+        self.seal_under(target, &plaintext, target_context).await
+    }
+
+    /// Seals `plaintext` under the primary version of `target` (which must be usable), as
+    /// ReEncrypt's destination.
+    async fn seal_under(
+        &self,
+        target: &KeyRef,
+        plaintext: &SecretBytes,
+        context: &EncryptionContext,
+    ) -> Result<EncryptOutput, KmsError> {
         let key_id = self.resolve(target).await?;
         let cached = self.load_key(&key_id).await?;
         usable(cached.record.state)?;
         let blob = self
-            .seal(
-                &cached.primary,
-                opened.plaintext.expose_secret(),
-                target_context,
-            )
+            .seal(&cached.primary, plaintext.expose_secret(), context)
             .await?;
         Ok(EncryptOutput {
             key_id,

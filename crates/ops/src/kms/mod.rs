@@ -53,7 +53,7 @@ pub use list_aliases::ListAliases;
 pub use list_aliases_by_key_id::ListAliasesByKeyId;
 pub use list_key_versions::ListKeyVersions;
 pub use list_keys::ListKeys;
-pub use re_encrypt::ReEncrypt;
+pub use re_encrypt::{ReEncrypt, ReEncryptSource};
 pub use schedule_key_deletion::ScheduleKeyDeletion;
 pub use set_deletion_protection::SetDeletionProtection;
 pub use set_key_policy::SetKeyPolicy;

@@ -1,17 +1,39 @@
 //! ReEncrypt: open a ciphertext and seal its plaintext under another key, without the
-//! plaintext leaving the service.
+//! plaintext leaving the service. The source is an openkms ciphertext blob (with the context
+//! it was bound to), or a bare asymmetric ciphertext under a named key pair version
+//! (next-surfaces §3.7); the destination is always a symmetric key.
 
+use openkms_core::asymmetric::EncryptAlgorithm;
 use openkms_core::service::EncryptOutput;
 use openkms_core::{EncryptionContext, KeyRef, KmsError};
 
 use crate::{AuditEvent, Call, OpName, Operation, Touch, kms::key_text};
 
+/// Where a ReEncrypt's ciphertext comes from.
+pub enum ReEncryptSource {
+    /// An openkms ciphertext blob; the key is the one the blob names.
+    Blob {
+        /// The context the blob was bound to.
+        context: EncryptionContext,
+    },
+    /// A bare standard ciphertext made with the public key of a key pair version
+    /// (`SourceKeyId`, `SourceKeyVersionId`, `SourceEncryptionAlgorithm`).
+    Pair {
+        /// The key pair.
+        key: KeyRef,
+        /// The version whose private key decrypts.
+        version_id: String,
+        /// How the ciphertext was made.
+        algorithm: EncryptAlgorithm,
+    },
+}
+
 /// A ReEncrypt request.
 pub struct ReEncrypt {
     /// The ciphertext to open.
     pub blob: Vec<u8>,
-    /// The context it was bound to.
-    pub source_context: EncryptionContext,
+    /// What opens it.
+    pub source: ReEncryptSource,
     /// The key to seal under.
     pub destination: KeyRef,
     /// The context to bind the new ciphertext to.
@@ -23,17 +45,34 @@ impl Operation for ReEncrypt {
     type Output = EncryptOutput;
 
     fn touches<'a>(&'a mut self, _: &Call<'_>) -> Vec<Touch<'a>> {
+        let source = match &mut self.source {
+            ReEncryptSource::Blob { context } => Touch::ciphertext(&self.blob, context),
+            ReEncryptSource::Pair { key, .. } => Touch::key(key),
+        };
         vec![
-            Touch::ciphertext(&self.blob, &self.source_context),
+            source,
             Touch::key_with(&mut self.destination, &self.destination_context),
         ]
     }
 
     async fn execute(self, call: &Call<'_>) -> Result<EncryptOutput, KmsError> {
-        let (source, destination) = (&self.source_context, &self.destination_context);
-        let kms = call.kms;
-        kms.re_encrypt(&self.blob, source, &self.destination, destination)
-            .await
+        let (kms, destination) = (call.kms, &self.destination);
+        let context = &self.destination_context;
+        match &self.source {
+            ReEncryptSource::Blob { context: source } => {
+                kms.re_encrypt(&self.blob, source, destination, context)
+                    .await
+            }
+            ReEncryptSource::Pair {
+                key,
+                version_id,
+                algorithm,
+            } => {
+                let source = (key, version_id.as_str(), *algorithm);
+                kms.re_encrypt_from_pair(source, &self.blob, destination, context)
+                    .await
+            }
+        }
     }
 
     fn audit_request(&self, event: &mut AuditEvent) {

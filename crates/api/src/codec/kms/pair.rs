@@ -46,7 +46,16 @@ pub fn sign_algorithm(params: &Params) -> Result<SignAlgorithm, RpcError> {
 
 /// The required `Algorithm` of an encryption action.
 pub fn encrypt_algorithm(params: &Params) -> Result<EncryptAlgorithm, RpcError> {
-    EncryptAlgorithm::parse(params.required("Algorithm")?).ok_or(RpcError::invalid("Algorithm"))
+    encrypt_algorithm_in(params, "Algorithm")
+}
+
+/// The required encryption algorithm named by parameter `name` (`Algorithm`, or ReEncrypt's
+/// `SourceEncryptionAlgorithm`).
+pub fn encrypt_algorithm_in(
+    params: &Params,
+    name: &'static str,
+) -> Result<EncryptAlgorithm, RpcError> {
+    EncryptAlgorithm::parse(params.required(name)?).ok_or(RpcError::invalid(name))
 }
 
 /// A required standard-base64 parameter, decoded; bad base64 is `InvalidParameter` on it.
