@@ -160,6 +160,9 @@ pub enum KmsError {
     /// `Rejected.UnsupportedOperation`.
     #[error("unsupported operation for this key")]
     RejectedUnsupported,
+    /// A key-import action on a key whose origin is not EXTERNAL.
+    #[error("key origin is not valid for this action")]
+    UnsupportedOrigin,
     /// An `ImportToken` that does not open, was issued for another key, or is damaged.
     #[error("import token is invalid")]
     InvalidImportToken,

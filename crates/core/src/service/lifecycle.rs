@@ -10,7 +10,6 @@
 use std::sync::Arc;
 
 use super::KeyService;
-use super::cache::CachedKey;
 use crate::error::{Field, InvalidReason, KmsError};
 use crate::model::{KeyRecord, KeyState};
 use crate::store::StoreError;
@@ -31,7 +30,9 @@ impl KeyService {
     pub async fn enable_key(&self, key_id: &str) -> Result<KeyRecord, KmsError> {
         self.modify_key(key_id, |k| match k.state {
             KeyState::Enabled | KeyState::Disabled => Ok(with_state(k, KeyState::Enabled)),
-            KeyState::PendingDeletion => Err(KmsError::StateModifiedFailed),
+            KeyState::PendingDeletion | KeyState::PendingImport => {
+                Err(KmsError::StateModifiedFailed)
+            }
         })
         .await
     }
@@ -40,7 +41,9 @@ impl KeyService {
     pub async fn disable_key(&self, key_id: &str) -> Result<KeyRecord, KmsError> {
         self.modify_key(key_id, |k| match k.state {
             KeyState::Enabled | KeyState::Disabled => Ok(with_state(k, KeyState::Disabled)),
-            KeyState::PendingDeletion => Err(KmsError::StateModifiedFailed),
+            KeyState::PendingDeletion | KeyState::PendingImport => {
+                Err(KmsError::StateModifiedFailed)
+            }
         })
         .await
     }
@@ -76,11 +79,16 @@ impl KeyService {
 
     /// CancelKeyDeletion: a key pending deletion returns to Enabled. (The Alibaba docs do not
     /// say which state it returns to; Enabled is what their console shows after a cancel.)
+    /// An EXTERNAL key without material returns to PendingImport instead.
     pub async fn cancel_key_deletion(&self, key_id: &str) -> Result<KeyRecord, KmsError> {
+        let back = match self.has_material(key_id).await? {
+            true => KeyState::Enabled,
+            false => KeyState::PendingImport,
+        };
         self.modify_key(key_id, |k| match k.state {
             KeyState::PendingDeletion => Ok(KeyRecord {
                 delete_at: None,
-                ..with_state(k, KeyState::Enabled)
+                ..with_state(k, back)
             }),
             _ => Err(KmsError::StateModifiedFailed),
         })
@@ -138,7 +146,8 @@ impl KeyService {
         }
         self.modify_key(key_id, |k| {
             // Key pairs have no automatic rotation (§3.2); CreateKeyVersion makes a new pair.
-            if k.spec.is_asymmetric() {
+            // Imported material never rotates (next-surfaces §4.1).
+            if k.spec.is_asymmetric() || k.origin == crate::model::Origin::External {
                 return Err(KmsError::RejectedUnsupported);
             }
             let next = interval.map(|i| k.last_rotation_at + i);
@@ -176,14 +185,8 @@ impl KeyService {
 
     /// Puts a durably changed record into the cache with its primary version.
     pub(crate) async fn cache_changed(&self, record: KeyRecord) -> Result<KeyRecord, KmsError> {
-        let primary = self
-            .load_version(&record.primary_version)
-            .await?
-            .ok_or(KmsError::Corrupt)?;
-        self.cache.changed_key(Arc::new(CachedKey {
-            record: record.clone(),
-            primary,
-        }));
+        let cached = self.cached_key(record.clone()).await?;
+        self.cache.changed_key(Arc::new(cached));
         Ok(record)
     }
 }

@@ -91,13 +91,12 @@ pub struct TagPage {
 }
 
 impl KeyService {
-    /// DescribeKey: the record of a key named by id, alias or ARN, in any state.
+    /// DescribeKey: the record of a key named by id, alias or ARN, in any state (the state
+    /// it is in now: an EXTERNAL key whose material expired is PendingImport).
     pub async fn describe_key(&self, key: &KeyRef) -> Result<KeyRecord, KmsError> {
-        let key_id = self.resolve(key).await?;
-        self.store
-            .get_key(&key_id)
-            .await?
-            .ok_or(KmsError::KeyNotFound)
+        self.describe_key_expiry(key)
+            .await
+            .map(|(record, _)| record)
     }
 
     /// ListKeys: every key passing every filter (AND across filters), oldest first.

@@ -18,6 +18,7 @@ mod crypto_ops;
 mod cursors;
 mod heavy;
 mod identity;
+mod imports;
 mod jobs;
 mod key_policy;
 mod keys;
@@ -53,6 +54,7 @@ pub use identity::{
     AttachedPolicy, MAX_ACCESS_KEYS_PER_USER, NewAccessKey, NewUser, PolicyCursor, PolicyView,
     ROOT_USER, system_policies,
 };
+pub use imports::ImportParametersOutput;
 pub use jobs::DueWork;
 pub use key_policy::KEY_POLICY_NAME;
 pub use keys::{CreateKeyInput, MAX_DESCRIPTION_CHARS, MAX_POLICY_BYTES, MAX_TAGS};

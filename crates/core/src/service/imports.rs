@@ -1,0 +1,297 @@
+//! Key import (BYOK, §4 of the next-surfaces contract): GetParametersForImport,
+//! ImportKeyMaterial, DeleteKeyMaterial, and the lazy material expiry of EXTERNAL keys.
+//!
+//! An EXTERNAL key is made without material, in `PendingImport`, with its single version
+//! (`keys::create_key`); that version's stored material is empty until an import. The
+//! cryptography (wrapping keys, tokens, unwrap) is [`crate::byok`]'s; this module adds the
+//! stored state ([`crate::ImportStore`]): the first material's keyed fingerprint (a re-import
+//! must be the same material), the expiry, and token revocation (see [`crate::byok`]'s module
+//! doc for when tokens are revoked). Imported material goes through the key provider's
+//! `import`, so it is stored wrapped under the root key exactly like generated material, and
+//! root-key rotation and backups carry it the same way.
+//!
+//! Expiry is evaluated on every access with the service's clock ([`effective_state`]): at or
+//! after `MaterialExpireTime` the key is `PendingImport` (unless pending deletion) while its
+//! record keeps its stored state; the cached key carries the expiry, so the cache never serves
+//! material past it. RSA key generation and private-key unwraps run on the blocking lane
+//! ([`super::heavy`]), bounded like every other private-key operation.
+
+use std::sync::Arc;
+
+use super::cache::CachedKey;
+use super::lifecycle::MAX_CONFLICT_RETRIES;
+use super::{KeyRef, KeyService};
+use crate::byok::{self, ImportParameters, UNWRAP_FAILURE_LIMIT, WrappingAlgorithm};
+use crate::error::KmsError;
+use crate::model::{ImportRecord, KeyRecord, KeySpec, KeyState, Origin};
+use crate::provider::KeyBinding;
+use crate::secret::SecretBytes;
+use crate::store::StoreError;
+
+/// The state a key is in at `now` (seconds): its record's, except that an EXTERNAL key whose
+/// material expired (`now >= material_expire_at`) is `PendingImport` unless it is pending
+/// deletion (§4.6).
+pub(crate) fn effective_state(
+    record: &KeyRecord,
+    material_expire_at: Option<i64>,
+    now: i64,
+) -> KeyState {
+    let expired = material_expire_at.is_some_and(|at| now >= at);
+    match record.state {
+        KeyState::Enabled | KeyState::Disabled if expired => KeyState::PendingImport,
+        state => state,
+    }
+}
+
+/// What GetParametersForImport answers.
+#[derive(Debug)]
+pub struct ImportParametersOutput {
+    /// The real key id.
+    pub key_id: String,
+    /// The wrapping key and the token.
+    pub parameters: ImportParameters,
+}
+
+impl KeyService {
+    /// The cache entry of `record`: its primary version loaded (none when an EXTERNAL key
+    /// has no material) and its material expiry.
+    pub(crate) async fn cached_key(&self, record: KeyRecord) -> Result<CachedKey, KmsError> {
+        let material_expire_at = match record.origin {
+            Origin::External => self.import_state(&record.key_id).await?.material_expire_at,
+            Origin::AliyunKms => None,
+        };
+        let primary = match self.load_version(&record.primary_version).await {
+            Ok(Some(v)) => Some(v),
+            Ok(None) => return Err(KmsError::Corrupt),
+            Err(KmsError::KeyStateRejected(KeyState::PendingImport))
+                if record.origin == Origin::External =>
+            {
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(CachedKey {
+            record,
+            primary,
+            material_expire_at,
+        })
+    }
+
+    /// Whether the key holds material (always, unless it is an EXTERNAL key without).
+    pub(crate) async fn has_material(&self, key_id: &str) -> Result<bool, KmsError> {
+        let key = self.existing_key(key_id).await?;
+        if key.origin != Origin::External {
+            return Ok(true);
+        }
+        let version = self.store.get_version(&key.primary_version).await?;
+        Ok(version.is_some_and(|v| !v.wrapped_material.is_empty()))
+    }
+
+    /// DescribeKey with the material expiry: the record with the key's state at this moment
+    /// ([`effective_state`]), and when imported material expires (`None`: never, or not
+    /// EXTERNAL).
+    pub async fn describe_key_expiry(
+        &self,
+        key: &KeyRef,
+    ) -> Result<(KeyRecord, Option<i64>), KmsError> {
+        let key_id = self.resolve(key).await?;
+        let mut record = self.existing_key(&key_id).await?;
+        let expiry = match record.origin {
+            Origin::External => self.import_state(&key_id).await?.material_expire_at,
+            Origin::AliyunKms => None,
+        };
+        record.state = effective_state(&record, expiry, self.clock.now());
+        Ok((record, expiry))
+    }
+
+    /// GetParametersForImport: a fresh wrapping key of `spec` and a token for the key, valid
+    /// 24 hours; in any key state. `algorithm` must fit `spec` (the codec checks).
+    pub async fn get_parameters_for_import(
+        &self,
+        key: &KeyRef,
+        algorithm: WrappingAlgorithm,
+        spec: KeySpec,
+    ) -> Result<ImportParametersOutput, KmsError> {
+        let key_id = self.resolve(key).await?;
+        external(&self.existing_key(&key_id).await?)?;
+        let (root, rng, now_ms) = (self.root.clone(), self.rng.clone(), self.clock.now_millis());
+        let id = key_id.clone();
+        let issue = move || byok::issue(root.as_ref(), rng.as_ref(), &id, algorithm, spec, now_ms);
+        let parameters = self.heavy.run(issue).await??;
+        Ok(ImportParametersOutput { key_id, parameters })
+    }
+
+    /// ImportKeyMaterial: unwraps `encrypted` with the token's wrapping key and stores it as
+    /// the key's material, expiring at `expire_unix` (0: never). The first import fixes the
+    /// material; a re-import must bring the same. Returns the real key id.
+    pub async fn import_key_material(
+        &self,
+        key: &KeyRef,
+        encrypted: Vec<u8>,
+        token: &str,
+        expire_unix: i64,
+    ) -> Result<String, KmsError> {
+        let key_id = self.resolve(key).await?;
+        let record = self.existing_key(&key_id).await?;
+        external(&record)?;
+        if record.state == KeyState::PendingDeletion {
+            return Err(KmsError::StateModifiedFailed);
+        }
+        let expiry = byok::material_expiry(expire_unix, self.clock.now())?;
+        let state = self.import_state(&key_id).await?;
+        let opened = byok::open_token(
+            self.root.as_ref(),
+            &key_id,
+            token,
+            self.clock.now_millis(),
+            state.tokens_not_before,
+        )?;
+        let len = record.spec.material_len();
+        let unwrap = move || opened.unwrap_material(&encrypted, len);
+        let material = match self.heavy.run(unwrap).await? {
+            Ok(material) => material,
+            Err(_) => return Err(self.failed_import(&key_id).await),
+        };
+        let fingerprint = self
+            .cursor_key
+            .material_fingerprint(&key_id, material.expose_secret());
+        if let Some(first) = &state.fingerprint
+            && !byok::same_fingerprint(first, &fingerprint)
+        {
+            return Err(self.failed_import(&key_id).await);
+        }
+        let import = ImportRecord {
+            fingerprint: Some(fingerprint.to_vec()),
+            material_expire_at: expiry,
+            ..state
+        };
+        let wrapped = self.wrap_imported(&record, material)?;
+        self.save_material(&key_id, &wrapped, &import, imported_state)
+            .await?;
+        Ok(key_id)
+    }
+
+    /// DeleteKeyMaterial: the key's material is deleted and its tokens revoked; the key
+    /// becomes PendingImport, unless it is pending deletion (then nothing else changes).
+    /// Returns the real key id.
+    pub async fn delete_key_material(&self, key: &KeyRef) -> Result<String, KmsError> {
+        let key_id = self.resolve(key).await?;
+        external(&self.existing_key(&key_id).await?)?;
+        self.store
+            .revoke_tokens(&key_id, self.clock.now_millis() + 1)
+            .await
+            .map_err(not_found)?;
+        let import = self.import_state(&key_id).await?;
+        self.save_material(&key_id, &[], &import, deleted_state)
+            .await?;
+        Ok(key_id)
+    }
+
+    /// Counts a failed import against `key_id` (revoking its tokens at the limit) and answers
+    /// the one error every failed import gives.
+    async fn failed_import(&self, key_id: &str) -> KmsError {
+        let now_ms = self.clock.now_millis() + 1;
+        match self
+            .store
+            .count_failed_unwrap(key_id, UNWRAP_FAILURE_LIMIT, now_ms)
+            .await
+        {
+            Ok(_revoked) => KmsError::InvalidKeyMaterial,
+            Err(e) => e.into(),
+        }
+    }
+
+    /// `material` wrapped for the key's single version by the key's provider.
+    fn wrap_imported(
+        &self,
+        record: &KeyRecord,
+        material: SecretBytes,
+    ) -> Result<Vec<u8>, KmsError> {
+        let provider = self.provider_for(record.protection_level)?;
+        let bind = KeyBinding::version(&record.key_id, &record.primary_version);
+        let stored = provider
+            .import(record.spec, material, &bind)
+            .map_err(|_| KmsError::InvalidKeyMaterial)?;
+        Ok(stored.into_bytes())
+    }
+
+    /// Writes `wrapped` as the key's material with `import`, the key's state moved by
+    /// `next_state`, retrying over concurrent changes of the key; then refreshes the cache.
+    async fn save_material(
+        &self,
+        key_id: &str,
+        wrapped: &[u8],
+        import: &ImportRecord,
+        next_state: fn(KeyState) -> Result<KeyState, KmsError>,
+    ) -> Result<(), KmsError> {
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let current = self.existing_key(key_id).await?;
+            let next = KeyRecord {
+                state: next_state(current.state)?,
+                revision: current.revision + 1,
+                ..current
+            };
+            match self.store.save_material(&next, wrapped, import).await {
+                Ok(()) => {
+                    let cached = self.cached_key(next).await?;
+                    self.cache.changed_key(Arc::new(cached));
+                    return Ok(());
+                }
+                Err(StoreError::Conflict) => continue,
+                Err(e) => return Err(not_found(e)),
+            }
+        }
+        Err(KmsError::Contended)
+    }
+
+    /// A key's import state (the fresh one if none was stored).
+    async fn import_state(&self, key_id: &str) -> Result<ImportRecord, KmsError> {
+        Ok(self
+            .store
+            .get_import(key_id)
+            .await?
+            .unwrap_or_else(|| ImportRecord::fresh(key_id)))
+    }
+
+    /// A key's stored record, `KeyNotFound` if there is none.
+    async fn existing_key(&self, key_id: &str) -> Result<KeyRecord, KmsError> {
+        self.store
+            .get_key(key_id)
+            .await?
+            .ok_or(KmsError::KeyNotFound)
+    }
+}
+
+/// The key accepts import actions only if it is EXTERNAL (`Unsupported.Origin`).
+fn external(record: &KeyRecord) -> Result<(), KmsError> {
+    match record.origin {
+        Origin::External => Ok(()),
+        Origin::AliyunKms => Err(KmsError::UnsupportedOrigin),
+    }
+}
+
+/// After an import: PendingImport becomes Enabled, Enabled and Disabled stay; a key that
+/// went pending deletion meanwhile refuses it.
+fn imported_state(state: KeyState) -> Result<KeyState, KmsError> {
+    match state {
+        KeyState::PendingImport => Ok(KeyState::Enabled),
+        KeyState::PendingDeletion => Err(KmsError::StateModifiedFailed),
+        other => Ok(other),
+    }
+}
+
+/// After a deletion: PendingImport, unless pending deletion (which stays).
+fn deleted_state(state: KeyState) -> Result<KeyState, KmsError> {
+    match state {
+        KeyState::PendingDeletion => Ok(KeyState::PendingDeletion),
+        _ => Ok(KeyState::PendingImport),
+    }
+}
+
+/// A key that vanished under a write is not found.
+fn not_found(error: StoreError) -> KmsError {
+    match error {
+        StoreError::NotFound | StoreError::ReferenceNotFound => KmsError::KeyNotFound,
+        other => other.into(),
+    }
+}

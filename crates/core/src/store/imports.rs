@@ -1,0 +1,50 @@
+//! [`ImportStore`]: the import state of EXTERNAL keys (BYOK), beside the key records.
+//!
+//! Per EXTERNAL key: the keyed fingerprint of the first material imported (so a re-import is
+//! checked to be the same material without keeping a second copy of it), when the material
+//! expires, the time before which import tokens are refused, and the failed unwraps since the
+//! last revocation. A key with no row has [`ImportRecord::fresh`]'s state. Writing material
+//! (import or deletion) changes the key's record, its single version's wrapped material and
+//! this state in one transaction. The row goes with its key when the key is destroyed. This
+//! module does not unwrap, fingerprint or decide anything (the service does).
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use crate::model::{ImportRecord, KeyRecord};
+
+/// Import state of EXTERNAL keys.
+#[async_trait]
+pub trait ImportStore: Send + Sync + 'static {
+    /// Reads a key's import state; `None` if none was ever written.
+    async fn get_import(&self, key_id: &str) -> Result<Option<ImportRecord>, StoreError>;
+
+    /// In one transaction: replaces `key`'s record under the revision rule of
+    /// [`super::KeyStore::update_key`] (`Conflict`, `NotFound`), replaces the wrapped material
+    /// of its primary version with `wrapped` (empty: the material is deleted), and writes
+    /// `import`'s fingerprint and material expiry (`import.key_id` must be `key.key_id`, else
+    /// `ReferenceNotFound`). A stored row keeps its `tokens_not_before` and `failed_unwraps`
+    /// (so a concurrent revocation or failure count is never undone); a new row takes
+    /// `import`'s.
+    async fn save_material(
+        &self,
+        key: &KeyRecord,
+        wrapped: &[u8],
+        import: &ImportRecord,
+    ) -> Result<(), StoreError>;
+
+    /// Counts one failed unwrap for `key_id`, atomically. When this makes `limit` failures,
+    /// the key's tokens are revoked instead: `tokens_not_before` becomes `now_ms` and the
+    /// count goes back to 0. Returns whether it revoked. `ReferenceNotFound` if there is no
+    /// such key.
+    async fn count_failed_unwrap(
+        &self,
+        key_id: &str,
+        limit: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Revokes every token of `key_id` issued before `now_ms`, and clears the failure count,
+    /// without touching the rest of its state. `ReferenceNotFound` if there is no such key.
+    async fn revoke_tokens(&self, key_id: &str, now_ms: i64) -> Result<(), StoreError>;
+}

@@ -1,0 +1,150 @@
+//! The writes of EXTERNAL keys' import state (BYOK).
+//!
+//! Saving material replaces the key row (revision rule), its primary version's wrapped
+//! material and the import row in one transaction; counting a failed unwrap and revoking
+//! tokens are single upserts, so concurrent failures are all counted. An import row of a
+//! missing key is the foreign-key violation of its insert (`ReferenceNotFound`); the row goes
+//! with its key (`ON DELETE CASCADE`).
+
+use deadpool_postgres::GenericClient;
+use openkms_core::{ImportRecord, KeyRecord, StoreError};
+
+use super::{Failure, Param, execute_one};
+
+/// One import-state write, borrowing the caller's records.
+pub(crate) enum ImportWrite<'a> {
+    /// Replace the key row, its primary version's material and the import row.
+    SaveMaterial {
+        /// The new key row.
+        key: &'a KeyRecord,
+        /// The wrapped material; empty when deleted.
+        wrapped: &'a [u8],
+        /// The new import state.
+        import: &'a ImportRecord,
+    },
+    /// Count a failed unwrap; at `limit` failures revoke the tokens instead.
+    CountFailure {
+        /// The key.
+        key_id: &'a str,
+        /// Failures that revoke.
+        limit: i64,
+        /// The revocation time, milliseconds.
+        now_ms: i64,
+    },
+    /// Revoke the key's tokens issued before `now_ms`.
+    Revoke {
+        /// The key.
+        key_id: &'a str,
+        /// The revocation time, milliseconds.
+        now_ms: i64,
+    },
+}
+
+impl ImportWrite<'_> {
+    /// Whether the write runs several statements.
+    pub(super) fn needs_transaction(&self) -> bool {
+        matches!(self, Self::SaveMaterial { .. })
+    }
+
+    /// Refuses an import row of another key.
+    pub(super) fn check(&self) -> Result<(), StoreError> {
+        match self {
+            Self::SaveMaterial { key, import, .. } if import.key_id != key.key_id => {
+                Err(StoreError::ReferenceNotFound)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Runs the statements: true when written (for a failure count, when it revoked).
+    pub(super) async fn apply(&self, client: &impl GenericClient) -> Result<bool, Failure> {
+        match *self {
+            Self::SaveMaterial {
+                key,
+                wrapped,
+                import,
+            } => save_material(client, key, wrapped, import).await,
+            Self::CountFailure {
+                key_id,
+                limit,
+                now_ms,
+            } => count_failure(client, key_id, limit, now_ms).await,
+            Self::Revoke { key_id, now_ms } => {
+                let sql = "INSERT INTO key_imports (key_id, fingerprint, material_expire_at, \
+                           tokens_not_before, failed_unwraps) VALUES ($1, NULL, NULL, $2, 0) \
+                           ON CONFLICT (key_id) DO UPDATE SET tokens_not_before = $2, \
+                           failed_unwraps = 0";
+                execute_one(client, sql, &[&key_id, &now_ms]).await
+            }
+        }
+    }
+}
+
+async fn save_material(
+    client: &impl GenericClient,
+    key: &KeyRecord,
+    wrapped: &[u8],
+    import: &ImportRecord,
+) -> Result<bool, Failure> {
+    super::update_key(client, key).await?;
+    let sql = "UPDATE key_versions SET wrapped_material = $3 WHERE version_id = $1 AND key_id = $2";
+    let params: [Param<'_>; 3] = [&key.primary_version, &key.key_id, &wrapped];
+    if !execute_one(client, sql, &params).await? {
+        return Err(Failure::Refused(StoreError::ReferenceNotFound));
+    }
+    let sql = "INSERT INTO key_imports (key_id, fingerprint, material_expire_at, \
+               tokens_not_before, failed_unwraps) VALUES ($1, $2, $3, $4, $5) \
+               ON CONFLICT (key_id) DO UPDATE SET fingerprint = excluded.fingerprint, \
+               material_expire_at = excluded.material_expire_at";
+    write_import(client, sql, import).await
+}
+
+/// Inserts an import row (a snapshot's).
+pub(crate) async fn insert_import(
+    client: &impl GenericClient,
+    i: &ImportRecord,
+) -> Result<bool, Failure> {
+    let sql = "INSERT INTO key_imports (key_id, fingerprint, material_expire_at, \
+               tokens_not_before, failed_unwraps) VALUES ($1, $2, $3, $4, $5)";
+    write_import(client, sql, i).await
+}
+
+/// Runs an insert of `i`'s five columns.
+async fn write_import(
+    client: &impl GenericClient,
+    sql: &str,
+    i: &ImportRecord,
+) -> Result<bool, Failure> {
+    let params: [Param<'_>; 5] = [
+        &i.key_id,
+        &i.fingerprint,
+        &i.material_expire_at,
+        &i.tokens_not_before,
+        &i.failed_unwraps,
+    ];
+    execute_one(client, sql, &params).await
+}
+
+async fn count_failure(
+    client: &impl GenericClient,
+    key_id: &str,
+    limit: i64,
+    now_ms: i64,
+) -> Result<bool, Failure> {
+    let sql = "INSERT INTO key_imports (key_id, fingerprint, material_expire_at, \
+               tokens_not_before, failed_unwraps) \
+               VALUES ($1, NULL, NULL, CASE WHEN $2::BIGINT <= 1 THEN $3::BIGINT ELSE 0 END, \
+               CASE WHEN $2::BIGINT <= 1 THEN 0 ELSE 1 END) \
+               ON CONFLICT (key_id) DO UPDATE SET \
+               tokens_not_before = CASE WHEN key_imports.failed_unwraps + 1 >= $2::BIGINT \
+               THEN $3::BIGINT ELSE key_imports.tokens_not_before END, \
+               failed_unwraps = CASE WHEN key_imports.failed_unwraps + 1 >= $2::BIGINT THEN 0 \
+               ELSE key_imports.failed_unwraps + 1 END \
+               RETURNING failed_unwraps, tokens_not_before";
+    let statement = client.prepare_cached(sql).await?;
+    let row = client
+        .query_one(&statement, &[&key_id, &limit, &now_ms])
+        .await?;
+    let (failures, not_before): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+    Ok(failures == 0 && not_before == now_ms)
+}

@@ -1,0 +1,142 @@
+//! The write commands of EXTERNAL keys' import state (BYOK).
+//!
+//! Saving material replaces the key row (revision rule), its primary version's wrapped
+//! material and the import row in the caller's transaction; counting a failed unwrap and
+//! revoking tokens are single upserts, so concurrent failures are all counted. An import row
+//! of a missing key is the foreign-key violation of its insert (`ReferenceNotFound`). Like the
+//! rest of `ops`, it neither begins nor commits.
+
+use openkms_core::{ImportRecord, KeyRecord, StoreError};
+use rusqlite::{Connection, params};
+
+use crate::error::WriteError;
+
+/// One import-state write, owned so it can cross to the writer thread.
+pub(crate) enum ImportOp {
+    /// Replace the key row, its primary version's material and the import row.
+    SaveMaterial {
+        /// The new key row (boxed: it is most of the command's size).
+        key: Box<KeyRecord>,
+        /// The wrapped material; empty when deleted.
+        wrapped: Vec<u8>,
+        /// The new import state.
+        import: ImportRecord,
+    },
+    /// Count a failed unwrap; at `limit` failures revoke the tokens instead.
+    CountFailure {
+        /// The key.
+        key_id: String,
+        /// Failures that revoke.
+        limit: i64,
+        /// The revocation time, milliseconds.
+        now_ms: i64,
+    },
+    /// Revoke the key's tokens issued before `now_ms`.
+    Revoke {
+        /// The key.
+        key_id: String,
+        /// The revocation time, milliseconds.
+        now_ms: i64,
+    },
+}
+
+impl ImportOp {
+    /// Whether the command deletes key material (the writer scrubs the WAL after it).
+    pub(crate) fn destroys(&self) -> bool {
+        matches!(self, Self::SaveMaterial { wrapped, .. } if wrapped.is_empty())
+    }
+
+    /// Runs the command's SQL; 1, or for a failure count whether it revoked (1) or not (0).
+    pub(crate) fn apply(&self, conn: &Connection) -> Result<u64, WriteError> {
+        match self {
+            Self::SaveMaterial {
+                key,
+                wrapped,
+                import,
+            } => save_material(conn, key, wrapped, import).map(|()| 1),
+            Self::CountFailure {
+                key_id,
+                limit,
+                now_ms,
+            } => Ok(count_failure(conn, key_id, *limit, *now_ms)?),
+            Self::Revoke { key_id, now_ms } => Ok(revoke(conn, key_id, *now_ms).map(|()| 1)?),
+        }
+    }
+}
+
+fn save_material(
+    conn: &Connection,
+    key: &KeyRecord,
+    wrapped: &[u8],
+    import: &ImportRecord,
+) -> Result<(), WriteError> {
+    if import.key_id != key.key_id {
+        return Err(WriteError::Refused(StoreError::ReferenceNotFound));
+    }
+    super::update_key(conn, key)?;
+    let sql = "UPDATE key_versions SET wrapped_material = ?3 WHERE version_id = ?1 AND key_id = ?2";
+    let changed =
+        conn.prepare_cached(sql)?
+            .execute(params![key.primary_version, key.key_id, wrapped])?;
+    if changed != 1 {
+        return Err(WriteError::Refused(StoreError::ReferenceNotFound));
+    }
+    let sql = "INSERT INTO key_imports (key_id, fingerprint, material_expire_at, \
+               tokens_not_before, failed_unwraps) VALUES (?1, ?2, ?3, ?4, ?5) \
+               ON CONFLICT (key_id) DO UPDATE SET fingerprint = excluded.fingerprint, \
+               material_expire_at = excluded.material_expire_at";
+    conn.prepare_cached(sql)?.execute(params![
+        import.key_id,
+        import.fingerprint,
+        import.material_expire_at,
+        import.tokens_not_before,
+        import.failed_unwraps,
+    ])?;
+    Ok(())
+}
+
+/// Inserts an import row (a snapshot's).
+pub(crate) fn insert_import(conn: &Connection, i: &ImportRecord) -> rusqlite::Result<()> {
+    let sql = "INSERT INTO key_imports (key_id, fingerprint, material_expire_at, \
+               tokens_not_before, failed_unwraps) VALUES (?1, ?2, ?3, ?4, ?5)";
+    conn.prepare_cached(sql)?.execute(params![
+        i.key_id,
+        i.fingerprint,
+        i.material_expire_at,
+        i.tokens_not_before,
+        i.failed_unwraps,
+    ])?;
+    Ok(())
+}
+
+fn count_failure(
+    conn: &Connection,
+    key_id: &str,
+    limit: i64,
+    now_ms: i64,
+) -> rusqlite::Result<u64> {
+    let sql = "INSERT INTO key_imports (key_id, fingerprint, material_expire_at, \
+               tokens_not_before, failed_unwraps) \
+               VALUES (?1, NULL, NULL, CASE WHEN ?2 <= 1 THEN ?3 ELSE 0 END, \
+               CASE WHEN ?2 <= 1 THEN 0 ELSE 1 END) \
+               ON CONFLICT (key_id) DO UPDATE SET \
+               tokens_not_before = CASE WHEN key_imports.failed_unwraps + 1 >= ?2 THEN ?3 \
+               ELSE key_imports.tokens_not_before END, \
+               failed_unwraps = CASE WHEN key_imports.failed_unwraps + 1 >= ?2 THEN 0 \
+               ELSE key_imports.failed_unwraps + 1 END \
+               RETURNING failed_unwraps, tokens_not_before";
+    let (failures, not_before): (i64, i64) = conn
+        .prepare_cached(sql)?
+        .query_row(params![key_id, limit, now_ms], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+    Ok(u64::from(failures == 0 && not_before == now_ms))
+}
+
+fn revoke(conn: &Connection, key_id: &str, now_ms: i64) -> rusqlite::Result<()> {
+    let sql = "INSERT INTO key_imports (key_id, fingerprint, material_expire_at, \
+               tokens_not_before, failed_unwraps) VALUES (?1, NULL, NULL, ?2, 0) \
+               ON CONFLICT (key_id) DO UPDATE SET tokens_not_before = ?2, failed_unwraps = 0";
+    conn.prepare_cached(sql)?.execute(params![key_id, now_ms])?;
+    Ok(())
+}
