@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -26,7 +27,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from e2ehelp import (ACCESS_KEY_ID, ACCESS_KEY_SECRET, ACCOUNT_ID, REGION_ID, Kms, describe,
-                     new_server, sdk_request, stop_or_fail)
+                     key_arn, new_ram_user, new_server, policy_document, sdk_request, statement,
+                     stop_or_fail)
 
 OAEP_256 = "RSAES_OAEP_SHA_256"
 OAEP_1 = "RSAES_OAEP_SHA_1"
@@ -271,6 +273,32 @@ def test_ten_failed_unwraps_revoke_every_token_of_the_key(kms):
     time.sleep(0.01)
     import_material(kms, key_id, material)
     round_trip(kms, key_id)
+
+
+def test_import_actions_are_authorized_per_action_and_audited_without_secrets(server, kms):
+    key_id = external_key(kms)["KeyId"]
+    doc = policy_document(statement(["kms:GetParametersForImport"], key_arn(key_id)))
+    user = new_ram_user(kms, "byok", documents=[doc])
+    params = user.kms.call(sdk_request("GetParametersForImport", KeyId=key_id,
+                                       WrappingAlgorithm=OAEP_256, WrappingKeySpec="RSA_2048"))
+    material = os.urandom(32)
+    wrapped = wrap(params["PublicKey"], material, OAEP_256)
+    user.kms.error(import_request(key_id, params["ImportToken"], wrapped),
+                   403, "Forbidden.NoPermission")
+    user.kms.error(sdk_request("DeleteKeyMaterial", KeyId=key_id), 403, "Forbidden.NoPermission")
+    other = external_key(kms)["KeyId"]
+    user.kms.error(sdk_request("GetParametersForImport", KeyId=other, WrappingAlgorithm=OAEP_256,
+                               WrappingKeySpec="RSA_2048"), 403, "Forbidden.NoPermission")
+    imported = kms.call(import_request(key_id, params["ImportToken"], wrapped))
+    deleted = kms.call(sdk_request("DeleteKeyMaterial", KeyId=key_id))
+    log = server.data_dir / "audit" / "audit.log"
+    lines = {line.get("request_id"): line
+             for line in map(json.loads, log.read_text().splitlines())}
+    for reply in (params, imported, deleted):
+        assert lines[reply["RequestId"]]["key_id"] == key_id, lines[reply["RequestId"]]
+    text = log.read_text() + server.log_path.read_text()
+    for secret in (params["ImportToken"], wrapped, b64(material), material.hex()):
+        assert secret not in text, "a token or key material reached the audit log or the output"
 
 
 def test_imported_material_survives_a_restart(start_server):
