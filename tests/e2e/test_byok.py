@@ -126,6 +126,8 @@ def test_an_external_key_starts_pending_import_and_refuses_crypto(kms):
     assert describe(kms, meta["KeyId"])["KeyState"] == "PendingImport"
     kms.error(kms.encrypt_request(meta["KeyId"], "x"), 409, "Rejected.PendingImport")
     kms.error(sdk_request("GenerateDataKey", KeyId=meta["KeyId"]), 409, "Rejected.PendingImport")
+    for action in ("EnableKey", "DisableKey"):
+        kms.error(sdk_request(action, KeyId=meta["KeyId"]), 409, "Rejected.StateModifiedFailed")
 
 
 @pytest.mark.parametrize("algorithm", [OAEP_256, OAEP_1, PKCS1])

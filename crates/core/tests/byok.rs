@@ -95,6 +95,8 @@ async fn an_external_key_lives_through_import_expiry_deletion_and_reimport() {
     );
     rejected(svc.encrypt(&key, b"x", &ctx).await, KeyState::PendingImport);
     rejected(svc.decrypt(&blob, &ctx).await, KeyState::PendingImport);
+    let enable = svc.enable_key(&record.key_id).await;
+    assert!(matches!(enable, Err(KmsError::StateModifiedFailed)));
 
     // The same token, reused within its day, re-imports the same material without expiry.
     svc.import_key_material(&key, sealed, &token, 0)

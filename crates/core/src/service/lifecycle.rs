@@ -26,8 +26,10 @@ pub const PENDING_WINDOW_DAYS: std::ops::RangeInclusive<i64> = 7..=366;
 pub const ROTATION_BOUNDS: std::ops::RangeInclusive<i64> = 7 * 86_400..=365 * 86_400;
 
 impl KeyService {
-    /// EnableKey: Enabled or Disabled becomes Enabled.
+    /// EnableKey: Enabled or Disabled becomes Enabled (not a key whose imported material
+    /// expired: it is PendingImport).
     pub async fn enable_key(&self, key_id: &str) -> Result<KeyRecord, KmsError> {
+        self.refuse_expired(key_id).await?;
         self.modify_key(key_id, |k| match k.state {
             KeyState::Enabled | KeyState::Disabled => Ok(with_state(k, KeyState::Enabled)),
             KeyState::PendingDeletion | KeyState::PendingImport => {
@@ -37,8 +39,10 @@ impl KeyService {
         .await
     }
 
-    /// DisableKey: Enabled or Disabled becomes Disabled.
+    /// DisableKey: Enabled or Disabled becomes Disabled (not a key whose imported material
+    /// expired: it is PendingImport).
     pub async fn disable_key(&self, key_id: &str) -> Result<KeyRecord, KmsError> {
+        self.refuse_expired(key_id).await?;
         self.modify_key(key_id, |k| match k.state {
             KeyState::Enabled | KeyState::Disabled => Ok(with_state(k, KeyState::Disabled)),
             KeyState::PendingDeletion | KeyState::PendingImport => {
@@ -158,6 +162,16 @@ impl KeyService {
             })
         })
         .await
+    }
+
+    /// `StateModifiedFailed` if the key is PendingImport now (§4.4), which an EXTERNAL key
+    /// whose material expired is while its record still says Enabled or Disabled.
+    async fn refuse_expired(&self, key_id: &str) -> Result<(), KmsError> {
+        let key = super::KeyRef::Id(key_id.to_owned());
+        match self.describe_key_expiry(&key).await?.0.state {
+            KeyState::PendingImport => Err(KmsError::StateModifiedFailed),
+            _ => Ok(()),
+        }
     }
 
     /// Applies `change` to the stored record of `key_id` until it lands without a conflict.
