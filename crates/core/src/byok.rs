@@ -133,6 +133,7 @@ pub struct ImportParameters {
 /// An opened token: the wrapping key to unwrap with. No `Debug`: it holds a private key.
 pub struct OpenedToken {
     algorithm: WrappingAlgorithm,
+    issued_ms: i64,
     spec: KeySpec,
     pkcs8: SecretBytes,
 }
@@ -211,6 +212,7 @@ pub fn open_token(
     }
     Ok(OpenedToken {
         algorithm,
+        issued_ms: time_at(3),
         spec,
         pkcs8: SecretBytes::new(bytes[TOKEN_HEADER..].to_vec()),
     })
@@ -220,6 +222,12 @@ impl OpenedToken {
     /// The wrapping algorithm the token was issued for.
     pub fn algorithm(&self) -> WrappingAlgorithm {
         self.algorithm
+    }
+
+    /// When the token was issued, milliseconds (its revocation is checked against this again
+    /// when the material is saved).
+    pub fn issued_ms(&self) -> i64 {
+        self.issued_ms
     }
 
     /// Unwraps `EncryptedKeyMaterial`; the material must be `expected_len` bytes (32 for

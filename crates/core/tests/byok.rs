@@ -244,3 +244,65 @@ async fn ten_failed_imports_revoke_every_token_of_the_key() {
         KeyState::Enabled
     );
 }
+
+/// Concurrent first imports of different material: exactly one wins, every other is
+/// InvalidKeyMaterial, and only the winner's material can be imported again (review
+/// finding 1: the first fingerprint is never overwritten).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_imports_of_different_material_have_one_winner() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let svc = Arc::new(service(clock.clone()).await);
+    let record = svc
+        .create_key(external(KeySpec::AliyunAes256))
+        .await
+        .unwrap();
+    let key = KeyRef::Id(record.key_id.clone());
+    let mut tasks = Vec::new();
+    for i in 0..4u8 {
+        let (token, sealed) = wrapped(&svc, &key, &[i; 32]).await;
+        let (svc, key) = (svc.clone(), key.clone());
+        tasks.push(tokio::spawn(async move {
+            svc.import_key_material(&key, sealed, &token, 0).await
+        }));
+    }
+    let mut winners = Vec::new();
+    for (i, task) in tasks.into_iter().enumerate() {
+        match task.await.unwrap() {
+            Ok(_) => winners.push(i as u8),
+            Err(KmsError::InvalidKeyMaterial) => {}
+            Err(e) => panic!("import {i}: {e:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one first import wins");
+    for i in 0..4u8 {
+        let (token, sealed) = wrapped(&svc, &key, &[i; 32]).await;
+        let again = svc.import_key_material(&key, sealed, &token, 0).await;
+        assert_eq!(again.is_ok(), i == winners[0], "re-import of material {i}");
+    }
+}
+
+/// DeleteKeyMaterial keeps the first fingerprint: after it, other material is refused and
+/// the first is accepted again.
+#[tokio::test]
+async fn delete_key_material_keeps_the_first_fingerprint() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let svc = service(clock.clone()).await;
+    let record = svc
+        .create_key(external(KeySpec::AliyunAes256))
+        .await
+        .unwrap();
+    let key = KeyRef::Id(record.key_id.clone());
+    let (token, sealed) = wrapped(&svc, &key, &[1u8; 32]).await;
+    svc.import_key_material(&key, sealed, &token, 0)
+        .await
+        .unwrap();
+    svc.delete_key_material(&key).await.unwrap();
+    clock.advance(1);
+    let (token, other) = wrapped(&svc, &key, &[2u8; 32]).await;
+    let refused = svc.import_key_material(&key, other, &token, 0).await;
+    assert!(matches!(refused, Err(KmsError::InvalidKeyMaterial)));
+    let (token, first) = wrapped(&svc, &key, &[1u8; 32]).await;
+    svc.import_key_material(&key, first, &token, 0)
+        .await
+        .unwrap();
+}

@@ -352,12 +352,19 @@ impl openkms_core::ImportStore for PostgresStore {
         key: &KeyRecord,
         wrapped: &[u8],
         import: &openkms_core::ImportRecord,
+        issued_ms: i64,
     ) -> Result<(), StoreError> {
         let write = writes::ImportWrite::SaveMaterial {
             key,
             wrapped,
             import,
+            issued_ms,
         };
+        self.write(Write::Import(write)).await.map(|_| ())
+    }
+
+    async fn delete_material(&self, key: &KeyRecord, now_ms: i64) -> Result<(), StoreError> {
+        let write = writes::ImportWrite::DeleteMaterial { key, now_ms };
         self.write(Write::Import(write)).await.map(|_| ())
     }
 

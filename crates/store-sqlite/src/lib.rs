@@ -369,11 +369,21 @@ impl openkms_core::ImportStore for SqliteStore {
         key: &KeyRecord,
         wrapped: &[u8],
         import: &openkms_core::ImportRecord,
+        issued_ms: i64,
     ) -> Result<(), StoreError> {
         let op = ImportOp::SaveMaterial {
             key: Box::new(key.clone()),
             wrapped: wrapped.to_vec(),
             import: import.clone(),
+            issued_ms,
+        };
+        self.writer.submit(WriteOp::Import(op)).await.map(|_| ())
+    }
+
+    async fn delete_material(&self, key: &KeyRecord, now_ms: i64) -> Result<(), StoreError> {
+        let op = ImportOp::DeleteMaterial {
+            key: Box::new(key.clone()),
+            now_ms,
         };
         self.writer.submit(WriteOp::Import(op)).await.map(|_| ())
     }

@@ -249,6 +249,9 @@ macro_rules! import_store_tests {
             import_failures_revoke_at_the_limit,
             import_failures_count_concurrently,
             import_revocation_survives_a_save,
+            import_save_with_a_revoked_token_is_refused,
+            import_other_material_is_refused,
+            import_delete_keeps_the_fingerprint,
             import_state_goes_with_its_key_and_survives_reopen,
         );
     };

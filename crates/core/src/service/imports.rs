@@ -146,6 +146,7 @@ impl KeyService {
             self.clock.now_millis(),
             state.tokens_not_before,
         )?;
+        let issued_ms = opened.issued_ms();
         let len = record.spec.material_len();
         let unwrap = move || opened.unwrap_material(&encrypted, len);
         let material = match self.heavy.run(unwrap).await? {
@@ -163,27 +164,35 @@ impl KeyService {
         let import = ImportRecord {
             fingerprint: Some(fingerprint.to_vec()),
             material_expire_at: expiry,
-            ..state
+            ..ImportRecord::fresh(&key_id)
         };
         let wrapped = self.wrap_imported(&record, material)?;
-        self.save_material(&key_id, &wrapped, &import, imported_state)
-            .await?;
-        Ok(key_id)
+        let write = MaterialWrite::Import {
+            wrapped: &wrapped,
+            import: &import,
+            issued_ms,
+        };
+        match self.write_material(&key_id, write, imported_state).await {
+            Err(KmsError::Store(StoreError::MaterialMismatch)) => {
+                Err(self.failed_import(&key_id).await)
+            }
+            Err(KmsError::Store(StoreError::TokenRevoked)) => Err(KmsError::InvalidImportToken),
+            Err(e) => Err(e),
+            Ok(()) => Ok(key_id),
+        }
     }
 
-    /// DeleteKeyMaterial: the key's material is deleted and its tokens revoked; the key
-    /// becomes PendingImport, unless it is pending deletion (then nothing else changes).
-    /// Returns the real key id.
+    /// DeleteKeyMaterial: the key's material is deleted and its tokens revoked (in the same
+    /// write, so an import in flight with an older token cannot commit after it); the key
+    /// becomes PendingImport, unless it is pending deletion (then nothing else changes). The
+    /// first material's fingerprint stays. Returns the real key id.
     pub async fn delete_key_material(&self, key: &KeyRef) -> Result<String, KmsError> {
         let key_id = self.resolve(key).await?;
         external(&self.existing_key(&key_id).await?)?;
-        self.store
-            .revoke_tokens(&key_id, self.clock.now_millis() + 1)
-            .await
-            .map_err(not_found)?;
-        let import = self.import_state(&key_id).await?;
-        self.save_material(&key_id, &[], &import, deleted_state)
-            .await?;
+        let write = MaterialWrite::Delete {
+            now_ms: self.clock.now_millis() + 1,
+        };
+        self.write_material(&key_id, write, deleted_state).await?;
         Ok(key_id)
     }
 
@@ -215,13 +224,14 @@ impl KeyService {
         Ok(stored.into_bytes())
     }
 
-    /// Writes `wrapped` as the key's material with `import`, the key's state moved by
-    /// `next_state`, retrying over concurrent changes of the key; then refreshes the cache.
-    async fn save_material(
+    /// Writes (or deletes) the key's material, the key's state moved by `next_state`,
+    /// retrying over concurrent changes of the key (each attempt reads the key again, and the
+    /// store checks the import state inside its transaction); then refreshes the cache. The
+    /// store's refusals (`MaterialMismatch`, `TokenRevoked`) come back as they are.
+    async fn write_material(
         &self,
         key_id: &str,
-        wrapped: &[u8],
-        import: &ImportRecord,
+        write: MaterialWrite<'_>,
         next_state: fn(KeyState) -> Result<KeyState, KmsError>,
     ) -> Result<(), KmsError> {
         for _ in 0..MAX_CONFLICT_RETRIES {
@@ -231,7 +241,19 @@ impl KeyService {
                 revision: current.revision + 1,
                 ..current
             };
-            match self.store.save_material(&next, wrapped, import).await {
+            let written = match write {
+                MaterialWrite::Import {
+                    wrapped,
+                    import,
+                    issued_ms,
+                } => {
+                    self.store
+                        .save_material(&next, wrapped, import, issued_ms)
+                        .await
+                }
+                MaterialWrite::Delete { now_ms } => self.store.delete_material(&next, now_ms).await,
+            };
+            match written {
                 Ok(()) => {
                     let cached = self.cached_key(next).await?;
                     self.cache.changed_key(Arc::new(cached));
@@ -260,6 +282,20 @@ impl KeyService {
             .await?
             .ok_or(KmsError::KeyNotFound)
     }
+}
+
+/// A write of a key's material.
+#[derive(Clone, Copy)]
+enum MaterialWrite<'a> {
+    /// Imported material: wrapped for the key's version, with its import state and the
+    /// issue time of the token it came with.
+    Import {
+        wrapped: &'a [u8],
+        import: &'a ImportRecord,
+        issued_ms: i64,
+    },
+    /// The material deleted and the tokens revoked at `now_ms`.
+    Delete { now_ms: i64 },
 }
 
 /// The key accepts import actions only if it is EXTERNAL (`Unsupported.Origin`).

@@ -5,7 +5,8 @@
 //! expires, the time before which import tokens are refused, and the failed unwraps since the
 //! last revocation. A key with no row has [`ImportRecord::fresh`]'s state. Writing material
 //! (import or deletion) changes the key's record, its single version's wrapped material and
-//! this state in one transaction. The row goes with its key when the key is destroyed. This
+//! this state in one transaction, which also enforces "one key, one material" and token
+//! revocation, so no race between requests can get around them. The row goes with its key when the key is destroyed. This
 //! module does not unwrap, fingerprint or decide anything (the service does).
 
 use async_trait::async_trait;
@@ -19,19 +20,29 @@ pub trait ImportStore: Send + Sync + 'static {
     /// Reads a key's import state; `None` if none was ever written.
     async fn get_import(&self, key_id: &str) -> Result<Option<ImportRecord>, StoreError>;
 
-    /// In one transaction: replaces `key`'s record under the revision rule of
-    /// [`super::KeyStore::update_key`] (`Conflict`, `NotFound`), replaces the wrapped material
-    /// of its primary version with `wrapped` (empty: the material is deleted), and writes
-    /// `import`'s fingerprint and material expiry (`import.key_id` must be `key.key_id`, else
-    /// `ReferenceNotFound`). A stored row keeps its `tokens_not_before` and `failed_unwraps`
-    /// (so a concurrent revocation or failure count is never undone); a new row takes
+    /// Stores imported material. In one transaction: replaces `key`'s record under the
+    /// revision rule of [`super::KeyStore::update_key`] (`Conflict`, `NotFound`), replaces the
+    /// wrapped material of its primary version with `wrapped`, and writes `import`'s material
+    /// expiry (`import.key_id` must be `key.key_id`, else `ReferenceNotFound`). The key's one
+    /// material is the store's to keep: a stored fingerprint is never replaced, and one that
+    /// differs from `import.fingerprint` refuses the write (`MaterialMismatch`); a token
+    /// issued (`issued_ms`) before the stored `tokens_not_before` refuses it too
+    /// (`TokenRevoked`), so a revocation that committed while the import was unwrapping wins.
+    /// A stored row keeps its `tokens_not_before` and `failed_unwraps`; a new row takes
     /// `import`'s.
     async fn save_material(
         &self,
         key: &KeyRecord,
         wrapped: &[u8],
         import: &ImportRecord,
+        issued_ms: i64,
     ) -> Result<(), StoreError>;
+
+    /// Deletes imported material. In one transaction: replaces `key`'s record under the
+    /// revision rule (`Conflict`, `NotFound`), empties its primary version's material, and
+    /// revokes the key's tokens issued before `now_ms` (clearing the failure count). The
+    /// fingerprint and expiry are kept: a later import must bring the same material.
+    async fn delete_material(&self, key: &KeyRecord, now_ms: i64) -> Result<(), StoreError>;
 
     /// Counts one failed unwrap for `key_id`, atomically. When this makes `limit` failures,
     /// the key's tokens are revoked instead: `tokens_not_before` becomes `now_ms` and the

@@ -94,6 +94,13 @@ pub enum StoreError {
     /// nothing was written.
     #[error("the snapshot holds a metadata name no backup holds")]
     NotSnapshotMeta,
+    /// Imported material differs from the key's first material (its stored fingerprint);
+    /// nothing was written.
+    #[error("the material differs from the key's first material")]
+    MaterialMismatch,
+    /// The import token was issued before the key's tokens were revoked; nothing was written.
+    #[error("the import token was revoked")]
+    TokenRevoked,
 }
 
 /// Durable storage for the key service: every capability it uses, together.

@@ -13,14 +13,24 @@ use super::{Failure, Param, execute_one};
 
 /// One import-state write, borrowing the caller's records.
 pub(crate) enum ImportWrite<'a> {
-    /// Replace the key row, its primary version's material and the import row.
+    /// Replace the key row, its primary version's material and the import row, unless the
+    /// token was revoked or the material differs from the first.
     SaveMaterial {
         /// The new key row.
         key: &'a KeyRecord,
-        /// The wrapped material; empty when deleted.
+        /// The wrapped material.
         wrapped: &'a [u8],
         /// The new import state.
         import: &'a ImportRecord,
+        /// The import token's issue time, milliseconds.
+        issued_ms: i64,
+    },
+    /// Replace the key row, empty its primary version's material, revoke its tokens.
+    DeleteMaterial {
+        /// The new key row.
+        key: &'a KeyRecord,
+        /// The revocation time, milliseconds.
+        now_ms: i64,
     },
     /// Count a failed unwrap; at `limit` failures revoke the tokens instead.
     CountFailure {
@@ -43,7 +53,10 @@ pub(crate) enum ImportWrite<'a> {
 impl ImportWrite<'_> {
     /// Whether the write runs several statements.
     pub(super) fn needs_transaction(&self) -> bool {
-        matches!(self, Self::SaveMaterial { .. })
+        matches!(
+            self,
+            Self::SaveMaterial { .. } | Self::DeleteMaterial { .. }
+        )
     }
 
     /// Refuses an import row of another key.
@@ -63,19 +76,18 @@ impl ImportWrite<'_> {
                 key,
                 wrapped,
                 import,
-            } => save_material(client, key, wrapped, import).await,
+                issued_ms,
+            } => save_material(client, key, wrapped, import, issued_ms).await,
+            Self::DeleteMaterial { key, now_ms } => {
+                write_material(client, key, &[]).await?;
+                revoke(client, &key.key_id, now_ms).await
+            }
             Self::CountFailure {
                 key_id,
                 limit,
                 now_ms,
             } => count_failure(client, key_id, limit, now_ms).await,
-            Self::Revoke { key_id, now_ms } => {
-                let sql = "INSERT INTO key_imports (key_id, fingerprint, material_expire_at, \
-                           tokens_not_before, failed_unwraps) VALUES ($1, NULL, NULL, $2, 0) \
-                           ON CONFLICT (key_id) DO UPDATE SET tokens_not_before = $2, \
-                           failed_unwraps = 0";
-                execute_one(client, sql, &[&key_id, &now_ms]).await
-            }
+            Self::Revoke { key_id, now_ms } => revoke(client, key_id, now_ms).await,
         }
     }
 }
@@ -85,18 +97,72 @@ async fn save_material(
     key: &KeyRecord,
     wrapped: &[u8],
     import: &ImportRecord,
+    issued_ms: i64,
 ) -> Result<bool, Failure> {
+    write_material(client, key, wrapped).await?;
+    let sql = "INSERT INTO key_imports (key_id, fingerprint, material_expire_at, \
+               tokens_not_before, failed_unwraps) VALUES ($1, $2, $3, $4, $5) \
+               ON CONFLICT (key_id) DO UPDATE SET \
+               fingerprint = COALESCE(key_imports.fingerprint, excluded.fingerprint), \
+               material_expire_at = excluded.material_expire_at \
+               WHERE key_imports.tokens_not_before <= $6::BIGINT \
+               AND (key_imports.fingerprint IS NULL \
+               OR key_imports.fingerprint = excluded.fingerprint)";
+    let params: [Param<'_>; 6] = [
+        &import.key_id,
+        &import.fingerprint,
+        &import.material_expire_at,
+        &import.tokens_not_before,
+        &import.failed_unwraps,
+        &issued_ms,
+    ];
+    if execute_one(client, sql, &params).await? {
+        return Ok(true);
+    }
+    Err(Failure::Refused(
+        refusal(client, &import.key_id, issued_ms).await?,
+    ))
+}
+
+/// Why the conditional upsert of [`save_material`] wrote nothing: the token was revoked, or
+/// else the material differs from the first. (The transaction holds the row's lock since the
+/// upsert, so this reads what it saw.)
+async fn refusal(
+    client: &impl GenericClient,
+    key_id: &str,
+    issued_ms: i64,
+) -> Result<StoreError, Failure> {
+    let sql = "SELECT tokens_not_before FROM key_imports WHERE key_id = $1";
+    let statement = client.prepare_cached(sql).await?;
+    let row = client.query_one(&statement, &[&key_id]).await?;
+    let not_before: i64 = row.try_get(0)?;
+    Ok(match not_before > issued_ms {
+        true => StoreError::TokenRevoked,
+        false => StoreError::MaterialMismatch,
+    })
+}
+
+/// Replaces the key row (revision rule) and its primary version's material.
+async fn write_material(
+    client: &impl GenericClient,
+    key: &KeyRecord,
+    wrapped: &[u8],
+) -> Result<(), Failure> {
     super::update_key(client, key).await?;
     let sql = "UPDATE key_versions SET wrapped_material = $3 WHERE version_id = $1 AND key_id = $2";
     let params: [Param<'_>; 3] = [&key.primary_version, &key.key_id, &wrapped];
     if !execute_one(client, sql, &params).await? {
         return Err(Failure::Refused(StoreError::ReferenceNotFound));
     }
+    Ok(())
+}
+
+/// Revokes the key's tokens issued before `now_ms` and clears its failure count.
+async fn revoke(client: &impl GenericClient, key_id: &str, now_ms: i64) -> Result<bool, Failure> {
     let sql = "INSERT INTO key_imports (key_id, fingerprint, material_expire_at, \
-               tokens_not_before, failed_unwraps) VALUES ($1, $2, $3, $4, $5) \
-               ON CONFLICT (key_id) DO UPDATE SET fingerprint = excluded.fingerprint, \
-               material_expire_at = excluded.material_expire_at";
-    write_import(client, sql, import).await
+               tokens_not_before, failed_unwraps) VALUES ($1, NULL, NULL, $2, 0) \
+               ON CONFLICT (key_id) DO UPDATE SET tokens_not_before = $2, failed_unwraps = 0";
+    execute_one(client, sql, &[&key_id, &now_ms]).await
 }
 
 /// Inserts an import row (a snapshot's).

@@ -7,20 +7,30 @@
 //! rest of `ops`, it neither begins nor commits.
 
 use openkms_core::{ImportRecord, KeyRecord, StoreError};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension as _, params};
 
 use crate::error::WriteError;
 
 /// One import-state write, owned so it can cross to the writer thread.
 pub(crate) enum ImportOp {
-    /// Replace the key row, its primary version's material and the import row.
+    /// Replace the key row, its primary version's material and the import row, unless the
+    /// token was revoked or the material differs from the first.
     SaveMaterial {
         /// The new key row (boxed: it is most of the command's size).
         key: Box<KeyRecord>,
-        /// The wrapped material; empty when deleted.
+        /// The wrapped material.
         wrapped: Vec<u8>,
         /// The new import state.
         import: ImportRecord,
+        /// The import token's issue time, milliseconds.
+        issued_ms: i64,
+    },
+    /// Replace the key row, empty its primary version's material, revoke its tokens.
+    DeleteMaterial {
+        /// The new key row.
+        key: Box<KeyRecord>,
+        /// The revocation time, milliseconds.
+        now_ms: i64,
     },
     /// Count a failed unwrap; at `limit` failures revoke the tokens instead.
     CountFailure {
@@ -43,7 +53,7 @@ pub(crate) enum ImportOp {
 impl ImportOp {
     /// Whether the command deletes key material (the writer scrubs the WAL after it).
     pub(crate) fn destroys(&self) -> bool {
-        matches!(self, Self::SaveMaterial { wrapped, .. } if wrapped.is_empty())
+        matches!(self, Self::DeleteMaterial { .. })
     }
 
     /// Runs the command's SQL; 1, or for a failure count whether it revoked (1) or not (0).
@@ -53,7 +63,12 @@ impl ImportOp {
                 key,
                 wrapped,
                 import,
-            } => save_material(conn, key, wrapped, import).map(|()| 1),
+                issued_ms,
+            } => save_material(conn, key, wrapped, import, *issued_ms).map(|()| 1),
+            Self::DeleteMaterial { key, now_ms } => {
+                write_material(conn, key, &[])?;
+                Ok(revoke(conn, &key.key_id, *now_ms).map(|()| 1)?)
+            }
             Self::CountFailure {
                 key_id,
                 limit,
@@ -69,21 +84,17 @@ fn save_material(
     key: &KeyRecord,
     wrapped: &[u8],
     import: &ImportRecord,
+    issued_ms: i64,
 ) -> Result<(), WriteError> {
     if import.key_id != key.key_id {
         return Err(WriteError::Refused(StoreError::ReferenceNotFound));
     }
-    super::update_key(conn, key)?;
-    let sql = "UPDATE key_versions SET wrapped_material = ?3 WHERE version_id = ?1 AND key_id = ?2";
-    let changed =
-        conn.prepare_cached(sql)?
-            .execute(params![key.primary_version, key.key_id, wrapped])?;
-    if changed != 1 {
-        return Err(WriteError::Refused(StoreError::ReferenceNotFound));
-    }
+    write_material(conn, key, wrapped)?;
+    check_import(conn, import, issued_ms)?;
     let sql = "INSERT INTO key_imports (key_id, fingerprint, material_expire_at, \
                tokens_not_before, failed_unwraps) VALUES (?1, ?2, ?3, ?4, ?5) \
-               ON CONFLICT (key_id) DO UPDATE SET fingerprint = excluded.fingerprint, \
+               ON CONFLICT (key_id) DO UPDATE SET \
+               fingerprint = COALESCE(key_imports.fingerprint, excluded.fingerprint), \
                material_expire_at = excluded.material_expire_at";
     conn.prepare_cached(sql)?.execute(params![
         import.key_id,
@@ -92,6 +103,46 @@ fn save_material(
         import.tokens_not_before,
         import.failed_unwraps,
     ])?;
+    Ok(())
+}
+
+/// Refuses an import whose token was revoked (`TokenRevoked`) or whose material differs from
+/// the stored first one (`MaterialMismatch`). The writer runs one command at a time, so
+/// nothing changes the row between this read and the write after it.
+fn check_import(
+    conn: &Connection,
+    import: &ImportRecord,
+    issued_ms: i64,
+) -> Result<(), WriteError> {
+    let sql = "SELECT tokens_not_before, fingerprint FROM key_imports WHERE key_id = ?1";
+    let stored: Option<(i64, Option<Vec<u8>>)> = conn
+        .prepare_cached(sql)?
+        .query_row(params![import.key_id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    let Some((not_before, fingerprint)) = stored else {
+        return Ok(());
+    };
+    if not_before > issued_ms {
+        return Err(WriteError::Refused(StoreError::TokenRevoked));
+    }
+    match fingerprint {
+        Some(first) if Some(&first) != import.fingerprint.as_ref() => {
+            Err(WriteError::Refused(StoreError::MaterialMismatch))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Replaces the key row (revision rule) and its primary version's material.
+fn write_material(conn: &Connection, key: &KeyRecord, wrapped: &[u8]) -> Result<(), WriteError> {
+    super::update_key(conn, key)?;
+    let sql = "UPDATE key_versions SET wrapped_material = ?3 WHERE version_id = ?1 AND key_id = ?2";
+    let changed =
+        conn.prepare_cached(sql)?
+            .execute(params![key.primary_version, key.key_id, wrapped])?;
+    if changed != 1 {
+        return Err(WriteError::Refused(StoreError::ReferenceNotFound));
+    }
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! The checks of [`openkms_core::ImportStore`]: an EXTERNAL key's import state saved with its
-//! material in one write under the key's revision rule, failed unwraps counted atomically up
+//! material in one write under the key's revision rule, the first material's fingerprint never
+//! replaced (not by other material, not by a delete), a revoked token refused at the save, failed unwraps counted atomically up
 //! to a revocation, revocations never undone by a later save, the state going with its key,
 //! and durability across a reopen.
 
@@ -50,20 +51,19 @@ pub async fn import_save_material_round_trips<F: StoreFactory>(factory: F) {
     let key = in_state(&new.key, KeyState::Enabled);
     let state = imported(id, Some(1_900_000_000));
     store
-        .save_material(&key, &[7; 60], &state)
+        .save_material(&key, &[7; 60], &state, 1)
         .await
         .expect("save_material");
     assert_eq!(store.get_import(id).await.expect("get"), Some(state));
     assert_eq!(store.get_key(id).await.expect("get_key"), Some(key.clone()));
     let version = store.get_version(&new.version.version_id).await.expect("v");
     assert_eq!(version.map(|v| v.wrapped_material), Some(vec![7; 60]));
-    let deleted = in_state(&key, KeyState::PendingImport);
+    let again = imported(id, None);
+    let key = next_revision(&key);
     store
-        .save_material(&deleted, &[], &imported(id, None))
+        .save_material(&key, &[7; 60], &again, 1)
         .await
-        .expect("delete material");
-    let version = store.get_version(&new.version.version_id).await.expect("v");
-    assert_eq!(version.map(|v| v.wrapped_material), Some(Vec::new()));
+        .expect("re-import of the same material");
     let got = store.get_import(id).await.expect("get").expect("state");
     assert_eq!(got.material_expire_at, None, "the expiry is replaced");
 }
@@ -80,7 +80,7 @@ pub async fn import_save_material_checks_revision<F: StoreFactory>(factory: F) {
         ..new.key.clone()
     };
     let conflict = store
-        .save_material(&stale, &[1; 60], &imported(id, None))
+        .save_material(&stale, &[1; 60], &imported(id, None), 1)
         .await;
     assert!(
         matches!(conflict, Err(StoreError::Conflict)),
@@ -99,6 +99,7 @@ pub async fn import_save_material_checks_revision<F: StoreFactory>(factory: F) {
             &next_revision(&missing.key),
             &[1],
             &imported(&missing.key.key_id, None),
+            1,
         )
         .await;
     assert!(
@@ -106,7 +107,12 @@ pub async fn import_save_material_checks_revision<F: StoreFactory>(factory: F) {
         "a missing key is NotFound: {absent:?}"
     );
     let other = store
-        .save_material(&next_revision(&new.key), &[1], &imported("another", None))
+        .save_material(
+            &next_revision(&new.key),
+            &[1],
+            &imported("another", None),
+            1,
+        )
         .await;
     assert!(
         matches!(other, Err(StoreError::ReferenceNotFound)),
@@ -162,7 +168,7 @@ pub async fn import_failures_count_concurrently<F: StoreFactory>(factory: F) {
     assert_eq!(got.failed_unwraps, 8, "no failure is lost");
 }
 
-/// A revocation is kept by a later save that read the state before it; it clears the count.
+/// A revocation is kept by a later save (with a token issued after it); it clears the count.
 pub async fn import_revocation_survives_a_save<F: StoreFactory>(factory: F) {
     let store = factory.open().await;
     let new = external_key(6);
@@ -173,7 +179,7 @@ pub async fn import_revocation_survives_a_save<F: StoreFactory>(factory: F) {
     store.revoke_tokens(id, 9_000).await.expect("revoke");
     let key = in_state(&new.key, KeyState::Enabled);
     store
-        .save_material(&key, &[3; 60], &read_before)
+        .save_material(&key, &[3; 60], &read_before, 9_000)
         .await
         .expect("save");
     let got = store.get_import(id).await.expect("get").expect("state");
@@ -183,6 +189,114 @@ pub async fn import_revocation_survives_a_save<F: StoreFactory>(factory: F) {
     assert!(
         matches!(missing, Err(StoreError::ReferenceNotFound)),
         "revoking for a missing key is ReferenceNotFound: {missing:?}"
+    );
+}
+
+/// A save with a token issued before the stored revocation is `TokenRevoked` and writes
+/// nothing (an import in flight across a DeleteKeyMaterial or the failure limit).
+pub async fn import_save_with_a_revoked_token_is_refused<F: StoreFactory>(factory: F) {
+    let store = factory.open().await;
+    let new = external_key(9);
+    create(&store, &new).await;
+    let id = &new.key.key_id;
+    store.revoke_tokens(id, 9_000).await.expect("revoke");
+    let key = in_state(&new.key, KeyState::Enabled);
+    let refused = store
+        .save_material(&key, &[3; 60], &imported(id, None), 8_999)
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::TokenRevoked)),
+        "a token issued before the revocation is refused: {refused:?}"
+    );
+    assert_eq!(
+        store.get_key(id).await.expect("get_key"),
+        Some(new.key.clone())
+    );
+    let version = store.get_version(&new.version.version_id).await.expect("v");
+    assert_eq!(version.map(|v| v.wrapped_material), Some(Vec::new()));
+    let got = store.get_import(id).await.expect("get").expect("state");
+    assert_eq!(got.fingerprint, None, "nothing written");
+}
+
+/// A second save with another fingerprint is `MaterialMismatch`, writes nothing, and the
+/// first material and fingerprint stay.
+pub async fn import_other_material_is_refused<F: StoreFactory>(factory: F) {
+    let store = factory.open().await;
+    let new = external_key(10);
+    create(&store, &new).await;
+    let id = &new.key.key_id;
+    let key = in_state(&new.key, KeyState::Enabled);
+    let first = imported(id, None);
+    store
+        .save_material(&key, &[4; 60], &first, 1)
+        .await
+        .expect("first import");
+    let other = ImportRecord {
+        fingerprint: Some(vec![0xcd; 32]),
+        ..imported(id, None)
+    };
+    let refused = store
+        .save_material(&next_revision(&key), &[5; 60], &other, 1)
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::MaterialMismatch)),
+        "other material is refused: {refused:?}"
+    );
+    assert_eq!(store.get_key(id).await.expect("get_key"), Some(key.clone()));
+    let version = store.get_version(&new.version.version_id).await.expect("v");
+    assert_eq!(version.map(|v| v.wrapped_material), Some(vec![4; 60]));
+    let got = store.get_import(id).await.expect("get").expect("state");
+    assert_eq!(
+        got.fingerprint, first.fingerprint,
+        "the first fingerprint stays"
+    );
+}
+
+/// A delete empties the material and revokes the tokens but keeps the fingerprint, so a
+/// later import of other material is still refused.
+pub async fn import_delete_keeps_the_fingerprint<F: StoreFactory>(factory: F) {
+    let store = factory.open().await;
+    let new = external_key(11);
+    create(&store, &new).await;
+    let id = &new.key.key_id;
+    let key = in_state(&new.key, KeyState::Enabled);
+    let first = imported(id, Some(1_900_000_000));
+    store
+        .save_material(&key, &[6; 60], &first, 1)
+        .await
+        .expect("first import");
+    store.count_failed_unwrap(id, 10, 2).await.expect("count");
+    let deleted = in_state(&key, KeyState::PendingImport);
+    store
+        .delete_material(&deleted, 7_000)
+        .await
+        .expect("delete material");
+    assert_eq!(
+        store.get_key(id).await.expect("get_key"),
+        Some(deleted.clone())
+    );
+    let version = store.get_version(&new.version.version_id).await.expect("v");
+    assert_eq!(version.map(|v| v.wrapped_material), Some(Vec::new()));
+    let got = store.get_import(id).await.expect("get").expect("state");
+    assert_eq!(got.fingerprint, first.fingerprint, "the fingerprint stays");
+    assert_eq!((got.tokens_not_before, got.failed_unwraps), (7_000, 0));
+    let other = ImportRecord {
+        fingerprint: Some(vec![0xcd; 32]),
+        ..imported(id, None)
+    };
+    let refused = store
+        .save_material(&next_revision(&deleted), &[5; 60], &other, 7_000)
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::MaterialMismatch)),
+        "other material after a delete is refused: {refused:?}"
+    );
+    let stale = store
+        .delete_material(&in_state(&key, KeyState::PendingImport), 8_000)
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::Conflict)),
+        "a delete at a stale revision is Conflict: {stale:?}"
     );
 }
 
@@ -196,7 +310,7 @@ pub async fn import_state_goes_with_its_key_and_survives_reopen<F: StoreFactory>
         let key = in_state(&new.key, KeyState::Enabled);
         let state = imported(&new.key.key_id, Some(1_900_000_000));
         store
-            .save_material(&key, &[9; 60], &state)
+            .save_material(&key, &[9; 60], &state, 1)
             .await
             .expect("save");
     }

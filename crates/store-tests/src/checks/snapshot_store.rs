@@ -79,7 +79,7 @@ async fn populate_imports(store: &impl Store) {
     };
     let state = imported(&new.key.key_id, Some(1_900_000_000));
     store
-        .save_material(&key, &[5; 60], &state)
+        .save_material(&key, &[5; 60], &state, 1)
         .await
         .expect("save_material");
     store

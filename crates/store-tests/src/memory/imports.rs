@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use openkms_core::{ImportRecord, ImportStore, KeyRecord, StoreError};
 
-use super::MemoryStore;
+use super::{Maps, MemoryStore};
 
 #[async_trait]
 impl ImportStore for MemoryStore {
@@ -16,25 +16,45 @@ impl ImportStore for MemoryStore {
         key: &KeyRecord,
         wrapped: &[u8],
         import: &ImportRecord,
+        issued_ms: i64,
     ) -> Result<(), StoreError> {
         let mut m = self.maps();
         if import.key_id != key.key_id {
             return Err(StoreError::ReferenceNotFound);
         }
         m.check_update(key)?;
-        let version = m
-            .versions
-            .get_mut(&key.primary_version)
-            .filter(|v| v.key_id == key.key_id)
-            .ok_or(StoreError::ReferenceNotFound)?;
-        version.wrapped_material = wrapped.to_vec();
-        m.keys.insert(key.key_id.clone(), key.clone());
+        check_version(&m, key)?;
+        if let Some(stored) = m.imports.get(&key.key_id) {
+            if stored.tokens_not_before > issued_ms {
+                return Err(StoreError::TokenRevoked);
+            }
+            if stored.fingerprint.is_some() && stored.fingerprint != import.fingerprint {
+                return Err(StoreError::MaterialMismatch);
+            }
+        }
+        write_material(&mut m, key, wrapped);
         let state = m
             .imports
             .entry(key.key_id.clone())
             .or_insert_with(|| import.clone());
-        state.fingerprint.clone_from(&import.fingerprint);
+        if state.fingerprint.is_none() {
+            state.fingerprint.clone_from(&import.fingerprint);
+        }
         state.material_expire_at = import.material_expire_at;
+        Ok(())
+    }
+
+    async fn delete_material(&self, key: &KeyRecord, now_ms: i64) -> Result<(), StoreError> {
+        let mut m = self.maps();
+        m.check_update(key)?;
+        check_version(&m, key)?;
+        write_material(&mut m, key, &[]);
+        let state = m
+            .imports
+            .entry(key.key_id.clone())
+            .or_insert_with(|| ImportRecord::fresh(&key.key_id));
+        state.tokens_not_before = now_ms;
+        state.failed_unwraps = 0;
         Ok(())
     }
 
@@ -74,4 +94,21 @@ impl ImportStore for MemoryStore {
         state.failed_unwraps = 0;
         Ok(())
     }
+}
+
+/// `ReferenceNotFound` unless `key`'s primary version belongs to it.
+fn check_version(m: &Maps, key: &KeyRecord) -> Result<(), StoreError> {
+    m.versions
+        .get(&key.primary_version)
+        .filter(|v| v.key_id == key.key_id)
+        .map(|_| ())
+        .ok_or(StoreError::ReferenceNotFound)
+}
+
+/// Writes `key`'s record and its primary version's material (checked by [`check_version`]).
+fn write_material(m: &mut Maps, key: &KeyRecord, wrapped: &[u8]) {
+    if let Some(version) = m.versions.get_mut(&key.primary_version) {
+        version.wrapped_material = wrapped.to_vec();
+    }
+    m.keys.insert(key.key_id.clone(), key.clone());
 }
