@@ -306,3 +306,39 @@ async fn delete_key_material_keeps_the_first_fingerprint() {
         .await
         .unwrap();
 }
+
+/// Many concurrent bad imports with one token: at most the failure limit of unwraps is ever
+/// attempted (each attempted one answers InvalidKeyMaterial), every other is refused with
+/// InvalidImportToken before its unwrap (review finding 3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_bad_imports_never_exceed_the_failure_limit() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let svc = Arc::new(service(clock.clone()).await);
+    let record = svc
+        .create_key(external(KeySpec::AliyunAes256))
+        .await
+        .unwrap();
+    let key = KeyRef::Id(record.key_id.clone());
+    let (token, _) = wrapped(&svc, &key, &[9u8; 32]).await;
+    let tasks: Vec<_> = (0..60u8)
+        .map(|i| {
+            let (svc, key, token) = (svc.clone(), key.clone(), token.clone());
+            tokio::spawn(
+                async move { svc.import_key_material(&key, vec![i; 256], &token, 0).await },
+            )
+        })
+        .collect();
+    let (mut unwrapped, mut refused) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Err(KmsError::InvalidKeyMaterial) => unwrapped += 1,
+            Err(KmsError::InvalidImportToken) => refused += 1,
+            other => panic!("unexpected {:?}", other.map(|_| ())),
+        }
+    }
+    assert!(
+        unwrapped <= byok::UNWRAP_FAILURE_LIMIT,
+        "{unwrapped} unwraps attempted"
+    );
+    assert_eq!(unwrapped + refused, 60);
+}

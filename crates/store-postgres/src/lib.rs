@@ -368,13 +368,29 @@ impl openkms_core::ImportStore for PostgresStore {
         self.write(Write::Import(write)).await.map(|_| ())
     }
 
-    async fn count_failed_unwrap(
+    async fn reserve_unwrap(
+        &self,
+        key_id: &str,
+        issued_ms: i64,
+        limit: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let write = writes::ImportWrite::Reserve {
+            key_id,
+            issued_ms,
+            limit,
+            now_ms,
+        };
+        self.write(Write::Import(write)).await
+    }
+
+    async fn settle_failed_unwrap(
         &self,
         key_id: &str,
         limit: i64,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let write = writes::ImportWrite::CountFailure {
+        let write = writes::ImportWrite::SettleFailure {
             key_id,
             limit,
             now_ms,

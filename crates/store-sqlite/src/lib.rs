@@ -388,13 +388,32 @@ impl openkms_core::ImportStore for SqliteStore {
         self.writer.submit(WriteOp::Import(op)).await.map(|_| ())
     }
 
-    async fn count_failed_unwrap(
+    async fn reserve_unwrap(
+        &self,
+        key_id: &str,
+        issued_ms: i64,
+        limit: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let op = ImportOp::Reserve {
+            key_id: key_id.to_owned(),
+            issued_ms,
+            limit,
+            now_ms,
+        };
+        self.writer
+            .submit(WriteOp::Import(op))
+            .await
+            .map(|n| n == 1)
+    }
+
+    async fn settle_failed_unwrap(
         &self,
         key_id: &str,
         limit: i64,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let op = ImportOp::CountFailure {
+        let op = ImportOp::SettleFailure {
             key_id: key_id.to_owned(),
             limit,
             now_ms,

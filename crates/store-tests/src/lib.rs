@@ -246,8 +246,8 @@ macro_rules! import_store_tests {
         $crate::conformance_tests!(@each $make; import_store;
             import_save_material_round_trips,
             import_save_material_checks_revision,
-            import_failures_revoke_at_the_limit,
-            import_failures_count_concurrently,
+            import_reservations_revoke_at_the_limit,
+            import_reservations_count_concurrently,
             import_revocation_survives_a_save,
             import_save_with_a_revoked_token_is_refused,
             import_other_material_is_refused,

@@ -147,6 +147,7 @@ impl KeyService {
             state.tokens_not_before,
         )?;
         let issued_ms = opened.issued_ms();
+        self.reserve_unwrap(&key_id, issued_ms).await?;
         let len = record.spec.material_len();
         let unwrap = move || opened.unwrap_material(&encrypted, len);
         let material = match self.heavy.run(unwrap).await? {
@@ -196,13 +197,31 @@ impl KeyService {
         Ok(key_id)
     }
 
-    /// Counts a failed import against `key_id` (revoking its tokens at the limit) and answers
-    /// the one error every failed import gives.
+    /// Reserves one unwrap attempt for a token issued at `issued_ms` (counted as a failure
+    /// until the import succeeds): refused with `InvalidImportToken` when the token was revoked
+    /// meanwhile or the key's failure limit is reached (which revokes its tokens), so at most
+    /// [`UNWRAP_FAILURE_LIMIT`] unwraps can fail between two revocations, however many
+    /// imports run at once.
+    async fn reserve_unwrap(&self, key_id: &str, issued_ms: i64) -> Result<(), KmsError> {
+        let now_ms = self.clock.now_millis() + 1;
+        let reserved = self
+            .store
+            .reserve_unwrap(key_id, issued_ms, UNWRAP_FAILURE_LIMIT, now_ms)
+            .await
+            .map_err(not_found)?;
+        match reserved {
+            true => Ok(()),
+            false => Err(KmsError::InvalidImportToken),
+        }
+    }
+
+    /// Ends a failed import against `key_id` (its attempt is already counted; at the limit
+    /// its tokens are revoked) and answers the one error every failed import gives.
     async fn failed_import(&self, key_id: &str) -> KmsError {
         let now_ms = self.clock.now_millis() + 1;
         match self
             .store
-            .count_failed_unwrap(key_id, UNWRAP_FAILURE_LIMIT, now_ms)
+            .settle_failed_unwrap(key_id, UNWRAP_FAILURE_LIMIT, now_ms)
             .await
         {
             Ok(_revoked) => KmsError::InvalidKeyMaterial,

@@ -28,8 +28,8 @@ pub trait ImportStore: Send + Sync + 'static {
     /// differs from `import.fingerprint` refuses the write (`MaterialMismatch`); a token
     /// issued (`issued_ms`) before the stored `tokens_not_before` refuses it too
     /// (`TokenRevoked`), so a revocation that committed while the import was unwrapping wins.
-    /// A stored row keeps its `tokens_not_before` and `failed_unwraps`; a new row takes
-    /// `import`'s.
+    /// A stored row keeps its `tokens_not_before`, and its `failed_unwraps` less the one this
+    /// import's reservation counted (never below 0); a new row takes `import`'s.
     async fn save_material(
         &self,
         key: &KeyRecord,
@@ -44,11 +44,26 @@ pub trait ImportStore: Send + Sync + 'static {
     /// fingerprint and expiry are kept: a later import must bring the same material.
     async fn delete_material(&self, key: &KeyRecord, now_ms: i64) -> Result<(), StoreError>;
 
-    /// Counts one failed unwrap for `key_id`, atomically. When this makes `limit` failures,
-    /// the key's tokens are revoked instead: `tokens_not_before` becomes `now_ms` and the
-    /// count goes back to 0. Returns whether it revoked. `ReferenceNotFound` if there is no
-    /// such key.
-    async fn count_failed_unwrap(
+    /// Reserves one unwrap attempt for a token of `key_id` issued at `issued_ms`, atomically,
+    /// before the unwrap runs: the attempt is counted as a failure now (a successful
+    /// [`Self::save_material`] takes it back), so however many imports run at once, at most
+    /// `limit` unwraps are attempted between two revocations. Refused (`false`, nothing
+    /// counted) when the token was issued before `tokens_not_before`; when `limit` attempts
+    /// are already counted, the key's tokens are revoked instead (`tokens_not_before` becomes
+    /// `now_ms`, the count 0) and it is refused too. `ReferenceNotFound` if there is no such
+    /// key.
+    async fn reserve_unwrap(
+        &self,
+        key_id: &str,
+        issued_ms: i64,
+        limit: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Ends a failed unwrap (already counted by [`Self::reserve_unwrap`]): when `limit`
+    /// failures are counted, the key's tokens are revoked (`tokens_not_before` becomes
+    /// `now_ms`, the count 0). Returns whether it revoked; a key with no state does not.
+    async fn settle_failed_unwrap(
         &self,
         key_id: &str,
         limit: i64,

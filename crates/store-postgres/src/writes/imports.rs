@@ -1,8 +1,9 @@
 //! The writes of EXTERNAL keys' import state (BYOK).
 //!
 //! Saving material replaces the key row (revision rule), its primary version's wrapped
-//! material and the import row in one transaction; counting a failed unwrap and revoking
-//! tokens are single upserts, so concurrent failures are all counted. An import row of a
+//! material and the import row in one transaction; reserving an unwrap attempt locks the
+//! key's import row in a transaction, and settling a failure and revoking tokens are single
+//! statements, so concurrent attempts are all counted. An import row of a
 //! missing key is the foreign-key violation of its insert (`ReferenceNotFound`); the row goes
 //! with its key (`ON DELETE CASCADE`).
 
@@ -32,8 +33,19 @@ pub(crate) enum ImportWrite<'a> {
         /// The revocation time, milliseconds.
         now_ms: i64,
     },
-    /// Count a failed unwrap; at `limit` failures revoke the tokens instead.
-    CountFailure {
+    /// Reserve an unwrap attempt (counted as a failure until a save takes it back).
+    Reserve {
+        /// The key.
+        key_id: &'a str,
+        /// The token's issue time, milliseconds.
+        issued_ms: i64,
+        /// Attempts counted that refuse and revoke.
+        limit: i64,
+        /// The revocation time, milliseconds.
+        now_ms: i64,
+    },
+    /// End a failed unwrap; at `limit` failures revoke the tokens.
+    SettleFailure {
         /// The key.
         key_id: &'a str,
         /// Failures that revoke.
@@ -55,7 +67,7 @@ impl ImportWrite<'_> {
     pub(super) fn needs_transaction(&self) -> bool {
         matches!(
             self,
-            Self::SaveMaterial { .. } | Self::DeleteMaterial { .. }
+            Self::SaveMaterial { .. } | Self::DeleteMaterial { .. } | Self::Reserve { .. }
         )
     }
 
@@ -82,11 +94,21 @@ impl ImportWrite<'_> {
                 write_material(client, key, &[]).await?;
                 revoke(client, &key.key_id, now_ms).await
             }
-            Self::CountFailure {
+            Self::Reserve {
+                key_id,
+                issued_ms,
+                limit,
+                now_ms,
+            } => reserve(client, key_id, issued_ms, limit, now_ms).await,
+            Self::SettleFailure {
                 key_id,
                 limit,
                 now_ms,
-            } => count_failure(client, key_id, limit, now_ms).await,
+            } => {
+                let sql = "UPDATE key_imports SET tokens_not_before = $3, failed_unwraps = 0 \
+                           WHERE key_id = $1 AND failed_unwraps >= $2";
+                execute_one(client, sql, &[&key_id, &limit, &now_ms]).await
+            }
             Self::Revoke { key_id, now_ms } => revoke(client, key_id, now_ms).await,
         }
     }
@@ -104,7 +126,8 @@ async fn save_material(
                tokens_not_before, failed_unwraps) VALUES ($1, $2, $3, $4, $5) \
                ON CONFLICT (key_id) DO UPDATE SET \
                fingerprint = COALESCE(key_imports.fingerprint, excluded.fingerprint), \
-               material_expire_at = excluded.material_expire_at \
+               material_expire_at = excluded.material_expire_at, \
+               failed_unwraps = GREATEST(key_imports.failed_unwraps - 1, 0) \
                WHERE key_imports.tokens_not_before <= $6::BIGINT \
                AND (key_imports.fingerprint IS NULL \
                OR key_imports.fingerprint = excluded.fingerprint)";
@@ -191,26 +214,31 @@ async fn write_import(
     execute_one(client, sql, &params).await
 }
 
-async fn count_failure(
+/// Reserves an unwrap attempt in the caller's transaction: the row is made if missing, then
+/// locked, so concurrent reservations of one key are decided one after the other.
+async fn reserve(
     client: &impl GenericClient,
     key_id: &str,
+    issued_ms: i64,
     limit: i64,
     now_ms: i64,
 ) -> Result<bool, Failure> {
     let sql = "INSERT INTO key_imports (key_id, fingerprint, material_expire_at, \
-               tokens_not_before, failed_unwraps) \
-               VALUES ($1, NULL, NULL, CASE WHEN $2::BIGINT <= 1 THEN $3::BIGINT ELSE 0 END, \
-               CASE WHEN $2::BIGINT <= 1 THEN 0 ELSE 1 END) \
-               ON CONFLICT (key_id) DO UPDATE SET \
-               tokens_not_before = CASE WHEN key_imports.failed_unwraps + 1 >= $2::BIGINT \
-               THEN $3::BIGINT ELSE key_imports.tokens_not_before END, \
-               failed_unwraps = CASE WHEN key_imports.failed_unwraps + 1 >= $2::BIGINT THEN 0 \
-               ELSE key_imports.failed_unwraps + 1 END \
-               RETURNING failed_unwraps, tokens_not_before";
+               tokens_not_before, failed_unwraps) VALUES ($1, NULL, NULL, 0, 0) \
+               ON CONFLICT (key_id) DO NOTHING";
+    execute_one(client, sql, &[&key_id]).await?;
+    let sql = "SELECT tokens_not_before, failed_unwraps FROM key_imports WHERE key_id = $1 \
+               FOR UPDATE";
     let statement = client.prepare_cached(sql).await?;
-    let row = client
-        .query_one(&statement, &[&key_id, &limit, &now_ms])
-        .await?;
-    let (failures, not_before): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
-    Ok(failures == 0 && not_before == now_ms)
+    let row = client.query_one(&statement, &[&key_id]).await?;
+    let (not_before, failures): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+    if not_before > issued_ms {
+        return Ok(false);
+    }
+    if failures >= limit {
+        revoke(client, key_id, now_ms).await?;
+        return Ok(false);
+    }
+    let sql = "UPDATE key_imports SET failed_unwraps = failed_unwraps + 1 WHERE key_id = $1";
+    execute_one(client, sql, &[&key_id]).await
 }

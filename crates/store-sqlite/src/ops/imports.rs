@@ -1,8 +1,9 @@
 //! The write commands of EXTERNAL keys' import state (BYOK).
 //!
 //! Saving material replaces the key row (revision rule), its primary version's wrapped
-//! material and the import row in the caller's transaction; counting a failed unwrap and
-//! revoking tokens are single upserts, so concurrent failures are all counted. An import row
+//! material and the import row in the caller's transaction; reserving an unwrap attempt,
+//! settling a failure and revoking tokens each run in the writer's one transaction at a time,
+//! so concurrent attempts are all counted. An import row
 //! of a missing key is the foreign-key violation of its insert (`ReferenceNotFound`). Like the
 //! rest of `ops`, it neither begins nor commits.
 
@@ -32,8 +33,19 @@ pub(crate) enum ImportOp {
         /// The revocation time, milliseconds.
         now_ms: i64,
     },
-    /// Count a failed unwrap; at `limit` failures revoke the tokens instead.
-    CountFailure {
+    /// Reserve an unwrap attempt (counted as a failure until a save takes it back).
+    Reserve {
+        /// The key.
+        key_id: String,
+        /// The token's issue time, milliseconds.
+        issued_ms: i64,
+        /// Attempts counted that refuse and revoke.
+        limit: i64,
+        /// The revocation time, milliseconds.
+        now_ms: i64,
+    },
+    /// End a failed unwrap; at `limit` failures revoke the tokens.
+    SettleFailure {
         /// The key.
         key_id: String,
         /// Failures that revoke.
@@ -56,7 +68,8 @@ impl ImportOp {
         matches!(self, Self::DeleteMaterial { .. })
     }
 
-    /// Runs the command's SQL; 1, or for a failure count whether it revoked (1) or not (0).
+    /// Runs the command's SQL; 1, or for a reservation whether it reserved (1) or not (0),
+    /// for a settled failure whether it revoked (1) or not (0).
     pub(crate) fn apply(&self, conn: &Connection) -> Result<u64, WriteError> {
         match self {
             Self::SaveMaterial {
@@ -69,11 +82,17 @@ impl ImportOp {
                 write_material(conn, key, &[])?;
                 Ok(revoke(conn, &key.key_id, *now_ms).map(|()| 1)?)
             }
-            Self::CountFailure {
+            Self::Reserve {
+                key_id,
+                issued_ms,
+                limit,
+                now_ms,
+            } => Ok(reserve(conn, key_id, *issued_ms, *limit, *now_ms)?),
+            Self::SettleFailure {
                 key_id,
                 limit,
                 now_ms,
-            } => Ok(count_failure(conn, key_id, *limit, *now_ms)?),
+            } => Ok(settle_failure(conn, key_id, *limit, *now_ms)?),
             Self::Revoke { key_id, now_ms } => Ok(revoke(conn, key_id, *now_ms).map(|()| 1)?),
         }
     }
@@ -95,7 +114,8 @@ fn save_material(
                tokens_not_before, failed_unwraps) VALUES (?1, ?2, ?3, ?4, ?5) \
                ON CONFLICT (key_id) DO UPDATE SET \
                fingerprint = COALESCE(key_imports.fingerprint, excluded.fingerprint), \
-               material_expire_at = excluded.material_expire_at";
+               material_expire_at = excluded.material_expire_at, \
+               failed_unwraps = MAX(key_imports.failed_unwraps - 1, 0)";
     conn.prepare_cached(sql)?.execute(params![
         import.key_id,
         import.fingerprint,
@@ -160,28 +180,45 @@ pub(crate) fn insert_import(conn: &Connection, i: &ImportRecord) -> rusqlite::Re
     Ok(())
 }
 
-fn count_failure(
+fn reserve(
+    conn: &Connection,
+    key_id: &str,
+    issued_ms: i64,
+    limit: i64,
+    now_ms: i64,
+) -> rusqlite::Result<u64> {
+    let sql = "INSERT INTO key_imports (key_id, fingerprint, material_expire_at, \
+               tokens_not_before, failed_unwraps) VALUES (?1, NULL, NULL, 0, 0) \
+               ON CONFLICT (key_id) DO NOTHING";
+    conn.prepare_cached(sql)?.execute(params![key_id])?;
+    let sql = "SELECT tokens_not_before, failed_unwraps FROM key_imports WHERE key_id = ?1";
+    let (not_before, failures): (i64, i64) = conn
+        .prepare_cached(sql)?
+        .query_row(params![key_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    if not_before > issued_ms {
+        return Ok(0);
+    }
+    if failures >= limit {
+        revoke(conn, key_id, now_ms)?;
+        return Ok(0);
+    }
+    let sql = "UPDATE key_imports SET failed_unwraps = failed_unwraps + 1 WHERE key_id = ?1";
+    conn.prepare_cached(sql)?.execute(params![key_id])?;
+    Ok(1)
+}
+
+fn settle_failure(
     conn: &Connection,
     key_id: &str,
     limit: i64,
     now_ms: i64,
 ) -> rusqlite::Result<u64> {
-    let sql = "INSERT INTO key_imports (key_id, fingerprint, material_expire_at, \
-               tokens_not_before, failed_unwraps) \
-               VALUES (?1, NULL, NULL, CASE WHEN ?2 <= 1 THEN ?3 ELSE 0 END, \
-               CASE WHEN ?2 <= 1 THEN 0 ELSE 1 END) \
-               ON CONFLICT (key_id) DO UPDATE SET \
-               tokens_not_before = CASE WHEN key_imports.failed_unwraps + 1 >= ?2 THEN ?3 \
-               ELSE key_imports.tokens_not_before END, \
-               failed_unwraps = CASE WHEN key_imports.failed_unwraps + 1 >= ?2 THEN 0 \
-               ELSE key_imports.failed_unwraps + 1 END \
-               RETURNING failed_unwraps, tokens_not_before";
-    let (failures, not_before): (i64, i64) = conn
+    let sql = "UPDATE key_imports SET tokens_not_before = ?3, failed_unwraps = 0 \
+               WHERE key_id = ?1 AND failed_unwraps >= ?2";
+    let changed = conn
         .prepare_cached(sql)?
-        .query_row(params![key_id, limit, now_ms], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })?;
-    Ok(u64::from(failures == 0 && not_before == now_ms))
+        .execute(params![key_id, limit, now_ms])?;
+    Ok(u64::from(changed == 1))
 }
 
 fn revoke(conn: &Connection, key_id: &str, now_ms: i64) -> rusqlite::Result<()> {

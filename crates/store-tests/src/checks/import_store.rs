@@ -1,8 +1,9 @@
 //! The checks of [`openkms_core::ImportStore`]: an EXTERNAL key's import state saved with its
-//! material in one write under the key's revision rule, the first material's fingerprint never
-//! replaced (not by other material, not by a delete), a revoked token refused at the save, failed unwraps counted atomically up
-//! to a revocation, revocations never undone by a later save, the state going with its key,
-//! and durability across a reopen.
+//! material in one write under the key's revision rule, unwrap attempts reserved atomically up
+//! to a revocation, the first material's fingerprint never replaced (not by other material,
+//! not by a delete), a token revoked while its import was in flight refused at the save,
+//! revocations never undone by a later save, the state going with its key, and durability
+//! across a reopen.
 
 use openkms_core::{ImportRecord, ImportStore, KeyRecord, KeyState, Origin, StoreError};
 
@@ -120,52 +121,86 @@ pub async fn import_save_material_checks_revision<F: StoreFactory>(factory: F) {
     );
 }
 
-/// Failures count up to the limit, which revokes and restarts the count; a missing key is
-/// ReferenceNotFound.
-pub async fn import_failures_revoke_at_the_limit<F: StoreFactory>(factory: F) {
+/// Reservations count up to the limit; the next one revokes and is refused, as is a token
+/// issued before a revocation; a settled failure revokes at the limit; a successful save takes
+/// its reservation back; a missing key is ReferenceNotFound.
+pub async fn import_reservations_revoke_at_the_limit<F: StoreFactory>(factory: F) {
     let store = factory.open().await;
     let new = external_key(4);
     create(&store, &new).await;
     let id = &new.key.key_id;
-    for i in 1..10 {
-        let revoked = store.count_failed_unwrap(id, 10, 1_000 + i).await;
-        assert!(!revoked.expect("count"), "failure {i} does not revoke");
+    for i in 1..=10 {
+        let reserved = store.reserve_unwrap(id, 100, 10, 1_000 + i).await;
+        assert!(reserved.expect("reserve"), "reservation {i} is granted");
     }
     let got = store.get_import(id).await.expect("get").expect("state");
-    assert_eq!((got.failed_unwraps, got.tokens_not_before), (9, 0));
-    assert!(
-        store
-            .count_failed_unwrap(id, 10, 5_000)
-            .await
-            .expect("count")
-    );
+    assert_eq!((got.failed_unwraps, got.tokens_not_before), (10, 0));
+    let refused = store.reserve_unwrap(id, 100, 10, 5_000).await;
+    assert!(!refused.expect("reserve"), "the eleventh is refused");
     let got = store.get_import(id).await.expect("get").expect("state");
     assert_eq!((got.failed_unwraps, got.tokens_not_before), (0, 5_000));
     assert_eq!(got.fingerprint, None, "counting keeps the rest");
-    let missing = store.count_failed_unwrap("no-such-key", 10, 1).await;
+    let revoked = store.reserve_unwrap(id, 4_999, 10, 6_000).await;
+    assert!(!revoked.expect("reserve"), "a revoked token is refused");
+    let got = store.get_import(id).await.expect("get").expect("state");
+    assert_eq!((got.failed_unwraps, got.tokens_not_before), (0, 5_000));
+    for _ in 0..2 {
+        assert!(
+            store
+                .reserve_unwrap(id, 5_000, 2, 1)
+                .await
+                .expect("reserve")
+        );
+    }
+    assert!(
+        store
+            .settle_failed_unwrap(id, 2, 7_000)
+            .await
+            .expect("settle"),
+        "a failure settled at the limit revokes"
+    );
+    assert!(
+        store
+            .reserve_unwrap(id, 7_000, 10, 1)
+            .await
+            .expect("reserve")
+    );
+    let key = in_state(&new.key, KeyState::Enabled);
+    store
+        .save_material(&key, &[2; 60], &imported(id, None), 7_000)
+        .await
+        .expect("save");
+    let got = store.get_import(id).await.expect("get").expect("state");
+    assert_eq!(got.failed_unwraps, 0, "a save takes its reservation back");
+    let settled = store.settle_failed_unwrap(id, 10, 8_000).await;
+    assert!(
+        !settled.expect("settle"),
+        "below the limit nothing is revoked"
+    );
+    let missing = store.reserve_unwrap("no-such-key", 1, 10, 1).await;
     assert!(
         matches!(missing, Err(StoreError::ReferenceNotFound)),
-        "counting for a missing key is ReferenceNotFound: {missing:?}"
+        "reserving for a missing key is ReferenceNotFound: {missing:?}"
     );
 }
 
-/// Concurrent failures are all counted.
-pub async fn import_failures_count_concurrently<F: StoreFactory>(factory: F) {
+/// Concurrent reservations are all counted, and never more than the limit is granted.
+pub async fn import_reservations_count_concurrently<F: StoreFactory>(factory: F) {
     let store = std::sync::Arc::new(factory.open().await);
     let new = external_key(5);
     create(store.as_ref(), &new).await;
     let id = new.key.key_id.clone();
-    let tasks: Vec<_> = (0..8)
+    let tasks: Vec<_> = (0..16)
         .map(|_| {
             let (store, id) = (store.clone(), id.clone());
-            tokio::spawn(async move { store.count_failed_unwrap(&id, 100, 1).await })
+            tokio::spawn(async move { store.reserve_unwrap(&id, 1, 8, 2).await })
         })
         .collect();
+    let mut granted = 0;
     for task in tasks {
-        task.await.expect("task").expect("count");
+        granted += usize::from(task.await.expect("task").expect("reserve"));
     }
-    let got = store.get_import(&id).await.expect("get").expect("state");
-    assert_eq!(got.failed_unwraps, 8, "no failure is lost");
+    assert_eq!(granted, 8, "exactly the limit is granted");
 }
 
 /// A revocation is kept by a later save (with a token issued after it); it clears the count.
@@ -175,7 +210,7 @@ pub async fn import_revocation_survives_a_save<F: StoreFactory>(factory: F) {
     create(&store, &new).await;
     let id = &new.key.key_id;
     let read_before = imported(id, None);
-    store.count_failed_unwrap(id, 10, 1).await.expect("count");
+    store.reserve_unwrap(id, 1, 10, 1).await.expect("reserve");
     store.revoke_tokens(id, 9_000).await.expect("revoke");
     let key = in_state(&new.key, KeyState::Enabled);
     store
@@ -265,7 +300,7 @@ pub async fn import_delete_keeps_the_fingerprint<F: StoreFactory>(factory: F) {
         .save_material(&key, &[6; 60], &first, 1)
         .await
         .expect("first import");
-    store.count_failed_unwrap(id, 10, 2).await.expect("count");
+    store.reserve_unwrap(id, 1, 10, 2).await.expect("reserve");
     let deleted = in_state(&key, KeyState::PendingImport);
     store
         .delete_material(&deleted, 7_000)

@@ -41,6 +41,7 @@ impl ImportStore for MemoryStore {
             state.fingerprint.clone_from(&import.fingerprint);
         }
         state.material_expire_at = import.material_expire_at;
+        state.failed_unwraps = (state.failed_unwraps - 1).max(0);
         Ok(())
     }
 
@@ -58,9 +59,10 @@ impl ImportStore for MemoryStore {
         Ok(())
     }
 
-    async fn count_failed_unwrap(
+    async fn reserve_unwrap(
         &self,
         key_id: &str,
+        issued_ms: i64,
         limit: i64,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
@@ -72,7 +74,28 @@ impl ImportStore for MemoryStore {
             .imports
             .entry(key_id.to_owned())
             .or_insert_with(|| ImportRecord::fresh(key_id));
+        if state.tokens_not_before > issued_ms {
+            return Ok(false);
+        }
+        if state.failed_unwraps >= limit {
+            state.tokens_not_before = now_ms;
+            state.failed_unwraps = 0;
+            return Ok(false);
+        }
         state.failed_unwraps += 1;
+        Ok(true)
+    }
+
+    async fn settle_failed_unwrap(
+        &self,
+        key_id: &str,
+        limit: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut m = self.maps();
+        let Some(state) = m.imports.get_mut(key_id) else {
+            return Ok(false);
+        };
         let revoke = state.failed_unwraps >= limit;
         if revoke {
             state.tokens_not_before = now_ms;
