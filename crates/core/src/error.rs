@@ -181,6 +181,10 @@ pub enum KmsError {
     /// The ciphertext cannot be decrypted with this context. Deliberately without detail.
     #[error("the ciphertext cannot be decrypted")]
     InvalidCiphertext,
+    /// Too many requests of one costly kind (GetParametersForImport's key generation) are
+    /// waiting already; the request did nothing and may be retried later.
+    #[error("too many requests of this kind are waiting")]
+    Throttled,
     /// Too many concurrent changes to one key; the request may be retried.
     #[error("the key is being changed by too many requests at once")]
     Contended,

@@ -287,6 +287,8 @@ fn kms_wire(e: &KmsError) -> WireError {
         KmsError::InvalidCiphertext => (400, "InvalidParameter", invalid("CiphertextBlob", None)),
         // Retryable, like the gateway's own overload answer (spelled as in the older docs).
         KmsError::Contended => (503, "ServiceUnavailableTemporary", s(MSG_CONTENDED)),
+        // The gateway's own throttling answer: the work was refused before it started.
+        KmsError::Throttled => (400, "Throttling", s(MSG_THROTTLING)),
         KmsError::Forbidden => (403, "Forbidden.NoPermission", s(MSG_FORBIDDEN)),
         KmsError::EntityNotFound(entity) => (404, not_found_code(*entity), s(not_found(*entity))),
         KmsError::EntityExists(entity) => (409, exists_code(*entity), s(exists(*entity))),

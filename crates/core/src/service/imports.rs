@@ -13,8 +13,10 @@
 //! Expiry is evaluated on every access with the service's clock ([`effective_state`]): at or
 //! after `MaterialExpireTime` the key is `PendingImport` (unless pending deletion) while its
 //! record keeps its stored state; the cached key carries the expiry, so the cache never serves
-//! material past it. RSA key generation and private-key unwraps run on the blocking lane
-//! ([`super::heavy`]), bounded like every other private-key operation.
+//! material past it. Private-key unwraps run on the blocking lane ([`super::heavy`]), bounded
+//! like every other private-key operation; wrapping-key generation runs on a lane of its own
+//! ([`WRAPPING_KEY_PERMITS`] at once, at most [`WRAPPING_KEY_QUEUE`] waiting, beyond that
+//! `Throttling`), so GetParametersForImport cannot starve Sign, Decrypt or imports.
 
 use std::sync::Arc;
 
@@ -27,6 +29,12 @@ use crate::model::{ImportRecord, KeyRecord, KeySpec, KeyState, Origin};
 use crate::provider::KeyBinding;
 use crate::secret::SecretBytes;
 use crate::store::StoreError;
+
+/// Wrapping keys generated at once (GetParametersForImport; an RSA-2048 key each).
+pub(crate) const WRAPPING_KEY_PERMITS: usize = 1;
+/// GetParametersForImport requests that may wait for the wrapping-key lane; beyond them a
+/// request is answered `Throttling` at once.
+pub(crate) const WRAPPING_KEY_QUEUE: usize = 8;
 
 /// The state a key is in at `now` (seconds): its record's, except that an EXTERNAL key whose
 /// material expired (`now >= material_expire_at`) is `PendingImport` unless it is pending
@@ -117,7 +125,7 @@ impl KeyService {
         let (root, rng, now_ms) = (self.root.clone(), self.rng.clone(), self.clock.now_millis());
         let id = key_id.clone();
         let issue = move || byok::issue(root.as_ref(), rng.as_ref(), &id, algorithm, spec, now_ms);
-        let parameters = self.heavy.run(issue).await??;
+        let parameters = self.wrapping_keys.run(issue).await??;
         Ok(ImportParametersOutput { key_id, parameters })
     }
 

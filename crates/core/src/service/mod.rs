@@ -121,6 +121,9 @@ pub struct KeyService {
     gates: QuotaGates,
     /// Where key-pair generation and private-key operations run (`heavy`).
     heavy: heavy::HeavyWork,
+    /// Where GetParametersForImport's wrapping keys are generated: a lane of its own, one at
+    /// a time with a short bounded queue (`heavy`), so it cannot starve `heavy`.
+    wrapping_keys: heavy::HeavyWork,
 }
 
 /// How a request names a key: by id (or key ARN) or by alias (or alias ARN).
