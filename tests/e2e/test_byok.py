@@ -220,6 +220,25 @@ def test_deleted_material_can_be_imported_again(kms):
     assert kms.decrypt(blob)["Plaintext"] == "imported material works"
 
 
+def test_delete_and_reimport_does_not_enable_a_disabled_key(kms):
+    key_id = external_key(kms)["KeyId"]
+    material = os.urandom(32)
+    import_material(kms, key_id, material)
+    kms.call(sdk_request("DisableKey", KeyId=key_id))
+    kms.call(sdk_request("DeleteKeyMaterial", KeyId=key_id))
+    assert describe(kms, key_id)["KeyState"] == "PendingImport"
+    time.sleep(0.01)
+    import_material(kms, key_id, material)
+    assert describe(kms, key_id)["KeyState"] == "Disabled"
+    kms.error(kms.encrypt_request(key_id, "x"), 409, "Rejected.Disabled")
+    kms.call(sdk_request("EnableKey", KeyId=key_id))
+    kms.call(sdk_request("DeleteKeyMaterial", KeyId=key_id))
+    time.sleep(0.01)
+    import_material(kms, key_id, material)
+    assert describe(kms, key_id)["KeyState"] == "Enabled"
+    round_trip(kms, key_id)
+
+
 def test_tokens_are_refused_for_other_keys_and_when_damaged(kms):
     key_id = external_key(kms)["KeyId"]
     other = external_key(kms)["KeyId"]

@@ -311,6 +311,10 @@ pub struct ImportRecord {
     pub tokens_not_before: i64,
     /// Failed unwraps since the tokens were last revoked.
     pub failed_unwraps: i64,
+    /// The key was Disabled when its material was last deleted: a re-import restores
+    /// Disabled, not Enabled (so DeleteKeyMaterial plus ImportKeyMaterial never enables a
+    /// key an administrator disabled).
+    pub disabled_before_delete: bool,
 }
 
 impl ImportRecord {
@@ -322,6 +326,7 @@ impl ImportRecord {
             material_expire_at: None,
             tokens_not_before: 0,
             failed_unwraps: 0,
+            disabled_before_delete: false,
         }
     }
 }
@@ -334,6 +339,7 @@ impl std::fmt::Debug for ImportRecord {
             .field("material_expire_at", &self.material_expire_at)
             .field("tokens_not_before", &self.tokens_not_before)
             .field("failed_unwraps", &self.failed_unwraps)
+            .field("disabled_before_delete", &self.disabled_before_delete)
             .finish_non_exhaustive()
     }
 }

@@ -342,3 +342,35 @@ async fn concurrent_bad_imports_never_exceed_the_failure_limit() {
     );
     assert_eq!(unwrapped + refused, 60);
 }
+
+/// DisableKey, DeleteKeyMaterial, re-import: the key comes back Disabled, not Enabled; an
+/// Enabled key deleted and re-imported comes back Enabled (review finding 6).
+#[tokio::test]
+async fn reimport_restores_the_state_before_the_delete() {
+    let clock = Arc::new(ManualClock::new(T0));
+    let svc = service(clock.clone()).await;
+    let record = svc
+        .create_key(external(KeySpec::AliyunAes256))
+        .await
+        .unwrap();
+    let key = KeyRef::Id(record.key_id.clone());
+    let (token, sealed) = wrapped(&svc, &key, &[3u8; 32]).await;
+    svc.import_key_material(&key, sealed, &token, 0)
+        .await
+        .unwrap();
+    for (disable, expected) in [(true, KeyState::Disabled), (false, KeyState::Enabled)] {
+        if disable {
+            svc.disable_key(&record.key_id).await.unwrap();
+        }
+        svc.delete_key_material(&key).await.unwrap();
+        clock.advance(1);
+        let (token, sealed) = wrapped(&svc, &key, &[3u8; 32]).await;
+        svc.import_key_material(&key, sealed, &token, 0)
+            .await
+            .unwrap();
+        assert_eq!(svc.describe_key(&key).await.unwrap().state, expected);
+        if disable {
+            svc.enable_key(&record.key_id).await.unwrap();
+        }
+    }
+}

@@ -363,8 +363,17 @@ impl openkms_core::ImportStore for PostgresStore {
         self.write(Write::Import(write)).await.map(|_| ())
     }
 
-    async fn delete_material(&self, key: &KeyRecord, now_ms: i64) -> Result<(), StoreError> {
-        let write = writes::ImportWrite::DeleteMaterial { key, now_ms };
+    async fn delete_material(
+        &self,
+        key: &KeyRecord,
+        now_ms: i64,
+        disabled: bool,
+    ) -> Result<(), StoreError> {
+        let write = writes::ImportWrite::DeleteMaterial {
+            key,
+            now_ms,
+            disabled,
+        };
         self.write(Write::Import(write)).await.map(|_| ())
     }
 

@@ -380,10 +380,16 @@ impl openkms_core::ImportStore for SqliteStore {
         self.writer.submit(WriteOp::Import(op)).await.map(|_| ())
     }
 
-    async fn delete_material(&self, key: &KeyRecord, now_ms: i64) -> Result<(), StoreError> {
+    async fn delete_material(
+        &self,
+        key: &KeyRecord,
+        now_ms: i64,
+        disabled: bool,
+    ) -> Result<(), StoreError> {
         let op = ImportOp::DeleteMaterial {
             key: Box::new(key.clone()),
             now_ms,
+            disabled,
         };
         self.writer.submit(WriteOp::Import(op)).await.map(|_| ())
     }

@@ -251,20 +251,30 @@ impl KeyService {
         Ok(stored.into_bytes())
     }
 
-    /// Writes (or deletes) the key's material, the key's state moved by `next_state`,
-    /// retrying over concurrent changes of the key (each attempt reads the key again, and the
-    /// store checks the import state inside its transaction); then refreshes the cache. The
+    /// Writes (or deletes) the key's material, the key's state moved by `next_state` (given
+    /// whether the key was Disabled when its material was last deleted), retrying over
+    /// concurrent changes of the key (each attempt reads the key and its import state again,
+    /// and the store checks the import state inside its transaction; a deletion bumps the
+    /// key's revision, so the flag read cannot be stale when the write lands); then refreshes
+    /// the cache. A deletion records whether the key was Disabled (an Enabled or Disabled
+    /// key; otherwise the flag stays). The
     /// store's refusals (`MaterialMismatch`, `TokenRevoked`) come back as they are.
     async fn write_material(
         &self,
         key_id: &str,
         write: MaterialWrite<'_>,
-        next_state: fn(KeyState) -> Result<KeyState, KmsError>,
+        next_state: fn(KeyState, bool) -> Result<KeyState, KmsError>,
     ) -> Result<(), KmsError> {
         for _ in 0..MAX_CONFLICT_RETRIES {
             let current = self.existing_key(key_id).await?;
+            let stored = self.import_state(key_id).await?;
+            let disabled = match current.state {
+                KeyState::Enabled => false,
+                KeyState::Disabled => true,
+                _ => stored.disabled_before_delete,
+            };
             let next = KeyRecord {
-                state: next_state(current.state)?,
+                state: next_state(current.state, stored.disabled_before_delete)?,
                 revision: current.revision + 1,
                 ..current
             };
@@ -278,7 +288,9 @@ impl KeyService {
                         .save_material(&next, wrapped, import, issued_ms)
                         .await
                 }
-                MaterialWrite::Delete { now_ms } => self.store.delete_material(&next, now_ms).await,
+                MaterialWrite::Delete { now_ms } => {
+                    self.store.delete_material(&next, now_ms, disabled).await
+                }
             };
             match written {
                 Ok(()) => {
@@ -333,10 +345,13 @@ fn external(record: &KeyRecord) -> Result<(), KmsError> {
     }
 }
 
-/// After an import: PendingImport becomes Enabled, Enabled and Disabled stay; a key that
-/// went pending deletion meanwhile refuses it.
-fn imported_state(state: KeyState) -> Result<KeyState, KmsError> {
+/// After an import: PendingImport becomes Enabled, or Disabled if the key was Disabled when
+/// its material was deleted (`disabled_before_delete`: DeleteKeyMaterial plus an import never
+/// re-enables a key); Enabled and Disabled stay; a key that went pending deletion meanwhile
+/// refuses it.
+fn imported_state(state: KeyState, disabled_before_delete: bool) -> Result<KeyState, KmsError> {
     match state {
+        KeyState::PendingImport if disabled_before_delete => Ok(KeyState::Disabled),
         KeyState::PendingImport => Ok(KeyState::Enabled),
         KeyState::PendingDeletion => Err(KmsError::StateModifiedFailed),
         other => Ok(other),
@@ -344,7 +359,7 @@ fn imported_state(state: KeyState) -> Result<KeyState, KmsError> {
 }
 
 /// After a deletion: PendingImport, unless pending deletion (which stays).
-fn deleted_state(state: KeyState) -> Result<KeyState, KmsError> {
+fn deleted_state(state: KeyState, _disabled_before_delete: bool) -> Result<KeyState, KmsError> {
     match state {
         KeyState::PendingDeletion => Ok(KeyState::PendingDeletion),
         _ => Ok(KeyState::PendingImport),

@@ -40,9 +40,15 @@ pub trait ImportStore: Send + Sync + 'static {
 
     /// Deletes imported material. In one transaction: replaces `key`'s record under the
     /// revision rule (`Conflict`, `NotFound`), empties its primary version's material, and
-    /// revokes the key's tokens issued before `now_ms` (clearing the failure count). The
-    /// fingerprint and expiry are kept: a later import must bring the same material.
-    async fn delete_material(&self, key: &KeyRecord, now_ms: i64) -> Result<(), StoreError>;
+    /// revokes the key's tokens issued before `now_ms` (clearing the failure count), and
+    /// records `disabled` as `disabled_before_delete`. The fingerprint and expiry are kept: a
+    /// later import must bring the same material.
+    async fn delete_material(
+        &self,
+        key: &KeyRecord,
+        now_ms: i64,
+        disabled: bool,
+    ) -> Result<(), StoreError>;
 
     /// Reserves one unwrap attempt for a token of `key_id` issued at `issued_ms`, atomically,
     /// before the unwrap runs: the attempt is counted as a failure now (a successful

@@ -246,7 +246,7 @@ pub fn login_profile(row: &impl RecordRow) -> Result<super::LoginProfileRecord, 
 }
 
 /// An import state from `key_id, fingerprint, material_expire_at, tokens_not_before,
-/// failed_unwraps` (`fingerprint` nullable).
+/// failed_unwraps, disabled_before_delete` (`fingerprint` nullable).
 pub fn import(row: &impl RecordRow) -> Result<crate::model::ImportRecord, StoreError> {
     Ok(crate::model::ImportRecord {
         key_id: row.text(0, "key_imports.key_id")?,
@@ -254,5 +254,6 @@ pub fn import(row: &impl RecordRow) -> Result<crate::model::ImportRecord, StoreE
         material_expire_at: row.opt_int(2, "key_imports.material_expire_at")?,
         tokens_not_before: row.int(3, "key_imports.tokens_not_before")?,
         failed_unwraps: row.int(4, "key_imports.failed_unwraps")?,
+        disabled_before_delete: row.flag(5, "key_imports.disabled_before_delete")?,
     })
 }

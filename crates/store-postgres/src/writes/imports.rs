@@ -32,6 +32,8 @@ pub(crate) enum ImportWrite<'a> {
         key: &'a KeyRecord,
         /// The revocation time, milliseconds.
         now_ms: i64,
+        /// Whether the key was Disabled before the deletion.
+        disabled: bool,
     },
     /// Reserve an unwrap attempt (counted as a failure until a save takes it back).
     Reserve {
@@ -90,9 +92,15 @@ impl ImportWrite<'_> {
                 import,
                 issued_ms,
             } => save_material(client, key, wrapped, import, issued_ms).await,
-            Self::DeleteMaterial { key, now_ms } => {
+            Self::DeleteMaterial {
+                key,
+                now_ms,
+                disabled,
+            } => {
                 write_material(client, key, &[]).await?;
-                revoke(client, &key.key_id, now_ms).await
+                revoke(client, &key.key_id, now_ms).await?;
+                let sql = "UPDATE key_imports SET disabled_before_delete = $2 WHERE key_id = $1";
+                execute_one(client, sql, &[&key.key_id, &disabled]).await
             }
             Self::Reserve {
                 key_id,
@@ -194,22 +202,24 @@ pub(crate) async fn insert_import(
     i: &ImportRecord,
 ) -> Result<bool, Failure> {
     let sql = "INSERT INTO key_imports (key_id, fingerprint, material_expire_at, \
-               tokens_not_before, failed_unwraps) VALUES ($1, $2, $3, $4, $5)";
+               tokens_not_before, failed_unwraps, disabled_before_delete) \
+               VALUES ($1, $2, $3, $4, $5, $6)";
     write_import(client, sql, i).await
 }
 
-/// Runs an insert of `i`'s five columns.
+/// Runs an insert of `i`'s six columns.
 async fn write_import(
     client: &impl GenericClient,
     sql: &str,
     i: &ImportRecord,
 ) -> Result<bool, Failure> {
-    let params: [Param<'_>; 5] = [
+    let params: [Param<'_>; 6] = [
         &i.key_id,
         &i.fingerprint,
         &i.material_expire_at,
         &i.tokens_not_before,
         &i.failed_unwraps,
+        &i.disabled_before_delete,
     ];
     execute_one(client, sql, &params).await
 }

@@ -32,6 +32,8 @@ pub(crate) enum ImportOp {
         key: Box<KeyRecord>,
         /// The revocation time, milliseconds.
         now_ms: i64,
+        /// Whether the key was Disabled before the deletion.
+        disabled: bool,
     },
     /// Reserve an unwrap attempt (counted as a failure until a save takes it back).
     Reserve {
@@ -78,9 +80,17 @@ impl ImportOp {
                 import,
                 issued_ms,
             } => save_material(conn, key, wrapped, import, *issued_ms).map(|()| 1),
-            Self::DeleteMaterial { key, now_ms } => {
+            Self::DeleteMaterial {
+                key,
+                now_ms,
+                disabled,
+            } => {
                 write_material(conn, key, &[])?;
-                Ok(revoke(conn, &key.key_id, *now_ms).map(|()| 1)?)
+                revoke(conn, &key.key_id, *now_ms)?;
+                let sql = "UPDATE key_imports SET disabled_before_delete = ?2 WHERE key_id = ?1";
+                conn.prepare_cached(sql)?
+                    .execute(params![key.key_id, disabled])?;
+                Ok(1)
             }
             Self::Reserve {
                 key_id,
@@ -169,13 +179,15 @@ fn write_material(conn: &Connection, key: &KeyRecord, wrapped: &[u8]) -> Result<
 /// Inserts an import row (a snapshot's).
 pub(crate) fn insert_import(conn: &Connection, i: &ImportRecord) -> rusqlite::Result<()> {
     let sql = "INSERT INTO key_imports (key_id, fingerprint, material_expire_at, \
-               tokens_not_before, failed_unwraps) VALUES (?1, ?2, ?3, ?4, ?5)";
+               tokens_not_before, failed_unwraps, disabled_before_delete) \
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
     conn.prepare_cached(sql)?.execute(params![
         i.key_id,
         i.fingerprint,
         i.material_expire_at,
         i.tokens_not_before,
         i.failed_unwraps,
+        i.disabled_before_delete,
     ])?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use crate::row::SqlRow;
 
 /// Every import column, in the order `records::import` reads them.
 const SELECT: &str = "SELECT key_id, fingerprint, material_expire_at, tokens_not_before, \
-                      failed_unwraps FROM key_imports";
+                      failed_unwraps, disabled_before_delete FROM key_imports";
 
 /// A key's import state.
 pub(crate) fn get_import(

@@ -303,7 +303,7 @@ pub async fn import_delete_keeps_the_fingerprint<F: StoreFactory>(factory: F) {
     store.reserve_unwrap(id, 1, 10, 2).await.expect("reserve");
     let deleted = in_state(&key, KeyState::PendingImport);
     store
-        .delete_material(&deleted, 7_000)
+        .delete_material(&deleted, 7_000, true)
         .await
         .expect("delete material");
     assert_eq!(
@@ -315,6 +315,10 @@ pub async fn import_delete_keeps_the_fingerprint<F: StoreFactory>(factory: F) {
     let got = store.get_import(id).await.expect("get").expect("state");
     assert_eq!(got.fingerprint, first.fingerprint, "the fingerprint stays");
     assert_eq!((got.tokens_not_before, got.failed_unwraps), (7_000, 0));
+    assert!(
+        got.disabled_before_delete,
+        "the state before the delete is kept"
+    );
     let other = ImportRecord {
         fingerprint: Some(vec![0xcd; 32]),
         ..imported(id, None)
@@ -327,7 +331,7 @@ pub async fn import_delete_keeps_the_fingerprint<F: StoreFactory>(factory: F) {
         "other material after a delete is refused: {refused:?}"
     );
     let stale = store
-        .delete_material(&in_state(&key, KeyState::PendingImport), 8_000)
+        .delete_material(&in_state(&key, KeyState::PendingImport), 8_000, false)
         .await;
     assert!(
         matches!(stale, Err(StoreError::Conflict)),

@@ -45,7 +45,12 @@ impl ImportStore for MemoryStore {
         Ok(())
     }
 
-    async fn delete_material(&self, key: &KeyRecord, now_ms: i64) -> Result<(), StoreError> {
+    async fn delete_material(
+        &self,
+        key: &KeyRecord,
+        now_ms: i64,
+        disabled: bool,
+    ) -> Result<(), StoreError> {
         let mut m = self.maps();
         m.check_update(key)?;
         check_version(&m, key)?;
@@ -56,6 +61,7 @@ impl ImportStore for MemoryStore {
             .or_insert_with(|| ImportRecord::fresh(&key.key_id));
         state.tokens_not_before = now_ms;
         state.failed_unwraps = 0;
+        state.disabled_before_delete = disabled;
         Ok(())
     }
 

@@ -83,7 +83,7 @@ const TABLES: [(u8, &str, usize); 16] = [
     (13, "secret_versions", 5),
     (14, "secret_stages", 3),
     (15, "secret_tags", 3),
-    (16, "key_imports", 5),
+    (16, "key_imports", 6),
 ];
 
 /// The whole file for `snapshot` with `header` (a JSON object).
@@ -161,6 +161,7 @@ fn import_values(i: &openkms_core::ImportRecord) -> Vec<Value> {
         opt_int(i.material_expire_at),
         Value::Int(i.tokens_not_before),
         Value::Int(i.failed_unwraps),
+        Value::Bool(i.disabled_before_delete),
     ]
 }
 

@@ -93,6 +93,7 @@ fn sample() -> Snapshot {
                 material_expire_at: Some(1_900_000_000),
                 tokens_not_before: 1_800_000_000_123,
                 failed_unwraps: 3,
+                disabled_before_delete: true,
             },
             openkms_core::ImportRecord::fresh("key-1"),
         ],
