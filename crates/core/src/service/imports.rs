@@ -85,9 +85,10 @@ impl KeyService {
         })
     }
 
-    /// Whether the key holds material (always, unless it is an EXTERNAL key without).
-    pub(crate) async fn has_material(&self, key_id: &str) -> Result<bool, KmsError> {
-        let key = self.existing_key(key_id).await?;
+    /// Whether the key of `key` holds material now (always, unless it is an EXTERNAL key
+    /// without). Every material write moves the key's revision on, so a write at `key`'s next
+    /// revision fails if this answer went stale.
+    pub(crate) async fn has_material(&self, key: &KeyRecord) -> Result<bool, KmsError> {
         if key.origin != Origin::External {
             return Ok(true);
         }

@@ -83,20 +83,37 @@ impl KeyService {
 
     /// CancelKeyDeletion: a key pending deletion returns to Enabled. (The Alibaba docs do not
     /// say which state it returns to; Enabled is what their console shows after a cancel.)
-    /// An EXTERNAL key without material returns to PendingImport instead.
+    /// An EXTERNAL key without material returns to PendingImport instead. Whether it has
+    /// material is read after the key's record and before the write at that record's next
+    /// revision: an import or DeleteKeyMaterial landing in between moves the revision on, so
+    /// the write conflicts and is decided again from fresh reads.
     pub async fn cancel_key_deletion(&self, key_id: &str) -> Result<KeyRecord, KmsError> {
-        let back = match self.has_material(key_id).await? {
-            true => KeyState::Enabled,
-            false => KeyState::PendingImport,
-        };
-        self.modify_key(key_id, |k| match k.state {
-            KeyState::PendingDeletion => Ok(KeyRecord {
+        for _ in 0..MAX_ATTEMPTS {
+            let current = self
+                .store
+                .get_key(key_id)
+                .await?
+                .ok_or(KmsError::KeyNotFound)?;
+            if current.state != KeyState::PendingDeletion {
+                return Err(KmsError::StateModifiedFailed);
+            }
+            let back = match self.has_material(&current).await? {
+                true => KeyState::Enabled,
+                false => KeyState::PendingImport,
+            };
+            let next = KeyRecord {
                 delete_at: None,
-                ..with_state(k, back)
-            }),
-            _ => Err(KmsError::StateModifiedFailed),
-        })
-        .await
+                revision: current.revision + 1,
+                ..with_state(&current, back)
+            };
+            match self.store.update_key(&next).await {
+                Ok(()) => return self.cache_changed(next).await,
+                Err(StoreError::Conflict) => continue,
+                Err(StoreError::NotFound) => return Err(KmsError::KeyNotFound),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(KmsError::Contended)
     }
 
     /// SetDeletionProtection: `Some(description)` protects the key, `None` unprotects it.
