@@ -374,3 +374,64 @@ async fn reimport_restores_the_state_before_the_delete() {
         }
     }
 }
+
+/// A key whose material expired is listed as PendingImport by ListKeys' KeyState filter
+/// (paged or not), not as Enabled, and refused up front as a secret's CMK (review finding 8).
+#[tokio::test]
+async fn expired_material_is_pending_import_for_list_filters_and_secrets() {
+    use openkms_core::service::KeyFilter;
+    use openkms_core::service::secrets::NewSecret;
+    let clock = Arc::new(ManualClock::new(T0));
+    let svc = service(clock.clone()).await;
+    let record = svc
+        .create_key(external(KeySpec::AliyunAes256))
+        .await
+        .unwrap();
+    let key = KeyRef::Id(record.key_id.clone());
+    let (token, sealed) = wrapped(&svc, &key, &[5u8; 32]).await;
+    svc.import_key_material(&key, sealed, &token, T0 + 10)
+        .await
+        .unwrap();
+    clock.advance(10);
+    let by_state = |state: &str| {
+        vec![KeyFilter {
+            key: "KeyState".into(),
+            values: vec![state.into()],
+        }]
+    };
+    let listed = |keys: Vec<KeyRecord>| keys.iter().any(|k| k.key_id == record.key_id);
+    assert!(!listed(svc.list_keys(&by_state("Enabled")).await.unwrap()));
+    assert!(listed(
+        svc.list_keys(&by_state("PendingImport")).await.unwrap()
+    ));
+    let page = svc
+        .list_keys_page(&by_state("PendingImport"), 1, 10)
+        .await
+        .unwrap();
+    assert_eq!((page.total, listed(page.items)), (1, true));
+    let page = svc
+        .list_keys_page(&by_state("Enabled"), 1, 10)
+        .await
+        .unwrap();
+    assert_eq!(page.total, 0);
+    let secret = NewSecret {
+        name: "db/pw".into(),
+        version_id: "v1".into(),
+        data: SecretBytes::new(b"value".to_vec()),
+        data_type: SecretDataType::Text,
+        secret_type: "Generic".into(),
+        key: Some(key.clone()),
+        description: String::new(),
+        tags: vec![],
+        policy: None,
+    };
+    let refused = svc.create_secret(secret).await;
+    assert!(
+        matches!(
+            refused,
+            Err(KmsError::KeyStateRejected(KeyState::PendingImport))
+        ),
+        "{:?}",
+        refused.map(|_| ())
+    );
+}

@@ -96,6 +96,20 @@ impl KeyService {
         Ok(version.is_some_and(|v| !v.wrapped_material.is_empty()))
     }
 
+    /// `record` in the state it is in now ([`effective_state`]; only an EXTERNAL Enabled or
+    /// Disabled key can differ from its stored state, and only those read their import state).
+    pub(crate) async fn with_effective_state(
+        &self,
+        mut record: KeyRecord,
+    ) -> Result<KeyRecord, KmsError> {
+        let may_expire = matches!(record.state, KeyState::Enabled | KeyState::Disabled);
+        if record.origin == Origin::External && may_expire {
+            let expiry = self.import_state(&record.key_id).await?.material_expire_at;
+            record.state = effective_state(&record, expiry, self.clock.now());
+        }
+        Ok(record)
+    }
+
     /// DescribeKey with the material expiry: the record with the key's state at this moment
     /// ([`effective_state`]), and when imported material expires (`None`: never, or not
     /// EXTERNAL).
