@@ -190,7 +190,9 @@ impl KeyService {
             material_expire_at: expiry,
             ..ImportRecord::fresh(&key_id)
         };
-        let wrapped = self.wrap_imported(&record, material)?;
+        let Ok(wrapped) = self.wrap_imported(&record, material) else {
+            return Err(self.failed_import(&key_id).await);
+        };
         let write = MaterialWrite::Import {
             wrapped: &wrapped,
             import: &import,
@@ -239,7 +241,9 @@ impl KeyService {
     }
 
     /// Ends a failed import against `key_id` (its attempt is already counted; at the limit
-    /// its tokens are revoked) and answers the one error every failed import gives.
+    /// its tokens are revoked) and answers the one error every failed import gives. If the
+    /// store fails to settle it, the answer is the store's retryable unavailability (503), never
+    /// an undetailed InvalidKeyMaterial whose revocation may not have happened, nor a 500.
     async fn failed_import(&self, key_id: &str) -> KmsError {
         let now_ms = self.clock.now_millis() + 1;
         match self
@@ -248,7 +252,8 @@ impl KeyService {
             .await
         {
             Ok(_revoked) => KmsError::InvalidKeyMaterial,
-            Err(e) => e.into(),
+            Err(StoreError::Unreachable(why)) => KmsError::Store(StoreError::Unreachable(why)),
+            Err(other) => KmsError::Store(StoreError::Unreachable(other.to_string())),
         }
     }
 
