@@ -30,6 +30,10 @@ use crate::provider::KeyBinding;
 use crate::secret::SecretBytes;
 use crate::store::StoreError;
 
+/// What a failed unwrap is fingerprinted over (see `import_key_material`); as long as the
+/// longest material (32 bytes).
+const DUMMY_MATERIAL: [u8; 32] = [0; 32];
+
 /// Wrapping keys generated at once (GetParametersForImport; an RSA-2048 key each).
 pub(crate) const WRAPPING_KEY_PERMITS: usize = 1;
 /// GetParametersForImport requests that may wait for the wrapping-key lane; beyond them a
@@ -173,18 +177,22 @@ impl KeyService {
         self.reserve_unwrap(&key_id, issued_ms).await?;
         let len = record.spec.material_len();
         let unwrap = move || opened.unwrap_material(&encrypted, len);
-        let material = match self.heavy.run(unwrap).await? {
-            Ok(material) => material,
-            Err(_) => return Err(self.failed_import(&key_id).await),
+        let unwrapped = self.heavy.run(unwrap).await?;
+        // The fingerprint and its comparison run whether or not the unwrap succeeded (over a
+        // fixed dummy when it did not), so the reply's timing does not tell the two apart.
+        let fingerprinted = match &unwrapped {
+            Ok(material) => material.expose_secret(),
+            Err(_) => &DUMMY_MATERIAL[..len.min(DUMMY_MATERIAL.len())],
         };
-        let fingerprint = self
-            .cursor_key
-            .material_fingerprint(&key_id, material.expose_secret());
-        if let Some(first) = &state.fingerprint
-            && !byok::same_fingerprint(first, &fingerprint)
-        {
-            return Err(self.failed_import(&key_id).await);
-        }
+        let fingerprint = self.cursor_key.material_fingerprint(&key_id, fingerprinted);
+        let same = state
+            .fingerprint
+            .as_deref()
+            .is_none_or(|first| byok::same_fingerprint(first, &fingerprint));
+        let material = match unwrapped {
+            Ok(material) if same => material,
+            _ => return Err(self.failed_import(&key_id).await),
+        };
         let import = ImportRecord {
             fingerprint: Some(fingerprint.to_vec()),
             material_expire_at: expiry,
