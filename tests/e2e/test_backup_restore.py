@@ -207,6 +207,7 @@ def populate(kms: Kms) -> Source:
     src.secrets.append(src.data_key["Plaintext"].encode())
     populate_ram(kms, src)
     populate_secrets(kms, src, plain)
+    ids.append(populate_imported(kms, src))
     for key_id in ids:
         src.keys[key_id] = describe(kms, key_id)
         listed = call(kms, "ListKeyVersions", KeyId=key_id, PageSize=100)
@@ -214,6 +215,27 @@ def populate(kms: Kms) -> Source:
                                       for v in listed["KeyVersions"]["KeyVersion"])
     assert len(src.versions[rotated]) == 3
     return src
+
+
+def populate_imported(kms: Kms, src: Source) -> str:
+    """An EXTERNAL key with imported material that expires next year, and a ciphertext under
+    it; the material must not be in the file. Its id."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    key_id = call(kms, "CreateKey", Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+    params = call(kms, "GetParametersForImport", KeyId=key_id,
+                  WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")
+    public = serialization.load_der_public_key(base64.b64decode(params["PublicKey"]))
+    material = secrets.token_bytes(32)
+    wrapped = public.encrypt(material, padding.OAEP(padding.MGF1(hashes.SHA256()),
+                                                    hashes.SHA256(), None))
+    call(kms, "ImportKeyMaterial", KeyId=key_id, ImportToken=params["ImportToken"],
+         EncryptedKeyMaterial=base64.b64encode(wrapped).decode(),
+         KeyMaterialExpireUnix=int(time.time()) + 365 * 86400)
+    src.secrets.append(material)
+    seal(kms, src, key_id, f"under imported material {secrets.token_hex(8)}")
+    return key_id
 
 
 def populate_secrets(kms: Kms, src: Source, key_id: str) -> None:
@@ -427,6 +449,7 @@ def test_backup_while_writing_then_restore(nodes, root_key_file, tmp_path, sourc
     assert counts["users"] == 2 and counts["policies"] == 1
     assert counts["policy_attachments"] == 2
     assert counts["access_keys"] == 2  # root's and the user's
+    assert counts["key_imports"] == 1  # the EXTERNAL key's import state
     # docs/backup-format.md: under 1 KiB per key (about 630 bytes measured here, every record
     # of the store counted), so 100,000 keys fit the 1 GiB limit ten times over
     assert summary["bytes"] < 1024 * counts["keys"], (summary["bytes"], counts)

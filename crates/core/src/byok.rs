@@ -3,21 +3,33 @@
 //! unwrapping `EncryptedKeyMaterial` with it.
 //!
 //! A token is self-contained: the wrapping private key (PKCS#8), the wrapping algorithm and
-//! key spec, its issue time and expiry (issue time + 24 h), sealed with [`RootSeal::wrap`] under the label
-//! `import-token` and the key id. It therefore opens only for the key it was issued for and only
-//! under the root key that sealed it (after `openkms root-key rotate`, ask for new parameters);
-//! the client cannot read or alter it, and every call makes a new wrapping key. Nothing is
-//! stored per token; a key's tokens are revoked together by moving its `tokens_not_before`
-//! past their issue time ([`open_token`]). Also here: the check of `KeyMaterialExpireUnix`
-//! ([`material_expiry`]) and the constant-time comparison of material fingerprints
-//! ([`same_fingerprint`]; the fingerprint itself is
-//! [`crate::rootkey::CursorKey::material_fingerprint`]). The actions that serve this
-//! (GetParametersForImport, ImportKeyMaterial, DeleteKeyMaterial, material expiry) are not
-//! wired yet: they need stored material state.
+//! key spec, its issue time and expiry (issue time + 24 h, both in milliseconds), sealed with
+//! [`RootSeal::wrap`] under the label `import-token` and the key id. It therefore opens only for
+//! the key it was issued for and only under the root key that sealed it (after
+//! `openkms root-key rotate`, ask for new parameters); the client cannot read or alter it, and
+//! every call makes a new wrapping key. Nothing is stored per token; a key's tokens are revoked
+//! together by moving its `tokens_not_before` past their issue time ([`open_token`]). Also
+//! here: the check of `KeyMaterialExpireUnix` ([`material_expiry`]) and the constant-time
+//! comparison of material fingerprints ([`same_fingerprint`]; the fingerprint itself is
+//! [`crate::rootkey::CursorKey::material_fingerprint`]). The actions that use this are served
+//! by `service::imports`.
+//!
+//! When a key's tokens are revoked (the service's choice, recorded here as the one place that
+//! explains it): after [`UNWRAP_FAILURE_LIMIT`] failed imports against the key (any
+//! `InvalidKeyMaterial`: material that does not unwrap, has the wrong length, or differs from
+//! the first import), so a client cannot use the key's tokens as a PKCS#1 v1.5 padding oracle
+//! (Bleichenbacher needs thousands of queries; ten then a new wrapping key stops it); and on
+//! DeleteKeyMaterial. Not on a successful import: the contract lets a token be reused within
+//! its 24 h to re-import (to reset the expiry). Not on material expiry either: expiry is
+//! evaluated lazily, and the cure for it is a re-import, which needs a token. Nor on
+//! ScheduleKeyDeletion: a key pending deletion refuses imports anyway.
 //!
 //! Failures carry no detail: a token that does not open, was issued for another key, or is
 //! damaged is [`KmsError::InvalidImportToken`]; an expired one [`KmsError::ExpiredImportToken`];
-//! material that does not unwrap or has the wrong length [`KmsError::InvalidKeyMaterial`].
+//! material that does not unwrap or has the wrong length [`KmsError::InvalidKeyMaterial`]. Every
+//! import failure after the token opened takes the same path back (the same error, the same
+//! failure count), so the reply tells nothing of where the unwrap failed beyond what the
+//! RSA decryption's own timing does; the failure limit bounds how often that can be asked.
 
 use aws_lc_rs::rsa::{Pkcs1PrivateDecryptingKey, PrivateDecryptingKey};
 use base64::Engine as _;
@@ -39,7 +51,9 @@ pub const TOKEN_LIFETIME_SECS: i64 = 24 * 3600;
 const TOKEN_LABEL: &str = "import-token";
 /// The token format this build writes and reads.
 const TOKEN_V1: u8 = 1;
-/// Format byte, algorithm, spec, issue time, expiry.
+/// How many failed imports against one key revoke all its tokens (see the module doc).
+pub const UNWRAP_FAILURE_LIMIT: i64 = 10;
+/// Format byte, algorithm, spec, issue time, expiry (milliseconds).
 const TOKEN_HEADER: usize = 1 + 1 + 1 + 8 + 8;
 /// The latest `KeyMaterialExpireUnix` accepted: 9999-12-31T23:59:59Z.
 pub const MAX_MATERIAL_EXPIRY: i64 = 253_402_300_799;
@@ -112,18 +126,20 @@ pub struct ImportParameters {
     pub public_key_der: Vec<u8>,
     /// The opaque `ImportToken` text.
     pub token: String,
-    /// When the token expires, seconds since the epoch.
+    /// When the token expires, seconds since the epoch (rounded down).
     pub expires_at: i64,
 }
 
 /// An opened token: the wrapping key to unwrap with. No `Debug`: it holds a private key.
 pub struct OpenedToken {
     algorithm: WrappingAlgorithm,
+    issued_ms: i64,
     spec: KeySpec,
     pkcs8: SecretBytes,
 }
 
-/// Makes a fresh wrapping key of `spec` and a token for `key_id`, valid 24 h from `now`. An
+/// Makes a fresh wrapping key of `spec` and a token for `key_id`, valid 24 h from `now_ms`
+/// (milliseconds). An
 /// algorithm that does not fit the spec, or a spec other than `RSA_2048`/`EC_SM2`, is
 /// [`KmsError::UnsupportedOperation`] (the codec names the parameter).
 pub fn issue(
@@ -132,7 +148,7 @@ pub fn issue(
     key_id: &str,
     algorithm: WrappingAlgorithm,
     spec: KeySpec,
-    now: i64,
+    now_ms: i64,
 ) -> Result<ImportParameters, KmsError> {
     if !algorithm.fits(spec) {
         return Err(KmsError::UnsupportedOperation);
@@ -141,29 +157,29 @@ pub fn issue(
     let public_key_der = SoftwarePair::from_pkcs8(spec, &pkcs8)?
         .public_key_der()
         .to_vec();
-    let expires_at = now + TOKEN_LIFETIME_SECS;
+    let expires_ms = now_ms.saturating_add(TOKEN_LIFETIME_SECS * 1000);
     let mut plain = Zeroizing::new(Vec::with_capacity(TOKEN_HEADER + pkcs8.len()));
     plain.extend_from_slice(&[TOKEN_V1, algorithm.code(), spec.code()]);
-    plain.extend_from_slice(&now.to_be_bytes());
-    plain.extend_from_slice(&expires_at.to_be_bytes());
+    plain.extend_from_slice(&now_ms.to_be_bytes());
+    plain.extend_from_slice(&expires_ms.to_be_bytes());
     plain.extend_from_slice(&pkcs8);
     let sealed = root.wrap(rng, TOKEN_LABEL, key_id, &plain)?;
     Ok(ImportParameters {
         public_key_der,
         token: B64.encode(sealed),
-        expires_at,
+        expires_at: expires_ms.div_euclid(1000),
     })
 }
 
-/// Opens a token issued for `key_id`; checks its expiry against `now`. A token issued before
-/// `not_before` (the key's revocation time: material deleted, expired or imported, or too
-/// many failed unwraps) is [`KmsError::InvalidImportToken`].
+/// Opens a token issued for `key_id`; checks its expiry against `now_ms`. A token issued
+/// before `not_before_ms` (the key's revocation time: material deleted, or too many failed
+/// unwraps) is [`KmsError::InvalidImportToken`]. Times in milliseconds.
 pub fn open_token(
     root: &dyn RootSeal,
     key_id: &str,
     token: &str,
-    now: i64,
-    not_before: i64,
+    now_ms: i64,
+    not_before_ms: i64,
 ) -> Result<OpenedToken, KmsError> {
     if token.len() > MAX_TOKEN_CHARS {
         return Err(KmsError::InvalidImportToken);
@@ -188,14 +204,15 @@ pub fn open_token(
         bytes.copy_from_slice(&header[at..at + 8]);
         i64::from_be_bytes(bytes)
     };
-    if time_at(3) < not_before {
+    if time_at(3) < not_before_ms {
         return Err(KmsError::InvalidImportToken);
     }
-    if now >= time_at(11) {
+    if now_ms >= time_at(11) {
         return Err(KmsError::ExpiredImportToken);
     }
     Ok(OpenedToken {
         algorithm,
+        issued_ms: time_at(3),
         spec,
         pkcs8: SecretBytes::new(bytes[TOKEN_HEADER..].to_vec()),
     })
@@ -205,6 +222,12 @@ impl OpenedToken {
     /// The wrapping algorithm the token was issued for.
     pub fn algorithm(&self) -> WrappingAlgorithm {
         self.algorithm
+    }
+
+    /// When the token was issued, milliseconds (its revocation is checked against this again
+    /// when the material is saved).
+    pub fn issued_ms(&self) -> i64 {
+        self.issued_ms
     }
 
     /// Unwraps `EncryptedKeyMaterial`; the material must be `expected_len` bytes (32 for
@@ -279,7 +302,9 @@ mod tests {
     use crate::random::OsRandom;
     use crate::rootkey::RootKey;
 
-    const NOW: i64 = 1_800_000_000;
+    /// Now in milliseconds (tokens) and in seconds (material expiry).
+    const NOW: i64 = 1_800_000_000_000;
+    const NOW_S: i64 = NOW / 1000;
 
     fn root() -> RootKey {
         RootKey::generate(&OsRandom::new())
@@ -317,10 +342,10 @@ mod tests {
         ];
         for (alg, spec, opts) in cases {
             let params = issue(&root, &rng, "key-1", alg, spec, NOW).unwrap();
-            assert_eq!(params.expires_at, NOW + 86_400);
+            assert_eq!(params.expires_at, NOW_S + 86_400);
             let material = [0x3cu8; 32];
             let wrapped = openssl_wrap(&params.public_key_der, &material, opts);
-            let token = open_token(&root, "key-1", &params.token, NOW + 10, 0).unwrap();
+            let token = open_token(&root, "key-1", &params.token, NOW + 10_000, 0).unwrap();
             assert_eq!(token.algorithm(), alg);
             let got = token.unwrap_material(&wrapped, 32).unwrap();
             assert!(got.ct_eq(&material), "{alg:?}");
@@ -335,7 +360,7 @@ mod tests {
         let alg = WrappingAlgorithm::RsaesOaepSha256;
         let params = issue(&root, &rng, "key-1", alg, KeySpec::Rsa2048, NOW).unwrap();
         let open = |r: &RootKey, key: &str, token: &str, now| open_token(r, key, token, now, NOW);
-        assert!(open(&root, "key-1", &params.token, NOW + 86_399).is_ok());
+        assert!(open(&root, "key-1", &params.token, NOW + 86_399_999).is_ok());
         // Revoked: the key's tokens_not_before moved past the token's issue time.
         let revoked = open_token(&root, "key-1", &params.token, NOW + 5, NOW + 1);
         assert!(matches!(revoked, Err(KmsError::InvalidImportToken)));
@@ -343,7 +368,7 @@ mod tests {
         assert!(matches!(other, Err(KmsError::InvalidImportToken)));
         let elsewhere = open(&self::root(), "key-1", &params.token, NOW);
         assert!(matches!(elsewhere, Err(KmsError::InvalidImportToken)));
-        let late = open(&root, "key-1", &params.token, NOW + 86_400);
+        let late = open(&root, "key-1", &params.token, NOW + 86_400_000);
         assert!(matches!(late, Err(KmsError::ExpiredImportToken)));
         let mut raw = B64.decode(&params.token).unwrap();
         raw[20] ^= 1;
@@ -383,14 +408,14 @@ mod tests {
 
     #[test]
     fn material_expiry_is_zero_or_a_future_second_before_year_10000() {
-        assert_eq!(material_expiry(0, NOW).unwrap(), None);
-        assert_eq!(material_expiry(NOW + 1, NOW).unwrap(), Some(NOW + 1));
+        assert_eq!(material_expiry(0, NOW_S).unwrap(), None);
+        assert_eq!(material_expiry(NOW_S + 1, NOW_S).unwrap(), Some(NOW_S + 1));
         let max = MAX_MATERIAL_EXPIRY;
-        assert_eq!(material_expiry(max, NOW).unwrap(), Some(max));
-        for bad in [-1, 1, NOW - 1, NOW, max + 1, i64::MAX, i64::MIN] {
+        assert_eq!(material_expiry(max, NOW_S).unwrap(), Some(max));
+        for bad in [-1, 1, NOW_S - 1, NOW_S, max + 1, i64::MAX, i64::MIN] {
             assert!(
                 matches!(
-                    material_expiry(bad, NOW),
+                    material_expiry(bad, NOW_S),
                     Err(KmsError::InvalidParameter { .. })
                 ),
                 "{bad}"

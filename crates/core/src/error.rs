@@ -160,6 +160,9 @@ pub enum KmsError {
     /// `Rejected.UnsupportedOperation`.
     #[error("unsupported operation for this key")]
     RejectedUnsupported,
+    /// A key-import action on a key whose origin is not EXTERNAL.
+    #[error("key origin is not valid for this action")]
+    UnsupportedOrigin,
     /// An `ImportToken` that does not open, was issued for another key, or is damaged.
     #[error("import token is invalid")]
     InvalidImportToken,
@@ -178,6 +181,10 @@ pub enum KmsError {
     /// The ciphertext cannot be decrypted with this context. Deliberately without detail.
     #[error("the ciphertext cannot be decrypted")]
     InvalidCiphertext,
+    /// Too many requests of one costly kind (GetParametersForImport's key generation) are
+    /// waiting already; the request did nothing and may be retried later.
+    #[error("too many requests of this kind are waiting")]
+    Throttled,
     /// Too many concurrent changes to one key; the request may be retried.
     #[error("the key is being changed by too many requests at once")]
     Contended,

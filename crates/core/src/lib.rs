@@ -36,8 +36,8 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::EncryptionContext;
 pub use error::{Field, InvalidReason, KmsError, SecretError, SecretField};
 pub use model::{
-    AccessKeyRecord, AliasRecord, AttachmentRecord, KeyRecord, KeySpec, KeyState, KeyUsage, Origin,
-    PolicyRecord, PolicyType, ProtectionLevel, Tag, UserRecord, VersionRecord,
+    AccessKeyRecord, AliasRecord, AttachmentRecord, ImportRecord, KeyRecord, KeySpec, KeyState,
+    KeyUsage, Origin, PolicyRecord, PolicyType, ProtectionLevel, Tag, UserRecord, VersionRecord,
 };
 pub use provider::{
     KeyBinding, KeyProvider, LoadedKey, PrivateKey, SoftwareProvider, StoredKey, SymmetricKey,
@@ -47,9 +47,9 @@ pub use rootkey::{CursorKey, RootKey, RootSeal};
 pub use secret::SecretBytes;
 pub use service::{KeyRef, KeyService, PasswordCheck, Quotas, ServiceConfig};
 pub use store::{
-    AliasStore, AnchorStore, AuditAnchor, IdentityStore, KeyCursor, KeySelection, KeyStore, KeyTag,
-    LoginProfileRecord, LoginStore, MetaStore, ReplayStore, Rewrap, RewrapStore, RotationStore,
-    SecretChange, SecretDataType, SecretRecord, SecretStage, SecretStore, SecretTag, SecretVersion,
-    Snapshot, SnapshotStore, Store, StoreError, StoredSecretVersion, TagCursor, TagStore,
-    WrappedBlob, WrappedRow,
+    AliasStore, AnchorStore, AuditAnchor, IdentityStore, ImportStore, KeyCursor, KeySelection,
+    KeyStore, KeyTag, LoginProfileRecord, LoginStore, MetaStore, ReplayStore, Rewrap, RewrapStore,
+    RotationStore, SecretChange, SecretDataType, SecretRecord, SecretStage, SecretStore, SecretTag,
+    SecretVersion, Snapshot, SnapshotStore, Store, StoreError, StoredSecretVersion, TagCursor,
+    TagStore, WrappedBlob, WrappedRow,
 };

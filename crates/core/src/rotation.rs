@@ -29,7 +29,8 @@ pub struct RotationReport {
     pub already_rotated: bool,
     /// Software key versions re-wrapped.
     pub versions: usize,
-    /// Key versions of other protection levels, left as they were.
+    /// Key versions of other protection levels, or without material (EXTERNAL keys before an
+    /// import), left as they were.
     pub other_versions: usize,
     /// AccessKey secrets re-wrapped.
     pub access_keys: usize,
@@ -134,7 +135,8 @@ fn rewrap_blob(
             version_id,
             software,
         } => {
-            if !software {
+            // An EXTERNAL key's version without imported material holds nothing to rewrap.
+            if !software || blob.bytes.is_empty() {
                 report.other_versions += 1;
                 return Ok(None);
             }

@@ -150,3 +150,47 @@ async fn an_uninitialised_store_is_refused() {
     let r = rotate_root_key(&store, &key(OLD), &key(NEW), &OsRandom::new()).await;
     assert!(matches!(r, Err(RotationError::Uninitialised)), "{r:?}");
 }
+
+/// An EXTERNAL key without material has nothing to rewrap and is left alone; imported
+/// material is rewrapped like generated material and still decrypts.
+#[tokio::test]
+async fn imported_material_is_rewrapped_and_keys_without_material_are_skipped() {
+    use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey};
+    use openkms_core::byok::WrappingAlgorithm;
+    let store = MemoryStore::default();
+    let svc = open(&store, OLD).await.unwrap();
+    let external = || CreateKeyInput {
+        origin: Origin::External,
+        ..input()
+    };
+    let empty = svc.create_key(external()).await.unwrap();
+    let imported = svc.create_key(external()).await.unwrap();
+    let r = KeyRef::Id(imported.key_id.clone());
+    let params = svc
+        .get_parameters_for_import(&r, WrappingAlgorithm::RsaesOaepSha256, KeySpec::Rsa2048)
+        .await
+        .unwrap()
+        .parameters;
+    let public = PublicEncryptingKey::from_der(&params.public_key_der).unwrap();
+    let oaep = OaepPublicEncryptingKey::new(public).unwrap();
+    let mut buf = vec![0u8; oaep.ciphertext_size()];
+    let wrapped = oaep
+        .encrypt(&OAEP_SHA256_MGF1SHA256, &[5u8; 32], &mut buf, None)
+        .unwrap()
+        .to_vec();
+    svc.import_key_material(&r, wrapped, &params.token, 0)
+        .await
+        .unwrap();
+    let ctx = EncryptionContext::empty();
+    let blob = svc.encrypt(&r, b"imported", &ctx).await.unwrap().blob;
+    drop(svc);
+    let report = rotate_root_key(&store, &key(OLD), &key(NEW), &OsRandom::new())
+        .await
+        .unwrap();
+    assert_eq!((report.versions, report.other_versions), (1, 1));
+    let svc = open(&store, NEW).await.unwrap();
+    let out = svc.decrypt(&blob, &ctx).await.unwrap();
+    assert_eq!(out.plaintext.expose_secret(), b"imported");
+    let still = svc.describe_key(&KeyRef::Id(empty.key_id)).await.unwrap();
+    assert_eq!(still.state, KeyState::PendingImport);
+}

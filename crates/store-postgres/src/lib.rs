@@ -339,6 +339,81 @@ impl openkms_core::LoginStore for PostgresStore {
 }
 
 #[async_trait]
+impl openkms_core::ImportStore for PostgresStore {
+    async fn get_import(
+        &self,
+        key_id: &str,
+    ) -> Result<Option<openkms_core::ImportRecord>, StoreError> {
+        reads::get_import(&self.pool, key_id).await
+    }
+
+    async fn save_material(
+        &self,
+        key: &KeyRecord,
+        wrapped: &[u8],
+        import: &openkms_core::ImportRecord,
+        issued_ms: i64,
+    ) -> Result<(), StoreError> {
+        let write = writes::ImportWrite::SaveMaterial {
+            key,
+            wrapped,
+            import,
+            issued_ms,
+        };
+        self.write(Write::Import(write)).await.map(|_| ())
+    }
+
+    async fn delete_material(
+        &self,
+        key: &KeyRecord,
+        now_ms: i64,
+        disabled: bool,
+    ) -> Result<(), StoreError> {
+        let write = writes::ImportWrite::DeleteMaterial {
+            key,
+            now_ms,
+            disabled,
+        };
+        self.write(Write::Import(write)).await.map(|_| ())
+    }
+
+    async fn reserve_unwrap(
+        &self,
+        key_id: &str,
+        issued_ms: i64,
+        limit: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let write = writes::ImportWrite::Reserve {
+            key_id,
+            issued_ms,
+            limit,
+            now_ms,
+        };
+        self.write(Write::Import(write)).await
+    }
+
+    async fn settle_failed_unwrap(
+        &self,
+        key_id: &str,
+        limit: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let write = writes::ImportWrite::SettleFailure {
+            key_id,
+            limit,
+            now_ms,
+        };
+        self.write(Write::Import(write)).await
+    }
+
+    async fn revoke_tokens(&self, key_id: &str, now_ms: i64) -> Result<(), StoreError> {
+        let write = writes::ImportWrite::Revoke { key_id, now_ms };
+        self.write(Write::Import(write)).await.map(|_| ())
+    }
+}
+
+#[async_trait]
 impl IdentityStore for PostgresStore {
     async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError> {
         self.write(Write::CreateAccessKey(key)).await.map(|_| ())

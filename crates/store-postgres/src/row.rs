@@ -41,6 +41,10 @@ impl RecordRow for PgRow<'_> {
         self.get(index, column)
     }
 
+    fn opt_bytes(&self, index: usize, column: &'static str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(index, column)
+    }
+
     fn flag(&self, index: usize, column: &'static str) -> Result<bool, StoreError> {
         self.get(index, column)
     }

@@ -210,9 +210,25 @@ CREATE TABLE secret_tags (
 );
 "#;
 
+/// Version 8: EXTERNAL keys' import state (BYOK, issue 15): the keyed fingerprint of the first
+/// material (never the material, which stays in the key's version row), its expiry, the
+/// revocation time of the key's import tokens (milliseconds), the failed unwraps since it, and
+/// whether the key was Disabled when its material was last deleted. A key's row goes with the
+/// key (`ON DELETE CASCADE`).
+const V8: &str = r#"
+CREATE TABLE key_imports (
+    key_id             TEXT PRIMARY KEY REFERENCES keys (key_id) ON DELETE CASCADE,
+    fingerprint        BYTEA,
+    material_expire_at BIGINT,
+    tokens_not_before  BIGINT NOT NULL,
+    failed_unwraps     BIGINT NOT NULL,
+    disabled_before_delete BOOLEAN NOT NULL DEFAULT FALSE
+);
+"#;
+
 /// The migrations, in order; the schema version is the number applied. A migration, once
 /// released, never changes: a change to the schema is a new one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The table recording which versions have been applied.
 const CREATE_VERSIONS: &str = "CREATE TABLE IF NOT EXISTS openkms_schema_migrations (\

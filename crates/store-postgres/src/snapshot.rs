@@ -55,6 +55,7 @@ async fn read_all(tx: &impl GenericClient) -> Result<Snapshot, StoreError> {
         attachments: all(tx, SELECT_ATTACHMENTS, |r| records::attachment(r)).await?,
         access_keys: all(tx, SELECT_ACCESS_KEYS, |r| records::access_key(r)).await?,
         login_profiles: crate::reads::list_login_profiles(tx).await?,
+        imports: crate::reads::list_imports(tx).await?,
         secrets: all(tx, &select_secrets(), |r| records::secret(r)).await?,
         secret_versions: all(tx, SELECT_SECRET_VERSIONS, |r| {
             records::stored_secret_version(r)

@@ -11,6 +11,7 @@
 //! changes) live in [`identities`], the Secrets Manager's in [`secrets`].
 
 mod identities;
+mod imports;
 mod login;
 mod rewrap;
 mod secrets;
@@ -27,6 +28,7 @@ use tokio_postgres::types::ToSql;
 use crate::error::{is_retryable, map_error, pool_error};
 
 pub(crate) use self::identities::IdentityWrite;
+pub(crate) use self::imports::ImportWrite;
 pub(crate) use self::login::LoginWrite;
 pub(crate) use self::secrets::SecretWrite;
 
@@ -126,6 +128,8 @@ pub(crate) enum Write<'a> {
     Identity(IdentityWrite<'a>),
     /// A write of login profiles (one statement each).
     Login(LoginWrite<'a>),
+    /// A write of EXTERNAL keys' import state (and their material).
+    Import(ImportWrite<'a>),
     /// A write of secrets, their versions, stages or tags.
     Secret(SecretWrite<'a>),
     /// Replace every wrapped blob of a root-key rotation, all or none.
@@ -140,6 +144,7 @@ impl Write<'_> {
         match self {
             Self::Identity(write) => write.needs_transaction(),
             Self::Secret(write) => write.needs_transaction(),
+            Self::Import(write) => write.needs_transaction(),
             _ => matches!(
                 self,
                 Self::CreateKey { .. }
@@ -161,6 +166,7 @@ impl Write<'_> {
                 Err(StoreError::ReferenceNotFound)
             }
             Self::Secret(write) => write.check(),
+            Self::Import(write) => write.check(),
             _ => Ok(()),
         }
     }
@@ -264,6 +270,7 @@ async fn apply(client: &impl GenericClient, write: &Write<'_>) -> Result<u64, Fa
         Write::PurgeNonces(now) => return purge_nonces(client, now).await,
         Write::Identity(ref identity) => identity.apply(client).await,
         Write::Login(ref login) => login.apply(client).await,
+        Write::Import(ref import) => import.apply(client).await,
         Write::Secret(ref secret) => secret.apply(client).await,
         Write::ReplaceWrapped(changes) => rewrap::replace_wrapped(client, changes).await,
         Write::ImportSnapshot(snapshot) => snapshot::import(client, snapshot).await,

@@ -46,7 +46,7 @@ use openkms_core::{
     TagCursor, TagStore, UserRecord, VersionRecord, WrappedBlob,
 };
 
-use crate::ops::{IdentityOp, LoginOp, SecretOp, WriteOp};
+use crate::ops::{IdentityOp, ImportOp, LoginOp, SecretOp, WriteOp};
 use crate::pool::ReadPool;
 use crate::writer::Writer;
 
@@ -349,6 +349,93 @@ impl openkms_core::LoginStore for SqliteStore {
     async fn delete_login_profile(&self, user_name: &str) -> Result<bool, StoreError> {
         let op = WriteOp::Login(LoginOp::Delete(user_name.to_owned()));
         self.writer.submit(op).await.map(|n| n == 1)
+    }
+}
+
+#[async_trait]
+impl openkms_core::ImportStore for SqliteStore {
+    async fn get_import(
+        &self,
+        key_id: &str,
+    ) -> Result<Option<openkms_core::ImportRecord>, StoreError> {
+        let key_id = key_id.to_owned();
+        self.readers
+            .run(move |conn| reads::get_import(conn, &key_id))
+            .await
+    }
+
+    async fn save_material(
+        &self,
+        key: &KeyRecord,
+        wrapped: &[u8],
+        import: &openkms_core::ImportRecord,
+        issued_ms: i64,
+    ) -> Result<(), StoreError> {
+        let op = ImportOp::SaveMaterial {
+            key: Box::new(key.clone()),
+            wrapped: wrapped.to_vec(),
+            import: import.clone(),
+            issued_ms,
+        };
+        self.writer.submit(WriteOp::Import(op)).await.map(|_| ())
+    }
+
+    async fn delete_material(
+        &self,
+        key: &KeyRecord,
+        now_ms: i64,
+        disabled: bool,
+    ) -> Result<(), StoreError> {
+        let op = ImportOp::DeleteMaterial {
+            key: Box::new(key.clone()),
+            now_ms,
+            disabled,
+        };
+        self.writer.submit(WriteOp::Import(op)).await.map(|_| ())
+    }
+
+    async fn reserve_unwrap(
+        &self,
+        key_id: &str,
+        issued_ms: i64,
+        limit: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let op = ImportOp::Reserve {
+            key_id: key_id.to_owned(),
+            issued_ms,
+            limit,
+            now_ms,
+        };
+        self.writer
+            .submit(WriteOp::Import(op))
+            .await
+            .map(|n| n == 1)
+    }
+
+    async fn settle_failed_unwrap(
+        &self,
+        key_id: &str,
+        limit: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let op = ImportOp::SettleFailure {
+            key_id: key_id.to_owned(),
+            limit,
+            now_ms,
+        };
+        self.writer
+            .submit(WriteOp::Import(op))
+            .await
+            .map(|n| n == 1)
+    }
+
+    async fn revoke_tokens(&self, key_id: &str, now_ms: i64) -> Result<(), StoreError> {
+        let op = ImportOp::Revoke {
+            key_id: key_id.to_owned(),
+            now_ms,
+        };
+        self.writer.submit(WriteOp::Import(op)).await.map(|_| ())
     }
 }
 

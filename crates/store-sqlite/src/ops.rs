@@ -6,9 +6,10 @@
 //! inside whatever transaction or savepoint the caller opened; this module does not begin,
 //! commit or batch (see `writer`), and does not read records back (see `reads`). The writes
 //! of RAM identities (users, policies, attachments, AccessKey changes) live in [`identities`],
-//! those of login profiles in [`login`], those of the Secrets Manager in [`secrets`].
+//! those of login profiles in [`login`], those of key import state in [`imports`], those of the Secrets Manager in [`secrets`].
 
 mod identities;
+mod imports;
 mod login;
 mod rewrap;
 mod secrets;
@@ -21,6 +22,7 @@ use rusqlite::{Connection, Statement, ToSql, params};
 use crate::error::WriteError;
 
 pub(crate) use self::identities::{IdentityOp, attach_policy, insert_policy, insert_user};
+pub(crate) use self::imports::{ImportOp, insert_import};
 pub(crate) use self::login::{LoginOp, insert_login_profile};
 pub(crate) use self::secrets::{
     SecretOp, insert_secret, insert_secret_tag, insert_secret_version, insert_stages,
@@ -115,6 +117,8 @@ pub(crate) enum WriteOp {
     Identity(IdentityOp),
     /// A write of login profiles.
     Login(LoginOp),
+    /// A write of EXTERNAL keys' import state (and their material).
+    Import(ImportOp),
     /// A write of secrets, their versions, stages or tags.
     Secret(SecretOp),
     /// Write a whole snapshot into the empty database (boxed: it is every record).
@@ -127,6 +131,7 @@ impl WriteOp {
     pub(crate) fn destroys(&self) -> bool {
         match self {
             Self::Secret(op) => op.destroys(),
+            Self::Import(op) => op.destroys(),
             _ => matches!(self, Self::DestroyKey(_) | Self::ReplaceWrapped(_)),
         }
     }
@@ -182,6 +187,7 @@ impl WriteOp {
             Self::PurgeNonces(now) => Ok(purge_nonces(conn, *now)?),
             Self::Identity(op) => op.apply(conn),
             Self::Login(op) => op.apply(conn),
+            Self::Import(op) => op.apply(conn),
             Self::Secret(op) => op.apply(conn),
             Self::ReplaceWrapped(changes) => rewrap::replace_wrapped(conn, changes),
             Self::ImportSnapshot(snapshot) => crate::snapshot::import(conn, snapshot).map(|()| 1),
@@ -279,7 +285,7 @@ pub(crate) fn insert_key(conn: &Connection, key: &KeyRecord) -> rusqlite::Result
 
 /// Replaces the key row if its stored revision is `key.revision - 1`; otherwise `Conflict`
 /// (the key exists at another revision) or `NotFound` (it does not exist).
-fn update_key(conn: &Connection, key: &KeyRecord) -> Result<(), WriteError> {
+pub(crate) fn update_key(conn: &Connection, key: &KeyRecord) -> Result<(), WriteError> {
     let sql = "UPDATE keys SET description = ?2, spec = ?3, usage = ?4, origin = ?5, \
                protection_level = ?6, state = ?7, creator = ?8, created_at = ?9, \
                delete_at = ?10, primary_version = ?11, last_rotation_at = ?12, \

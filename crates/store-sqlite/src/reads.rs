@@ -8,6 +8,7 @@
 //! reads of the listings in [`paging`], the Secrets Manager's in [`secrets`].
 
 mod identities;
+mod imports;
 mod login;
 mod paging;
 mod rewrap;
@@ -27,6 +28,7 @@ pub(crate) use self::identities::{
     get_policy, get_user, list_access_keys, list_policies, list_policy_attachments,
     list_user_attachments, list_users,
 };
+pub(crate) use self::imports::{get_import, list_imports};
 pub(crate) use self::login::{get_login_profile, list_login_profiles};
 pub(crate) use self::paging::{
     alias_name_at, count_aliases, count_keys, key_cursor_at, page_aliases, page_keys,

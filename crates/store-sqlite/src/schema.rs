@@ -197,8 +197,24 @@ CREATE TABLE secret_tags (
 ) STRICT, WITHOUT ROWID;
 ";
 
+/// Version 8: EXTERNAL keys' import state (BYOK, issue 15): the keyed fingerprint of the first
+/// material (never the material, which stays in the key's version row), its expiry, the
+/// revocation time of the key's import tokens (milliseconds), the failed unwraps since it, and
+/// whether the key was Disabled when its material was last deleted. A key's row goes with the
+/// key (`ON DELETE CASCADE`).
+const V8: &str = "
+CREATE TABLE key_imports (
+    key_id             TEXT PRIMARY KEY NOT NULL REFERENCES keys (key_id) ON DELETE CASCADE,
+    fingerprint        BLOB,
+    material_expire_at INTEGER,
+    tokens_not_before  INTEGER NOT NULL,
+    failed_unwraps     INTEGER NOT NULL,
+    disabled_before_delete INTEGER NOT NULL DEFAULT 0 CHECK (disabled_before_delete IN (0, 1))
+) STRICT;
+";
+
 /// The migrations, in order; the schema version is the number applied.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// Opens (creating if needed) the one read-write connection, in WAL mode with full fsync and
 /// foreign keys enforced.

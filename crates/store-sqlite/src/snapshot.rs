@@ -61,6 +61,7 @@ fn read_all(conn: &Connection) -> Result<Snapshot, StoreError> {
         })?,
         secret_stages: all(conn, SELECT_SECRET_STAGES, |r| records::secret_stage(r))?,
         secret_tags: all(conn, SELECT_SECRET_TAGS, |r| records::secret_tag(r))?,
+        imports: crate::reads::list_imports(conn)?,
     };
     snapshot.canonicalize();
     Ok(snapshot)
@@ -146,6 +147,9 @@ fn import_keys(conn: &Connection, snapshot: &Snapshot) -> rusqlite::Result<()> {
     }
     for alias in &snapshot.aliases {
         insert_alias(conn, alias)?;
+    }
+    for import in &snapshot.imports {
+        crate::ops::insert_import(conn, import)?;
     }
     let sql = "INSERT INTO destroyed_versions (version_id, key_id, destroyed_at) \
                VALUES (?1, ?2, ?3)";

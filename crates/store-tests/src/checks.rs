@@ -1,6 +1,6 @@
 //! The conformance checks, one public `async fn` per check, in one public module per storage
 //! capability: [`key_store`], [`alias_store`], [`tag_store`], [`identity_store`],
-//! [`meta_store`], [`login_store`], [`replay_store`], [`anchor_store`], [`rewrap_store`],
+//! [`meta_store`], [`login_store`], [`import_store`], [`replay_store`], [`anchor_store`], [`rewrap_store`],
 //! [`secret_store`] and [`snapshot_store`]
 //! (each split into files by topic).
 //!
@@ -12,6 +12,7 @@
 pub mod alias_store;
 pub mod anchor_store;
 pub mod identity_store;
+pub mod import_store;
 pub mod key_store;
 pub mod login_store;
 pub mod meta_store;

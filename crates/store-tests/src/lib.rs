@@ -84,6 +84,7 @@ macro_rules! conformance_tests {
         $crate::identity_store_tests!($make);
         $crate::meta_store_tests!($make);
         $crate::login_store_tests!($make);
+        $crate::import_store_tests!($make);
         $crate::replay_store_tests!($make);
         $crate::anchor_store_tests!($make);
         $crate::rewrap_store_tests!($make);
@@ -233,6 +234,25 @@ macro_rules! login_store_tests {
             login_profile_update_keeps_created_at,
             login_profile_delete_and_user_delete,
             login_profile_reopen_keeps,
+        );
+    };
+}
+
+/// Expands to one `#[test]` per check of the [`openkms_core::ImportStore`] capability (see
+/// [`checks::import_store`]); [`conformance_tests!`] takes the same argument.
+#[macro_export]
+macro_rules! import_store_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make; import_store;
+            import_save_material_round_trips,
+            import_save_material_checks_revision,
+            import_reservations_revoke_at_the_limit,
+            import_reservations_count_concurrently,
+            import_revocation_survives_a_save,
+            import_save_with_a_revoked_token_is_refused,
+            import_other_material_is_refused,
+            import_delete_keeps_the_fingerprint,
+            import_state_goes_with_its_key_and_survives_reopen,
         );
     };
 }

@@ -151,6 +151,13 @@ const TABLE: &[Bound] = &[
     bytes("SourceEncryptionContext", MAX_CONTEXT_JSON_BYTES),
     bytes("DestinationEncryptionContext", MAX_CONTEXT_JSON_BYTES),
     bytes("NumberOfBytes", MAX_WORD_BYTES),
+    // Key import (next-surfaces §4): an RSA-2048 wrap is 344 base64 characters, an SM2PKE
+    // wrap of 32 bytes about 180; a token about 1.8 KB.
+    bytes("EncryptedKeyMaterial", 1024),
+    bytes("ImportToken", openkms_core::byok::MAX_TOKEN_CHARS),
+    bytes("WrappingAlgorithm", MAX_WORD_BYTES),
+    bytes("WrappingKeySpec", MAX_WORD_BYTES),
+    bytes("KeyMaterialExpireUnix", MAX_WORD_BYTES),
     bytes("PasswordLength", MAX_WORD_BYTES),
     bytes("ExcludeCharacters", 1024),
     bytes("ExcludeLowercase", MAX_WORD_BYTES),

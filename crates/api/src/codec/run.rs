@@ -192,7 +192,7 @@ mod tests {
     /// and every parameter the CLI shows has help.
     #[test]
     fn every_action_is_served_once_and_found_by_name() {
-        assert_eq!(endpoints().len(), 73);
+        assert_eq!(endpoints().len(), 76);
         for (i, e) in endpoints().iter().enumerate() {
             let found = endpoint(e.version(), e.name.action).map(|f| f.name);
             assert_eq!(found, Some(e.name), "{}", e.name.action);

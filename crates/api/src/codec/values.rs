@@ -68,8 +68,9 @@ pub struct KeyMetadata<'a> {
     key_spec: &'static str,
     key_usage: &'static str,
     origin: &'static str,
-    /// Always empty: no key here has imported material that expires.
-    material_expire_time: &'static str,
+    /// When an EXTERNAL key's imported material expires; empty when it never does (and for
+    /// every other key).
+    material_expire_time: String,
     protection_level: &'static str,
     automatic_rotation: &'static str,
     /// With `NextRotationDate`, only when automatic rotation is on.
@@ -110,7 +111,7 @@ impl<'a> KeyMetadata<'a> {
             key_spec: key.spec.as_str(),
             key_usage: key.usage.as_str(),
             origin: key.origin.as_str(),
-            material_expire_time: "",
+            material_expire_time: String::new(),
             protection_level: key.protection_level.as_str(),
             automatic_rotation: rotation_state(key),
             rotation_interval,
@@ -118,6 +119,12 @@ impl<'a> KeyMetadata<'a> {
             deletion_protection: None,
             deletion_protection_description: None,
         }
+    }
+
+    /// `MaterialExpireTime` from an EXTERNAL key's material expiry (seconds; `None`: never).
+    pub fn with_material_expiry(mut self, expire_at: Option<i64>) -> Self {
+        self.material_expire_time = expire_at.map(dates::format).unwrap_or_default();
+        self
     }
 
     /// DescribeKey's: adds `DeletionProtection` and `DeletionProtectionDescription`.

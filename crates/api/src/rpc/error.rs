@@ -276,6 +276,7 @@ fn kms_wire(e: &KmsError) -> WireError {
             "Rejected.UnsupportedOperation",
             s(MSG_REJECTED_UNSUPPORTED),
         ),
+        KmsError::UnsupportedOrigin => (400, "Unsupported.Origin", s(MSG_ORIGIN)),
         KmsError::InvalidImportToken => (400, "InvalidImportToken", s(MSG_IMPORT_TOKEN)),
         KmsError::ExpiredImportToken => (400, "ExpiredImportToken", s(MSG_IMPORT_TOKEN_EXPIRED)),
         KmsError::InvalidKeyMaterial => (400, "InvalidKeyMaterial", s(MSG_KEY_MATERIAL)),
@@ -286,6 +287,8 @@ fn kms_wire(e: &KmsError) -> WireError {
         KmsError::InvalidCiphertext => (400, "InvalidParameter", invalid("CiphertextBlob", None)),
         // Retryable, like the gateway's own overload answer (spelled as in the older docs).
         KmsError::Contended => (503, "ServiceUnavailableTemporary", s(MSG_CONTENDED)),
+        // The gateway's own throttling answer: the work was refused before it started.
+        KmsError::Throttled => (400, "Throttling", s(MSG_THROTTLING)),
         KmsError::Forbidden => (403, "Forbidden.NoPermission", s(MSG_FORBIDDEN)),
         KmsError::EntityNotFound(entity) => (404, not_found_code(*entity), s(not_found(*entity))),
         KmsError::EntityExists(entity) => (409, exists_code(*entity), s(exists(*entity))),
@@ -419,6 +422,7 @@ fn state_rejected(state: KeyState) -> (u16, &'static str, String) {
     match state {
         KeyState::Disabled => (409, "Rejected.Disabled", s(MSG_DISABLED)),
         KeyState::PendingDeletion => (409, "Rejected.PendingDeletion", s(MSG_PENDING_DELETION)),
+        KeyState::PendingImport => (409, "Rejected.PendingImport", s(MSG_PENDING_IMPORT)),
         // An Enabled key is never rejected for its state; answer as an illegal transition.
         KeyState::Enabled => (409, "Rejected.StateModifiedFailed", s(MSG_STATE)),
     }
@@ -504,6 +508,8 @@ const MSG_DKMS: &str = "The specified DKMS instance is not found.";
 const MSG_DISABLED: &str = "The request was rejected because the key state is Disabled.";
 const MSG_PENDING_DELETION: &str =
     "The request was rejected because the key state is PendingDeletion.";
+const MSG_PENDING_IMPORT: &str = "The request was rejected because the key state is PendingImport.";
+const MSG_ORIGIN: &str = "This key origin is not valid for this api";
 const MSG_CONTENDED: &str = "The key is being changed by many requests at once; retry the request.";
 const MSG_INTERNAL: &str = "Internal Failure.";
 const MSG_SEALED: &str = "The server is sealed: it holds no root key until enough unseal shares are submitted (openkms operator unseal); retry the request once it is unsealed.";

@@ -40,8 +40,29 @@ pub(crate) struct VersionKey {
 pub(crate) struct CachedKey {
     /// The key's record as last read or written.
     pub record: KeyRecord,
-    /// The primary version.
-    pub primary: Arc<VersionKey>,
+    /// The primary version; `None` for an EXTERNAL key whose material was never imported or
+    /// was deleted.
+    pub primary: Option<Arc<VersionKey>>,
+    /// When an EXTERNAL key's imported material expires (seconds); checked on every use, so a
+    /// cached key never serves material past its expiry.
+    pub material_expire_at: Option<i64>,
+}
+
+impl CachedKey {
+    /// A key of KMS-made material (always loaded, never expiring).
+    pub fn made(record: KeyRecord, primary: Arc<VersionKey>) -> Self {
+        Self {
+            record,
+            primary: Some(primary),
+            material_expire_at: None,
+        }
+    }
+
+    /// The state the key is in at `now`: its record's, except that an EXTERNAL key whose
+    /// material expired is `PendingImport` (unless pending deletion), §4.6.
+    pub fn state_at(&self, now: i64) -> crate::model::KeyState {
+        super::imports::effective_state(&self.record, self.material_expire_at, now)
+    }
 }
 
 /// The cache maps; each behind its own lock so readers rarely contend.
@@ -122,7 +143,7 @@ impl KeyCache {
     pub fn put_loaded_key(&self, key: Arc<CachedKey>, generation: u64) {
         let mut keys = write(&self.keys);
         if self.key_generation() == generation {
-            self.put_version(key.primary.clone());
+            self.put_primary(&key);
             keys.insert(key.record.key_id.clone(), self.stamp(key));
         }
     }
@@ -147,7 +168,7 @@ impl KeyCache {
     pub fn changed_key(&self, key: Arc<CachedKey>) {
         let mut keys = write(&self.keys);
         self.key_generation.fetch_add(1, Ordering::SeqCst);
-        self.put_version(key.primary.clone());
+        self.put_primary(&key);
         keys.insert(key.record.key_id.clone(), self.stamp(key));
     }
 
@@ -194,6 +215,17 @@ impl KeyCache {
 
     pub fn version(&self, version_id: &str) -> Option<Arc<VersionKey>> {
         read(&self.versions).get(version_id).cloned()
+    }
+
+    /// Caches `key`'s primary version, or forgets it when the key has no material (it was
+    /// deleted: a Decrypt must not find it here).
+    fn put_primary(&self, key: &CachedKey) {
+        match &key.primary {
+            Some(primary) => self.put_version(primary.clone()),
+            None => {
+                write(&self.versions).remove(&key.record.primary_version);
+            }
+        }
     }
 
     pub fn put_version(&self, version: Arc<VersionKey>) {

@@ -13,6 +13,9 @@ use crate::error::Field;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
+use std::sync::Arc;
+
+use super::cache::{CachedKey, VersionKey};
 use super::{KeyRef, KeyService};
 use crate::asymmetric::EncryptAlgorithm;
 use crate::ciphertext;
@@ -78,8 +81,7 @@ impl KeyService {
         }
         let key_id = self.resolve(key).await?;
         let cached = self.load_key(&key_id).await?;
-        usable(cached.record.state)?;
-        let primary = &cached.primary;
+        let primary = self.usable(&cached)?;
         let blob = self.seal(primary, plaintext, context).await?;
         Ok(EncryptOutput {
             key_id,
@@ -104,14 +106,12 @@ impl KeyService {
         }
         let key_id = self.resolve(key).await?;
         let cached = self.load_key(&key_id).await?;
-        usable(cached.record.state)?;
+        let primary = self.usable(&cached)?;
         let mut raw = SecretBytes::zeroed(len);
         self.rng.fill(raw.expose_secret_mut());
         let text = SecretBytes::new(B64.encode(raw.expose_secret()).into_bytes());
-        let blob = self
-            .seal(&cached.primary, text.expose_secret(), context)
-            .await?;
-        let version_id = cached.primary.version_id.clone();
+        let blob = self.seal(primary, text.expose_secret(), context).await?;
+        let version_id = primary.version_id.clone();
         Ok(DataKeyOutput {
             key_id,
             version_id,
@@ -129,7 +129,7 @@ impl KeyService {
         let parsed = ciphertext::parse(blob)?;
         let version = self.version_of_blob(parsed.version_id).await?;
         let key = self.load_key(&version.key_id).await?;
-        usable(key.record.state)?;
+        self.usable(&key)?;
         let aad = ciphertext::associated_data(parsed.header, &context.canonical_bytes());
         let message = Message {
             salt: parsed.salt,
@@ -190,13 +190,13 @@ impl KeyService {
     ) -> Result<EncryptOutput, KmsError> {
         let key_id = self.resolve(target).await?;
         let cached = self.load_key(&key_id).await?;
-        usable(cached.record.state)?;
+        let primary = self.usable(&cached)?;
         let blob = self
-            .seal(&cached.primary, plaintext.expose_secret(), context)
+            .seal(primary, plaintext.expose_secret(), context)
             .await?;
         Ok(EncryptOutput {
             key_id,
-            version_id: cached.primary.version_id.clone(),
+            version_id: primary.version_id.clone(),
             blob,
         })
     }
@@ -254,10 +254,16 @@ fn symmetric(key: &LoadedKey) -> Result<&dyn SymmetricKey, KmsError> {
     key.symmetric().ok_or(KmsError::UnsupportedOperation)
 }
 
-/// Whether a key in `state` may encrypt and decrypt (§4.4).
-fn usable(state: KeyState) -> Result<(), KmsError> {
-    match state {
-        KeyState::Enabled => Ok(()),
-        KeyState::Disabled | KeyState::PendingDeletion => Err(KmsError::KeyStateRejected(state)),
+impl KeyService {
+    /// The primary version of `key` if the key may encrypt and decrypt now (§4.4): Enabled,
+    /// with material that has not expired (an expired EXTERNAL key is PendingImport, §4.6).
+    fn usable<'k>(&self, key: &'k CachedKey) -> Result<&'k Arc<VersionKey>, KmsError> {
+        match key.state_at(self.clock.now()) {
+            KeyState::Enabled => key
+                .primary
+                .as_ref()
+                .ok_or(KmsError::KeyStateRejected(KeyState::PendingImport)),
+            state => Err(KmsError::KeyStateRejected(state)),
+        }
     }
 }

@@ -8,8 +8,15 @@
 //! served while key pairs are made. Callers beyond the permits wait in line, each holding
 //! only its own request. The permit travels with the work: a request that is dropped while
 //! its work runs still holds its permit until the work ends.
+//!
+//! A lane made with [`HeavyWork::bounded`] also caps how many requests may wait: beyond it a
+//! request is refused at once with [`KmsError::Throttled`] instead of queueing. The wrapping
+//! keys of GetParametersForImport (an RSA-2048 generation per call, which any caller allowed
+//! the action on its own EXTERNAL key can ask for) run on such a lane of their own, so a flood
+//! of them neither grows an unbounded queue nor starves the other private-key work.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::Semaphore;
 
@@ -19,6 +26,18 @@ use crate::error::KmsError;
 #[derive(Debug, Clone)]
 pub(crate) struct HeavyWork {
     permits: Arc<Semaphore>,
+    /// The requests admitted (running or waiting) and the most admitted at once; `None`:
+    /// any number may wait.
+    admitted: Option<(Arc<AtomicUsize>, usize)>,
+}
+
+/// One admitted request of a bounded lane; leaving the lane (dropped) frees its place.
+struct Admission(Arc<AtomicUsize>);
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl HeavyWork {
@@ -26,7 +45,32 @@ impl HeavyWork {
     pub(crate) fn new(permits: usize) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(permits.max(1))),
+            admitted: None,
         }
+    }
+
+    /// A lane running at most `permits` jobs at once (at least one) with at most
+    /// `max_waiting` more requests waiting; any further one is [`KmsError::Throttled`].
+    pub(crate) fn bounded(permits: usize, max_waiting: usize) -> Self {
+        let permits = permits.max(1);
+        Self {
+            permits: Arc::new(Semaphore::new(permits)),
+            admitted: Some((Arc::new(AtomicUsize::new(0)), permits + max_waiting)),
+        }
+    }
+
+    /// A place on the lane: `None` on an unbounded lane, `Throttled` when a bounded one is
+    /// full.
+    fn admit(&self) -> Result<Option<Admission>, KmsError> {
+        let Some((count, most)) = &self.admitted else {
+            return Ok(None);
+        };
+        count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < *most).then_some(n + 1)
+            })
+            .map_err(|_| KmsError::Throttled)?;
+        Ok(Some(Admission(count.clone())))
     }
 
     /// A lane with one permit per core the process may use.
@@ -35,12 +79,13 @@ impl HeavyWork {
     }
 
     /// Runs `work` on a blocking thread once a permit is free; its result. A panic in
-    /// `work` is [`KmsError::Custody`].
+    /// `work` is [`KmsError::Custody`]; a bounded lane that is full, [`KmsError::Throttled`].
     pub(crate) async fn run<T, F>(&self, work: F) -> Result<T, KmsError>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
+        let admission = self.admit()?;
         let permit = self
             .permits
             .clone()
@@ -48,7 +93,7 @@ impl HeavyWork {
             .await
             .map_err(|_| KmsError::Custody)?;
         tokio::task::spawn_blocking(move || {
-            let _permit = permit;
+            let _held = (permit, admission);
             work()
         })
         .await
@@ -105,6 +150,44 @@ mod tests {
         let light = tokio::spawn(async move { tx.send(()) });
         light.await.unwrap().unwrap();
         assert_eq!(heavy.await.unwrap().unwrap(), Ok(()));
+    }
+
+    /// A bounded lane refuses at once the request beyond its running and waiting places,
+    /// and admits again once a place is free.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_bounded_lane_refuses_fast() {
+        let lane = HeavyWork::bounded(1, 2);
+        let (tx, rx) = mpsc::channel::<()>();
+        let rx = Arc::new(std::sync::Mutex::new(rx));
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            let (lane, rx) = (lane.clone(), rx.clone());
+            held.push(tokio::spawn(async move {
+                lane.run(move || {
+                    let rx = rx.lock().map_err(|_| ())?;
+                    rx.recv_timeout(Duration::from_secs(60)).map_err(|_| ())
+                })
+                .await
+            }));
+        }
+        let count = lane.admitted.as_ref().map(|(c, _)| c.clone()).unwrap();
+        while count.load(Ordering::Acquire) < 3 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let started = std::time::Instant::now();
+        let refused = lane.run(|| ()).await;
+        assert!(matches!(refused, Err(KmsError::Throttled)));
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "refused at once"
+        );
+        for _ in 0..3 {
+            tx.send(()).unwrap();
+        }
+        for job in held {
+            assert_eq!(job.await.unwrap().unwrap(), Ok(()));
+        }
+        assert_eq!(lane.run(|| 7).await.unwrap(), 7, "admits again");
     }
 
     /// A panicking job is an error, and its permit comes back.

@@ -72,30 +72,39 @@ impl KeyService {
         drop(self.admit_key().await?);
         let key_id = uuid_v4(self.rng.as_ref());
         let version_id = uuid_v4(self.rng.as_ref());
-        let (stored, loaded) = self
-            .make_material(input.protection_level, input.spec, &key_id, &version_id)
-            .await?;
+        // An EXTERNAL key's single version has no material until ImportKeyMaterial.
+        let made = match input.origin {
+            Origin::AliyunKms => Some(
+                self.make_material(input.protection_level, input.spec, &key_id, &version_id)
+                    .await?,
+            ),
+            Origin::External => None,
+        };
         let now = self.clock.now();
         let record = new_record(&input, &key_id, &version_id, &self.account_id, now);
+        let (stored, loaded) = made.unzip();
         let version = VersionRecord {
             version_id: version_id.clone(),
             key_id: key_id.clone(),
             created_at: now,
-            wrapped_material: stored.into_bytes(),
+            wrapped_material: stored.map(StoredKey::into_bytes).unwrap_or_default(),
         };
         let admitted = self.admit_key().await?;
         self.store
             .create_key(&record, &version, &input.tags)
             .await?;
         drop(admitted);
-        let primary = Arc::new(VersionKey {
-            version_id,
-            key_id,
-            key: loaded,
+        let primary = loaded.map(|key| {
+            Arc::new(VersionKey {
+                version_id,
+                key_id,
+                key,
+            })
         });
         self.cache.changed_key(Arc::new(CachedKey {
             record: record.clone(),
             primary,
+            material_expire_at: None,
         }));
         Ok(record)
     }
@@ -111,11 +120,7 @@ impl KeyService {
             .get_key(key_id)
             .await?
             .ok_or(KmsError::KeyNotFound)?;
-        let primary = self
-            .load_version(&record.primary_version)
-            .await?
-            .ok_or(KmsError::Corrupt)?;
-        let key = Arc::new(CachedKey { record, primary });
+        let key = Arc::new(self.cached_key(record).await?);
         self.cache.put_loaded_key(key.clone(), generation);
         Ok(key)
     }
@@ -150,6 +155,10 @@ impl KeyService {
         key: &KeyRecord,
         generation: u64,
     ) -> Result<Arc<VersionKey>, KmsError> {
+        if rec.wrapped_material.is_empty() {
+            // An EXTERNAL key's version whose material was never imported or was deleted.
+            return Err(KmsError::KeyStateRejected(KeyState::PendingImport));
+        }
         let stored = StoredKey::from_bytes(rec.wrapped_material);
         let loaded = self
             .load_material(
@@ -236,7 +245,10 @@ fn new_record(
         usage: input.usage,
         origin: input.origin,
         protection_level: input.protection_level,
-        state: KeyState::Enabled,
+        state: match input.origin {
+            Origin::AliyunKms => KeyState::Enabled,
+            Origin::External => KeyState::PendingImport,
+        },
         creator: account.to_owned(),
         created_at: now,
         delete_at: None,
@@ -281,7 +293,24 @@ fn validate_kind(input: &CreateKeyInput) -> Result<(), KmsError> {
     if input.spec.is_asymmetric() && input.rotation_interval.is_some() {
         return Err(KmsError::UnsupportedOperation);
     }
+    if input.origin == Origin::External {
+        validate_external(input)?;
+    }
     Ok(())
+}
+
+/// An EXTERNAL key (next-surfaces §4.1): symmetric (key pairs are imported only in KMS
+/// instances, §3.1), without automatic rotation (imported material never rotates), and in
+/// software (the PKCS#11 provider makes keys inside its token and cannot take material in):
+/// otherwise `UnsupportedOperation`.
+fn validate_external(input: &CreateKeyInput) -> Result<(), KmsError> {
+    let refused = input.spec.is_asymmetric()
+        || input.rotation_interval.is_some()
+        || input.protection_level != ProtectionLevel::Software;
+    match refused {
+        true => Err(KmsError::UnsupportedOperation),
+        false => Ok(()),
+    }
 }
 
 /// A key policy: at most [`MAX_POLICY_BYTES`], in the policy language with a `Principal` in

@@ -10,7 +10,6 @@
 use std::sync::Arc;
 
 use super::KeyService;
-use super::cache::CachedKey;
 use crate::error::{Field, InvalidReason, KmsError};
 use crate::model::{KeyRecord, KeyState};
 use crate::store::StoreError;
@@ -27,20 +26,28 @@ pub const PENDING_WINDOW_DAYS: std::ops::RangeInclusive<i64> = 7..=366;
 pub const ROTATION_BOUNDS: std::ops::RangeInclusive<i64> = 7 * 86_400..=365 * 86_400;
 
 impl KeyService {
-    /// EnableKey: Enabled or Disabled becomes Enabled.
+    /// EnableKey: Enabled or Disabled becomes Enabled (not a key whose imported material
+    /// expired: it is PendingImport).
     pub async fn enable_key(&self, key_id: &str) -> Result<KeyRecord, KmsError> {
+        self.refuse_expired(key_id).await?;
         self.modify_key(key_id, |k| match k.state {
             KeyState::Enabled | KeyState::Disabled => Ok(with_state(k, KeyState::Enabled)),
-            KeyState::PendingDeletion => Err(KmsError::StateModifiedFailed),
+            KeyState::PendingDeletion | KeyState::PendingImport => {
+                Err(KmsError::StateModifiedFailed)
+            }
         })
         .await
     }
 
-    /// DisableKey: Enabled or Disabled becomes Disabled.
+    /// DisableKey: Enabled or Disabled becomes Disabled (not a key whose imported material
+    /// expired: it is PendingImport).
     pub async fn disable_key(&self, key_id: &str) -> Result<KeyRecord, KmsError> {
+        self.refuse_expired(key_id).await?;
         self.modify_key(key_id, |k| match k.state {
             KeyState::Enabled | KeyState::Disabled => Ok(with_state(k, KeyState::Disabled)),
-            KeyState::PendingDeletion => Err(KmsError::StateModifiedFailed),
+            KeyState::PendingDeletion | KeyState::PendingImport => {
+                Err(KmsError::StateModifiedFailed)
+            }
         })
         .await
     }
@@ -76,15 +83,37 @@ impl KeyService {
 
     /// CancelKeyDeletion: a key pending deletion returns to Enabled. (The Alibaba docs do not
     /// say which state it returns to; Enabled is what their console shows after a cancel.)
+    /// An EXTERNAL key without material returns to PendingImport instead. Whether it has
+    /// material is read after the key's record and before the write at that record's next
+    /// revision: an import or DeleteKeyMaterial landing in between moves the revision on, so
+    /// the write conflicts and is decided again from fresh reads.
     pub async fn cancel_key_deletion(&self, key_id: &str) -> Result<KeyRecord, KmsError> {
-        self.modify_key(key_id, |k| match k.state {
-            KeyState::PendingDeletion => Ok(KeyRecord {
+        for _ in 0..MAX_ATTEMPTS {
+            let current = self
+                .store
+                .get_key(key_id)
+                .await?
+                .ok_or(KmsError::KeyNotFound)?;
+            if current.state != KeyState::PendingDeletion {
+                return Err(KmsError::StateModifiedFailed);
+            }
+            let back = match self.has_material(&current).await? {
+                true => KeyState::Enabled,
+                false => KeyState::PendingImport,
+            };
+            let next = KeyRecord {
                 delete_at: None,
-                ..with_state(k, KeyState::Enabled)
-            }),
-            _ => Err(KmsError::StateModifiedFailed),
-        })
-        .await
+                revision: current.revision + 1,
+                ..with_state(&current, back)
+            };
+            match self.store.update_key(&next).await {
+                Ok(()) => return self.cache_changed(next).await,
+                Err(StoreError::Conflict) => continue,
+                Err(StoreError::NotFound) => return Err(KmsError::KeyNotFound),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(KmsError::Contended)
     }
 
     /// SetDeletionProtection: `Some(description)` protects the key, `None` unprotects it.
@@ -138,7 +167,8 @@ impl KeyService {
         }
         self.modify_key(key_id, |k| {
             // Key pairs have no automatic rotation (§3.2); CreateKeyVersion makes a new pair.
-            if k.spec.is_asymmetric() {
+            // Imported material never rotates (next-surfaces §4.1).
+            if k.spec.is_asymmetric() || k.origin == crate::model::Origin::External {
                 return Err(KmsError::RejectedUnsupported);
             }
             let next = interval.map(|i| k.last_rotation_at + i);
@@ -149,6 +179,16 @@ impl KeyService {
             })
         })
         .await
+    }
+
+    /// `StateModifiedFailed` if the key is PendingImport now (§4.4), which an EXTERNAL key
+    /// whose material expired is while its record still says Enabled or Disabled.
+    async fn refuse_expired(&self, key_id: &str) -> Result<(), KmsError> {
+        let key = super::KeyRef::Id(key_id.to_owned());
+        match self.describe_key_expiry(&key).await?.0.state {
+            KeyState::PendingImport => Err(KmsError::StateModifiedFailed),
+            _ => Ok(()),
+        }
     }
 
     /// Applies `change` to the stored record of `key_id` until it lands without a conflict.
@@ -176,14 +216,8 @@ impl KeyService {
 
     /// Puts a durably changed record into the cache with its primary version.
     pub(crate) async fn cache_changed(&self, record: KeyRecord) -> Result<KeyRecord, KmsError> {
-        let primary = self
-            .load_version(&record.primary_version)
-            .await?
-            .ok_or(KmsError::Corrupt)?;
-        self.cache.changed_key(Arc::new(CachedKey {
-            record: record.clone(),
-            primary,
-        }));
+        let cached = self.cached_key(record.clone()).await?;
+        self.cache.changed_key(Arc::new(cached));
         Ok(record)
     }
 }

@@ -6,7 +6,10 @@
 //! then one keyset read of at most `size` records after the cursor where the page starts:
 //! remembered from serving the page before (see `pages`), or, for a page asked for out of
 //! order, found by skipping over the listing's index (no record is read for the skipped
-//! entries). ListKeys' filters are pushed into the store's read as a [`KeySelection`].
+//! entries). ListKeys' filters are pushed into the store's read as a [`KeySelection`], except
+//! a `KeyState` filter: the store holds each key's stored state, while an EXTERNAL key whose
+//! material expired is PendingImport (`imports::effective_state`), so a listing filtered by
+//! state is read whole and filtered on the state each key is in now.
 
 use super::pages::{PageMemo, offset};
 use super::{KeyRef, KeyService};
@@ -91,20 +94,27 @@ pub struct TagPage {
 }
 
 impl KeyService {
-    /// DescribeKey: the record of a key named by id, alias or ARN, in any state.
+    /// DescribeKey: the record of a key named by id, alias or ARN, in any state (the state
+    /// it is in now: an EXTERNAL key whose material expired is PendingImport).
     pub async fn describe_key(&self, key: &KeyRef) -> Result<KeyRecord, KmsError> {
-        let key_id = self.resolve(key).await?;
-        self.store
-            .get_key(&key_id)
-            .await?
-            .ok_or(KmsError::KeyNotFound)
+        self.describe_key_expiry(key)
+            .await
+            .map(|(record, _)| record)
     }
 
-    /// ListKeys: every key passing every filter (AND across filters), oldest first.
+    /// ListKeys: every key passing every filter (AND across filters), oldest first, each in
+    /// the state it is in now.
     pub async fn list_keys(&self, filters: &[KeyFilter]) -> Result<Vec<KeyRecord>, KmsError> {
         let keys = self.store.list_keys().await?;
         let selection = selection(filters);
-        Ok(keys.into_iter().filter(|k| selection.matches(k)).collect())
+        let mut passing = Vec::new();
+        for key in keys {
+            let key = self.with_effective_state(key).await?;
+            if selection.matches(&key) {
+                passing.push(key);
+            }
+        }
+        Ok(passing)
     }
 
     /// ListKeys, one numbered page (`number` from 1, `size` keys): the keys passing every
@@ -118,6 +128,9 @@ impl KeyService {
         let selection = selection(filters);
         if selection.nothing {
             return Ok(ListPage::empty(0));
+        }
+        if selection.states.is_some() {
+            return self.list_keys_page_by_state(filters, number, size).await;
         }
         let total = self.store.count_keys(&selection).await?;
         let Some(before) = offset(number, size, total) else {
@@ -142,6 +155,24 @@ impl KeyService {
             &items,
             KeyCursor::after,
         );
+        Ok(ListPage { items, total })
+    }
+
+    /// ListKeys with a `KeyState` filter, one numbered page: the whole listing filtered on
+    /// each key's state now (see the module doc), then the page cut from it.
+    async fn list_keys_page_by_state(
+        &self,
+        filters: &[KeyFilter],
+        number: usize,
+        size: usize,
+    ) -> Result<ListPage<KeyRecord>, KmsError> {
+        let passing = self.list_keys(filters).await?;
+        let total = passing.len() as u64;
+        let Some(before) = offset(number, size, total) else {
+            return Ok(ListPage::empty(total));
+        };
+        let skip = usize::try_from(before).unwrap_or(usize::MAX);
+        let items = passing.into_iter().skip(skip).take(size).collect();
         Ok(ListPage { items, total })
     }
 

@@ -18,6 +18,7 @@ mod crypto_ops;
 mod cursors;
 mod heavy;
 mod identity;
+mod imports;
 mod jobs;
 mod key_policy;
 mod keys;
@@ -53,6 +54,7 @@ pub use identity::{
     AttachedPolicy, MAX_ACCESS_KEYS_PER_USER, NewAccessKey, NewUser, PolicyCursor, PolicyView,
     ROOT_USER, system_policies,
 };
+pub use imports::ImportParametersOutput;
 pub use jobs::DueWork;
 pub use key_policy::KEY_POLICY_NAME;
 pub use keys::{CreateKeyInput, MAX_DESCRIPTION_CHARS, MAX_POLICY_BYTES, MAX_TAGS};
@@ -119,6 +121,9 @@ pub struct KeyService {
     gates: QuotaGates,
     /// Where key-pair generation and private-key operations run (`heavy`).
     heavy: heavy::HeavyWork,
+    /// Where GetParametersForImport's wrapping keys are generated: a lane of its own, one at
+    /// a time with a short bounded queue (`heavy`), so it cannot starve `heavy`.
+    wrapping_keys: heavy::HeavyWork,
 }
 
 /// How a request names a key: by id (or key ARN) or by alias (or alias ARN).

@@ -92,6 +92,10 @@ impl KeyService {
             quotas: super::Quotas::default(),
             gates: super::QuotaGates::default(),
             heavy: super::heavy::HeavyWork::per_core(),
+            wrapping_keys: super::heavy::HeavyWork::bounded(
+                super::imports::WRAPPING_KEY_PERMITS,
+                super::imports::WRAPPING_KEY_QUEUE,
+            ),
         })
     }
 }

@@ -31,6 +31,8 @@ impl KeyService {
     /// CreateKeyVersion: a new primary version for an Enabled key.
     pub async fn create_key_version(&self, key_id: &str) -> Result<VersionRecord, KmsError> {
         let allowed = |k: &KeyRecord| match k.state {
+            // Imported material never rotates (next-surfaces §4.1).
+            _ if k.origin == crate::model::Origin::External => Err(KmsError::RejectedUnsupported),
             KeyState::Enabled => Ok(()),
             other => Err(KmsError::KeyStateRejected(other)),
         };
@@ -79,7 +81,7 @@ impl KeyService {
                         key: loaded,
                     });
                     self.cache
-                        .changed_key(Arc::new(CachedKey { record, primary }));
+                        .changed_key(Arc::new(CachedKey::made(record, primary)));
                     return Ok(version);
                 }
                 Err(StoreError::Conflict) => material = Some((stored, loaded)),

@@ -3,8 +3,8 @@
 //! Storage is split by what it keeps, the way tikv's `engine_traits` compose `KvEngine`:
 //! [`KeyStore`] (keys, versions, destruction), [`AliasStore`], [`TagStore`], [`IdentityStore`]
 //! (RAM users, AccessKeys, custom policies, attachments), [`MetaStore`] (named metadata
-//! values), [`LoginStore`] (RAM users' console passwords) and [`SecretStore`] (the Secrets
-//! Manager's secrets). [`Store`] is all seven together, with a blanket impl, and is what the key
+//! values), [`LoginStore`] (RAM users' console passwords), [`SecretStore`] (the Secrets
+//! Manager's secrets) and [`ImportStore`] (EXTERNAL keys' import state). [`Store`] is all eight together, with a blanket impl, and is what the key
 //! service holds. Replay nonces are a separate concern of the front end: [`ReplayStore`] is not part
 //! of [`Store`]; nor is [`AnchorStore`], where the binary records its audit log's head; nor
 //! [`RewrapStore`], which only root-key rotation uses; nor [`SnapshotStore`], through which
@@ -22,6 +22,7 @@
 mod aliases;
 mod anchor;
 mod identity;
+mod imports;
 mod keys;
 mod login;
 mod meta;
@@ -36,6 +37,7 @@ mod tags;
 pub use aliases::AliasStore;
 pub use anchor::{AnchorStore, AuditAnchor};
 pub use identity::IdentityStore;
+pub use imports::ImportStore;
 pub use keys::KeyStore;
 pub use login::{LoginProfileRecord, LoginStore};
 pub use meta::MetaStore;
@@ -92,6 +94,13 @@ pub enum StoreError {
     /// nothing was written.
     #[error("the snapshot holds a metadata name no backup holds")]
     NotSnapshotMeta,
+    /// Imported material differs from the key's first material (its stored fingerprint);
+    /// nothing was written.
+    #[error("the material differs from the key's first material")]
+    MaterialMismatch,
+    /// The import token was issued before the key's tokens were revoked; nothing was written.
+    #[error("the import token was revoked")]
+    TokenRevoked,
 }
 
 /// Durable storage for the key service: every capability it uses, together.
@@ -99,11 +108,25 @@ pub enum StoreError {
 /// Implemented for every type that implements the six capabilities; a backend implements
 /// those and never this trait directly.
 pub trait Store:
-    KeyStore + AliasStore + TagStore + IdentityStore + MetaStore + LoginStore + SecretStore
+    KeyStore
+    + AliasStore
+    + TagStore
+    + IdentityStore
+    + MetaStore
+    + LoginStore
+    + SecretStore
+    + ImportStore
 {
 }
 
 impl<T> Store for T where
-    T: KeyStore + AliasStore + TagStore + IdentityStore + MetaStore + LoginStore + SecretStore
+    T: KeyStore
+        + AliasStore
+        + TagStore
+        + IdentityStore
+        + MetaStore
+        + LoginStore
+        + SecretStore
+        + ImportStore
 {
 }

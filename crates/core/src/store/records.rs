@@ -30,6 +30,8 @@ pub trait RecordRow {
     fn opt_int(&self, index: usize, column: &'static str) -> Result<Option<i64>, StoreError>;
     /// A binary column.
     fn bytes(&self, index: usize, column: &'static str) -> Result<Vec<u8>, StoreError>;
+    /// A nullable binary column.
+    fn opt_bytes(&self, index: usize, column: &'static str) -> Result<Option<Vec<u8>>, StoreError>;
     /// A boolean column, however the backend stores it (anything else is `Corrupt`).
     fn flag(&self, index: usize, column: &'static str) -> Result<bool, StoreError>;
 }
@@ -240,5 +242,18 @@ pub fn login_profile(row: &impl RecordRow) -> Result<super::LoginProfileRecord, 
         mfa_bind_required: row.flag(3, "login_profiles.mfa_bind_required")?,
         created_at: row.int(4, "login_profiles.created_at")?,
         updated_at: row.int(5, "login_profiles.updated_at")?,
+    })
+}
+
+/// An import state from `key_id, fingerprint, material_expire_at, tokens_not_before,
+/// failed_unwraps, disabled_before_delete` (`fingerprint` nullable).
+pub fn import(row: &impl RecordRow) -> Result<crate::model::ImportRecord, StoreError> {
+    Ok(crate::model::ImportRecord {
+        key_id: row.text(0, "key_imports.key_id")?,
+        fingerprint: row.opt_bytes(1, "key_imports.fingerprint")?,
+        material_expire_at: row.opt_int(2, "key_imports.material_expire_at")?,
+        tokens_not_before: row.int(3, "key_imports.tokens_not_before")?,
+        failed_unwraps: row.int(4, "key_imports.failed_unwraps")?,
+        disabled_before_delete: row.flag(5, "key_imports.disabled_before_delete")?,
     })
 }

@@ -37,6 +37,7 @@ pub const SNAPSHOT_TABLES: &[&str] = &[
     "secret_versions",
     "secret_stages",
     "secret_tags",
+    "key_imports",
 ];
 
 /// The tables a snapshot leaves out, each with why.
@@ -108,6 +109,8 @@ pub struct Snapshot {
     pub secret_tags: Vec<SecretTag>,
     /// RAM users' login profiles (console password hashes), by user name.
     pub login_profiles: Vec<super::LoginProfileRecord>,
+    /// EXTERNAL keys' import state, by key id.
+    pub imports: Vec<crate::model::ImportRecord>,
 }
 
 impl Snapshot {
@@ -150,10 +153,11 @@ impl Snapshot {
             .sort_by(|a, b| (&a.secret_name, &a.tag.key).cmp(&(&b.secret_name, &b.tag.key)));
         self.login_profiles
             .sort_by(|a, b| a.user_name.cmp(&b.user_name));
+        self.imports.sort_by(|a, b| a.key_id.cmp(&b.key_id));
     }
 
     /// How many records of each table, in the order of [`SNAPSHOT_TABLES`].
-    pub fn counts(&self) -> [(&'static str, usize); 15] {
+    pub fn counts(&self) -> [(&'static str, usize); 16] {
         [
             ("meta", self.meta.len()),
             ("keys", self.keys.len()),
@@ -170,6 +174,7 @@ impl Snapshot {
             ("secret_versions", self.secret_versions.len()),
             ("secret_stages", self.secret_stages.len()),
             ("secret_tags", self.secret_tags.len()),
+            ("key_imports", self.imports.len()),
         ]
     }
 

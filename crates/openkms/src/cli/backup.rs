@@ -7,7 +7,10 @@
 //! the whole file before it opens the target, then imports it in one transaction into a store
 //! that must hold no data. Both print one JSON line. The file holds what the store holds:
 //! wrapped material and the root key's check value, never a plaintext key; this module never
-//! sees the root key. The bytes of the file are [`format`]'s.
+//! sees the root key. The bytes of the file are [`format`]'s. A restore revokes every import
+//! token issued before it and clears the failed-unwrap counts ([`restart_import_tokens`]), so a
+//! token revoked after the backup was taken does not work again, nor does an old failure count
+//! come back.
 
 pub mod format;
 
@@ -243,7 +246,8 @@ fn run_restore(args: RestoreArgs) -> anyhow::Result<Value> {
         return Ok(summary);
     }
     let target = Target::of(args.store)?;
-    let snapshot = with_restore_note(decoded.snapshot, &summary);
+    let mut snapshot = with_restore_note(decoded.snapshot, &summary);
+    restart_import_tokens(&mut snapshot, now_millis() + 1);
     import(&target, &snapshot)?;
     summary["restored_into"] = json!(target.backend());
     Ok(summary)
@@ -274,6 +278,22 @@ fn read_backup(path: &Path) -> anyhow::Result<Vec<u8>> {
         return Err(too_large());
     }
     Ok(bytes)
+}
+
+/// Revokes every import token issued before `now_ms` (milliseconds) and clears every key's
+/// failed-unwrap count: the backup's revocation times may be older than revocations made
+/// after it (DeleteKeyMaterial, the failure limit), which a restore must not undo.
+fn restart_import_tokens(snapshot: &mut Snapshot, now_ms: i64) {
+    for import in &mut snapshot.imports {
+        import.tokens_not_before = import.tokens_not_before.max(now_ms);
+        import.failed_unwraps = 0;
+    }
+}
+
+/// The wall clock in milliseconds since the epoch.
+fn now_millis() -> i64 {
+    let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+    i64::try_from(nanos / 1_000_000).unwrap_or(i64::MAX)
 }
 
 /// The snapshot with the note that it was restored (which backup, when), which the server's
@@ -373,5 +393,34 @@ fn explain(result: Result<(), StoreError>, target: &str) -> anyhow::Result<()> {
         ),
         Err(e) => Err(anyhow::Error::new(e)
             .context(format!("cannot restore into {target}; nothing was written"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A restore revokes every import token issued before it and clears the failure counts,
+    /// but never moves a revocation time back.
+    #[test]
+    fn a_restore_restarts_import_tokens() {
+        let mut snapshot = Snapshot::default();
+        let old = openkms_core::ImportRecord {
+            tokens_not_before: 1_000,
+            failed_unwraps: 7,
+            ..openkms_core::ImportRecord::fresh("key-1")
+        };
+        let later = openkms_core::ImportRecord {
+            tokens_not_before: 9_000,
+            ..openkms_core::ImportRecord::fresh("key-2")
+        };
+        snapshot.imports = vec![old, later];
+        restart_import_tokens(&mut snapshot, 5_000);
+        let got: Vec<_> = snapshot
+            .imports
+            .iter()
+            .map(|i| (i.tokens_not_before, i.failed_unwraps))
+            .collect();
+        assert_eq!(got, vec![(5_000, 0), (9_000, 0)]);
     }
 }

@@ -1,4 +1,5 @@
-//! DescribeKey: a key's full record, in any state.
+//! DescribeKey: a key's full record, in any state, with the state it is in now (an EXTERNAL
+//! key whose material expired is PendingImport) and its material expiry.
 
 use openkms_core::{KeyRecord, KeyRef, KmsError};
 
@@ -12,21 +13,22 @@ pub struct DescribeKey {
 
 impl Operation for DescribeKey {
     const NAME: OpName = OpName::kms("DescribeKey");
-    type Output = KeyRecord;
+    /// The record and when imported material expires (`None`: never, or not EXTERNAL).
+    type Output = (KeyRecord, Option<i64>);
 
     fn touches<'a>(&'a mut self, _: &Call<'_>) -> Vec<Touch<'a>> {
         vec![Touch::key(&mut self.key)]
     }
 
-    async fn execute(self, call: &Call<'_>) -> Result<KeyRecord, KmsError> {
-        call.kms.describe_key(&self.key).await
+    async fn execute(self, call: &Call<'_>) -> Result<(KeyRecord, Option<i64>), KmsError> {
+        call.kms.describe_key_expiry(&self.key).await
     }
 
     fn audit_request(&self, event: &mut AuditEvent) {
         event.key(key_text(&self.key));
     }
 
-    fn audit_output(output: &KeyRecord, event: &mut AuditEvent) {
+    fn audit_output((output, _): &(KeyRecord, Option<i64>), event: &mut AuditEvent) {
         event.key(&output.key_id);
     }
 }

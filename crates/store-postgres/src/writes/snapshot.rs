@@ -82,6 +82,9 @@ async fn import_keys(client: &impl GenericClient, snapshot: &Snapshot) -> Result
     for alias in &snapshot.aliases {
         insert_alias(client, alias).await?;
     }
+    for import in &snapshot.imports {
+        super::imports::insert_import(client, import).await?;
+    }
     let sql = "INSERT INTO destroyed_versions (version_id, key_id, destroyed_at) \
                VALUES ($1, $2, $3)";
     for d in &snapshot.destroyed {

@@ -63,8 +63,29 @@ async fn populate(store: &(impl Store + ReplayStore + AnchorStore)) {
         .create_alias(&alias("alias/three", &full_key(3).key.key_id))
         .await);
     w(store.destroy_key(&full_key(3).key.key_id).await);
+    populate_imports(store).await;
     populate_identities(store).await;
     populate_secrets(store).await;
+}
+
+/// An EXTERNAL key with imported material, its tokens revoked once.
+async fn populate_imports(store: &impl Store) {
+    use super::import_store::{external_key, imported};
+    let new = external_key(4);
+    super::create(store, &new).await;
+    let key = openkms_core::KeyRecord {
+        state: openkms_core::KeyState::Enabled,
+        ..crate::fixtures::next_revision(&new.key)
+    };
+    let state = imported(&new.key.key_id, Some(1_900_000_000));
+    store
+        .save_material(&key, &[5; 60], &state, 1)
+        .await
+        .expect("save_material");
+    store
+        .revoke_tokens(&new.key.key_id, 1_800_000_000_123)
+        .await
+        .expect("revoke_tokens");
 }
 
 /// Two secrets, one with a second version, stage labels and tags.
@@ -135,8 +156,8 @@ fn assert_every_kind(snapshot: &Snapshot) {
     );
     assert_eq!(
         snapshot.keys.len(),
-        2,
-        "the destroyed key is gone, its tombstone kept"
+        3,
+        "the destroyed key is gone (its tombstone kept); two keys and the EXTERNAL one remain"
     );
     assert_eq!(snapshot.destroyed.len(), 1);
 }

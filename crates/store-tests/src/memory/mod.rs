@@ -9,6 +9,7 @@
 //! snapshots in [`snapshot`].
 
 mod identity;
+mod imports;
 mod login;
 mod rewrap;
 mod secrets;
@@ -49,6 +50,8 @@ struct Maps {
     logins: BTreeMap<String, openkms_core::LoginProfileRecord>,
     /// Secrets with their versions, stages and tags, by name.
     secrets: BTreeMap<String, secrets::SecretEntry>,
+    /// EXTERNAL keys' import state, by key id; a key's goes with it.
+    imports: BTreeMap<String, openkms_core::ImportRecord>,
 }
 
 impl MemoryStore {
@@ -233,6 +236,7 @@ impl KeyStore for MemoryStore {
         }
         m.aliases.retain(|_, a| a.key_id != key_id);
         m.tags.remove(key_id);
+        m.imports.remove(key_id);
         Ok(())
     }
 

@@ -42,6 +42,7 @@ impl Maps {
             secret_versions,
             secret_stages,
             secret_tags,
+            imports: self.imports.values().cloned().collect(),
         };
         snapshot.canonicalize();
         snapshot
@@ -60,7 +61,8 @@ impl Maps {
             && self.attached.is_empty()
             && self.access.is_empty()
             && self.logins.is_empty()
-            && self.secrets.is_empty())
+            && self.secrets.is_empty()
+            && self.imports.is_empty())
     }
 }
 
@@ -78,6 +80,7 @@ fn check(s: &Snapshot) -> Result<(), StoreError> {
     unique(s.keys.iter().map(|k| k.key_id.clone()).collect())?;
     unique(s.versions.iter().map(|v| v.version_id.clone()).collect())?;
     unique(s.aliases.iter().map(|a| a.name.clone()).collect())?;
+    unique(s.imports.iter().map(|i| i.key_id.clone()).collect())?;
     unique(s.destroyed.iter().map(|d| d.version_id.clone()).collect())?;
     unique(s.users.iter().map(|u| u.user_name.clone()).collect())?;
     unique(s.policies.iter().map(|p| p.policy_name.clone()).collect())?;
@@ -118,6 +121,7 @@ fn check_references(s: &Snapshot) -> Result<(), StoreError> {
     let ok = s.versions.iter().all(|v| key(&v.key_id))
         && s.tags.iter().all(|t| key(&t.key_id))
         && s.aliases.iter().all(|a| key(&a.key_id))
+        && s.imports.iter().all(|i| key(&i.key_id))
         && s.login_profiles.iter().all(|p| user(&p.user_name))
         && s.attachments.iter().all(|a| {
             user(&a.user_name) && (a.policy_type == PolicyType::System || policy(&a.policy_name))
@@ -159,6 +163,9 @@ impl SnapshotStore for MemoryStore {
         }
         for d in &s.destroyed {
             m.destroyed.insert(d.version_id.clone(), d.clone());
+        }
+        for i in &s.imports {
+            m.imports.insert(i.key_id.clone(), i.clone());
         }
         import_identities(&mut m, s);
         Ok(())

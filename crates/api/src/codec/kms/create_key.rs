@@ -1,7 +1,8 @@
 //! CreateKey (§6.1) on the wire.
 //!
 //! Parameters (all optional): `Description`, `KeySpec` (`Aliyun_AES_256` default,
-//! `Aliyun_SM4`), `KeyUsage` (`ENCRYPT/DECRYPT`), `Origin` (`Aliyun_KMS`), `ProtectionLevel`
+//! `Aliyun_SM4`), `KeyUsage` (`ENCRYPT/DECRYPT`), `Origin` (`Aliyun_KMS`, or `EXTERNAL`: a
+//! symmetric software key made in `PendingImport` for BYOK), `ProtectionLevel`
 //! (`SOFTWARE`), `EnableAutomaticRotation` with `RotationInterval`, `Tags` (JSON array),
 //! `Policy` (JSON object), `DKMSInstanceId` (this server has no dedicated instances).
 //! Reply: the full `KeyMetadata`.
@@ -32,7 +33,10 @@ impl Wire for CreateKey {
                 "KeyUsage",
                 "ENCRYPT/DECRYPT or SIGN/VERIFY (the default for asymmetric specs)",
             ),
-            optional("Origin", "Aliyun_KMS"),
+            optional(
+                "Origin",
+                "Aliyun_KMS (default) or EXTERNAL (import your own material)",
+            ),
             optional("ProtectionLevel", "SOFTWARE"),
             optional("EnableAutomaticRotation", "true or false"),
             optional(
@@ -95,8 +99,9 @@ fn key_usage(value: Option<&str>, spec: KeySpec) -> Result<KeyUsage, RpcError> {
 fn origin(value: Option<&str>) -> Result<Origin, RpcError> {
     match value {
         None | Some("Aliyun_KMS") => Ok(Origin::AliyunKms),
-        // Bring-your-own-key needs GetParametersForImport/ImportKeyMaterial, not served yet.
-        Some("EXTERNAL") => Err(KmsError::UnsupportedOperation.into()),
+        // BYOK (next-surfaces §4.1): made in PendingImport, without material; key pairs,
+        // rotation and HSM keys are refused by the service.
+        Some("EXTERNAL") => Ok(Origin::External),
         Some(_) => Err(RpcError::invalid("Origin")),
     }
 }

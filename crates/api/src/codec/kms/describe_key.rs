@@ -1,7 +1,9 @@
 //! DescribeKey on the wire: a key's full metadata, in any state.
 //!
 //! Parameters: `KeyId` (id, alias or ARN). Reply: `KeyMetadata` as CreateKey's, plus
-//! `DeletionProtection` and `DeletionProtectionDescription`.
+//! `DeletionProtection` and `DeletionProtectionDescription`. The `KeyState` is the one the key
+//! is in now (an EXTERNAL key whose material expired shows `PendingImport`), and
+//! `MaterialExpireTime` stays shown after the expiry, until a re-import.
 
 use openkms_core::{KeyRecord, KeyService};
 use openkms_ops::kms::DescribeKey;
@@ -23,9 +25,15 @@ impl Wire for DescribeKey {
         Ok(Self { key })
     }
 
-    fn encode<'a>(key: &'a KeyRecord, kms: &KeyService) -> Result<Described<'a>, RpcError> {
+    fn encode<'a>(
+        (key, expiry): &'a (KeyRecord, Option<i64>),
+        kms: &KeyService,
+    ) -> Result<Described<'a>, RpcError> {
+        let metadata = KeyMetadata::of(kms, key)
+            .with_deletion_protection(key)
+            .with_material_expiry(*expiry);
         Ok(Described {
-            key_metadata: KeyMetadata::of(kms, key).with_deletion_protection(key),
+            key_metadata: metadata,
         })
     }
 }

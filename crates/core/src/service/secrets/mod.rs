@@ -360,7 +360,8 @@ impl KeyService {
         }
     }
 
-    /// The key id of a CMK that can seal secrets: it exists, is symmetric and Enabled.
+    /// The key id of a CMK that can seal secrets: it exists, is symmetric and Enabled now (an
+    /// EXTERNAL key whose material expired is PendingImport).
     async fn usable_secret_key(&self, key: &KeyRef) -> Result<String, KmsError> {
         let key_id = self.resolve(key).await?;
         let cached = self.load_key(&key_id).await?;
@@ -371,7 +372,8 @@ impl KeyService {
         if !symmetric {
             return Err(KmsError::UnsupportedOperation);
         }
-        match cached.record.state {
+        let now = self.clock.now();
+        match super::imports::effective_state(&cached.record, cached.material_expire_at, now) {
             crate::model::KeyState::Enabled => Ok(key_id),
             state => Err(KmsError::KeyStateRejected(state)),
         }

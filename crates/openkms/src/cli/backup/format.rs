@@ -67,7 +67,7 @@ enum Value {
 
 /// Each table's code and how many values its records have, in the order of
 /// `SNAPSHOT_TABLES` (and of the records in a file).
-const TABLES: [(u8, &str, usize); 15] = [
+const TABLES: [(u8, &str, usize); 16] = [
     (1, "meta", 2),
     (2, "keys", 17),
     (3, "key_versions", 4),
@@ -83,6 +83,7 @@ const TABLES: [(u8, &str, usize); 15] = [
     (13, "secret_versions", 5),
     (14, "secret_stages", 3),
     (15, "secret_tags", 3),
+    (16, "key_imports", 6),
 ];
 
 /// The whole file for `snapshot` with `header` (a JSON object).
@@ -148,7 +149,20 @@ fn rows(s: &Snapshot) -> Vec<(u8, Vec<Value>)> {
             vec![text(&t.secret_name), text(&t.tag.key), text(&t.tag.value)],
         )
     }));
+    rows.extend(s.imports.iter().map(|i| (16, import_values(i))));
     rows
+}
+
+/// An import state's columns in the order of `records::import`.
+fn import_values(i: &openkms_core::ImportRecord) -> Vec<Value> {
+    vec![
+        text(&i.key_id),
+        i.fingerprint.clone().map_or(Value::Null, Value::Bytes),
+        opt_int(i.material_expire_at),
+        Value::Int(i.tokens_not_before),
+        Value::Int(i.failed_unwraps),
+        Value::Bool(i.disabled_before_delete),
+    ]
 }
 
 /// A secret's columns in the order of `records::secret`.
@@ -512,6 +526,13 @@ impl RecordRow for ValueRow<'_> {
         }
     }
 
+    fn opt_bytes(&self, index: usize, column: &'static str) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.get(index, column)? {
+            Value::Null => Ok(None),
+            _ => self.bytes(index, column).map(Some),
+        }
+    }
+
     fn flag(&self, index: usize, column: &'static str) -> Result<bool, StoreError> {
         match self.get(index, column)? {
             Value::Bool(b) => Ok(*b),
@@ -550,7 +571,8 @@ fn push_record(s: &mut Snapshot, code: u8, row: &ValueRow<'_>) -> Result<(), Sto
         12 => s.secrets.push(records::secret(row)?),
         13 => s.secret_versions.push(records::stored_secret_version(row)?),
         14 => s.secret_stages.push(records::secret_stage(row)?),
-        _ => s.secret_tags.push(records::secret_tag(row)?),
+        15 => s.secret_tags.push(records::secret_tag(row)?),
+        _ => s.imports.push(records::import(row)?),
     }
     Ok(())
 }

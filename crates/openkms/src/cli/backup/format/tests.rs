@@ -86,6 +86,17 @@ fn sample() -> Snapshot {
                 value: "v".into(),
             },
         }],
+        imports: vec![
+            openkms_core::ImportRecord {
+                key_id: "key-2".into(),
+                fingerprint: Some(vec![7; 32]),
+                material_expire_at: Some(1_900_000_000),
+                tokens_not_before: 1_800_000_000_123,
+                failed_unwraps: 3,
+                disabled_before_delete: true,
+            },
+            openkms_core::ImportRecord::fresh("key-1"),
+        ],
     };
     s.canonicalize();
     s
