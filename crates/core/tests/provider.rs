@@ -4,52 +4,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use openkms_core::service::CreateKeyInput;
 use openkms_core::*;
 
+use common::CountingProvider;
 use openkms_store_tests::memory::MemoryStore as MemStore;
 
 const ROOT: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-
-/// The software provider, counting the calls that reach it.
-struct Counting {
-    inner: SoftwareProvider,
-    generated: AtomicUsize,
-    loaded: AtomicUsize,
-}
-
-impl KeyProvider for Counting {
-    fn name(&self) -> &'static str {
-        "counting"
-    }
-
-    fn generate(&self, spec: KeySpec, bind: &KeyBinding<'_>) -> Result<StoredKey, KmsError> {
-        self.generated.fetch_add(1, Ordering::SeqCst);
-        self.inner.generate(spec, bind)
-    }
-
-    fn import(
-        &self,
-        spec: KeySpec,
-        material: SecretBytes,
-        bind: &KeyBinding<'_>,
-    ) -> Result<StoredKey, KmsError> {
-        self.inner.import(spec, material, bind)
-    }
-
-    fn load(
-        &self,
-        spec: KeySpec,
-        stored: &StoredKey,
-        bind: &KeyBinding<'_>,
-    ) -> Result<LoadedKey, KmsError> {
-        self.loaded.fetch_add(1, Ordering::SeqCst);
-        self.inner.load(spec, stored, bind)
-    }
-}
 
 fn config() -> ServiceConfig {
     ServiceConfig {
@@ -68,11 +33,7 @@ async fn the_service_uses_the_provider_and_caches_loaded_keys() {
     let store = Arc::new(MemStore::default());
     let rng: Arc<dyn SecureRandom> = Arc::new(OsRandom::new());
     let root = Arc::new(RootKey::from_base64(ROOT).unwrap());
-    let provider = Arc::new(Counting {
-        inner: SoftwareProvider::new(root.clone(), rng.clone()),
-        generated: AtomicUsize::new(0),
-        loaded: AtomicUsize::new(0),
-    });
+    let provider = CountingProvider::new(root.clone(), rng.clone());
     let clock = Arc::new(ManualClock::new(1_700_000_000));
     let svc = KeyService::open_with_provider(
         store.clone(),
@@ -95,8 +56,8 @@ async fn the_service_uses_the_provider_and_caches_loaded_keys() {
     }
     let opened = svc.decrypt(&first.blob, &ctx).await.unwrap();
     assert_eq!(opened.plaintext.expose_secret(), b"before rotation");
-    assert_eq!(provider.generated.load(Ordering::SeqCst), 2);
-    assert_eq!(provider.loaded.load(Ordering::SeqCst), 2);
+    assert_eq!(provider.made(), 2);
+    assert_eq!(provider.loaded(), 2);
 
     let root = RootKey::from_base64(ROOT).unwrap();
     let again = KeyService::open(store, root, clock, rng, config())

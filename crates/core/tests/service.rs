@@ -3,8 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 
+use common::CountingProvider;
 use openkms_core::error::Entity;
 use openkms_core::service::{
     CreateKeyInput, MAX_ACCESS_KEYS_PER_USER, MAX_TAGS, NewUser, RootAccessKey, StartupError,
@@ -642,51 +645,6 @@ async fn stored_texts_hold_only_characters_every_reply_format_carries() {
     }
 }
 
-/// The software provider, counting the material it makes.
-struct CountingProvider {
-    inner: SoftwareProvider,
-    made: std::sync::atomic::AtomicUsize,
-    loaded: std::sync::atomic::AtomicUsize,
-}
-
-impl CountingProvider {
-    fn new(root: Arc<dyn RootSeal>, rng: Arc<dyn SecureRandom>) -> Arc<Self> {
-        Arc::new(Self {
-            inner: SoftwareProvider::new(root, rng),
-            made: Default::default(),
-            loaded: Default::default(),
-        })
-    }
-}
-
-impl KeyProvider for CountingProvider {
-    fn name(&self) -> &'static str {
-        "counting"
-    }
-    fn generate(&self, spec: KeySpec, bind: &KeyBinding<'_>) -> Result<StoredKey, KmsError> {
-        self.made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.inner.generate(spec, bind)
-    }
-    fn import(
-        &self,
-        spec: KeySpec,
-        material: SecretBytes,
-        bind: &KeyBinding<'_>,
-    ) -> Result<StoredKey, KmsError> {
-        self.inner.import(spec, material, bind)
-    }
-    fn load(
-        &self,
-        spec: KeySpec,
-        stored: &StoredKey,
-        bind: &KeyBinding<'_>,
-    ) -> Result<LoadedKey, KmsError> {
-        self.loaded
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.inner.load(spec, stored, bind)
-    }
-}
-
 /// Review finding 1: a CreateKey or CreateKeyVersion the quota refuses makes no key material
 /// (an RSA_4096 generation costs seconds), and a made key pair is usable.
 #[tokio::test]
@@ -704,7 +662,7 @@ async fn a_refused_create_generates_nothing() {
             versions_per_key: 1,
             ..Quotas::default()
         });
-    let made = || provider.made.load(std::sync::atomic::Ordering::SeqCst);
+    let made = || provider.made();
     let mut rsa = input(KeySpec::Rsa2048);
     rsa.usage = KeyUsage::SignVerify;
     let key = svc.create_key(rsa.clone()).await.unwrap();
@@ -749,7 +707,7 @@ async fn refused_pair_calls_load_no_private_key() {
         .await
         .unwrap();
     // The state changes go through `first`: they load the primary into ITS cache only.
-    let loads = || provider.loaded.load(std::sync::atomic::Ordering::SeqCst);
+    let loads = || provider.loaded();
     let id = KeyRef::Id(key.key_id.clone());
     let v = &key.primary_version;
     let rsa_alg = openkms_core::asymmetric::SignAlgorithm::RsaPssSha256;

@@ -1,0 +1,66 @@
+//! What several core integration tests share: [`CountingProvider`], the software key provider
+//! counting the calls that reach it, so a test can tell whether the service generated or
+//! loaded material (a refused create makes none; a warm key loads none).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use openkms_core::*;
+
+/// The software provider, counting the material it makes and the keys it loads.
+pub struct CountingProvider {
+    inner: SoftwareProvider,
+    made: AtomicUsize,
+    loaded: AtomicUsize,
+}
+
+impl CountingProvider {
+    /// A counting software provider under `root`.
+    pub fn new(root: Arc<dyn RootSeal>, rng: Arc<dyn SecureRandom>) -> Arc<Self> {
+        Arc::new(Self {
+            inner: SoftwareProvider::new(root, rng),
+            made: AtomicUsize::new(0),
+            loaded: AtomicUsize::new(0),
+        })
+    }
+
+    /// How many keys were generated so far.
+    pub fn made(&self) -> usize {
+        self.made.load(Ordering::SeqCst)
+    }
+
+    /// How many stored keys were loaded so far.
+    pub fn loaded(&self) -> usize {
+        self.loaded.load(Ordering::SeqCst)
+    }
+}
+
+impl KeyProvider for CountingProvider {
+    fn name(&self) -> &'static str {
+        "counting"
+    }
+
+    fn generate(&self, spec: KeySpec, bind: &KeyBinding<'_>) -> Result<StoredKey, KmsError> {
+        self.made.fetch_add(1, Ordering::SeqCst);
+        self.inner.generate(spec, bind)
+    }
+
+    fn import(
+        &self,
+        spec: KeySpec,
+        material: SecretBytes,
+        bind: &KeyBinding<'_>,
+    ) -> Result<StoredKey, KmsError> {
+        self.inner.import(spec, material, bind)
+    }
+
+    fn load(
+        &self,
+        spec: KeySpec,
+        stored: &StoredKey,
+        bind: &KeyBinding<'_>,
+    ) -> Result<LoadedKey, KmsError> {
+        self.loaded.fetch_add(1, Ordering::SeqCst);
+        self.inner.load(spec, stored, bind)
+    }
+}
