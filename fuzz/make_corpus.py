@@ -121,6 +121,15 @@ def action_requests() -> list[list[tuple[str, str]]]:
                PolicyDocument=POLICY),
         common("CreateUser", Version="2015-05-01", UserName="alice", DisplayName="Alice",
                Email="alice@example.com"),
+        common("ReEncrypt", CiphertextBlob="aGVsbG8gd29ybGQ=", SourceKeyId=KEY,
+               SourceKeyVersionId=KEY, SourceEncryptionAlgorithm="RSAES_OAEP_SHA_256",
+               DestinationKeyId=KEY, DestinationEncryptionContext=ctx),
+        common("CreateKey", KeySpec="Aliyun_SM4", Origin="EXTERNAL"),
+        common("GetParametersForImport", KeyId=KEY, WrappingAlgorithm="RSAES_OAEP_SHA_256",
+               WrappingKeySpec="RSA_2048"),
+        common("ImportKeyMaterial", KeyId=KEY, EncryptedKeyMaterial="QUJD+/==",
+               ImportToken="gTZx+Pj88", KeyMaterialExpireUnix="1546272000"),
+        common("DeleteKeyMaterial", KeyId=KEY),
     ]
 
 
