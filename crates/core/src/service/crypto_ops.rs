@@ -165,6 +165,8 @@ impl KeyService {
     /// ReEncrypt from a key pair (next-surfaces §3.7): decrypts the bare asymmetric
     /// `ciphertext` with the private key of `source` (key, version, algorithm), exactly as
     /// AsymmetricDecrypt would, and seals the plaintext under `target` with `target_context`.
+    /// The destination is checked first (usable, symmetric), so a request that cannot
+    /// complete spends no private-key operation.
     pub async fn re_encrypt_from_pair(
         &self,
         source: (&KeyRef, &str, EncryptAlgorithm),
@@ -172,12 +174,14 @@ impl KeyService {
         target: &KeyRef,
         target_context: &EncryptionContext,
     ) -> Result<EncryptOutput, KmsError> {
+        let destination = self.destination(target).await?;
         let (key, version_id, algorithm) = source;
         let plaintext = self
             .pair_plaintext(key, version_id, algorithm, ciphertext)
             .await?
             .1;
-        self.seal_under(target, &plaintext, target_context).await
+        self.seal_into(destination, &plaintext, target_context)
+            .await
     }
 
     /// Seals `plaintext` under the primary version of `target` (which must be usable), as
@@ -188,8 +192,26 @@ impl KeyService {
         plaintext: &SecretBytes,
         context: &EncryptionContext,
     ) -> Result<EncryptOutput, KmsError> {
+        let destination = self.destination(target).await?;
+        self.seal_into(destination, plaintext, context).await
+    }
+
+    /// ReEncrypt's destination: the key `target` names, which must be usable and symmetric.
+    async fn destination(&self, target: &KeyRef) -> Result<(String, Arc<CachedKey>), KmsError> {
         let key_id = self.resolve(target).await?;
         let cached = self.load_key(&key_id).await?;
+        symmetric(&self.usable(&cached)?.key)?;
+        Ok((key_id, cached))
+    }
+
+    /// Seals `plaintext` under the primary version of a checked destination.
+    async fn seal_into(
+        &self,
+        destination: (String, Arc<CachedKey>),
+        plaintext: &SecretBytes,
+        context: &EncryptionContext,
+    ) -> Result<EncryptOutput, KmsError> {
+        let (key_id, cached) = destination;
         let primary = self.usable(&cached)?;
         let blob = self
             .seal(primary, plaintext.expose_secret(), context)
