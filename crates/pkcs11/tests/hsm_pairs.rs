@@ -372,6 +372,30 @@ fn a_pair_whose_private_key_could_leave_the_token_does_not_load() {
     }
 }
 
+/// A token failure before `C_Decrypt` sees the ciphertext (here a handle whose object is gone)
+/// is the token being unavailable (`Custody`), the same for every ciphertext, not a verdict on
+/// the ciphertext.
+#[test]
+fn a_token_failure_before_decrypting_is_custody_whatever_the_ciphertext() {
+    let Some(token) = testing::token() else {
+        return;
+    };
+    let p = provider(&token);
+    let bind = KeyBinding::version("stale-key", "stale-version");
+    let stored = p.generate(KeySpec::Rsa2048, &bind).unwrap();
+    let key = private(p.load(KeySpec::Rsa2048, &stored, &bind).unwrap());
+    let alg = EncryptAlgorithm::RsaesOaepSha1;
+    let ct = openssl_oaep(key.public_key_der(), "sha1", b"opened before the key went");
+    assert!(key.decrypt(alg, &ct).is_ok());
+    let label = object_label(&bind);
+    let handle = token.find_private_key(&label, &stored.as_bytes()[2..18]);
+    token.destroy(handle.unwrap().unwrap()).unwrap();
+    for ciphertext in [ct.clone(), vec![0x5a; ct.len()], ct[1..].to_vec()] {
+        let refused = key.decrypt(alg, &ciphertext);
+        assert!(matches!(refused, Err(KmsError::Custody)), "{refused:?}");
+    }
+}
+
 /// The check above can fail: a pair made readable for tests shows its private parts.
 #[test]
 fn a_test_only_extractable_pair_shows_its_private_parts() {
