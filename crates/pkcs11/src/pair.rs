@@ -14,8 +14,13 @@
 //! with spec `0x10`/`0x11`/`0x12` for RSA 2048/3072/4096, `0x20` for P-256 and `0x21` for
 //! secp256k1. Loading checks every field (tag, spec, a public key of that spec, the binding's
 //! label) before it looks for the private key, so a reference moved to another version, or
-//! damaged, is [`KmsError::Corrupt`]. The public key is kept here, so GetPublicKey, Verify and
-//! Encrypt never call the token.
+//! damaged, is [`KmsError::Corrupt`]. The reference is not sealed, so loading then checks the
+//! private key object against it: an RSA or EC key as the spec says, sensitive and never
+//! extractable, whose public key is the stored one (RSA: the object's modulus and exponent; EC:
+//! a fixed digest signed in the token verifies with the stored key). A reference carrying
+//! another public key, or naming a key that could have left the token, is
+//! [`KmsError::Corrupt`]. The public key is kept here, so GetPublicKey, Verify and Encrypt
+//! never call the token.
 //!
 //! In the token: RSA_PSS_SHA_256 is `CKM_RSA_PKCS_PSS` (SHA-256, MGF1-SHA-256, salt 32) over
 //! the digest; RSA_PKCS1_SHA_256 is `CKM_RSA_PKCS` over `DigestInfo(SHA-256) ‖ digest`;
@@ -25,16 +30,18 @@
 //! token only: a token that refuses those mechanism parameters when the operation starts
 //! (`C_DecryptInit`; SoftHSM2 2.6.1 allows OAEP only with SHA-1) gets
 //! [`KmsError::UnsupportedOperation`], an answer decided before the ciphertext is used, so it
-//! says nothing about the ciphertext. Every other failure to decrypt is
-//! [`KmsError::InvalidCiphertext`], with no detail.
+//! says nothing about the ciphertext. Any other failure before the ciphertext reaches the token
+//! (a session, the login, a device error at `C_DecryptInit`) is the token being unavailable,
+//! [`KmsError::Custody`]; every failure of `C_Decrypt`, and a plaintext of the wrong length,
+//! is [`KmsError::InvalidCiphertext`], with no detail.
 
 use std::sync::Arc;
 
 use cryptoki::context::Function;
 use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::object::ObjectHandle;
-use openkms_core::asymmetric::spec_of_public_key;
 use openkms_core::asymmetric::{DIGEST_LEN, EncryptAlgorithm, SignAlgorithm, rsa_bytes};
+use openkms_core::asymmetric::{spec_of_public_key, verify};
 use openkms_core::token_pair::{
     ec_public_key_der, ecdsa_signature_der, pkcs1_sha256_input, rsa_public_key_der,
 };
@@ -131,16 +138,64 @@ pub(crate) fn load(
     bind: &KeyBinding<'_>,
 ) -> Result<Arc<dyn PrivateKey>, KmsError> {
     let (id, public_der) = parse_ref(stored, spec, bind).ok_or(KmsError::Corrupt)?;
+    let (kind, _) = offered_pair(spec).ok_or(KmsError::Corrupt)?;
     let handle = token
         .find_private_key(&object_label(bind), &id)
         .map_err(|e| token_failed("find key pair", &e))?
         .ok_or(KmsError::Corrupt)?;
-    Ok(Arc::new(TokenPair {
+    let pair = TokenPair {
         token: token.clone(),
         handle,
         spec,
         public_der,
-    }))
+    };
+    if !pair.is_the_token_key(kind)? {
+        tracing::error!(
+            ?spec,
+            "a stored HSM key pair reference does not match its private key in the token"
+        );
+        return Err(KmsError::Corrupt);
+    }
+    Ok(Arc::new(pair))
+}
+
+/// The digest an EC pair signs in the token when it is loaded, to show that the stored public
+/// key is its own (32 bytes, the length of a SHA-256 digest).
+const PROOF_DIGEST: [u8; DIGEST_LEN] = *b"openkms: the token key's proof.\0";
+
+impl TokenPair {
+    /// Whether the private key object is a `kind` key that never could leave the token and the
+    /// stored public key is its own. The stored reference is not sealed, so this is what
+    /// stops a store row or backup carrying someone else's public key: RSA compares the
+    /// object's (public) modulus and exponent with the stored key; EC, whose private object has
+    /// no point, signs [`PROOF_DIGEST`] in the token and verifies it with the stored key.
+    fn is_the_token_key(&self, kind: PairKind) -> Result<bool, KmsError> {
+        let facts = self
+            .token
+            .private_key_facts(self.handle)
+            .map_err(|e| token_failed("read key pair attributes", &e))?;
+        if !facts.kept_in_token(kind) {
+            return Ok(false);
+        }
+        match (kind, facts.modulus, facts.exponent) {
+            (PairKind::Rsa(_), Some(n), Some(e)) => {
+                let der = rsa_public_key_der(self.spec, &n, &e);
+                Ok(der.is_ok_and(|der| der == self.public_der))
+            }
+            (PairKind::Rsa(_), _, _) => Ok(false),
+            (PairKind::Ec(_), _, _) => {
+                let alg = SignAlgorithm::EcdsaSha256;
+                let signature = self.sign(alg, &PROOF_DIGEST)?;
+                Ok(verify(
+                    &self.public_der,
+                    alg,
+                    self.spec,
+                    &PROOF_DIGEST,
+                    &signature,
+                ))
+            }
+        }
+    }
 }
 
 /// A key pair version whose private key is in the token. Holds a handle, not material.
@@ -203,7 +258,11 @@ impl PrivateKey for TokenPair {
         // again here in case a token decrypted something that is not k bytes.
         let fits = ciphertext.len() == rsa_bytes(self.spec);
         match self.token.decrypt_pair(self.handle, how, ciphertext) {
-            Ok(plain) if fits => Ok(SecretBytes::new(plain)),
+            Ok(plain) => {
+                // Zeroized when dropped, also when it is not k bytes' worth and refused.
+                let plain = SecretBytes::new(plain);
+                fits.then_some(plain).ok_or(KmsError::InvalidCiphertext)
+            }
             Err(e) if refuses_mechanism(&e) => {
                 tracing::warn!(
                     ?algorithm,
@@ -211,9 +270,21 @@ impl PrivateKey for TokenPair {
                 );
                 Err(KmsError::UnsupportedOperation)
             }
-            Ok(_) | Err(_) => Err(KmsError::InvalidCiphertext),
+            Err(e) if judged_ciphertext(&e) => {
+                tracing::debug!(error = %e, "the PKCS#11 token refused a ciphertext");
+                Err(KmsError::InvalidCiphertext)
+            }
+            // Before `C_Decrypt` saw the ciphertext (no session, not logged in, a stale handle,
+            // a device error): the token is unavailable, whatever the ciphertext.
+            Err(e) => Err(token_failed("decrypt", &e)),
         }
     }
+}
+
+/// Whether `C_Decrypt` itself failed, the only call that sees the ciphertext: whatever it
+/// answers is the same [`KmsError::InvalidCiphertext`] to the caller.
+fn judged_ciphertext(e: &TokenError) -> bool {
+    matches!(e, TokenError::Call(CkError::Pkcs11(_, Function::Decrypt)))
 }
 
 /// Whether the token refused the mechanism or its parameters when the operation started: a

@@ -50,6 +50,47 @@ pub enum PublicParts {
     Ec(Vec<u8>),
 }
 
+/// What a private key object reports of itself (`None`: the token does not report it), read
+/// when a stored reference is loaded to check that the object is the key the reference names
+/// and that it never could leave the token. Public attributes only.
+#[derive(Debug, Default)]
+pub struct PrivateFacts {
+    /// `CKA_KEY_TYPE`.
+    pub key_type: Option<KeyType>,
+    /// `CKA_SENSITIVE`.
+    pub sensitive: Option<bool>,
+    /// `CKA_EXTRACTABLE`.
+    pub extractable: Option<bool>,
+    /// `CKA_ALWAYS_SENSITIVE`.
+    pub always_sensitive: Option<bool>,
+    /// `CKA_NEVER_EXTRACTABLE`.
+    pub never_extractable: Option<bool>,
+    /// `CKA_LOCAL` (made in the token, not imported).
+    pub local: Option<bool>,
+    /// `CKA_MODULUS` of an RSA key (public even when the key is sensitive).
+    pub modulus: Option<Vec<u8>>,
+    /// `CKA_PUBLIC_EXPONENT` of an RSA key.
+    pub exponent: Option<Vec<u8>>,
+}
+
+impl PrivateFacts {
+    /// Whether the object is a key of `kind` that was made in the token and never could leave
+    /// it: sensitive and not extractable, and, where the token reports them, always sensitive,
+    /// never extractable and local.
+    pub fn kept_in_token(&self, kind: PairKind) -> bool {
+        let key_type = match kind {
+            PairKind::Rsa(_) => KeyType::RSA,
+            PairKind::Ec(_) => KeyType::EC,
+        };
+        self.key_type == Some(key_type)
+            && self.sensitive == Some(true)
+            && self.extractable == Some(false)
+            && self.always_sensitive != Some(false)
+            && self.never_extractable != Some(false)
+            && self.local != Some(false)
+    }
+}
+
 /// A signing mechanism over data the caller prepared.
 #[derive(Debug, Clone, Copy)]
 pub enum PairSign {
@@ -152,6 +193,37 @@ impl Token {
             [one] => Ok(Some(*one)),
             _ => Err(TokenError::Ambiguous(label.to_owned())),
         }
+    }
+
+    /// The public attributes of the private key `key` that say what it is and whether it could
+    /// ever leave the token; those the token does not report are `None`.
+    pub fn private_key_facts(&self, key: ObjectHandle) -> Result<PrivateFacts, TokenError> {
+        let wanted = [
+            AttributeType::KeyType,
+            AttributeType::Sensitive,
+            AttributeType::Extractable,
+            AttributeType::AlwaysSensitive,
+            AttributeType::NeverExtractable,
+            AttributeType::Local,
+            AttributeType::Modulus,
+            AttributeType::PublicExponent,
+        ];
+        let attributes = self.with_session(|s| s.get_attributes(key, &wanted))?;
+        let mut facts = PrivateFacts::default();
+        for attribute in attributes {
+            match attribute {
+                Attribute::KeyType(v) => facts.key_type = Some(v),
+                Attribute::Sensitive(v) => facts.sensitive = Some(v),
+                Attribute::Extractable(v) => facts.extractable = Some(v),
+                Attribute::AlwaysSensitive(v) => facts.always_sensitive = Some(v),
+                Attribute::NeverExtractable(v) => facts.never_extractable = Some(v),
+                Attribute::Local(v) => facts.local = Some(v),
+                Attribute::Modulus(v) => facts.modulus = Some(v),
+                Attribute::PublicExponent(v) => facts.exponent = Some(v),
+                _ => {}
+            }
+        }
+        Ok(facts)
     }
 
     /// Signs `data` with the private key `key` in the token.

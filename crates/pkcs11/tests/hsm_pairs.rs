@@ -4,7 +4,7 @@
 //! and OAEP-SHA-256 either decrypts there or, on a token without it (SoftHSM2 2.6.1), is
 //! refused with `UnsupportedOperation` whatever the ciphertext;
 //! the private key's secret parts cannot be read out of the token; the stored reference is
-//! bound to its version; and a service keeps signing with a key pair after a restart.
+//! bound to its version and its public key to the token's private key; and a service keeps signing with a key pair after a restart.
 //! (The shared conformance suite runs on these pairs in `crates/keys-tests/tests/pkcs11.rs`.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -276,6 +276,123 @@ fn the_private_key_cannot_leave_the_token_and_the_reference_is_bound() {
             p.load(spec, &truncated, &bind()),
             Err(KmsError::Corrupt)
         ));
+    }
+}
+
+/// The public key a stored reference carries (after tag, spec, `CKA_ID` and its length).
+fn stored_public_key(stored: &[u8]) -> &[u8] {
+    let len = usize::from(u16::from_be_bytes([stored[18], stored[19]]));
+    &stored[20..20 + len]
+}
+
+/// `stored` with its public key replaced by `public` (the length field re-encoded).
+fn with_public_key(stored: &[u8], public: &[u8]) -> StoredKey {
+    let old = stored_public_key(stored).len();
+    let len = u16::try_from(public.len()).unwrap().to_be_bytes();
+    let out = [&stored[..18], &len[..], public, &stored[20 + old..]].concat();
+    StoredKey::from_bytes(out)
+}
+
+/// The reference is not sealed: one whose public key was replaced by another valid key of the
+/// same spec (a tampered store row or backup) must not load, or GetPublicKey, Verify and
+/// Encrypt would use that key while Sign and Decrypt use the token's.
+#[test]
+fn a_reference_carrying_another_public_key_does_not_load() {
+    let Some(token) = testing::token() else {
+        return;
+    };
+    let p = provider(&token);
+    let mine = KeyBinding::version("swap-key-mine", "swap-version-mine");
+    let theirs = KeyBinding::version("swap-key-theirs", "swap-version-theirs");
+    for (spec, alg) in [
+        (KeySpec::Rsa2048, SignAlgorithm::RsaPssSha256),
+        (KeySpec::EcP256, SignAlgorithm::EcdsaSha256),
+    ] {
+        let stored = p.generate(spec, &mine).unwrap();
+        let other = p.generate(spec, &theirs).unwrap();
+        let other_public = stored_public_key(other.as_bytes());
+        assert_ne!(stored_public_key(stored.as_bytes()), other_public);
+        let swapped = with_public_key(stored.as_bytes(), other_public);
+        assert_eq!(swapped.as_bytes().len(), stored.as_bytes().len());
+        let loaded = p.load(spec, &swapped, &mine);
+        assert!(matches!(loaded, Err(KmsError::Corrupt)), "{spec:?}");
+        // Untampered, both still load and sign with the key they carry.
+        for (stored, bind) in [(&stored, &mine), (&other, &theirs)] {
+            let key = private(p.load(spec, stored, bind).unwrap());
+            assert_eq!(key.public_key_der(), stored_public_key(stored.as_bytes()));
+            let digest = [0x3c; 32];
+            let sig = key.sign(alg, &digest).unwrap();
+            assert!(asymmetric::verify(
+                key.public_key_der(),
+                alg,
+                spec,
+                &digest,
+                &sig
+            ));
+        }
+    }
+}
+
+/// A reference of one spec naming a token key of another type is refused, whatever public
+/// key of its own spec it carries.
+#[test]
+fn a_reference_naming_a_key_of_another_type_does_not_load() {
+    let Some(token) = testing::token() else {
+        return;
+    };
+    let p = provider(&token);
+    let ec = KeyBinding::version("type-key-ec", "type-version-ec");
+    let rsa = KeyBinding::version("type-key-rsa", "type-version-rsa");
+    let ec_stored = p.generate(KeySpec::EcP256, &ec).unwrap();
+    let rsa_stored = p.generate(KeySpec::Rsa2048, &rsa).unwrap();
+    // An RSA_2048 reference with the EC key's id and label.
+    let rsa_public = stored_public_key(rsa_stored.as_bytes());
+    let mut forged = with_public_key(ec_stored.as_bytes(), rsa_public)
+        .as_bytes()
+        .to_vec();
+    forged[1] = rsa_stored.as_bytes()[1];
+    let loaded = p.load(KeySpec::Rsa2048, &StoredKey::from_bytes(forged), &ec);
+    assert!(matches!(loaded, Err(KmsError::Corrupt)));
+    assert!(p.load(KeySpec::EcP256, &ec_stored, &ec).is_ok());
+}
+
+/// A pair whose private key could leave the token (made readable for tests) is refused at load:
+/// only keys that are sensitive and never extractable are served.
+#[test]
+fn a_pair_whose_private_key_could_leave_the_token_does_not_load() {
+    let Some(token) = testing::token() else {
+        return;
+    };
+    let readable = Pkcs11Provider::extractable_for_tests(token.clone(), Arc::new(OsRandom::new()));
+    for spec in [KeySpec::Rsa2048, KeySpec::EcP256] {
+        let bind = KeyBinding::version("readable-key", "readable-version");
+        let stored = readable.generate(spec, &bind).unwrap();
+        let loaded = readable.load(spec, &stored, &bind);
+        assert!(matches!(loaded, Err(KmsError::Corrupt)), "{spec:?}");
+    }
+}
+
+/// A token failure before `C_Decrypt` sees the ciphertext (here a handle whose object is gone)
+/// is the token being unavailable (`Custody`), the same for every ciphertext, not a verdict on
+/// the ciphertext.
+#[test]
+fn a_token_failure_before_decrypting_is_custody_whatever_the_ciphertext() {
+    let Some(token) = testing::token() else {
+        return;
+    };
+    let p = provider(&token);
+    let bind = KeyBinding::version("stale-key", "stale-version");
+    let stored = p.generate(KeySpec::Rsa2048, &bind).unwrap();
+    let key = private(p.load(KeySpec::Rsa2048, &stored, &bind).unwrap());
+    let alg = EncryptAlgorithm::RsaesOaepSha1;
+    let ct = openssl_oaep(key.public_key_der(), "sha1", b"opened before the key went");
+    assert!(key.decrypt(alg, &ct).is_ok());
+    let label = object_label(&bind);
+    let handle = token.find_private_key(&label, &stored.as_bytes()[2..18]);
+    token.destroy(handle.unwrap().unwrap()).unwrap();
+    for ciphertext in [ct.clone(), vec![0x5a; ct.len()], ct[1..].to_vec()] {
+        let refused = key.decrypt(alg, &ciphertext);
+        assert!(matches!(refused, Err(KmsError::Custody)), "{refused:?}");
     }
 }
 
