@@ -195,7 +195,7 @@ impl KeyService {
             let loaded = provider.load(spec, &stored, &bind)?;
             Ok((stored, loaded))
         };
-        match spec.is_asymmetric() {
+        match off_the_workers(level, spec) {
             true => self.heavy.run(make).await?,
             false => make(),
         }
@@ -216,7 +216,7 @@ impl KeyService {
             let bind = KeyBinding::version(&key_id, &version_id);
             provider.load(spec, &stored, &bind)
         };
-        match spec.is_asymmetric() {
+        match off_the_workers(level, spec) {
             true => self.heavy.run(load).await?,
             false => load(),
         }
@@ -229,6 +229,14 @@ impl KeyService {
             super::KeyRef::Alias(name) => self.resolve_alias(name).await,
         }
     }
+}
+
+/// Whether making or loading a key of `spec` at `level` runs on the bounded blocking lane
+/// rather than the async worker: key pairs (milliseconds to seconds of CPU), and every HSM key,
+/// whose token calls can wait behind another request's generation in the token (an RSA_4096
+/// pair takes seconds in SoftHSM2 and holds the token's object lock meanwhile).
+fn off_the_workers(level: ProtectionLevel, spec: KeySpec) -> bool {
+    spec.is_asymmetric() || level == ProtectionLevel::Hsm
 }
 
 fn new_record(
