@@ -648,6 +648,17 @@ def _set_given(req, method: str | None = None, **params):
     return req
 
 
+def audit_line(server: OpenKms, request_id: str) -> dict:
+    """The server's audit line of ``request_id`` (written before the reply was sent)."""
+    path = server.data_dir / "audit" / "audit.log"
+    assert path.is_file(), f"the server writes no audit log at {path}"
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    # Event lines (flood summaries, gaps, prunes; docs/audit.md) belong to no request.
+    found = [line for line in lines if line.get("request_id") == request_id]
+    assert len(found) == 1, f"{len(found)} audit lines for RequestId {request_id}"
+    return found[0]
+
+
 def describe(kms: Kms, key_id: str) -> dict:
     """DescribeKey's KeyMetadata."""
     return kms.call(sdk_request("DescribeKey", KeyId=key_id))["KeyMetadata"]

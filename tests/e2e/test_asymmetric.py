@@ -31,8 +31,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (decode_dss_signature,
                                                              encode_dss_signature)
 
-from e2ehelp import (ACCESS_KEY_ID, ACCESS_KEY_SECRET, ACCOUNT_ID, REGION_ID, describe, new_server,
-                     sdk_request, stop_or_fail)
+from e2ehelp import (ACCESS_KEY_ID, ACCESS_KEY_SECRET, ACCOUNT_ID, REGION_ID, audit_line,
+                     describe, new_server, sdk_request, stop_or_fail)
 
 MESSAGE = b"openkms asymmetric e2e: sign me"
 SM2_ID = b"1234567812345678"
@@ -467,9 +467,10 @@ def re_encrypt_pair(key_id: str, version: str | None, algorithm: str | None, blo
 @pytest.mark.parametrize("spec,algorithm", [("RSA_2048", "RSAES_OAEP_SHA_256"),
                                             ("RSA_3072", "RSAES_OAEP_SHA_1"),
                                             ("EC_SM2", "SM2PKE")])
-def test_re_encrypt_from_a_key_pair(kms, tmp_path, spec, algorithm):
+def test_re_encrypt_from_a_key_pair(server, kms, tmp_path, spec, algorithm):
     """Spec 3.7: ReEncrypt takes a bare asymmetric ciphertext made offline with the public
-    key and seals its plaintext under a symmetric key, which then decrypts it."""
+    key and seals its plaintext under a symmetric key, which then decrypts it. The audit line
+    names both keys: the destination and the pair version that decrypted."""
     if algorithm == "SM2PKE" and not openssl_has_sm2():
         pytest.fail("this machine's openssl has no SM2")
     key_id, version = create(kms, spec, "ENCRYPT/DECRYPT")
@@ -483,6 +484,9 @@ def test_re_encrypt_from_a_key_pair(kms, tmp_path, spec, algorithm):
                                 EncryptionContext=json.dumps(context)))
     assert (back["KeyId"], back["Plaintext"]) == (destination, secret.decode())
     assert back["KeyVersionId"] == reply["KeyVersionId"]
+    line = audit_line(server, reply["RequestId"])
+    assert (line["key_id"], line["key_version_id"]) == (destination, reply["KeyVersionId"])
+    assert (line["source_key_id"], line["source_key_version_id"]) == (key_id, version), line
 
 
 def test_re_encrypt_from_a_key_pair_refusals(kms, tmp_path):

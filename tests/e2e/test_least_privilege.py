@@ -30,6 +30,7 @@ from e2ehelp import (
     RamUser,
     alias_arn,
     attach,
+    audit_line,
     decode_blob,
     detach,
     key_arn,
@@ -370,17 +371,6 @@ def test_tea_sdk_as_a_least_privilege_user(server, kms, key):
 
 
 # -- the audit log ----------------------------------------------------------------------------
-
-
-def audit_line(server, request_id: str) -> dict:
-    """The shared server's audit line of ``request_id`` (written before the reply was sent)."""
-    path = server.data_dir / "audit" / "audit.log"
-    assert path.is_file(), f"the shared server writes no audit log at {path}"
-    lines = [json.loads(line) for line in path.read_text().splitlines()]
-    # Event lines (flood summaries, gaps, prunes; docs/audit.md) belong to no request.
-    found = [line for line in lines if line.get("request_id") == request_id]
-    assert len(found) == 1, f"{len(found)} audit lines for RequestId {request_id}"
-    return found[0]
 
 
 def test_audit_log_records_refused_requests_with_the_users_access_key(server, kms, key):

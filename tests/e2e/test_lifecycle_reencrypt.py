@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from e2ehelp import Kms, decode_blob, encode_blob, unique_alias
+from e2ehelp import Kms, audit_line, decode_blob, encode_blob, unique_alias
 from e2ehelp import sdk_request as make
 
 
@@ -36,9 +36,15 @@ def pair(kms):
     return a, b, alias, blob
 
 
-def test_re_encrypt_to_an_alias_with_a_new_context(kms, pair):
+def test_re_encrypt_to_an_alias_with_a_new_context(server, kms, pair):
     a, b, alias, blob = pair
     reply = kms.call(re_encrypt(kms, blob, alias, SRC_CTX, DST_CTX))
+    # the audit line names both keys: the destination, and the version that opened the blob
+    line = audit_line(server, reply["RequestId"])
+    assert (line["action"], line["key_id"], line["key_version_id"]) == \
+        ("ReEncrypt", b["KeyId"], b["PrimaryKeyVersion"]), line
+    assert (line["source_key_id"], line["source_key_version_id"]) == \
+        (a["KeyId"], a["PrimaryKeyVersion"]), line
     assert set(reply) == {"KeyId", "KeyVersionId", "CiphertextBlob", "RequestId"}
     assert reply["KeyId"] == b["KeyId"]  # the real id, not the alias
     assert reply["KeyVersionId"] == b["PrimaryKeyVersion"]

@@ -301,14 +301,22 @@ async fn re_encrypt_moves_ciphertext_between_keys() {
     let ca = EncryptionContext::from_json(r#"{"from":"a"}"#).unwrap();
     let cb = EncryptionContext::from_json(r#"{"to":"b"}"#).unwrap();
     let blob = svc
-        .encrypt(&KeyRef::Id(a.key_id), b"moved", &ca)
-        .await
-        .unwrap()
-        .blob;
-    let out = svc
-        .re_encrypt(&blob, &ca, &KeyRef::Id(b.key_id.clone()), &cb)
+        .encrypt(&KeyRef::Id(a.key_id.clone()), b"moved", &ca)
         .await
         .unwrap();
+    let moved = svc
+        .re_encrypt(&blob.blob, &ca, &KeyRef::Id(b.key_id.clone()), &cb)
+        .await
+        .unwrap();
+    // The audit line names the version that opened the old ciphertext.
+    assert_eq!(
+        (
+            moved.source_key_id.as_str(),
+            moved.source_version_id.as_str()
+        ),
+        (a.key_id.as_str(), blob.version_id.as_str())
+    );
+    let out = moved.sealed;
     assert_eq!(out.key_id, b.key_id);
     assert_eq!(
         svc.decrypt(&out.blob, &cb)
@@ -319,7 +327,7 @@ async fn re_encrypt_moves_ciphertext_between_keys() {
         b"moved"
     );
     assert!(
-        svc.re_encrypt(&blob, &cb, &KeyRef::Id(b.key_id), &cb)
+        svc.re_encrypt(&blob.blob, &cb, &KeyRef::Id(b.key_id), &cb)
             .await
             .is_err()
     );

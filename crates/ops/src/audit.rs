@@ -2,7 +2,7 @@
 //!
 //! The engine's caller (a front end) owns the audit line: who called, from where, the
 //! outcome. The operation adds what it acted on: the key (as named, then as resolved) and the
-//! key version.
+//! key version; a ReEncrypt also the key version that opened its source ciphertext.
 
 /// Longest name an event keeps: a key named by a client is cut to this many bytes (an alias
 /// ARN is about 330), so no request can make an audit line long.
@@ -15,6 +15,10 @@ pub struct AuditEvent {
     pub key_id: Option<String>,
     /// The key version the run used or made, when it names one.
     pub key_version_id: Option<String>,
+    /// ReEncrypt only: the key that opened the source ciphertext, once it ran.
+    pub source_key_id: Option<String>,
+    /// ReEncrypt only: the version of it that opened the source ciphertext.
+    pub source_key_version_id: Option<String>,
 }
 
 impl AuditEvent {
@@ -27,6 +31,12 @@ impl AuditEvent {
     pub fn version(&mut self, key_id: &str, version_id: &str) {
         self.key(key_id);
         self.key_version_id = Some(bounded(version_id));
+    }
+
+    /// Notes the key version that opened a ReEncrypt's source ciphertext.
+    pub fn source(&mut self, key_id: &str, version_id: &str) {
+        self.source_key_id = Some(bounded(key_id));
+        self.source_key_version_id = Some(bounded(version_id));
     }
 }
 

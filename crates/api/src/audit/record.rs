@@ -108,6 +108,12 @@ struct Members<'a> {
     action: Option<&'a str>,
     key_id: Option<&'a str>,
     key_version_id: Option<&'a str>,
+    /// Present only on a ReEncrypt's line once it ran: the key that opened its source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_key_id: Option<&'a str>,
+    /// With `source_key_id`: the version of it that opened the source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_key_version_id: Option<&'a str>,
     outcome: Option<&'a str>,
     status: u16,
     latency_us: u64,
@@ -148,6 +154,8 @@ impl Record<'_> {
             action: f.action,
             key_id,
             key_version_id,
+            source_key_id: f.event.source_key_id.as_deref(),
+            source_key_version_id: f.event.source_key_version_id.as_deref(),
             outcome: f.outcome,
             status: self.status,
             latency_us: self.latency_us,
@@ -247,10 +255,10 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use openkms_core::service::EncryptOutput;
+    use openkms_core::service::{EncryptOutput, ReEncryptOutput};
     use openkms_core::{EncryptionContext, KeyRef, SecretBytes};
     use openkms_ops::Operation;
-    use openkms_ops::kms::Encrypt;
+    use openkms_ops::kms::{Encrypt, ReEncrypt};
 
     fn params(pairs: &[(&str, &str)]) -> Params {
         Params::from_pairs(
@@ -305,6 +313,37 @@ mod tests {
         for secret in ["c2VjcmV0", "Y2lwaGVy", "sig/sig"] {
             assert!(!text.contains(secret), "{secret}");
         }
+    }
+
+    #[test]
+    fn re_encrypt_names_the_key_that_opened_its_source() {
+        let mut facts = Facts {
+            action: Some("ReEncrypt"),
+            user: Some("root".into()),
+            ..Facts::default()
+        };
+        let output = ReEncryptOutput {
+            source_key_id: "k-old".into(),
+            source_version_id: "v-old".into(),
+            sealed: EncryptOutput {
+                key_id: "k-new".into(),
+                version_id: "v-new".into(),
+                blob: b"cipher".to_vec(),
+            },
+        };
+        ReEncrypt::audit_output(&output, &mut facts.event);
+        let record = Record {
+            time: OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap(),
+            request_id: "RID",
+            source: None,
+            facts: &facts,
+            status: 200,
+            latency_us: 7,
+        };
+        assert!(record.to_json().contains(
+            "\"key_id\":\"k-new\",\"key_version_id\":\"v-new\",\
+             \"source_key_id\":\"k-old\",\"source_key_version_id\":\"v-old\",\"outcome\""
+        ));
     }
 
     #[test]

@@ -42,6 +42,18 @@ pub struct EncryptOutput {
     pub blob: Vec<u8>,
 }
 
+/// The result of ReEncrypt: the new ciphertext, and the key version that opened the old one
+/// (for the audit line; Alibaba's reply names only the destination).
+#[derive(Debug)]
+pub struct ReEncryptOutput {
+    /// The real id of the key that opened the source ciphertext.
+    pub source_key_id: String,
+    /// The version of it that opened the source ciphertext.
+    pub source_version_id: String,
+    /// The ciphertext under the destination key.
+    pub sealed: EncryptOutput,
+}
+
 /// The result of GenerateDataKey: a fresh data key, in the clear and sealed. No `Debug`: it
 /// holds the data key.
 pub struct DataKeyOutput {
@@ -156,10 +168,16 @@ impl KeyService {
         source_context: &EncryptionContext,
         target: &KeyRef,
         target_context: &EncryptionContext,
-    ) -> Result<EncryptOutput, KmsError> {
+    ) -> Result<ReEncryptOutput, KmsError> {
         let opened = self.decrypt(blob, source_context).await?;
-        self.seal_under(target, &opened.plaintext, target_context)
-            .await
+        let sealed = self
+            .seal_under(target, &opened.plaintext, target_context)
+            .await?;
+        Ok(ReEncryptOutput {
+            source_key_id: opened.key_id,
+            source_version_id: opened.version_id,
+            sealed,
+        })
     }
 
     /// ReEncrypt from a key pair (next-surfaces §3.7): decrypts the bare asymmetric
@@ -173,15 +191,20 @@ impl KeyService {
         ciphertext: &[u8],
         target: &KeyRef,
         target_context: &EncryptionContext,
-    ) -> Result<EncryptOutput, KmsError> {
+    ) -> Result<ReEncryptOutput, KmsError> {
         let destination = self.destination(target).await?;
         let (key, version_id, algorithm) = source;
-        let plaintext = self
+        let (opened_by, plaintext) = self
             .pair_plaintext(key, version_id, algorithm, ciphertext)
-            .await?
-            .1;
-        self.seal_into(destination, &plaintext, target_context)
-            .await
+            .await?;
+        let sealed = self
+            .seal_into(destination, &plaintext, target_context)
+            .await?;
+        Ok(ReEncryptOutput {
+            source_key_id: opened_by.key_id,
+            source_version_id: opened_by.version_id,
+            sealed,
+        })
     }
 
     /// Seals `plaintext` under the primary version of `target` (which must be usable), as

@@ -49,6 +49,7 @@ pub use asymmetric::{
 pub use authorize::{AccessRequest, Target, default_key_policy};
 pub use crypto_ops::{
     DataKeyOutput, DecryptOutput, EncryptOutput, MAX_DATA_KEY_BYTES, MAX_PLAINTEXT_BYTES,
+    ReEncryptOutput,
 };
 pub use identity::{
     AttachedPolicy, MAX_ACCESS_KEYS_PER_USER, NewAccessKey, NewUser, PolicyCursor, PolicyView,

@@ -4,7 +4,7 @@
 //! (next-surfaces §3.7); the destination is always a symmetric key.
 
 use openkms_core::asymmetric::EncryptAlgorithm;
-use openkms_core::service::EncryptOutput;
+use openkms_core::service::ReEncryptOutput;
 use openkms_core::{EncryptionContext, KeyRef, KmsError};
 
 use crate::{AuditEvent, Call, OpName, Operation, Touch, kms::key_text};
@@ -42,7 +42,7 @@ pub struct ReEncrypt {
 
 impl Operation for ReEncrypt {
     const NAME: OpName = OpName::kms("ReEncrypt");
-    type Output = EncryptOutput;
+    type Output = ReEncryptOutput;
 
     fn touches<'a>(&'a mut self, _: &Call<'_>) -> Vec<Touch<'a>> {
         let source = match &mut self.source {
@@ -55,7 +55,7 @@ impl Operation for ReEncrypt {
         ]
     }
 
-    async fn execute(self, call: &Call<'_>) -> Result<EncryptOutput, KmsError> {
+    async fn execute(self, call: &Call<'_>) -> Result<ReEncryptOutput, KmsError> {
         let (kms, destination) = (call.kms, &self.destination);
         let context = &self.destination_context;
         match &self.source {
@@ -79,7 +79,8 @@ impl Operation for ReEncrypt {
         event.key(key_text(&self.destination));
     }
 
-    fn audit_output(output: &EncryptOutput, event: &mut AuditEvent) {
-        event.version(&output.key_id, &output.version_id);
+    fn audit_output(output: &ReEncryptOutput, event: &mut AuditEvent) {
+        event.version(&output.sealed.key_id, &output.sealed.version_id);
+        event.source(&output.source_key_id, &output.source_version_id);
     }
 }

@@ -11,7 +11,7 @@
 
 use crate::codec::lenient;
 use openkms_core::KeyService;
-use openkms_core::service::EncryptOutput;
+use openkms_core::service::ReEncryptOutput;
 use openkms_ops::Call;
 use openkms_ops::Touch;
 use openkms_ops::kms::{ReEncrypt, ReEncryptSource};
@@ -79,8 +79,8 @@ impl Wire for ReEncrypt {
         })
     }
 
-    fn encode<'a>(out: &'a EncryptOutput, _: &KeyService) -> Result<Sealed<'a>, RpcError> {
-        Ok(Sealed::of(out))
+    fn encode<'a>(out: &'a ReEncryptOutput, _: &KeyService) -> Result<Sealed<'a>, RpcError> {
+        Ok(Sealed::of(&out.sealed))
     }
 
     fn fallback(params: &Params, call: &Call<'_>) -> Vec<Touch<'static>> {
