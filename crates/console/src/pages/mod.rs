@@ -1,7 +1,7 @@
 //! The console's pages, one module per area, and the routing between them.
 //!
 //! [`NAV`] is the one list of areas: the navigation shows it and [`route`] dispatches on its
-//! first path segment, so a new area (asymmetric keys, secrets) is one module and one entry.
+//! first path segment, so a new area (as Secrets was) is one module and one entry.
 //! Every page but sign-in needs a session; every action a page takes goes through
 //! [`crate::action::run`].
 
