@@ -5,7 +5,8 @@
 //   node's crypto parses (and the npm SDK's GetPublicKey agrees); a digest signed in the console
 //   verifies with node's crypto, and the console's AsymmetricVerify says valid / invalid;
 // - an RSA_2048 ENCRYPT/DECRYPT key: node encrypts with the PEM the console shows (OAEP
-//   SHA-256), the console decrypts it back;
+//   SHA-256), the console decrypts it back; a disabled key pair's page shows the refusal of
+//   GetPublicKey in its card, not as a failed action;
 // - an EXTERNAL key: PendingImport in the list's filter and on its page, the import parameters
 //   (a wrapping public key node parses, an ImportToken), 32 bytes wrapped by node imported
 //   through the form (Enabled), then the material deleted after the confirm step (PendingImport);
@@ -212,6 +213,14 @@ test('key pairs in the console: public key, sign, verify, decrypt', { skip }, as
   await page.locator('#sign-digest').fill(digest);
   await page.locator('#sign').click();
   assert.match(await text(page, '#api-error'), /InvalidParameter/);
+
+  // a disabled key pair's page says why it shows no public key, in the card, not as a failure
+  await page.goto(url(`keys/${keyId}`));
+  await page.locator('#disable-key').click();
+  await page.waitForURL(/done=disabled/);
+  assert.match(await text(page, '#public-key-error'), /Rejected\.Disabled/);
+  assert.equal(await page.locator('#api-error').count(), 0);
+  assert.equal(await page.locator('#public-key').count(), 0);
 
   await context.close();
   assert.deepEqual(consoleErrors, [], `the browser console showed errors:\n${consoleErrors.join('\n')}`);

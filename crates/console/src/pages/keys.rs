@@ -194,8 +194,8 @@ async fn detail(page: &Page<'_>, id: &str, shown: Shown) -> Reply {
         .collect();
     let data = context! {
         key => key, versions => versions, aliases => aliases, tags => tags,
-        policy => policy, error => shown.error.or(public_error), pair => pair,
-        public_key => public_key, import => shown.import, wrappings => wrappings,
+        policy => policy, error => shown.error, pair => pair, public_key => public_key,
+        public_key_error => public_error, import => shown.import, wrappings => wrappings,
     };
     page.render("key.html", "keys", data)
 }
@@ -219,7 +219,8 @@ fn is_pair(spec: &str) -> bool {
 }
 
 /// GetPublicKey of the version the query names (one of `versions`), else of the newest (the
-/// last: ListKeyVersions lists oldest first). The reply, or the error to show.
+/// last: ListKeyVersions lists oldest first). The reply, or the error to show in its card (a
+/// disabled key's public key is refused, and that is no failed action).
 async fn public_key(
     page: &Page<'_>,
     id: &str,
