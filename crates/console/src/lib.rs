@@ -17,8 +17,8 @@
 //! Sessions ([`session`]) are random server-side ids in a `Secure; HttpOnly;
 //! SameSite=Strict` cookie with idle and absolute timeouts; every POST carries the
 //! session's CSRF token; sign-in is throttled per source ([`signin`]). The pages
-//! ([`pages`]) are one module each; the navigation lists them, so a new area (asymmetric
-//! keys, secrets) is one module and one entry in [`pages::NAV`].
+//! ([`pages`]) are one module each; the navigation lists them, so a new area (as Secrets
+//! was) is one module and one entry in [`pages::NAV`].
 #![deny(missing_docs)]
 
 pub mod action;

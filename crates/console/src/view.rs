@@ -17,6 +17,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("users.html", include_str!("../templates/users.html")),
     ("user.html", include_str!("../templates/user.html")),
     ("policies.html", include_str!("../templates/policies.html")),
+    ("secrets.html", include_str!("../templates/secrets.html")),
+    ("secret.html", include_str!("../templates/secret.html")),
     ("audit.html", include_str!("../templates/audit.html")),
     ("status.html", include_str!("../templates/status.html")),
     ("password.html", include_str!("../templates/password.html")),
@@ -34,6 +36,7 @@ impl Views {
     pub fn new() -> Self {
         let mut env = Environment::new();
         env.set_auto_escape_callback(|_| AutoEscape::Html);
+        env.add_filter("urlencode", urlencode);
         for (name, source) in TEMPLATES {
             if let Err(e) = env.add_template(name, source) {
                 tracing::error!(template = name, error = %e, "console template does not compile");
@@ -56,6 +59,12 @@ impl Views {
     }
 }
 
+/// The `urlencode` filter: `text` as one query-string value (`/`, `+`, `=`, `&` and every
+/// non-ASCII byte percent-encoded), for names such as a secret's that hold those characters.
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -67,5 +76,56 @@ mod tests {
         for (name, source) in TEMPLATES {
             env.add_template(name, source).unwrap();
         }
+    }
+
+    /// The layout's facts every page gets.
+    fn layout() -> minijinja::Value {
+        minijinja::context! { nav => crate::pages::NAV, area => "secrets", user => "root",
+        csrf => "token", version => "test" }
+    }
+
+    #[test]
+    fn a_revealed_value_and_a_name_are_escaped() {
+        let views = Views::new();
+        let value = "<script>alert(1)</script>\n-----BEGIN X-----";
+        let html = views.render(
+            "secret.html",
+            minijinja::context! {
+                secret => serde_json::json!({"SecretName": "db/a+b<i>", "SecretType": "Generic",
+                    "CreateTime": "t", "UpdateTime": "t"}),
+                versions => serde_json::json!([{"VersionId": "v1", "CreateTime": "t",
+                    "VersionStages": {"VersionStage": ["ACSCurrent"]}}]),
+                revealed => serde_json::json!({"SecretName": "db/a+b<i>", "VersionId": "v1",
+                    "SecretData": value, "SecretDataType": "text",
+                    "VersionStages": {"VersionStage": ["ACSCurrent", "ACSPrevious"]}}),
+                ..layout()
+            },
+        );
+        assert!(html.contains("<pre id=\"revealed-value\" tabindex=\"0\">&lt;script&gt;alert(1)&lt;&#x2f;script&gt;\n-----BEGIN X-----</pre>"), "{html}");
+        assert!(html.contains("ACSCurrent, ACSPrevious"), "{html}");
+        assert!(
+            html.contains("<code id=\"secret-name\">db&#x2f;a+b&lt;i&gt;</code>"),
+            "{html}"
+        );
+        assert!(!html.contains("<script>alert"), "{html}");
+    }
+
+    #[test]
+    fn secret_links_carry_the_name_encoded() {
+        let views = Views::new();
+        let html = views.render(
+            "secrets.html",
+            minijinja::context! {
+                secrets => serde_json::json!([{"SecretName": "db/a+b=c&d", "SecretType": "Generic",
+                    "CreateTime": "t", "UpdateTime": "t", "PlannedDeleteTime": "soon"}]),
+                page => 1, pages => 1, total => 1, data_types => ["text", "binary"],
+                ..layout()
+            },
+        );
+        assert!(
+            html.contains("href=\"/console/secrets/secret?name=db%2Fa%2Bb%3Dc%26d\""),
+            "{html}"
+        );
+        assert!(html.contains("Deleted on soon"), "{html}");
     }
 }

@@ -1,5 +1,12 @@
-//! Keys: the list (search by key id or alias, state filter, paging), creating a key, and a
-//! key's page (metadata, versions, aliases, tags, rotation, key policy) with its actions.
+//! Keys: the list (search by key id or alias, state filter, paging), creating a key (spec,
+//! usage, origin), and a key's page (metadata, versions, aliases, tags, rotation, key policy)
+//! with its actions.
+//!
+//! A key pair's page shows the public key (GetPublicKey) of its newest version, or of the
+//! version the query's `version` names. An EXTERNAL key's page fetches import parameters
+//! (GetParametersForImport, a POST: each call issues a new token) and shows the wrapping
+//! public key and the ImportToken in the answer, imports wrapped material
+//! (ImportKeyMaterial) and deletes it (DeleteKeyMaterial).
 
 use http::{Method, StatusCode};
 use minijinja::{Value, context};
@@ -12,7 +19,29 @@ use crate::http::Reply;
 /// Keys on one page of the list.
 const PAGE_SIZE: u32 = 10;
 /// The states the filter offers.
-const STATES: &[&str] = &["Enabled", "Disabled", "PendingDeletion"];
+const STATES: &[&str] = &["Enabled", "Disabled", "PendingDeletion", "PendingImport"];
+/// The key specs the API's CreateKey takes: symmetric first, then key pairs.
+const SPECS: &[&str] = &[
+    "Aliyun_AES_256",
+    "Aliyun_SM4",
+    "RSA_2048",
+    "RSA_3072",
+    "RSA_4096",
+    "EC_P256",
+    "EC_P256K",
+    "EC_SM2",
+];
+/// The usages offered (none chosen: the spec's default, SIGN/VERIFY for a key pair).
+const USAGES: &[&str] = &["ENCRYPT/DECRYPT", "SIGN/VERIFY"];
+/// Where a key's material comes from.
+const ORIGINS: &[&str] = &["Aliyun_KMS", "EXTERNAL"];
+/// GetParametersForImport's algorithms, each with the one wrapping key spec it takes.
+const WRAPPINGS: &[(&str, &str)] = &[
+    ("RSAES_OAEP_SHA_256", "RSA_2048"),
+    ("RSAES_OAEP_SHA_1", "RSA_2048"),
+    ("RSAES_PKCS1_V1_5", "RSA_2048"),
+    ("SM2PKE", "EC_SM2"),
+];
 
 /// `keys`, `keys/<id>` and `keys/<id>/<action>`.
 pub async fn route(page: &Page<'_>) -> Reply {
@@ -21,7 +50,7 @@ pub async fn route(page: &Page<'_>) -> Reply {
     match (parts.as_slice(), post) {
         (["keys"], false) => list(page, None).await,
         (["keys"], true) => create(page).await,
-        (["keys", id], false) => detail(page, id, None).await,
+        (["keys", id], false) => detail(page, id, Shown::default()).await,
         (["keys", id, action], true) => act(page, id, action).await,
         _ => crate::http::error_page(page.console, StatusCode::NOT_FOUND),
     }
@@ -55,7 +84,8 @@ async fn list(page: &Page<'_>, error: Option<Value>) -> Reply {
     }
     let pages = total.div_ceil(u64::from(PAGE_SIZE)).max(1);
     let data = context! {
-        keys => keys, q => q, state => state, states => STATES, page => number,
+        keys => keys, q => q, state => state, states => STATES, specs => SPECS,
+        usages => USAGES, origins => ORIGINS, page => number,
         pages => pages, total => total, error => error.or(search_error),
         prev => (number > 1).then(|| number - 1),
         next => (u64::from(number) < pages).then(|| number + 1),
@@ -88,14 +118,15 @@ async fn listed(
     Ok((ids, reply["TotalCount"].as_u64().unwrap_or(0)))
 }
 
-/// CreateKey from the form; then the new key's page.
+/// CreateKey from the form (an empty usage is the spec's default); then the new key's page.
 async fn create(page: &Page<'_>) -> Reply {
     let f = |name| page.req.field(name);
     let rotate = f("rotation") == "on";
     let mut params = vec![
         ("Description", f("description")),
         ("KeySpec", f("spec")),
-        ("KeyUsage", "ENCRYPT/DECRYPT"),
+        ("KeyUsage", f("usage")),
+        ("Origin", f("origin")),
         ("ProtectionLevel", f("protection")),
         (
             "EnableAutomaticRotation",
@@ -114,25 +145,24 @@ async fn create(page: &Page<'_>) -> Reply {
     }
 }
 
+/// What a key's page shows besides what it reads: an action's error, or the import
+/// parameters GetParametersForImport just issued.
+#[derive(Default)]
+struct Shown {
+    error: Option<Value>,
+    import: Option<serde_json::Value>,
+}
+
 /// A key's page.
-async fn detail(page: &Page<'_>, id: &str, error: Option<Value>) -> Reply {
+async fn detail(page: &Page<'_>, id: &str, shown: Shown) -> Reply {
     let key = match page.kms("DescribeKey", &[("KeyId", id)]).await {
         Ok(reply) => reply["KeyMetadata"].clone(),
         Err(e) => {
-            let data = context! { keys => Vec::<Value>::new(), states => STATES, page => 1,
-            pages => 1, total => 0, error => failed(&e) };
+            let data = context! { keys => Vec::<Value>::new(), states => STATES, specs => SPECS,
+            usages => USAGES, origins => ORIGINS, page => 1, pages => 1, total => 0,
+            error => failed(&e) };
             return page.render_status(StatusCode::OK, "keys.html", "keys", data);
         }
-    };
-    let part = |o: Outcome, path: &[&str]| {
-        o.ok()
-            .map(|mut v| {
-                for p in path {
-                    v = v[*p].take();
-                }
-                v
-            })
-            .unwrap_or(serde_json::Value::Null)
     };
     let versions = part(
         page.kms("ListKeyVersions", &[("KeyId", id), ("PageSize", "100")])
@@ -153,11 +183,72 @@ async fn detail(page: &Page<'_>, id: &str, error: Option<Value>) -> Reply {
         &["Policy"],
     );
     let policy = pretty(policy.as_str().unwrap_or(""));
+    let pair = is_pair(key["KeySpec"].as_str().unwrap_or(""));
+    let (public_key, public_error) = match pair {
+        true => public_key(page, id, &versions).await,
+        false => (None, None),
+    };
+    let wrappings: Vec<Value> = WRAPPINGS
+        .iter()
+        .map(|(algorithm, spec)| context! { algorithm => algorithm, spec => spec })
+        .collect();
     let data = context! {
         key => key, versions => versions, aliases => aliases, tags => tags,
-        policy => policy, error => error,
+        policy => policy, error => shown.error, pair => pair, public_key => public_key,
+        public_key_error => public_error, import => shown.import, wrappings => wrappings,
     };
     page.render("key.html", "keys", data)
+}
+
+/// The member at `path` of an action's reply; null when the action failed (a page part the
+/// caller may not read stays empty).
+fn part(o: Outcome, path: &[&str]) -> serde_json::Value {
+    o.ok()
+        .map(|mut v| {
+            for p in path {
+                v = v[*p].take();
+            }
+            v
+        })
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// Whether `spec` is a key pair's (RSA or EC): it has a public key and no primary version.
+fn is_pair(spec: &str) -> bool {
+    spec.starts_with("RSA_") || spec.starts_with("EC_")
+}
+
+/// GetPublicKey of the version the query names (one of `versions`), else of the newest (the
+/// last: ListKeyVersions lists oldest first). The reply, or the error to show in its card (a
+/// disabled key's public key is refused, and that is no failed action).
+async fn public_key(
+    page: &Page<'_>,
+    id: &str,
+    versions: &serde_json::Value,
+) -> (Option<serde_json::Value>, Option<Value>) {
+    let Some(version) = chosen_version(versions, page.req.param("version")) else {
+        return (None, None);
+    };
+    match page
+        .kms("GetPublicKey", &[("KeyId", id), ("KeyVersionId", &version)])
+        .await
+    {
+        Ok(reply) => (Some(reply), None),
+        Err(e) => (None, Some(failed(&e))),
+    }
+}
+
+/// The version id `wanted` when `versions` lists it, else the last listed one.
+fn chosen_version(versions: &serde_json::Value, wanted: &str) -> Option<String> {
+    let ids: Vec<&str> = versions
+        .as_array()?
+        .iter()
+        .filter_map(|v| v["KeyVersionId"].as_str())
+        .collect();
+    ids.iter()
+        .find(|v| **v == wanted)
+        .or(ids.last())
+        .map(|v| (*v).to_owned())
 }
 
 /// A policy document indented for the editor (as it is when it is not JSON).
@@ -235,10 +326,78 @@ async fn act(page: &Page<'_>, id: &str, action: &str) -> Reply {
             vec![("KeyId", id), ("Policy", f("policy"))],
             "updated",
         ),
+        "import-parameters" => return import_parameters(page, id).await,
+        "import" => (
+            "ImportKeyMaterial",
+            vec![
+                ("KeyId", id),
+                ("EncryptedKeyMaterial", f("material").trim()),
+                ("ImportToken", f("token").trim()),
+                ("KeyMaterialExpireUnix", f("expire").trim()),
+            ],
+            "imported",
+        ),
+        "delete-material" => ("DeleteKeyMaterial", vec![("KeyId", id)], "material-deleted"),
         _ => return crate::http::error_page(page.console, StatusCode::NOT_FOUND),
     };
     match page.kms(api, &params).await {
         Ok(_) => Reply::Redirect(format!("keys/{id}?done={done}")),
-        Err(e) => detail(page, id, Some(failed(&e))).await,
+        Err(e) => detail(page, id, shown_error(&e)).await,
+    }
+}
+
+/// GetParametersForImport with the chosen wrapping (`wrapping`: one of [`WRAPPINGS`]'s
+/// algorithms, which names its key spec); the key's page shows them in this answer only.
+async fn import_parameters(page: &Page<'_>, id: &str) -> Reply {
+    let algorithm = page.req.field("wrapping");
+    let spec = WRAPPINGS
+        .iter()
+        .find(|(a, _)| *a == algorithm)
+        .map_or("", |(_, spec)| *spec);
+    let params = [
+        ("KeyId", id),
+        ("WrappingAlgorithm", algorithm),
+        ("WrappingKeySpec", spec),
+    ];
+    match page.kms("GetParametersForImport", &params).await {
+        Ok(mut reply) => {
+            reply["WrappingAlgorithm"] = algorithm.into();
+            reply["WrappingKeySpec"] = spec.into();
+            let shown = Shown {
+                import: Some(reply),
+                ..Shown::default()
+            };
+            detail(page, id, shown).await
+        }
+        Err(e) => detail(page, id, shown_error(&e)).await,
+    }
+}
+
+/// An action's error for the key's page.
+fn shown_error(e: &crate::action::ApiError) -> Shown {
+    Shown {
+        error: Some(failed(e)),
+        ..Shown::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pairs_shown_version_is_the_named_one_else_the_newest() {
+        let versions = json!([{"KeyVersionId": "old"}, {"KeyVersionId": "new"}]);
+        assert_eq!(chosen_version(&versions, "old").as_deref(), Some("old"));
+        assert_eq!(chosen_version(&versions, "").as_deref(), Some("new"));
+        assert_eq!(chosen_version(&versions, "other").as_deref(), Some("new"));
+        assert_eq!(chosen_version(&json!([]), ""), None);
+        assert_eq!(chosen_version(&serde_json::Value::Null, ""), None);
+    }
+
+    #[test]
+    fn key_pairs_are_told_by_their_spec() {
+        assert!(is_pair("RSA_2048") && is_pair("EC_SM2") && is_pair("EC_P256K"));
+        assert!(!is_pair("Aliyun_AES_256") && !is_pair("Aliyun_SM4"));
     }
 }

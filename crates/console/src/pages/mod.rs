@@ -1,7 +1,7 @@
 //! The console's pages, one module per area, and the routing between them.
 //!
 //! [`NAV`] is the one list of areas: the navigation shows it and [`route`] dispatches on its
-//! first path segment, so a new area (asymmetric keys, secrets) is one module and one entry.
+//! first path segment, so a new area (as Secrets was) is one module and one entry.
 //! Every page but sign-in needs a session; every action a page takes goes through
 //! [`crate::action::run`].
 
@@ -10,6 +10,7 @@ mod crypto;
 mod keys;
 mod password;
 mod ram;
+mod secrets;
 mod status;
 
 use http::{Method, StatusCode};
@@ -43,7 +44,11 @@ pub const NAV: &[Area] = &[
     },
     Area {
         path: "crypto",
-        label: "Encrypt / decrypt",
+        label: "Encrypt / sign",
+    },
+    Area {
+        path: "secrets",
+        label: "Secrets",
     },
     Area {
         path: "users",
@@ -93,6 +98,7 @@ pub async fn route(console: &Console, req: Req) -> Reply {
         "signout" if req.method == Method::POST => sign_out(console, &req).await,
         "keys" => keys::route(&page).await,
         "crypto" => crypto::route(&page).await,
+        "secrets" => secrets::route(&page).await,
         "users" | "policies" => ram::route(&page).await,
         "audit" => audit::route(&page).await,
         "status" => status::route(&page).await,
@@ -200,6 +206,10 @@ fn notice(code: &str) -> Option<&'static str> {
         "disabled" => "The key is disabled.",
         "scheduled" => "The key is scheduled for deletion.",
         "cancelled" => "The deletion is cancelled.",
+        "imported" => "The key material is imported.",
+        "material-deleted" => "The key material is deleted: the key is pending import.",
+        "secret-scheduled" => "The secret is scheduled for deletion.",
+        "restored" => "The secret is restored.",
         _ => return None,
     })
 }
