@@ -8,9 +8,11 @@ mod common;
 use std::sync::Arc;
 
 use common::CountingProvider;
+use openkms_core::asymmetric::SignAlgorithm;
 use openkms_core::error::Entity;
 use openkms_core::service::{
-    CreateKeyInput, MAX_ACCESS_KEYS_PER_USER, MAX_TAGS, NewUser, RootAccessKey, StartupError,
+    CreateKeyInput, MAX_ACCESS_KEYS_PER_USER, MAX_TAGS, NewUser, PAIR_GENERATION_QUEUE,
+    RootAccessKey, StartupError,
 };
 use openkms_core::*;
 use proptest::prelude::*;
@@ -331,6 +333,65 @@ async fn re_encrypt_moves_ciphertext_between_keys() {
             .await
             .is_err()
     );
+}
+
+/// Key pairs are generated one at a time on a lane of their own: while generations are held,
+/// a key pair's private key still signs, the creates beyond the lane's queue are throttled
+/// (and make nothing), and the held ones all finish once let go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_pair_generation_has_a_bounded_lane_of_its_own() {
+    let root: Arc<dyn RootSeal> = Arc::new(root_from(ROOT));
+    let rng: Arc<dyn SecureRandom> = Arc::new(OsRandom::new());
+    let provider = CountingProvider::new(root.clone(), rng.clone());
+    let clock = Arc::new(ManualClock::new(T0));
+    let store: Arc<MemStore> = Arc::default();
+    let svc = KeyService::open_with_provider(store, root, provider.clone(), clock, rng, config())
+        .await
+        .unwrap();
+    let svc = Arc::new(svc);
+    let mut rsa = input(KeySpec::Rsa2048);
+    rsa.usage = KeyUsage::SignVerify;
+    let signer = svc.create_key(rsa.clone()).await.unwrap();
+
+    let held = provider.hold();
+    let creates: Vec<_> = (0..=PAIR_GENERATION_QUEUE)
+        .map(|_| {
+            let (svc, rsa) = (svc.clone(), rsa.clone());
+            tokio::spawn(async move { svc.create_key(rsa).await })
+        })
+        .collect();
+    let waited = std::time::Instant::now();
+    while provider.made() < 2 {
+        assert!(waited.elapsed() < std::time::Duration::from_secs(30));
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    // One generation runs (held), the queue is full: one more create is refused at once.
+    let refused = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        svc.create_key(rsa.clone()),
+    );
+    let refused = refused.await.expect("a create beyond the queue waited");
+    assert!(matches!(refused, Err(KmsError::Throttled)), "{refused:?}");
+    let digest = [7u8; 32];
+    let signed = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        svc.asymmetric_sign(
+            &KeyRef::Id(signer.key_id.clone()),
+            &signer.primary_version,
+            SignAlgorithm::RsaPssSha256,
+            &digest,
+        ),
+    )
+    .await
+    .expect("signing waited for the held generations");
+    assert!(!signed.unwrap().bytes.is_empty());
+    assert_eq!(provider.made(), 2, "one held generation, the rest waiting");
+
+    drop(held);
+    for create in creates {
+        create.await.unwrap().unwrap();
+    }
+    assert_eq!(provider.made(), 2 + PAIR_GENERATION_QUEUE);
 }
 
 /// One lifecycle step of the property test.

@@ -2,7 +2,9 @@
 //!
 //! A new key gets a random UUID id, a first version whose material the key provider makes and
 //! binds to key id and version id, and is written durably with its tags before it is returned.
-//! Rendering `KeyMetadata` is the api crate's job.
+//! Key pairs are generated on a lane of their own, one at a time with at most
+//! [`PAIR_GENERATION_QUEUE`] creates waiting; beyond that a create is throttled. Rendering
+//! `KeyMetadata` is the api crate's job.
 
 use crate::error::Field;
 use std::sync::Arc;
@@ -24,6 +26,12 @@ pub const MAX_POLICY_BYTES: usize = 32768;
 pub const MAX_TAGS: usize = 20;
 /// Longest tag key or value, in characters.
 const MAX_TAG_CHARS: usize = 128;
+/// Key pairs generated at once (CreateKey, CreateKeyVersion): one, so the other cores stay
+/// free for private-key operations.
+pub(crate) const PAIR_GENERATION_PERMITS: usize = 1;
+/// Key-pair creates that may wait for the generation lane; beyond them a create is answered
+/// `Throttling` at once.
+pub const PAIR_GENERATION_QUEUE: usize = 16;
 
 /// What CreateKey needs, already parsed from the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,7 +187,9 @@ impl KeyService {
     }
 
     /// New material of `spec` for the version `version_id` of `key_id`, made and loaded by
-    /// the provider of `level`; key pairs are made off the async workers ([`super::heavy`]).
+    /// the provider of `level`, off the async workers where it is slow ([`super::heavy`]):
+    /// key pairs on their own generation lane (beyond its queue, [`KmsError::Throttled`]),
+    /// HSM keys on the private-key lane.
     pub(crate) async fn make_material(
         &self,
         level: ProtectionLevel,
@@ -195,9 +205,10 @@ impl KeyService {
             let loaded = provider.load(spec, &stored, &bind)?;
             Ok((stored, loaded))
         };
-        match off_the_workers(level, spec) {
-            true => self.heavy.run(make).await?,
-            false => make(),
+        match (spec.is_asymmetric(), off_the_workers(level, spec)) {
+            (true, _) => self.pair_generation.run(make).await?,
+            (false, true) => self.heavy.run(make).await?,
+            (false, false) => make(),
         }
     }
 

@@ -58,7 +58,9 @@ pub use identity::{
 pub use imports::ImportParametersOutput;
 pub use jobs::DueWork;
 pub use key_policy::KEY_POLICY_NAME;
-pub use keys::{CreateKeyInput, MAX_DESCRIPTION_CHARS, MAX_POLICY_BYTES, MAX_TAGS};
+pub use keys::{
+    CreateKeyInput, MAX_DESCRIPTION_CHARS, MAX_POLICY_BYTES, MAX_TAGS, PAIR_GENERATION_QUEUE,
+};
 pub use lifecycle::{PENDING_WINDOW_DAYS, ROTATION_BOUNDS};
 pub use listing::{KeyFilter, ListPage, TagPage};
 pub use login::{
@@ -120,8 +122,12 @@ pub struct KeyService {
     quotas: Quotas,
     /// Serializes the creates whose quota is counted outside the store's transaction.
     gates: QuotaGates,
-    /// Where key-pair generation and private-key operations run (`heavy`).
+    /// Where private-key operations, key loading and HSM AES generation run (`heavy`).
     heavy: heavy::HeavyWork,
+    /// Where key pairs are generated: a lane of its own, one at a time with a bounded queue
+    /// (`heavy`), so a burst of RSA_4096 creates (seconds each) neither delays the signing
+    /// and decrypting on `heavy` nor queues without end.
+    pair_generation: heavy::HeavyWork,
     /// Where GetParametersForImport's wrapping keys are generated: a lane of its own, one at
     /// a time with a short bounded queue (`heavy`), so it cannot starve `heavy`.
     wrapping_keys: heavy::HeavyWork,

@@ -1,9 +1,10 @@
 //! What several core integration tests share: [`CountingProvider`], the software key provider
 //! counting the calls that reach it, so a test can tell whether the service generated or
-//! loaded material (a refused create makes none; a warm key loads none).
+//! loaded material (a refused create makes none; a warm key loads none), and holding its
+//! generations back on request, so a test can fill the service's generation lane.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 
 use openkms_core::*;
 
@@ -12,6 +13,24 @@ pub struct CountingProvider {
     inner: SoftwareProvider,
     made: AtomicUsize,
     loaded: AtomicUsize,
+    /// True while a test holds every generation back (after it is counted).
+    held: Mutex<bool>,
+    /// Wakes the held generations.
+    released: Condvar,
+}
+
+/// Generations are held back while this lives ([`CountingProvider::hold`]).
+#[allow(
+    dead_code,
+    reason = "each test binary compiles this module; not all of them hold"
+)]
+pub struct Hold<'a>(&'a CountingProvider);
+
+impl Drop for Hold<'_> {
+    fn drop(&mut self) {
+        *self.0.held.lock().unwrap_or_else(|p| p.into_inner()) = false;
+        self.0.released.notify_all();
+    }
 }
 
 impl CountingProvider {
@@ -21,7 +40,19 @@ impl CountingProvider {
             inner: SoftwareProvider::new(root, rng),
             made: AtomicUsize::new(0),
             loaded: AtomicUsize::new(0),
+            held: Mutex::new(false),
+            released: Condvar::new(),
         })
+    }
+
+    /// Holds every generation back, once counted, until the [`Hold`] is dropped.
+    #[allow(
+        dead_code,
+        reason = "each test binary compiles this module; not all of them hold"
+    )]
+    pub fn hold(&self) -> Hold<'_> {
+        *self.held.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        Hold(self)
     }
 
     /// How many keys were generated so far.
@@ -42,6 +73,8 @@ impl KeyProvider for CountingProvider {
 
     fn generate(&self, spec: KeySpec, bind: &KeyBinding<'_>) -> Result<StoredKey, KmsError> {
         self.made.fetch_add(1, Ordering::SeqCst);
+        let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        drop(self.released.wait_while(held, |held| *held));
         self.inner.generate(spec, bind)
     }
 

@@ -201,7 +201,10 @@ mod tests {
         // wall time can pass with none (a CI run failed so), but 10 s cannot.
         let spin = std::time::Instant::now();
         while cpu_time(None).unwrap() == Duration::ZERO {
-            assert!(spin.elapsed() < Duration::from_secs(10), "no CPU time counted");
+            assert!(
+                spin.elapsed() < Duration::from_secs(10),
+                "no CPU time counted"
+            );
         }
         assert!(cpu_time(Some(std::process::id())).is_some());
         assert!(cpu_time(Some(u32::MAX)).is_none());
