@@ -335,11 +335,9 @@ async fn re_encrypt_moves_ciphertext_between_keys() {
     );
 }
 
-/// Key pairs are generated one at a time on a lane of their own: while generations are held,
-/// a key pair's private key still signs, the creates beyond the lane's queue are throttled
-/// (and make nothing), and the held ones all finish once let go.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn key_pair_generation_has_a_bounded_lane_of_its_own() {
+/// A service on a fresh memory store whose software provider counts (and can hold) what it
+/// generates.
+async fn counted() -> (KeyService, Arc<CountingProvider>) {
     let root: Arc<dyn RootSeal> = Arc::new(root_from(ROOT));
     let rng: Arc<dyn SecureRandom> = Arc::new(OsRandom::new());
     let provider = CountingProvider::new(root.clone(), rng.clone());
@@ -348,6 +346,15 @@ async fn key_pair_generation_has_a_bounded_lane_of_its_own() {
     let svc = KeyService::open_with_provider(store, root, provider.clone(), clock, rng, config())
         .await
         .unwrap();
+    (svc, provider)
+}
+
+/// Key pairs are generated one at a time on a lane of their own: while generations are held,
+/// a key pair's private key still signs, the creates beyond the lane's queue are throttled
+/// (and make nothing), and the held ones all finish once let go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_pair_generation_has_a_bounded_lane_of_its_own() {
+    let (svc, provider) = counted().await;
     let svc = Arc::new(svc);
     let mut rsa = input(KeySpec::Rsa2048);
     rsa.usage = KeyUsage::SignVerify;
@@ -718,19 +725,12 @@ async fn stored_texts_hold_only_characters_every_reply_format_carries() {
 /// (an RSA_4096 generation costs seconds), and a made key pair is usable.
 #[tokio::test]
 async fn a_refused_create_generates_nothing() {
-    let root: Arc<dyn RootSeal> = Arc::new(root_from(ROOT));
-    let rng: Arc<dyn SecureRandom> = Arc::new(OsRandom::new());
-    let provider = CountingProvider::new(root.clone(), rng.clone());
-    let clock = Arc::new(ManualClock::new(T0));
-    let store: Arc<MemStore> = Arc::default();
-    let svc = KeyService::open_with_provider(store, root, provider.clone(), clock, rng, config())
-        .await
-        .unwrap()
-        .with_quotas(Quotas {
-            keys: 1,
-            versions_per_key: 1,
-            ..Quotas::default()
-        });
+    let (svc, provider) = counted().await;
+    let svc = svc.with_quotas(Quotas {
+        keys: 1,
+        versions_per_key: 1,
+        ..Quotas::default()
+    });
     let made = || provider.made();
     let mut rsa = input(KeySpec::Rsa2048);
     rsa.usage = KeyUsage::SignVerify;
