@@ -159,7 +159,7 @@ impl Token {
             Attribute::Label(label.as_bytes().to_vec()),
             Attribute::Id(id.to_vec()),
         ];
-        let _one_at_a_time = self.objects_lock();
+        let _alone = self.objects_lock();
         self.with_session(|s| {
             let (public_key, private_key) = s.generate_key_pair(&mechanism, &public, &private)?;
             let parts = read_public(s, public_key, kind);
@@ -187,7 +187,7 @@ impl Token {
             Attribute::Label(label.as_bytes().to_vec()),
             Attribute::Id(id.to_vec()),
         ];
-        let found = self.with_session(|s| s.find_objects(&template))?;
+        let found = self.find_objects(&template)?;
         match found.as_slice() {
             [] => Ok(None),
             [one] => Ok(Some(*one)),
