@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use cryptoki::object::ObjectHandle;
-use openkms_pkcs11::{Extractable, PairKind, PairSign, Token, testing};
+use openkms_pkcs11::{Extractable, PairKind, PairSign, PairUse, Token, testing};
 
 /// AES keys made and destroyed while the other threads run.
 const AES_KEYS: usize = 100;
@@ -85,7 +85,13 @@ fn generate_all(token: &Token, label: &str) -> Vec<String> {
         let made = match i < AES_KEYS {
             true => token.generate_key(label, id.as_bytes(), Extractable::Never),
             false => token
-                .generate_pair(PairKind::Ec(P256), label, id.as_bytes(), Extractable::Never)
+                .generate_pair(
+                    PairKind::Ec(P256),
+                    PairUse::Sign,
+                    label,
+                    id.as_bytes(),
+                    Extractable::Never,
+                )
                 .map(|(private, _)| private),
         };
         match made {
@@ -106,7 +112,13 @@ fn keys_are_made_while_other_threads_find_encrypt_and_sign() {
         .generate_key(&label, b"aes", Extractable::Never)
         .unwrap();
     let (ec, _) = token
-        .generate_pair(PairKind::Ec(P256), &label, b"ec", Extractable::Never)
+        .generate_pair(
+            PairKind::Ec(P256),
+            PairUse::Sign,
+            &label,
+            b"ec",
+            Extractable::Never,
+        )
         .unwrap();
     let keys = Arc::new(Fixture { label, aes, ec });
     let done = Arc::new(AtomicBool::new(false));

@@ -75,8 +75,14 @@ impl KeyService {
         // An EXTERNAL key's single version has no material until ImportKeyMaterial.
         let made = match input.origin {
             Origin::AliyunKms => Some(
-                self.make_material(input.protection_level, input.spec, &key_id, &version_id)
-                    .await?,
+                self.make_material(
+                    input.protection_level,
+                    input.spec,
+                    input.usage,
+                    &key_id,
+                    &version_id,
+                )
+                .await?,
             ),
             Origin::External => None,
         };
@@ -178,12 +184,14 @@ impl KeyService {
         Ok(v)
     }
 
-    /// New material of `spec` for the version `version_id` of `key_id`, made and loaded by
-    /// the provider of `level`; key pairs are made off the async workers ([`super::heavy`]).
+    /// New material of `spec` for the version `version_id` of `key_id` (a key with `usage`),
+    /// made and loaded by the provider of `level`; key pairs are made off the async workers
+    /// ([`super::heavy`]).
     pub(crate) async fn make_material(
         &self,
         level: ProtectionLevel,
         spec: KeySpec,
+        usage: KeyUsage,
         key_id: &str,
         version_id: &str,
     ) -> Result<(StoredKey, LoadedKey), KmsError> {
@@ -191,7 +199,7 @@ impl KeyService {
         let (key_id, version_id) = (key_id.to_owned(), version_id.to_owned());
         let make = move || {
             let bind = KeyBinding::version(&key_id, &version_id);
-            let stored = provider.generate(spec, &bind)?;
+            let stored = provider.generate(spec, usage, &bind)?;
             let loaded = provider.load(spec, &stored, &bind)?;
             Ok((stored, loaded))
         };

@@ -40,9 +40,14 @@ impl KeyProvider for CountingProvider {
         "counting"
     }
 
-    fn generate(&self, spec: KeySpec, bind: &KeyBinding<'_>) -> Result<StoredKey, KmsError> {
+    fn generate(
+        &self,
+        spec: KeySpec,
+        usage: KeyUsage,
+        bind: &KeyBinding<'_>,
+    ) -> Result<StoredKey, KmsError> {
         self.made.fetch_add(1, Ordering::SeqCst);
-        self.inner.generate(spec, bind)
+        self.inner.generate(spec, usage, bind)
     }
 
     fn import(
