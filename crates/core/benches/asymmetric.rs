@@ -13,7 +13,8 @@ use std::sync::Arc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use openkms_core::asymmetric::{self, SignAlgorithm};
 use openkms_core::{
-    KeyBinding, KeyProvider, KeySpec, LoadedKey, OsRandom, PrivateKey, RootKey, SoftwareProvider,
+    KeyBinding, KeyProvider, KeySpec, KeyUsage, LoadedKey, OsRandom, PrivateKey, RootKey,
+    SoftwareProvider,
 };
 
 const CASES: [(KeySpec, SignAlgorithm, &str); 4] = [
@@ -36,7 +37,9 @@ fn pair(spec: KeySpec) -> Arc<dyn PrivateKey> {
     let root = Arc::new(RootKey::generate(rng.as_ref()));
     let provider = SoftwareProvider::new(root, rng);
     let bind = KeyBinding::version("bench-key", "bench-version");
-    let stored = provider.generate(spec, &bind).expect("generate");
+    let stored = provider
+        .generate(spec, KeyUsage::SignVerify, &bind)
+        .expect("generate");
     match provider.load(spec, &stored, &bind).expect("load") {
         LoadedKey::Private(key) => key,
         LoadedKey::Symmetric(_) => panic!("{spec:?} is a key pair"),

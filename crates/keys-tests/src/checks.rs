@@ -6,8 +6,8 @@ use openkms_core::asymmetric::EncryptAlgorithm;
 use openkms_core::crypto::{Message, TAG_LEN};
 use openkms_core::provider::MessageFormat;
 use openkms_core::{
-    EncryptionContext, KeyBinding, KeyProvider, KeySpec, KmsError, LoadedKey, SecretBytes,
-    StoredKey, SymmetricKey, ciphertext,
+    EncryptionContext, KeyBinding, KeyProvider, KeySpec, KeyUsage, KmsError, LoadedKey,
+    SecretBytes, StoredKey, SymmetricKey, ciphertext,
 };
 use serde_json::Value;
 
@@ -121,7 +121,9 @@ fn symmetric(key: &LoadedKey) -> &dyn SymmetricKey {
 }
 
 fn fresh_key(p: &dyn KeyProvider, spec: KeySpec) -> (StoredKey, LoadedKey) {
-    let stored = p.generate(spec, &bind()).expect("generate");
+    let stored = p
+        .generate(spec, KeyUsage::EncryptDecrypt, &bind())
+        .expect("generate");
     let loaded = p
         .load(spec, &stored, &bind())
         .expect("load what was generated");
@@ -174,7 +176,7 @@ pub fn generate_load_round_trip_every_spec(p: &dyn KeyProvider, profile: &Profil
         .iter()
         .filter(|s| !profile.specs.contains(s))
     {
-        let refused = p.generate(*spec, &bind());
+        let refused = p.generate(*spec, KeyUsage::EncryptDecrypt, &bind());
         assert!(
             matches!(refused, Err(KmsError::UnsupportedOperation)),
             "{spec:?} is not offered"
@@ -216,7 +218,10 @@ pub fn wrong_binding_fails_to_load(p: &dyn KeyProvider, profile: &Profile) {
         KeyBinding::version(b.version_id, b.key_id),
     ];
     for spec in profile.specs() {
-        let mut stored_keys = vec![p.generate(spec, &b).expect("generate")];
+        let mut stored_keys = vec![
+            p.generate(spec, KeyUsage::EncryptDecrypt, &b)
+                .expect("generate"),
+        ];
         if profile.imports {
             let material = SecretBytes::new(material(spec, 1));
             stored_keys.push(p.import(spec, material, &b).expect("import"));
@@ -233,7 +238,10 @@ pub fn wrong_binding_fails_to_load(p: &dyn KeyProvider, profile: &Profile) {
 /// A stored key with a flipped bit, cut short, or empty is [`KmsError::Corrupt`].
 pub fn damaged_stored_key_fails_to_load(p: &dyn KeyProvider, profile: &Profile) {
     for spec in profile.specs() {
-        let bytes = p.generate(spec, &bind()).expect("generate").into_bytes();
+        let bytes = p
+            .generate(spec, KeyUsage::EncryptDecrypt, &bind())
+            .expect("generate")
+            .into_bytes();
         let mut damaged = Vec::new();
         for i in [0, bytes.len() / 2, bytes.len() - 1] {
             let mut b = bytes.clone();
@@ -252,7 +260,9 @@ pub fn damaged_stored_key_fails_to_load(p: &dyn KeyProvider, profile: &Profile) 
 /// A key stored for one spec does not load as another.
 pub fn spec_mismatch_fails_to_load(p: &dyn KeyProvider, profile: &Profile) {
     for made in profile.specs() {
-        let stored = p.generate(made, &bind()).expect("generate");
+        let stored = p
+            .generate(made, KeyUsage::EncryptDecrypt, &bind())
+            .expect("generate");
         for other in SYMMETRIC_SPECS.iter().filter(|s| **s != made) {
             let loaded = p.load(*other, &stored, &bind());
             assert!(

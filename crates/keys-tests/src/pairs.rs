@@ -1,13 +1,16 @@
 //! The conformance checks of key pairs: every pair spec a provider offers generates, loads
 //! into a [`PrivateKey`] handle whose signatures verify with the public key and whose
 //! decryption opens what the public key encrypted (or, for an algorithm the device may lack,
-//! is refused whatever the ciphertext); a stored pair is bound to its version and
+//! is refused whatever the ciphertext) — pairs that sign are made with `SIGN/VERIFY`, those
+//! that decrypt with `ENCRYPT/DECRYPT`; a stored pair is bound to its version and
 //! spec; specs not offered, and imports of pairs, are refused with
 //! [`KmsError::UnsupportedOperation`]. Independent implementations check the same bytes in
 //! the end-to-end suite (Python `cryptography`, OpenSSL).
 
 use openkms_core::asymmetric::{self, EncryptAlgorithm, SignAlgorithm};
-use openkms_core::{KeyBinding, KeyProvider, KeySpec, KmsError, OsRandom, PrivateKey, SecretBytes};
+use openkms_core::{
+    KeyBinding, KeyProvider, KeySpec, KeyUsage, KmsError, OsRandom, PrivateKey, SecretBytes,
+};
 
 use crate::checks::{PAIR_SPECS, Profile, bind, covered};
 
@@ -23,8 +26,8 @@ const ENCRYPTING: [EncryptAlgorithm; 3] = [
     EncryptAlgorithm::Sm2Pke,
 ];
 
-fn loaded(p: &dyn KeyProvider, spec: KeySpec) -> std::sync::Arc<dyn PrivateKey> {
-    let stored = p.generate(spec, &bind()).expect("generate a pair");
+fn loaded(p: &dyn KeyProvider, spec: KeySpec, usage: KeyUsage) -> std::sync::Arc<dyn PrivateKey> {
+    let stored = p.generate(spec, usage, &bind()).expect("generate a pair");
     match p.load(spec, &stored, &bind()).expect("load the pair") {
         openkms_core::LoadedKey::Private(key) => key,
         openkms_core::LoadedKey::Symmetric(_) => panic!("{spec:?} loaded as a symmetric key"),
@@ -36,7 +39,7 @@ fn loaded(p: &dyn KeyProvider, spec: KeySpec) -> std::sync::Arc<dyn PrivateKey> 
 pub fn key_pairs_sign_and_verify(p: &dyn KeyProvider, profile: &Profile) {
     for &spec in profile.pairs {
         assert!(covered(spec));
-        let key = loaded(p, spec);
+        let key = loaded(p, spec, KeyUsage::SignVerify);
         assert_eq!(key.spec(), spec);
         let digest = [0x5a; asymmetric::DIGEST_LEN];
         for alg in SIGNING {
@@ -63,8 +66,12 @@ pub fn key_pairs_sign_and_verify(p: &dyn KeyProvider, profile: &Profile) {
 /// may instead be [`KmsError::UnsupportedOperation`], then for the tampered ciphertext too.
 pub fn key_pairs_encrypt_and_decrypt(p: &dyn KeyProvider, profile: &Profile) {
     let rng = OsRandom::new();
-    for &spec in profile.pairs {
-        let key = loaded(p, spec);
+    for &spec in profile
+        .pairs
+        .iter()
+        .filter(|s| s.allows(KeyUsage::EncryptDecrypt))
+    {
+        let key = loaded(p, spec, KeyUsage::EncryptDecrypt);
         for alg in ENCRYPTING.into_iter().filter(|a| a.fits(spec)) {
             let plain = vec![0x3c; alg.max_plaintext(spec)];
             let public = key.public_key_der();
@@ -89,7 +96,9 @@ pub fn key_pairs_encrypt_and_decrypt(p: &dyn KeyProvider, profile: &Profile) {
 /// A stored pair loads only for its own key, version and spec.
 pub fn key_pair_bound_to_its_version_and_spec(p: &dyn KeyProvider, profile: &Profile) {
     for &spec in profile.pairs {
-        let stored = p.generate(spec, &bind()).expect("generate");
+        let stored = p
+            .generate(spec, spec.default_usage(), &bind())
+            .expect("generate");
         let other = KeyBinding::version(bind().key_id, "another-version");
         assert!(matches!(
             p.load(spec, &stored, &other),
@@ -113,7 +122,7 @@ pub fn key_pairs_not_offered_are_refused(p: &dyn KeyProvider, profile: &Profile)
         let imported = p.import(spec, material, &bind());
         assert!(matches!(imported, Err(KmsError::UnsupportedOperation)));
         if !profile.pairs.contains(&spec) {
-            let made = p.generate(spec, &bind());
+            let made = p.generate(spec, spec.default_usage(), &bind());
             assert!(matches!(made, Err(KmsError::UnsupportedOperation)));
         }
     }

@@ -19,7 +19,7 @@ pub mod testing;
 mod token;
 
 pub use pair::STORED_PAIR_V1;
-pub use pair_token::{PairDecrypt, PairKind, PairSign, PrivateFacts, PublicParts};
+pub use pair_token::{PairDecrypt, PairKind, PairSign, PairUse, PrivateFacts, PublicParts};
 pub use provider::{Pkcs11Provider, STORED_REF_V1, object_label};
 pub use root::{Pkcs11Root, WRAP_TOKEN_V1};
 pub use token::{Extractable, KEY_LEN, Token, TokenError};

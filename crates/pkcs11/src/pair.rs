@@ -1,6 +1,7 @@
 //! `ProtectionLevel=HSM` key pairs: the private key made in the token and used there, the
 //! stored reference that names it, and the [`PrivateKey`] handle that signs and decrypts with
-//! it.
+//! it. The private key may only sign or only decrypt, as the key's usage says
+//! ([`crate::pair_token::PairUse`]); a pair made before that may do both, and loads as well.
 //!
 //! Offered: `RSA_2048`, `RSA_3072`, `RSA_4096` (`CKM_RSA_PKCS_KEY_PAIR_GEN`, e = 65537),
 //! `EC_P256` (prime256v1) and `EC_P256K` (secp256k1), both `CKM_EC_KEY_PAIR_GEN`. `EC_SM2` is
@@ -45,9 +46,11 @@ use openkms_core::asymmetric::{spec_of_public_key, verify};
 use openkms_core::token_pair::{
     ec_public_key_der, ecdsa_signature_der, pkcs1_sha256_input, rsa_public_key_der,
 };
-use openkms_core::{KeyBinding, KeySpec, KmsError, PrivateKey, SecretBytes};
+use openkms_core::{KeyBinding, KeySpec, KeyUsage, KmsError, PrivateKey, SecretBytes};
 
-use crate::pair_token::{P256_PARAMS, P256K_PARAMS, PairDecrypt, PairKind, PairSign, PublicParts};
+use crate::pair_token::{
+    P256_PARAMS, P256K_PARAMS, PairDecrypt, PairKind, PairSign, PairUse, PublicParts,
+};
 use crate::provider::{OBJECT_ID_LEN, object_label};
 use crate::token::{Extractable, Token, TokenError};
 use crate::token_failed;
@@ -70,17 +73,23 @@ pub(crate) fn offered_pair(spec: KeySpec) -> Option<(PairKind, u8)> {
     }
 }
 
-/// Makes a pair of `spec` in `token` for `bind`, with the object id `id`; its stored reference.
+/// Makes a pair of `spec` in `token` for `bind`, with the object id `id`, whose private key
+/// may only do what `usage` (one the spec allows) says; its stored reference.
 pub(crate) fn generate(
     token: &Token,
     spec: KeySpec,
+    usage: KeyUsage,
     id: &[u8; OBJECT_ID_LEN],
     bind: &KeyBinding<'_>,
     extractable: Extractable,
 ) -> Result<Vec<u8>, KmsError> {
     let (kind, spec_byte) = offered_pair(spec).ok_or(KmsError::UnsupportedOperation)?;
+    let pair_use = match usage {
+        KeyUsage::SignVerify => PairUse::Sign,
+        KeyUsage::EncryptDecrypt => PairUse::Decrypt,
+    };
     let (private, public) = token
-        .generate_pair(kind, &object_label(bind), id, extractable)
+        .generate_pair(kind, pair_use, &object_label(bind), id, extractable)
         .map_err(|e| token_failed("generate key pair", &e))?;
     let der = match public {
         PublicParts::Rsa { modulus, exponent } => rsa_public_key_der(spec, &modulus, &exponent),

@@ -4,10 +4,12 @@
 //! API's algorithms beyond the PKCS#11 mechanism each one maps to ([`crate::pair`] decides).
 //!
 //! The private key is a token object (`CKA_TOKEN`, `CKA_PRIVATE`, `CKA_SENSITIVE`,
-//! `CKA_EXTRACTABLE=false`) allowed both to sign and to decrypt: a provider learns only a key's
-//! spec, and the service checks the key's usage before any private-key operation. The public
-//! key is a session object, read once and destroyed: its bytes are kept in the stored
-//! reference, so GetPublicKey and the public-key operations never call the token.
+//! `CKA_EXTRACTABLE=false`) allowed to do one thing, its [`PairUse`]: sign (`CKA_SIGN`) or
+//! decrypt (`CKA_DECRYPT`), never both, so the token refuses the other even if asked. The
+//! service checks the key's usage before any private-key operation too; pairs made before the
+//! token was told the usage may do both, and keep working. The public key is a session object
+//! (`CKA_VERIFY` or `CKA_ENCRYPT` to match), read once and destroyed: its bytes are kept in the
+//! stored reference, so GetPublicKey and the public-key operations never call the token.
 
 use cryptoki::error::Error as CkError;
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsOaepParams, PkcsOaepSource, PkcsPssParams};
@@ -34,6 +36,15 @@ pub enum PairKind {
     Rsa(u64),
     /// EC on the named curve whose DER OID this is.
     Ec(&'static [u8]),
+}
+
+/// What the private key of a pair may do in the token (the key's usage): one or the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairUse {
+    /// Sign (`CKA_SIGN`; the public half `CKA_VERIFY`). Every EC pair.
+    Sign,
+    /// Decrypt (`CKA_DECRYPT`; the public half `CKA_ENCRYPT`). RSA only.
+    Decrypt,
 }
 
 /// The public half of a pair, as the token reports it.
@@ -71,6 +82,10 @@ pub struct PrivateFacts {
     pub modulus: Option<Vec<u8>>,
     /// `CKA_PUBLIC_EXPONENT` of an RSA key.
     pub exponent: Option<Vec<u8>>,
+    /// `CKA_SIGN`.
+    pub sign: Option<bool>,
+    /// `CKA_DECRYPT`.
+    pub decrypt: Option<bool>,
 }
 
 impl PrivateFacts {
@@ -113,15 +128,19 @@ pub enum PairDecrypt {
 
 impl Token {
     /// Makes a key pair of `kind`: a private token key labelled `label` with the `CKA_ID` `id`
-    /// (signs and decrypts), and its public half, read and then destroyed.
+    /// that may only sign or only decrypt, as `usage` says, and its public half, read and then
+    /// destroyed. EC keys never decrypt (the provider makes them only to sign).
     pub fn generate_pair(
         &self,
         kind: PairKind,
+        usage: PairUse,
         label: &str,
         id: &[u8],
         extractable: Extractable,
     ) -> Result<(ObjectHandle, PublicParts), TokenError> {
         let open = extractable == Extractable::ForTests;
+        let sign = usage == PairUse::Sign;
+        let decrypt = usage == PairUse::Decrypt && matches!(kind, PairKind::Rsa(_));
         let (mechanism, key_type, public_specific) = match kind {
             PairKind::Rsa(bits) => (
                 Mechanism::RsaPkcsKeyPairGen,
@@ -141,8 +160,8 @@ impl Token {
             Attribute::Class(ObjectClass::PUBLIC_KEY),
             Attribute::KeyType(key_type),
             Attribute::Token(false),
-            Attribute::Verify(true),
-            Attribute::Encrypt(key_type == KeyType::RSA),
+            Attribute::Verify(sign),
+            Attribute::Encrypt(decrypt),
         ];
         public.extend(public_specific);
         let private = [
@@ -152,14 +171,14 @@ impl Token {
             Attribute::Private(true),
             Attribute::Sensitive(!open),
             Attribute::Extractable(open),
-            Attribute::Sign(true),
-            Attribute::Decrypt(key_type == KeyType::RSA),
+            Attribute::Sign(sign),
+            Attribute::Decrypt(decrypt),
             Attribute::Unwrap(false),
             Attribute::Derive(false),
             Attribute::Label(label.as_bytes().to_vec()),
             Attribute::Id(id.to_vec()),
         ];
-        let _one_at_a_time = self.objects_lock();
+        let _alone = self.objects_lock();
         self.with_session(|s| {
             let (public_key, private_key) = s.generate_key_pair(&mechanism, &public, &private)?;
             let parts = read_public(s, public_key, kind);
@@ -187,7 +206,7 @@ impl Token {
             Attribute::Label(label.as_bytes().to_vec()),
             Attribute::Id(id.to_vec()),
         ];
-        let found = self.with_session(|s| s.find_objects(&template))?;
+        let found = self.find_objects(&template)?;
         match found.as_slice() {
             [] => Ok(None),
             [one] => Ok(Some(*one)),
@@ -207,6 +226,8 @@ impl Token {
             AttributeType::Local,
             AttributeType::Modulus,
             AttributeType::PublicExponent,
+            AttributeType::Sign,
+            AttributeType::Decrypt,
         ];
         let attributes = self.with_session(|s| s.get_attributes(key, &wanted))?;
         let mut facts = PrivateFacts::default();
@@ -220,6 +241,8 @@ impl Token {
                 Attribute::Local(v) => facts.local = Some(v),
                 Attribute::Modulus(v) => facts.modulus = Some(v),
                 Attribute::PublicExponent(v) => facts.exponent = Some(v),
+                Attribute::Sign(v) => facts.sign = Some(v),
+                Attribute::Decrypt(v) => facts.decrypt = Some(v),
                 _ => {}
             }
         }

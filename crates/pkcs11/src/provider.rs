@@ -30,8 +30,8 @@ use cryptoki::object::ObjectHandle;
 use openkms_core::crypto::{Message, TAG_LEN};
 use openkms_core::provider::MessageFormat;
 use openkms_core::{
-    Field, InvalidReason, KeyBinding, KeyProvider, KeySpec, KmsError, LoadedKey, SecretBytes,
-    SecureRandom, StoredKey, SymmetricKey,
+    Field, InvalidReason, KeyBinding, KeyProvider, KeySpec, KeyUsage, KmsError, LoadedKey,
+    SecretBytes, SecureRandom, StoredKey, SymmetricKey,
 };
 
 use crate::pair;
@@ -120,12 +120,20 @@ impl KeyProvider for Pkcs11Provider {
         "pkcs11"
     }
 
-    fn generate(&self, spec: KeySpec, bind: &KeyBinding<'_>) -> Result<StoredKey, KmsError> {
+    fn generate(
+        &self,
+        spec: KeySpec,
+        usage: KeyUsage,
+        bind: &KeyBinding<'_>,
+    ) -> Result<StoredKey, KmsError> {
         offered(spec)?;
+        if !spec.allows(usage) {
+            return Err(KmsError::UnsupportedOperation);
+        }
         let mut id = [0u8; OBJECT_ID_LEN];
         self.rng.fill(&mut id);
         if spec.is_asymmetric() {
-            let stored = pair::generate(&self.token, spec, &id, bind, self.extractable)?;
+            let stored = pair::generate(&self.token, spec, usage, &id, bind, self.extractable)?;
             return Ok(StoredKey::from_bytes(stored));
         }
         self.token

@@ -7,14 +7,16 @@
 //! [`Token::open`] keeps one context per module path. Sessions are not `Sync`: each operation
 //! takes a session from the pool, or opens one, and puts it back. A session the token closed
 //! is dropped rather than returned. The login is held by a session kept only for that, so it
-//! lasts as long as the [`Token`].
+//! lasts as long as the [`Token`]. Objects are made and destroyed one at a time, and never
+//! while objects are searched for (the `objects` lock says why); the cryptographic calls run
+//! on any session at any time.
 //!
 //! Errors say which PKCS#11 function failed and its return value, never the PIN. This module
 //! knows nothing of openkms's formats: [`crate::root`] and [`crate::provider`] lay out bytes.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock, RwLock, RwLockWriteGuard};
 
 use cryptoki::context::{CInitializeArgs, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
@@ -72,11 +74,17 @@ pub struct Token {
     ctx: Pkcs11,
     slot: Slot,
     pool: Mutex<Vec<Session>>,
-    /// Serialises the making and destroying of token objects: SoftHSM2 answers
-    /// `CKR_GENERAL_ERROR` to a `C_GenerateKey` of a token object while another session of
-    /// the process makes one (seen under load, in the tests' parallel threads). Not on the
-    /// path of a request's Encrypt or Decrypt.
-    objects: Mutex<()>,
+    /// Keeps the making and destroying of token objects apart from each other and from every
+    /// search for objects: written by [`Token::generate_key`], [`Token::generate_pair`] and
+    /// [`Token::destroy`], read by the finds. SoftHSM2 2.6.1 (`ObjectFile::refresh`, fixed
+    /// upstream after that release) lets `C_FindObjectsInit` re-read every token object of the
+    /// process, among them one that another session is still writing: it finds the file empty
+    /// or half written and marks the shared object invalid, and the `C_GenerateKey` or
+    /// `C_GenerateKeyPair` writing it fails with `CKR_GENERAL_ERROR`, leaving an unnamed
+    /// object file behind. Finds run only when a key is loaded (the service caches loaded
+    /// keys), so Encrypt, Decrypt, Sign and attribute reads never take this lock; those calls
+    /// re-read only their own key and do not race (`tests/hsm_stress.rs`).
+    objects: RwLock<()>,
     /// Holds the user login for the application (PKCS#11 logs in all sessions together).
     _login: Mutex<Session>,
 }
@@ -115,7 +123,7 @@ impl Token {
             ctx,
             slot,
             pool: Mutex::new(Vec::new()),
-            objects: Mutex::new(()),
+            objects: RwLock::new(()),
             _login: Mutex::new(login),
         })
     }
@@ -160,12 +168,22 @@ impl Token {
         if let Some(id) = id {
             template.push(Attribute::Id(id.to_vec()));
         }
-        let found = self.with_session(|s| s.find_objects(&template))?;
+        let found = self.find_objects(&template)?;
         match found.as_slice() {
             [] => Ok(None),
             [one] => Ok(Some(*one)),
             _ => Err(TokenError::Ambiguous(label.to_owned())),
         }
+    }
+
+    /// The objects matching `template`, searched while no object is being made or destroyed
+    /// (see the `objects` field).
+    pub(crate) fn find_objects(
+        &self,
+        template: &[Attribute],
+    ) -> Result<Vec<ObjectHandle>, TokenError> {
+        let _nothing_being_made = self.objects.read().unwrap_or_else(|p| p.into_inner());
+        self.with_session(|s| s.find_objects(template))
     }
 
     /// Makes an AES-256 token key labelled `label` with the `CKA_ID` `id`, usable only to
@@ -195,18 +213,19 @@ impl Token {
             Attribute::Label(label.as_bytes().to_vec()),
             Attribute::Id(id.to_vec()),
         ];
-        let _one_at_a_time = self.objects.lock().unwrap_or_else(|p| p.into_inner());
+        let _alone = self.objects_lock();
         self.with_session(|s| s.generate_key(&Mechanism::AesKeyGen, &template))
     }
 
-    /// Holds off every other making or destroying of token objects while it lives.
-    pub(crate) fn objects_lock(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.objects.lock().unwrap_or_else(|p| p.into_inner())
+    /// Holds off every other making or destroying of token objects, and every find, while it
+    /// lives.
+    pub(crate) fn objects_lock(&self) -> RwLockWriteGuard<'_, ()> {
+        self.objects.write().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Destroys a key (used when a test or a failed create cleans up).
     pub fn destroy(&self, key: ObjectHandle) -> Result<(), TokenError> {
-        let _one_at_a_time = self.objects.lock().unwrap_or_else(|p| p.into_inner());
+        let _alone = self.objects_lock();
         self.with_session(|s| s.destroy_object(key))
     }
 

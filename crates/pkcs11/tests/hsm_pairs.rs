@@ -4,7 +4,9 @@
 //! and OAEP-SHA-256 either decrypts there or, on a token without it (SoftHSM2 2.6.1), is
 //! refused with `UnsupportedOperation` whatever the ciphertext;
 //! the private key's secret parts cannot be read out of the token; the stored reference is
-//! bound to its version and its public key to the token's private key; and a service keeps signing with a key pair after a restart.
+//! bound to its version and its public key to the token's private key; the token lets a
+//! private key only sign or only decrypt, as its usage says, while a pair made before it did
+//! (allowed both) keeps working; and a service keeps signing with a key pair after a restart.
 //! (The shared conformance suite runs on these pairs in `crates/keys-tests/tests/pkcs11.rs`.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -12,10 +14,16 @@
 use std::process::Command;
 use std::sync::Arc;
 
+use cryptoki::context::Function;
+use cryptoki::error::{Error as CkError, RvError};
+use cryptoki::mechanism::Mechanism;
+use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
 use openkms_core::asymmetric::{self, EncryptAlgorithm, SignAlgorithm};
 use openkms_core::service::CreateKeyInput;
 use openkms_core::*;
-use openkms_pkcs11::{Pkcs11Provider, STORED_PAIR_V1, Token, object_label, testing};
+use openkms_pkcs11::{
+    PairDecrypt, PairSign, Pkcs11Provider, STORED_PAIR_V1, Token, TokenError, object_label, testing,
+};
 use openkms_store_tests::memory::MemoryStore;
 
 const ROOT: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -124,7 +132,7 @@ fn token_signatures_verify_with_openssl_and_the_stored_public_key() {
     };
     let p = provider(&token);
     for spec in OFFERED {
-        let stored = p.generate(spec, &bind()).unwrap();
+        let stored = p.generate(spec, KeyUsage::SignVerify, &bind()).unwrap();
         let key = private(p.load(spec, &stored, &bind()).unwrap());
         let public = key.public_key_der().to_vec();
         assert_eq!(asymmetric::spec_of_public_key(&public), Some(spec));
@@ -210,7 +218,7 @@ fn what_openssl_encrypts_with_oaep_decrypts_in_the_token_or_is_unsupported() {
     };
     let p = provider(&token);
     for spec in [KeySpec::Rsa2048, KeySpec::Rsa4096] {
-        let stored = p.generate(spec, &bind()).unwrap();
+        let stored = p.generate(spec, KeyUsage::EncryptDecrypt, &bind()).unwrap();
         let key = private(p.load(spec, &stored, &bind()).unwrap());
         let sha1 = EncryptAlgorithm::RsaesOaepSha1;
         assert!(
@@ -243,7 +251,7 @@ fn the_private_key_cannot_leave_the_token_and_the_reference_is_bound() {
     };
     let p = provider(&token);
     for spec in [KeySpec::Rsa2048, KeySpec::EcP256] {
-        let stored = p.generate(spec, &bind()).unwrap();
+        let stored = p.generate(spec, KeyUsage::SignVerify, &bind()).unwrap();
         let bytes = stored.as_bytes();
         assert_eq!(bytes[0], STORED_PAIR_V1);
         let label = object_label(&bind());
@@ -308,8 +316,8 @@ fn a_reference_carrying_another_public_key_does_not_load() {
         (KeySpec::Rsa2048, SignAlgorithm::RsaPssSha256),
         (KeySpec::EcP256, SignAlgorithm::EcdsaSha256),
     ] {
-        let stored = p.generate(spec, &mine).unwrap();
-        let other = p.generate(spec, &theirs).unwrap();
+        let stored = p.generate(spec, KeyUsage::SignVerify, &mine).unwrap();
+        let other = p.generate(spec, KeyUsage::SignVerify, &theirs).unwrap();
         let other_public = stored_public_key(other.as_bytes());
         assert_ne!(stored_public_key(stored.as_bytes()), other_public);
         let swapped = with_public_key(stored.as_bytes(), other_public);
@@ -343,8 +351,12 @@ fn a_reference_naming_a_key_of_another_type_does_not_load() {
     let p = provider(&token);
     let ec = KeyBinding::version("type-key-ec", "type-version-ec");
     let rsa = KeyBinding::version("type-key-rsa", "type-version-rsa");
-    let ec_stored = p.generate(KeySpec::EcP256, &ec).unwrap();
-    let rsa_stored = p.generate(KeySpec::Rsa2048, &rsa).unwrap();
+    let ec_stored = p
+        .generate(KeySpec::EcP256, KeyUsage::SignVerify, &ec)
+        .unwrap();
+    let rsa_stored = p
+        .generate(KeySpec::Rsa2048, KeyUsage::SignVerify, &rsa)
+        .unwrap();
     // An RSA_2048 reference with the EC key's id and label.
     let rsa_public = stored_public_key(rsa_stored.as_bytes());
     let mut forged = with_public_key(ec_stored.as_bytes(), rsa_public)
@@ -366,7 +378,9 @@ fn a_pair_whose_private_key_could_leave_the_token_does_not_load() {
     let readable = Pkcs11Provider::extractable_for_tests(token.clone(), Arc::new(OsRandom::new()));
     for spec in [KeySpec::Rsa2048, KeySpec::EcP256] {
         let bind = KeyBinding::version("readable-key", "readable-version");
-        let stored = readable.generate(spec, &bind).unwrap();
+        let stored = readable
+            .generate(spec, KeyUsage::SignVerify, &bind)
+            .unwrap();
         let loaded = readable.load(spec, &stored, &bind);
         assert!(matches!(loaded, Err(KmsError::Corrupt)), "{spec:?}");
     }
@@ -382,7 +396,9 @@ fn a_token_failure_before_decrypting_is_custody_whatever_the_ciphertext() {
     };
     let p = provider(&token);
     let bind = KeyBinding::version("stale-key", "stale-version");
-    let stored = p.generate(KeySpec::Rsa2048, &bind).unwrap();
+    let stored = p
+        .generate(KeySpec::Rsa2048, KeyUsage::EncryptDecrypt, &bind)
+        .unwrap();
     let key = private(p.load(KeySpec::Rsa2048, &stored, &bind).unwrap());
     let alg = EncryptAlgorithm::RsaesOaepSha1;
     let ct = openssl_oaep(key.public_key_der(), "sha1", b"opened before the key went");
@@ -403,7 +419,9 @@ fn a_test_only_extractable_pair_shows_its_private_parts() {
         return;
     };
     let p = Pkcs11Provider::extractable_for_tests(token.clone(), Arc::new(OsRandom::new()));
-    let stored = p.generate(KeySpec::Rsa2048, &bind()).unwrap();
+    let stored = p
+        .generate(KeySpec::Rsa2048, KeyUsage::SignVerify, &bind())
+        .unwrap();
     let label = object_label(&bind());
     let handle = token.find_private_key(&label, &stored.as_bytes()[2..18]);
     let handle = handle.unwrap().unwrap();
@@ -411,12 +429,190 @@ fn a_test_only_extractable_pair_shows_its_private_parts() {
     assert!(!token.private_parts_refused(handle).unwrap());
 }
 
+/// The private key of `stored` in the token.
+fn token_key(token: &Token, stored: &StoredKey, bind: &KeyBinding<'_>) -> ObjectHandle {
+    let found = token.find_private_key(&object_label(bind), &stored.as_bytes()[2..18]);
+    found.unwrap().expect("the private key is in the token")
+}
+
+/// Whether `e` is the token refusing the key when the operation started
+/// (`CKR_KEY_FUNCTION_NOT_PERMITTED` from `C_DecryptInit` or `C_SignInit`).
+fn not_permitted(e: &TokenError) -> bool {
+    matches!(
+        e,
+        TokenError::Call(CkError::Pkcs11(
+            RvError::KeyFunctionNotPermitted,
+            Function::DecryptInit | Function::SignInit
+        ))
+    )
+}
+
+/// The token knows a pair's usage: a SIGN/VERIFY private key has `CKA_SIGN` and not
+/// `CKA_DECRYPT`, an ENCRYPT/DECRYPT one the reverse.
+#[test]
+fn the_private_key_may_only_sign_or_only_decrypt_as_its_usage_says() {
+    let Some(token) = testing::token() else {
+        return;
+    };
+    let p = provider(&token);
+    let cases = [
+        (KeySpec::Rsa2048, KeyUsage::SignVerify, true),
+        (KeySpec::Rsa2048, KeyUsage::EncryptDecrypt, false),
+        (KeySpec::EcP256, KeyUsage::SignVerify, true),
+        (KeySpec::EcP256K, KeyUsage::SignVerify, true),
+    ];
+    for (spec, usage, signs) in cases {
+        let bind = KeyBinding::version("usage-key", usage.as_str());
+        let stored = p.generate(spec, usage, &bind).unwrap();
+        let facts = token
+            .private_key_facts(token_key(&token, &stored, &bind))
+            .unwrap();
+        assert_eq!(facts.sign, Some(signs), "{spec:?} {usage:?}");
+        assert_eq!(facts.decrypt, Some(!signs), "{spec:?} {usage:?}");
+        assert!(p.load(spec, &stored, &bind).is_ok(), "{spec:?} {usage:?}");
+    }
+    // A usage the spec does not allow is refused before the token is asked.
+    let made = p.generate(KeySpec::EcP256, KeyUsage::EncryptDecrypt, &bind());
+    assert!(matches!(made, Err(KmsError::UnsupportedOperation)));
+}
+
+/// Asked directly, the token refuses a SIGN/VERIFY key's decryption and an ENCRYPT/DECRYPT
+/// key's signature (`CKR_KEY_FUNCTION_NOT_PERMITTED`), while each does its own job.
+#[test]
+fn the_token_refuses_the_other_usage_of_a_pair() {
+    let Some(token) = testing::token() else {
+        return;
+    };
+    let p = provider(&token);
+    let digest = [0x11; 32];
+    let signing = KeyBinding::version("refusing-key", "sign");
+    let stored = p
+        .generate(KeySpec::Rsa2048, KeyUsage::SignVerify, &signing)
+        .unwrap();
+    let key = token_key(&token, &stored, &signing);
+    let ct = openssl_oaep(
+        stored_public_key(stored.as_bytes()),
+        "sha1",
+        b"not for a signing key",
+    );
+    let refused = token
+        .decrypt_pair(key, PairDecrypt::OaepSha1, &ct)
+        .unwrap_err();
+    assert!(not_permitted(&refused), "{refused}");
+    assert!(refused.to_string().contains("DecryptInit"), "{refused}");
+    assert!(
+        token
+            .sign_pair(key, PairSign::RsaPssSha256, &digest)
+            .is_ok()
+    );
+
+    let decrypting = KeyBinding::version("refusing-key", "decrypt");
+    let stored = p
+        .generate(KeySpec::Rsa2048, KeyUsage::EncryptDecrypt, &decrypting)
+        .unwrap();
+    let key = token_key(&token, &stored, &decrypting);
+    let refused = token
+        .sign_pair(key, PairSign::RsaPssSha256, &digest)
+        .unwrap_err();
+    assert!(not_permitted(&refused), "{refused}");
+    assert!(refused.to_string().contains("SignInit"), "{refused}");
+    let ct = openssl_oaep(
+        stored_public_key(stored.as_bytes()),
+        "sha1",
+        b"for a decrypting key",
+    );
+    let opened = token.decrypt_pair(key, PairDecrypt::OaepSha1, &ct).unwrap();
+    assert_eq!(opened, b"for a decrypting key");
+}
+
+/// A pair made before the token was told the usage (its private key may both sign and
+/// decrypt) still loads, signs and decrypts: the reference does not say the usage, and the
+/// service enforces it.
+#[test]
+fn a_pair_made_to_sign_and_decrypt_still_loads_and_does_both() {
+    let Some(token) = testing::token() else {
+        return;
+    };
+    let bind = KeyBinding::version("legacy-key", "legacy-version");
+    let label = object_label(&bind);
+    let id = [0x4c; 16];
+    let public_template = [
+        Attribute::Class(ObjectClass::PUBLIC_KEY),
+        Attribute::KeyType(KeyType::RSA),
+        Attribute::Token(false),
+        Attribute::Verify(true),
+        Attribute::Encrypt(true),
+        Attribute::ModulusBits(2048.into()),
+        Attribute::PublicExponent(vec![1, 0, 1]),
+    ];
+    let private_template = [
+        Attribute::Class(ObjectClass::PRIVATE_KEY),
+        Attribute::KeyType(KeyType::RSA),
+        Attribute::Token(true),
+        Attribute::Private(true),
+        Attribute::Sensitive(true),
+        Attribute::Extractable(false),
+        Attribute::Sign(true),
+        Attribute::Decrypt(true),
+        Attribute::Label(label.as_bytes().to_vec()),
+        Attribute::Id(id.to_vec()),
+    ];
+    let (modulus, exponent) = token
+        .with_session(|s| {
+            let (public, _) = s.generate_key_pair(
+                &Mechanism::RsaPkcsKeyPairGen,
+                &public_template,
+                &private_template,
+            )?;
+            let wanted = [AttributeType::Modulus, AttributeType::PublicExponent];
+            let parts = s.get_attributes(public, &wanted)?;
+            s.destroy_object(public)?;
+            Ok(parts)
+        })
+        .map(|parts| match parts.as_slice() {
+            [Attribute::Modulus(n), Attribute::PublicExponent(e)] => (n.clone(), e.clone()),
+            other => panic!("unexpected attributes {other:?}"),
+        })
+        .unwrap();
+    let der = token_pair::rsa_public_key_der(KeySpec::Rsa2048, &modulus, &exponent).unwrap();
+    // The reference as crates/pkcs11/src/pair.rs lays it out (spec byte 0x10: RSA_2048).
+    let mut reference = vec![STORED_PAIR_V1, 0x10];
+    reference.extend_from_slice(&id);
+    reference.extend_from_slice(&u16::try_from(der.len()).unwrap().to_be_bytes());
+    reference.extend_from_slice(&der);
+    reference.extend_from_slice(label.as_bytes());
+    let stored = StoredKey::from_bytes(reference);
+
+    let key = private(
+        provider(&token)
+            .load(KeySpec::Rsa2048, &stored, &bind)
+            .unwrap(),
+    );
+    let facts = token
+        .private_key_facts(token_key(&token, &stored, &bind))
+        .unwrap();
+    assert_eq!((facts.sign, facts.decrypt), (Some(true), Some(true)));
+    let alg = SignAlgorithm::RsaPssSha256;
+    let digest = [0x2d; 32];
+    let sig = key.sign(alg, &digest).unwrap();
+    assert!(asymmetric::verify(
+        &der,
+        alg,
+        KeySpec::Rsa2048,
+        &digest,
+        &sig
+    ));
+    let ct = openssl_oaep(&der, "sha1", b"an older pair");
+    let opened = key.decrypt(EncryptAlgorithm::RsaesOaepSha1, &ct).unwrap();
+    assert!(opened.ct_eq(b"an older pair"));
+}
+
 #[test]
 fn sm2_is_refused_in_the_token() {
     let Some(token) = testing::token() else {
         return;
     };
-    let made = provider(&token).generate(KeySpec::EcSm2, &bind());
+    let made = provider(&token).generate(KeySpec::EcSm2, KeyUsage::SignVerify, &bind());
     assert!(matches!(made, Err(KmsError::UnsupportedOperation)));
 }
 

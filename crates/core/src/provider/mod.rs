@@ -19,7 +19,7 @@ use std::sync::Arc;
 use crate::asymmetric::{DIGEST_LEN, EncryptAlgorithm, SignAlgorithm};
 pub use crate::crypto::Message;
 use crate::error::KmsError;
-use crate::model::KeySpec;
+use crate::model::{KeySpec, KeyUsage};
 use crate::secret::SecretBytes;
 pub use software::SoftwareProvider;
 
@@ -32,8 +32,16 @@ pub trait KeyProvider: Send + Sync + 'static {
     /// A short stable name: `"software"`, later `"pkcs11"`.
     fn name(&self) -> &'static str;
 
-    /// Makes fresh material for `spec`, kept for the version named by `bind`.
-    fn generate(&self, spec: KeySpec, bind: &KeyBinding<'_>) -> Result<StoredKey, KmsError>;
+    /// Makes fresh material for `spec`, kept for the version named by `bind`, of a key with
+    /// `usage` (one [`KeySpec::allows`]). The service checks the usage before every use of the
+    /// key; a provider whose device can restrict what a key may do (a token's `CKA_SIGN` and
+    /// `CKA_DECRYPT`) does so as well, and the others may ignore it.
+    fn generate(
+        &self,
+        spec: KeySpec,
+        usage: KeyUsage,
+        bind: &KeyBinding<'_>,
+    ) -> Result<StoredKey, KmsError>;
 
     /// Takes material from outside (BYOK). Material of the wrong length for `spec` is refused
     /// with [`KmsError::InvalidParameter`].

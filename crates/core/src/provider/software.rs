@@ -16,7 +16,7 @@ use super::key_pair::{SoftwarePair, generate_pkcs8};
 use super::{KeyBinding, KeyProvider, LoadedKey, Message, StoredKey, SymmetricKey};
 use crate::crypto::{open_message_with, seal_message_into};
 use crate::error::{InvalidReason, KmsError};
-use crate::model::KeySpec;
+use crate::model::{KeySpec, KeyUsage};
 use crate::random::SecureRandom;
 use crate::rootkey::RootSeal;
 use crate::secret::SecretBytes;
@@ -59,7 +59,14 @@ impl KeyProvider for SoftwareProvider {
         "software"
     }
 
-    fn generate(&self, spec: KeySpec, bind: &KeyBinding<'_>) -> Result<StoredKey, KmsError> {
+    /// The usage is the service's to enforce: the material itself can do anything its spec
+    /// allows.
+    fn generate(
+        &self,
+        spec: KeySpec,
+        _usage: KeyUsage,
+        bind: &KeyBinding<'_>,
+    ) -> Result<StoredKey, KmsError> {
         if spec.is_asymmetric() {
             let pkcs8 = generate_pkcs8(spec, self.rng.as_ref())?;
             return self.wrap_bytes(&pkcs8, bind);
@@ -186,7 +193,9 @@ mod tests {
     fn material_of_another_spec_does_not_load() {
         let (p, _) = provider();
         let bind = KeyBinding::version("k", "v");
-        let stored = p.generate(KeySpec::AliyunSm4, &bind).unwrap();
+        let stored = p
+            .generate(KeySpec::AliyunSm4, KeyUsage::EncryptDecrypt, &bind)
+            .unwrap();
         let loaded = p.load(KeySpec::AliyunAes256, &stored, &bind);
         assert!(matches!(loaded, Err(KmsError::Corrupt)));
     }

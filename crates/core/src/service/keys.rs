@@ -83,8 +83,14 @@ impl KeyService {
         // An EXTERNAL key's single version has no material until ImportKeyMaterial.
         let made = match input.origin {
             Origin::AliyunKms => Some(
-                self.make_material(input.protection_level, input.spec, &key_id, &version_id)
-                    .await?,
+                self.make_material(
+                    input.protection_level,
+                    input.spec,
+                    input.usage,
+                    &key_id,
+                    &version_id,
+                )
+                .await?,
             ),
             Origin::External => None,
         };
@@ -186,14 +192,15 @@ impl KeyService {
         Ok(v)
     }
 
-    /// New material of `spec` for the version `version_id` of `key_id`, made and loaded by
-    /// the provider of `level`, off the async workers where it is slow ([`super::heavy`]):
-    /// key pairs on their own generation lane (beyond its queue, [`KmsError::Throttled`]),
-    /// HSM keys on the private-key lane.
+    /// New material of `spec` for the version `version_id` of `key_id` (a key with `usage`),
+    /// made and loaded by the provider of `level`, off the async workers where it is slow
+    /// ([`super::heavy`]): key pairs on their own generation lane (beyond its queue,
+    /// [`KmsError::Throttled`]), HSM keys on the private-key lane.
     pub(crate) async fn make_material(
         &self,
         level: ProtectionLevel,
         spec: KeySpec,
+        usage: KeyUsage,
         key_id: &str,
         version_id: &str,
     ) -> Result<(StoredKey, LoadedKey), KmsError> {
@@ -201,7 +208,7 @@ impl KeyService {
         let (key_id, version_id) = (key_id.to_owned(), version_id.to_owned());
         let make = move || {
             let bind = KeyBinding::version(&key_id, &version_id);
-            let stored = provider.generate(spec, &bind)?;
+            let stored = provider.generate(spec, usage, &bind)?;
             let loaded = provider.load(spec, &stored, &bind)?;
             Ok((stored, loaded))
         };

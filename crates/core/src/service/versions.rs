@@ -69,7 +69,8 @@ impl KeyService {
                 Some(made) => made,
                 None => {
                     let (level, spec) = (current.protection_level, current.spec);
-                    self.make_material(level, spec, key_id, &version_id).await?
+                    self.make_material(level, spec, current.usage, key_id, &version_id)
+                        .await?
                 }
             };
             let (record, version) = self.next_version(&current, &version_id, &stored);

@@ -71,11 +71,16 @@ impl KeyProvider for CountingProvider {
         "counting"
     }
 
-    fn generate(&self, spec: KeySpec, bind: &KeyBinding<'_>) -> Result<StoredKey, KmsError> {
+    fn generate(
+        &self,
+        spec: KeySpec,
+        usage: KeyUsage,
+        bind: &KeyBinding<'_>,
+    ) -> Result<StoredKey, KmsError> {
         self.made.fetch_add(1, Ordering::SeqCst);
         let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
         drop(self.released.wait_while(held, |held| *held));
-        self.inner.generate(spec, bind)
+        self.inner.generate(spec, usage, bind)
     }
 
     fn import(
