@@ -128,4 +128,26 @@ mod tests {
         );
         assert!(html.contains("Deleted on soon"), "{html}");
     }
+
+    #[test]
+    fn the_pager_keeps_the_search() {
+        let views = Views::new();
+        let html = views.render(
+            "secrets.html",
+            minijinja::context! {
+                secrets => serde_json::json!([{"SecretName": "db/a", "SecretType": "Generic",
+                    "CreateTime": "t", "UpdateTime": "t"}]),
+                q => "db/a b", page => 2, pages => 3, total => 21, prev => 1, next => 3,
+                data_types => ["text", "binary"], ..layout()
+            },
+        );
+        assert!(
+            html.contains("href=\"/console/secrets?page=1&amp;q=db%2Fa+b\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("href=\"/console/secrets?page=3&amp;q=db%2Fa+b\""),
+            "{html}"
+        );
+    }
 }
