@@ -245,3 +245,26 @@ def test_console_password_reset_required_forces_a_change(server, kms):
     _, new = _signed_in(server, {"method": "password", "user_name": user.name,
                                  "password": "Chosen-pass-2"})
     assert new.status_code == 303
+
+
+def test_console_reads_only_urlencoded_forms(server):
+    """A POST whose body is not application/x-www-form-urlencoded is answered 415 with the
+    console's error page, and runs nothing; a charset parameter is fine."""
+    s, r = _signed_in(server, {"method": "accesskey", "access_key_id": ACCESS_KEY_ID,
+                               "access_key_secret": ACCESS_KEY_SECRET})
+    assert r.status_code == 303, r.text
+    keys = s.get(server.console_url + "keys", timeout=30)
+    token = re.search(r'name="csrf" value="([^"]+)"', keys.text).group(1)
+    body = f"description=not-a-form&spec=Aliyun_AES_256&protection=SOFTWARE&csrf={token}"
+    for content_type in ("text/plain", "application/json", "multipart/form-data; boundary=x"):
+        refused = s.post(server.console_url + "keys", data=body, allow_redirects=False,
+                         headers={"Content-Type": content_type}, timeout=30)
+        assert refused.status_code == 415, (content_type, refused.status_code)
+        assert "application/x-www-form-urlencoded" in refused.text, refused.text
+        assert refused.headers["Content-Type"].startswith("text/html"), refused.headers
+        assert refused.headers["Cache-Control"] == "no-store"
+    assert "not-a-form" not in s.get(server.console_url + "keys", timeout=30).text
+    made = s.post(server.console_url + "keys", data=body.replace("not-a-form", "a-form"),
+                  allow_redirects=False, timeout=30,
+                  headers={"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"})
+    assert made.status_code == 303 and "done=created" in made.headers["Location"], made.text
