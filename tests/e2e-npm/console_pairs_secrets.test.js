@@ -261,7 +261,8 @@ test('an EXTERNAL key in the console: PendingImport, import parameters, import, 
   const sealed = await kms.encrypt({ keyId, plaintext: 'imported material works' });
   assert.equal(sealed.keyId, keyId);
 
-  // delete the material, after the confirm step: pending import again
+  // delete the material, the key's id typed and after the confirm step: pending import again
+  await page.locator('#material-confirm').fill(keyId);
   const asked = await confirmAndClick(page, '#delete-material');
   await page.waitForURL(/done=material-deleted/);
   assert.match(asked(), /Delete this key's material/);
@@ -337,8 +338,14 @@ test('secrets in the console: create, reveal, put, delete, restore', { skip }, a
   await page.waitForURL(/done=restored/);
   assert.equal(await text(page, '#secret-state'), 'Active');
 
-  // delete at once: gone from the list
+  // delete at once: refused until the name is typed, then gone from the list
   await page.locator('#force-delete').check();
+  await confirmAndClick(page, '#delete-secret');
+  await page.waitForURL(/\/console\/secrets\/secret\/delete$/);
+  assert.match(await text(page, '#api-error'), /ConfirmationRequired/);
+  assert.equal(await text(page, '#secret-state'), 'Active');
+  await page.locator('#force-delete').check();
+  await page.locator('#delete-confirm').fill(name);
   await confirmAndClick(page, '#delete-secret');
   await page.waitForURL(/\/console\/secrets\?done=deleted/);
   assert.equal(await page.getByRole('link', { name }).count(), 0);

@@ -91,6 +91,7 @@ mod tests {
         let html = views.render(
             "secret.html",
             minijinja::context! {
+                name => "db/a+b<i>",
                 secret => serde_json::json!({"SecretName": "db/a+b<i>", "SecretType": "Generic",
                     "CreateTime": "t", "UpdateTime": "t"}),
                 versions => serde_json::json!([{"VersionId": "v1", "CreateTime": "t",

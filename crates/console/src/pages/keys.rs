@@ -12,7 +12,7 @@ use http::{Method, StatusCode};
 use minijinja::{Value, context};
 use serde_json::json;
 
-use super::{Page, failed};
+use super::{Page, failed, refused};
 use crate::action::Outcome;
 use crate::http::Reply;
 
@@ -259,9 +259,19 @@ fn pretty(document: &str) -> String {
         .unwrap_or_else(|| document.to_owned())
 }
 
-/// One action on key `id`; then its page again.
+/// One action on key `id`; then its page again. DeleteKeyMaterial runs only when the form's
+/// `confirm` is the key's id (checked here, not only by the page's script).
 async fn act(page: &Page<'_>, id: &str, action: &str) -> Reply {
     let f = |name| page.req.field(name);
+    if action == "delete-material" && f("confirm").trim() != id {
+        let why = "To delete the key material, type the key's id in the confirmation field. \
+                   Nothing was deleted.";
+        let shown = Shown {
+            error: Some(refused("ConfirmationRequired", why)),
+            ..Shown::default()
+        };
+        return detail(page, id, shown).await;
+    }
     let tags;
     let keys;
     let (api, params, done): (&str, Vec<(&str, &str)>, &str) = match action {

@@ -219,6 +219,12 @@ fn failed(e: &ApiError) -> Value {
     Value::from_serialize(e)
 }
 
+/// The console's own refusal of a form before any action ran (so no RequestId), as the
+/// `error` member of a page's data.
+fn refused(code: &str, message: &str) -> Value {
+    minijinja::context! { code => code, message => message }
+}
+
 /// GET: the sign-in form. POST: checks the credentials, opens a session and sets its cookie.
 /// Every outcome writes an audit line; a session whose line cannot be written is closed again
 /// and the sign-in refused, as an API call fails when its line cannot be written.

@@ -7,7 +7,10 @@
 //! (`secrets/secret?name=…`) and in a hidden form field, never as a path segment. Its value
 //! is shown only in the answer to an explicit POST (`secrets/secret/reveal`, CSRF-checked,
 //! `GetSecretValue` audited like every action), never on a GET page; like every console page
-//! that answer is `Cache-Control: no-store`. A value typed in a text area reaches the server
+//! that answer is `Cache-Control: no-store`. A part of the page the user may not read
+//! (DescribeSecret, ListSecretVersionIds) shows its refusal in its own card, so a revealed
+//! value is shown to a user allowed only GetSecretValue, and an action's own error is the
+//! page's error. Deleting at once needs the secret's name typed in `confirm`. A value typed in a text area reaches the server
 //! with the browser's CRLF line breaks; they are turned back into the text area's LFs, so a
 //! PEM pasted in is stored as written.
 
@@ -15,7 +18,7 @@ use http::{Method, StatusCode};
 use minijinja::{Value, context};
 use serde_json::json;
 
-use super::{Page, failed};
+use super::{Page, failed, refused};
 use crate::action::ApiError;
 use crate::http::Reply;
 
@@ -45,6 +48,21 @@ pub async fn route(page: &Page<'_>) -> Reply {
 struct Shown {
     error: Option<Value>,
     revealed: Option<serde_json::Value>,
+}
+
+impl Shown {
+    /// An action's (or the console's own) refusal.
+    fn error(error: Value) -> Self {
+        Self {
+            error: Some(error),
+            ..Self::default()
+        }
+    }
+
+    /// Whether an action left something to show.
+    fn is_empty(&self) -> bool {
+        self.error.is_none() && self.revealed.is_none()
+    }
 }
 
 /// The list: one page of ListSecrets, or the secret a search names exactly.
@@ -104,11 +122,15 @@ async fn create(page: &Page<'_>) -> Reply {
     }
 }
 
-/// A secret's page: its metadata and versions, and what an action left to show.
+/// A secret's page: its metadata and versions, and what an action left to show. A part the
+/// user may not read (DescribeSecret, ListSecretVersionIds) shows its refusal in its own card,
+/// so an action's outcome (a revealed value, the action's own error) is always what the page
+/// says; only a plain view of a secret that cannot be described goes back to the list.
 async fn detail(page: &Page<'_>, name: &str, shown: Shown) -> Reply {
-    let secret = match page.kms("DescribeSecret", &[("SecretName", name)]).await {
-        Ok(reply) => reply,
-        Err(e) => return list(page, Some(failed(&e))).await,
+    let (secret, secret_error) = match page.kms("DescribeSecret", &[("SecretName", name)]).await {
+        Ok(reply) => (reply, None),
+        Err(e) if shown.is_empty() => return list(page, Some(failed(&e))).await,
+        Err(e) => (serde_json::Value::Null, Some(failed(&e))),
     };
     let versions = page
         .kms(
@@ -125,9 +147,11 @@ async fn detail(page: &Page<'_>, name: &str, shown: Shown) -> Reply {
         Ok(v) => (v, None),
         Err(e) => (serde_json::Value::Null, Some(failed(&e))),
     };
+    let name = secret["SecretName"].as_str().unwrap_or(name);
     let data = context! {
-        secret => secret, versions => versions, revealed => shown.revealed,
-        error => shown.error.or(versions_error), data_types => DATA_TYPES,
+        name => name, secret => secret, secret_error => secret_error, versions => versions,
+        versions_error => versions_error, revealed => shown.revealed, error => shown.error,
+        data_types => DATA_TYPES,
     };
     page.render("secret.html", "secrets", data)
 }
@@ -189,10 +213,21 @@ async fn reveal(page: &Page<'_>, name: &str) -> Reply {
     }
 }
 
-/// DeleteSecret: after a recovery window (7-30 days), or at once when `force` is ticked (then
-/// the list, since the secret is gone).
+/// DeleteSecret: after a recovery window (7-30 days), or at once when `force` is ticked and
+/// `confirm` is the secret's name, checked here, not only by the page's script (then the
+/// list, since the secret is gone).
 async fn delete(page: &Page<'_>, name: &str) -> Reply {
     let force = page.req.field("force") == "on";
+    if force && page.req.field("confirm").trim() != name {
+        let why = "To delete a secret at once, type its name in the confirmation field. \
+                   Nothing was deleted.";
+        return detail(
+            page,
+            name,
+            Shown::error(refused("ConfirmationRequired", why)),
+        )
+        .await;
+    }
     let params = match force {
         true => vec![("SecretName", name), ("ForceDeleteWithoutRecovery", "true")],
         false => vec![
@@ -211,13 +246,7 @@ async fn delete(page: &Page<'_>, name: &str) -> Reply {
 async fn after(page: &Page<'_>, name: &str, outcome: Result<&str, ApiError>) -> Reply {
     match outcome {
         Ok(done) => Reply::Redirect(secret_path(name, done)),
-        Err(e) => {
-            let shown = Shown {
-                error: Some(failed(&e)),
-                ..Shown::default()
-            };
-            detail(page, name, shown).await
-        }
+        Err(e) => detail(page, name, Shown::error(failed(&e))).await,
     }
 }
 
