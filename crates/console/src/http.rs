@@ -72,12 +72,13 @@ impl Req {
     }
 }
 
-/// What a page answers.
+/// What a page answers. A page's HTML is in a buffer wiped when dropped: the response body
+/// owns it, so it is wiped once the body is sent (or the connection drops).
 pub enum Reply {
     /// An HTML page.
-    Page(StatusCode, String),
+    Page(StatusCode, Zeroizing<String>),
     /// A page that also sets a cookie (the sign-in page's pre-session CSRF token).
-    PageWithCookie(StatusCode, String, String),
+    PageWithCookie(StatusCode, Zeroizing<String>, String),
     /// A redirect (303) to a console path.
     Redirect(String),
     /// A redirect that also sets (or clears) the session cookie.
@@ -340,11 +341,11 @@ fn static_file(name: &str) -> Response<Full<Bytes>> {
 fn finish(reply: Reply) -> Response<Full<Bytes>> {
     let (mut resp, cookie) = match reply {
         Reply::Page(status, html) => (
-            bare(status, "text/html; charset=utf-8", Bytes::from(html)),
+            bare(status, "text/html; charset=utf-8", Bytes::from_owner(html)),
             None,
         ),
         Reply::PageWithCookie(status, html, cookie) => (
-            bare(status, "text/html; charset=utf-8", Bytes::from(html)),
+            bare(status, "text/html; charset=utf-8", Bytes::from_owner(html)),
             Some(cookie),
         ),
         Reply::Redirect(to) => (redirect(&to), None),

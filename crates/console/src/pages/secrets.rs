@@ -19,7 +19,7 @@ use minijinja::{Value, context};
 use serde_json::json;
 
 use super::{Page, failed, refused};
-use crate::action::ApiError;
+use crate::action::{ApiError, Secret};
 use crate::http::Reply;
 
 /// Secrets on one page of the list.
@@ -47,7 +47,7 @@ pub async fn route(page: &Page<'_>) -> Reply {
 #[derive(Default)]
 struct Shown {
     error: Option<Value>,
-    revealed: Option<serde_json::Value>,
+    revealed: Option<Secret>,
 }
 
 impl Shown {
@@ -150,7 +150,8 @@ async fn detail(page: &Page<'_>, name: &str, shown: Shown) -> Reply {
     let name = secret["SecretName"].as_str().unwrap_or(name);
     let data = context! {
         name => name, secret => secret, secret_error => secret_error, versions => versions,
-        versions_error => versions_error, revealed => shown.revealed, error => shown.error,
+        versions_error => versions_error, revealed => shown.revealed.as_deref(),
+        error => shown.error,
         data_types => DATA_TYPES,
     };
     page.render("secret.html", "secrets", data)
@@ -204,7 +205,7 @@ async fn reveal(page: &Page<'_>, name: &str) -> Reply {
     match page.kms("GetSecretValue", &params).await {
         Ok(value) => {
             let shown = Shown {
-                revealed: Some(value),
+                revealed: Some(crate::action::secret(value)),
                 ..Shown::default()
             };
             detail(page, name, shown).await
