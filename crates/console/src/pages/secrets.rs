@@ -108,14 +108,11 @@ async fn create(page: &Page<'_>) -> Reply {
     let f = |name| page.req.field(name);
     let name = f("name").trim();
     let value = typed_value(f("value"));
-    let params = [
-        ("SecretName", name),
-        ("VersionId", f("version").trim()),
-        ("SecretData", value.as_str()),
-        ("SecretDataType", f("data_type")),
+    let mut params = value_params(page, name, &value);
+    params.extend([
         ("EncryptionKeyId", f("key").trim()),
         ("Description", f("description")),
-    ];
+    ]);
     match page.kms("CreateSecret", &params).await {
         Ok(_) => Reply::Redirect(secret_path(name, "created")),
         Err(e) => list(page, Some(failed(&e))).await,
@@ -165,12 +162,7 @@ async fn act(page: &Page<'_>, action: &str) -> Reply {
         "reveal" => return reveal(page, name).await,
         "put" => {
             let value = typed_value(f("value"));
-            let params = [
-                ("SecretName", name),
-                ("VersionId", f("version").trim()),
-                ("SecretData", value.as_str()),
-                ("SecretDataType", f("data_type")),
-            ];
+            let params = value_params(page, name, &value);
             page.kms("PutSecretValue", &params).await.map(|_| "updated")
         }
         "stage" => {
@@ -255,6 +247,22 @@ async fn after(page: &Page<'_>, name: &str, outcome: Result<&str, ApiError>) -> 
 fn secret_path(name: &str, done: &str) -> String {
     let name: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
     format!("secrets/secret?name={name}&done={done}")
+}
+
+/// The parameters of a new value, CreateSecret's and PutSecretValue's alike: the secret's
+/// `name`, the form's version id and value type, and `value`.
+fn value_params<'a>(
+    page: &'a Page<'_>,
+    name: &'a str,
+    value: &'a str,
+) -> Vec<(&'static str, &'a str)> {
+    let f = |field| page.req.field(field);
+    vec![
+        ("SecretName", name),
+        ("VersionId", f("version").trim()),
+        ("SecretData", value),
+        ("SecretDataType", f("data_type")),
+    ]
 }
 
 /// A value from a text area: the browser's CRLF line breaks back to the text's LFs.
