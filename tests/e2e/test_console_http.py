@@ -70,8 +70,10 @@ def test_console_headers_csrf_and_cookie(server):
     assert s.post(base + "keys", data={"description": "x"}, timeout=30).status_code == 403
     assert s.post(base + "keys", data={"description": "x", "csrf": "wrong"},
                   timeout=30).status_code == 403
-    assert s.post(base + "keys", data={"description": "x", "csrf": token},
-                  headers={"Origin": "https://evil.example"}, timeout=30).status_code == 403
+    cross = s.post(base + "keys", data={"description": "x", "csrf": token},
+                   headers={"Origin": "https://evil.example"}, timeout=30)
+    # refused unread: the connection is not kept, and the answer says so
+    assert cross.status_code == 403 and cross.headers["Connection"] == "close", cross.headers
     made = s.post(base + "keys", data={"description": "from python", "csrf": token,
                                        "spec": "Aliyun_AES_256", "protection": "SOFTWARE"},
                   allow_redirects=False, timeout=30)
@@ -261,8 +263,11 @@ def test_console_reads_only_urlencoded_forms(server):
     token = re.search(r'name="csrf" value="([^"]+)"', keys.text).group(1)
     body = f"description=not-a-form&spec=Aliyun_AES_256&protection=SOFTWARE&csrf={token}"
     for content_type in ("text/plain", "application/json", "multipart/form-data; boundary=x"):
+        # Connection: close: the body is refused unread, so the server does not keep the
+        # connection for another request
         refused = s.post(server.console_url + "keys", data=body, allow_redirects=False,
-                         headers={"Content-Type": content_type}, timeout=30)
+                         headers={"Content-Type": content_type, "Connection": "close"},
+                         timeout=30)
         assert refused.status_code == 415, (content_type, refused.status_code)
         assert "application&#x2f;x-www-form-urlencoded" in refused.text, refused.text
         assert refused.headers["Content-Type"].startswith("text/html"), refused.headers

@@ -127,8 +127,18 @@ async fn respond(
     let rest = rest.to_owned();
     match read(console, req, rest, peer).await {
         Ok(req) => finish(pages::route(console, req).await),
-        Err(status) => finish(error_page(console, status)),
+        Err(status) => refusal(console, status),
     }
+}
+
+/// The answer to a request refused before a page saw it. Its body may be unread, so the
+/// connection is not kept for another request, and the answer says so (`Connection: close`)
+/// rather than leaving the client to find it closed when it sends the next one.
+fn refusal(console: &Console, status: StatusCode) -> Response<Full<Bytes>> {
+    let mut resp = finish(error_page(console, status));
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
 }
 
 /// Reads, checks and decodes the request.
