@@ -158,5 +158,20 @@ mod tests {
             html.contains("href=\"/console/secrets?page=3&amp;q=db%2Fa+b\""),
             "{html}"
         );
+        assert!(html.contains("Page 2 of 3 · 21 secrets"), "{html}");
+        let html = views
+            .render(
+                "keys.html",
+                minijinja::context! {
+                    keys => serde_json::json!([{"KeyId": "k1"}]), state => "Enabled", page => 1,
+                    pages => 2, total => 11, next => 2, ..layout()
+                },
+            )
+            .to_string();
+        assert!(
+            html.contains("href=\"/console/keys?page=2&amp;state=Enabled\">Next"),
+            "{html}"
+        );
+        assert!(!html.contains(">Previous<"), "{html}");
     }
 }
