@@ -8,7 +8,7 @@
 //! public key and the ImportToken in the answer, imports wrapped material
 //! (ImportKeyMaterial) and deletes it (DeleteKeyMaterial).
 
-use http::{Method, StatusCode};
+use http::StatusCode;
 use minijinja::{Value, context};
 use serde_json::json;
 
@@ -45,8 +45,7 @@ const WRAPPINGS: &[(&str, &str)] = &[
 
 /// `keys`, `keys/<id>` and `keys/<id>/<action>`.
 pub async fn route(page: &Page<'_>) -> Reply {
-    let parts: Vec<&str> = page.req.path.split('/').collect();
-    let post = page.req.method == Method::POST;
+    let (parts, post) = page.target();
     match (parts.as_slice(), post) {
         (["keys"], false) => list(page, None).await,
         (["keys"], true) => create(page).await,

@@ -157,6 +157,13 @@ pub struct Page<'a> {
 }
 
 impl Page<'_> {
+    /// The request's path segments under `/console/` and whether it is a POST: what an area's
+    /// `route` matches on.
+    fn target(&self) -> (Vec<&str>, bool) {
+        let parts = self.req.path.split('/').collect();
+        (parts, self.req.method == Method::POST)
+    }
+
     /// Runs a KMS action.
     async fn kms(&self, action: &str, params: &[(&str, &str)]) -> Outcome {
         self.run(KMS_VERSION, action, params).await

@@ -14,7 +14,7 @@
 //! with the browser's CRLF line breaks; they are turned back into the text area's LFs, so a
 //! PEM pasted in is stored as written.
 
-use http::{Method, StatusCode};
+use http::StatusCode;
 use minijinja::{Value, context};
 use serde_json::json;
 
@@ -29,8 +29,7 @@ const DATA_TYPES: &[&str] = &["text", "binary"];
 
 /// `secrets`, `secrets/secret?name=…` and `secrets/secret/<action>`.
 pub async fn route(page: &Page<'_>) -> Reply {
-    let parts: Vec<&str> = page.req.path.split('/').collect();
-    let post = page.req.method == Method::POST;
+    let (parts, post) = page.target();
     match (parts.as_slice(), post) {
         (["secrets"], false) => list(page, None).await,
         (["secrets"], true) => create(page).await,
