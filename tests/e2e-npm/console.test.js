@@ -20,57 +20,30 @@ const os = require('node:os');
 const path = require('node:path');
 const { after, before, test } = require('node:test');
 
-const { ACCESS_KEY_ID, ACCESS_KEY_SECRET, startServer } = require('./lib/server');
-const { startSdk } = require('./lib/sdk');
+const { NO_CHROMIUM, SHOTS, STEP_TIMEOUT_MS, haveChromium, launchChromium } = require('./lib/browser');
+const { startServerAndSdk, stopServerAndSdk } = require('./lib/harness');
+const { ACCESS_KEY_ID, ACCESS_KEY_SECRET } = require('./lib/server');
 
-const CHROMIUM = process.env.OPENKMS_E2E_CHROMIUM || '/usr/bin/chromium';
-const SHOTS = process.env.OPENKMS_CONSOLE_SCREENSHOTS === 'docs'
-  ? path.resolve(__dirname, '..', '..', 'docs', 'console')
-  : path.resolve(__dirname, '..', '..', 'target', 'console-screenshots');
 const SEED_ALIAS = 'alias/Apollo/WorkKey';
-const IN_CI = ['1', 'true', 'yes'].includes(String(process.env.CI || '').toLowerCase());
-const STEP_TIMEOUT_MS = 30_000;
 
 let server;
 let kms;
 let browser;
-let userDataDir;
+let workDir; // the PEM file the test encrypts
 const consoleErrors = [];
 
-function haveChromium() {
-  if (fs.existsSync(CHROMIUM)) return true;
-  if (IN_CI) throw new Error(`CI is set but ${CHROMIUM} is missing (apt-get install chromium)`);
-  console.error(`!!!!!!!! SKIPPED: console browser test -- ${CHROMIUM} not found !!!!!!!!`);
-  return false;
-}
-
 before(async () => {
-  if (!haveChromium()) return;
-  server = await startServer();
+  if (!haveChromium('console browser test')) return;
+  ({ server, kms } = await startServerAndSdk());
   assert.ok(server.consoleUrl, 'the server printed no console line');
-  kms = startSdk(server);
-  const { chromium } = require('playwright-core');
-  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'openkms-console-chromium-'));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    // launch() gives the browser a fresh, empty --user-data-dir of its own each run
-  });
-  fs.mkdirSync(SHOTS, { recursive: true });
+  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'openkms-console-chromium-'));
+  browser = await launchChromium();
 });
 
 after(async () => {
   if (browser) await browser.close();
-  if (kms) await kms.close();
-  if (server) {
-    const died = !server.running();
-    const log = server.logTail();
-    await server.stop();
-    assert.ok(!died, `openkms died during the run; stderr:\n${log}`);
-  }
-  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+  await stopServerAndSdk({ server, kms });
+  if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
 });
 
 /** A browser context that trusts the server's generated CA, watching for console errors. */
@@ -115,7 +88,7 @@ function makeRsaPem() {
   return privateKey;
 }
 
-test('the console: keys, the seed workflow by hand, RAM, refusals, session and audit', { skip: !fs.existsSync(CHROMIUM) && !IN_CI }, async () => {
+test('the console: keys, the seed workflow by hand, RAM, refusals, session and audit', { skip: NO_CHROMIUM }, async () => {
   const { context, page } = await newPage();
 
   // the sign-in page, then root signs in with the root AccessKey; the cookie has its flags
@@ -174,7 +147,7 @@ test('the console: keys, the seed workflow by hand, RAM, refusals, session and a
   assert.equal(shown, pem, 'the console decrypted other text than the PEM');
 
   // the same from a file chosen in the form (read by the page's script as bytes)
-  const pemFile = path.join(userDataDir, 'key.pem');
+  const pemFile = path.join(workDir, 'key.pem');
   fs.writeFileSync(pemFile, pem);
   await page.locator('#enc-key').fill(keyId);
   await page.locator('#plaintext-file').setInputFiles(pemFile);

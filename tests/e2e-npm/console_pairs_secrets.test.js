@@ -22,56 +22,28 @@
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { after, before, test } = require('node:test');
 
-const { ACCESS_KEY_ID, ACCESS_KEY_SECRET, startServer } = require('./lib/server');
-const { startSdk } = require('./lib/sdk');
-
-const CHROMIUM = process.env.OPENKMS_E2E_CHROMIUM || '/usr/bin/chromium';
-const SHOTS = process.env.OPENKMS_CONSOLE_SCREENSHOTS === 'docs'
-  ? path.resolve(__dirname, '..', '..', 'docs', 'console')
-  : path.resolve(__dirname, '..', '..', 'target', 'console-screenshots');
-const IN_CI = ['1', 'true', 'yes'].includes(String(process.env.CI || '').toLowerCase());
-const STEP_TIMEOUT_MS = 30_000;
+const { NO_CHROMIUM, SHOTS, STEP_TIMEOUT_MS, haveChromium, launchChromium } = require('./lib/browser');
+const { startServerAndSdk, stopServerAndSdk } = require('./lib/harness');
+const { ACCESS_KEY_ID, ACCESS_KEY_SECRET } = require('./lib/server');
 
 let server;
 let kms;
 let browser;
-let userDataDir;
 const consoleErrors = [];
 
 before(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    if (IN_CI) throw new Error(`CI is set but ${CHROMIUM} is missing (apt-get install chromium)`);
-    console.error(`!!!!!!!! SKIPPED: console key pair / secrets test -- ${CHROMIUM} not found !!!!!!!!`);
-    return;
-  }
-  server = await startServer();
+  if (!haveChromium('console key pair / secrets test')) return;
+  ({ server, kms } = await startServerAndSdk());
   assert.ok(server.consoleUrl, 'the server printed no console line');
-  kms = startSdk(server);
-  const { chromium } = require('playwright-core');
-  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'openkms-console-chromium-'));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  fs.mkdirSync(SHOTS, { recursive: true });
+  browser = await launchChromium();
 });
 
 after(async () => {
   if (browser) await browser.close();
-  if (kms) await kms.close();
-  if (server) {
-    const died = !server.running();
-    const log = server.logTail();
-    await server.stop();
-    assert.ok(!died, `openkms died during the run; stderr:\n${log}`);
-  }
-  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+  await stopServerAndSdk({ server, kms });
 });
 
 const url = (p) => new URL(p, server.consoleUrl).toString();
@@ -119,7 +91,7 @@ async function confirmAndClick(page, selector) {
   return () => asked;
 }
 
-const skip = !fs.existsSync(CHROMIUM) && !IN_CI;
+const skip = NO_CHROMIUM;
 
 test('key pairs in the console: public key, sign, verify, decrypt', { skip }, async () => {
   const { context, page } = await rootPage();
@@ -261,7 +233,8 @@ test('an EXTERNAL key in the console: PendingImport, import parameters, import, 
   const sealed = await kms.encrypt({ keyId, plaintext: 'imported material works' });
   assert.equal(sealed.keyId, keyId);
 
-  // delete the material, after the confirm step: pending import again
+  // delete the material, the key's id typed and after the confirm step: pending import again
+  await page.locator('#material-confirm').fill(keyId);
   const asked = await confirmAndClick(page, '#delete-material');
   await page.waitForURL(/done=material-deleted/);
   assert.match(asked(), /Delete this key's material/);
@@ -337,8 +310,14 @@ test('secrets in the console: create, reveal, put, delete, restore', { skip }, a
   await page.waitForURL(/done=restored/);
   assert.equal(await text(page, '#secret-state'), 'Active');
 
-  // delete at once: gone from the list
+  // delete at once: refused until the name is typed, then gone from the list
   await page.locator('#force-delete').check();
+  await confirmAndClick(page, '#delete-secret');
+  await page.waitForURL(/\/console\/secrets\/secret\/delete$/);
+  assert.match(await text(page, '#api-error'), /ConfirmationRequired/);
+  assert.equal(await text(page, '#secret-state'), 'Active');
+  await page.locator('#force-delete').check();
+  await page.locator('#delete-confirm').fill(name);
   await confirmAndClick(page, '#delete-secret');
   await page.waitForURL(/\/console\/secrets\?done=deleted/);
   assert.equal(await page.getByRole('link', { name }).count(), 0);

@@ -8,7 +8,8 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const { after, before, test } = require('node:test');
 
-const { ACCESS_KEY_SECRET, ACCOUNT_ID, REGION_ID, startServer } = require('./lib/server');
+const { startServerAndSdk, stopServerAndSdk } = require('./lib/harness');
+const { ACCESS_KEY_SECRET, ACCOUNT_ID, REGION_ID } = require('./lib/server');
 const { startSdk } = require('./lib/sdk');
 
 const ENVELOPE = ['RequestId', 'HostId', 'Code', 'Message', 'Recommend'];
@@ -17,21 +18,12 @@ let server;
 let kms;
 
 before(async () => {
-  server = await startServer();
+  ({ server, kms } = await startServerAndSdk());
   assert.equal(server.scheme, 'https', `the server did not serve TLS: ${server.url}`);
   assert.ok(fs.existsSync(server.caPath), `no generated CA at ${server.caPath}`);
-  kms = startSdk(server);
 });
 
-after(async () => {
-  if (kms) await kms.close();
-  if (server) {
-    const died = !server.running();
-    const log = server.logTail();
-    await server.stop();
-    assert.ok(!died, `openkms died during the run; stderr:\n${log}`);
-  }
-});
+after(() => stopServerAndSdk({ server, kms }));
 
 /** `promise` must reject with the SDK's error for HTTP `status` and server Code `code`. */
 async function expectServerError(promise, status, code) {

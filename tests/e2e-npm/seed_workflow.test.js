@@ -12,8 +12,8 @@ const os = require('node:os');
 const path = require('node:path');
 const { after, before, test } = require('node:test');
 
-const { ACCESS_KEY_ID, ACCESS_KEY_SECRET, hermeticEnv, openkmsBinary, startServer } = require('./lib/server');
-const { startSdk } = require('./lib/sdk');
+const { startServerAndSdk, stopServerAndSdk } = require('./lib/harness');
+const { ACCESS_KEY_ID, ACCESS_KEY_SECRET, hermeticEnv, openkmsBinary } = require('./lib/server');
 
 const SEED_ALIAS = 'alias/Apollo/WorkKey';
 // a space, a real '+', '*' (sent raw by this SDK), '~', '/', '=', non-ASCII
@@ -25,21 +25,14 @@ let kms;
 let workDir;
 
 before(async () => {
-  server = await startServer();
+  ({ server, kms } = await startServerAndSdk());
   assert.equal(server.scheme, 'https', `the server did not serve TLS: ${server.url}`);
   assert.ok(fs.existsSync(server.caPath), `no generated CA at ${server.caPath}`);
-  kms = startSdk(server);
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'openkms-e2e-npm-seed-'));
 });
 
 after(async () => {
-  if (kms) await kms.close();
-  if (server) {
-    const died = !server.running();
-    const log = server.logTail();
-    await server.stop();
-    assert.ok(!died, `openkms died during the run; stderr:\n${log}`);
-  }
+  await stopServerAndSdk({ server, kms });
   if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
 });
 

@@ -9,8 +9,7 @@
 const assert = require('node:assert/strict');
 const { after, before, test } = require('node:test');
 
-const { startServer } = require('./lib/server');
-const { startSdk } = require('./lib/sdk');
+const { startServerAndSdk, stopServerAndSdk } = require('./lib/harness');
 
 const AWKWARD = {
   plain: 'v',
@@ -28,19 +27,10 @@ let server;
 let kms;
 
 before(async () => {
-  server = await startServer();
-  kms = startSdk(server);
+  ({ server, kms } = await startServerAndSdk());
 });
 
-after(async () => {
-  if (kms) await kms.close();
-  if (server) {
-    const died = !server.running();
-    const log = server.logTail();
-    await server.stop();
-    assert.ok(!died, `openkms died during the run; stderr:\n${log}`);
-  }
-});
+after(() => stopServerAndSdk({ server, kms }));
 
 test('awkward context keys through Encrypt, Decrypt, GenerateDataKey and ReEncrypt', async () => {
   const { keyMetadata: meta } = await kms.createKey({});

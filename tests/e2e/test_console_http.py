@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import socket
 import time
 
 import requests
 
-from e2ehelp import ACCESS_KEY_ID, ACCESS_KEY_SECRET, new_ram_user, new_server, ram_request
+from e2ehelp import (ACCESS_KEY_ID, ACCESS_KEY_SECRET, ACCOUNT_ID, REGION_ID, describe,
+                     new_ram_user, new_server, policy_document, ram_request, sdk_request,
+                     statement, unique_name)
+from test_byok import external_key, import_material
 
 
 def test_console_headers_csrf_and_cookie(server):
@@ -66,8 +70,10 @@ def test_console_headers_csrf_and_cookie(server):
     assert s.post(base + "keys", data={"description": "x"}, timeout=30).status_code == 403
     assert s.post(base + "keys", data={"description": "x", "csrf": "wrong"},
                   timeout=30).status_code == 403
-    assert s.post(base + "keys", data={"description": "x", "csrf": token},
-                  headers={"Origin": "https://evil.example"}, timeout=30).status_code == 403
+    cross = s.post(base + "keys", data={"description": "x", "csrf": token},
+                   headers={"Origin": "https://evil.example"}, timeout=30)
+    # refused unread: the connection is not kept, and the answer says so
+    assert cross.status_code == 403 and cross.headers["Connection"] == "close", cross.headers
     made = s.post(base + "keys", data={"description": "from python", "csrf": token,
                                        "spec": "Aliyun_AES_256", "protection": "SOFTWARE"},
                   allow_redirects=False, timeout=30)
@@ -245,3 +251,124 @@ def test_console_password_reset_required_forces_a_change(server, kms):
     _, new = _signed_in(server, {"method": "password", "user_name": user.name,
                                  "password": "Chosen-pass-2"})
     assert new.status_code == 303
+
+
+def test_console_reads_only_urlencoded_forms(server):
+    """A POST whose body is not application/x-www-form-urlencoded is answered 415 with the
+    console's error page, and runs nothing; a charset parameter is fine."""
+    s, r = _signed_in(server, {"method": "accesskey", "access_key_id": ACCESS_KEY_ID,
+                               "access_key_secret": ACCESS_KEY_SECRET})
+    assert r.status_code == 303, r.text
+    keys = s.get(server.console_url + "keys", timeout=30)
+    token = re.search(r'name="csrf" value="([^"]+)"', keys.text).group(1)
+    body = f"description=not-a-form&spec=Aliyun_AES_256&protection=SOFTWARE&csrf={token}"
+    for content_type in ("text/plain", "application/json", "multipart/form-data; boundary=x"):
+        # Connection: close: the body is refused unread, so the server does not keep the
+        # connection for another request
+        refused = s.post(server.console_url + "keys", data=body, allow_redirects=False,
+                         headers={"Content-Type": content_type, "Connection": "close"},
+                         timeout=30)
+        assert refused.status_code == 415, (content_type, refused.status_code)
+        assert "application&#x2f;x-www-form-urlencoded" in refused.text, refused.text
+        assert refused.headers["Content-Type"].startswith("text/html"), refused.headers
+        assert refused.headers["Cache-Control"] == "no-store"
+    assert "not-a-form" not in s.get(server.console_url + "keys", timeout=30).text
+    made = s.post(server.console_url + "keys", data=body.replace("not-a-form", "a-form"),
+                  allow_redirects=False, timeout=30,
+                  headers={"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"})
+    assert made.status_code == 303 and "done=created" in made.headers["Location"], made.text
+
+
+ROOT = {"method": "accesskey", "access_key_id": ACCESS_KEY_ID,
+        "access_key_secret": ACCESS_KEY_SECRET}
+
+
+def _token(s, server, path="keys"):
+    page = s.get(server.console_url + path, timeout=30)
+    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+
+
+def _audit(server, user, action):
+    """The audit lines of ``user``'s ``action`` (anyone's when ``user`` is empty)."""
+    lines = (server.data_dir / "audit" / "audit.log").read_text().splitlines()
+    return [json.loads(line) for line in lines
+            if f'"action":"{action}"' in line and f'"user":"{user}' in line]
+
+
+def _shown_request_id(html):
+    """The RequestId of the error the page shows in its banner."""
+    banner = re.search(r'id="api-error">(.*?)</div>\s*</div>', html, re.S)
+    assert banner, html
+    return re.search(r"RequestId <code>([^<]+)</code>", banner.group(1)).group(1)
+
+
+def test_console_reveal_needs_only_get_secret_value(server, kms):
+    """A user allowed GetSecretValue on one secret and nothing else: the revealed value is shown
+    (the audit line's OK is what the user saw), with DescribeSecret's refusal in the metadata
+    card; an action it may not run shows that action's own error, not DescribeSecret's."""
+    name = f"app/{unique_name('reveal')}"
+    kms.call(sdk_request("CreateSecret", SecretName=name, VersionId="v1",
+                         SecretData="seen <b>only</b> here"))
+    arn = f"acs:kms:{REGION_ID}:{ACCOUNT_ID}:secret/{name}"
+    user = new_ram_user(kms, "console-reveal", documents=[policy_document(
+        statement("kms:GetSecretValue", arn))])
+    s, r = _signed_in(server, {"method": "accesskey", "access_key_id": user.access_key_id,
+                               "access_key_secret": user.secret})
+    assert r.status_code == 303, r.text
+    token = _token(s, server)
+    shown = s.post(server.console_url + "secrets/secret/reveal", timeout=30,
+                   data={"csrf": token, "name": name})
+    assert shown.status_code == 200
+    assert '<pre id="revealed-value" tabindex="0">seen &lt;b&gt;only&lt;&#x2f;b&gt; here</pre>' \
+        in shown.text, shown.text
+    assert 'id="secret-error">DescribeSecret: <strong>Forbidden.NoPermission' in shown.text
+    assert 'id="versions-error">ListSecretVersionIds:' in shown.text
+    assert 'id="api-error"' not in shown.text, "the reveal itself did not fail"
+    assert [line["outcome"] for line in _audit(server, user.name, "GetSecretValue")] == ["OK"]
+    # a refused action: its own error is the page's
+    put = s.post(server.console_url + "secrets/secret/put", timeout=30, data={
+        "csrf": token, "name": name, "value": "x", "version": "v2", "data_type": "text"})
+    assert put.status_code == 200
+    refused = _audit(server, user.name, "PutSecretValue")
+    assert [line["outcome"] for line in refused] == ["Forbidden.NoPermission"], refused
+    assert _shown_request_id(put.text) == refused[0]["request_id"], put.text
+    assert 'id="secret-name">' + name.replace("/", "&#x2f;") in put.text
+    assert kms.call(sdk_request("GetSecretValue", SecretName=name))["VersionId"] == "v1"
+
+
+def test_console_irreversible_deletes_need_the_typed_name(server, kms):
+    """Deleting a secret at once needs its name typed in `confirm`, deleting key material the
+    key's id; the server checks it: without it, or with another, nothing runs."""
+    s, r = _signed_in(server, ROOT)
+    assert r.status_code == 303, r.text
+    token = _token(s, server)
+    name = f"app/{unique_name('confirm')}"
+    kms.call(sdk_request("CreateSecret", SecretName=name, VersionId="v1", SecretData="keep"))
+    delete = {"csrf": token, "name": name, "days": "30", "force": "on"}
+    ran = len(_audit(server, "", "DeleteSecret"))
+    for confirm in ({}, {"confirm": ""}, {"confirm": name + "x"}, {"confirm": "app/other"}):
+        kept = s.post(server.console_url + "secrets/secret/delete", data={**delete, **confirm},
+                      allow_redirects=False, timeout=30)
+        assert kept.status_code == 200, (confirm, kept.status_code)
+        assert "ConfirmationRequired" in kept.text and "Nothing was deleted" in kept.text
+        assert kms.call(sdk_request("GetSecretValue", SecretName=name))["SecretData"] == "keep"
+    assert len(_audit(server, "", "DeleteSecret")) == ran, "no DeleteSecret ran"
+    gone = s.post(server.console_url + "secrets/secret/delete",
+                  data={**delete, "confirm": f" {name} "}, allow_redirects=False, timeout=30)
+    assert gone.status_code == 303 and gone.headers["Location"].endswith("secrets?done=deleted")
+    listed = kms.call(sdk_request("ListSecrets", Filters=json.dumps(
+        [{"Key": "SecretName", "Values": [name]}])))
+    assert listed["TotalCount"] == 0, listed
+    # key material
+    key_id = external_key(kms)["KeyId"]
+    import_material(kms, key_id, os.urandom(32))
+    path = f"keys/{key_id}/delete-material"
+    for confirm in ({}, {"confirm": key_id[:-1]}, {"confirm": "alias/x"}):
+        kept = s.post(server.console_url + path, data={"csrf": token, **confirm},
+                      allow_redirects=False, timeout=30)
+        assert kept.status_code == 200 and "ConfirmationRequired" in kept.text, kept.text
+        assert describe(kms, key_id)["KeyState"] == "Enabled"
+    done = s.post(server.console_url + path, data={"csrf": token, "confirm": key_id},
+                  allow_redirects=False, timeout=30)
+    assert done.status_code == 303 and "done=material-deleted" in done.headers["Location"]
+    assert describe(kms, key_id)["KeyState"] == "PendingImport"

@@ -6,7 +6,9 @@
 //! through the `openkms-ops` engine as the session's caller: authorization, execution and the
 //! operation's audit facts are the engine's, so a policy that refuses an API call refuses the
 //! same click. The reply is the API's JSON reply, parsed for the template; an error carries
-//! the API's `Code`, message and `RequestId`. Then the audit line is written to the same
+//! the API's `Code`, message and `RequestId`. The reply's body is wiped once parsed; a page
+//! that keeps a reply holding a secret (a revealed value, a decrypted plaintext) keeps it as
+//! [`Secret`], whose strings are wiped when it is dropped. Then the audit line is written to the same
 //! chained log, marked `"via":"console"` with the session's handle, and waited for: an action
 //! whose line cannot be written fails, as an API call does (unless the log is fail-open).
 
@@ -20,6 +22,7 @@ use openkms_ops::{AuditEvent, Origin};
 use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::Console;
 use crate::session::Session;
@@ -39,6 +42,37 @@ pub struct ApiError {
 
 /// One action's result: the API's JSON reply, or its error.
 pub type Outcome = Result<Value, ApiError>;
+
+/// A JSON reply that holds a secret (GetSecretValue's value, Decrypt's plaintext): its strings
+/// are wiped when it is dropped. Serialized as the reply itself.
+pub type Secret = Zeroizing<Json>;
+
+/// A JSON value whose [`Zeroize`] wipes every string in it (member names are the API's, not
+/// secrets). Deliberately without `Debug`.
+#[derive(Default, Serialize)]
+#[serde(transparent)]
+pub struct Json(pub Value);
+
+impl Zeroize for Json {
+    fn zeroize(&mut self) {
+        wipe(&mut self.0);
+    }
+}
+
+/// `value` kept as a [`Secret`].
+pub fn secret(value: Value) -> Secret {
+    Zeroizing::new(Json(value))
+}
+
+/// Wipes every string in `value` (each is left empty).
+fn wipe(value: &mut Value) {
+    match value {
+        Value::String(s) => s.zeroize(),
+        Value::Array(items) => items.iter_mut().for_each(wipe),
+        Value::Object(members) => members.values_mut().for_each(wipe),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
 
 /// Who runs an action and from where.
 pub struct Actor<'a> {
@@ -200,8 +234,10 @@ async fn dispatch(
     };
     let rendered = pending.run(exchange).await;
     facts.event = event;
-    let rendered = rendered?;
-    Ok(serde_json::from_slice(&rendered.body).unwrap_or(Value::Null))
+    // the body (a plaintext, a secret's value) is wiped once parsed; it is this request's own
+    // buffer, so taking it as a Vec copies nothing
+    let body = Zeroizing::new(Vec::<u8>::from(rendered?.body));
+    Ok(serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
 /// The per-AccessKey quota a caller's actions are charged to: its AccessKeyId, or for a
@@ -243,5 +279,26 @@ fn shown(e: &RpcError, request_id: &str) -> ApiError {
         message: wire.message,
         request_id: request_id.to_owned(),
         status: wire.status,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_replys_strings_are_wiped() {
+        let mut reply = secret(serde_json::json!({"SecretData": "s3cret",
+            "VersionStages": {"VersionStage": ["ACSCurrent"]}, "Size": 6}));
+        assert_eq!(
+            serde_json::to_string(&*reply).unwrap(),
+            r#"{"SecretData":"s3cret","VersionStages":{"VersionStage":["ACSCurrent"]},"Size":6}"#
+        );
+        reply.zeroize();
+        assert_eq!(
+            reply.0,
+            serde_json::json!({"SecretData": "", "VersionStages": {"VersionStage": [""]},
+                "Size": 6})
+        );
     }
 }

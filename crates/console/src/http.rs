@@ -8,7 +8,10 @@
 //! nosniff`, and `Cache-Control: no-store` on every page (pages show key material such as
 //! decrypted plaintexts and new AccessKey secrets). A POST is refused (403) when the browser
 //! says it is cross-site (`Sec-Fetch-Site`), when its `Origin` is not the console's own, and —
-//! for a signed-in session — when it lacks the session's CSRF token.
+//! for a signed-in session — when it lacks the session's CSRF token. `Origin` is compared with
+//! the `Host` header, or under HTTP/2 (no `Host`) with the request's `:authority`; a POST
+//! with an `Origin` and neither is refused. A POST whose body is not
+//! `application/x-www-form-urlencoded` is answered 415.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -69,12 +72,13 @@ impl Req {
     }
 }
 
-/// What a page answers.
+/// What a page answers. A page's HTML is in a buffer wiped when dropped: the response body
+/// owns it, so it is wiped once the body is sent (or the connection drops).
 pub enum Reply {
     /// An HTML page.
-    Page(StatusCode, String),
+    Page(StatusCode, Zeroizing<String>),
     /// A page that also sets a cookie (the sign-in page's pre-session CSRF token).
-    PageWithCookie(StatusCode, String, String),
+    PageWithCookie(StatusCode, Zeroizing<String>, String),
     /// A redirect (303) to a console path.
     Redirect(String),
     /// A redirect that also sets (or clears) the session cookie.
@@ -123,8 +127,18 @@ async fn respond(
     let rest = rest.to_owned();
     match read(console, req, rest, peer).await {
         Ok(req) => finish(pages::route(console, req).await),
-        Err(status) => finish(error_page(console, status)),
+        Err(status) => refusal(console, status),
     }
+}
+
+/// The answer to a request refused before a page saw it. Its body may be unread, so the
+/// connection is not kept for another request, and the answer says so (`Connection: close`)
+/// rather than leaving the client to find it closed when it sends the next one.
+fn refusal(console: &Console, status: StatusCode) -> Response<Full<Bytes>> {
+    let mut resp = finish(error_page(console, status));
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
 }
 
 /// Reads, checks and decodes the request.
@@ -151,7 +165,11 @@ async fn read(
     };
     let mut form = HashMap::new();
     if method == Method::POST {
-        same_origin(&parts.headers, console.config.secure)?;
+        let host = own_host(&parts.headers, &parts.uri);
+        same_origin(&parts.headers, host, console.config.secure)?;
+        if !is_form(&parts.headers) {
+            return Err(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        }
         form = fields(&read_body(body).await?)?;
         if path == "signin" {
             let sent = form.get("csrf").map_or("", |v| v.as_str());
@@ -179,25 +197,49 @@ async fn read(
     })
 }
 
-/// Refuses a POST the browser marks cross-site, or whose `Origin` names another host.
+/// The host the request was sent to: its `Host` header (HTTP/1.1), else the request URI's
+/// authority (HTTP/2's `:authority`, which has no `Host` header).
+fn own_host<'a>(headers: &'a HeaderMap, uri: &'a http::Uri) -> Option<&'a str> {
+    headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| uri.authority().map(http::uri::Authority::as_str))
+}
+
+/// Refuses a POST the browser marks cross-site, or whose `Origin` names another host than
+/// `host` (the one the request was sent to), or that has an `Origin` but no known host.
 /// The scheme counts over TLS: an `http://` origin of the same host is another origin (a
 /// plain-HTTP page of the host). Served as plain HTTP (`--insecure-http`), the console is
 /// either a test on loopback or behind a TLS-terminating proxy, so both schemes are its own.
-fn same_origin(headers: &HeaderMap, secure: bool) -> Result<(), StatusCode> {
+fn same_origin(headers: &HeaderMap, host: Option<&str>, secure: bool) -> Result<(), StatusCode> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if header("sec-fetch-site").is_some_and(|site| site == "cross-site" || site == "same-site") {
         return Err(StatusCode::FORBIDDEN);
     }
-    if let (Some(origin), Some(host)) = (header("origin"), header("host")) {
+    if let Some(origin) = header("origin") {
         let own = origin.strip_prefix("https://").or_else(|| match secure {
             true => None,
             false => origin.strip_prefix("http://"),
         });
-        if own != Some(host) {
+        if host.is_none() || own != host {
             return Err(StatusCode::FORBIDDEN);
         }
     }
     Ok(())
+}
+
+/// Whether a POST's body is a form as a browser sends one:
+/// `application/x-www-form-urlencoded`, with any parameters (`; charset=UTF-8`).
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| {
+            media
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
 }
 
 /// The body, in a buffer wiped when dropped (the collected chunks are copied once, and
@@ -273,6 +315,9 @@ pub fn error_page(console: &Console, status: StatusCode) -> Reply {
         }
         StatusCode::NOT_FOUND => "There is no such page.",
         StatusCode::PAYLOAD_TOO_LARGE => "The form is too large.",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            "A console form is sent as application/x-www-form-urlencoded; this request was not."
+        }
         _ => "The request could not be read.",
     };
     let html = console.views.render(
@@ -306,11 +351,11 @@ fn static_file(name: &str) -> Response<Full<Bytes>> {
 fn finish(reply: Reply) -> Response<Full<Bytes>> {
     let (mut resp, cookie) = match reply {
         Reply::Page(status, html) => (
-            bare(status, "text/html; charset=utf-8", Bytes::from(html)),
+            bare(status, "text/html; charset=utf-8", Bytes::from_owner(html)),
             None,
         ),
         Reply::PageWithCookie(status, html, cookie) => (
-            bare(status, "text/html; charset=utf-8", Bytes::from(html)),
+            bare(status, "text/html; charset=utf-8", Bytes::from_owner(html)),
             Some(cookie),
         ),
         Reply::Redirect(to) => (redirect(&to), None),
@@ -365,27 +410,67 @@ fn bare(status: StatusCode, content_type: &'static str, body: Bytes) -> Response
 mod tests {
     use super::*;
 
+    /// `same_origin` of `h` as [`read`] calls it, for a request sent to `uri`.
+    fn checked(h: &HeaderMap, uri: &str, secure: bool) -> Result<(), StatusCode> {
+        let uri: http::Uri = uri.parse().unwrap();
+        same_origin(h, own_host(h, &uri), secure)
+    }
+
     #[test]
     fn cross_site_posts_are_refused() {
         let mut h = HeaderMap::new();
-        assert!(same_origin(&h, true).is_ok());
+        assert!(checked(&h, "/console/keys", true).is_ok());
         h.insert("origin", HeaderValue::from_static("https://evil.example"));
         h.insert("host", HeaderValue::from_static("127.0.0.1:8444"));
-        assert!(same_origin(&h, true).is_err());
+        assert!(checked(&h, "/console/keys", true).is_err());
         h.insert("origin", HeaderValue::from_static("http://127.0.0.1:8444"));
         assert!(
-            same_origin(&h, true).is_err(),
+            checked(&h, "/console/keys", true).is_err(),
             "another scheme is another origin"
         );
-        assert!(same_origin(&h, false).is_ok());
+        assert!(checked(&h, "/console/keys", false).is_ok());
         h.insert("origin", HeaderValue::from_static("https://127.0.0.1:8444"));
-        assert!(same_origin(&h, true).is_ok());
+        assert!(checked(&h, "/console/keys", true).is_ok());
         assert!(
-            same_origin(&h, false).is_ok(),
+            checked(&h, "/console/keys", false).is_ok(),
             "behind a TLS-terminating proxy"
         );
         h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
-        assert!(same_origin(&h, true).is_err());
+        assert!(checked(&h, "/console/keys", true).is_err());
+    }
+
+    #[test]
+    fn without_a_host_header_the_uris_authority_is_the_host() {
+        // HTTP/2: no Host header, the authority is in the request's URI
+        let mut h = HeaderMap::new();
+        h.insert("origin", HeaderValue::from_static("https://127.0.0.1:8444"));
+        let h2 = "https://127.0.0.1:8444/console/keys";
+        assert!(checked(&h, h2, true).is_ok());
+        let other = "https://kms.example:8444/console/keys";
+        assert!(checked(&h, other, true).is_err());
+        // an Origin, and no host known at all: refused
+        assert!(checked(&h, "/console/keys", true).is_err());
+        // the Host header, when sent, is the one compared
+        h.insert("host", HeaderValue::from_static("kms.example:8444"));
+        assert!(checked(&h, h2, true).is_err());
+        // no Origin (an older browser): the other checks decide
+        assert!(checked(&HeaderMap::new(), "/console/keys", true).is_ok());
+    }
+
+    #[test]
+    fn only_a_urlencoded_form_is_read() {
+        let with = |value: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(value));
+            is_form(&h)
+        };
+        assert!(with("application/x-www-form-urlencoded"));
+        assert!(with("Application/X-WWW-Form-Urlencoded ; charset=UTF-8"));
+        assert!(!with("multipart/form-data; boundary=x"));
+        assert!(!with("application/json"));
+        assert!(!with("text/plain"));
+        assert!(!with("application/x-www-form-urlencoded-not"));
+        assert!(!is_form(&HeaderMap::new()));
     }
 
     #[test]

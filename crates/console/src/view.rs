@@ -5,6 +5,7 @@
 
 use minijinja::{AutoEscape, Environment};
 use serde::Serialize;
+use zeroize::Zeroizing;
 
 /// Every template, by name.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -45,15 +46,18 @@ impl Views {
         Self { env }
     }
 
-    /// `name` rendered with `context`; a failure renders a short error page instead.
-    pub fn render(&self, name: &str, context: impl Serialize) -> String {
+    /// `name` rendered with `context`, in a buffer wiped when dropped (a page may show a
+    /// revealed secret or a decrypted plaintext); a failure renders a short error page instead.
+    pub fn render(&self, name: &str, context: impl Serialize) -> Zeroizing<String> {
         let rendered = self.env.get_template(name).and_then(|t| t.render(context));
         match rendered {
-            Ok(html) => html,
+            Ok(html) => Zeroizing::new(html),
             Err(e) => {
                 tracing::error!(template = name, error = %e, "console template failed");
-                "<!doctype html><title>openkms console</title><p>This page could not be shown."
-                    .to_owned()
+                Zeroizing::new(
+                    "<!doctype html><title>openkms console</title><p>This page could not be shown."
+                        .to_owned(),
+                )
             }
         }
     }
@@ -88,19 +92,22 @@ mod tests {
     fn a_revealed_value_and_a_name_are_escaped() {
         let views = Views::new();
         let value = "<script>alert(1)</script>\n-----BEGIN X-----";
-        let html = views.render(
-            "secret.html",
-            minijinja::context! {
-                secret => serde_json::json!({"SecretName": "db/a+b<i>", "SecretType": "Generic",
-                    "CreateTime": "t", "UpdateTime": "t"}),
-                versions => serde_json::json!([{"VersionId": "v1", "CreateTime": "t",
-                    "VersionStages": {"VersionStage": ["ACSCurrent"]}}]),
-                revealed => serde_json::json!({"SecretName": "db/a+b<i>", "VersionId": "v1",
-                    "SecretData": value, "SecretDataType": "text",
-                    "VersionStages": {"VersionStage": ["ACSCurrent", "ACSPrevious"]}}),
-                ..layout()
-            },
-        );
+        let html = views
+            .render(
+                "secret.html",
+                minijinja::context! {
+                    name => "db/a+b<i>",
+                    secret => serde_json::json!({"SecretName": "db/a+b<i>", "SecretType": "Generic",
+                        "CreateTime": "t", "UpdateTime": "t"}),
+                    versions => serde_json::json!([{"VersionId": "v1", "CreateTime": "t",
+                        "VersionStages": {"VersionStage": ["ACSCurrent"]}}]),
+                    revealed => serde_json::json!({"SecretName": "db/a+b<i>", "VersionId": "v1",
+                        "SecretData": value, "SecretDataType": "text",
+                        "VersionStages": {"VersionStage": ["ACSCurrent", "ACSPrevious"]}}),
+                    ..layout()
+                },
+            )
+            .to_string();
         assert!(html.contains("<pre id=\"revealed-value\" tabindex=\"0\">&lt;script&gt;alert(1)&lt;&#x2f;script&gt;\n-----BEGIN X-----</pre>"), "{html}");
         assert!(html.contains("ACSCurrent, ACSPrevious"), "{html}");
         assert!(
@@ -121,11 +128,50 @@ mod tests {
                 page => 1, pages => 1, total => 1, data_types => ["text", "binary"],
                 ..layout()
             },
-        );
+        ).to_string();
         assert!(
             html.contains("href=\"/console/secrets/secret?name=db%2Fa%2Bb%3Dc%26d\""),
             "{html}"
         );
         assert!(html.contains("Deleted on soon"), "{html}");
+    }
+
+    #[test]
+    fn the_pager_keeps_the_search() {
+        let views = Views::new();
+        let html = views
+            .render(
+                "secrets.html",
+                minijinja::context! {
+                    secrets => serde_json::json!([{"SecretName": "db/a", "SecretType": "Generic",
+                        "CreateTime": "t", "UpdateTime": "t"}]),
+                    q => "db/a b", page => 2, pages => 3, total => 21, prev => 1, next => 3,
+                    data_types => ["text", "binary"], ..layout()
+                },
+            )
+            .to_string();
+        assert!(
+            html.contains("href=\"/console/secrets?page=1&amp;q=db%2Fa+b\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("href=\"/console/secrets?page=3&amp;q=db%2Fa+b\""),
+            "{html}"
+        );
+        assert!(html.contains("Page 2 of 3 · 21 secrets"), "{html}");
+        let html = views
+            .render(
+                "keys.html",
+                minijinja::context! {
+                    keys => serde_json::json!([{"KeyId": "k1"}]), state => "Enabled", page => 1,
+                    pages => 2, total => 11, next => 2, ..layout()
+                },
+            )
+            .to_string();
+        assert!(
+            html.contains("href=\"/console/keys?page=2&amp;state=Enabled\">Next"),
+            "{html}"
+        );
+        assert!(!html.contains(">Previous<"), "{html}");
     }
 }

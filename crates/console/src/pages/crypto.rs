@@ -78,8 +78,8 @@ pub async fn route(page: &Page<'_>) -> Reply {
             page.kms("GenerateDataKey", &p).await
         }
     };
-    let data = match outcome {
-        Ok(result) => context! { mode => mode, result => result },
+    let data = match outcome.map(crate::action::secret) {
+        Ok(result) => context! { mode => mode, result => &*result },
         Err(e) => context! { mode => mode, error => failed(&e) },
     };
     page.render("crypto.html", "crypto", with_lists(data))
@@ -134,10 +134,10 @@ async fn pair(page: &Page<'_>, mode: &str) -> Reply {
             "AsymmetricDecrypt"
         }
     };
-    let data = match page.kms(action, &p).await {
+    let data = match page.kms(action, &p).await.map(crate::action::secret) {
         Ok(result) => {
-            let text = decrypted_text(&result);
-            context! { mode => mode, result => result, text => text }
+            let text = decrypted_text(&result.0);
+            context! { mode => mode, result => &*result, text => text.as_deref() }
         }
         Err(e) => context! { mode => mode, error => failed(&e) },
     };
@@ -172,10 +172,18 @@ fn pair_plaintext(given: &str, is_base64: bool) -> Zeroizing<String> {
     })
 }
 
-/// AsymmetricDecrypt's plaintext as text, when its bytes are UTF-8.
-fn decrypted_text(result: &serde_json::Value) -> Option<String> {
+/// AsymmetricDecrypt's plaintext as text, when its bytes are UTF-8; wiped when dropped (the
+/// decoded bytes too, when they are not text).
+fn decrypted_text(result: &serde_json::Value) -> Option<Zeroizing<String>> {
     let b64 = result.get("Plaintext")?.as_str()?;
-    String::from_utf8(STANDARD.decode(b64).ok()?).ok()
+    let bytes = STANDARD.decode(b64).ok()?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Some(Zeroizing::new(text)),
+        Err(e) => {
+            Zeroizing::new(e.into_bytes());
+            None
+        }
+    }
 }
 
 /// The text to encrypt: the script's exact bytes (`plaintext_b64`), else the textarea with
@@ -205,7 +213,7 @@ mod tests {
     #[test]
     fn decrypted_bytes_are_shown_as_text_only_when_utf8() {
         let text = decrypted_text(&serde_json::json!({"Plaintext": "aMOp"}));
-        assert_eq!(text.as_deref(), Some("h\u{e9}"));
+        assert_eq!(text.as_deref().map(String::as_str), Some("h\u{e9}"));
         assert!(decrypted_text(&serde_json::json!({"Plaintext": "/w=="})).is_none());
         assert!(decrypted_text(&serde_json::json!({"Value": true})).is_none());
     }

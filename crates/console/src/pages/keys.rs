@@ -8,11 +8,11 @@
 //! public key and the ImportToken in the answer, imports wrapped material
 //! (ImportKeyMaterial) and deletes it (DeleteKeyMaterial).
 
-use http::{Method, StatusCode};
+use http::StatusCode;
 use minijinja::{Value, context};
 use serde_json::json;
 
-use super::{Page, failed};
+use super::{Page, failed, refused};
 use crate::action::Outcome;
 use crate::http::Reply;
 
@@ -45,8 +45,7 @@ const WRAPPINGS: &[(&str, &str)] = &[
 
 /// `keys`, `keys/<id>` and `keys/<id>/<action>`.
 pub async fn route(page: &Page<'_>) -> Reply {
-    let parts: Vec<&str> = page.req.path.split('/').collect();
-    let post = page.req.method == Method::POST;
+    let (parts, post) = page.target();
     match (parts.as_slice(), post) {
         (["keys"], false) => list(page, None).await,
         (["keys"], true) => create(page).await,
@@ -259,9 +258,19 @@ fn pretty(document: &str) -> String {
         .unwrap_or_else(|| document.to_owned())
 }
 
-/// One action on key `id`; then its page again.
+/// One action on key `id`; then its page again. DeleteKeyMaterial runs only when the form's
+/// `confirm` is the key's id (checked here, not only by the page's script).
 async fn act(page: &Page<'_>, id: &str, action: &str) -> Reply {
     let f = |name| page.req.field(name);
+    if action == "delete-material" && f("confirm").trim() != id {
+        let why = "To delete the key material, type the key's id in the confirmation field. \
+                   Nothing was deleted.";
+        let shown = Shown {
+            error: Some(refused("ConfirmationRequired", why)),
+            ..Shown::default()
+        };
+        return detail(page, id, shown).await;
+    }
     let tags;
     let keys;
     let (api, params, done): (&str, Vec<(&str, &str)>, &str) = match action {

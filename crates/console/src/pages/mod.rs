@@ -157,6 +157,13 @@ pub struct Page<'a> {
 }
 
 impl Page<'_> {
+    /// The request's path segments under `/console/` and whether it is a POST: what an area's
+    /// `route` matches on.
+    fn target(&self) -> (Vec<&str>, bool) {
+        let parts = self.req.path.split('/').collect();
+        (parts, self.req.method == Method::POST)
+    }
+
     /// Runs a KMS action.
     async fn kms(&self, action: &str, params: &[(&str, &str)]) -> Outcome {
         self.run(KMS_VERSION, action, params).await
@@ -217,6 +224,12 @@ fn notice(code: &str) -> Option<&'static str> {
 /// An action's error as the `error` member of a page's data.
 fn failed(e: &ApiError) -> Value {
     Value::from_serialize(e)
+}
+
+/// The console's own refusal of a form before any action ran (so no RequestId), as the
+/// `error` member of a page's data.
+fn refused(code: &str, message: &str) -> Value {
+    minijinja::context! { code => code, message => message }
 }
 
 /// GET: the sign-in form. POST: checks the credentials, opens a session and sets its cookie.

@@ -1,7 +1,7 @@
 //! RAM: users (their AccessKeys — a new secret shown once —, login profile and policies) and
 //! custom policies with their attachments.
 
-use http::{Method, StatusCode};
+use http::StatusCode;
 use minijinja::{Value, context};
 
 use super::{Page, failed};
@@ -9,8 +9,7 @@ use crate::http::Reply;
 
 /// `users`, `users/<name>`, `users/<name>/<action>`, `policies`, `policies/<action>`.
 pub async fn route(page: &Page<'_>) -> Reply {
-    let parts: Vec<&str> = page.req.path.split('/').collect();
-    let post = page.req.method == Method::POST;
+    let (parts, post) = page.target();
     match (parts.as_slice(), post) {
         (["users"], false) => users(page, None).await,
         (["users"], true) => create_user(page).await,

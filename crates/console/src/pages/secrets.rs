@@ -7,16 +7,19 @@
 //! (`secrets/secret?name=…`) and in a hidden form field, never as a path segment. Its value
 //! is shown only in the answer to an explicit POST (`secrets/secret/reveal`, CSRF-checked,
 //! `GetSecretValue` audited like every action), never on a GET page; like every console page
-//! that answer is `Cache-Control: no-store`. A value typed in a text area reaches the server
+//! that answer is `Cache-Control: no-store`. A part of the page the user may not read
+//! (DescribeSecret, ListSecretVersionIds) shows its refusal in its own card, so a revealed
+//! value is shown to a user allowed only GetSecretValue, and an action's own error is the
+//! page's error. Deleting at once needs the secret's name typed in `confirm`. A value typed in a text area reaches the server
 //! with the browser's CRLF line breaks; they are turned back into the text area's LFs, so a
 //! PEM pasted in is stored as written.
 
-use http::{Method, StatusCode};
+use http::StatusCode;
 use minijinja::{Value, context};
 use serde_json::json;
 
-use super::{Page, failed};
-use crate::action::ApiError;
+use super::{Page, failed, refused};
+use crate::action::{ApiError, Secret};
 use crate::http::Reply;
 
 /// Secrets on one page of the list.
@@ -26,8 +29,7 @@ const DATA_TYPES: &[&str] = &["text", "binary"];
 
 /// `secrets`, `secrets/secret?name=…` and `secrets/secret/<action>`.
 pub async fn route(page: &Page<'_>) -> Reply {
-    let parts: Vec<&str> = page.req.path.split('/').collect();
-    let post = page.req.method == Method::POST;
+    let (parts, post) = page.target();
     match (parts.as_slice(), post) {
         (["secrets"], false) => list(page, None).await,
         (["secrets"], true) => create(page).await,
@@ -44,7 +46,22 @@ pub async fn route(page: &Page<'_>) -> Reply {
 #[derive(Default)]
 struct Shown {
     error: Option<Value>,
-    revealed: Option<serde_json::Value>,
+    revealed: Option<Secret>,
+}
+
+impl Shown {
+    /// An action's (or the console's own) refusal.
+    fn error(error: Value) -> Self {
+        Self {
+            error: Some(error),
+            ..Self::default()
+        }
+    }
+
+    /// Whether an action left something to show.
+    fn is_empty(&self) -> bool {
+        self.error.is_none() && self.revealed.is_none()
+    }
 }
 
 /// The list: one page of ListSecrets, or the secret a search names exactly.
@@ -90,25 +107,26 @@ async fn create(page: &Page<'_>) -> Reply {
     let f = |name| page.req.field(name);
     let name = f("name").trim();
     let value = typed_value(f("value"));
-    let params = [
-        ("SecretName", name),
-        ("VersionId", f("version").trim()),
-        ("SecretData", value.as_str()),
-        ("SecretDataType", f("data_type")),
+    let mut params = value_params(page, name, &value);
+    params.extend([
         ("EncryptionKeyId", f("key").trim()),
         ("Description", f("description")),
-    ];
+    ]);
     match page.kms("CreateSecret", &params).await {
         Ok(_) => Reply::Redirect(secret_path(name, "created")),
         Err(e) => list(page, Some(failed(&e))).await,
     }
 }
 
-/// A secret's page: its metadata and versions, and what an action left to show.
+/// A secret's page: its metadata and versions, and what an action left to show. A part the
+/// user may not read (DescribeSecret, ListSecretVersionIds) shows its refusal in its own card,
+/// so an action's outcome (a revealed value, the action's own error) is always what the page
+/// says; only a plain view of a secret that cannot be described goes back to the list.
 async fn detail(page: &Page<'_>, name: &str, shown: Shown) -> Reply {
-    let secret = match page.kms("DescribeSecret", &[("SecretName", name)]).await {
-        Ok(reply) => reply,
-        Err(e) => return list(page, Some(failed(&e))).await,
+    let (secret, secret_error) = match page.kms("DescribeSecret", &[("SecretName", name)]).await {
+        Ok(reply) => (reply, None),
+        Err(e) if shown.is_empty() => return list(page, Some(failed(&e))).await,
+        Err(e) => (serde_json::Value::Null, Some(failed(&e))),
     };
     let versions = page
         .kms(
@@ -125,9 +143,12 @@ async fn detail(page: &Page<'_>, name: &str, shown: Shown) -> Reply {
         Ok(v) => (v, None),
         Err(e) => (serde_json::Value::Null, Some(failed(&e))),
     };
+    let name = secret["SecretName"].as_str().unwrap_or(name);
     let data = context! {
-        secret => secret, versions => versions, revealed => shown.revealed,
-        error => shown.error.or(versions_error), data_types => DATA_TYPES,
+        name => name, secret => secret, secret_error => secret_error, versions => versions,
+        versions_error => versions_error, revealed => shown.revealed.as_deref(),
+        error => shown.error,
+        data_types => DATA_TYPES,
     };
     page.render("secret.html", "secrets", data)
 }
@@ -140,12 +161,7 @@ async fn act(page: &Page<'_>, action: &str) -> Reply {
         "reveal" => return reveal(page, name).await,
         "put" => {
             let value = typed_value(f("value"));
-            let params = [
-                ("SecretName", name),
-                ("VersionId", f("version").trim()),
-                ("SecretData", value.as_str()),
-                ("SecretDataType", f("data_type")),
-            ];
+            let params = value_params(page, name, &value);
             page.kms("PutSecretValue", &params).await.map(|_| "updated")
         }
         "stage" => {
@@ -180,7 +196,7 @@ async fn reveal(page: &Page<'_>, name: &str) -> Reply {
     match page.kms("GetSecretValue", &params).await {
         Ok(value) => {
             let shown = Shown {
-                revealed: Some(value),
+                revealed: Some(crate::action::secret(value)),
                 ..Shown::default()
             };
             detail(page, name, shown).await
@@ -189,10 +205,21 @@ async fn reveal(page: &Page<'_>, name: &str) -> Reply {
     }
 }
 
-/// DeleteSecret: after a recovery window (7-30 days), or at once when `force` is ticked (then
-/// the list, since the secret is gone).
+/// DeleteSecret: after a recovery window (7-30 days), or at once when `force` is ticked and
+/// `confirm` is the secret's name, checked here, not only by the page's script (then the
+/// list, since the secret is gone).
 async fn delete(page: &Page<'_>, name: &str) -> Reply {
     let force = page.req.field("force") == "on";
+    if force && page.req.field("confirm").trim() != name {
+        let why = "To delete a secret at once, type its name in the confirmation field. \
+                   Nothing was deleted.";
+        return detail(
+            page,
+            name,
+            Shown::error(refused("ConfirmationRequired", why)),
+        )
+        .await;
+    }
     let params = match force {
         true => vec![("SecretName", name), ("ForceDeleteWithoutRecovery", "true")],
         false => vec![
@@ -211,13 +238,7 @@ async fn delete(page: &Page<'_>, name: &str) -> Reply {
 async fn after(page: &Page<'_>, name: &str, outcome: Result<&str, ApiError>) -> Reply {
     match outcome {
         Ok(done) => Reply::Redirect(secret_path(name, done)),
-        Err(e) => {
-            let shown = Shown {
-                error: Some(failed(&e)),
-                ..Shown::default()
-            };
-            detail(page, name, shown).await
-        }
+        Err(e) => detail(page, name, Shown::error(failed(&e))).await,
     }
 }
 
@@ -225,6 +246,22 @@ async fn after(page: &Page<'_>, name: &str, outcome: Result<&str, ApiError>) -> 
 fn secret_path(name: &str, done: &str) -> String {
     let name: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
     format!("secrets/secret?name={name}&done={done}")
+}
+
+/// The parameters of a new value, CreateSecret's and PutSecretValue's alike: the secret's
+/// `name`, the form's version id and value type, and `value`.
+fn value_params<'a>(
+    page: &'a Page<'_>,
+    name: &'a str,
+    value: &'a str,
+) -> Vec<(&'static str, &'a str)> {
+    let f = |field| page.req.field(field);
+    vec![
+        ("SecretName", name),
+        ("VersionId", f("version").trim()),
+        ("SecretData", value),
+        ("SecretDataType", f("data_type")),
+    ]
 }
 
 /// A value from a text area: the browser's CRLF line breaks back to the text's LFs.
