@@ -29,7 +29,10 @@ fn keys() -> &'static [(KeySpec, Arc<dyn PrivateKey>)] {
         [KeySpec::Rsa2048, KeySpec::EcP256, KeySpec::EcP256K, KeySpec::EcSm2]
             .into_iter()
             .map(|spec| {
-                let stored = provider.generate(spec, &bind).expect("generate");
+                // The software provider's handles sign and decrypt whatever the usage (the
+                // service enforces usage), so one key per spec serves both checks.
+                let usage = spec.default_usage();
+                let stored = provider.generate(spec, usage, &bind).expect("generate");
                 match provider.load(spec, &stored, &bind).expect("load") {
                     LoadedKey::Private(key) => (spec, key),
                     LoadedKey::Symmetric(_) => panic!("{spec:?} is a key pair"),
