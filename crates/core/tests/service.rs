@@ -11,8 +11,8 @@ use common::CountingProvider;
 use openkms_core::asymmetric::SignAlgorithm;
 use openkms_core::error::Entity;
 use openkms_core::service::{
-    CreateKeyInput, MAX_ACCESS_KEYS_PER_USER, MAX_TAGS, NewUser, PAIR_GENERATION_QUEUE,
-    RootAccessKey, StartupError,
+    CreateKeyInput, GENERATION_QUEUE, MAX_ACCESS_KEYS_PER_USER, MAX_TAGS, NewUser, RootAccessKey,
+    StartupError,
 };
 use openkms_core::*;
 use proptest::prelude::*;
@@ -349,39 +349,41 @@ async fn counted() -> (KeyService, Arc<CountingProvider>) {
     (svc, provider)
 }
 
-/// Key pairs are generated one at a time on a lane of their own: while generations are held,
-/// a key pair's private key still signs, the creates beyond the lane's queue are throttled
-/// (and make nothing), and the held ones all finish once let go.
+/// Key pairs and HSM keys are generated one at a time on a lane of their own (an HSM key's
+/// generation takes the token's object lock): while generations are held, a key pair's
+/// private key still signs, the creates beyond the lane's queue are throttled (and make
+/// nothing), and the held ones all finish once let go.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn key_pair_generation_has_a_bounded_lane_of_its_own() {
+async fn generation_has_a_bounded_lane_of_its_own() {
     let (svc, provider) = counted().await;
-    let svc = Arc::new(svc);
+    let svc = Arc::new(svc.with_hsm_provider(provider.clone()));
     let mut rsa = input(KeySpec::Rsa2048);
     rsa.usage = KeyUsage::SignVerify;
     let signer = svc.create_key(rsa.clone()).await.unwrap();
+    let mut hsm = input(KeySpec::AliyunAes256);
+    hsm.protection_level = ProtectionLevel::Hsm;
+    let spawn_create = |input: CreateKeyInput| {
+        let svc = svc.clone();
+        tokio::spawn(async move { svc.create_key(input).await })
+    };
+    let seconds = std::time::Duration::from_secs;
 
     let held = provider.hold();
-    let creates: Vec<_> = (0..=PAIR_GENERATION_QUEUE)
-        .map(|_| {
-            let (svc, rsa) = (svc.clone(), rsa.clone());
-            tokio::spawn(async move { svc.create_key(rsa).await })
-        })
-        .collect();
+    let mut creates = vec![spawn_create(rsa.clone())];
     let waited = std::time::Instant::now();
     while provider.made() < 2 {
-        assert!(waited.elapsed() < std::time::Duration::from_secs(30));
+        assert!(waited.elapsed() < seconds(30));
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    // One generation runs (held), the queue is full: one more create is refused at once.
-    let refused = tokio::time::timeout(
-        std::time::Duration::from_secs(30),
-        svc.create_key(rsa.clone()),
-    );
+    // One pair generation runs (held); HSM keys fill the queue behind it.
+    creates.extend((0..GENERATION_QUEUE).map(|_| spawn_create(hsm.clone())));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let refused = tokio::time::timeout(seconds(30), svc.create_key(hsm.clone()));
     let refused = refused.await.expect("a create beyond the queue waited");
     assert!(matches!(refused, Err(KmsError::Throttled)), "{refused:?}");
     let digest = [7u8; 32];
     let signed = tokio::time::timeout(
-        std::time::Duration::from_secs(30),
+        seconds(30),
         svc.asymmetric_sign(
             &KeyRef::Id(signer.key_id.clone()),
             &signer.primary_version,
@@ -398,7 +400,7 @@ async fn key_pair_generation_has_a_bounded_lane_of_its_own() {
     for create in creates {
         create.await.unwrap().unwrap();
     }
-    assert_eq!(provider.made(), 2 + PAIR_GENERATION_QUEUE);
+    assert_eq!(provider.made(), 2 + GENERATION_QUEUE);
 }
 
 /// One lifecycle step of the property test.

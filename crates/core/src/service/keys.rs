@@ -2,8 +2,8 @@
 //!
 //! A new key gets a random UUID id, a first version whose material the key provider makes and
 //! binds to key id and version id, and is written durably with its tags before it is returned.
-//! Key pairs are generated on a lane of their own, one at a time with at most
-//! [`PAIR_GENERATION_QUEUE`] creates waiting; beyond that a create is throttled. Rendering
+//! Key pairs and HSM keys are generated on a lane of their own, one at a time with at most
+//! [`GENERATION_QUEUE`] creates waiting; beyond that a create is throttled. Rendering
 //! `KeyMetadata` is the api crate's job.
 
 use crate::error::Field;
@@ -26,12 +26,13 @@ pub const MAX_POLICY_BYTES: usize = 32768;
 pub const MAX_TAGS: usize = 20;
 /// Longest tag key or value, in characters.
 const MAX_TAG_CHARS: usize = 128;
-/// Key pairs generated at once (CreateKey, CreateKeyVersion): one, so the other cores stay
-/// free for private-key operations.
-pub(crate) const PAIR_GENERATION_PERMITS: usize = 1;
-/// Key-pair creates that may wait for the generation lane; beyond them a create is answered
+/// Keys generated at once on the generation lane (key pairs, HSM keys; CreateKey,
+/// CreateKeyVersion, rotation): one, so the other cores stay free for private-key operations
+/// (and a token makes one object at a time anyway).
+pub(crate) const GENERATION_PERMITS: usize = 1;
+/// Creates that may wait for the generation lane; beyond them a create is answered
 /// `Throttling` at once.
-pub const PAIR_GENERATION_QUEUE: usize = 16;
+pub const GENERATION_QUEUE: usize = 16;
 
 /// What CreateKey needs, already parsed from the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,9 +194,9 @@ impl KeyService {
     }
 
     /// New material of `spec` for the version `version_id` of `key_id` (a key with `usage`),
-    /// made and loaded by the provider of `level`, off the async workers where it is slow
-    /// ([`super::heavy`]): key pairs on their own generation lane (beyond its queue,
-    /// [`KmsError::Throttled`]), HSM keys on the private-key lane.
+    /// made and loaded by the provider of `level`: key pairs and HSM keys on the generation
+    /// lane ([`super::heavy`]; beyond its queue, [`KmsError::Throttled`]), software AES keys
+    /// in place.
     pub(crate) async fn make_material(
         &self,
         level: ProtectionLevel,
@@ -212,14 +213,15 @@ impl KeyService {
             let loaded = provider.load(spec, &stored, &bind)?;
             Ok((stored, loaded))
         };
-        match (spec.is_asymmetric(), off_the_workers(level, spec)) {
-            (true, _) => self.pair_generation.run(make).await?,
-            (false, true) => self.heavy.run(make).await?,
-            (false, false) => make(),
+        match spec.is_asymmetric() || level == ProtectionLevel::Hsm {
+            true => self.generation.run(make).await?,
+            false => make(),
         }
     }
 
-    /// `stored` loaded by the provider of `level`; key pairs are parsed off the async workers.
+    /// `stored` loaded by the provider of `level`: an HSM key on the token-load lane (its
+    /// search waits while the token makes an object), a software key pair on the CPU lane,
+    /// a software AES key in place.
     pub(crate) async fn load_material(
         &self,
         level: ProtectionLevel,
@@ -234,9 +236,10 @@ impl KeyService {
             let bind = KeyBinding::version(&key_id, &version_id);
             provider.load(spec, &stored, &bind)
         };
-        match off_the_workers(level, spec) {
-            true => self.heavy.run(load).await?,
-            false => load(),
+        match (level, spec.is_asymmetric()) {
+            (ProtectionLevel::Hsm, _) => self.token_loads.run(load).await?,
+            (ProtectionLevel::Software, true) => self.heavy.run(load).await?,
+            (ProtectionLevel::Software, false) => load(),
         }
     }
 
@@ -247,14 +250,6 @@ impl KeyService {
             super::KeyRef::Alias(name) => self.resolve_alias(name).await,
         }
     }
-}
-
-/// Whether making or loading a key of `spec` at `level` runs on the bounded blocking lane
-/// rather than the async worker: key pairs (milliseconds to seconds of CPU), and every HSM key,
-/// whose token calls can wait behind another request's generation in the token (an RSA_4096
-/// pair takes seconds in SoftHSM2 and holds the token's object lock meanwhile).
-fn off_the_workers(level: ProtectionLevel, spec: KeySpec) -> bool {
-    spec.is_asymmetric() || level == ProtectionLevel::Hsm
 }
 
 fn new_record(

@@ -59,7 +59,7 @@ pub use imports::ImportParametersOutput;
 pub use jobs::DueWork;
 pub use key_policy::KEY_POLICY_NAME;
 pub use keys::{
-    CreateKeyInput, MAX_DESCRIPTION_CHARS, MAX_POLICY_BYTES, MAX_TAGS, PAIR_GENERATION_QUEUE,
+    CreateKeyInput, GENERATION_QUEUE, MAX_DESCRIPTION_CHARS, MAX_POLICY_BYTES, MAX_TAGS,
 };
 pub use lifecycle::{PENDING_WINDOW_DAYS, ROTATION_BOUNDS};
 pub use listing::{KeyFilter, ListPage, TagPage};
@@ -122,12 +122,17 @@ pub struct KeyService {
     quotas: Quotas,
     /// Serializes the creates whose quota is counted outside the store's transaction.
     gates: QuotaGates,
-    /// Where private-key operations, key loading and HSM AES generation run (`heavy`).
+    /// Where CPU work runs: private-key operations and the loading of software key pairs
+    /// (`heavy`). Nothing on it waits for the token's object lock.
     heavy: heavy::HeavyWork,
-    /// Where key pairs are generated: a lane of its own, one at a time with a bounded queue
-    /// (`heavy`), so a burst of RSA_4096 creates (seconds each) neither delays the signing
-    /// and decrypting on `heavy` nor queues without end.
-    pair_generation: heavy::HeavyWork,
+    /// Where key material is generated when that is slow or takes the token's object lock:
+    /// key pairs at any level and HSM keys, one at a time with a bounded queue (`heavy`), so a
+    /// burst of creates (an RSA_4096 pair takes seconds) neither delays the work on `heavy`
+    /// nor queues without end.
+    generation: heavy::HeavyWork,
+    /// Where HSM keys are loaded: a token search, which waits while the token makes an object
+    /// (`heavy`), so it must not hold a place on `heavy` meanwhile.
+    token_loads: heavy::HeavyWork,
     /// Where GetParametersForImport's wrapping keys are generated: a lane of its own, one at
     /// a time with a short bounded queue (`heavy`), so it cannot starve `heavy`.
     wrapping_keys: heavy::HeavyWork,

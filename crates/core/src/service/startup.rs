@@ -92,10 +92,11 @@ impl KeyService {
             quotas: super::Quotas::default(),
             gates: super::QuotaGates::default(),
             heavy: super::heavy::HeavyWork::per_core(),
-            pair_generation: super::heavy::HeavyWork::bounded(
-                super::keys::PAIR_GENERATION_PERMITS,
-                super::keys::PAIR_GENERATION_QUEUE,
+            generation: super::heavy::HeavyWork::bounded(
+                super::keys::GENERATION_PERMITS,
+                super::keys::GENERATION_QUEUE,
             ),
+            token_loads: super::heavy::HeavyWork::per_core(),
             wrapping_keys: super::heavy::HeavyWork::bounded(
                 super::imports::WRAPPING_KEY_PERMITS,
                 super::imports::WRAPPING_KEY_QUEUE,
