@@ -409,6 +409,86 @@ fn missing_credentials_say_where_they_are_looked_for() {
     );
 }
 
+/// A secret parameter read from a file or standard input reaches the server byte for byte
+/// (never on the command line), and a value given both ways, too large, or not UTF-8 is a
+/// usage error that sends nothing.
+#[test]
+fn secret_parameters_come_from_files_and_stdin() {
+    let server = Server::start();
+    let value = "line one\nline two ✓\n";
+    let file = server.dir.path().join("secret-value");
+    fs::write(&file, value).unwrap();
+    let file = file.to_str().unwrap();
+    run_ok(server.cli().args([
+        "CreateSecret",
+        "--SecretName",
+        "from-a-file",
+        "--VersionId",
+        "v1",
+        "--SecretData-file",
+        file,
+    ]));
+    let got = run_ok(
+        server
+            .cli()
+            .args(["GetSecretValue", "--SecretName", "from-a-file"]),
+    );
+    assert_eq!(got.json()["SecretData"], value);
+
+    let key_id = run_ok(server.cli().arg("CreateKey")).json()["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut encrypt = server
+        .cli()
+        .args(["Encrypt", "--KeyId", &key_id, "--Plaintext-file", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = encrypt.stdin.take().unwrap();
+    { stdin }.write_all(b"aGVsbG8=").unwrap();
+    let out = encrypt.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let blob: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let blob = blob["CiphertextBlob"].as_str().unwrap();
+    let back = run_ok(server.cli().args(["Decrypt", "--CiphertextBlob", blob]));
+    assert_eq!(back.json()["Plaintext"], "aGVsbG8=");
+
+    let both = run(&mut encrypt_with(
+        &server,
+        &key_id,
+        ["--Plaintext", "x", "--Plaintext-file", file],
+    ));
+    assert_eq!(both.code, 2, "{}", both.stderr);
+    let big = server.dir.path().join("big");
+    fs::write(&big, vec![b'a'; 64 * 1024 + 1]).unwrap();
+    let not_text = server.dir.path().join("not-text");
+    fs::write(&not_text, [0xff, 0xfe]).unwrap();
+    for (path, says) in [(&big, "larger than"), (&not_text, "not UTF-8")] {
+        let path = path.to_str().unwrap();
+        let out = run(&mut encrypt_with(
+            &server,
+            &key_id,
+            ["--Plaintext-file", path],
+        ));
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(out.stderr.contains(says), "{}", out.stderr);
+    }
+}
+
+/// `Encrypt --KeyId <key_id>` with `args`.
+fn encrypt_with<const N: usize>(server: &Server, key_id: &str, args: [&str; N]) -> Command {
+    let mut cmd = server.cli();
+    cmd.args(["Encrypt", "--KeyId", key_id]).args(args);
+    cmd
+}
+
 // ---------------------------------------------------------------------------------------
 // profiles
 
