@@ -60,12 +60,7 @@ async fn list(page: &Page<'_>, error: Option<Value>) -> Reply {
     let q = page.req.param("q").trim();
     let state = page.req.param("state");
     let state = STATES.iter().find(|s| **s == state).copied();
-    let number: u32 = page
-        .req
-        .param("page")
-        .parse()
-        .unwrap_or(1)
-        .clamp(1, 100_000);
+    let number = page.page_number();
     let (ids, total, error) = match q.is_empty() {
         true => listed(page, state, number).await.map_or_else(
             |e| (vec![], 0, Some(failed(&e))),

@@ -164,6 +164,15 @@ impl Page<'_> {
         (parts, self.req.method == Method::POST)
     }
 
+    /// The list page the request asks for (`page`, from 1; anything else is 1).
+    fn page_number(&self) -> u32 {
+        self.req
+            .param("page")
+            .parse()
+            .unwrap_or(1)
+            .clamp(1, 100_000)
+    }
+
     /// Runs a KMS action.
     async fn kms(&self, action: &str, params: &[(&str, &str)]) -> Outcome {
         self.run(KMS_VERSION, action, params).await

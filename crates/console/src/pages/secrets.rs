@@ -67,12 +67,7 @@ impl Shown {
 /// The list: one page of ListSecrets, or the secret a search names exactly.
 async fn list(page: &Page<'_>, error: Option<Value>) -> Reply {
     let q = page.req.param("q").trim();
-    let number: u32 = page
-        .req
-        .param("page")
-        .parse()
-        .unwrap_or(1)
-        .clamp(1, 100_000);
+    let number = page.page_number();
     let filters =
         (!q.is_empty()).then(|| json!([{"Key": "SecretName", "Values": [q]}]).to_string());
     let number_text = number.to_string();
