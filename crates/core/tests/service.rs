@@ -349,12 +349,12 @@ async fn counted() -> (KeyService, Arc<CountingProvider>) {
     (svc, provider)
 }
 
-/// Key pairs and HSM keys are generated one at a time on a lane of their own (an HSM key's
-/// generation takes the token's object lock): while generations are held, a key pair's
-/// private key still signs, the creates beyond the lane's queue are throttled (and make
+/// Key pairs, and HSM AES keys, are each generated one at a time on a lane of their own:
+/// while generations are held, a key pair's private key still signs, a full pair lane does
+/// not hold HSM keys back, the creates beyond each lane's queue are throttled (and make
 /// nothing), and the held ones all finish once let go.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn generation_has_a_bounded_lane_of_its_own() {
+async fn generation_has_bounded_lanes_of_its_own() {
     let (svc, provider) = counted().await;
     let svc = Arc::new(svc.with_hsm_provider(provider.clone()));
     let mut rsa = input(KeySpec::Rsa2048);
@@ -362,25 +362,47 @@ async fn generation_has_a_bounded_lane_of_its_own() {
     let signer = svc.create_key(rsa.clone()).await.unwrap();
     let mut hsm = input(KeySpec::AliyunAes256);
     hsm.protection_level = ProtectionLevel::Hsm;
-    let spawn_create = |input: CreateKeyInput| {
-        let svc = svc.clone();
-        tokio::spawn(async move { svc.create_key(input).await })
+    let spawn_creates = |input: &CreateKeyInput, n: usize| {
+        (0..n)
+            .map(|_| {
+                let (svc, input) = (svc.clone(), input.clone());
+                tokio::spawn(async move { svc.create_key(input).await })
+            })
+            .collect::<Vec<_>>()
     };
     let seconds = std::time::Duration::from_secs;
+    let made = |n: usize| {
+        let provider = provider.clone();
+        async move {
+            let waited = std::time::Instant::now();
+            while provider.made() < n {
+                assert!(waited.elapsed() < seconds(30), "{} made", provider.made());
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }
+    };
+    let refused = |input: &CreateKeyInput| {
+        let svc = svc.clone();
+        let input = input.clone();
+        async move {
+            let refused = tokio::time::timeout(seconds(30), svc.create_key(input)).await;
+            let refused = refused.expect("a create beyond the queue waited");
+            assert!(matches!(refused, Err(KmsError::Throttled)), "{refused:?}");
+        }
+    };
 
     let held = provider.hold();
-    let mut creates = vec![spawn_create(rsa.clone())];
-    let waited = std::time::Instant::now();
-    while provider.made() < 2 {
-        assert!(waited.elapsed() < seconds(30));
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
-    // One pair generation runs (held); HSM keys fill the queue behind it.
-    creates.extend((0..GENERATION_QUEUE).map(|_| spawn_create(hsm.clone())));
+    // A pair generation runs (held) and pair creates fill its queue...
+    let mut creates = spawn_creates(&rsa, 1);
+    made(2).await;
+    creates.extend(spawn_creates(&rsa, GENERATION_QUEUE));
+    // ...yet an HSM key still starts generating, on its own lane.
+    creates.extend(spawn_creates(&hsm, 1));
+    made(3).await;
+    creates.extend(spawn_creates(&hsm, GENERATION_QUEUE));
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let refused = tokio::time::timeout(seconds(30), svc.create_key(hsm.clone()));
-    let refused = refused.await.expect("a create beyond the queue waited");
-    assert!(matches!(refused, Err(KmsError::Throttled)), "{refused:?}");
+    refused(&rsa).await;
+    refused(&hsm).await;
     let digest = [7u8; 32];
     let signed = tokio::time::timeout(
         seconds(30),
@@ -394,13 +416,17 @@ async fn generation_has_a_bounded_lane_of_its_own() {
     .await
     .expect("signing waited for the held generations");
     assert!(!signed.unwrap().bytes.is_empty());
-    assert_eq!(provider.made(), 2, "one held generation, the rest waiting");
+    assert_eq!(
+        provider.made(),
+        3,
+        "one held generation a lane, the rest waiting"
+    );
 
     drop(held);
     for create in creates {
         create.await.unwrap().unwrap();
     }
-    assert_eq!(provider.made(), 2 + GENERATION_QUEUE);
+    assert_eq!(provider.made(), 1 + 2 * (1 + GENERATION_QUEUE));
 }
 
 /// One lifecycle step of the property test.

@@ -18,6 +18,9 @@ pub struct DueWork {
     pub destroyed: usize,
     /// Keys rotated.
     pub rotated: usize,
+    /// Keys due for rotation whose rotation was throttled (its generation lane was full):
+    /// retried at the next pass.
+    pub rotations_deferred: usize,
 }
 
 impl KeyService {
@@ -28,14 +31,18 @@ impl KeyService {
         for key in self.store.due_keys(now).await? {
             if is_due_for_deletion(&key, now) {
                 work.destroyed += usize::from(self.destroy(&key.key_id).await?);
-            } else if self
-                .rotate(&key.key_id, Rotation::Automatic, |k| {
-                    rotation_still_due(k, now)
-                })
-                .await
-                .is_ok()
-            {
-                work.rotated += 1;
+            } else {
+                let rotated = self
+                    .rotate(&key.key_id, Rotation::Automatic, |k| {
+                        rotation_still_due(k, now)
+                    })
+                    .await;
+                match rotated {
+                    Ok(_) => work.rotated += 1,
+                    Err(KmsError::Throttled) => work.rotations_deferred += 1,
+                    // No longer due (changed meanwhile), or failed: found again next pass.
+                    Err(_) => {}
+                }
             }
         }
         Ok(work)

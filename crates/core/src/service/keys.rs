@@ -2,8 +2,8 @@
 //!
 //! A new key gets a random UUID id, a first version whose material the key provider makes and
 //! binds to key id and version id, and is written durably with its tags before it is returned.
-//! Key pairs and HSM keys are generated on a lane of their own, one at a time with at most
-//! [`GENERATION_QUEUE`] creates waiting; beyond that a create is throttled. Rendering
+//! Key pairs, and HSM AES keys, are each generated on a lane of their own, one at a time with
+//! at most [`GENERATION_QUEUE`] creates waiting; beyond that a create is throttled. Rendering
 //! `KeyMetadata` is the api crate's job.
 
 use crate::error::Field;
@@ -26,11 +26,11 @@ pub const MAX_POLICY_BYTES: usize = 32768;
 pub const MAX_TAGS: usize = 20;
 /// Longest tag key or value, in characters.
 const MAX_TAG_CHARS: usize = 128;
-/// Keys generated at once on the generation lane (key pairs, HSM keys; CreateKey,
-/// CreateKeyVersion, rotation): one, so the other cores stay free for private-key operations
-/// (and a token makes one object at a time anyway).
+/// Keys generated at once on each generation lane (key pairs; HSM AES keys; by CreateKey,
+/// CreateKeyVersion or rotation): one, so the other cores stay free for private-key
+/// operations (and a token makes one object at a time anyway).
 pub(crate) const GENERATION_PERMITS: usize = 1;
-/// Creates that may wait for the generation lane; beyond them a create is answered
+/// Creates that may wait for a generation lane; beyond them a create is answered
 /// `Throttling` at once.
 pub const GENERATION_QUEUE: usize = 16;
 
@@ -194,9 +194,9 @@ impl KeyService {
     }
 
     /// New material of `spec` for the version `version_id` of `key_id` (a key with `usage`),
-    /// made and loaded by the provider of `level`: key pairs and HSM keys on the generation
-    /// lane ([`super::heavy`]; beyond its queue, [`KmsError::Throttled`]), software AES keys
-    /// in place.
+    /// made and loaded by the provider of `level`: key pairs on the pair-generation lane, HSM
+    /// AES keys on the token-generation lane ([`super::heavy`]; beyond a lane's queue,
+    /// [`KmsError::Throttled`]), software AES keys in place.
     pub(crate) async fn make_material(
         &self,
         level: ProtectionLevel,
@@ -213,9 +213,10 @@ impl KeyService {
             let loaded = provider.load(spec, &stored, &bind)?;
             Ok((stored, loaded))
         };
-        match spec.is_asymmetric() || level == ProtectionLevel::Hsm {
-            true => self.generation.run(make).await?,
-            false => make(),
+        match (spec.is_asymmetric(), level) {
+            (true, _) => self.pair_generation.run(make).await?,
+            (false, ProtectionLevel::Hsm) => self.token_generation.run(make).await?,
+            (false, ProtectionLevel::Software) => make(),
         }
     }
 

@@ -125,11 +125,14 @@ pub struct KeyService {
     /// Where CPU work runs: private-key operations and the loading of software key pairs
     /// (`heavy`). Nothing on it waits for the token's object lock.
     heavy: heavy::HeavyWork,
-    /// Where key material is generated when that is slow or takes the token's object lock:
-    /// key pairs at any level and HSM keys, one at a time with a bounded queue (`heavy`), so a
-    /// burst of creates (an RSA_4096 pair takes seconds) neither delays the work on `heavy`
-    /// nor queues without end.
-    generation: heavy::HeavyWork,
+    /// Where key pairs are generated (any level): one at a time with a bounded queue
+    /// (`heavy`), so a burst of creates (an RSA_4096 pair takes seconds) neither delays the
+    /// work on `heavy` nor queues without end.
+    pair_generation: heavy::HeavyWork,
+    /// Where HSM AES keys are generated (creates and rotations), likewise bounded: a lane
+    /// apart from key pairs, so a flood of pair creates does not throttle them; each still
+    /// waits for the token's object lock, at most one pair generation at a time.
+    token_generation: heavy::HeavyWork,
     /// Where HSM keys are loaded: a token search, which waits while the token makes an object
     /// (`heavy`), so it must not hold a place on `heavy` meanwhile.
     token_loads: heavy::HeavyWork,

@@ -92,7 +92,11 @@ impl KeyService {
             quotas: super::Quotas::default(),
             gates: super::QuotaGates::default(),
             heavy: super::heavy::HeavyWork::per_core(),
-            generation: super::heavy::HeavyWork::bounded(
+            pair_generation: super::heavy::HeavyWork::bounded(
+                super::keys::GENERATION_PERMITS,
+                super::keys::GENERATION_QUEUE,
+            ),
+            token_generation: super::heavy::HeavyWork::bounded(
                 super::keys::GENERATION_PERMITS,
                 super::keys::GENERATION_QUEUE,
             ),

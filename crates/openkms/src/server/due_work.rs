@@ -80,14 +80,21 @@ async fn pass(service: &KeyService, shared_nonces: Option<&dyn ReplayStore>) {
         }
     }
     match service.run_due().await {
-        Ok(w) if w.destroyed + w.rotated > 0 => {
-            tracing::info!(
-                destroyed = w.destroyed,
-                rotated = w.rotated,
-                "due key work done"
-            );
+        Ok(w) => {
+            if w.destroyed + w.rotated > 0 {
+                tracing::info!(
+                    destroyed = w.destroyed,
+                    rotated = w.rotated,
+                    "due key work done"
+                );
+            }
+            if w.rotations_deferred > 0 {
+                tracing::warn!(
+                    deferred = w.rotations_deferred,
+                    "automatic rotations deferred: key generation is busy; will retry"
+                );
+            }
         }
-        Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "due key work failed; will retry"),
     }
     match service.purge_due_secrets().await {
