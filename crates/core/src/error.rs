@@ -84,6 +84,8 @@ pub enum Field {
     KeyUsage,
     /// An asymmetric algorithm (unknown, or not fitting the key).
     Algorithm,
+    /// ReEncrypt's `SourceEncryptionAlgorithm` (not fitting the source key pair).
+    SourceEncryptionAlgorithm,
     /// A digest to sign or verify (not 32 bytes).
     Digest,
     /// A generated password's length (or its character set, when nothing is left of it).

@@ -349,6 +349,7 @@ fn field_name(field: Field) -> &'static str {
         Field::KeySpec => "KeySpec",
         Field::KeyUsage => "KeyUsage",
         Field::Algorithm => "Algorithm",
+        Field::SourceEncryptionAlgorithm => "SourceEncryptionAlgorithm",
         Field::Digest => "Digest",
         Field::Password => "Password",
         Field::OldPassword => "OldPassword",

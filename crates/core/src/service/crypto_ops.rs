@@ -194,9 +194,17 @@ impl KeyService {
     ) -> Result<ReEncryptOutput, KmsError> {
         let destination = self.destination(target).await?;
         let (key, version_id, algorithm) = source;
+        // An algorithm that does not fit the pair is named as ReEncrypt names it.
         let (opened_by, plaintext) = self
             .pair_plaintext(key, version_id, algorithm, ciphertext)
-            .await?;
+            .await
+            .map_err(|e| match e {
+                KmsError::InvalidParameter {
+                    field: Field::Algorithm,
+                    reason,
+                } => KmsError::invalid(Field::SourceEncryptionAlgorithm, reason),
+                other => other,
+            })?;
         let sealed = self
             .seal_into(destination, &plaintext, target_context)
             .await?;
