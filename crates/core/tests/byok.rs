@@ -37,6 +37,19 @@ fn external(spec: KeySpec) -> CreateKeyInput {
     }
 }
 
+/// A service at T0 with a new EXTERNAL AES key: the clock, the service, the key's record and a
+/// reference to it.
+async fn with_external_key() -> (Arc<ManualClock>, KeyService, KeyRecord, KeyRef) {
+    let clock = Arc::new(ManualClock::new(T0));
+    let svc = service(clock.clone()).await;
+    let record = svc
+        .create_key(external(KeySpec::AliyunAes256))
+        .await
+        .unwrap();
+    let key = KeyRef::Id(record.key_id.clone());
+    (clock, svc, record, key)
+}
+
 /// A token and `material` wrapped with RSA-OAEP-SHA256 under its public key.
 async fn wrapped(svc: &KeyService, key: &KeyRef, material: &[u8]) -> (String, Vec<u8>) {
     let out = svc
@@ -218,13 +231,7 @@ async fn import_refusals_follow_section_4() {
 
 #[tokio::test]
 async fn ten_failed_imports_revoke_every_token_of_the_key() {
-    let clock = Arc::new(ManualClock::new(T0));
-    let svc = service(clock.clone()).await;
-    let record = svc
-        .create_key(external(KeySpec::AliyunAes256))
-        .await
-        .unwrap();
-    let key = KeyRef::Id(record.key_id.clone());
+    let (clock, svc, _record, key) = with_external_key().await;
     let (good_token, good) = wrapped(&svc, &key, &[9u8; 32]).await;
     let (bad_token, _) = wrapped(&svc, &key, &[9u8; 32]).await;
     for i in 0..byok::UNWRAP_FAILURE_LIMIT {
@@ -250,13 +257,8 @@ async fn ten_failed_imports_revoke_every_token_of_the_key() {
 /// finding 1: the first fingerprint is never overwritten).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_first_imports_of_different_material_have_one_winner() {
-    let clock = Arc::new(ManualClock::new(T0));
-    let svc = Arc::new(service(clock.clone()).await);
-    let record = svc
-        .create_key(external(KeySpec::AliyunAes256))
-        .await
-        .unwrap();
-    let key = KeyRef::Id(record.key_id.clone());
+    let (_clock, svc, _record, key) = with_external_key().await;
+    let svc = Arc::new(svc);
     let mut tasks = Vec::new();
     for i in 0..4u8 {
         let (token, sealed) = wrapped(&svc, &key, &[i; 32]).await;
@@ -285,13 +287,7 @@ async fn concurrent_first_imports_of_different_material_have_one_winner() {
 /// the first is accepted again.
 #[tokio::test]
 async fn delete_key_material_keeps_the_first_fingerprint() {
-    let clock = Arc::new(ManualClock::new(T0));
-    let svc = service(clock.clone()).await;
-    let record = svc
-        .create_key(external(KeySpec::AliyunAes256))
-        .await
-        .unwrap();
-    let key = KeyRef::Id(record.key_id.clone());
+    let (clock, svc, _record, key) = with_external_key().await;
     let (token, sealed) = wrapped(&svc, &key, &[1u8; 32]).await;
     svc.import_key_material(&key, sealed, &token, 0)
         .await
@@ -312,13 +308,8 @@ async fn delete_key_material_keeps_the_first_fingerprint() {
 /// InvalidImportToken before its unwrap (review finding 3).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_bad_imports_never_exceed_the_failure_limit() {
-    let clock = Arc::new(ManualClock::new(T0));
-    let svc = Arc::new(service(clock.clone()).await);
-    let record = svc
-        .create_key(external(KeySpec::AliyunAes256))
-        .await
-        .unwrap();
-    let key = KeyRef::Id(record.key_id.clone());
+    let (_clock, svc, _record, key) = with_external_key().await;
+    let svc = Arc::new(svc);
     let (token, _) = wrapped(&svc, &key, &[9u8; 32]).await;
     let tasks: Vec<_> = (0..60u8)
         .map(|i| {
@@ -347,13 +338,7 @@ async fn concurrent_bad_imports_never_exceed_the_failure_limit() {
 /// Enabled key deleted and re-imported comes back Enabled (review finding 6).
 #[tokio::test]
 async fn reimport_restores_the_state_before_the_delete() {
-    let clock = Arc::new(ManualClock::new(T0));
-    let svc = service(clock.clone()).await;
-    let record = svc
-        .create_key(external(KeySpec::AliyunAes256))
-        .await
-        .unwrap();
-    let key = KeyRef::Id(record.key_id.clone());
+    let (clock, svc, record, key) = with_external_key().await;
     let (token, sealed) = wrapped(&svc, &key, &[3u8; 32]).await;
     svc.import_key_material(&key, sealed, &token, 0)
         .await
@@ -381,13 +366,7 @@ async fn reimport_restores_the_state_before_the_delete() {
 async fn expired_material_is_pending_import_for_list_filters_and_secrets() {
     use openkms_core::service::KeyFilter;
     use openkms_core::service::secrets::NewSecret;
-    let clock = Arc::new(ManualClock::new(T0));
-    let svc = service(clock.clone()).await;
-    let record = svc
-        .create_key(external(KeySpec::AliyunAes256))
-        .await
-        .unwrap();
-    let key = KeyRef::Id(record.key_id.clone());
+    let (clock, svc, record, key) = with_external_key().await;
     let (token, sealed) = wrapped(&svc, &key, &[5u8; 32]).await;
     svc.import_key_material(&key, sealed, &token, T0 + 10)
         .await
